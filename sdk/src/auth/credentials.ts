@@ -1,0 +1,161 @@
+/**
+ * Agent-side authentication: OAuth 2.0 client credentials with a private_key_jwt client assertion
+ * (RFC 7523) signed by the agent's Ed25519 key, and bounded sessions.
+ *
+ *   const creds = AgentCredentials.fromSecret(process.env.AGENT_SECRET!, { baseUrl });
+ *   const token = await creds.getToken({ scope: 'payments:read' });
+ */
+import { resolveBaseUrl } from '../internal/env';
+import { randomId } from '../internal/encoding';
+import { sessionCreateBody, toAccessToken, toSession, type WireSession, type WireTokenResponse } from '../internal/mappers';
+import { Transport, type RequestOptions } from '../internal/transport';
+import type { AccessToken, Session, SessionCreateParams } from '../types';
+import { jwkThumbprint, parseAgentSecret, publicKeyFromPrivateKey, signJwt } from './keys';
+
+export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+const ASSERTION_LIFETIME_S = 60;
+const DEFAULT_REFRESH_MARGIN_MS = 30_000;
+
+export interface AgentCredentialsOptions {
+  /** Control plane URL. Defaults to `CERTUSORDO_ENDPOINT`, then http://localhost:8080. */
+  baseUrl?: string | undefined;
+  timeoutMs?: number | undefined;
+  maxRetries?: number | undefined;
+  fetch?: typeof fetch | undefined;
+  /** A cached token is replaced this long before it expires (default 30 s). */
+  refreshMarginMs?: number | undefined;
+}
+
+export interface AgentKeyInput extends AgentCredentialsOptions {
+  agentId: string;
+  /** The 32-byte Ed25519 private key (seed). */
+  privateKey: Uint8Array;
+}
+
+export interface GetTokenParams {
+  /** Scopes to request (space-separated or a list); default: all of the agent's scopes. */
+  scope?: string | string[];
+  /** Skip the cache. */
+  forceRefresh?: boolean;
+}
+
+export class AgentCredentials {
+  readonly agentId: string;
+  readonly baseUrl: string;
+  readonly #privateKey: Uint8Array;
+  readonly #transport: Transport;
+  readonly #refreshMarginMs: number;
+  #kid: Promise<string> | undefined;
+  readonly #cache = new Map<string, AccessToken>();
+  readonly #inflight = new Map<string, Promise<AccessToken>>();
+
+  private constructor(input: AgentKeyInput) {
+    if (input.privateKey.length !== 32) throw new TypeError('privateKey must be the 32-byte Ed25519 seed');
+    this.agentId = input.agentId;
+    this.#privateKey = Uint8Array.from(input.privateKey);
+    this.#transport = new Transport({
+      baseUrl: resolveBaseUrl(input.baseUrl),
+      timeoutMs: input.timeoutMs,
+      maxRetries: input.maxRetries,
+      fetch: input.fetch,
+    });
+    this.baseUrl = this.#transport.baseUrl;
+    this.#refreshMarginMs = input.refreshMarginMs ?? DEFAULT_REFRESH_MARGIN_MS;
+  }
+
+  /** From the `cos_<agent id>_<seed>` secret returned when the agent (or key) was created. */
+  static fromSecret(secret: string, options: AgentCredentialsOptions = {}): AgentCredentials {
+    const { agentId, privateKey } = parseAgentSecret(secret);
+    return new AgentCredentials({ ...options, agentId, privateKey });
+  }
+
+  /** From a key you generated yourself and registered as the agent's `publicKey`. */
+  static fromKey(input: AgentKeyInput): AgentCredentials {
+    return new AgentCredentials(input);
+  }
+
+  /** The key id (RFC 7638 thumbprint) sent in the assertion header. */
+  kid(): Promise<string> {
+    this.#kid ??= publicKeyFromPrivateKey(this.#privateKey).then(jwkThumbprint);
+    return this.#kid;
+  }
+
+  /** A bearer access token, from the cache while it has more than `refreshMarginMs` left. */
+  async getToken(params: GetTokenParams = {}): Promise<string> {
+    return (await this.getAccessToken(params)).accessToken;
+  }
+
+  /** Like `getToken`, with the expiry and granted scope. Concurrent callers share one request. */
+  async getAccessToken(params: GetTokenParams = {}): Promise<AccessToken> {
+    const scope = normalizeScope(params.scope);
+    const cached = this.#cache.get(scope);
+    if (!params.forceRefresh && cached && cached.expiresAt.getTime() - this.#refreshMarginMs > Date.now()) return cached;
+    let pending = this.#inflight.get(scope);
+    if (!pending) {
+      pending = this.#requestToken(scope).finally(() => this.#inflight.delete(scope));
+      this.#inflight.set(scope, pending);
+    }
+    const token = await pending;
+    this.#cache.set(scope, token);
+    return token;
+  }
+
+  /** Forgets cached tokens (e.g. after the server answered 401 to one). */
+  clearTokenCache(): void {
+    this.#cache.clear();
+  }
+
+  /**
+   * Opens a bounded session (scopes ⊆ the agent's, a TTL and an operation budget) and returns its
+   * own access token.
+   */
+  async openSession(params: SessionCreateParams, options?: RequestOptions): Promise<Session> {
+    const wire = await this.#transport.request<WireSession>({
+      method: 'POST',
+      path: '/v1/sessions',
+      body: sessionCreateBody(params),
+      bearer: () => this.getToken(),
+      idempotent: true,
+      options,
+    });
+    return toSession(wire);
+  }
+
+  /** The client assertion JWT (RFC 7523 §3); exposed for callers that talk to the token endpoint themselves. */
+  async createClientAssertion(now: number = Date.now()): Promise<string> {
+    const iat = Math.floor(now / 1000);
+    return signJwt(
+      { alg: 'EdDSA', typ: 'JWT', kid: await this.kid() },
+      {
+        iss: this.agentId,
+        sub: this.agentId,
+        aud: this.#transport.url('/v1/oauth/token'),
+        jti: randomId(),
+        iat,
+        exp: iat + ASSERTION_LIFETIME_S,
+      },
+      this.#privateKey,
+    );
+  }
+
+  async #requestToken(scope: string): Promise<AccessToken> {
+    const wire = await this.#transport.request<WireTokenResponse>({
+      method: 'POST',
+      path: '/v1/oauth/token',
+      // A function, so each retry signs a fresh assertion (new jti): the server rejects replays.
+      form: async () => ({
+        grant_type: 'client_credentials',
+        client_assertion_type: CLIENT_ASSERTION_TYPE,
+        client_assertion: await this.createClientAssertion(),
+        ...(scope ? { scope } : {}),
+      }),
+      bearer: '',
+    });
+    return toAccessToken(wire);
+  }
+}
+
+function normalizeScope(scope: string | string[] | undefined): string {
+  const list = typeof scope === 'string' ? scope.split(/\s+/) : (scope ?? []);
+  return [...new Set(list.filter(Boolean))].sort().join(' ');
+}

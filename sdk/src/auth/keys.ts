@@ -1,0 +1,62 @@
+/**
+ * Agent key material: the `cos_…` secret format, Ed25519 public keys and RFC 7638 key ids.
+ * Uses @noble/ed25519's async API, whose SHA-512 is WebCrypto, so it runs in any modern runtime.
+ */
+import * as ed from '@noble/ed25519';
+import { CertusOrdoError } from '../errors';
+import { base64url, base64urlDecode, sha256, utf8 } from '../internal/encoding';
+
+const SECRET_PATTERN = /^cos_([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})_([A-Za-z0-9_-]{43})$/;
+
+export interface ParsedAgentSecret {
+  agentId: string;
+  /** The 32-byte Ed25519 private key (seed). */
+  privateKey: Uint8Array;
+}
+
+/**
+ * Splits `cos_<agent uuid>_<base64url(32-byte seed)>`. The error never repeats the input: a
+ * mistyped secret is still mostly a secret.
+ */
+export function parseAgentSecret(secret: string): ParsedAgentSecret {
+  const m = SECRET_PATTERN.exec(secret.trim());
+  if (!m) {
+    throw new CertusOrdoError('malformed agent secret: expected cos_<agent id>_<43 base64url characters>', {
+      code: 'invalid_secret',
+    });
+  }
+  const privateKey = base64urlDecode(m[2]!);
+  if (privateKey.length !== 32) throw new CertusOrdoError('malformed agent secret: key must be 32 bytes', { code: 'invalid_secret' });
+  return { agentId: m[1]!.toLowerCase(), privateKey };
+}
+
+/** Formats a secret (the inverse of `parseAgentSecret`). */
+export function formatAgentSecret(agentId: string, privateKey: Uint8Array): string {
+  return `cos_${agentId}_${base64url(privateKey)}`;
+}
+
+/** The raw 32-byte Ed25519 public key of a seed. */
+export function publicKeyFromPrivateKey(privateKey: Uint8Array): Promise<Uint8Array> {
+  return ed.getPublicKeyAsync(privateKey);
+}
+
+/** RFC 7638 thumbprint (base64url SHA-256) of an Ed25519 public key: the `kid` the API uses. */
+export async function jwkThumbprint(publicKey: Uint8Array | string): Promise<string> {
+  const x = typeof publicKey === 'string' ? publicKey : base64url(publicKey);
+  // Required members only, lexicographic order, no whitespace (RFC 7638 §3.2).
+  return base64url(await sha256(utf8(`{"crv":"Ed25519","kty":"OKP","x":"${x}"}`)));
+}
+
+/** A fresh key pair, e.g. to register an agent with your own `publicKey` (the seed never leaves you). */
+export async function generateAgentKeyPair(): Promise<{ privateKey: Uint8Array; publicKey: string; kid: string }> {
+  const privateKey = ed.utils.randomPrivateKey();
+  const pub = await ed.getPublicKeyAsync(privateKey);
+  return { privateKey, publicKey: base64url(pub), kid: await jwkThumbprint(pub) };
+}
+
+/** Signs `header.claims` as a compact EdDSA JWS (RFC 8037). */
+export async function signJwt(header: Record<string, unknown>, claims: Record<string, unknown>, privateKey: Uint8Array): Promise<string> {
+  const input = `${base64url(utf8(JSON.stringify(header)))}.${base64url(utf8(JSON.stringify(claims)))}`;
+  const signature = await ed.signAsync(utf8(input), privateKey);
+  return `${input}.${base64url(signature)}`;
+}

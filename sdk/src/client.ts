@@ -1,0 +1,67 @@
+import { CertusOrdoError } from './errors';
+import { toIntrospection } from './internal/mappers';
+import { readEnv, resolveBaseUrl } from './internal/env';
+import { Transport, type RequestOptions } from './internal/transport';
+import { Agents } from './resources/agents';
+import { ApiKeys } from './resources/api-keys';
+import { AuditEvents } from './resources/audit-events';
+import type { TokenIntrospection } from './types';
+
+export { DEFAULT_BASE_URL } from './internal/env';
+
+export interface ClientOptions {
+  /** Organization API key (`aa_…`). Defaults to `CERTUSORDO_API_KEY`. */
+  apiKey?: string | undefined;
+  /** Control plane URL. Defaults to `CERTUSORDO_ENDPOINT`, then http://localhost:8080. */
+  baseUrl?: string | undefined;
+  /** Per-attempt timeout in ms (default 60 000). */
+  timeoutMs?: number | undefined;
+  /** Retries of failed requests (default 2). */
+  maxRetries?: number | undefined;
+  /** A fetch implementation (default `globalThis.fetch`). */
+  fetch?: typeof fetch | undefined;
+  /** Headers sent with every request. */
+  defaultHeaders?: Record<string, string> | undefined;
+}
+
+/** Admin client of the CertusOrdo control plane. */
+export class CertusOrdoClient {
+  readonly agents: Agents;
+  readonly apiKeys: ApiKeys;
+  readonly auditEvents: AuditEvents;
+  readonly baseUrl: string;
+  readonly #transport: Transport;
+
+  constructor(options: ClientOptions = {}) {
+    const apiKey = options.apiKey ?? readEnv('CERTUSORDO_API_KEY');
+    if (!apiKey) {
+      throw new CertusOrdoError('no API key: pass `apiKey` or set CERTUSORDO_API_KEY', { code: 'invalid_configuration' });
+    }
+    this.#transport = new Transport({
+      baseUrl: resolveBaseUrl(options.baseUrl),
+      apiKey,
+      timeoutMs: options.timeoutMs,
+      maxRetries: options.maxRetries,
+      fetch: options.fetch,
+      defaultHeaders: options.defaultHeaders,
+    });
+    this.baseUrl = this.#transport.baseUrl;
+    this.agents = new Agents(this.#transport);
+    this.apiKeys = new ApiKeys(this.#transport);
+    this.auditEvents = new AuditEvents(this.#transport);
+  }
+
+  /**
+   * RFC 7662 token introspection, for relying services that prefer asking the control plane over
+   * verifying JWTs locally (see `verifyAccessToken`): it also sees revocations and session limits.
+   */
+  async introspect(token: string, options?: RequestOptions): Promise<TokenIntrospection> {
+    const wire = await this.#transport.request<Record<string, unknown>>({
+      method: 'POST',
+      path: '/v1/oauth/introspect',
+      form: { token },
+      options,
+    });
+    return toIntrospection(wire);
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * CertusOrdo TypeScript SDK.
+ *
+ * Admin:   `new CertusOrdoClient({ apiKey, baseUrl })` → agents, agent keys, API keys, audit events, introspection.
+ * Agents:  `AgentCredentials.fromSecret(secret)` → `getToken()`, `openSession()`.
+ * Services: `verifyAccessToken(token, { issuer, jwksUrl })`.
+ *
+ * Everything public is exported here; `./internal/*` is not part of the API and may change.
+ */
+export { CertusOrdoClient, DEFAULT_BASE_URL, type ClientOptions } from './client';
+export {
+  CertusOrdoError,
+  ValidationError,
+  AuthenticationError,
+  PermissionDeniedError,
+  NotFoundError,
+  ConflictError,
+  RateLimitError,
+  InternalServerError,
+  APIConnectionError,
+  APITimeoutError,
+  TokenVerificationError,
+  generate,
+  type ErrorDetail,
+  type CertusOrdoErrorInit,
+} from './errors';
+export { CursorPage, PagePromise, type PageFetcher } from './pagination';
+export type { RequestOptions } from './internal/transport';
+export { Agents } from './resources/agents';
+export { AgentKeys } from './resources/agent-keys';
+export { ApiKeys } from './resources/api-keys';
+export { AuditEvents } from './resources/audit-events';
+export * from './types';
+export {
+  AgentCredentials,
+  CLIENT_ASSERTION_TYPE,
+  type AgentCredentialsOptions,
+  type AgentKeyInput,
+  type GetTokenParams,
+} from './auth/credentials';
+export {
+  parseAgentSecret,
+  formatAgentSecret,
+  publicKeyFromPrivateKey,
+  jwkThumbprint,
+  generateAgentKeyPair,
+  type ParsedAgentSecret,
+} from './auth/keys';
+export { verifyAccessToken, type VerifyAccessTokenOptions, type VerifiedAccessToken } from './auth/verify';

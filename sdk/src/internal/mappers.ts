@@ -1,0 +1,262 @@
+/**
+ * The one place where wire (snake_case) names meet SDK (camelCase) names, in both directions.
+ * Metadata maps and audit `data` are user data and are passed through untouched.
+ */
+import type {
+  AccessToken,
+  Agent,
+  AgentCreateParams,
+  AgentKey,
+  AgentListParams,
+  AgentUpdateParams,
+  ApiKey,
+  AuditEvent,
+  AuditEventListParams,
+  AuditVerification,
+  CreatedAgent,
+  CreatedAgentKey,
+  CreatedApiKey,
+  Session,
+  SessionCreateParams,
+  TokenIntrospection,
+} from '../types';
+import type { QueryValue } from './transport';
+
+// ---- wire shapes -------------------------------------------------------------------------
+
+export interface WireAgent {
+  id: string;
+  name: string;
+  public_key: string;
+  scopes: string[];
+  status: Agent['status'];
+  metadata: Record<string, string> | null;
+  created_at: string;
+  updated_at: string;
+  last_auth_at: string | null;
+  secret?: string;
+}
+
+export interface WireAgentKey {
+  kid: string;
+  public_key: string;
+  status: AgentKey['status'];
+  created_at: string;
+  revoked_at: string | null;
+  secret?: string;
+}
+
+export interface WireApiKey {
+  id: string;
+  name: string;
+  role: ApiKey['role'];
+  prefix: string;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+  key?: string;
+}
+
+export interface WireAuditEvent {
+  id: string;
+  seq: number | string;
+  action: string;
+  actor_type: string;
+  actor_id: string | null;
+  target_type: string | null;
+  target_id: string | null;
+  outcome: string;
+  reason: string | null;
+  request_id: string | null;
+  client_ip: string | null;
+  data: Record<string, unknown> | null;
+  created_at: string;
+  hash: string;
+}
+
+export interface WireAuditVerification {
+  valid: boolean;
+  events_checked: number;
+  first_broken_seq: number | string | null;
+  reason: string | null;
+}
+
+export interface WireTokenResponse {
+  access_token: string;
+  token_type: string;
+  expires_in: number;
+  scope?: string;
+}
+
+export interface WireSession {
+  id: string;
+  access_token: string;
+  expires_at: string;
+  scopes: string[];
+  max_operations: number | null;
+  operations_used: number;
+  status: string;
+}
+
+export interface WireList<T> {
+  data: T[];
+  next_cursor?: string | null;
+}
+
+// ---- responses -----------------------------------------------------------------------------
+
+const date = (s: string): Date => new Date(s);
+const dateOrNull = (s: string | null | undefined): Date | null => (s == null ? null : new Date(s));
+
+export function toAgent(w: WireAgent): Agent {
+  return {
+    id: w.id,
+    name: w.name,
+    publicKey: w.public_key,
+    scopes: w.scopes ?? [],
+    status: w.status,
+    metadata: w.metadata ?? {},
+    createdAt: date(w.created_at),
+    updatedAt: date(w.updated_at),
+    lastAuthAt: dateOrNull(w.last_auth_at),
+  };
+}
+
+export function toCreatedAgent(w: WireAgent): CreatedAgent {
+  const agent: CreatedAgent = toAgent(w);
+  if (w.secret !== undefined) agent.secret = w.secret;
+  return agent;
+}
+
+export function toAgentKey(w: WireAgentKey): CreatedAgentKey {
+  const key: CreatedAgentKey = {
+    kid: w.kid,
+    publicKey: w.public_key,
+    status: w.status,
+    createdAt: date(w.created_at),
+    revokedAt: dateOrNull(w.revoked_at),
+  };
+  if (w.secret !== undefined) key.secret = w.secret;
+  return key;
+}
+
+export function toApiKey(w: WireApiKey): ApiKey {
+  return {
+    id: w.id,
+    name: w.name,
+    role: w.role,
+    prefix: w.prefix,
+    createdAt: date(w.created_at),
+    lastUsedAt: dateOrNull(w.last_used_at),
+    revokedAt: dateOrNull(w.revoked_at),
+  };
+}
+
+export function toCreatedApiKey(w: WireApiKey): CreatedApiKey {
+  return { ...toApiKey(w), key: w.key ?? '' };
+}
+
+export function toAuditEvent(w: WireAuditEvent): AuditEvent {
+  return {
+    id: w.id,
+    seq: Number(w.seq),
+    action: w.action,
+    actorType: w.actor_type,
+    actorId: w.actor_id ?? null,
+    targetType: w.target_type ?? null,
+    targetId: w.target_id ?? null,
+    outcome: w.outcome,
+    reason: w.reason ?? null,
+    requestId: w.request_id ?? null,
+    clientIp: w.client_ip ?? null,
+    data: w.data ?? {},
+    createdAt: date(w.created_at),
+    hash: w.hash,
+  };
+}
+
+export function toAuditVerification(w: WireAuditVerification): AuditVerification {
+  return {
+    valid: w.valid,
+    eventsChecked: w.events_checked,
+    firstBrokenSeq: w.first_broken_seq == null ? null : Number(w.first_broken_seq),
+    reason: w.reason ?? null,
+  };
+}
+
+export function toAccessToken(w: WireTokenResponse, receivedAt: number = Date.now()): AccessToken {
+  return {
+    accessToken: w.access_token,
+    tokenType: w.token_type,
+    expiresIn: w.expires_in,
+    expiresAt: new Date(receivedAt + w.expires_in * 1000),
+    scope: w.scope ?? '',
+  };
+}
+
+export function toSession(w: WireSession): Session {
+  return {
+    id: w.id,
+    accessToken: w.access_token,
+    expiresAt: date(w.expires_at),
+    scopes: w.scopes,
+    maxOperations: w.max_operations ?? null,
+    operationsUsed: w.operations_used,
+    status: w.status,
+  };
+}
+
+export function toIntrospection(w: Record<string, unknown>): TokenIntrospection {
+  const out: TokenIntrospection = { active: w.active === true, raw: w };
+  const str = (k: string) => (typeof w[k] === 'string' ? (w[k] as string) : undefined);
+  const num = (k: string) => (typeof w[k] === 'number' ? (w[k] as number) : undefined);
+  const assign = <K extends keyof TokenIntrospection>(key: K, value: TokenIntrospection[K] | undefined) => {
+    if (value !== undefined) out[key] = value;
+  };
+  assign('sub', str('sub'));
+  assign('scope', str('scope'));
+  assign('clientId', str('client_id'));
+  assign('exp', num('exp'));
+  assign('iat', num('iat'));
+  assign('iss', str('iss'));
+  assign('jti', str('jti'));
+  assign('tokenType', str('token_type'));
+  assign('sid', str('sid'));
+  const aud = w.aud;
+  if (typeof aud === 'string' || (Array.isArray(aud) && aud.every((a) => typeof a === 'string'))) out.aud = aud;
+  return out;
+}
+
+// ---- requests ------------------------------------------------------------------------------
+
+/** Copies only the keys that are set, so an omitted field is never sent as null. */
+function defined<T extends Record<string, unknown>>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+export const agentCreateBody = (p: AgentCreateParams) =>
+  defined({ name: p.name, scopes: p.scopes, metadata: p.metadata, public_key: p.publicKey });
+
+export const agentUpdateBody = (p: AgentUpdateParams) => defined({ name: p.name, scopes: p.scopes, metadata: p.metadata });
+
+export const agentListQuery = (p: AgentListParams): Record<string, QueryValue> => ({
+  status: p.status,
+  name: p.name,
+  name_prefix: p.namePrefix,
+  never_authenticated: p.neverAuthenticated ? true : undefined, // the API only knows `=true`
+  inactive_since: p.inactiveSince,
+  limit: p.limit,
+  cursor: p.cursor,
+});
+
+export const auditEventListQuery = (p: AuditEventListParams): Record<string, QueryValue> => ({
+  agent_id: p.agentId,
+  action: p.action,
+  since: p.since,
+  until: p.until,
+  limit: p.limit,
+  cursor: p.cursor,
+});
+
+export const sessionCreateBody = (p: SessionCreateParams) =>
+  defined({ scopes: p.scopes, ttl_seconds: p.ttlSeconds, max_operations: p.maxOperations, purpose: p.purpose });

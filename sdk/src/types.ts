@@ -1,0 +1,172 @@
+/** Public, camelCase shapes of the API's objects. The wire (snake_case) names live only in internal/mappers.ts. */
+
+export type AgentStatus = 'active' | 'suspended' | 'revoked';
+export type ApiKeyRole = 'admin' | 'operator' | 'reader';
+
+export interface Agent {
+  id: string;
+  name: string;
+  /** base64url of the 32 raw Ed25519 public-key bytes. */
+  publicKey: string;
+  scopes: string[];
+  status: AgentStatus;
+  metadata: Record<string, string>;
+  createdAt: Date;
+  updatedAt: Date;
+  /** null until the agent first authenticates. */
+  lastAuthAt: Date | null;
+}
+
+/** The create response: `secret` is returned once, and only when the server generated the key. */
+export interface CreatedAgent extends Agent {
+  secret?: string;
+}
+
+export interface AgentCreateParams {
+  name: string;
+  scopes?: string[];
+  metadata?: Record<string, string>;
+  /** base64url Ed25519 public key; omit to let the server generate the key pair (and return `secret`). */
+  publicKey?: string;
+}
+
+export interface AgentUpdateParams {
+  name?: string;
+  scopes?: string[];
+  /** Replaces the whole metadata map. */
+  metadata?: Record<string, string>;
+}
+
+export interface AgentListParams {
+  status?: AgentStatus;
+  /** Exact name. */
+  name?: string;
+  namePrefix?: string;
+  /** Only agents that never authenticated. */
+  neverAuthenticated?: boolean;
+  /** Only agents that have not authenticated since this time (as the server defines `inactive_since`). */
+  inactiveSince?: Date | string;
+  /** Page size, 1–200 (server default 50). */
+  limit?: number;
+  /** Resume from a page's `nextCursor`. */
+  cursor?: string;
+}
+
+export type AgentKeyStatus = 'active' | 'revoked';
+
+export interface AgentKey {
+  /** RFC 7638 JWK thumbprint of the public key. */
+  kid: string;
+  publicKey: string;
+  status: AgentKeyStatus;
+  createdAt: Date;
+  revokedAt: Date | null;
+}
+
+export interface CreatedAgentKey extends AgentKey {
+  secret?: string;
+}
+
+export interface AgentKeyCreateParams {
+  publicKey?: string;
+}
+
+export interface ApiKey {
+  id: string;
+  name: string;
+  role: ApiKeyRole;
+  /** The first characters of the key, to recognise it. */
+  prefix: string;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  revokedAt: Date | null;
+}
+
+/** The create response: `key` is returned once. */
+export interface CreatedApiKey extends ApiKey {
+  key: string;
+}
+
+export interface ApiKeyCreateParams {
+  name: string;
+  role: ApiKeyRole;
+}
+
+export interface AuditEvent {
+  id: string;
+  seq: number;
+  action: string;
+  actorType: string;
+  actorId: string | null;
+  targetType: string | null;
+  targetId: string | null;
+  outcome: string;
+  reason: string | null;
+  requestId: string | null;
+  clientIp: string | null;
+  data: Record<string, unknown>;
+  createdAt: Date;
+  hash: string;
+}
+
+export interface AuditEventListParams {
+  agentId?: string;
+  action?: string;
+  since?: Date | string;
+  until?: Date | string;
+  limit?: number;
+  cursor?: string;
+}
+
+export interface AuditVerification {
+  valid: boolean;
+  eventsChecked: number;
+  firstBrokenSeq: number | null;
+  reason: string | null;
+}
+
+/** RFC 7662 introspection response. `active: false` carries nothing else. */
+export interface TokenIntrospection {
+  active: boolean;
+  sub?: string;
+  /** Space-separated scopes. */
+  scope?: string;
+  clientId?: string;
+  exp?: number;
+  iat?: number;
+  iss?: string;
+  aud?: string | string[];
+  jti?: string;
+  tokenType?: string;
+  /** Session id, for session tokens. */
+  sid?: string;
+  /** Every member of the response as sent (snake_case), including ones this SDK does not know. */
+  raw: Record<string, unknown>;
+}
+
+export interface AccessToken {
+  accessToken: string;
+  tokenType: string;
+  /** Seconds the token was valid for when issued. */
+  expiresIn: number;
+  /** Absolute expiry computed on receipt. */
+  expiresAt: Date;
+  scope: string;
+}
+
+export interface SessionCreateParams {
+  scopes: string[];
+  ttlSeconds?: number;
+  maxOperations?: number;
+  purpose?: string;
+}
+
+export interface Session {
+  id: string;
+  accessToken: string;
+  expiresAt: Date;
+  scopes: string[];
+  maxOperations: number | null;
+  operationsUsed: number;
+  status: string;
+}
