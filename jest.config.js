@@ -1,16 +1,35 @@
-/** Test projects share one config; CERTUSORDO_TEST_DB picks the backend (pglite | postgres). */
-/** @type {import('jest').Config} */
-module.exports = {
+/**
+ * One jest run covers everything. Suites under test/api and test/auth run twice, once per storage
+ * backend (PGlite and PostgreSQL); the end-to-end suites (provider, constructs, sdk, cli) run once,
+ * on PostgreSQL. test/support/global-setup.ts starts a disposable PostgreSQL when TEST_DATABASE_URL
+ * is not set.
+ */
+const base = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/test'],
-  testMatch: ['**/*.test.ts'],
   transform: {
-    '^.+\\.[tj]s$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json', diagnostics: { warnOnly: false }, isolatedModules: false }],
+    '^.+\\.[tj]s$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }],
   },
   // ESM-only dependencies that must be compiled to CommonJS for jest.
   transformIgnorePatterns: ['/node_modules/(?!(@noble)/)'],
+  rootDir: __dirname,
+};
+
+const perBackend = ['<rootDir>/test/api/**/*.test.ts', '<rootDir>/test/auth/**/*.test.ts'];
+
+/** @type {import('jest').Config} */
+module.exports = {
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
-  testTimeout: 60000,
+  testTimeout: 120000,
   maxWorkers: 2,
+  projects: [
+    { ...base, displayName: 'pglite', testMatch: perBackend, setupFiles: ['<rootDir>/test/support/backend-pglite.ts'] },
+    { ...base, displayName: 'postgres', testMatch: perBackend, setupFiles: ['<rootDir>/test/support/backend-postgres.ts'] },
+    {
+      ...base,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/{provider,constructs,sdk,cli,model,migrations}/**/*.test.ts'],
+      setupFiles: ['<rootDir>/test/support/backend-postgres.ts'],
+    },
+  ],
 };

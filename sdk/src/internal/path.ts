@@ -1,14 +1,21 @@
+import { ValidationError } from '../errors';
+
 /**
  * Tagged template that percent-encodes every interpolated value as one path segment, so an id can
  * never change the route (`path\`/v1/agents/${id}\``: `"../api-keys"` stays inside the segment).
+ * "." and ".." are refused: URL parsers remove them as dot segments even when percent-encoded.
  */
 export function path(strings: TemplateStringsArray, ...values: Array<string | number>): string {
   let out = strings[0] ?? '';
   values.forEach((value, i) => {
     const s = String(value);
-    // "." and ".." are path-normalised by URL parsers even when the rest is encoded.
-    const segment = s === '.' || s === '..' ? s.replace(/\./g, '%2E') : encodeURIComponent(s);
-    out += segment + (strings[i + 1] ?? '');
+    if (s === '' || s === '.' || s === '..') {
+      throw new ValidationError(`invalid path parameter ${JSON.stringify(s)}`, {
+        code: 'invalid_path_parameter',
+        details: [{ path: 'id', message: 'must not be empty, "." or ".."' }],
+      });
+    }
+    out += encodeURIComponent(s) + (strings[i + 1] ?? '');
   });
   return out;
 }

@@ -1,0 +1,66 @@
+/**
+ * Ed25519 keys on the server's hot path use node:crypto (about 14x faster than pure JS here).
+ * An agent secret is `cos_<agent id>_<base64url seed>`: it names the agent, so an SDK can
+ * authenticate from the secret alone. Key ids are RFC 7638 JWK thumbprints.
+ */
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject } from 'node:crypto';
+
+export const AGENT_SECRET_PREFIX = 'cos_';
+
+// PKCS#8 / SPKI DER prefixes for Ed25519 (RFC 8410); the raw 32 bytes follow.
+const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+
+export interface GeneratedKeyPair {
+  readonly publicKey: Buffer; // 32 raw bytes
+  readonly seed: Buffer; // 32 raw bytes (the private key)
+}
+
+export function generateEd25519(): GeneratedKeyPair {
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  return {
+    publicKey: publicKey.export({ format: 'der', type: 'spki' }).subarray(SPKI_PREFIX.length),
+    seed: privateKey.export({ format: 'der', type: 'pkcs8' }).subarray(PKCS8_PREFIX.length),
+  };
+}
+
+export function publicKeyObject(raw: Buffer): KeyObject {
+  return createPublicKey({ key: Buffer.concat([SPKI_PREFIX, raw]), format: 'der', type: 'spki' });
+}
+
+export function privateKeyObject(seed: Buffer): KeyObject {
+  return createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+}
+
+export function publicKeyFromSeed(seed: Buffer): Buffer {
+  return createPublicKey(privateKeyObject(seed)).export({ format: 'der', type: 'spki' }).subarray(SPKI_PREFIX.length);
+}
+
+/** Decodes a base64url 32-byte public key that is a valid curve point; null otherwise. */
+export function parsePublicKey(encoded: string): Buffer | null {
+  if (!/^[A-Za-z0-9_-]{43}$/.test(encoded)) return null;
+  const raw = Buffer.from(encoded, 'base64url');
+  if (raw.length !== 32) return null;
+  try {
+    publicKeyObject(raw);
+    return raw;
+  } catch {
+    return null;
+  }
+}
+
+/** RFC 7638 thumbprint of the OKP JWK: members in lexicographic order, no whitespace. */
+export function jwkThumbprint(publicKey: Buffer): string {
+  const canonical = `{"crv":"Ed25519","kty":"OKP","x":"${publicKey.toString('base64url')}"}`;
+  return createHash('sha256').update(canonical).digest('base64url');
+}
+
+export function formatAgentSecret(agentId: string, seed: Buffer): string {
+  return `${AGENT_SECRET_PREFIX}${agentId}_${seed.toString('base64url')}`;
+}
+
+export function parseAgentSecret(secret: string): { agentId: string; seed: Buffer } | null {
+  const m = /^cos_([0-9a-f-]{36})_([A-Za-z0-9_-]{43})$/.exec(secret);
+  if (!m) return null;
+  return { agentId: m[1]!, seed: Buffer.from(m[2]!, 'base64url') };
+}

@@ -1,0 +1,37 @@
+/** Identifier helpers. */
+import { randomBytes } from 'node:crypto';
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function isUuid(value: string): boolean {
+  return UUID_RE.test(value);
+}
+
+let lastMs = 0;
+let counter = 0;
+
+/**
+ * RFC 9562 UUIDv7: 48-bit milliseconds, then a 12-bit per-millisecond counter (monotonic within
+ * this process), then random bits. Time-ordered ids make `ORDER BY id` a stable creation order,
+ * which is what keyset pagination walks.
+ */
+export function uuidv7(now: number = Date.now()): string {
+  if (now <= lastMs) {
+    counter++;
+    if (counter > 0xfff) {
+      lastMs++;
+      counter = 0;
+    }
+    now = lastMs;
+  } else {
+    lastMs = now;
+    counter = 0;
+  }
+  const b = randomBytes(16);
+  b.writeUIntBE(now, 0, 6);
+  b[6] = 0x70 | ((counter >> 8) & 0x0f);
+  b[7] = counter & 0xff;
+  b[8] = 0x80 | (b[8]! & 0x3f);
+  const h = b.toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}

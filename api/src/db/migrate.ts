@@ -1,0 +1,43 @@
+/**
+ * Applies the schema migrations. Migrations are imported modules (not a globbed folder), so the
+ * same list works from TypeScript sources under jest and from compiled JavaScript.
+ */
+import type { Knex } from 'knex';
+import * as init from '../../migrations/20261125000000_init';
+
+interface Migration {
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+/** Ordered by name; append new migrations here. */
+export const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [['20261125000000_init', init]];
+
+class ListMigrationSource implements Knex.MigrationSource<string> {
+  constructor(private readonly upTo?: string) {}
+  async getMigrations(): Promise<string[]> {
+    const names = MIGRATIONS.map(([n]) => n);
+    return this.upTo ? names.filter((n) => n <= this.upTo!) : names;
+  }
+  getMigrationName(name: string): string {
+    return name;
+  }
+  async getMigration(name: string): Promise<Knex.Migration> {
+    const found = MIGRATIONS.find(([n]) => n === name);
+    if (!found) throw new Error(`Unknown migration ${name}`);
+    return found[1];
+  }
+}
+
+export async function migrateLatest(knex: Knex): Promise<string[]> {
+  const [, applied] = await knex.migrate.latest({ migrationSource: new ListMigrationSource() });
+  return applied as string[];
+}
+
+export async function migrateTo(knex: Knex, name: string): Promise<void> {
+  await knex.migrate.latest({ migrationSource: new ListMigrationSource(name) });
+}
+
+export async function migrateDown(knex: Knex): Promise<void> {
+  await knex.migrate.down({ migrationSource: new ListMigrationSource() });
+}

@@ -1,0 +1,74 @@
+/** Agent queries: one function per query, each taking the knex handle or transaction to run on. */
+import type { Knex } from 'knex';
+import type { DbAgentKeyRow, DbAgentRow, DbAgentWithKeyRow } from '../tables';
+
+type Tx = Knex | Knex.Transaction;
+
+/** The newest active key of each agent, as a correlated subquery (indexed by agent_keys_pk). */
+function withPublicKey(tx: Tx) {
+  return tx<DbAgentWithKeyRow>('agents as a').select(
+    'a.*',
+    tx.raw(
+      `(select k.public_key from agent_keys k where k.agent_id = a.id and k.revoked_at is null order by k.created_at desc, k.kid limit 1) as public_key`,
+    ),
+  );
+}
+
+export async function insertAgent(tx: Tx, row: DbAgentRow): Promise<void> {
+  await tx('agents').insert({ ...row, scopes: JSON.stringify(row.scopes), metadata: JSON.stringify(row.metadata) });
+}
+
+export async function getAgent(tx: Tx, orgId: string, id: string, opts: { forUpdate?: boolean } = {}): Promise<DbAgentWithKeyRow | undefined> {
+  if (opts.forUpdate) {
+    // Lock the agent row first (FOR UPDATE cannot apply to the aggregate subquery), then read it with its key.
+    const locked = await tx('agents').where({ organization_id: orgId, id }).forUpdate().first('id');
+    if (!locked) return undefined;
+  }
+  return withPublicKey(tx).where('a.organization_id', orgId).andWhere('a.id', id).first();
+}
+
+export interface AgentFilter {
+  status?: string;
+  name?: string;
+  namePrefix?: string;
+  neverAuthenticated?: boolean;
+  inactiveSince?: Date;
+  afterId?: string;
+  limit: number;
+}
+
+/** Keyset page ordered by id (UUIDv7, so creation order); cost is independent of the offset. */
+export async function listAgents(tx: Tx, orgId: string, f: AgentFilter): Promise<DbAgentWithKeyRow[]> {
+  const q = withPublicKey(tx).where('a.organization_id', orgId);
+  if (f.status) q.where('a.status', f.status);
+  if (f.name !== undefined) q.where('a.name', f.name);
+  if (f.namePrefix !== undefined) q.whereRaw(`a.name like ? escape '\\'`, [f.namePrefix.replace(/[\\%_]/g, (c) => '\\' + c) + '%']);
+  if (f.neverAuthenticated) q.whereNull('a.last_auth_at');
+  if (f.inactiveSince) q.where((w) => w.whereNull('a.last_auth_at').orWhere('a.last_auth_at', '<', f.inactiveSince!));
+  if (f.afterId) q.where('a.id', '>', f.afterId);
+  return q.orderBy('a.id', 'asc').limit(f.limit);
+}
+
+export async function updateAgent(
+  tx: Tx,
+  orgId: string,
+  id: string,
+  patch: Partial<Pick<DbAgentRow, 'name' | 'scopes' | 'metadata' | 'status' | 'updated_at' | 'status_changed_at' | 'last_auth_at'>>,
+): Promise<number> {
+  const values: Record<string, unknown> = { ...patch };
+  if (patch.scopes) values.scopes = JSON.stringify(patch.scopes);
+  if (patch.metadata) values.metadata = JSON.stringify(patch.metadata);
+  return tx('agents').where({ organization_id: orgId, id }).update(values);
+}
+
+export async function insertAgentKey(tx: Tx, row: DbAgentKeyRow): Promise<void> {
+  await tx('agent_keys').insert(row);
+}
+
+export async function listAgentKeys(tx: Tx, agentId: string): Promise<DbAgentKeyRow[]> {
+  return tx<DbAgentKeyRow>('agent_keys').where({ agent_id: agentId }).orderBy([{ column: 'created_at' }, { column: 'kid' }]);
+}
+
+export async function revokeAgentKey(tx: Tx, agentId: string, kid: string, at: Date): Promise<number> {
+  return tx('agent_keys').where({ agent_id: agentId, kid }).whereNull('revoked_at').update({ revoked_at: at });
+}

@@ -1,0 +1,42 @@
+/** Organization and API-key queries. */
+import type { Knex } from 'knex';
+import type { DbApiKeyRow, DbOrganizationRow } from '../tables';
+
+type Tx = Knex | Knex.Transaction;
+
+export async function insertOrganization(tx: Tx, row: DbOrganizationRow): Promise<void> {
+  await tx('organizations').insert(row);
+}
+
+export async function countOrganizations(tx: Tx): Promise<number> {
+  const r = await tx('organizations').count<{ count: string }[]>('* as count');
+  return Number(r[0]?.count ?? 0);
+}
+
+export async function getOrganization(tx: Tx, id: string): Promise<DbOrganizationRow | undefined> {
+  return tx<DbOrganizationRow>('organizations').where({ id }).first();
+}
+
+export async function insertApiKey(tx: Tx, row: DbApiKeyRow): Promise<void> {
+  await tx('api_keys').insert(row);
+}
+
+export async function findApiKeyByPrefix(tx: Tx, prefix: string): Promise<DbApiKeyRow | undefined> {
+  return tx<DbApiKeyRow>('api_keys').where({ prefix }).first();
+}
+
+export async function listApiKeys(tx: Tx, orgId: string): Promise<DbApiKeyRow[]> {
+  return tx<DbApiKeyRow>('api_keys').where({ organization_id: orgId }).orderBy([{ column: 'created_at' }, { column: 'id' }]);
+}
+
+export async function getApiKey(tx: Tx, orgId: string, id: string): Promise<DbApiKeyRow | undefined> {
+  return tx<DbApiKeyRow>('api_keys').where({ organization_id: orgId, id }).first();
+}
+
+export async function revokeApiKey(tx: Tx, orgId: string, id: string, at: Date): Promise<number> {
+  return tx('api_keys').where({ organization_id: orgId, id }).whereNull('revoked_at').update({ revoked_at: at });
+}
+
+export async function touchApiKey(tx: Tx, id: string, at: Date): Promise<void> {
+  await tx('api_keys').where({ id }).update({ last_used_at: at });
+}

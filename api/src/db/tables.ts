@@ -1,0 +1,81 @@
+/** Row types mirroring the columns (snake_case, as the driver returns them). Domain types live in services. */
+export interface DbOrganizationRow {
+  id: string;
+  name: string;
+  created_at: Date;
+}
+
+export type ApiKeyRole = 'admin' | 'operator' | 'reader';
+
+export interface DbApiKeyRow {
+  id: string;
+  organization_id: string;
+  name: string;
+  role: ApiKeyRole;
+  prefix: string;
+  key_hash: Buffer;
+  created_at: Date;
+  last_used_at: Date | null;
+  revoked_at: Date | null;
+}
+
+export interface DbAgentRow {
+  id: string;
+  organization_id: string;
+  name: string;
+  scopes: string[];
+  status: 'active' | 'suspended' | 'revoked';
+  metadata: Record<string, string>;
+  created_at: Date;
+  updated_at: Date;
+  last_auth_at: Date | null;
+  status_changed_at: Date;
+}
+
+/** An agent row joined with its newest active public key. */
+export interface DbAgentWithKeyRow extends DbAgentRow {
+  public_key: Buffer | null;
+}
+
+export interface DbAgentKeyRow {
+  agent_id: string;
+  kid: string;
+  public_key: Buffer;
+  created_at: Date;
+  revoked_at: Date | null;
+}
+
+export interface DbIdempotencyRow {
+  organization_id: string;
+  key: string;
+  scope: string;
+  request_hash: string;
+  response_status: number;
+  response_body: unknown;
+  created_at: Date;
+}
+
+export interface DbAuditChainHeadRow {
+  organization_id: string;
+  last_seq: number;
+  last_hash: string;
+}
+
+export interface DbAuditEventRow {
+  id: string;
+  organization_id: string;
+  seq: number;
+  action: string;
+  actor_type: string;
+  actor_id: string | null;
+  target_type: string | null;
+  target_id: string | null;
+  outcome: string;
+  reason: string | null;
+  request_id: string | null;
+  client_ip: string | null;
+  data: Record<string, unknown>;
+  created_at: Date;
+  prev_hash: string;
+  hash: string;
+}

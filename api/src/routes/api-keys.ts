@@ -1,0 +1,21 @@
+/** /v1/api-keys: admin-only management of the organization's keys. */
+import { Router } from 'express';
+import { param } from './params';
+import { auditContext, requireRole } from '../middleware/auth';
+import { ApiKeyCreate, OrganizationService } from '../services/organizations';
+
+export function apiKeysRouter(orgs: OrganizationService): Router {
+  const r = Router();
+  r.post('/api-keys', requireRole('admin'), async (req, res) => {
+    const created = await orgs.createApiKey(auditContext(req), ApiKeyCreate.parse(req.body));
+    res.setHeader('Cache-Control', 'no-store');
+    res.status(201).json(created);
+  });
+  r.get('/api-keys', requireRole('admin'), async (req, res) => {
+    res.json({ data: await orgs.listApiKeys(req.apiKey!.organizationId) });
+  });
+  r.post('/api-keys/:id/revoke', requireRole('admin'), async (req, res) => {
+    res.json(await orgs.revokeApiKey(auditContext(req), param(req, 'id')));
+  });
+  return r;
+}

@@ -1,0 +1,64 @@
+/** HTTP contract for agents: request schemas (validation + OpenAPI) and the response view. */
+import { z } from 'zod';
+import { AgentName, AgentStatusSchema, Metadata, Scopes } from '../../../model/agent';
+
+const PublicKey = z.string().meta({ description: 'Ed25519 public key, base64url of the 32 raw bytes (bring your own key)', example: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' });
+const Reason = z.string().max(500).meta({ description: 'Why; recorded in the audit log' });
+
+export const AgentCreate = z
+  .strictObject({ name: AgentName, scopes: Scopes.default([]), metadata: Metadata.default({}), public_key: PublicKey.optional() })
+  .meta({ id: 'AgentCreate' });
+export type AgentCreateInput = z.output<typeof AgentCreate>;
+
+export const AgentUpdate = z
+  .strictObject({ name: AgentName.optional(), scopes: Scopes.optional(), metadata: Metadata.optional() })
+  .meta({ id: 'AgentUpdate', description: 'Fields to change; `metadata` replaces the whole map' });
+export type AgentUpdateInput = z.output<typeof AgentUpdate>;
+
+export const TransitionBody = z.strictObject({ reason: Reason.optional() }).meta({ id: 'TransitionBody' });
+
+const BoolString = z.enum(['true', 'false']).transform((v) => v === 'true');
+
+export const AgentListQuery = z
+  .strictObject({
+    status: AgentStatusSchema.optional(),
+    name: z.string().max(256).optional(),
+    name_prefix: z.string().max(256).optional(),
+    never_authenticated: BoolString.optional(),
+    inactive_since: z.iso.datetime({ offset: true }).transform((s) => new Date(s)).optional()
+      .meta({ description: 'Agents with no authentication since this instant (or never)' }),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    cursor: z.string().max(200).optional().meta({ description: 'Opaque cursor from `next_cursor`' }),
+  })
+  .meta({ id: 'AgentListQuery' });
+export type AgentListQueryInput = z.output<typeof AgentListQuery>;
+
+export const AgentKeyCreate = z.strictObject({ public_key: PublicKey.optional() }).meta({ id: 'AgentKeyCreate' });
+
+export const AgentView = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    public_key: z.string().nullable(),
+    scopes: z.array(z.string()),
+    status: AgentStatusSchema,
+    metadata: z.record(z.string(), z.string()),
+    created_at: z.iso.datetime(),
+    updated_at: z.iso.datetime(),
+    last_auth_at: z.iso.datetime().nullable(),
+    secret: z.string().optional().meta({ description: 'Only in the create response, only when the server generated the key. Store it now: it is never shown again.' }),
+  })
+  .meta({ id: 'Agent' });
+export type AgentView = z.infer<typeof AgentView>;
+
+export const AgentKeyView = z
+  .object({
+    kid: z.string(),
+    public_key: z.string(),
+    status: z.enum(['active', 'revoked']),
+    created_at: z.iso.datetime(),
+    revoked_at: z.iso.datetime().nullable(),
+    secret: z.string().optional(),
+  })
+  .meta({ id: 'AgentKey' });
+export type AgentKeyView = z.infer<typeof AgentKeyView>;

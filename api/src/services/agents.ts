@@ -1,0 +1,226 @@
+/**
+ * Agents: creation (with server-generated or brought keys), listing, updates, the lifecycle
+ * (active ⇄ suspended → revoked) and keys. Every mutation runs in one transaction with its
+ * audit event; lifecycle changes lock the agent row so concurrent calls serialize.
+ */
+import { createHash } from 'node:crypto';
+import type { Knex } from 'knex';
+import { isUuid, uuidv7 } from '../crypto/ids';
+import { formatAgentSecret, generateEd25519, jwkThumbprint, parsePublicKey } from '../crypto/ed25519';
+import * as ops from '../db/operations/agents';
+import type { DbAgentKeyRow, DbAgentWithKeyRow } from '../db/tables';
+import { ConflictError, InvalidTransitionError, NotFoundError, ValidationError } from '../errors';
+import type { AgentCreateInput, AgentKeyView, AgentListQueryInput, AgentUpdateInput, AgentView } from '../schemas/agents';
+import { AuditContext, recordAudit } from './audit';
+import { pgErrorCode, withIdempotency, IdempotentResult } from './idempotency';
+
+export type Transition = 'suspend' | 'activate' | 'revoke';
+
+const iso = (d: Date | null): string | null => (d ? new Date(d).toISOString() : null);
+
+export function toAgentView(r: DbAgentWithKeyRow): AgentView {
+  return {
+    id: r.id,
+    name: r.name,
+    public_key: r.public_key ? Buffer.from(r.public_key).toString('base64url') : null,
+    scopes: r.scopes,
+    status: r.status,
+    metadata: r.metadata,
+    created_at: iso(r.created_at)!,
+    updated_at: iso(r.updated_at)!,
+    last_auth_at: iso(r.last_auth_at),
+  };
+}
+
+function toKeyView(k: DbAgentKeyRow): AgentKeyView {
+  return {
+    kid: k.kid,
+    public_key: Buffer.from(k.public_key).toString('base64url'),
+    status: k.revoked_at ? 'revoked' : 'active',
+    created_at: iso(k.created_at)!,
+    revoked_at: iso(k.revoked_at),
+  };
+}
+
+function notFound(): NotFoundError {
+  return new NotFoundError('Agent not found');
+}
+
+function nameTaken(name: string): ConflictError {
+  return new ConflictError(`An agent named "${name}" already exists in this organization`, [{ path: 'name', message: 'already in use by a non-revoked agent' }]);
+}
+
+/** Resolves the key material for a new agent or key: brought (public only) or generated (with a secret). */
+function keyMaterial(agentId: string, publicKey: string | undefined): { publicKey: Buffer; secret?: string } {
+  if (publicKey !== undefined) {
+    const raw = parsePublicKey(publicKey);
+    if (!raw) throw new ValidationError('public_key is not a valid Ed25519 public key', [{ path: 'public_key', message: 'must be base64url of 32 raw Ed25519 public key bytes' }]);
+    return { publicKey: raw };
+  }
+  const pair = generateEd25519();
+  return { publicKey: pair.publicKey, secret: formatAgentSecret(agentId, pair.seed) };
+}
+
+/** Listeners told after commit that an agent's status changed (token caches use this). */
+export type StatusListener = (orgId: string, agentId: string, status: AgentView['status']) => void;
+
+export class AgentService {
+  private readonly statusListeners: StatusListener[] = [];
+
+  constructor(private readonly db: Knex) {}
+
+  onStatusChange(listener: StatusListener): void {
+    this.statusListeners.push(listener);
+  }
+
+  async create(ctx: AuditContext, input: AgentCreateInput, idempotencyKey?: string): Promise<IdempotentResult<AgentView>> {
+    const requestHash = createHash('sha256').update(JSON.stringify(input)).digest('hex');
+    return withIdempotency(this.db, { orgId: ctx.organizationId, scope: 'agents.create', key: idempotencyKey, requestHash }, async (tx) => {
+      const now = new Date();
+      const id = uuidv7(now.getTime());
+      const key = keyMaterial(id, input.public_key);
+      try {
+        await ops.insertAgent(tx, {
+          id, organization_id: ctx.organizationId, name: input.name, scopes: input.scopes, status: 'active',
+          metadata: input.metadata, created_at: now, updated_at: now, last_auth_at: null, status_changed_at: now,
+        });
+      } catch (err) {
+        if (pgErrorCode(err) === '23505') throw nameTaken(input.name);
+        throw err;
+      }
+      const kid = jwkThumbprint(key.publicKey);
+      await ops.insertAgentKey(tx, { agent_id: id, kid, public_key: key.publicKey, created_at: now, revoked_at: null });
+      await recordAudit(tx, ctx, {
+        action: 'agent.created', targetType: 'agent', targetId: id,
+        data: { name: input.name, scopes: input.scopes, kid, key_source: key.secret ? 'generated' : 'brought' },
+      });
+      const row = (await ops.getAgent(tx, ctx.organizationId, id))!;
+      const view = toAgentView(row);
+      // The stored (replayable) body never includes the secret; only this first response does.
+      return { status: 201, stored: view, response: key.secret ? { ...view, secret: key.secret } : view };
+    });
+  }
+
+  async get(orgId: string, id: string): Promise<AgentView> {
+    if (!isUuid(id)) throw notFound(); // a malformed id is simply an id that does not exist
+    const row = await ops.getAgent(this.db, orgId, id);
+    if (!row) throw notFound();
+    return toAgentView(row);
+  }
+
+  async list(orgId: string, q: AgentListQueryInput): Promise<{ data: AgentView[]; next_cursor: string | null }> {
+    const afterId = q.cursor !== undefined ? decodeCursor(q.cursor) : undefined;
+    const rows = await ops.listAgents(this.db, orgId, {
+      status: q.status, name: q.name, namePrefix: q.name_prefix, neverAuthenticated: q.never_authenticated,
+      inactiveSince: q.inactive_since, afterId, limit: q.limit + 1,
+    });
+    const page = rows.slice(0, q.limit);
+    return { data: page.map(toAgentView), next_cursor: rows.length > q.limit ? encodeCursor(page[page.length - 1]!.id) : null };
+  }
+
+  async update(ctx: AuditContext, id: string, patch: AgentUpdateInput): Promise<AgentView> {
+    if (!isUuid(id)) throw notFound();
+    return this.db.transaction(async (tx) => {
+      const before = await ops.getAgent(tx, ctx.organizationId, id, { forUpdate: true });
+      if (!before) throw notFound();
+      if (before.status === 'revoked') throw new ConflictError('The agent is revoked and can no longer be changed');
+      const changes: Record<string, unknown> = {};
+      if (patch.name !== undefined && patch.name !== before.name) changes.name = patch.name;
+      if (patch.scopes !== undefined && JSON.stringify(patch.scopes) !== JSON.stringify(before.scopes)) changes.scopes = patch.scopes;
+      if (patch.metadata !== undefined && JSON.stringify(sortKeys(patch.metadata)) !== JSON.stringify(sortKeys(before.metadata))) changes.metadata = patch.metadata;
+      if (Object.keys(changes).length === 0) return toAgentView(before);
+      try {
+        await ops.updateAgent(tx, ctx.organizationId, id, { ...changes, updated_at: new Date() });
+      } catch (err) {
+        if (pgErrorCode(err) === '23505') throw nameTaken(String(changes.name));
+        throw err;
+      }
+      await recordAudit(tx, ctx, { action: 'agent.updated', targetType: 'agent', targetId: id, data: { changed: Object.keys(changes), ...changes } });
+      return toAgentView((await ops.getAgent(tx, ctx.organizationId, id))!);
+    });
+  }
+
+  async transition(ctx: AuditContext, id: string, action: Transition, reason: string | undefined): Promise<AgentView> {
+    if (!isUuid(id)) throw notFound();
+    let changedTo: AgentView['status'] | null = null;
+    const view = await this.db.transaction(async (tx) => {
+      const before = await ops.getAgent(tx, ctx.organizationId, id, { forUpdate: true });
+      if (!before) throw notFound();
+      const target = action === 'suspend' ? 'suspended' : action === 'activate' ? 'active' : 'revoked';
+      if (before.status === 'revoked') {
+        if (action === 'revoke') return toAgentView(before); // revoking twice is a no-op
+        throw new InvalidTransitionError(`Cannot ${action} a revoked agent: revocation is permanent`);
+      }
+      if (before.status === target) return toAgentView(before);
+      const now = new Date();
+      await ops.updateAgent(tx, ctx.organizationId, id, { status: target, updated_at: now, status_changed_at: now });
+      await recordAudit(tx, ctx, {
+        action: `agent.${target === 'active' ? 'activated' : target}`, targetType: 'agent', targetId: id,
+        reason: reason ?? null, data: { from: before.status, to: target },
+      });
+      changedTo = target;
+      return toAgentView((await ops.getAgent(tx, ctx.organizationId, id))!);
+    });
+    if (changedTo) for (const l of this.statusListeners) l(ctx.organizationId, id, changedTo);
+    return view;
+  }
+
+  async listKeys(orgId: string, id: string): Promise<AgentKeyView[]> {
+    if (!isUuid(id) || !(await ops.getAgent(this.db, orgId, id))) throw notFound();
+    return (await ops.listAgentKeys(this.db, id)).map(toKeyView);
+  }
+
+  async addKey(ctx: AuditContext, id: string, publicKey: string | undefined): Promise<AgentKeyView> {
+    if (!isUuid(id)) throw notFound();
+    return this.db.transaction(async (tx) => {
+      const agent = await ops.getAgent(tx, ctx.organizationId, id, { forUpdate: true });
+      if (!agent) throw notFound();
+      if (agent.status === 'revoked') throw new ConflictError('The agent is revoked; it can no longer hold keys');
+      const key = keyMaterial(id, publicKey);
+      const kid = jwkThumbprint(key.publicKey);
+      const existing = (await ops.listAgentKeys(tx, id)).find((k) => k.kid === kid);
+      if (existing) throw new ConflictError('This public key is already registered for the agent', [{ path: 'public_key', message: 'duplicate key' }]);
+      const row: DbAgentKeyRow = { agent_id: id, kid, public_key: key.publicKey, created_at: new Date(), revoked_at: null };
+      await ops.insertAgentKey(tx, row);
+      await ops.updateAgent(tx, ctx.organizationId, id, { updated_at: row.created_at });
+      await recordAudit(tx, ctx, { action: 'agent_key.created', targetType: 'agent', targetId: id, data: { kid, key_source: key.secret ? 'generated' : 'brought' } });
+      const view = toKeyView(row);
+      return key.secret ? { ...view, secret: key.secret } : view;
+    });
+  }
+
+  async removeKey(ctx: AuditContext, id: string, kid: string): Promise<AgentKeyView> {
+    if (!isUuid(id)) throw notFound();
+    return this.db.transaction(async (tx) => {
+      const agent = await ops.getAgent(tx, ctx.organizationId, id, { forUpdate: true });
+      if (!agent) throw notFound();
+      const keys = await ops.listAgentKeys(tx, id);
+      const key = keys.find((k) => k.kid === kid);
+      if (!key) throw new NotFoundError('Key not found');
+      if (key.revoked_at) return toKeyView(key);
+      if (agent.status !== 'revoked' && keys.filter((k) => !k.revoked_at).length === 1) {
+        throw new ConflictError('This is the agent\'s last active key; add a new key before removing it, or revoke the agent');
+      }
+      const now = new Date();
+      await ops.revokeAgentKey(tx, id, kid, now);
+      await ops.updateAgent(tx, ctx.organizationId, id, { updated_at: now });
+      await recordAudit(tx, ctx, { action: 'agent_key.revoked', targetType: 'agent', targetId: id, data: { kid } });
+      return toKeyView({ ...key, revoked_at: now });
+    });
+  }
+}
+
+function sortKeys(o: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+export function encodeCursor(id: string): string {
+  return Buffer.from(`a1:${id}`).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): string {
+  const raw = Buffer.from(cursor, 'base64url').toString('utf8');
+  const id = raw.startsWith('a1:') ? raw.slice(3) : '';
+  if (!isUuid(id)) throw new ValidationError('cursor is invalid', [{ path: 'cursor', message: 'use the next_cursor value of a previous page' }]);
+  return id;
+}

@@ -1,0 +1,121 @@
+/**
+ * Organizations and their API keys. Keys are shown once, at creation; afterwards only the
+ * prefix, role and timestamps are visible.
+ */
+import type { Knex } from 'knex';
+import { z } from 'zod';
+import { generateApiKey, hashApiKey, apiKeyMatches, isWellFormedApiKey, lookupPrefix } from '../crypto/api-keys';
+import { isUuid, uuidv7 } from '../crypto/ids';
+import * as ops from '../db/operations/organizations';
+import { insertChainHead } from '../db/operations/audit';
+import type { ApiKeyRole, DbApiKeyRow } from '../db/tables';
+import { NotFoundError } from '../errors';
+import { AuditContext, genesisHash, recordAudit } from './audit';
+
+export const API_KEY_ROLES = ['admin', 'operator', 'reader'] as const satisfies readonly ApiKeyRole[];
+
+export const ApiKeyCreate = z
+  .strictObject({
+    name: z.string().trim().min(1).max(100).meta({ description: 'What the key is for', example: 'ci-pipeline' }),
+    role: z.enum(API_KEY_ROLES).default('admin').meta({ description: 'admin: everything; operator: read + suspend/activate/revoke; reader: read only' }),
+  })
+  .meta({ id: 'ApiKeyCreate' });
+export type ApiKeyCreateInput = z.output<typeof ApiKeyCreate>;
+
+export interface ApiKeyView {
+  id: string;
+  name: string;
+  role: ApiKeyRole;
+  prefix: string;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+export interface AuthenticatedKey {
+  readonly id: string;
+  readonly organizationId: string;
+  readonly role: ApiKeyRole;
+}
+
+const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
+
+export function toApiKeyView(r: DbApiKeyRow): ApiKeyView {
+  return { id: r.id, name: r.name, role: r.role, prefix: r.prefix, created_at: iso(r.created_at)!, last_used_at: iso(r.last_used_at), revoked_at: iso(r.revoked_at) };
+}
+
+export class OrganizationService {
+  /** last_used_at is written at most once a minute per key, to keep reads free of writes. */
+  private readonly touched = new Map<string, number>();
+
+  constructor(private readonly db: Knex, private readonly pepper: Buffer) {}
+
+  async createOrganization(name: string): Promise<{ id: string; name: string }> {
+    const id = uuidv7();
+    await this.db.transaction(async (tx) => {
+      await ops.insertOrganization(tx, { id, name, created_at: new Date() });
+      await insertChainHead(tx, id, genesisHash(id));
+      await recordAudit(tx, systemContext(id), { action: 'organization.created', targetType: 'organization', targetId: id, data: { name } });
+    });
+    return { id, name };
+  }
+
+  async isEmpty(): Promise<boolean> {
+    return (await ops.countOrganizations(this.db)) === 0;
+  }
+
+  async organizationExists(id: string): Promise<boolean> {
+    return isUuid(id) && (await ops.getOrganization(this.db, id)) !== undefined;
+  }
+
+  /** Creates a key and returns it once, with its view. Runs in `tx` when given (bootstrap). */
+  async createApiKey(ctx: AuditContext, input: ApiKeyCreateInput, tx?: Knex.Transaction): Promise<ApiKeyView & { key: string }> {
+    const run = async (t: Knex.Transaction) => {
+      // The 8-character prefix has 48 random bits; retry on the (astronomically rare) collision.
+      for (let attempt = 0; ; attempt++) {
+        const { key, prefix } = generateApiKey();
+        if (attempt < 3 && (await ops.findApiKeyByPrefix(t, prefix))) continue;
+        const row: DbApiKeyRow = {
+          id: uuidv7(), organization_id: ctx.organizationId, name: input.name, role: input.role, prefix,
+          key_hash: hashApiKey(this.pepper, key), created_at: new Date(), last_used_at: null, revoked_at: null,
+        };
+        await ops.insertApiKey(t, row);
+        await recordAudit(t, ctx, { action: 'api_key.created', targetType: 'api_key', targetId: row.id, data: { name: row.name, role: row.role, prefix } });
+        return { ...toApiKeyView(row), key };
+      }
+    };
+    return tx ? run(tx) : this.db.transaction(run);
+  }
+
+  async listApiKeys(orgId: string): Promise<ApiKeyView[]> {
+    return (await ops.listApiKeys(this.db, orgId)).map(toApiKeyView);
+  }
+
+  async revokeApiKey(ctx: AuditContext, id: string): Promise<ApiKeyView> {
+    if (!isUuid(id)) throw new NotFoundError('API key not found');
+    return this.db.transaction(async (tx) => {
+      const changed = await ops.revokeApiKey(tx, ctx.organizationId, id, new Date());
+      const row = await ops.getApiKey(tx, ctx.organizationId, id);
+      if (!row) throw new NotFoundError('API key not found');
+      if (changed) await recordAudit(tx, ctx, { action: 'api_key.revoked', targetType: 'api_key', targetId: id });
+      return toApiKeyView(row);
+    });
+  }
+
+  /** Resolves a presented key, or null. Lookup by public prefix, then a constant-time HMAC compare. */
+  async authenticate(presented: string): Promise<AuthenticatedKey | null> {
+    if (!isWellFormedApiKey(presented)) return null;
+    const row = await ops.findApiKeyByPrefix(this.db, lookupPrefix(presented));
+    if (!row || !apiKeyMatches(this.pepper, presented, row.key_hash) || row.revoked_at) return null;
+    const now = Date.now();
+    if ((this.touched.get(row.id) ?? 0) < now - 60_000) {
+      this.touched.set(row.id, now);
+      await ops.touchApiKey(this.db, row.id, new Date(now));
+    }
+    return { id: row.id, organizationId: row.organization_id, role: row.role };
+  }
+}
+
+export function systemContext(orgId: string): AuditContext {
+  return { organizationId: orgId, actorType: 'system', actorId: null, requestId: null, clientIp: null };
+}

@@ -1,0 +1,63 @@
+/**
+ * `certusordo orgs create` and `certusordo api-keys create --local`: bootstrap commands that work
+ * on the database directly (no server, no API key needed), so nobody has to read a log.
+ */
+import type { Command } from 'commander';
+import { loadConfig } from '../../../api/src/config';
+import { openDatabase, Database } from '../../../api/src/db/connect';
+import { migrateLatest } from '../../../api/src/db/migrate';
+import { loadMasterKey } from '../../../api/src/crypto/master-key';
+import { createServices, Services } from '../../../api/src/services';
+import { API_KEY_ROLES, systemContext } from '../../../api/src/services/organizations';
+import { StoreFlags, storeOverrides, withStoreOptions } from './serve';
+
+async function withServices<T>(o: StoreFlags, fn: (s: Services, db: Database) => Promise<T>): Promise<T> {
+  const config = loadConfig(process.env, storeOverrides(o));
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    await migrateLatest(db.knex);
+    return await fn(createServices(db.knex, loadMasterKey(config.masterKey, config.dataDir)), db);
+  } finally {
+    await db.close();
+  }
+}
+
+export function register(program: Command): void {
+  const orgs = program.command('orgs').description('Manage organizations (direct database access)');
+  withStoreOptions(
+    orgs
+      .command('create')
+      .description('Create an organization and its first admin API key')
+      .argument('<name>', 'organization name')
+      .option('--json', 'print JSON'),
+  ).action(async (name: string, o: StoreFlags & { json?: boolean }) => {
+    const out = await withServices(o, async (s) => {
+      const org = await s.organizations.createOrganization(name);
+      const key = await s.organizations.createApiKey(systemContext(org.id), { name: 'initial admin', role: 'admin' });
+      return { organization: org, api_key: key };
+    });
+    if (o.json) process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+    else process.stdout.write(`Organization ${out.organization.id} (${name}) created.\nAdmin API key (shown only now):\nCERTUSORDO_API_KEY=${out.api_key.key}\n`);
+  });
+}
+
+/** Adds `--local` creation to the `api-keys` command group (the remote commands use the SDK). */
+export function registerLocalApiKeyCreate(apiKeys: Command): void {
+  withStoreOptions(
+    apiKeys
+      .command('create-local')
+      .description('Create an API key directly in the database (bootstrap; no server or key needed)')
+      .requiredOption('--org <id>', 'organization id')
+      .option('--name <name>', 'what the key is for', 'cli')
+      .option('--role <role>', `one of ${API_KEY_ROLES.join(', ')}`, 'admin')
+      .option('--json', 'print JSON'),
+  ).action(async (o: StoreFlags & { org: string; name: string; role: string; json?: boolean }) => {
+    if (!(API_KEY_ROLES as readonly string[]).includes(o.role)) throw new Error(`--role must be one of ${API_KEY_ROLES.join(', ')}`);
+    const key = await withServices(o, async (s) => {
+      if (!(await s.organizations.organizationExists(o.org))) throw new Error(`No organization ${o.org}`);
+      return s.organizations.createApiKey(systemContext(o.org), { name: o.name, role: o.role as (typeof API_KEY_ROLES)[number] });
+    });
+    if (o.json) process.stdout.write(JSON.stringify(key, null, 2) + '\n');
+    else process.stdout.write(`API key ${key.id} (${key.role}) created (shown only now):\nCERTUSORDO_API_KEY=${key.key}\n`);
+  });
+}

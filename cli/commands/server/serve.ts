@@ -1,0 +1,63 @@
+/** `certusordo serve` and `certusordo migrate`: run the control plane / apply migrations. */
+import type { Command } from 'commander';
+import { loadConfig, ConfigOverrides } from '../../../api/src/config';
+import { createLogger } from '../../../api/src/logger';
+import { handleSignals, startServer } from '../../../api/src/server';
+import { openDatabase } from '../../../api/src/db/connect';
+import { migrateLatest } from '../../../api/src/db/migrate';
+import { generateMasterKey } from '../../../api/src/crypto/master-key';
+
+export interface StoreFlags {
+  databaseUrl?: string;
+  dataDir?: string;
+}
+
+export function withStoreOptions(cmd: Command): Command {
+  return cmd
+    .option('--database-url <url>', 'PostgreSQL connection string (env DATABASE_URL); omit for the embedded PGlite store')
+    .option('--data-dir <dir>', 'embedded store directory (env CERTUSORDO_DATA_DIR, default ./.certusordo)');
+}
+
+export function storeOverrides(o: StoreFlags): ConfigOverrides {
+  return { DATABASE_URL: o.databaseUrl, CERTUSORDO_DATA_DIR: o.dataDir };
+}
+
+export function register(program: Command): void {
+  withStoreOptions(
+    program
+      .command('serve')
+      .description('Run the control plane (embedded PGlite by default, PostgreSQL with DATABASE_URL)')
+      .option('-p, --port <port>', 'port to listen on (env PORT, default 8080)')
+      .option('-H, --host <host>', 'address to bind (env HOST, default 127.0.0.1)')
+      .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env LOG_LEVEL, default info)'),
+  ).action(async (o: StoreFlags & { port?: string; host?: string; logLevel?: string }) => {
+    const config = loadConfig(process.env, { ...storeOverrides(o), PORT: o.port, HOST: o.host, LOG_LEVEL: o.logLevel });
+    const logger = createLogger(config.logLevel);
+    const running = await startServer(config, { logger });
+    handleSignals(running, logger);
+    if (running.bootstrap) {
+      // Printed once, on a line of its own, so a script can pick it up; never logged.
+      process.stdout.write(
+        `\nFirst start: created organization ${running.bootstrap.organizationId} and an admin API key (shown only now):\n` +
+          `CERTUSORDO_API_KEY=${running.bootstrap.apiKey}\n\n`,
+      );
+    }
+    logger.info({ url: running.url, database: running.db.backend, data_dir: config.databaseUrl ? undefined : config.dataDir }, 'CertusOrdo control plane listening');
+  });
+
+  withStoreOptions(program.command('migrate').description('Apply database migrations and exit')).action(async (o: StoreFlags) => {
+    const config = loadConfig(process.env, storeOverrides(o));
+    const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    try {
+      const applied = await migrateLatest(db.knex);
+      process.stdout.write(applied.length ? `Applied: ${applied.join(', ')}\n` : 'Already up to date\n');
+    } finally {
+      await db.close();
+    }
+  });
+
+  program
+    .command('keygen')
+    .description('Print a new master key for CERTUSORDO_MASTER_KEY')
+    .action(() => void process.stdout.write(`${generateMasterKey()}\n`));
+}

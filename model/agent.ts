@@ -1,0 +1,93 @@
+/**
+ * The agent model's field rules, shared by every part of CertusOrdo (API validation,
+ * CDKTF constructs, SDK, provider). One definition, so synth-time checks and the
+ * server can never disagree.
+ */
+import { z } from 'zod';
+
+export const AGENT_STATUSES = ['active', 'suspended', 'revoked'] as const;
+export type AgentStatus = (typeof AGENT_STATUSES)[number];
+
+export const NAME_MAX = 64;
+export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+export const SCOPE_PATTERN = /^[a-z0-9_.-]+(:([a-z0-9_.-]+|\*))?$/;
+export const SCOPES_MAX = 100;
+export const METADATA_MAX_KEYS = 50;
+export const METADATA_KEY_MAX = 64;
+export const METADATA_VALUE_MAX = 1024;
+
+/** Each returns a list of human-readable violations (empty when valid). */
+export function nameViolations(name: string): string[] {
+  const out: string[] = [];
+  if (name.length < 1) out.push('name must not be empty');
+  else if (name.length > NAME_MAX) out.push(`name must be at most ${NAME_MAX} characters`);
+  if (name.length > 0 && !NAME_PATTERN.test(name)) {
+    out.push('name may contain only letters, digits, ".", "_" and "-", and must start with a letter or digit');
+  }
+  return out;
+}
+
+export function scopeViolations(scope: string): string[] {
+  return SCOPE_PATTERN.test(scope)
+    ? []
+    : [`scope "${scope}" must look like "resource:action" (lowercase letters, digits, "_", "-", "."; "*" allowed as the action)`];
+}
+
+export function scopesViolations(scopes: readonly string[]): string[] {
+  const out = scopes.flatMap(scopeViolations);
+  if (new Set(scopes).size > SCOPES_MAX) out.push(`at most ${SCOPES_MAX} scopes are allowed`);
+  return out;
+}
+
+export function metadataViolations(metadata: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  const keys = Object.keys(metadata);
+  if (keys.length > METADATA_MAX_KEYS) out.push(`metadata may have at most ${METADATA_MAX_KEYS} keys`);
+  for (const k of keys) {
+    const v = metadata[k];
+    if (k.length < 1 || k.length > METADATA_KEY_MAX) out.push(`metadata key "${k.slice(0, 80)}" must be 1-${METADATA_KEY_MAX} characters`);
+    if (typeof v !== 'string') out.push(`metadata value for "${k.slice(0, 80)}" must be a string`);
+    else if (v.length > METADATA_VALUE_MAX) out.push(`metadata value for "${k.slice(0, 80)}" must be at most ${METADATA_VALUE_MAX} characters`);
+  }
+  return out;
+}
+
+/** Removes duplicate scopes, keeping first-seen order. */
+export function normalizeScopes(scopes: readonly string[]): string[] {
+  return [...new Set(scopes)];
+}
+
+/** A wildcard scope grants every action on a resource (`payments:*`). */
+export function isWildcardScope(scope: string): boolean {
+  return scope.endsWith(':*') || scope === '*';
+}
+
+/** True when `granted` (an agent's or session's scopes) covers `requested`. */
+export function scopeCovers(granted: readonly string[], requested: string): boolean {
+  if (granted.includes(requested)) return true;
+  const resource = requested.split(':')[0];
+  return granted.includes(`${resource}:*`);
+}
+
+// zod schemas built from the same rules (used by the API and for OpenAPI generation).
+const refineWith = (fn: (v: any) => string[]) => (v: any, ctx: z.RefinementCtx) => {
+  for (const message of fn(v)) ctx.addIssue({ code: 'custom', message });
+};
+
+export const AgentName = z
+  .string()
+  .superRefine(refineWith(nameViolations))
+  .meta({ description: 'Human-readable name, unique among the organization\'s non-revoked agents', example: 'payment-processor' });
+
+export const Scopes = z
+  .array(z.string().superRefine(refineWith(scopeViolations)))
+  .superRefine(refineWith((s: string[]) => (new Set(s).size > SCOPES_MAX ? [`at most ${SCOPES_MAX} scopes are allowed`] : [])))
+  .transform(normalizeScopes)
+  .meta({ description: 'Permitted operations, `resource:action`', example: ['payments:read'] });
+
+export const Metadata = z
+  .record(z.string(), z.string())
+  .superRefine(refineWith(metadataViolations))
+  .meta({ description: 'String key/value pairs', example: { team: 'payments' } });
+
+export const AgentStatusSchema = z.enum(AGENT_STATUSES);

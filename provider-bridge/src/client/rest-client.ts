@@ -1,0 +1,192 @@
+/**
+ * The provider's only transport to the control plane: timeouts, retries with exponential
+ * backoff + jitter on 429/5xx/network errors (Retry-After honoured), one Idempotency-Key per
+ * logical create, and cancellation through the provider-wide stop signal (StopProvider).
+ */
+import { randomUUID } from 'node:crypto';
+import { AbortedError, ApiError, ConnectionError, NotFoundError } from './errors';
+import type { Agent, AgentCreate, AgentListQuery, AgentPatch, CreatedAgent, Page } from './types';
+import type { Logger } from '../log';
+
+export interface RestClientOptions {
+  endpoint: string;
+  apiKey: string;
+  /** Per-attempt timeout. */
+  timeoutMs?: number;
+  maxRetries?: number;
+  /** Aborted when Terraform sends StopProvider. */
+  stopSignal?: AbortSignal;
+  logger?: Logger;
+  userAgent?: string;
+  /** Injected in tests to avoid real sleeping. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+interface RequestOptions {
+  body?: unknown;
+  query?: Record<string, string | number | undefined>;
+  idempotencyKey?: string;
+}
+
+const RETRYABLE_STATUS = new Set([408, 429, 500, 502, 503, 504]);
+const MAX_RETRY_AFTER_MS = 60_000;
+
+/** 0.5 s doubling to 8 s, minus up to 25 % jitter so parallel retries spread out. */
+export function backoffMs(attempt: number, random: () => number = Math.random): number {
+  const base = Math.min(500 * 2 ** attempt, 8000);
+  return Math.round(base * (1 - 0.25 * random()));
+}
+
+/** Retry-After as seconds or HTTP date; null when absent or unusable. */
+export function parseRetryAfter(value: string | null, now: number = Date.now()): number | null {
+  if (!value) return null;
+  const secs = Number(value);
+  if (Number.isFinite(secs) && secs >= 0) return Math.min(secs * 1000, MAX_RETRY_AFTER_MS);
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? null : Math.min(Math.max(at - now, 0), MAX_RETRY_AFTER_MS);
+}
+
+function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new AbortedError());
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(t);
+      reject(new AbortedError());
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+export class RestClient {
+  private readonly endpoint: string;
+  private readonly timeoutMs: number;
+  private readonly maxRetries: number;
+  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+
+  constructor(private readonly opts: RestClientOptions) {
+    this.endpoint = opts.endpoint.replace(/\/+$/, '');
+    this.timeoutMs = opts.timeoutMs ?? 30_000;
+    this.maxRetries = opts.maxRetries ?? 5;
+    this.sleep = opts.sleep ?? defaultSleep;
+  }
+
+  async request<T>(method: string, path: string, ro: RequestOptions = {}): Promise<T> {
+    const url = new URL(this.endpoint + path);
+    for (const [k, v] of Object.entries(ro.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${this.opts.apiKey}`,
+      accept: 'application/json',
+      'user-agent': this.opts.userAgent ?? 'terraform-provider-certusordo',
+    };
+    if (ro.body !== undefined) headers['content-type'] = 'application/json';
+    if (ro.idempotencyKey) headers['idempotency-key'] = ro.idempotencyKey;
+    const body = ro.body === undefined ? undefined : JSON.stringify(ro.body);
+
+    for (let attempt = 0; ; attempt++) {
+      if (this.opts.stopSignal?.aborted) throw new AbortedError();
+      let retryAfter: number | null = null;
+      let failure: Error;
+      try {
+        const res = await this.fetchOnce(url, method, headers, body);
+        const requestId = res.headers.get('x-request-id');
+        const text = await res.text();
+        const parsed: unknown = text ? safeJson(text) : null;
+        if (res.ok) return parsed as T;
+        failure = ApiError.from(res.status, parsed, requestId);
+        if (!RETRYABLE_STATUS.has(res.status)) throw failure;
+        retryAfter = parseRetryAfter(res.headers.get('retry-after'));
+      } catch (err) {
+        if (err instanceof ApiError && !RETRYABLE_STATUS.has(err.status)) throw err;
+        if (err instanceof AbortedError) throw err;
+        failure = err as Error;
+      }
+      if (attempt >= this.maxRetries) throw failure;
+      const wait = retryAfter ?? backoffMs(attempt);
+      this.opts.logger?.debug('retrying control plane request', {
+        method,
+        path: url.pathname,
+        attempt: attempt + 1,
+        wait_ms: wait,
+        reason: failure.message,
+      });
+      await this.sleep(wait, this.opts.stopSignal);
+    }
+  }
+
+  /** One attempt: per-attempt timeout combined with the provider-wide stop signal. */
+  private async fetchOnce(url: URL, method: string, headers: Record<string, string>, body?: string): Promise<Response> {
+    const timeout = AbortSignal.timeout(this.timeoutMs);
+    const signals = [timeout, ...(this.opts.stopSignal ? [this.opts.stopSignal] : [])];
+    try {
+      return await fetch(url, { method, headers, body, signal: AbortSignal.any(signals) });
+    } catch (err) {
+      if (this.opts.stopSignal?.aborted) throw new AbortedError();
+      if (timeout.aborted) throw new ConnectionError(`no answer from ${url.origin} within ${this.timeoutMs} ms`, true);
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      throw new ConnectionError(`cannot reach ${url.origin}: ${cause?.code ?? cause?.message ?? (err as Error).message}`, false, { cause: err });
+    }
+  }
+
+  // --- agents -------------------------------------------------------------------------
+
+  /** The idempotency key is made here, once, before any retry: a retried create is a replay. */
+  createAgent(input: AgentCreate, idempotencyKey: string = randomUUID()): Promise<CreatedAgent> {
+    return this.request<CreatedAgent>('POST', '/v1/agents', { body: input, idempotencyKey });
+  }
+
+  getAgent(id: string): Promise<Agent> {
+    return this.request<Agent>('GET', `/v1/agents/${encodeURIComponent(id)}`);
+  }
+
+  /** Like getAgent, but null when the agent does not exist (404). */
+  async findAgent(id: string): Promise<Agent | null> {
+    try {
+      return await this.getAgent(id);
+    } catch (err) {
+      if (err instanceof NotFoundError) return null;
+      throw err;
+    }
+  }
+
+  updateAgent(id: string, patch: AgentPatch): Promise<Agent> {
+    return this.request<Agent>('PATCH', `/v1/agents/${encodeURIComponent(id)}`, { body: patch });
+  }
+
+  suspendAgent(id: string, reason?: string): Promise<Agent> {
+    return this.request<Agent>('POST', `/v1/agents/${encodeURIComponent(id)}/suspend`, { body: reason ? { reason } : {} });
+  }
+
+  activateAgent(id: string, reason?: string): Promise<Agent> {
+    return this.request<Agent>('POST', `/v1/agents/${encodeURIComponent(id)}/activate`, { body: reason ? { reason } : {} });
+  }
+
+  revokeAgent(id: string, reason?: string): Promise<Agent> {
+    return this.request<Agent>('POST', `/v1/agents/${encodeURIComponent(id)}/revoke`, { body: reason ? { reason } : {} });
+  }
+
+  listAgentsPage(query: AgentListQuery & { cursor?: string }): Promise<Page<Agent>> {
+    return this.request<Page<Agent>>('GET', '/v1/agents', { query: { ...query } });
+  }
+
+  /** Every matching agent, following next_cursor to the last page. */
+  async *listAgents(query: AgentListQuery = {}): AsyncGenerator<Agent> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.listAgentsPage({ limit: 200, ...query, cursor });
+      yield* page.data;
+      cursor = page.next_cursor ?? undefined;
+    } while (cursor);
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}

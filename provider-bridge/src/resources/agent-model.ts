@@ -1,0 +1,48 @@
+/** Conversions between API agents and Terraform objects, shared by the resource and data sources. */
+import type { TfValue } from '../codec/values';
+import type { Agent } from '../client/types';
+import { metadataViolations, nameViolations, scopesViolations } from '../../../model/agent';
+import { asStringMap, isUnknown, type TfObject } from '../codec/values';
+import { error, type Diagnostic } from '../diag';
+
+/** The server-owned attributes every agent object in this provider exposes. */
+export function agentAttributes(a: Agent): Record<string, TfValue> {
+  return {
+    id: a.id,
+    name: a.name,
+    scopes: [...a.scopes],
+    metadata: { ...a.metadata },
+    public_key: a.public_key,
+    status: a.status,
+    created_at: a.created_at,
+    last_auth_at: a.last_auth_at ?? null,
+  };
+}
+
+const NAME_FIX = 'Use 1-64 characters: letters, digits, ".", "_" or "-", starting with a letter or digit (for example `payment-processor`).';
+const SCOPE_FIX = 'Each scope is `resource:action` in lowercase letters, digits, "_", "-" or "." (for example `payments:read`), a single segment (`read`), or `resource:*`.';
+const METADATA_FIX = 'Use at most 50 keys of 1-64 characters with string values of at most 1024 characters.';
+
+/** Known parts of name/scopes/metadata checked with the shared model rules (model/agent.ts). */
+export function agentFieldDiagnostics(config: TfObject): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const name = config.name;
+  if (typeof name === 'string') {
+    for (const v of nameViolations(name)) out.push(error('Invalid agent name', `${capitalize(v)}. ${NAME_FIX}`, ['name']));
+  }
+  const scopes = config.scopes;
+  if (Array.isArray(scopes)) {
+    const known = scopes.filter((s): s is string => typeof s === 'string');
+    for (const v of scopesViolations(known)) out.push(error('Invalid agent scope', `${capitalize(v)}. ${SCOPE_FIX}`, ['scopes']));
+  }
+  const metadata = config.metadata;
+  if (metadata !== null && metadata !== undefined && !isUnknown(metadata)) {
+    const known = asStringMap(Object.fromEntries(Object.entries(metadata as TfObject).filter(([, v]) => !isUnknown(v)))) ?? {};
+    for (const v of metadataViolations(known)) out.push(error('Invalid agent metadata', `${capitalize(v)}. ${METADATA_FIX}`, ['metadata']));
+  }
+  return out;
+}
+
+function capitalize(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}

@@ -1,0 +1,269 @@
+/**
+ * certusordo_agent: one agent identity. Create = POST /v1/agents (+ suspend when planned),
+ * update = PATCH + suspend/activate, destroy = revoke (permanent), import by id.
+ *
+ * Drift rules (see docs): an unset `status` keeps whatever the control plane has (a runtime
+ * suspension survives apply); a set `status` is enforced. An agent revoked outside Terraform
+ * is planned for replacement; one deleted outside (404) drops out of state.
+ */
+import { randomUUID } from 'node:crypto';
+import { UNKNOWN, asString, asStringList, asStringMap, isUnknown, valuesEqual, type TfObject, type TfValue } from '../codec/values';
+import type { Agent, AgentPatch } from '../client/types';
+import { NotFoundError } from '../client/errors';
+import { diagFromError, error, type Diagnostic } from '../diag';
+import { requiresReplace, requiresReplaceIf, useStateForUnknown } from '../plan/modifiers';
+import { mapOf, setOf, str, type SchemaDef } from '../schema/types';
+import { agentAttributes, agentFieldDiagnostics } from './agent-model';
+import type { PlanAdjustment, PlanRequest, ProviderData, ResourceDefinition, StateResult } from './types';
+
+
+export const MANAGED_STATUSES = ['active', 'suspended'] as const;
+const PUBLIC_KEY_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+
+export const agentSchema = {
+  version: 0,
+  block: {
+    description:
+      'An agent identity in CertusOrdo. Destroying the resource **revokes** the agent, which is permanent: a revoked agent can never authenticate again and is not reactivated by a later apply (Terraform creates a new agent instead).',
+    attributes: {
+      id: {
+        type: str,
+        computed: true,
+        description: 'Agent id (UUID) assigned by the control plane.',
+        planModifiers: [useStateForUnknown()],
+      },
+      name: {
+        type: str,
+        required: true,
+        description:
+          'Human-readable name, unique among the organization\'s non-revoked agents. 1-64 characters: letters, digits, `.`, `_` and `-`, starting with a letter or digit. Updated in place.',
+      },
+      scopes: {
+        type: setOf(str),
+        optional: true,
+        computed: true,
+        default: [],
+        description:
+          'Permitted operations, each `resource:action` (for example `payments:read`), a single segment, or `resource:*`. At most 100. Defaults to an empty set. Updated in place.',
+      },
+      metadata: {
+        type: mapOf(str),
+        optional: true,
+        computed: true,
+        default: {},
+        description: 'String key/value pairs (at most 50 keys; keys up to 64 characters, values up to 1024). Defaults to an empty map. Replaced as a whole on update, in place.',
+      },
+      public_key: {
+        type: str,
+        optional: true,
+        computed: true,
+        description:
+          'Ed25519 public key, base64url of the 32 raw bytes. Set it to bring your own key (then no `secret` is issued); leave it unset to let the control plane generate a key pair. Changing it replaces the agent.',
+        planModifiers: [useStateForUnknown(), requiresReplace()],
+      },
+      secret: {
+        type: str,
+        computed: true,
+        sensitive: true,
+        description:
+          'Agent credential (`cos_<id>_<seed>`), only known when the control plane generated the key, and only in the state of the apply that created the agent. Null when `public_key` was brought and after `terraform import`. Treat the state as secret.',
+        planModifiers: [useStateForUnknown()],
+      },
+      status: {
+        type: str,
+        optional: true,
+        computed: true,
+        description:
+          '`active` or `suspended`. When set, Terraform enforces it. When unset, Terraform leaves the status alone: a suspension made at runtime (for example by an operator over the API) is kept. An agent revoked outside Terraform is replaced on the next apply.',
+        planModifiers: [useStateForUnknown()],
+      },
+      rotation_trigger: {
+        type: mapOf(str),
+        optional: true,
+        description:
+          'Arbitrary map of values that, when changed, replaces the agent (and so rotates its key), like `keepers` in the `random` provider. Setting it for the first time (for example after `terraform import`) only records it.',
+        planModifiers: [
+          requiresReplaceIf(
+            'Changing a previously set value replaces the resource.',
+            (req) => req.priorValue !== null,
+          ),
+        ],
+      },
+      created_at: {
+        type: str,
+        computed: true,
+        description: 'Creation time (RFC 3339).',
+        planModifiers: [useStateForUnknown()],
+      },
+      last_auth_at: {
+        type: str,
+        computed: true,
+        description: 'Time of the agent\'s last successful authentication (RFC 3339), or null if it never authenticated. Refreshed on every read.',
+      },
+    },
+  },
+} satisfies SchemaDef;
+
+function validate(config: TfObject): Diagnostic[] {
+  const out = agentFieldDiagnostics(config);
+  const status = config.status;
+  if (typeof status === 'string' && !(MANAGED_STATUSES as readonly string[]).includes(status)) {
+    out.push(
+      error(
+        'Invalid agent status',
+        `status "${status}" is not allowed. Set \`status\` to "active" or "suspended", or leave it unset to keep the control plane's value. To revoke an agent, destroy the resource.`,
+        ['status'],
+      ),
+    );
+  }
+  const key = config.public_key;
+  if (typeof key === 'string' && (!PUBLIC_KEY_PATTERN.test(key) || Buffer.from(key, 'base64url').length !== 32)) {
+    out.push(
+      error(
+        'Invalid public key',
+        '`public_key` must be the base64url encoding (no padding, 43 characters) of a raw 32-byte Ed25519 public key. Leave it unset to let the control plane generate a key pair.',
+        ['public_key'],
+      ),
+    );
+  }
+  return out;
+}
+
+/** Planned secret: unknown when the server will generate the key, null when the key is brought. */
+function plannedSecret(config: TfObject): TfValue {
+  const key = config.public_key ?? null;
+  if (key === null || isUnknown(key)) return UNKNOWN;
+  return null;
+}
+
+function modifyPlan(req: PlanRequest, res: PlanAdjustment): PlanAdjustment {
+  const planned = res.planned;
+  const configStatus = req.config.status ?? null;
+  if (req.prior === null) {
+    if (configStatus === null) planned.status = 'active';
+    planned.secret = plannedSecret(req.config);
+    return res;
+  }
+  // Revoked outside Terraform: revocation is permanent, so the only way back to the
+  // configured state is a new agent.
+  if (req.prior.status === 'revoked') {
+    planned.status = configStatus ?? 'active';
+    if (!res.requiresReplace.some((p) => p[0] === 'status')) res.requiresReplace.push(['status']);
+  }
+  if (res.requiresReplace.length > 0) {
+    // Show what a new agent really gets instead of the old agent's server-assigned values.
+    planned.id = UNKNOWN;
+    planned.created_at = UNKNOWN;
+    planned.last_auth_at = UNKNOWN;
+    planned.secret = plannedSecret(req.config);
+    if ((req.config.public_key ?? null) === null) planned.public_key = UNKNOWN;
+    if (configStatus === null) planned.status = 'active';
+  }
+  return res;
+}
+
+function toState(agent: Agent, extra: { secret: TfValue; rotation_trigger: TfValue }): TfObject {
+  return { ...agentAttributes(agent), secret: extra.secret ?? null, rotation_trigger: extra.rotation_trigger ?? null };
+}
+
+async function applyStatus(p: ProviderData, agent: Agent, want: TfValue): Promise<Agent> {
+  if (want === 'suspended' && agent.status === 'active') return p.client.suspendAgent(agent.id, 'terraform: status = "suspended"');
+  if (want === 'active' && agent.status === 'suspended') return p.client.activateAgent(agent.id, 'terraform: status = "active"');
+  return agent;
+}
+
+export const agentResource = {
+  typeName: 'certusordo_agent',
+  schema: agentSchema,
+  validate,
+  modifyPlan,
+
+  async create(p, planned): Promise<StateResult> {
+    const name = asString(planned.name) ?? '';
+    const publicKey = asString(planned.public_key);
+    // One key per logical create, made before the client's retry loop: a retried POST is
+    // replayed by the server instead of creating a second agent.
+    const idempotencyKey = randomUUID();
+    let agent: Agent & { secret?: string };
+    try {
+      agent = await p.client.createAgent(
+        {
+          name,
+          scopes: asStringList(planned.scopes) ?? [],
+          metadata: asStringMap(planned.metadata) ?? {},
+          ...(publicKey ? { public_key: publicKey } : {}),
+        },
+        idempotencyKey,
+      );
+    } catch (err) {
+      return { state: null, diagnostics: [diagFromError(err, `create agent "${name}"`)] };
+    }
+    const extra = { secret: agent.secret ?? null, rotation_trigger: planned.rotation_trigger ?? null };
+    p.logger.info('created agent', { agent_id: agent.id, name });
+    try {
+      const final = await applyStatus(p, agent, planned.status ?? null);
+      return { state: toState(final, extra), diagnostics: [] };
+    } catch (err) {
+      // The agent exists: return it so Terraform tracks it, with the error.
+      return { state: toState(agent, extra), diagnostics: [diagFromError(err, `set status of agent "${name}"`)] };
+    }
+  },
+
+  async read(p, state, priv): Promise<StateResult> {
+    const id = asString(state.id);
+    if (!id) return { state: null, diagnostics: [] };
+    try {
+      const agent = await p.client.findAgent(id);
+      if (!agent) {
+        p.logger.info('agent no longer exists; removing from state', { agent_id: id });
+        return { state: null, diagnostics: [], private: priv };
+      }
+      return {
+        state: toState(agent, { secret: state.secret ?? null, rotation_trigger: state.rotation_trigger ?? null }),
+        diagnostics: [],
+        private: priv,
+      };
+    } catch (err) {
+      return { state, diagnostics: [diagFromError(err, `read agent ${id}`)], private: priv };
+    }
+  },
+
+  async update(p, prior, planned): Promise<StateResult> {
+    const id = asString(prior.id) ?? '';
+    const t = agentSchema.block.attributes;
+    const patch: AgentPatch = {};
+    if (!valuesEqual(t.name.type, planned.name, prior.name)) patch.name = asString(planned.name) ?? undefined;
+    if (!valuesEqual(t.scopes.type, planned.scopes, prior.scopes)) patch.scopes = asStringList(planned.scopes) ?? [];
+    if (!valuesEqual(t.metadata.type, planned.metadata, prior.metadata)) patch.metadata = asStringMap(planned.metadata) ?? {};
+    const extra = { secret: prior.secret ?? null, rotation_trigger: planned.rotation_trigger ?? null };
+    let agent: Agent | null = null;
+    try {
+      agent = Object.keys(patch).length > 0 ? await p.client.updateAgent(id, patch) : await p.client.getAgent(id);
+      agent = await applyStatus(p, agent, planned.status ?? null);
+      return { state: toState(agent, extra), diagnostics: [] };
+    } catch (err) {
+      const diag = diagFromError(err, `update agent ${id}`);
+      return { state: agent ? toState(agent, extra) : prior, diagnostics: [diag] };
+    }
+  },
+
+  async delete(p, prior): Promise<StateResult> {
+    const id = asString(prior.id);
+    if (!id) return { state: null, diagnostics: [] };
+    try {
+      await p.client.revokeAgent(id, 'terraform destroy');
+      p.logger.info('revoked agent', { agent_id: id });
+      return { state: null, diagnostics: [] };
+    } catch (err) {
+      if (err instanceof NotFoundError) return { state: null, diagnostics: [] };
+      return { state: prior, diagnostics: [diagFromError(err, `revoke agent ${id}`)] };
+    }
+  },
+
+  async importState(_p, id): Promise<StateResult> {
+    const stub: Record<string, TfValue> = {};
+    for (const name of Object.keys(agentSchema.block.attributes)) stub[name] = null;
+    stub.id = id.trim();
+    return { state: stub, diagnostics: [] };
+  },
+} satisfies ResourceDefinition;

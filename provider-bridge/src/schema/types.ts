@@ -1,0 +1,100 @@
+/**
+ * Terraform type and schema model used by every part of the provider: the wire schema
+ * (GetProviderSchema), the msgpack codec, the JSON schema export and the docs generator
+ * are all derived from these objects, so they cannot disagree.
+ */
+
+import type { TfValue } from '../codec/values';
+import type { PlanModifier } from '../plan/modifiers';
+
+/** cty types in their JSON spelling (go-cty `Type.MarshalJSON`). */
+export type TfType =
+  | 'string'
+  | 'number'
+  | 'bool'
+  | readonly ['list', TfType]
+  | readonly ['set', TfType]
+  | readonly ['map', TfType]
+  | readonly ['object', { readonly [name: string]: TfType }];
+
+export const str: TfType = 'string';
+export const bool: TfType = 'bool';
+export const setOf = (t: TfType): TfType => ['set', t] as const;
+export const listOf = (t: TfType): TfType => ['list', t] as const;
+export const mapOf = (t: TfType): TfType => ['map', t] as const;
+export const objectOf = (attrs: Record<string, TfType>): TfType => ['object', attrs] as const;
+
+export interface AttributeSchema {
+  readonly type: TfType;
+  /** Planned when the configuration leaves the attribute null (needs `computed`). */
+  readonly default?: TfValue;
+  /** Resource attributes only: run in order by the planner (see plan/planner.ts). */
+  readonly planModifiers?: readonly PlanModifier[];
+  /** Markdown; shown in `terraform providers schema`, registry-style docs and language servers. */
+  readonly description: string;
+  readonly required?: boolean;
+  readonly optional?: boolean;
+  readonly computed?: boolean;
+  readonly sensitive?: boolean;
+}
+
+export interface BlockSchema {
+  readonly description: string;
+  readonly attributes: Readonly<Record<string, AttributeSchema>>;
+}
+
+export interface SchemaDef {
+  /** Drives UpgradeResourceState; bump when the stored shape changes. */
+  readonly version: number;
+  readonly block: BlockSchema;
+}
+
+/** The implied value type of a block: one object attribute per schema attribute. */
+export function impliedType(block: BlockSchema): TfType {
+  const attrs: Record<string, TfType> = {};
+  for (const [name, a] of Object.entries(block.attributes)) attrs[name] = a.type;
+  return objectOf(attrs);
+}
+
+/** Sorted attribute names: Terraform itself sorts them, and stable order keeps docs/JSON diffs clean. */
+export function attributeNames(block: BlockSchema): string[] {
+  return Object.keys(block.attributes).sort();
+}
+
+export function typeToJson(t: TfType): unknown {
+  if (typeof t === 'string') return t;
+  if (t[0] === 'object') {
+    const o: Record<string, unknown> = {};
+    for (const k of Object.keys(t[1]).sort()) o[k] = typeToJson(t[1][k]!);
+    return ['object', o];
+  }
+  return [t[0], typeToJson(t[1])];
+}
+
+/** Friendly type name for docs ("Set of String"), in the tfplugindocs spelling. */
+export function typeToDocName(t: TfType): string {
+  if (typeof t === 'string') return t === 'bool' ? 'Boolean' : t.charAt(0).toUpperCase() + t.slice(1);
+  switch (t[0]) {
+    case 'list':
+      return `List of ${typeToDocName(t[1])}`;
+    case 'set':
+      return `Set of ${typeToDocName(t[1])}`;
+    case 'map':
+      return `Map of ${typeToDocName(t[1])}`;
+    case 'object':
+      return 'Object';
+  }
+}
+
+/** Internal consistency rules Terraform enforces (configschema internal_validate). */
+export function schemaViolations(name: string, block: BlockSchema): string[] {
+  const out: string[] = [];
+  for (const [attr, a] of Object.entries(block.attributes)) {
+    const where = `${name}.${attr}`;
+    if (!/^[a-z0-9_]+$/.test(attr)) out.push(`${where}: name must be lowercase letters, digits and _`);
+    if (!a.required && !a.optional && !a.computed) out.push(`${where}: needs required, optional or computed`);
+    if (a.required && (a.optional || a.computed)) out.push(`${where}: required excludes optional and computed`);
+    if (!a.description) out.push(`${where}: missing description`);
+  }
+  return out;
+}

@@ -1,0 +1,113 @@
+/**
+ * Loads the protos and binds every RPC module to grpc-js. Each handler runs inside `guard`,
+ * which turns an unexpected exception into an error diagnostic: nothing throws across gRPC.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { diagFromError, toWire } from '../diag';
+import type { ServerContext } from './context';
+import { applyResourceChange } from './apply-resource-change';
+import { configureProvider } from './configure-provider';
+import { getProviderSchema } from './get-provider-schema';
+import { getFunctions, getMetadata, getResourceIdentitySchemas } from './metadata';
+import { importResourceState } from './import-resource-state';
+import { planResourceChange } from './plan-resource-change';
+import { readDataSource } from './read-data-source';
+import { readResource } from './read-resource';
+import { stopProvider } from './stop-provider';
+import { upgradeResourceState } from './upgrade-resource-state';
+import { validateDataResourceConfig } from './validate-data-resource-config';
+import { validateProviderConfig } from './validate-provider-config';
+import { validateResourceConfig } from './validate-resource-config';
+
+export const MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
+
+/** The proto directory from source (provider-bridge/src/server) or from dist (dist/provider-bridge/src/server). */
+export function protoDir(): string {
+  const candidates = [path.resolve(__dirname, '../../proto'), path.resolve(__dirname, '../../../../provider-bridge/proto')];
+  const found = candidates.find((d) => fs.existsSync(path.join(d, 'tfplugin6.proto')));
+  if (!found) throw new Error(`tfplugin6.proto not found (looked in ${candidates.join(', ')})`);
+  return found;
+}
+
+export function loadProtos(): grpc.GrpcObject {
+  const dir = protoDir();
+  const def = protoLoader.loadSync([path.join(dir, 'tfplugin6.proto'), path.join(dir, 'grpc_controller.proto')], {
+    keepCase: true,
+    longs: String,
+    enums: String,
+    oneofs: true,
+    defaults: true,
+  });
+  return grpc.loadPackageDefinition(def);
+}
+
+type Handler = (req: any) => Promise<Record<string, unknown>> | Record<string, unknown>;
+
+function unary(ctx: ServerContext, rpc: string, fn: Handler, diagField = 'diagnostics'): grpc.handleUnaryCall<any, any> {
+  return (call, callback) => {
+    const started = Date.now();
+    Promise.resolve()
+      .then(() => fn(call.request))
+      .then(
+        (res) => {
+          ctx.logger.log('trace', 'rpc done', { rpc, type_name: call.request?.type_name, ms: Date.now() - started });
+          callback(null, res);
+        },
+        (err: unknown) => {
+          ctx.logger.error('rpc failed', { rpc, error: err instanceof Error ? err.message : String(err) });
+          callback(null, { [diagField]: toWire([diagFromError(err, rpc)]) });
+        },
+      );
+  };
+}
+
+export function providerHandlers(ctx: ServerContext): grpc.UntypedServiceImplementation {
+  return {
+    GetMetadata: unary(ctx, 'GetMetadata', getMetadata),
+    GetProviderSchema: unary(ctx, 'GetProviderSchema', getProviderSchema),
+    GetResourceIdentitySchemas: unary(ctx, 'GetResourceIdentitySchemas', getResourceIdentitySchemas),
+    GetFunctions: unary(ctx, 'GetFunctions', getFunctions),
+    ValidateProviderConfig: unary(ctx, 'ValidateProviderConfig', validateProviderConfig),
+    ValidateResourceConfig: unary(ctx, 'ValidateResourceConfig', validateResourceConfig),
+    ValidateDataResourceConfig: unary(ctx, 'ValidateDataResourceConfig', validateDataResourceConfig),
+    UpgradeResourceState: unary(ctx, 'UpgradeResourceState', upgradeResourceState),
+    ConfigureProvider: unary(ctx, 'ConfigureProvider', (r) => configureProvider(ctx, r)),
+    ReadResource: unary(ctx, 'ReadResource', (r) => readResource(ctx, r)),
+    PlanResourceChange: unary(ctx, 'PlanResourceChange', planResourceChange),
+    ApplyResourceChange: unary(ctx, 'ApplyResourceChange', (r) => applyResourceChange(ctx, r)),
+    ImportResourceState: unary(ctx, 'ImportResourceState', (r) => importResourceState(ctx, r)),
+    ReadDataSource: unary(ctx, 'ReadDataSource', (r) => readDataSource(ctx, r)),
+    StopProvider: unary(ctx, 'StopProvider', () => stopProvider(ctx)),
+  };
+}
+
+export interface ServeOptions {
+  ctx: ServerContext;
+  credentials: grpc.ServerCredentials;
+  address: string;
+  /** Called when Terraform sends plugin.GRPCController/Shutdown, after the reply is sent. */
+  onShutdown: () => void;
+}
+
+export function createServer(opts: ServeOptions): grpc.Server {
+  const protos = loadProtos() as any;
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+    'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+  });
+  server.addService(protos.tfplugin6.Provider.service, providerHandlers(opts.ctx));
+  server.addService(protos.plugin.GRPCController.service, {
+    Shutdown: (_call: unknown, cb: grpc.sendUnaryData<object>) => {
+      cb(null, {});
+      setImmediate(opts.onShutdown);
+    },
+  });
+  server.addService(protos.plugin.GRPCStdio.service, {
+    // We do not forward stdio over gRPC; ending the stream at once makes go-plugin stop reading it.
+    StreamStdio: (call: grpc.ServerWritableStream<object, object>) => call.end(),
+  });
+  return server;
+}

@@ -1,0 +1,32 @@
+/**
+ * UpgradeResourceState: called for every stored object on every refresh/plan. Stored JSON is
+ * read with the current type (removed attributes dropped, new ones null) and sent back as msgpack.
+ */
+import { encodeDynamicValue, fromRaw } from '../codec/msgpack';
+import { error, toWire } from '../diag';
+import { impliedType } from '../schema/types';
+import { findResource, unknownType } from './context';
+
+export function upgradeResourceState(req: {
+  type_name: string;
+  version: string;
+  raw_state: { json?: Buffer | null; flatmap?: Record<string, string> } | null;
+}): Record<string, unknown> {
+  const r = findResource(req.type_name);
+  if (!r) return { diagnostics: toWire([unknownType('resource', req.type_name)]) };
+  const version = Number(req.version ?? 0);
+  if (version > r.schema.version) {
+    return {
+      diagnostics: toWire([
+        error('State from a newer provider', `The stored state has schema version ${version}, newer than this provider's ${r.schema.version}. Upgrade the CertusOrdo provider.`),
+      ]),
+    };
+  }
+  const json = req.raw_state?.json;
+  if (!json || json.length === 0) {
+    return { diagnostics: toWire([error('Unsupported state format', 'Legacy flatmap state is not supported by this provider.')]) };
+  }
+  const type = impliedType(r.schema.block);
+  const value = fromRaw(type, JSON.parse(json.toString('utf8')));
+  return { upgraded_state: encodeDynamicValue(type, value), diagnostics: [] };
+}

@@ -1,0 +1,13 @@
+/** ValidateResourceConfig: offline checks with the shared model rules. */
+import { decodeDynamicValue, type DynamicValueMsg } from '../codec/msgpack';
+import type { TfObject } from '../codec/values';
+import { toWire } from '../diag';
+import { impliedType } from '../schema/types';
+import { findResource, unknownType } from './context';
+
+export function validateResourceConfig(req: { type_name: string; config: DynamicValueMsg | null }): Record<string, unknown> {
+  const r = findResource(req.type_name);
+  if (!r) return { diagnostics: toWire([unknownType('resource', req.type_name)]) };
+  const config = (decodeDynamicValue(impliedType(r.schema.block), req.config) ?? {}) as TfObject;
+  return { diagnostics: toWire(r.validate(config)) };
+}

@@ -1,0 +1,287 @@
+import { createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify } from 'node:crypto';
+import * as ed from '@noble/ed25519';
+import { calculateJwkThumbprint, decodeProtectedHeader, exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT } from 'jose';
+import {
+  AgentCredentials,
+  AuthenticationError,
+  CertusOrdoClient,
+  CLIENT_ASSERTION_TYPE,
+  formatAgentSecret,
+  generateAgentKeyPair,
+  jwkThumbprint,
+  parseAgentSecret,
+  TokenVerificationError,
+  ValidationError,
+  verifyAccessToken,
+} from '../../sdk/src';
+import { base64url } from '../../sdk/src/internal/encoding';
+import { startPeer, type Peer, type ReceivedRequest } from './helpers/peer';
+
+const hex = (s: string) => Uint8Array.from(Buffer.from(s, 'hex'));
+const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+/** Node's Ed25519 key from a raw 32-byte seed (PKCS#8 DER prefix + seed). */
+const nodePrivateKey = (seed: Uint8Array) =>
+  createPrivateKey({ key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), seed]), format: 'der', type: 'pkcs8' });
+
+// RFC 8032 §7.1, TEST 1–3
+const RFC8032 = [
+  {
+    name: 'TEST 1',
+    secretKey: '9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60',
+    publicKey: 'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a',
+    message: '',
+    signature:
+      'e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b',
+  },
+  {
+    name: 'TEST 2',
+    secretKey: '4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb',
+    publicKey: '3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c',
+    message: '72',
+    signature:
+      '92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00',
+  },
+  {
+    name: 'TEST 3',
+    secretKey: 'c5aa8df43f9f837bedb7442f31dcb7b166d38535076f094b85ce3a2e0b4458f7',
+    publicKey: 'fc51cd8e6218a1a38da47ed00230f0580816ed13ba3303ac5deb911548908025',
+    message: 'af82',
+    signature:
+      '6291d657deec24024827e69c3abe01a30ce548a284743a445e3680d7db5ac3ac18ff9b538d16f290ae67f760984dc6594a7c15e9716ed28dc027beceea1ec40a',
+  },
+];
+
+describe('Ed25519: @noble/ed25519 and node:crypto agree on RFC 8032 §7.1', () => {
+  it.each(RFC8032)('$name', async (v) => {
+    const seed = hex(v.secretKey);
+    const msg = hex(v.message);
+    // public key
+    expect(toHex(await ed.getPublicKeyAsync(seed))).toBe(v.publicKey);
+    const nodeJwk = createPublicKey(nodePrivateKey(seed)).export({ format: 'jwk' });
+    expect(Buffer.from(nodeJwk.x!, 'base64url').toString('hex')).toBe(v.publicKey);
+    // signature (Ed25519 is deterministic)
+    expect(toHex(await ed.signAsync(msg, seed))).toBe(v.signature);
+    expect(nodeSign(null, msg, nodePrivateKey(seed)).toString('hex')).toBe(v.signature);
+    // each verifies the other's signature
+    const pub = createPublicKey(nodePrivateKey(seed));
+    expect(nodeVerify(null, msg, pub, Buffer.from(await ed.signAsync(msg, seed)))).toBe(true);
+    expect(await ed.verifyAsync(nodeSign(null, msg, nodePrivateKey(seed)), msg, hex(v.publicKey))).toBe(true);
+  });
+});
+
+describe('agent keys', () => {
+  const agentId = '6f0d3c1e-8a53-4a55-9d69-0e9a3d3f1a01';
+  const seed = hex(RFC8032[0]!.secretKey);
+
+  it('kid is the RFC 7638 thumbprint jose computes', async () => {
+    const x = base64url(hex(RFC8032[0]!.publicKey));
+    const expected = await calculateJwkThumbprint({ kty: 'OKP', crv: 'Ed25519', x }, 'sha256');
+    expect(await jwkThumbprint(x)).toBe(expected);
+    expect(await jwkThumbprint(hex(RFC8032[0]!.publicKey))).toBe(expected);
+    // RFC 8037 Appendix A.3 thumbprint of the same RFC 8032 TEST 1 key
+    expect(expected).toBe('kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k');
+  });
+
+  it('parses and formats cos_<uuid>_<seed> secrets without echoing them in errors', () => {
+    const secret = formatAgentSecret(agentId, seed);
+    expect(secret).toMatch(/^cos_6f0d3c1e-8a53-4a55-9d69-0e9a3d3f1a01_[A-Za-z0-9_-]{43}$/);
+    const parsed = parseAgentSecret(secret);
+    expect(parsed.agentId).toBe(agentId);
+    expect(toHex(parsed.privateKey)).toBe(RFC8032[0]!.secretKey);
+    for (const bad of ['cos_nope', `cos_${agentId}_short`, secret.replace('cos_', 'xyz_'), `${secret}A`]) {
+      let message = '';
+      try {
+        parseAgentSecret(bad);
+      } catch (e) {
+        message = (e as Error).message;
+      }
+      expect(message).toMatch(/malformed agent secret/);
+      expect(message).not.toContain(base64url(seed).slice(0, 20));
+    }
+  });
+
+  it('generates key pairs whose kid matches', async () => {
+    const kp = await generateAgentKeyPair();
+    expect(kp.privateKey).toHaveLength(32);
+    expect(kp.kid).toBe(await calculateJwkThumbprint({ kty: 'OKP', crv: 'Ed25519', x: kp.publicKey }));
+  });
+
+  it('signs a client assertion that jose verifies with the agent public key', async () => {
+    const creds = AgentCredentials.fromSecret(formatAgentSecret(agentId, seed), { baseUrl: 'https://co.example/' });
+    const jwt = await creds.createClientAssertion();
+    const key = await importJWK({ kty: 'OKP', crv: 'Ed25519', x: base64url(hex(RFC8032[0]!.publicKey)) }, 'EdDSA');
+    const { payload, protectedHeader } = await jwtVerify(jwt, key, {
+      issuer: agentId,
+      subject: agentId,
+      audience: 'https://co.example/v1/oauth/token',
+      algorithms: ['EdDSA'],
+    });
+    expect(protectedHeader).toEqual({ alg: 'EdDSA', typ: 'JWT', kid: 'kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k' });
+    expect(payload.exp! - payload.iat!).toBe(60);
+    expect(payload.jti).toMatch(/^[0-9a-f-]{36}$/);
+    expect((await jwtVerify(await creds.createClientAssertion(), key)).payload.jti).not.toBe(payload.jti);
+    // the credentials object never shows its key
+    expect(JSON.stringify(creds)).not.toContain(base64url(seed));
+    expect(require('node:util').inspect(creds)).not.toContain(base64url(seed));
+  });
+});
+
+describe('AgentCredentials against a token endpoint', () => {
+  const agentId = '11111111-2222-4333-8444-555555555555';
+  let peer: Peer | undefined;
+  afterEach(async () => {
+    await peer?.close();
+    peer = undefined;
+  });
+
+  const tokenResponse = (n: number, expiresIn = 300) => ({
+    status: 200,
+    body: { access_token: `tok-${n}`, token_type: 'Bearer', expires_in: expiresIn, scope: 'payments:read' },
+  });
+
+  async function setup(script: Parameters<typeof startPeer>[0], over: Record<string, unknown> = {}) {
+    peer = await startPeer(script);
+    const kp = await generateAgentKeyPair();
+    const creds = AgentCredentials.fromKey({ agentId, privateKey: kp.privateKey, baseUrl: peer.url, ...over });
+    return { creds, kp };
+  }
+  const form = (r: ReceivedRequest) => Object.fromEntries(new URLSearchParams(r.body));
+
+  it('posts a form-encoded client_credentials grant with a signed assertion', async () => {
+    const { creds, kp } = await setup((_r, i) => tokenResponse(i));
+    expect(await creds.getToken({ scope: 'payments:read' })).toBe('tok-0');
+    const r = peer!.received[0]!;
+    expect(r.method).toBe('POST');
+    expect(r.url).toBe('/v1/oauth/token');
+    expect(r.headers['content-type']).toBe('application/x-www-form-urlencoded');
+    expect(r.headers.authorization).toBeUndefined();
+    const f = form(r);
+    expect(f).toMatchObject({ grant_type: 'client_credentials', client_assertion_type: CLIENT_ASSERTION_TYPE, scope: 'payments:read' });
+    expect(decodeProtectedHeader(f.client_assertion!).kid).toBe(kp.kid);
+    const key = await importJWK({ kty: 'OKP', crv: 'Ed25519', x: kp.publicKey }, 'EdDSA');
+    await expect(jwtVerify(f.client_assertion!, key, { audience: `${peer!.url}/v1/oauth/token` })).resolves.toBeDefined();
+  });
+
+  it('caches per scope set, shares one in-flight request, and refreshes 30 s before expiry', async () => {
+    const { creds } = await setup((_r, i) => ({ ...tokenResponse(i, i === 0 ? 31 : 300), delayMs: 50 }));
+    const [a, b] = await Promise.all([creds.getToken(), creds.getToken()]);
+    expect(a).toBe('tok-0');
+    expect(b).toBe('tok-0');
+    expect(peer!.received).toHaveLength(1);
+    // 31 s lifetime leaves just 1 s beyond the 30 s margin: wait for it to pass
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(await creds.getToken()).toBe('tok-1');
+    expect(await creds.getToken()).toBe('tok-1');
+    expect(await creds.getToken({ scope: ['b:read', 'a:read'] })).toBe('tok-2');
+    expect(await creds.getToken({ scope: 'a:read b:read' })).toBe('tok-2');
+    expect(await creds.getToken({ forceRefresh: true })).toBe('tok-3');
+    expect(peer!.received).toHaveLength(4);
+    expect(form(peer!.received[2]!).scope).toBe('a:read b:read');
+  });
+
+  it('signs a fresh assertion (new jti) for each retry', async () => {
+    const { creds } = await setup([{ status: 503, body: { error: 'temporarily_unavailable' } }, tokenResponse(1)]);
+    expect(await creds.getToken()).toBe('tok-1');
+    const [j1, j2] = peer!.received.map((r) => JSON.parse(Buffer.from(form(r).client_assertion!.split('.')[1]!, 'base64url').toString()).jti);
+    expect(j1).not.toBe(j2);
+  });
+
+  it('maps RFC 6749 errors to typed errors', async () => {
+    const { creds } = await setup([
+      { status: 401, body: { error: 'invalid_client', error_description: 'unknown key' } },
+      { status: 400, body: { error: 'invalid_scope', error_description: 'scope not granted' } },
+    ]);
+    await expect(creds.getToken()).rejects.toMatchObject({ constructor: AuthenticationError, code: 'invalid_client', message: 'unknown key' });
+    await expect(creds.getToken({ scope: 'x:y' })).rejects.toMatchObject({ constructor: ValidationError, code: 'invalid_scope' });
+  });
+
+  it('opens a session with the agent bearer token', async () => {
+    const { creds } = await setup((r, i) =>
+      r.url === '/v1/oauth/token'
+        ? tokenResponse(i)
+        : {
+            status: 201,
+            body: {
+              id: 'sess-1',
+              access_token: 'sess-token',
+              expires_at: '2030-01-01T00:00:00.000Z',
+              scopes: ['payments:read'],
+              max_operations: 10,
+              operations_used: 0,
+              status: 'active',
+            },
+          },
+    );
+    const s = await creds.openSession({ scopes: ['payments:read'], ttlSeconds: 600, maxOperations: 10, purpose: 'nightly run' });
+    expect(s).toEqual({
+      id: 'sess-1',
+      accessToken: 'sess-token',
+      expiresAt: new Date('2030-01-01T00:00:00.000Z'),
+      scopes: ['payments:read'],
+      maxOperations: 10,
+      operationsUsed: 0,
+      status: 'active',
+    });
+    const post = peer!.received[1]!;
+    expect(post.url).toBe('/v1/sessions');
+    expect(post.headers.authorization).toBe('Bearer tok-0');
+    expect(post.headers['idempotency-key']).toBeDefined();
+    expect(JSON.parse(post.body)).toEqual({ scopes: ['payments:read'], ttl_seconds: 600, max_operations: 10, purpose: 'nightly run' });
+  });
+});
+
+describe('relying services', () => {
+  let peer: Peer | undefined;
+  afterEach(async () => {
+    await peer?.close();
+    peer = undefined;
+  });
+
+  it('verifyAccessToken checks signature, typ, issuer and audience against a cached JWKS', async () => {
+    const { privateKey, publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'EdDSA', use: 'sig' };
+    peer = await startPeer(() => ({ status: 200, body: { keys: [jwk] } }));
+    const issuer = 'https://co.example';
+    const jwksUrl = `${peer.url}/.well-known/jwks.json`;
+    const mint = (typ: string, claims: Record<string, unknown> = {}, exp: string | number = '5m') =>
+      new SignJWT({ scope: 'payments:read payments:write', client_id: 'agent-1', ...claims })
+        .setProtectedHeader({ alg: 'EdDSA', typ, kid: 'k1' })
+        .setIssuer(issuer)
+        .setSubject('agent-1')
+        .setAudience('payments-api')
+        .setIssuedAt()
+        .setExpirationTime(exp)
+        .sign(privateKey);
+
+    const ok = await verifyAccessToken(await mint('at+jwt', { sid: 's-1' }), { issuer, jwksUrl, audience: 'payments-api' });
+    expect(ok).toMatchObject({ sub: 'agent-1', scopes: ['payments:read', 'payments:write'], clientId: 'agent-1', sid: 's-1' });
+    expect(ok.expiresAt).toBeInstanceOf(Date);
+
+    await expect(verifyAccessToken(await mint('JWT'), { issuer, jwksUrl })).rejects.toBeInstanceOf(TokenVerificationError);
+    await expect(verifyAccessToken(await mint('at+jwt'), { issuer: 'https://other', jwksUrl })).rejects.toMatchObject({
+      code: 'ERR_JWT_CLAIM_VALIDATION_FAILED',
+    });
+    await expect(verifyAccessToken(await mint('at+jwt'), { issuer, jwksUrl, audience: 'other-api' })).rejects.toBeInstanceOf(
+      TokenVerificationError,
+    );
+    await expect(
+      verifyAccessToken(await mint('at+jwt', {}, Math.floor(Date.now() / 1000) - 60), { issuer, jwksUrl }),
+    ).rejects.toMatchObject({ code: 'ERR_JWT_EXPIRED' });
+    // one JWKS fetch served every verification
+    expect(peer.received).toHaveLength(1);
+  });
+
+  it('introspect posts the token form-encoded with the API key', async () => {
+    peer = await startPeer([
+      { status: 200, body: { active: true, sub: 'agent-1', scope: 'a:read', client_id: 'agent-1', exp: 2000000000, sid: 's-1', token_type: 'Bearer' } },
+      { status: 200, body: { active: false } },
+    ]);
+    const client = new CertusOrdoClient({ apiKey: 'aa_k', baseUrl: peer.url });
+    expect(await client.introspect('tok')).toMatchObject({ active: true, sub: 'agent-1', clientId: 'agent-1', exp: 2000000000, sid: 's-1' });
+    expect(await client.introspect('tok2')).toEqual({ active: false, raw: { active: false } });
+    expect(peer.received[0]!.headers.authorization).toBe('Bearer aa_k');
+    expect(peer.received[0]!.body).toBe('token=tok');
+    expect(peer.received[0]!.url).toBe('/v1/oauth/introspect');
+  });
+});

@@ -1,0 +1,1 @@
+process.env.CERTUSORDO_TEST_BACKEND = 'postgres';
