@@ -31,7 +31,8 @@ export class CertusOrdoError extends Error {
   /** The server's request id (the `X-Request-Id` header), to quote in a support request. */
   readonly requestId: string | undefined;
   readonly details: ErrorDetail[] | undefined;
-  readonly headers: Headers | undefined;
+  /** The response headers (not enumerable, so logging an error stays short). */
+  declare readonly headers: Headers | undefined;
 
   constructor(message: string, init: CertusOrdoErrorInit = {}) {
     super(message, init.cause === undefined ? undefined : { cause: init.cause });
@@ -40,7 +41,7 @@ export class CertusOrdoError extends Error {
     this.code = init.code ?? (new.target as typeof CertusOrdoError).code;
     this.requestId = init.requestId;
     this.details = init.details;
-    this.headers = init.headers;
+    Object.defineProperty(this, 'headers', { value: init.headers, enumerable: false });
   }
 
   /**

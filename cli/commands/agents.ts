@@ -1,0 +1,182 @@
+/** `certusordo agents …`: create, list, inspect and change the lifecycle of agents (via the SDK). */
+import type { Command } from 'commander';
+import type { Agent, AgentListParams, AgentStatus, CreatedAgent } from '../../sdk/src';
+import {
+  clientFor,
+  collectList,
+  collectPairs,
+  confirm,
+  formatDate,
+  globals,
+  group,
+  parsePositiveInt,
+  parseTime,
+  printFields,
+  printJson,
+  printTable,
+  Progress,
+  UsageError,
+} from './common';
+
+const STATUSES: AgentStatus[] = ['active', 'suspended', 'revoked'];
+
+function printAgent(agent: Agent): void {
+  printFields([
+    ['ID', agent.id],
+    ['Name', agent.name],
+    ['Status', agent.status],
+    ['Scopes', agent.scopes.join(' ') || '-'],
+    ['Public key', agent.publicKey],
+    ['Metadata', Object.keys(agent.metadata).length ? Object.entries(agent.metadata).map(([k, v]) => `${k}=${v}`).join(' ') : '-'],
+    ['Created', formatDate(agent.createdAt)],
+    ['Updated', formatDate(agent.updatedAt)],
+    ['Last auth', agent.lastAuthAt ? formatDate(agent.lastAuthAt) : 'never'],
+  ]);
+}
+
+function show(cmd: Command, agent: Agent): void {
+  if (globals(cmd).json) printJson(agent);
+  else printAgent(agent);
+}
+
+export function register(program: Command): void {
+  const agents = group(program, 'agents', 'Manage agents (AI systems with cryptographic identities)');
+
+  agents
+    .command('create')
+    .description('Register an agent; prints its secret once')
+    .argument('<name>', 'unique name: 1-64 of [A-Za-z0-9._-], starting with a letter or digit (e.g. invoice-processor-prod)')
+    .option('-s, --scope <scope>', 'permitted operation, resource:action (repeatable or comma-separated)', collectList)
+    .option('-m, --metadata <key=value>', 'metadata entry (repeatable)', collectPairs)
+    .option('--public-key <base64url>', 'register your own Ed25519 public key instead of having one generated (no secret is returned)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  certusordo agents create payment-processor -s payments:read -s payments:write -m team=payments\n' +
+        '  certusordo agents create report-generator --scope data:read,reports:read --json',
+    )
+    .action(async (name: string, o: { scope?: string[]; metadata?: Record<string, string>; publicKey?: string }, cmd: Command) => {
+      const agent: CreatedAgent = await clientFor(cmd).agents.create({
+        name,
+        scopes: o.scope ?? [],
+        ...(o.metadata ? { metadata: o.metadata } : {}),
+        ...(o.publicKey ? { publicKey: o.publicKey } : {}),
+      });
+      if (globals(cmd).json) printJson(agent);
+      else {
+        printAgent(agent);
+        if (agent.secret) process.stdout.write(`Secret:     ${agent.secret}\n`);
+      }
+      if (agent.secret) {
+        process.stderr.write(
+          '\nWARNING: store the secret now (e.g. in your secret manager). It is shown only this once and cannot be retrieved later.\n',
+        );
+      }
+    });
+
+  agents
+    .command('list')
+    .description('List agents (all pages), oldest first')
+    .option('--status <status>', `only agents with this status (${STATUSES.join(', ')})`)
+    .option('--name <name>', 'only the agent with exactly this name')
+    .option('--name-prefix <prefix>', 'only agents whose name starts with this')
+    .option('--never-authenticated', 'only agents that never authenticated')
+    .option('--inactive-since <time>', 'only agents not seen since this time (ISO time, or an age like 90d)', parseTime)
+    .option('--limit <n>', 'stop after n agents', parsePositiveInt)
+    .addHelpText('after', '\nExamples:\n  certusordo agents list --status active\n  certusordo agents list --inactive-since 90d --json')
+    .action(async (o: { status?: string; name?: string; namePrefix?: string; neverAuthenticated?: boolean; inactiveSince?: Date; limit?: number }, cmd: Command) => {
+      if (o.status !== undefined && !STATUSES.includes(o.status as AgentStatus)) {
+        throw new UsageError(`--status must be one of ${STATUSES.join(', ')}`);
+      }
+      const params: AgentListParams = {
+        ...(o.status ? { status: o.status as AgentStatus } : {}),
+        ...(o.name ? { name: o.name } : {}),
+        ...(o.namePrefix ? { namePrefix: o.namePrefix } : {}),
+        ...(o.neverAuthenticated ? { neverAuthenticated: true } : {}),
+        ...(o.inactiveSince ? { inactiveSince: o.inactiveSince } : {}),
+        limit: Math.min(o.limit ?? 200, 200),
+      };
+      const found: Agent[] = [];
+      const progress = new Progress('agents');
+      try {
+        for await (const agent of clientFor(cmd).agents.list(params)) {
+          found.push(agent);
+          progress.update(found.length);
+          if (o.limit !== undefined && found.length >= o.limit) break;
+        }
+      } finally {
+        progress.done();
+      }
+      if (globals(cmd).json) return printJson(found);
+      if (found.length === 0) return void process.stderr.write('No agents found.\n');
+      printTable(
+        ['ID', 'NAME', 'STATUS', 'LAST AUTH', 'CREATED', 'SCOPES'],
+        found.map((a) => [a.id, a.name, a.status, a.lastAuthAt ? formatDate(a.lastAuthAt) : 'never', formatDate(a.createdAt), a.scopes.join(' ')]),
+      );
+    });
+
+  agents
+    .command('get')
+    .description("Show one agent's details")
+    .argument('<id>', 'agent id')
+    .action(async (id: string, _o: object, cmd: Command) => show(cmd, await clientFor(cmd).agents.get(id)));
+
+  agents
+    .command('update')
+    .description("Change an agent's name, scopes or metadata")
+    .argument('<id>', 'agent id')
+    .option('--name <name>', 'new name')
+    .option('-s, --scope <scope>', 'the new scope list, replacing the old one (repeatable or comma-separated)', collectList)
+    .option('--clear-scopes', 'remove every scope')
+    .option('-m, --metadata <key=value>', 'the new metadata, replacing the whole map (repeatable)', collectPairs)
+    .option('--clear-metadata', 'remove all metadata')
+    .action(
+      async (
+        id: string,
+        o: { name?: string; scope?: string[]; clearScopes?: boolean; metadata?: Record<string, string>; clearMetadata?: boolean },
+        cmd: Command,
+      ) => {
+        if (o.scope && o.clearScopes) throw new UsageError('use either --scope or --clear-scopes');
+        if (o.metadata && o.clearMetadata) throw new UsageError('use either --metadata or --clear-metadata');
+        const scopes = o.clearScopes ? [] : o.scope;
+        const metadata = o.clearMetadata ? {} : o.metadata;
+        if (o.name === undefined && scopes === undefined && metadata === undefined) {
+          throw new UsageError('nothing to update: pass --name, --scope, --clear-scopes, --metadata or --clear-metadata');
+        }
+        const agent = await clientFor(cmd).agents.update(id, {
+          ...(o.name !== undefined ? { name: o.name } : {}),
+          ...(scopes !== undefined ? { scopes } : {}),
+          ...(metadata !== undefined ? { metadata } : {}),
+        });
+        show(cmd, agent);
+      },
+    );
+
+  agents
+    .command('suspend')
+    .description('Temporarily disable an agent: it can no longer authenticate (undo with activate)')
+    .argument('<id>', 'agent id')
+    .option('--reason <text>', 'why (recorded in the audit log)')
+    .action(async (id: string, o: { reason?: string }, cmd: Command) => show(cmd, await clientFor(cmd).agents.suspend(id, o.reason)));
+
+  agents
+    .command('activate')
+    .description('Re-enable a suspended agent (a revoked agent cannot be activated)')
+    .argument('<id>', 'agent id')
+    .option('--reason <text>', 'why (recorded in the audit log)')
+    .action(async (id: string, o: { reason?: string }, cmd: Command) => show(cmd, await clientFor(cmd).agents.activate(id, o.reason)));
+
+  agents
+    .command('revoke')
+    .description('Permanently disable an agent and invalidate its tokens. Cannot be undone')
+    .argument('<id>', 'agent id')
+    .option('--reason <text>', 'why (recorded in the audit log)')
+    .option('-y, --yes', 'do not ask for confirmation (required when not on a terminal)')
+    .action(async (id: string, o: { reason?: string; yes?: boolean }, cmd: Command) => {
+      const client = clientFor(cmd);
+      if (!o.yes) {
+        const agent = await client.agents.get(id);
+        await confirm(`Revoke agent ${agent.name} (${agent.id})? This is permanent and cannot be undone.`, o.yes);
+      }
+      show(cmd, await client.agents.revoke(id, o.reason));
+    });
+}
