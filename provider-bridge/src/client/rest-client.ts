@@ -20,6 +20,8 @@ export interface RestClientOptions {
   userAgent?: string;
   /** Injected in tests to avoid real sleeping. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Defaults to the global fetch; tests wrap it to lose responses on purpose. */
+  fetch?: typeof fetch;
 }
 
 interface RequestOptions {
@@ -122,7 +124,7 @@ export class RestClient {
     const timeout = AbortSignal.timeout(this.timeoutMs);
     const signals = [timeout, ...(this.opts.stopSignal ? [this.opts.stopSignal] : [])];
     try {
-      return await fetch(url, { method, headers, body, signal: AbortSignal.any(signals) });
+      return await (this.opts.fetch ?? fetch)(url, { method, headers, body, signal: AbortSignal.any(signals) });
     } catch (err) {
       if (this.opts.stopSignal?.aborted) throw new AbortedError();
       if (timeout.aborted) throw new ConnectionError(`no answer from ${url.origin} within ${this.timeoutMs} ms`, true);
