@@ -10,7 +10,7 @@ import path from 'node:path';
 import knexFactory from 'knex';
 import { openDatabase } from '../../api/src/db/connect';
 import { migrateLatest } from '../../api/src/db/migrate';
-import { startPostgres } from './postgres';
+import { startPostgres } from '../../bench/support/postgres';
 
 export const TEMPLATE_DB = 'certusordo_template';
 

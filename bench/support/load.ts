@@ -1,0 +1,101 @@
+/**
+ * A small closed-loop HTTP load generator meant to run in its own process (so it does not steal
+ * the server's event loop): C keep-alive connections, each sending its next request as soon as
+ * the previous answers, for D seconds. Prints one JSON result line on stdout.
+ *
+ * Usage (as a child): node load.js '<json LoadSpec>'
+ */
+import http from 'node:http';
+import { fork } from 'node:child_process';
+
+export interface LoadSpec {
+  url: string;
+  method?: string;
+  headers?: Record<string, string>;
+  /** JSON body; the string "{n}" inside it is replaced by a per-request counter (for unique names). */
+  body?: string;
+  /** Form body, sent as application/x-www-form-urlencoded; "{n}" is replaced likewise. */
+  form?: string;
+  connections: number;
+  seconds: number;
+  /** Status expected from every response (others are counted as errors). */
+  expectStatus?: number;
+}
+
+export interface LoadResult {
+  requests: number;
+  errors: number;
+  rps: number;
+  p50ms: number;
+  p99ms: number;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function runLoad(spec: LoadSpec): Promise<LoadResult> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: spec.connections });
+  const url = new URL(spec.url);
+  const deadline = Date.now() + spec.seconds * 1000;
+  const latencies: number[] = [];
+  let errors = 0;
+  let counter = 0;
+  const one = () =>
+    new Promise<void>((resolve) => {
+      const n = counter++;
+      const payload = spec.body?.replace(/\{n\}/g, String(n)) ?? spec.form?.replace(/\{n\}/g, String(n));
+      const headers: Record<string, string | number> = { ...spec.headers };
+      if (payload !== undefined) {
+        headers['content-type'] = spec.form ? 'application/x-www-form-urlencoded' : 'application/json';
+        headers['content-length'] = Buffer.byteLength(payload);
+      }
+      const started = process.hrtime.bigint();
+      const req = http.request({ agent, host: url.hostname, port: url.port, path: url.pathname + url.search, method: spec.method ?? 'GET', headers }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
+          if (res.statusCode !== (spec.expectStatus ?? 200)) errors++;
+          resolve();
+        });
+      });
+      req.on('error', () => {
+        errors++;
+        resolve();
+      });
+      if (payload !== undefined) req.write(payload);
+      req.end();
+    });
+  const started = Date.now();
+  await Promise.all(
+    Array.from({ length: spec.connections }, async () => {
+      while (Date.now() < deadline) await one();
+    }),
+  );
+  const elapsed = (Date.now() - started) / 1000;
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  return { requests: latencies.length, errors, rps: latencies.length / elapsed, p50ms: percentile(latencies, 50), p99ms: percentile(latencies, 99) };
+}
+
+/** Runs a load in a child process and resolves with its result. */
+export function loadInChild(spec: LoadSpec): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const child = fork(__filename, [JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`load generator exited ${code}`))));
+  });
+}
+
+if (require.main === module) {
+  runLoad(JSON.parse(process.argv[2]!) as LoadSpec).then(
+    (r) => process.stdout.write(JSON.stringify(r) + '\n'),
+    (err) => {
+      process.stderr.write(String(err) + '\n');
+      process.exit(1);
+    },
+  );
+}
