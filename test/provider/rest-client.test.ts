@@ -1,0 +1,108 @@
+/** The provider's REST client: retry policy, idempotent creates, cancellation, typed errors. */
+import { startTestServer, type TestServer } from '../support/server';
+import { RestClient, backoffMs, parseRetryAfter } from '../../provider-bridge/src/client/rest-client';
+import { AbortedError, AuthenticationError, ConnectionError, NotFoundError } from '../../provider-bridge/src/client/errors';
+import { createLogger } from '../../provider-bridge/src/log';
+
+describe('retry policy', () => {
+  it('backs off exponentially from 0.5 s to 8 s with at most 25 % jitter', () => {
+    expect(backoffMs(0, () => 0)).toBe(500);
+    expect(backoffMs(3, () => 0)).toBe(4000);
+    expect(backoffMs(10, () => 0)).toBe(8000);
+    expect(backoffMs(1, () => 1)).toBe(750);
+  });
+
+  it('honours Retry-After in seconds or as a date, capped at 60 s', () => {
+    expect(parseRetryAfter('2')).toBe(2000);
+    expect(parseRetryAfter('3600')).toBe(60_000);
+    expect(parseRetryAfter(new Date(10_000 + 5_000).toUTCString(), 10_000)).toBe(5000);
+    expect(parseRetryAfter(null)).toBeNull();
+    expect(parseRetryAfter('soon')).toBeNull();
+  });
+});
+
+describe('RestClient against the control plane', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => server?.close());
+
+  it('replays a create whose response was lost instead of making a second agent', async () => {
+    let posts = 0;
+    const keys: string[] = [];
+    // The first POST reaches the server and creates the agent; its response is then "lost".
+    const lossy: typeof fetch = async (input, init) => {
+      const res = await fetch(input, init);
+      if (init?.method === 'POST') {
+        posts++;
+        keys.push(new Headers(init.headers).get('idempotency-key') ?? '');
+        if (posts === 1) throw new TypeError('fetch failed (connection reset)');
+      }
+      return res;
+    };
+    const client = new RestClient({ endpoint: server.url, apiKey: server.apiKey, fetch: lossy, sleep: async () => {} });
+    const created = await client.createAgent({ name: 'idem-once', scopes: ['a:b'] });
+    expect(posts).toBe(2);
+    expect(keys[0]).toBeTruthy();
+    expect(keys[1]).toBe(keys[0]);
+    const all = [];
+    for await (const a of client.listAgents({ name: 'idem-once' })) all.push(a);
+    expect(all.map((a) => a.id)).toEqual([created.id]);
+    expect(created.secret).toMatch(/^cos_/);
+  });
+
+  it('follows next_cursor through every page', async () => {
+    const client = new RestClient({ endpoint: server.url, apiKey: server.apiKey });
+    for (let i = 0; i < 7; i++) await client.createAgent({ name: `page-${i}` });
+    const names: string[] = [];
+    for await (const a of client.listAgents({ name_prefix: 'page-', limit: 3 })) names.push(a.name);
+    expect(names).toEqual(['page-0', 'page-1', 'page-2', 'page-3', 'page-4', 'page-5', 'page-6']);
+  });
+
+  it('maps statuses to typed errors', async () => {
+    const client = new RestClient({ endpoint: server.url, apiKey: server.apiKey });
+    await expect(client.getAgent('00000000-0000-7000-8000-000000000000')).rejects.toBeInstanceOf(NotFoundError);
+    expect(await client.findAgent('00000000-0000-7000-8000-000000000000')).toBeNull();
+    const bad = new RestClient({ endpoint: server.url, apiKey: 'aa_wrong' });
+    await expect(bad.listAgentsPage({})).rejects.toBeInstanceOf(AuthenticationError);
+  });
+
+  it('reports an unreachable endpoint as a ConnectionError after retrying', async () => {
+    let sleeps = 0;
+    const client = new RestClient({ endpoint: 'http://127.0.0.1:1', apiKey: 'x', maxRetries: 2, sleep: async () => void sleeps++ });
+    await expect(client.listAgentsPage({})).rejects.toBeInstanceOf(ConnectionError);
+    expect(sleeps).toBe(2);
+  });
+
+  it('cancels an in-flight request when the provider is stopped', async () => {
+    const stop = new AbortController();
+    const hanging: typeof fetch = (_input, init) =>
+      new Promise((_resolve, reject) => init?.signal?.addEventListener('abort', () => reject(new Error('aborted'))));
+    const client = new RestClient({ endpoint: server.url, apiKey: server.apiKey, fetch: hanging, stopSignal: stop.signal });
+    const pending = client.getAgent('x');
+    setTimeout(() => stop.abort(), 20);
+    await expect(pending).rejects.toBeInstanceOf(AbortedError);
+  });
+
+  it('never logs the API key or a secret', async () => {
+    const lines: string[] = [];
+    const logger = createLogger((l) => lines.push(l));
+    let first = true;
+    const flaky: typeof fetch = async (input, init) => {
+      if (first) {
+        first = false;
+        throw new TypeError('fetch failed');
+      }
+      return fetch(input, init);
+    };
+    const client = new RestClient({ endpoint: server.url, apiKey: server.apiKey, logger, fetch: flaky, sleep: async () => {} });
+    const created = await client.createAgent({ name: 'log-check' });
+    logger.info(`oops ${server.apiKey} ${created.secret}`, { api_key: server.apiKey, note: created.secret! });
+    const text = lines.join('');
+    expect(lines.length).toBeGreaterThan(1);
+    expect(text).not.toContain(server.apiKey);
+    expect(text).not.toContain(created.secret!);
+    for (const l of lines) expect(Object.keys(JSON.parse(l))).toEqual(expect.arrayContaining(['@level', '@message', '@timestamp']));
+  });
+});
