@@ -1,0 +1,19 @@
+terraform {
+  required_providers {
+    certusordo = {
+      source  = "registry.terraform.io/certusordo/certusordo"
+      version = "~> 0.1"
+    }
+  }
+}
+
+# Prefer the environment for credentials:
+#   export CERTUSORDO_ENDPOINT=https://certusordo.example.com
+#   export CERTUSORDO_API_KEY=aa_...
+provider "certusordo" {}
+
+# Or configure explicitly (keep the key out of source control):
+# provider "certusordo" {
+#   endpoint = "https://certusordo.example.com"
+#   api_key  = var.certusordo_api_key
+# }

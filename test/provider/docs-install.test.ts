@@ -1,0 +1,89 @@
+/** Generated docs are current; the install layout is what terraform's filesystem mirror expects; examples validate. */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { generateDocs } from '../../provider-bridge/src/docs/generate';
+import { installProvider, wrapperScript } from '../../provider-bridge/src/install';
+import { providerSchemaJson } from '../../provider-bridge/src/schema-json';
+import { dataSources, providerSchema, resources } from '../../provider-bridge/src/provider';
+import { schemaViolations } from '../../provider-bridge/src/schema/types';
+import { ROOT, TfWorkspace, describeWithTerraform, ensureProviderBuilt, installForTests } from './support/terraform';
+
+describe('provider docs', () => {
+  it('checked-in provider-bridge/docs equal a fresh generation (run `npm run docs:provider`)', () => {
+    const generated = generateDocs(ROOT);
+    expect(Object.keys(generated).sort()).toEqual(['data-sources/agent.md', 'data-sources/agents.md', 'index.md', 'resources/agent.md']);
+    for (const [rel, content] of Object.entries(generated)) {
+      expect(fs.readFileSync(path.join(ROOT, 'provider-bridge/docs', rel), 'utf8')).toBe(content);
+    }
+  });
+
+  it('every schema follows terraform\'s internal rules and documents every attribute', () => {
+    expect(schemaViolations('provider', providerSchema.block)).toEqual([]);
+    for (const d of [...resources, ...dataSources]) {
+      expect(d.typeName.startsWith('certusordo_')).toBe(true);
+      expect(schemaViolations(d.typeName, d.schema.block)).toEqual([]);
+    }
+  });
+
+  it('exports the schema JSON in `terraform providers schema -json` shape', () => {
+    const json = providerSchemaJson();
+    const p = json.provider_schemas['registry.terraform.io/certusordo/certusordo']!;
+    expect(json.format_version).toBe('1.0');
+    expect(p.resource_schemas.certusordo_agent!.block.attributes.secret).toEqual(
+      expect.objectContaining({ type: 'string', computed: true, sensitive: true, description_kind: 'markdown' }),
+    );
+    expect(Object.keys(p.data_source_schemas)).toEqual(['certusordo_agent', 'certusordo_agents']);
+  });
+});
+
+describe('installProvider', () => {
+  it('writes the unpacked mirror layout with a stable, versioned wrapper', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'certusordo-install-'));
+    try {
+      const mainJs = path.join(dir, 'main.js');
+      fs.writeFileSync(mainJs, '');
+      const res = installProvider({ mirrorDir: path.join(dir, 'mirror'), version: '1.2.3', mainJs, platform: 'linux_amd64' });
+      expect(res.executable).toBe(
+        path.join(dir, 'mirror/registry.terraform.io/certusordo/certusordo/1.2.3/linux_amd64/terraform-provider-certusordo_v1.2.3'),
+      );
+      const content = fs.readFileSync(res.executable, 'utf8');
+      expect(content).toBe(wrapperScript('1.2.3', mainJs));
+      expect(content).toContain('v1.2.3');
+      expect(fs.statSync(res.executable).mode & 0o111).toBeTruthy();
+      expect(res.cliConfig).toContain(`path    = "${path.join(dir, 'mirror')}"`);
+      expect(res.cliConfig).toContain('include = ["registry.terraform.io/certusordo/*"]');
+      expect(res.cliConfig).toContain('exclude = ["registry.terraform.io/certusordo/*"]');
+      expect(res.devOverridesConfig).toContain(`"registry.terraform.io/certusordo/certusordo" = "${res.executableDir}"`);
+      // Reinstalling the same version leaves the file byte-identical (lock-file hashes stay valid).
+      const again = installProvider({ mirrorDir: path.join(dir, 'mirror'), version: '1.2.3', mainJs, platform: 'linux_amd64' });
+      expect(fs.readFileSync(again.executable, 'utf8')).toBe(content);
+      expect(() => installProvider({ mirrorDir: dir, version: 'latest', mainJs })).toThrow(/semantic version/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describeWithTerraform('HCL examples', () => {
+  it('pass terraform validate with the installed provider (offline init)', async () => {
+    ensureProviderBuilt();
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'certusordo-examples-'));
+    const ws = new TfWorkspace(installForTests(root), { endpoint: 'http://127.0.0.1:1', apiKey: 'unused' });
+    try {
+      const ex = path.join(ROOT, 'examples/terraform');
+      ws.write({
+        'provider.tf': fs.readFileSync(path.join(ex, 'provider/provider.tf'), 'utf8').replace('~> 0.1', '0.1.0'),
+        'resource.tf': fs.readFileSync(path.join(ex, 'resources/certusordo_agent/resource.tf'), 'utf8'),
+        'ds_agent.tf': fs.readFileSync(path.join(ex, 'data-sources/certusordo_agent/data-source.tf'), 'utf8'),
+        'ds_agents.tf': fs.readFileSync(path.join(ex, 'data-sources/certusordo_agents/data-source.tf'), 'utf8'),
+      });
+      await ws.must(['init', '-no-color']);
+      const res = await ws.must(['validate', '-no-color']);
+      expect(res.stdout).toContain('The configuration is valid');
+    } finally {
+      ws.cleanup();
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
