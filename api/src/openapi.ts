@@ -52,16 +52,27 @@ export function registerOperations(ops: Operation[]): void {
   OPERATIONS.push(...ops);
 }
 
-function schemaOf(s: z.ZodType, io: 'input' | 'output'): unknown {
-  return z.toJSONSchema(s, { io, unrepresentable: 'any', target: 'draft-2020-12' });
+/** Named schemas (zod `.meta({id})`) are hoisted into components.schemas and referenced there. */
+function schemaConverter(components: Record<string, unknown>) {
+  return (s: z.ZodType, io: 'input' | 'output'): unknown => {
+    const text = JSON.stringify(z.toJSONSchema(s, { io, unrepresentable: 'any', target: 'draft-2020-12' }));
+    const js = JSON.parse(text.replaceAll('"#/$defs/', '"#/components/schemas/')) as Record<string, unknown>;
+    const { $schema: _ignored, $defs, ...rest } = js;
+    Object.assign(components, ($defs as Record<string, unknown> | undefined) ?? {});
+    return rest;
+  };
 }
 
 export function openApiDocument(serverUrl?: string): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
+  const schemas: Record<string, unknown> = {};
+  const schemaOf = schemaConverter(schemas);
   for (const op of OPERATIONS) {
     const params: unknown[] = [...op.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
     if (op.query) {
-      const js = schemaOf(op.query, 'input') as { properties?: Record<string, unknown> };
+      // Query parameters are listed inline, so resolve a named schema's own definition.
+      const raw = z.toJSONSchema(op.query, { io: 'input', unrepresentable: 'any' }) as { $ref?: string; $defs?: Record<string, unknown>; properties?: Record<string, unknown> };
+      const js = (raw.$ref && raw.$defs ? raw.$defs[raw.$ref.split('/').pop()!] : raw) as { properties?: Record<string, unknown> };
       for (const [name, schema] of Object.entries(js.properties ?? {})) params.push({ name, in: 'query', required: false, schema });
     }
     paths[op.path] ??= {};
@@ -80,7 +91,7 @@ export function openApiDocument(serverUrl?: string): Record<string, unknown> {
     openapi: '3.1.0',
     info: { title: 'CertusOrdo API', version: '1', description: 'Cryptographic identities for AI agents.' },
     ...(serverUrl ? { servers: [{ url: serverUrl }] } : {}),
-    components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'Organization API key (aa_…)' } } },
+    components: { schemas, securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'Organization API key (aa_…)' } } },
     paths,
   };
 }
