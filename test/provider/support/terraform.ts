@@ -144,7 +144,7 @@ export class TfWorkspace {
 /** Lines Terraform prints when a provider breaks the protocol's consistency rules. */
 export const PROTOCOL_VIOLATIONS = /Provider produced inconsistent|Provider produced invalid|invalid result object|inconsistent final plan/;
 
-export const PROVIDER_BLOCK = `terraform {
+export const TERRAFORM_BLOCK = `terraform {
   required_providers {
     certusordo = {
       source  = "registry.terraform.io/certusordo/certusordo"
@@ -152,6 +152,9 @@ export const PROVIDER_BLOCK = `terraform {
     }
   }
 }
+`;
 
+/** Provider settings come from CERTUSORDO_ENDPOINT / CERTUSORDO_API_KEY in the workspace env. */
+export const PROVIDER_BLOCK = `${TERRAFORM_BLOCK}
 provider "certusordo" {}
 `;
