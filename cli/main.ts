@@ -12,22 +12,47 @@ import * as agents from './commands/agents';
 import * as apiKeys from './commands/api-keys';
 import * as audit from './commands/audit';
 
-// ── Server-side commands (API engineer: append your modules here) ──────────────────────────
-import * as serve from './commands/server/serve';
-import * as orgs from './commands/server/orgs';
-// ── end of server-side imports ─────────────────────────────────────────────────────────────
+// ── Server-side commands (API engineer: append your modules to this list) ───────────────────
+// Loaded only when the command line may need them: they pull in the whole control plane, which
+// would otherwise slow every remote command's start.
+const serverModules = async (): Promise<CommandModule[]> => {
+  const serve = await import('./commands/server/serve');
+  const orgs = await import('./commands/server/orgs');
+  return [
+    serve,
+    orgs,
+    // `api-keys create-local` joins the remote `api-keys` group.
+    { register: (program) => orgs.registerLocalApiKeyCreate(group(program, 'api-keys', apiKeys.DESCRIPTION)) },
+  ];
+};
+// ── end of server-side commands ─────────────────────────────────────────────────────────────
 
-/** Each module adds its commands to the program. Order is the order of `--help`. */
-const COMMAND_MODULES: Array<{ register(program: Command): void }> = [
-  agents,
-  apiKeys,
-  audit,
-  // server-side modules:
-  serve,
-  orgs,
-];
+interface CommandModule {
+  register(program: Command): void;
+}
 
-export function buildProgram(): Command {
+/** Remote modules, in `--help` order. */
+const REMOTE_MODULES: CommandModule[] = [agents, apiKeys, audit];
+
+/**
+ * True unless argv is a remote command (`agents …`, `audit …`, `api-keys create|list|revoke …`),
+ * which never needs the server-side modules.
+ */
+export function needsServerModules(argv: string[]): boolean {
+  const args = argv.slice(2);
+  const words: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--endpoint' || a === '--api-key') i++; // skip the option's value
+    else if (!a.startsWith('-')) words.push(a);
+  }
+  const [area, sub] = words;
+  if (area === 'agents' || area === 'audit') return false;
+  if (area === 'api-keys') return !(sub === 'create' || sub === 'list' || sub === 'revoke');
+  return true;
+}
+
+export async function buildProgram(argv: string[] = process.argv): Promise<Command> {
   const program = new Command('certusordo')
     .description('CertusOrdo: cryptographic identities for AI agents')
     .version(SDK_VERSION)
@@ -41,17 +66,16 @@ export function buildProgram(): Command {
       'after',
       '\nExit codes: 0 ok, 1 error, 2 usage, 3 not found, 4 authentication/permission, 5 conflict, 6 validation, 7 network.',
     );
-  for (const m of COMMAND_MODULES) m.register(program);
-  // `api-keys create-local` (server side) joins the remote `api-keys` group.
-  orgs.registerLocalApiKeyCreate(group(program, 'api-keys', "Manage the organization's API keys"));
+  const modules = needsServerModules(argv) ? [...REMOTE_MODULES, ...(await serverModules())] : REMOTE_MODULES;
+  for (const m of modules) m.register(program);
   return program;
 }
 
 /** Runs the CLI; resolves with the exit code (also set on `process.exitCode`, never `process.exit`, so output flushes). */
 export async function run(argv: string[] = process.argv): Promise<number> {
-  const program = buildProgram();
   let code: number;
   try {
+    const program = await buildProgram(argv);
     await program.parseAsync(argv);
     code = typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {

@@ -4,6 +4,7 @@ import type { ApiKey, ApiKeyRole } from '../../sdk/src';
 import { clientFor, confirm, formatDate, globals, group, printFields, printJson, printTable, UsageError } from './common';
 
 const ROLES: ApiKeyRole[] = ['admin', 'operator', 'reader'];
+export const DESCRIPTION = "Manage the organization's API keys";
 
 function fields(k: ApiKey): Array<[string, string]> {
   return [
@@ -18,7 +19,7 @@ function fields(k: ApiKey): Array<[string, string]> {
 }
 
 export function register(program: Command): void {
-  const apiKeys = group(program, 'api-keys', "Manage the organization's API keys");
+  const apiKeys = group(program, 'api-keys', DESCRIPTION);
 
   apiKeys
     .command('create')

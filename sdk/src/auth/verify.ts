@@ -4,7 +4,7 @@
  * `CertusOrdoClient.introspect`, which asks the server and also sees revocations made since the
  * token was issued.
  */
-import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import type { createRemoteJWKSet, JWTPayload } from 'jose';
 import { APIConnectionError, APITimeoutError, TokenVerificationError } from '../errors';
 
 export interface VerifyAccessTokenOptions {
@@ -34,11 +34,14 @@ export interface VerifiedAccessToken {
 type RemoteJwks = ReturnType<typeof createRemoteJWKSet>;
 const jwksCache = new Map<string, RemoteJwks>();
 
+/** jose is loaded on first use, so admin-only users (and the CLI) do not pay for it. */
+const loadJose = () => import('jose');
+
 /** One remote key set per URL for the process, so keys are fetched once (and on rotation). */
-function remoteJwks(url: string): RemoteJwks {
+function remoteJwks(jose: Awaited<ReturnType<typeof loadJose>>, url: string): RemoteJwks {
   let jwks = jwksCache.get(url);
   if (!jwks) {
-    jwks = createRemoteJWKSet(new URL(url));
+    jwks = jose.createRemoteJWKSet(new URL(url));
     jwksCache.set(url, jwks);
   }
   return jwks;
@@ -46,9 +49,10 @@ function remoteJwks(url: string): RemoteJwks {
 
 /** Verifies signature (EdDSA), `typ: at+jwt`, issuer, expiry and optionally audience. */
 export async function verifyAccessToken(token: string, options: VerifyAccessTokenOptions): Promise<VerifiedAccessToken> {
+  const jose = await loadJose();
   let payload: JWTPayload;
   try {
-    ({ payload } = await jwtVerify(token, remoteJwks(options.jwksUrl), {
+    ({ payload } = await jose.jwtVerify(token, remoteJwks(jose, options.jwksUrl), {
       issuer: options.issuer,
       ...(options.audience === undefined ? {} : { audience: options.audience }),
       typ: 'at+jwt',
@@ -57,7 +61,7 @@ export async function verifyAccessToken(token: string, options: VerifyAccessToke
       requiredClaims: ['sub', 'exp'],
     }));
   } catch (err) {
-    throw toVerificationError(err);
+    throw toVerificationError(jose, err);
   }
   const scope = typeof payload.scope === 'string' ? payload.scope : '';
   return {
@@ -70,7 +74,8 @@ export async function verifyAccessToken(token: string, options: VerifyAccessToke
   };
 }
 
-function toVerificationError(err: unknown): Error {
+function toVerificationError(jose: Awaited<ReturnType<typeof loadJose>>, err: unknown): Error {
+  const joseErrors = jose.errors;
   if (err instanceof joseErrors.JWKSTimeout) return new APITimeoutError('timed out fetching the JWKS', { cause: err });
   if (err instanceof joseErrors.JOSEError) {
     // jose's messages describe the failed check (e.g. '"exp" claim timestamp check failed'), never the token.

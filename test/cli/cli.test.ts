@@ -1,0 +1,245 @@
+/**
+ * The built CLI (`node dist/cli/main.js`), spawned as a user would run it, against a real control
+ * plane. The CLI is rebuilt first when its compiled output is older than the sources.
+ */
+import { execFile, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { startTestServer, type TestServer } from '../support/server';
+
+const ROOT = path.resolve(__dirname, '../..');
+const MAIN = path.join(ROOT, 'dist/cli/main.js');
+const BIN = path.join(ROOT, 'bin/certusordo');
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(p));
+    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, fs.statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+async function buildIfStale(): Promise<void> {
+  const built = fs.existsSync(MAIN) ? fs.statSync(MAIN).mtimeMs : 0;
+  const sources = Math.max(newestMtime(path.join(ROOT, 'cli')), newestMtime(path.join(ROOT, 'sdk')));
+  if (built >= sources) return;
+  await promisify(execFile)(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
+    cwd: ROOT,
+  });
+}
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+let server: TestServer;
+
+/** Runs the CLI asynchronously (the server lives in this process, so a sync spawn would deadlock). */
+function cli(args: string[], opts: { env?: Record<string, string | undefined>; input?: string; bin?: boolean } = {}): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const env: Record<string, string | undefined> = {
+      PATH: process.env.PATH,
+      CERTUSORDO_ENDPOINT: server.url,
+      CERTUSORDO_API_KEY: server.apiKey,
+      ...opts.env,
+    };
+    for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
+    const child = opts.bin ? spawn(BIN, args, { env, cwd: ROOT }) : spawn(process.execPath, [MAIN, ...args], { env, cwd: ROOT });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+const json = (r: Result) => JSON.parse(r.stdout);
+
+beforeAll(async () => {
+  await buildIfStale();
+  server = await startTestServer();
+}, 180_000);
+afterAll(async () => server?.close());
+
+describe('help and usage', () => {
+  it('--help everywhere, exit 0, exit codes documented', async () => {
+    const top = await cli(['--help']);
+    expect(top.code).toBe(0);
+    expect(top.stdout).toMatch(/agents[\s\S]*api-keys[\s\S]*audit/);
+    expect(top.stdout).toContain('Exit codes: 0 ok, 1 error, 2 usage, 3 not found');
+    for (const args of [['agents', '--help'], ['agents', 'create', '--help'], ['agents', 'revoke', '--help'], ['api-keys', 'create', '--help'], ['audit', 'list', '--help']]) {
+      const r = await cli(args);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^Usage: certusordo /);
+    }
+  });
+
+  it('usage errors exit 2', async () => {
+    expect((await cli(['agents', 'frobnicate'])).code).toBe(2);
+    expect((await cli(['agents', 'create'])).code).toBe(2); // missing <name>
+    expect((await cli(['agents', 'list', '--limit', 'zero'])).code).toBe(2);
+    expect((await cli(['agents', 'list', '--status', 'sleeping'])).code).toBe(2);
+    expect((await cli(['agents', 'update', 'some-id'])).code).toBe(2); // nothing to update
+    const noKey = await cli(['agents', 'list'], { env: { CERTUSORDO_API_KEY: undefined } });
+    expect(noKey.code).toBe(2);
+    expect(noKey.stderr).toContain('CERTUSORDO_API_KEY');
+  });
+
+  it('bin/certusordo runs the compiled CLI', async () => {
+    const r = await cli(['--version'], { bin: true });
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});
+
+describe('agents', () => {
+  it('create prints the agent and its secret once, with a warning on stderr', async () => {
+    const r = await cli(['agents', 'create', 'cli-payment-processor', '-s', 'payments:read', '--scope', 'payments:write', '-m', 'team=payments']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^ID: +[0-9a-f-]{36}$/m);
+    expect(r.stdout).toMatch(/^Scopes: +payments:read payments:write$/m);
+    expect(r.stdout).toMatch(/^Metadata: +team=payments$/m);
+    expect(r.stdout).toMatch(/^Secret: +cos_[0-9a-f-]{36}_[A-Za-z0-9_-]{43}$/m);
+    expect(r.stderr).toMatch(/WARNING: store the secret now/);
+  });
+
+  it('--json output is the SDK object; get/list/update/suspend/activate round-trip', async () => {
+    const created = json(await cli(['agents', 'create', 'cli-json', '--scope', 'data:read,reports:read', '--json']));
+    expect(created).toMatchObject({ name: 'cli-json', scopes: ['data:read', 'reports:read'], status: 'active', lastAuthAt: null });
+    expect(created.secret).toMatch(/^cos_/);
+
+    const got = json(await cli(['agents', 'get', created.id, '--json']));
+    expect(got).toMatchObject({ id: created.id, name: 'cli-json' });
+    expect(got).not.toHaveProperty('secret');
+
+    const table = await cli(['agents', 'list', '--name-prefix', 'cli-json']);
+    expect(table.code).toBe(0);
+    expect(table.stdout.split('\n')[0]).toMatch(/^ID +NAME +STATUS +LAST AUTH +CREATED +SCOPES$/);
+    expect(table.stdout).toContain(created.id);
+    expect(table.stdout).toMatch(/cli-json +active +never/);
+
+    const updated = json(await cli(['--json', 'agents', 'update', created.id, '--name', 'cli-json-2', '-m', 'env=prod']));
+    expect(updated).toMatchObject({ name: 'cli-json-2', metadata: { env: 'prod' }, scopes: ['data:read', 'reports:read'] });
+
+    expect(json(await cli(['agents', 'suspend', created.id, '--reason', 'maintenance', '--json'])).status).toBe('suspended');
+    const listed = json(await cli(['agents', 'list', '--status', 'suspended', '--json']));
+    expect(listed.map((a: { id: string }) => a.id)).toContain(created.id);
+    expect(json(await cli(['agents', 'activate', created.id, '--json'])).status).toBe('active');
+  });
+
+  it('list walks every page and --limit stops early', async () => {
+    for (let i = 0; i < 4; i++) expect((await cli(['agents', 'create', `cli-many-${i}`, '--json'])).code).toBe(0);
+    const all = json(await cli(['agents', 'list', '--name-prefix', 'cli-many-', '--json']));
+    expect(all.map((a: { name: string }) => a.name)).toEqual(['cli-many-0', 'cli-many-1', 'cli-many-2', 'cli-many-3']);
+    const some = json(await cli(['agents', 'list', '--name-prefix', 'cli-many-', '--limit', '3', '--json']));
+    expect(some).toHaveLength(3);
+    const never = json(await cli(['agents', 'list', '--name-prefix', 'cli-many-', '--never-authenticated', '--inactive-since', '1h', '--json']));
+    expect(Array.isArray(never)).toBe(true);
+    // not a terminal: no progress indicator on stderr
+    expect((await cli(['agents', 'list', '--name-prefix', 'cli-many-'])).stderr).toBe('');
+  });
+
+  it('revoke asks for confirmation: without a terminal and without --yes it refuses (exit 2)', async () => {
+    const a = json(await cli(['agents', 'create', 'cli-revoke', '--json']));
+    const refused = await cli(['agents', 'revoke', a.id], { input: 'y\n' });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('--yes');
+    expect(json(await cli(['agents', 'get', a.id, '--json'])).status).toBe('active');
+
+    const done = await cli(['agents', 'revoke', a.id, '--yes', '--reason', 'compromised']);
+    expect(done.code).toBe(0);
+    expect(done.stdout).toMatch(/^Status: +revoked$/m);
+
+    // a revoked agent cannot be reactivated: conflict (exit 5)
+    const again = await cli(['agents', 'activate', a.id]);
+    expect(again.code).toBe(5);
+    expect(again.stderr).toMatch(/^error: /);
+  });
+
+  it('exit codes: not found 3, validation 6, conflict 5, auth 4, permission 4, network 7', async () => {
+    const nf = await cli(['agents', 'get', 'non-existent-id']);
+    expect(nf.code).toBe(3);
+    expect(nf.stderr).toMatch(/request id: /);
+
+    const invalid = await cli(['agents', 'create', 'bad name!', '--scope', 'NOPE']);
+    expect(invalid.code).toBe(6);
+    expect(invalid.stderr).toMatch(/- name: /);
+
+    const invalidJson = await cli(['agents', 'create', '', '--json']);
+    expect(invalidJson.code).toBe(6);
+    expect(JSON.parse(invalidJson.stderr)).toMatchObject({ error: { code: 'validation_error', status: 400 }, exit_code: 6 });
+
+    await cli(['agents', 'create', 'cli-dup']);
+    expect((await cli(['agents', 'create', 'cli-dup'])).code).toBe(5);
+
+    const badKey = await cli(['agents', 'list'], { env: { CERTUSORDO_API_KEY: 'aa_not_a_real_key_0000000000' } });
+    expect(badKey.code).toBe(4);
+    expect(badKey.stderr).not.toContain('aa_not_a_real_key_0000000000');
+
+    const readerKey = await server.createApiKey('reader');
+    const denied = await cli(['agents', 'create', 'cli-denied'], { env: { CERTUSORDO_API_KEY: readerKey } });
+    expect(denied.code).toBe(4);
+
+    const down = await cli(['agents', 'list'], { env: { CERTUSORDO_ENDPOINT: 'http://127.0.0.1:9' } });
+    expect(down.code).toBe(7);
+    expect(down.stderr).toContain('could not reach');
+  }, 30_000);
+
+  it('--endpoint and --api-key flags replace the environment', async () => {
+    const r = await cli(['--endpoint', server.url, '--api-key', server.apiKey, 'agents', 'list', '--json'], {
+      env: { CERTUSORDO_ENDPOINT: undefined, CERTUSORDO_API_KEY: undefined },
+    });
+    expect(r.code).toBe(0);
+    expect(Array.isArray(json(r))).toBe(true);
+  });
+});
+
+describe('api-keys', () => {
+  it('create prints the key once; list hides keys; revoke needs --yes off a terminal', async () => {
+    const created = await cli(['api-keys', 'create', '--name', 'cli-ops', '--role', 'operator', '--json']);
+    expect(created.code).toBe(0);
+    const key = json(created);
+    expect(key).toMatchObject({ name: 'cli-ops', role: 'operator' });
+    expect(key.key).toMatch(/^aa_/);
+    expect(created.stderr).toContain('WARNING');
+
+    const list = await cli(['api-keys', 'list']);
+    expect(list.stdout).toMatch(/cli-ops +operator/);
+    expect(list.stdout).not.toContain(key.key);
+
+    // the new key works, with the operator role
+    expect((await cli(['agents', 'list', '--json'], { env: { CERTUSORDO_API_KEY: key.key } })).code).toBe(0);
+
+    expect((await cli(['api-keys', 'create', '--name', 'x', '--role', 'root'])).code).toBe(2);
+    expect((await cli(['api-keys', 'revoke', key.id])).code).toBe(2);
+    const revoked = await cli(['api-keys', 'revoke', key.id, '--yes', '--json']);
+    expect(revoked.code).toBe(0);
+    expect(json(revoked).revokedAt).toEqual(expect.any(String));
+    expect((await cli(['agents', 'list'], { env: { CERTUSORDO_API_KEY: key.key } })).code).toBe(4);
+  });
+});
+
+describe('audit', () => {
+  it('list shows the trail of an agent; verify reports an intact chain', async () => {
+    const a = json(await cli(['agents', 'create', 'cli-audited', '--json']));
+    await cli(['agents', 'suspend', a.id, '--reason', 'audit-check']);
+    const events = json(await cli(['audit', 'list', '--agent', a.id, '--json']));
+    expect(events.map((e: { action: string }) => e.action)).toEqual(['agent.created', 'agent.suspended']);
+    const table = await cli(['audit', 'list', '--agent', a.id]);
+    expect(table.stdout.split('\n')[0]).toMatch(/^SEQ +TIME +ACTION +OUTCOME +ACTOR +TARGET +REASON$/);
+    expect(table.stdout).toMatch(/agent\.suspended +success .*audit-check/);
+    expect(json(await cli(['audit', 'list', '--action', 'agent.suspended', '--since', '1h', '--limit', '1', '--json']))).toHaveLength(1);
+
+    const verify = await cli(['audit', 'verify']);
+    expect(verify.code).toBe(0);
+    expect(verify.stdout).toMatch(/^Audit chain intact: \d+ events checked\.$/m);
+    expect(json(await cli(['audit', 'verify', '--json']))).toMatchObject({ valid: true });
+  });
+});
