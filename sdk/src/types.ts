@@ -161,12 +161,19 @@ export interface SessionCreateParams {
   purpose?: string;
 }
 
+export type SessionStatus = 'active' | 'exhausted' | 'expired' | 'ended';
+
 export interface Session {
   id: string;
+  agentId: string | undefined;
+  /** Bound to the session: its scopes (the `sid` claim), expiring with it. Only in the open response. */
   accessToken: string;
   expiresAt: Date;
   scopes: string[];
+  /** null: no operation budget. */
   maxOperations: number | null;
   operationsUsed: number;
-  status: string;
+  status: SessionStatus;
+  purpose: string | null;
+  createdAt: Date | null;
 }

@@ -216,6 +216,9 @@ describe('AgentCredentials against a token endpoint', () => {
     const s = await creds.openSession({ scopes: ['payments:read'], ttlSeconds: 600, maxOperations: 10, purpose: 'nightly run' });
     expect(s).toEqual({
       id: 'sess-1',
+      agentId: undefined,
+      purpose: null,
+      createdAt: null,
       accessToken: 'sess-token',
       expiresAt: new Date('2030-01-01T00:00:00.000Z'),
       scopes: ['payments:read'],

@@ -90,12 +90,15 @@ export interface WireTokenResponse {
 
 export interface WireSession {
   id: string;
+  agent_id?: string;
   access_token: string;
   expires_at: string;
   scopes: string[];
   max_operations: number | null;
   operations_used: number;
-  status: string;
+  status: Session['status'];
+  purpose?: string | null;
+  created_at?: string;
 }
 
 export interface WireList<T> {
@@ -197,12 +200,15 @@ export function toAccessToken(w: WireTokenResponse, receivedAt: number = Date.no
 export function toSession(w: WireSession): Session {
   return {
     id: w.id,
+    agentId: w.agent_id,
     accessToken: w.access_token,
     expiresAt: date(w.expires_at),
     scopes: w.scopes,
     maxOperations: w.max_operations ?? null,
     operationsUsed: w.operations_used,
     status: w.status,
+    purpose: w.purpose ?? null,
+    createdAt: dateOrNull(w.created_at),
   };
 }
 
