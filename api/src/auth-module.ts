@@ -1,13 +1,32 @@
 /**
- * Agent authentication (OAuth token endpoint, JWKS, introspection, sessions) plugs in here.
- * Until it lands the module contributes no routes.
+ * Agent authentication: the OAuth token endpoint (client credentials + private_key_jwt),
+ * introspection and revocation, JWKS and authorization-server metadata, signing-key rotation and
+ * bounded sessions. Wires the services to the invalidation bus (LISTEN on PostgreSQL, in-process
+ * on PGlite), hooks agent status changes (sessions end in the same transaction; caches drop after
+ * commit), and runs the maintenance tick (scheduled key rotation, purge of expired rows).
  */
-import type { Router } from 'express';
+import express, { Router } from 'express';
+import { z } from 'zod';
 import type { Config } from './config';
 import type { Database } from './db/connect';
 import type { Logger } from './logger';
 import type { Services } from './services';
 import type { MasterKey } from './crypto/master-key';
+import { RateLimiter } from './middleware/rate-limit';
+import { registerOperations } from './openapi';
+import { FailureLimiter } from './oauth/failure-limiter';
+import { oauthRouter } from './routes/oauth';
+import { sessionsRouter } from './routes/sessions';
+import { RotateBody, signingKeysRouter } from './routes/signing-keys';
+import { wellKnownRouter } from './routes/well-known';
+import { SessionService } from './services/sessions';
+import { SigningKeyService } from './services/signing-keys';
+import { TokenService } from './services/tokens';
+import { SessionCreate, SessionListQuery, SessionOperation, SessionPage, SessionView } from './sessions/schemas';
+import { ApiKeyAuthenticator } from './tokens/api-key-cache';
+import { AuthWriter } from './tokens/auth-writer';
+import { InProcessBus, InvalidationBus, PgListenBus } from './tokens/invalidation';
+import { AuthState } from './tokens/state';
 
 export interface AuthModuleDeps {
   config: Config;
@@ -17,11 +36,106 @@ export interface AuthModuleDeps {
   keys: MasterKey;
 }
 
+export interface AuthServices {
+  readonly tokens: TokenService;
+  readonly sessions: SessionService;
+  readonly signingKeys: SigningKeyService;
+  readonly bus: InvalidationBus;
+}
+
 export interface AuthModule {
   routers: Router[];
+  /** The module's services (for the CLI, tests and benchmarks). */
+  auth?: AuthServices;
   close(): Promise<void>;
 }
 
-export async function createAuthModule(_deps: AuthModuleDeps): Promise<AuthModule> {
-  return { routers: [], close: async () => undefined };
+let operationsRegistered = false;
+
+function registerAuthOperations(): void {
+  if (operationsRegistered) return;
+  operationsRegistered = true;
+  const OAuthForm = z.record(z.string(), z.string()).meta({ description: 'application/x-www-form-urlencoded (or JSON) OAuth parameters' });
+  registerOperations([
+    { method: 'post', path: '/v1/oauth/token', summary: 'Access token: grant_type=client_credentials with a private_key_jwt client_assertion (RFC 7523)', body: OAuthForm },
+    { method: 'post', path: '/v1/oauth/introspect', summary: 'Token introspection (RFC 7662): active only while unrevoked, agent active, session open', role: 'reader', body: OAuthForm },
+    { method: 'post', path: '/v1/oauth/revoke', summary: 'Token revocation (RFC 7009): an operator API key, the agent\'s token, or the token itself', body: OAuthForm },
+    { method: 'get', path: '/.well-known/jwks.json', summary: 'Access-token signing keys (JWKS, OKP/Ed25519)' },
+    { method: 'get', path: '/.well-known/oauth-authorization-server', summary: 'Authorization server metadata (RFC 8414)' },
+    { method: 'get', path: '/v1/signing-keys', summary: 'List the published signing keys', role: 'reader' },
+    { method: 'post', path: '/v1/signing-keys/rotate', summary: 'Rotate the signing key now (the previous key stays published until its tokens expire)', role: 'admin', body: RotateBody },
+    { method: 'post', path: '/v1/sessions', summary: 'Open a bounded session (Bearer: the agent\'s access token); returns a session-bound token', body: SessionCreate, response: SessionView, status: 201 },
+    { method: 'get', path: '/v1/sessions', summary: 'List sessions (API key: reader; an agent sees its own)', role: 'reader', query: SessionListQuery, response: SessionPage },
+    { method: 'get', path: '/v1/sessions/{id}', summary: 'Get a session (API key: reader; or the agent)', role: 'reader', response: SessionView },
+    { method: 'post', path: '/v1/sessions/{id}/operations', summary: 'Record an operation against the session (403 when outside scope, budget, time)', role: 'operator', body: SessionOperation, response: SessionView },
+    { method: 'delete', path: '/v1/sessions/{id}', summary: 'End a session (the agent with its token, or an operator API key)', role: 'operator', response: SessionView },
+  ]);
+}
+
+export async function createAuthModule(deps: AuthModuleDeps): Promise<AuthModule> {
+  const { config, db, logger, services, keys } = deps;
+  const issuer = (config.publicUrl ?? `http://${config.host}:${config.port}`).replace(/\/+$/, '');
+
+  const bus: InvalidationBus = db.backend === 'postgres' && db.url ? new PgListenBus(db.url, logger) : new InProcessBus(logger);
+  if (bus instanceof PgListenBus) await bus.start();
+  try {
+    const signingKeys = new SigningKeyService(db.knex, keys.signingKeyEncryption, config.signingKeyRotationSeconds);
+    await signingKeys.init();
+    const reloadKeys = () => void signingKeys.reload().catch((err) => logger.error({ err }, 'reloading signing keys failed'));
+    bus.subscribe((e) => {
+      if (e.kind === 'signing_keys' || e.kind === 'reset') reloadKeys();
+    });
+
+    const state = new AuthState(db.knex, bus, logger);
+    await state.start();
+    const writer = new AuthWriter(db.knex, logger);
+    const tokens = new TokenService(db.knex, signingKeys, state, writer, bus, logger, { issuer, accessTokenTtlSeconds: config.accessTokenTtlSeconds });
+    const sessions = new SessionService(db.knex, tokens, bus);
+
+    services.agents.onTransition(async (tx, ctx, agentId, to) => {
+      if (to === 'suspended' || to === 'revoked') await sessions.endSessionsForAgent(tx, ctx, agentId, to);
+    });
+    // After commit, before the transition's response: this process forgets at once.
+    services.agents.onStatusChange((_orgId, agentId) => bus.publishLocal({ kind: 'agent', id: agentId }));
+
+    const callerDeps = {
+      apiKeys: new ApiKeyAuthenticator(services.organizations, keys.apiKeyPepper, bus),
+      tokens,
+      limiter: new RateLimiter(config.rateLimitPerSecond),
+    };
+    registerAuthOperations();
+
+    const api = express.Router();
+    api.use('/v1/oauth', oauthRouter({ ...callerDeps, failures: new FailureLimiter(), bodyLimitBytes: config.bodyLimitBytes, logger }));
+    api.use('/v1/sessions', sessionsRouter({ ...callerDeps, sessions, bodyLimitBytes: config.bodyLimitBytes }));
+    api.use('/v1/signing-keys', signingKeysRouter({ ...callerDeps, signingKeys, bodyLimitBytes: config.bodyLimitBytes }));
+
+    // Maintenance: scheduled rotation, retired-key expiry, purge of expired jti/revocation rows.
+    const tickMs = Math.min(30_000, (config.signingKeyRotationSeconds * 1000) / 4);
+    let ticking = false;
+    const timer = setInterval(() => {
+      if (ticking) return;
+      ticking = true;
+      (async () => {
+        if (!(await signingKeys.rotateIfDue())) await signingKeys.reload();
+        await tokens.purgeExpired();
+      })()
+        .catch((err) => logger.error({ err }, 'auth maintenance failed'))
+        .finally(() => (ticking = false));
+    }, tickMs);
+    timer.unref();
+
+    return {
+      routers: [wellKnownRouter(issuer, signingKeys), api],
+      auth: { tokens, sessions, signingKeys, bus },
+      close: async () => {
+        clearInterval(timer);
+        await writer.drain();
+        await bus.close();
+      },
+    };
+  } catch (err) {
+    await bus.close();
+    throw err;
+  }
 }

@@ -4,6 +4,7 @@
  */
 import type { Knex } from 'knex';
 import * as init from '../../migrations/20261125000000_init';
+import * as auth from '../../migrations/20261125100000_auth';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -11,7 +12,10 @@ interface Migration {
 }
 
 /** Ordered by name; append new migrations here. */
-export const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [['20261125000000_init', init]];
+export const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [
+  ['20261125000000_init', init],
+  ['20261125100000_auth', auth],
+];
 
 class ListMigrationSource implements Knex.MigrationSource<string> {
   constructor(private readonly upTo?: string) {}

@@ -79,3 +79,38 @@ export interface DbAuditEventRow {
   prev_hash: string;
   hash: string;
 }
+
+/** A control-plane token signing key (private part encrypted at rest). */
+export interface DbSigningKeyRow {
+  kid: string;
+  public_key: Buffer;
+  private_key_enc: Buffer;
+  created_at: Date;
+  rotated_at: Date | null;
+  expires_at: Date | null;
+}
+
+export interface DbRevokedTokenRow {
+  jti: string;
+  organization_id: string;
+  agent_id: string;
+  expires_at: Date;
+  revoked_at: Date;
+}
+
+export type SessionDbStatus = 'active' | 'exhausted' | 'ended';
+
+export interface DbSessionRow {
+  id: string;
+  organization_id: string;
+  agent_id: string;
+  scopes: string[];
+  max_operations: number | null;
+  operations_used: number;
+  status: SessionDbStatus;
+  purpose: string | null;
+  created_at: Date;
+  expires_at: Date;
+  ended_at: Date | null;
+  end_reason: string | null;
+}

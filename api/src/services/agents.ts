@@ -64,13 +64,21 @@ function keyMaterial(agentId: string, publicKey: string | undefined): { publicKe
 /** Listeners told after commit that an agent's status changed (token caches use this). */
 export type StatusListener = (orgId: string, agentId: string, status: AgentView['status']) => void;
 
+/** Work done inside a status change's transaction, after its audit event (e.g. ending sessions). */
+export type TransitionHook = (tx: Knex.Transaction, ctx: AuditContext, agentId: string, to: AgentView['status']) => Promise<void>;
+
 export class AgentService {
   private readonly statusListeners: StatusListener[] = [];
+  private readonly transitionHooks: TransitionHook[] = [];
 
   constructor(private readonly db: Knex) {}
 
   onStatusChange(listener: StatusListener): void {
     this.statusListeners.push(listener);
+  }
+
+  onTransition(hook: TransitionHook): void {
+    this.transitionHooks.push(hook);
   }
 
   async create(ctx: AuditContext, input: AgentCreateInput, idempotencyKey?: string): Promise<IdempotentResult<AgentView>> {
@@ -158,6 +166,7 @@ export class AgentService {
         action: `agent.${target === 'active' ? 'activated' : target}`, targetType: 'agent', targetId: id,
         reason: reason ?? null, data: { from: before.status, to: target },
       });
+      for (const hook of this.transitionHooks) await hook(tx, ctx, id, target);
       changedTo = target;
       return toAgentView((await ops.getAgent(tx, ctx.organizationId, id))!);
     });

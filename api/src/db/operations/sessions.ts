@@ -1,0 +1,72 @@
+/** Session queries: one function per query, each taking the knex handle or transaction to run on. */
+import type { Knex } from 'knex';
+import type { DbSessionRow } from '../tables';
+
+type Tx = Knex | Knex.Transaction;
+
+export async function insertSession(tx: Tx, row: DbSessionRow): Promise<void> {
+  await tx('sessions').insert({ ...row, scopes: JSON.stringify(row.scopes) });
+}
+
+export async function getSession(tx: Tx, orgId: string, id: string): Promise<DbSessionRow | undefined> {
+  return tx<DbSessionRow>('sessions').where({ organization_id: orgId, id }).first();
+}
+
+/** Session state for token checks (not organization-scoped: the token names its session). */
+export async function getSessionState(tx: Tx, id: string): Promise<Pick<DbSessionRow, 'agent_id' | 'organization_id' | 'status' | 'expires_at'> | undefined> {
+  return tx<DbSessionRow>('sessions').where({ id }).first('agent_id', 'organization_id', 'status', 'expires_at');
+}
+
+/**
+ * Counts one operation, exactly, under any concurrency: the row lock serializes the increments and
+ * the WHERE clause refuses the one past the budget, after expiry, or once the session is over.
+ * The last operation of a budget marks the session exhausted.
+ */
+export async function consumeOperation(tx: Tx, orgId: string, id: string, now: Date): Promise<DbSessionRow | undefined> {
+  const r = await tx.raw(
+    `update sessions
+        set operations_used = operations_used + 1,
+            status = case when max_operations is not null and operations_used + 1 >= max_operations then 'exhausted' else status end
+      where organization_id = ? and id = ? and status = 'active' and expires_at > ?
+        and (max_operations is null or operations_used < max_operations)
+      returning *`,
+    [orgId, id, now],
+  );
+  return r.rows[0] as DbSessionRow | undefined;
+}
+
+/** Ends a session that is not ended yet; `agentId` restricts it to that agent's sessions. */
+export async function endSession(tx: Tx, orgId: string, id: string, at: Date, reason: string, agentId?: string): Promise<DbSessionRow | undefined> {
+  const q = tx<DbSessionRow>('sessions').where({ organization_id: orgId, id }).whereNot('status', 'ended');
+  if (agentId) q.andWhere('agent_id', agentId);
+  const rows = await q.update({ status: 'ended', ended_at: at, end_reason: reason }).returning('*');
+  return rows[0];
+}
+
+/** Ends every session of an agent that is not ended yet; returns their ids. */
+export async function endAgentSessions(tx: Tx, agentId: string, at: Date, reason: string): Promise<string[]> {
+  const rows = await tx('sessions').where({ agent_id: agentId }).whereNot('status', 'ended')
+    .update({ status: 'ended', ended_at: at, end_reason: reason }).returning('id');
+  return rows.map((r: { id: string }) => r.id);
+}
+
+export type SessionStatusFilter = 'active' | 'exhausted' | 'expired' | 'ended';
+
+export interface SessionFilter {
+  agentId?: string;
+  status?: SessionStatusFilter;
+  afterId?: string;
+  now: Date;
+  limit: number;
+}
+
+/** Keyset page ordered by id (UUIDv7, creation order). */
+export async function listSessions(tx: Tx, orgId: string, f: SessionFilter): Promise<DbSessionRow[]> {
+  const q = tx<DbSessionRow>('sessions').where({ organization_id: orgId });
+  if (f.agentId) q.andWhere('agent_id', f.agentId);
+  if (f.status === 'active') q.andWhere('status', 'active').andWhere('expires_at', '>', f.now);
+  if (f.status === 'expired') q.andWhere('status', 'active').andWhere('expires_at', '<=', f.now);
+  if (f.status === 'exhausted' || f.status === 'ended') q.andWhere('status', f.status);
+  if (f.afterId) q.andWhere('id', '>', f.afterId);
+  return q.orderBy('id', 'asc').limit(f.limit);
+}

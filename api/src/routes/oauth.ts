@@ -1,0 +1,47 @@
+/**
+ * /v1/oauth: the token endpoint (client credentials + private_key_jwt), introspection (RFC 7662)
+ * and revocation (RFC 7009). Errors use the OAuth shape `{error, error_description}`.
+ */
+import { NextFunction, Request, Response, Router } from 'express';
+import type { Logger } from '../logger';
+import type { TokenService } from '../services/tokens';
+import { oauthErrorHandler, invalidRequest } from '../oauth/errors';
+import type { FailureLimiter } from '../oauth/failure-limiter';
+import { bodyParam, noStore, parseBody, rejectDupes, requestInfo } from '../oauth/middleware';
+import { tokenEndpoint } from '../oauth/token-endpoint';
+import { agentClaims, authenticateCaller, CallerAuthDeps } from '../tokens/http-auth';
+
+export interface OAuthRouterDeps extends CallerAuthDeps {
+  tokens: TokenService;
+  failures: FailureLimiter;
+  bodyLimitBytes: number;
+  logger: Logger;
+}
+
+function requireTokenParam(req: Request, _res: Response, next: NextFunction): void {
+  const token = bodyParam(req, 'token');
+  if (!token) return next(invalidRequest('The token parameter is required'));
+  next();
+}
+
+export function oauthRouter(deps: OAuthRouterDeps): Router {
+  const r = Router();
+  const common = [noStore, parseBody(deps.bodyLimitBytes), rejectDupes];
+
+  r.post('/token', ...tokenEndpoint(deps));
+
+  // Relying services: any API key of the organization (reader is enough).
+  r.post('/introspect', ...common, authenticateCaller(deps, { apiKeyRole: 'reader' }), requireTokenParam, async (req, res) => {
+    res.json(await deps.tokens.introspect(bodyParam(req, 'token')!, req.apiKey!.organizationId));
+  });
+
+  // An operator API key, the agent (its access token as Bearer), or no credential at all: the
+  // token in the body is then its own proof (revoking a token you hold is always allowed).
+  r.post('/revoke', ...common, authenticateCaller(deps, { apiKeyRole: 'operator', agent: true, optional: true }), requireTokenParam, async (req, res) => {
+    await deps.tokens.revoke(bodyParam(req, 'token')!, { apiKey: req.apiKey, agent: agentClaims(res) }, requestInfo(req));
+    res.status(200).json({});
+  });
+
+  r.use(oauthErrorHandler(deps.logger));
+  return r;
+}

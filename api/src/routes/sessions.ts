@@ -1,0 +1,55 @@
+/**
+ * /v1/sessions: agents open and end their bounded sessions with their access token; relying
+ * services record operations with an API key (operator or admin: recording spends the budget);
+ * readers list and get. An agent sees only its own sessions.
+ */
+import { Router } from 'express';
+import { param } from './params';
+import { jsonBody } from '../middleware/body';
+import { auditContext } from '../middleware/auth';
+import { requestInfo } from '../oauth/middleware';
+import type { SessionService } from '../services/sessions';
+import type { TokenService } from '../services/tokens';
+import { SessionCreate, SessionListQuery, SessionOperation } from '../sessions/schemas';
+import { agentClaims, authenticateCaller, CallerAuthDeps } from '../tokens/http-auth';
+
+export function sessionsRouter(deps: CallerAuthDeps & { sessions: SessionService; tokens: TokenService; bodyLimitBytes: number }): Router {
+  const { sessions, tokens } = deps;
+  const r = Router();
+  r.use(jsonBody(deps.bodyLimitBytes));
+
+  r.post('/', authenticateCaller(deps, { agent: true }), async (req, res) => {
+    const input = SessionCreate.parse(req.body);
+    res.setHeader('Cache-Control', 'no-store');
+    res.status(201).json(await sessions.create(agentClaims(res)!, input, requestInfo(req)));
+  });
+
+  r.get('/', authenticateCaller(deps, { apiKeyRole: 'reader', agent: true }), async (req, res) => {
+    const q = SessionListQuery.parse(req.query);
+    const agent = agentClaims(res);
+    if (agent) {
+      if (q.agent_id !== undefined && q.agent_id !== agent.sub) return void res.json({ data: [], next_cursor: null });
+      return void res.json(await sessions.list(agent.org_id, { ...q, agent_id: agent.sub }));
+    }
+    res.json(await sessions.list(req.apiKey!.organizationId, q));
+  });
+
+  r.get('/:id', authenticateCaller(deps, { apiKeyRole: 'reader', agent: true }), async (req, res) => {
+    const agent = agentClaims(res);
+    res.json(agent ? await sessions.get(agent.org_id, param(req, 'id'), agent.sub) : await sessions.get(req.apiKey!.organizationId, param(req, 'id')));
+  });
+
+  r.post('/:id/operations', authenticateCaller(deps, { apiKeyRole: 'operator' }), async (req, res) => {
+    const input = SessionOperation.parse(req.body);
+    res.json(await sessions.recordOperation(auditContext(req), param(req, 'id'), input));
+  });
+
+  r.delete('/:id', authenticateCaller(deps, { apiKeyRole: 'operator', agent: true }), async (req, res) => {
+    const agent = agentClaims(res);
+    res.json(agent
+      ? await sessions.end(tokens.agentContext(agent.org_id, agent.sub, requestInfo(req)), param(req, 'id'), agent.sub)
+      : await sessions.end(auditContext(req), param(req, 'id')));
+  });
+
+  return r;
+}

@@ -1,0 +1,186 @@
+/**
+ * Bounded sessions: an agent narrows its access to a subset of its scopes, for a limited time and
+ * optionally a limited number of operations, and receives a token bound to the session (`sid`).
+ * Relying services record each operation; counting is exact under concurrency (one conditional
+ * UPDATE). Suspending or revoking the agent ends its sessions in the same transaction
+ * (`endSessionsForAgent`, hooked into AgentService transitions).
+ *
+ * Lock order (shared with the token endpoint and agent transitions): agent row → audit chain head →
+ * session row. Every session mutation therefore takes its organization's chain head first.
+ */
+import type { Knex } from 'knex';
+import { randomUUID } from 'node:crypto';
+import { scopeCovers } from '../../../model/agent';
+import { isUuid, uuidv7 } from '../crypto/ids';
+import { lockChainHead } from '../db/operations/audit';
+import * as ops from '../db/operations/sessions';
+import { getAgentStateForShare } from '../db/operations/tokens';
+import type { DbSessionRow } from '../db/tables';
+import { ForbiddenError, NotFoundError, ValidationError } from '../errors';
+import type { InvalidationBus } from '../tokens/invalidation';
+import { AuditContext, recordAudit } from './audit';
+import { MAX_TOKEN_LIFETIME_SECONDS } from './signing-keys';
+import type { AccessTokenClaims, TokenService } from './tokens';
+import type { SessionCreateInput, SessionListQueryInput, SessionOperationInput, SessionView } from '../sessions/schemas';
+
+export type SessionEndReason = 'ended_by_agent' | 'ended_by_api_key' | 'agent_suspended' | 'agent_revoked';
+
+/** Why an operation was refused (the `details` of the 403). */
+export type OperationDenial = 'scope_not_in_session' | 'budget_exhausted' | 'session_expired' | 'session_ended' | 'agent_inactive';
+
+const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
+
+export function sessionStatus(r: Pick<DbSessionRow, 'status' | 'expires_at'>, nowMs = Date.now()): SessionView['status'] {
+  return r.status === 'active' && new Date(r.expires_at).getTime() <= nowMs ? 'expired' : r.status;
+}
+
+export function toSessionView(r: DbSessionRow): SessionView {
+  return {
+    id: r.id, agent_id: r.agent_id, scopes: r.scopes, max_operations: r.max_operations, operations_used: r.operations_used,
+    status: sessionStatus(r), purpose: r.purpose, created_at: iso(r.created_at)!, expires_at: iso(r.expires_at)!,
+    ended_at: iso(r.ended_at), end_reason: r.end_reason,
+  };
+}
+
+function notFound(): NotFoundError {
+  return new NotFoundError('Session not found');
+}
+
+const DENIAL_MESSAGES: Record<OperationDenial, string> = {
+  scope_not_in_session: 'The scope is not part of this session',
+  budget_exhausted: 'The session\'s operation budget is spent',
+  session_expired: 'The session has expired',
+  session_ended: 'The session has ended',
+  agent_inactive: 'The session\'s agent is no longer active',
+};
+
+export class SessionService {
+  constructor(private readonly db: Knex, private readonly tokens: TokenService, private readonly bus: InvalidationBus) {}
+
+  /** Opens a session for the agent authenticated by `claims` (a plain, non-session access token). */
+  async create(claims: AccessTokenClaims, input: SessionCreateInput, r: { requestId: string | null; clientIp: string | null }): Promise<SessionView & { access_token: string }> {
+    if (claims.sid !== undefined) throw new ForbiddenError('A session token cannot open sessions; use the agent\'s access token', [{ path: 'authorization', message: 'session_token' }]);
+    const tokenScopes = claims.scope.split(' ').filter(Boolean);
+    const outside = input.scopes.filter((s) => !scopeCovers(tokenScopes, s));
+    if (outside.length) {
+      throw new ForbiddenError('The session may only narrow the token\'s scopes', outside.map((s) => ({ path: 'scopes', message: `"${s}" is not granted to this token` })));
+    }
+    const ctx = this.tokens.agentContext(claims.org_id, claims.sub, r);
+    const { row, issuedAtMs } = await this.db.transaction(async (tx) => {
+      // Waits for a concurrent status change of the agent to commit, then sees its outcome.
+      const agent = await getAgentStateForShare(tx, claims.org_id, claims.sub);
+      if (!agent || agent.status !== 'active' || claims.iat_ms < new Date(agent.status_changed_at).getTime()) {
+        throw new ForbiddenError('The agent is not active', [{ path: 'agent', message: 'agent_inactive' }]);
+      }
+      await lockChainHead(tx, claims.org_id);
+      const now = new Date();
+      const row: DbSessionRow = {
+        id: uuidv7(now.getTime()), organization_id: claims.org_id, agent_id: claims.sub, scopes: input.scopes,
+        max_operations: input.max_operations ?? null, operations_used: 0, status: 'active', purpose: input.purpose ?? null,
+        created_at: now, expires_at: new Date(now.getTime() + input.ttl_seconds * 1000), ended_at: null, end_reason: null,
+      };
+      await ops.insertSession(tx, row);
+      await recordAudit(tx, ctx, {
+        action: 'session.created', targetType: 'session', targetId: row.id,
+        data: { agent_id: row.agent_id, scopes: row.scopes, ttl_seconds: input.ttl_seconds, max_operations: row.max_operations, purpose: row.purpose },
+      });
+      return { row, issuedAtMs: Math.max(now.getTime(), new Date(agent.status_changed_at).getTime()) };
+    });
+    const iat = Math.floor(issuedAtMs / 1000);
+    const exp = Math.min(Math.floor(row.expires_at.getTime() / 1000), iat + MAX_TOKEN_LIFETIME_SECONDS);
+    const access_token = this.tokens.sign({
+      iss: this.tokens.issuer, sub: claims.sub, aud: this.tokens.issuer, client_id: claims.sub, scope: row.scopes.join(' '),
+      jti: randomUUID(), iat, iat_ms: issuedAtMs, exp, org_id: claims.org_id, sid: row.id,
+    });
+    return { ...toSessionView(row), access_token };
+  }
+
+  async get(orgId: string, id: string, agentId?: string): Promise<SessionView> {
+    if (!isUuid(id)) throw notFound();
+    const row = await ops.getSession(this.db, orgId, id);
+    if (!row || (agentId !== undefined && row.agent_id !== agentId)) throw notFound();
+    return toSessionView(row);
+  }
+
+  async list(orgId: string, q: SessionListQueryInput): Promise<{ data: SessionView[]; next_cursor: string | null }> {
+    const afterId = q.cursor !== undefined ? decodeSessionCursor(q.cursor) : undefined;
+    if (q.agent_id !== undefined && !isUuid(q.agent_id)) return { data: [], next_cursor: null };
+    const rows = await ops.listSessions(this.db, orgId, { agentId: q.agent_id, status: q.status, afterId, now: new Date(), limit: q.limit + 1 });
+    const page = rows.slice(0, q.limit);
+    return { data: page.map(toSessionView), next_cursor: rows.length > q.limit ? encodeSessionCursor(page[page.length - 1]!.id) : null };
+  }
+
+  /**
+   * Records one operation. Refusals are audited too (`session.operation_denied`) and committed
+   * before the 403 is raised.
+   */
+  async recordOperation(ctx: AuditContext, id: string, input: SessionOperationInput): Promise<SessionView> {
+    if (!isUuid(id)) throw notFound();
+    const result = await this.db.transaction(async (tx) => {
+      await lockChainHead(tx, ctx.organizationId);
+      const before = await ops.getSession(tx, ctx.organizationId, id);
+      if (!before) throw notFound();
+      let denial: OperationDenial | null = null;
+      let row: DbSessionRow | undefined;
+      if (!scopeCovers(before.scopes, input.scope)) denial = 'scope_not_in_session';
+      else {
+        row = await ops.consumeOperation(tx, ctx.organizationId, id, new Date());
+        if (!row) {
+          const current = (await ops.getSession(tx, ctx.organizationId, id))!;
+          denial = current.status === 'ended'
+            ? (current.end_reason === 'agent_suspended' || current.end_reason === 'agent_revoked' ? 'agent_inactive' : 'session_ended')
+            : current.status === 'exhausted' || (current.max_operations !== null && current.operations_used >= current.max_operations)
+              ? 'budget_exhausted'
+              : 'session_expired';
+        }
+      }
+      const base = { targetType: 'session', targetId: id, data: { agent_id: before.agent_id, scope: input.scope, ...(input.description ? { description: input.description } : {}) } };
+      if (denial) {
+        await recordAudit(tx, ctx, { ...base, action: 'session.operation_denied', outcome: 'failure', reason: denial });
+        return { denial, row: undefined };
+      }
+      await recordAudit(tx, ctx, { ...base, action: 'session.operation', data: { ...base.data, operations_used: row!.operations_used, max_operations: row!.max_operations } });
+      return { denial: null, row: row! };
+    });
+    if (result.denial) throw new ForbiddenError(DENIAL_MESSAGES[result.denial], [{ path: 'reason', message: result.denial }]);
+    if (result.row!.status !== 'active') this.bus.publishLocal({ kind: 'session', id });
+    return toSessionView(result.row!);
+  }
+
+  /** Ends a session (idempotent). With `agentId`, only that agent's own sessions are visible. */
+  async end(ctx: AuditContext, id: string, agentId?: string): Promise<SessionView> {
+    if (!isUuid(id)) throw notFound();
+    const reason: SessionEndReason = agentId ? 'ended_by_agent' : 'ended_by_api_key';
+    const row = await this.db.transaction(async (tx) => {
+      await lockChainHead(tx, ctx.organizationId);
+      const ended = await ops.endSession(tx, ctx.organizationId, id, new Date(), reason, agentId);
+      if (!ended) {
+        const existing = await ops.getSession(tx, ctx.organizationId, id);
+        if (!existing || (agentId !== undefined && existing.agent_id !== agentId)) throw notFound();
+        return existing; // already ended
+      }
+      await recordAudit(tx, ctx, { action: 'session.ended', targetType: 'session', targetId: id, reason, data: { agent_id: ended.agent_id, operations_used: ended.operations_used } });
+      return ended;
+    });
+    this.bus.publishLocal({ kind: 'session', id });
+    return toSessionView(row);
+  }
+
+  /** Inside an agent's suspension/revocation transaction: ends its open sessions, audited. */
+  async endSessionsForAgent(tx: Knex.Transaction, ctx: AuditContext, agentId: string, to: 'suspended' | 'revoked'): Promise<void> {
+    const reason: SessionEndReason = to === 'suspended' ? 'agent_suspended' : 'agent_revoked';
+    const ids = await ops.endAgentSessions(tx, agentId, new Date(), reason);
+    for (const id of ids) await recordAudit(tx, ctx, { action: 'session.ended', targetType: 'session', targetId: id, reason, data: { agent_id: agentId } });
+  }
+}
+
+export function encodeSessionCursor(id: string): string {
+  return Buffer.from(`s1:${id}`).toString('base64url');
+}
+
+export function decodeSessionCursor(cursor: string): string {
+  const raw = Buffer.from(cursor, 'base64url').toString('utf8');
+  const id = raw.startsWith('s1:') ? raw.slice(3) : '';
+  if (!isUuid(id)) throw new ValidationError('cursor is invalid', [{ path: 'cursor', message: 'use the next_cursor value of a previous page' }]);
+  return id;
+}

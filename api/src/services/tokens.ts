@@ -1,0 +1,292 @@
+/**
+ * Agent authentication and access tokens.
+ *
+ * - Client authentication: RFC 7523 private_key_jwt — an EdDSA JWT signed by one of the agent's
+ *   active keys, single use (jti), short-lived, for this token endpoint.
+ * - Access tokens: RFC 9068 JWTs (`typ: at+jwt`) signed EdDSA with the control plane's current
+ *   signing key. Besides the registered claims they carry `org_id`, `sid` for session tokens, and
+ *   `iat_ms`, the exact issue time: a token is valid only if issued at or after its agent's last
+ *   status change, so tokens issued before a suspension stay dead after reactivation while
+ *   tokens issued after it are never refused (JWT `iat` has only second precision).
+ * - Validation (introspection, agent-authenticated calls) checks signature, issuer, expiry, then
+ *   revocation, agent status and session state through AuthState (cached, invalidated on change).
+ */
+import { KeyObject, randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import { scopeCovers, SCOPE_PATTERN } from '../../../model/agent';
+import { generateEd25519, publicKeyObject } from '../crypto/ed25519';
+import { isUuid } from '../crypto/ids';
+import * as ops from '../db/operations/tokens';
+import type { Logger } from '../logger';
+import { OAuthError, invalidClient } from '../oauth/errors';
+import type { AuthenticatedKey } from './organizations';
+import { AuditContext, recordAudit } from './audit';
+import { decodeJws, signEd25519, verifyEd25519 } from '../tokens/jws';
+import type { InvalidationBus } from '../tokens/invalidation';
+import type { AuthState } from '../tokens/state';
+import type { AuthWriter } from '../tokens/auth-writer';
+import { MAX_TOKEN_LIFETIME_SECONDS, SigningKeyService } from './signing-keys';
+
+export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+/** Clock tolerance for client assertions (their iat/exp/nbf come from the agent's clock). */
+export const ASSERTION_LEEWAY_SECONDS = 10;
+export const MAX_ASSERTION_LIFETIME_SECONDS = 300;
+/** The one message for every failure that could reveal whether an agent exists. */
+export const CLIENT_AUTH_FAILED = 'Client authentication failed';
+
+export interface AccessTokenClaims {
+  iss: string;
+  sub: string;
+  aud: string;
+  client_id: string;
+  scope: string;
+  jti: string;
+  iat: number;
+  /** Exact issue time in milliseconds. */
+  iat_ms: number;
+  exp: number;
+  org_id: string;
+  sid?: string;
+}
+
+export interface AuthenticatedClient {
+  agentId: string;
+  orgId: string;
+  scopes: string[];
+  kid: string;
+  assertionJti: string;
+  assertionExpiresAt: Date;
+}
+
+export type ClientAuthResult =
+  | { ok: true; client: AuthenticatedClient }
+  /** `agent` is set when the failure can be attributed (audit); otherwise only `claimedAgentId` (log). */
+  | { ok: false; error: OAuthError; agent?: { id: string; orgId: string }; claimedAgentId?: string };
+
+export interface TokenResponse {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  scope: string;
+}
+
+export type Introspection = ({ active: true; token_type: 'Bearer' } & Omit<AccessTokenClaims, 'iat_ms'>) | { active: false };
+
+export interface TokenServiceOptions {
+  issuer: string;
+  accessTokenTtlSeconds: number;
+}
+
+/** A throwaway key so that an unknown agent costs the same signature check as a known one. */
+const DUMMY_KEY: KeyObject = publicKeyObject(generateEd25519().publicKey);
+const MAX_KEY_OBJECTS = 10_000;
+
+export class TokenService {
+  readonly tokenEndpoint: string;
+  /** kid (a thumbprint, so content-addressed) → public KeyObject. */
+  private readonly keyObjects = new Map<string, KeyObject>();
+
+  constructor(
+    private readonly db: Knex,
+    private readonly signingKeys: SigningKeyService,
+    private readonly state: AuthState,
+    private readonly writer: AuthWriter,
+    private readonly bus: InvalidationBus,
+    private readonly logger: Logger,
+    readonly options: TokenServiceOptions,
+  ) {
+    this.tokenEndpoint = `${options.issuer}/v1/oauth/token`;
+  }
+
+  get issuer(): string {
+    return this.options.issuer;
+  }
+
+  // ---- client authentication ---------------------------------------------------------------
+
+  /** Verifies a client assertion (everything except single use, which the issuing transaction enforces). */
+  async authenticateClient(assertion: string, clientIdParam: string | undefined, nowMs = Date.now()): Promise<ClientAuthResult> {
+    const fail = (error: OAuthError, extra: Partial<Extract<ClientAuthResult, { ok: false }>> = {}): ClientAuthResult => ({ ok: false, error, ...extra });
+    const jws = decodeJws(assertion);
+    if (!jws) return fail(invalidClient('client_assertion is not a compact JWS', 'malformed_assertion'));
+    const { header, payload: p } = jws;
+    const claimed = typeof p.sub === 'string' && isUuid(p.sub) ? p.sub : undefined;
+    const bad = (description: string, detail: string) => fail(invalidClient(description, detail), { claimedAgentId: claimed });
+    if (header.alg !== 'EdDSA') return bad('client_assertion must be signed with EdDSA (Ed25519)', 'unsupported_alg');
+    if (header.crit !== undefined) return bad('client_assertion uses unsupported critical headers', 'crit_header');
+    if (header.kid !== undefined && typeof header.kid !== 'string') return bad('client_assertion kid must be a string', 'malformed_assertion');
+    if (!claimed || p.iss !== p.sub) return bad('client_assertion iss and sub must both be the agent id', 'bad_issuer');
+    if (clientIdParam !== undefined && clientIdParam !== claimed) return bad('client_id does not match the client_assertion subject', 'client_id_mismatch');
+    const aud = typeof p.aud === 'string' ? [p.aud] : Array.isArray(p.aud) ? p.aud : [];
+    if (!aud.some((a) => a === this.tokenEndpoint || a === this.issuer)) return bad(`client_assertion aud must be ${this.tokenEndpoint}`, 'wrong_audience');
+    const now = nowMs / 1000;
+    if (typeof p.exp !== 'number' || typeof p.iat !== 'number') return bad('client_assertion must carry numeric exp and iat', 'missing_claims');
+    if (p.exp <= now - ASSERTION_LEEWAY_SECONDS) return bad('client_assertion has expired', 'assertion_expired');
+    if (p.exp > now + MAX_ASSERTION_LIFETIME_SECONDS + ASSERTION_LEEWAY_SECONDS) {
+      return bad(`client_assertion exp must be at most ${MAX_ASSERTION_LIFETIME_SECONDS} seconds ahead`, 'assertion_lifetime');
+    }
+    if (p.iat > now + ASSERTION_LEEWAY_SECONDS) return bad('client_assertion iat is in the future', 'assertion_not_yet_valid');
+    if (p.nbf !== undefined && (typeof p.nbf !== 'number' || p.nbf > now + ASSERTION_LEEWAY_SECONDS)) return bad('client_assertion is not valid yet (nbf)', 'assertion_not_yet_valid');
+    if (typeof p.jti !== 'string' || p.jti.length < 1 || p.jti.length > 256) return bad('client_assertion must carry a jti of 1-256 characters', 'missing_claims');
+
+    const agent = await ops.getAgentCredentials(this.db, claimed);
+    if (!agent) {
+      verifyEd25519(jws, DUMMY_KEY); // same work as a wrong signature
+      return bad(CLIENT_AUTH_FAILED, 'unknown_agent');
+    }
+    const attributed = { agent: { id: agent.id, orgId: agent.organization_id }, claimedAgentId: claimed };
+    const kid = header.kid as string | undefined;
+    const candidates = kid === undefined ? agent.keys : agent.keys.filter((k) => k.kid === kid);
+    const matched = candidates.find((k) => verifyEd25519(jws, this.keyObject(k.kid, k.x)));
+    if (!matched) {
+      if (candidates.length === 0) verifyEd25519(jws, DUMMY_KEY);
+      return fail(invalidClient(CLIENT_AUTH_FAILED, candidates.length === 0 ? 'unknown_key' : 'bad_signature'), attributed);
+    }
+    if (agent.status !== 'active') {
+      return fail(new OAuthError(400, 'invalid_grant', `The agent is ${agent.status}`, `agent_${agent.status}`), attributed);
+    }
+    return {
+      ok: true,
+      client: { agentId: agent.id, orgId: agent.organization_id, scopes: agent.scopes, kid: matched.kid, assertionJti: p.jti, assertionExpiresAt: new Date(p.exp * 1000) },
+    };
+  }
+
+  private keyObject(kid: string, x: string): KeyObject {
+    let k = this.keyObjects.get(kid);
+    if (!k) {
+      k = publicKeyObject(Buffer.from(x, 'base64url'));
+      if (this.keyObjects.size >= MAX_KEY_OBJECTS) this.keyObjects.clear();
+      this.keyObjects.set(kid, k);
+    }
+    return k;
+  }
+
+  /** The scopes to grant: the requested ones (each must be covered by the agent's), or all of the agent's. */
+  grantedScopes(client: AuthenticatedClient, scopeParam: string | undefined): string[] {
+    if (scopeParam === undefined || scopeParam.trim() === '') return client.scopes;
+    const requested = [...new Set(scopeParam.split(' ').filter(Boolean))];
+    for (const s of requested) {
+      if (!SCOPE_PATTERN.test(s)) throw new OAuthError(400, 'invalid_scope', `"${s.slice(0, 100)}" is not a valid scope`);
+      if (!scopeCovers(client.scopes, s)) throw new OAuthError(400, 'invalid_scope', `The scope "${s}" is not granted to this agent`);
+    }
+    return requested;
+  }
+
+  /** Consumes the assertion, stamps last_auth_at, audits, then signs the access token. */
+  async issue(client: AuthenticatedClient, scopes: string[], ctx: { requestId: string | null; clientIp: string | null }): Promise<TokenResponse> {
+    const jti = randomUUID();
+    const outcome = await this.writer.issue({
+      ctx: this.agentContext(client.orgId, client.agentId, ctx),
+      agentId: client.agentId,
+      jti: client.assertionJti,
+      assertionExpiresAt: client.assertionExpiresAt,
+      success: { action: 'agent.authenticated', targetType: 'agent', targetId: client.agentId, data: { method: 'private_key_jwt', kid: client.kid, scopes, token_jti: jti } },
+    });
+    if (!outcome.ok) {
+      throw outcome.reason === 'assertion_replayed'
+        ? invalidClient('client_assertion was already used (jti replay)', outcome.reason)
+        : new OAuthError(400, 'invalid_grant', 'The agent is not active', outcome.reason);
+    }
+    const ttl = Math.min(this.options.accessTokenTtlSeconds, MAX_TOKEN_LIFETIME_SECONDS);
+    const iat = Math.floor(outcome.issuedAtMs / 1000);
+    const token = this.sign({
+      iss: this.issuer, sub: client.agentId, aud: this.issuer, client_id: client.agentId, scope: scopes.join(' '),
+      jti, iat, iat_ms: outcome.issuedAtMs, exp: iat + ttl, org_id: client.orgId,
+    });
+    return { access_token: token, token_type: 'Bearer', expires_in: ttl, scope: scopes.join(' ') };
+  }
+
+  agentContext(orgId: string, agentId: string, r: { requestId: string | null; clientIp: string | null }): AuditContext {
+    return { organizationId: orgId, actorType: 'agent', actorId: agentId, requestId: r.requestId, clientIp: r.clientIp };
+  }
+
+  /** Audits (known agent) or logs (unknown agent) a failed authentication. Never includes the assertion. */
+  recordFailure(result: Extract<ClientAuthResult, { ok: false }>, r: { requestId: string | null; clientIp: string | null }): void {
+    const reason = result.error.detail ?? result.error.error;
+    if (result.agent) {
+      this.writer.recordFailure(this.agentContext(result.agent.orgId, result.agent.id, r), {
+        action: 'agent.authentication_failed', targetType: 'agent', targetId: result.agent.id, outcome: 'failure', reason,
+        data: { method: 'private_key_jwt', reason },
+      });
+    } else {
+      this.logger.warn({ event: 'agent.authentication_failed', claimed_agent_id: result.claimedAgentId ?? null, reason, client_ip: r.clientIp, request_id: r.requestId }, 'agent authentication failed');
+    }
+  }
+
+  // ---- access tokens ---------------------------------------------------------------------
+
+  sign(claims: AccessTokenClaims): string {
+    const { kid, privateKey } = this.signingKeys.signer();
+    return signEd25519({ alg: 'EdDSA', typ: 'at+jwt', kid }, claims as unknown as Record<string, unknown>, privateKey);
+  }
+
+  /** Signature, type, issuer and expiry only (no revocation/status checks); null when not ours or expired. */
+  async verifySignature(token: string, nowMs = Date.now()): Promise<AccessTokenClaims | null> {
+    const jws = decodeJws(token);
+    if (!jws) return null;
+    const h = jws.header;
+    if (h.alg !== 'EdDSA' || h.typ !== 'at+jwt' || typeof h.kid !== 'string') return null;
+    const key = this.signingKeys.knownVerificationKey(h.kid) ?? (await this.signingKeys.verificationKey(h.kid));
+    if (!key || !verifyEd25519(jws, key)) return null;
+    const p = jws.payload;
+    if (p.iss !== this.issuer || typeof p.sub !== 'string' || typeof p.org_id !== 'string' || typeof p.jti !== 'string') return null;
+    if (typeof p.exp !== 'number' || typeof p.iat !== 'number' || typeof p.iat_ms !== 'number' || typeof p.scope !== 'string') return null;
+    if (p.exp * 1000 <= nowMs) return null;
+    if (p.sid !== undefined && typeof p.sid !== 'string') return null;
+    return p as unknown as AccessTokenClaims;
+  }
+
+  /** Full validation: also not revoked, agent active since before issue, session (if any) still open. */
+  async validate(token: string, nowMs = Date.now()): Promise<AccessTokenClaims | null> {
+    const claims = await this.verifySignature(token, nowMs);
+    if (!claims) return null;
+    if (await this.state.isRevoked(claims.jti)) return null;
+    const agent = await this.state.agent(claims.sub);
+    if (!agent || agent.orgId !== claims.org_id || agent.status !== 'active' || claims.iat_ms < agent.statusChangedAtMs) return null;
+    if (claims.sid !== undefined) {
+      const s = await this.state.session(claims.sid);
+      if (!s || s.agentId !== claims.sub || s.status !== 'active' || s.expiresAtMs <= nowMs) return null;
+    }
+    return claims;
+  }
+
+  /** RFC 7662 for the caller's organization: another organization's token is simply inactive. */
+  async introspect(token: string, orgId: string): Promise<Introspection> {
+    const c = await this.validate(token);
+    if (!c || c.org_id !== orgId) return { active: false };
+    const { iat_ms: _omit, ...rest } = c;
+    void _omit;
+    return { active: true, token_type: 'Bearer', ...rest };
+  }
+
+  /**
+   * RFC 7009. Revokes `token` when it is one of ours, unexpired, and the caller may: an API key of
+   * its organization, the same agent's token, or (no credential) the token itself. Anything else
+   * is a silent no-op, as the RFC requires for invalid tokens.
+   */
+  async revoke(token: string, by: { apiKey?: AuthenticatedKey; agent?: AccessTokenClaims }, r: { requestId: string | null; clientIp: string | null }): Promise<void> {
+    const c = await this.verifySignature(token);
+    if (!c) return;
+    if (by.apiKey && by.apiKey.organizationId !== c.org_id) return;
+    if (by.agent && (by.agent.sub !== c.sub || by.agent.org_id !== c.org_id)) return;
+    const ctx: AuditContext = by.apiKey
+      ? { organizationId: c.org_id, actorType: 'api_key', actorId: by.apiKey.id, requestId: r.requestId, clientIp: r.clientIp }
+      : this.agentContext(c.org_id, c.sub, r);
+    const expiresAt = new Date(c.exp * 1000);
+    await this.db.transaction(async (tx) => {
+      const inserted = await ops.insertRevokedToken(tx, { jti: c.jti, organization_id: c.org_id, agent_id: c.sub, expires_at: expiresAt, revoked_at: new Date() });
+      if (inserted) {
+        await recordAudit(tx, ctx, { action: 'token.revoked', targetType: 'agent', targetId: c.sub, data: { jti: c.jti, ...(c.sid ? { sid: c.sid } : {}) } });
+      }
+    });
+    this.bus.publishLocal({ kind: 'token', jti: c.jti, expiresAtMs: expiresAt.getTime() });
+  }
+
+  /** Deletes jti and revocation rows whose tokens/assertions have expired. */
+  async purgeExpired(): Promise<void> {
+    const before = new Date(Date.now() - 60_000);
+    await ops.deleteExpiredAssertionJtis(this.db, before);
+    await ops.deleteExpiredRevokedTokens(this.db, before);
+    this.state.sweep();
+  }
+}
