@@ -54,7 +54,7 @@ export class CertusOrdoError extends Error {
     const requestId = headers?.get('x-request-id') ?? parsed.requestId;
     const message = parsed.message ?? `request failed with status ${status}`;
     const init: CertusOrdoErrorInit = { status, code: parsed.code, requestId, details: parsed.details, headers };
-    const Cls = errorClassForStatus(status);
+    const Cls = (parsed.oauth && parsed.code ? OAUTH_ERROR_CLASSES[parsed.code] : undefined) ?? errorClassForStatus(status);
     return new Cls(message, init);
   }
 }
@@ -121,7 +121,21 @@ export class TokenVerificationError extends CertusOrdoError {
   static override readonly code: string = 'invalid_token';
 }
 
-function errorClassForStatus(status: number): new (message: string, init: CertusOrdoErrorInit) => CertusOrdoError {
+type ErrorClass = new (message: string, init: CertusOrdoErrorInit) => CertusOrdoError;
+
+/**
+ * OAuth errors whose class is not what their status says: RFC 6749 answers 400 to a suspended or
+ * revoked agent (`invalid_grant`), which is an authentication failure, not bad input.
+ */
+const OAUTH_ERROR_CLASSES: Record<string, ErrorClass> = {
+  invalid_client: AuthenticationError,
+  invalid_grant: AuthenticationError,
+  invalid_token: AuthenticationError,
+  unauthorized_client: PermissionDeniedError,
+  insufficient_scope: PermissionDeniedError,
+};
+
+function errorClassForStatus(status: number): ErrorClass {
   if (status === 400 || status === 422) return ValidationError;
   if (status === 401) return AuthenticationError;
   if (status === 403) return PermissionDeniedError;
@@ -133,6 +147,7 @@ function errorClassForStatus(status: number): new (message: string, init: Certus
 }
 
 interface ParsedErrorBody {
+  oauth?: boolean;
   code?: string;
   message?: string;
   details?: ErrorDetail[];
@@ -156,6 +171,7 @@ function parseErrorBody(body: unknown): ParsedErrorBody {
     }
   } else if (typeof err === 'string') {
     // OAuth 2.0 shape (RFC 6749 §5.2): {error, error_description}
+    out.oauth = true;
     out.code = err;
     out.message = typeof body.error_description === 'string' ? body.error_description : err;
   }

@@ -1,0 +1,104 @@
+/** Agent credentials, sessions, JWKS verification and introspection against a real control plane. */
+import {
+  AgentCredentials,
+  AuthenticationError,
+  CertusOrdoClient,
+  CertusOrdoError,
+  generateAgentKeyPair,
+  TokenVerificationError,
+  ValidationError,
+  verifyAccessToken,
+} from '../../sdk/src';
+import { startTestServer, type TestServer } from '../support/server';
+
+let server: TestServer;
+let client: CertusOrdoClient;
+let issuer: string;
+let jwksUrl: string;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  client = new CertusOrdoClient({ apiKey: server.apiKey, baseUrl: server.url });
+  const metadata = (await (await fetch(`${server.url}/.well-known/oauth-authorization-server`)).json()) as { issuer: string; jwks_uri: string };
+  issuer = metadata.issuer;
+  jwksUrl = metadata.jwks_uri;
+});
+afterAll(async () => server?.close());
+
+it('an agent authenticates from its secret; the token verifies locally and introspects as active', async () => {
+  const agent = await client.agents.create({ name: 'auth-payments', scopes: ['payments:read', 'payments:write'] });
+  const creds = AgentCredentials.fromSecret(agent.secret!, { baseUrl: server.url });
+  expect(creds.agentId).toBe(agent.id);
+
+  const token = await creds.getToken();
+  expect(await creds.getToken()).toBe(token); // cached
+
+  const claims = await verifyAccessToken(token, { issuer, jwksUrl });
+  expect(claims.sub).toBe(agent.id);
+  expect(claims.scopes.sort()).toEqual(['payments:read', 'payments:write']);
+
+  const info = await client.introspect(token);
+  expect(info).toMatchObject({ active: true, sub: agent.id, clientId: agent.id });
+  expect(info.scope!.split(' ').sort()).toEqual(['payments:read', 'payments:write']);
+
+  // a narrower token on request
+  const narrow = await creds.getAccessToken({ scope: 'payments:read' });
+  expect(narrow.scope).toBe('payments:read');
+  expect(narrow.expiresAt.getTime()).toBeGreaterThan(Date.now());
+
+  // the agent is no longer "never authenticated"
+  expect((await client.agents.get(agent.id)).lastAuthAt).toBeInstanceOf(Date);
+});
+
+it('a caller-generated key works through fromKey', async () => {
+  const kp = await generateAgentKeyPair();
+  const agent = await client.agents.create({ name: 'auth-own-key', scopes: ['reports:read'], publicKey: kp.publicKey });
+  const creds = AgentCredentials.fromKey({ agentId: agent.id, privateKey: kp.privateKey, baseUrl: server.url });
+  expect(await creds.kid()).toBe(kp.kid);
+  const info = await client.introspect(await creds.getToken());
+  expect(info).toMatchObject({ active: true, sub: agent.id, scope: 'reports:read' });
+});
+
+it('scopes beyond the agent’s are refused with a typed OAuth error', async () => {
+  const agent = await client.agents.create({ name: 'auth-scope', scopes: ['data:read'] });
+  const creds = AgentCredentials.fromSecret(agent.secret!, { baseUrl: server.url });
+  const e = await creds.getToken({ scope: 'data:delete' }).catch((x) => x);
+  expect(e).toBeInstanceOf(ValidationError);
+  expect(e).toMatchObject({ status: 400, code: 'invalid_scope' });
+});
+
+it('opens a bounded session whose token carries the session id', async () => {
+  const agent = await client.agents.create({ name: 'auth-session', scopes: ['payments:read', 'payments:write'] });
+  const creds = AgentCredentials.fromSecret(agent.secret!, { baseUrl: server.url });
+  const session = await creds.openSession({ scopes: ['payments:read'], ttlSeconds: 600, maxOperations: 5, purpose: 'nightly reconciliation' });
+  expect(session).toMatchObject({ agentId: agent.id, scopes: ['payments:read'], maxOperations: 5, operationsUsed: 0, status: 'active', purpose: 'nightly reconciliation' });
+  expect(session.expiresAt.getTime()).toBeGreaterThan(Date.now());
+  const claims = await verifyAccessToken(session.accessToken, { issuer, jwksUrl });
+  expect(claims.sid).toBe(session.id);
+  expect(claims.scopes).toEqual(['payments:read']);
+  expect(await client.introspect(session.accessToken)).toMatchObject({ active: true, sid: session.id });
+});
+
+it('suspension: introspection turns inactive at once, new tokens are refused; local verification lasts until exp', async () => {
+  const agent = await client.agents.create({ name: 'auth-suspended', scopes: ['data:read'] });
+  const creds = AgentCredentials.fromSecret(agent.secret!, { baseUrl: server.url });
+  const token = await creds.getToken();
+  await client.agents.suspend(agent.id, 'test');
+  expect(await client.introspect(token)).toEqual({ active: false, raw: { active: false } });
+  await expect(verifyAccessToken(token, { issuer, jwksUrl })).resolves.toMatchObject({ sub: agent.id });
+  const e = await creds.getToken({ forceRefresh: true }).catch((x) => x);
+  expect(e).toBeInstanceOf(AuthenticationError);
+  expect(e.code).toBe('invalid_grant');
+});
+
+it('rejects tokens that are not ours', async () => {
+  await expect(verifyAccessToken('not.a.jwt', { issuer, jwksUrl })).rejects.toBeInstanceOf(TokenVerificationError);
+  expect((await client.introspect('garbage')).active).toBe(false);
+  // an unknown agent's assertion
+  const kp = await generateAgentKeyPair();
+  const ghost = AgentCredentials.fromKey({ agentId: '00000000-0000-4000-8000-000000000000', privateKey: kp.privateKey, baseUrl: server.url });
+  const e = await ghost.getToken().catch((x) => x);
+  expect(e).toBeInstanceOf(AuthenticationError);
+  expect(e).toBeInstanceOf(CertusOrdoError);
+  expect(e.code).toBe('invalid_client');
+});
