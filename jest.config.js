@@ -28,7 +28,7 @@ module.exports = {
     {
       ...base,
       displayName: 'e2e',
-      testMatch: ['<rootDir>/test/{provider,constructs,sdk,cli,model,migrations}/**/*.test.ts'],
+      testMatch: ['<rootDir>/test/{provider,constructs,sdk,cli,model,migrations,server}/**/*.test.ts'],
       setupFiles: ['<rootDir>/test/support/backend-postgres.ts'],
     },
   ],

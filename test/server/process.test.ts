@@ -1,0 +1,93 @@
+/**
+ * `certusordo serve` as an operator runs it (`npm start` runs exactly this): the built CLI in its
+ * own process on the embedded default. First start prints the admin key on a line of its own; a
+ * second process on the same data directory fails clearly; SIGTERM shuts down gracefully; a
+ * restart keeps the data and prints no new key.
+ */
+import { spawn, ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import request from 'supertest';
+
+const CLI = path.resolve(__dirname, '../../dist/cli/main.js');
+let dataDir: string;
+
+beforeAll(() => {
+  if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` (npm test does it first)`);
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'certusordo-serve-'));
+});
+afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+interface Served {
+  child: ChildProcess;
+  url: string;
+  stdout: () => string;
+}
+
+function serve(): Promise<Served> {
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '', LOG_LEVEL: 'info' };
+  delete env.CERTUSORDO_MASTER_KEY; // the embedded default generates its key file
+  delete env.DATABASE_URL;
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--data-dir', dataDir], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (err += d));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no listening line within 120 s\n${out}\n${err}`)), 60_000);
+    child.stdout!.on('data', () => {
+      const m = /"url":"(http:\/\/[^"]+)".*listening/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, url: m[1]!, stdout: () => out });
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(Object.assign(new Error(`serve exited with ${code}`), { code, stdout: out, stderr: err }));
+    });
+  });
+}
+
+function stop(s: Served): Promise<number | null> {
+  return new Promise((resolve) => {
+    s.child.once('exit', (code) => resolve(code));
+    s.child.kill('SIGTERM');
+  });
+}
+
+test('first start, second process refused, graceful stop, restart keeps data', async () => {
+  const first = await serve();
+  const keyLine = first.stdout().split('\n').find((l) => l.startsWith('CERTUSORDO_API_KEY='));
+  expect(keyLine).toMatch(/^CERTUSORDO_API_KEY=aa_[A-Za-z0-9_-]{43}$/);
+  const key = keyLine!.split('=')[1]!;
+  // The key appears only on its own line, never inside a JSON log record.
+  expect(first.stdout().split('\n').filter((l) => l.includes(key))).toEqual([keyLine]);
+  const created = await request(first.url).post('/v1/agents').set('Authorization', `Bearer ${key}`).send({ name: 'persisted', scopes: ['a:read'] });
+  expect(created.status).toBe(201);
+  expect(first.stdout()).not.toContain(created.body.secret);
+
+  const second = await serve().then(
+    () => null,
+    (e: { code: number; stderr: string; stdout: string }) => e,
+  );
+  expect(second).not.toBeNull();
+  expect(second!.code).not.toBe(0);
+  expect(second!.stderr + second!.stdout).toMatch(/in use by another CertusOrdo process \(pid \d+\)/);
+
+  expect(await stop(first)).toBe(0);
+  expect(fs.existsSync(path.join(dataDir, 'certusordo.lock'))).toBe(false);
+
+  const again = await serve();
+  try {
+    expect(again.stdout()).not.toContain('CERTUSORDO_API_KEY=');
+    const got = await request(again.url).get(`/v1/agents/${created.body.id}`).set('Authorization', `Bearer ${key}`);
+    expect(got.body).toMatchObject({ name: 'persisted', scopes: ['a:read'], status: 'active' });
+  } finally {
+    await stop(again);
+  }
+});
