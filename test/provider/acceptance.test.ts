@@ -19,7 +19,7 @@ import {
   installForTests,
 } from './support/terraform';
 
-jest.setTimeout(240_000);
+jest.setTimeout(480_000);
 
 function ed25519PublicKey(): string {
   const { publicKey } = generateKeyPairSync('ed25519');

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { UNKNOWN, asString, asStringList, asStringMap, isUnknown, valuesEqual, type TfObject, type TfValue } from '../codec/values';
 import type { Agent, AgentPatch } from '../client/types';
 import { NotFoundError } from '../client/errors';
-import { diagFromError, error, type Diagnostic } from '../diag';
+import { diagFromError, error, warning, type Diagnostic } from '../diag';
 import { requiresReplace, requiresReplaceIf, useStateForUnknown } from '../plan/modifiers';
 import { mapOf, setOf, str, type SchemaDef } from '../schema/types';
 import { agentAttributes, agentFieldDiagnostics } from './agent-model';
@@ -200,12 +200,23 @@ export const agentResource = {
     }
     const extra = { secret: agent.secret ?? null, rotation_trigger: planned.rotation_trigger ?? null };
     p.logger.info('created agent', { agent_id: agent.id, name });
+    const diagnostics: Diagnostic[] = [];
+    if (!publicKey && !agent.secret) {
+      // Only an idempotent replay (our retry after a lost response) lacks the secret:
+      // the control plane never stores or replays it.
+      diagnostics.push(
+        warning(
+          'Agent secret unavailable',
+          `Agent "${name}" (${agent.id}) was created, but the response carrying its one-time secret was lost and the retried request was answered from the control plane's idempotency replay, which never includes secrets. \`secret\` is null. To get a secret, replace the agent: terraform apply -replace=<address>.`,
+        ),
+      );
+    }
     try {
       const final = await applyStatus(p, agent, planned.status ?? null);
-      return { state: toState(final, extra), diagnostics: [] };
+      return { state: toState(final, extra), diagnostics };
     } catch (err) {
       // The agent exists: return it so Terraform tracks it, with the error.
-      return { state: toState(agent, extra), diagnostics: [diagFromError(err, `set status of agent "${name}"`)] };
+      return { state: toState(agent, extra), diagnostics: [...diagnostics, diagFromError(err, `set status of agent "${name}"`)] };
     }
   },
 

@@ -1,0 +1,134 @@
+/**
+ * Provider benchmark: `terraform apply` of 500 certusordo_agent resources next to 500 built-in
+ * terraform_data resources (same machine, same run, default -parallelism=10), then a plan with
+ * nothing changed. Target: agents apply ≤ 2× terraform_data.
+ *
+ *   npm run build && npm run bench:provider            # starts a control plane from dist/api (PGlite)
+ *   CERTUSORDO_ENDPOINT=… CERTUSORDO_API_KEY=… npm run bench:provider   # or use a running one
+ *   BENCH_COUNT=200 npm run bench:provider
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { installProvider } from '../provider-bridge/src/install';
+
+const ROOT = path.resolve(__dirname, '../..');
+const COUNT = Number(process.env.BENCH_COUNT ?? 500);
+
+interface ControlPlane {
+  url: string;
+  apiKey: string;
+  close(): Promise<void>;
+}
+
+/** Uses CERTUSORDO_ENDPOINT/API_KEY, or starts the built control plane on a temp PGlite store. */
+async function controlPlane(): Promise<ControlPlane> {
+  if (process.env.CERTUSORDO_ENDPOINT && process.env.CERTUSORDO_API_KEY) {
+    return { url: process.env.CERTUSORDO_ENDPOINT, apiKey: process.env.CERTUSORDO_API_KEY, close: async () => {} };
+  }
+  // Loaded by path so the provider build does not compile the API.
+  const api = path.join(ROOT, 'dist/api/src');
+  if (!fs.existsSync(path.join(api, 'server.js'))) throw new Error('dist/api not built: run `npm run build`, or set CERTUSORDO_ENDPOINT and CERTUSORDO_API_KEY');
+  const { loadConfig } = require(path.join(api, 'config.js'));
+  const { startServer } = require(path.join(api, 'server.js'));
+  const { createLogger } = require(path.join(api, 'logger.js'));
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'certusordo-bench-db-'));
+  const config = loadConfig(
+    { LOG_LEVEL: 'silent', CERTUSORDO_RATE_LIMIT: '100000' },
+    { PORT: 0, HOST: '127.0.0.1', CERTUSORDO_DATA_DIR: dataDir, CERTUSORDO_MASTER_KEY: randomBytes(32).toString('base64url') },
+  );
+  const running = await startServer(config, { logger: createLogger('silent') });
+  return {
+    url: running.url,
+    apiKey: running.bootstrap.apiKey,
+    close: async () => {
+      await running.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+function terraform(cwd: string, env: NodeJS.ProcessEnv, args: string[]): Promise<number> {
+  const started = process.hrtime.bigint();
+  return new Promise((resolve, reject) => {
+    const child = spawn('terraform', args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) {
+        return reject(new Error(`terraform ${args.join(' ')} exited ${code}\n${out.slice(-4000)}`));
+      }
+      if (/Provider produced (inconsistent|invalid)/.test(out)) return reject(new Error(`protocol violation:\n${out.slice(-4000)}`));
+      resolve(Number(process.hrtime.bigint() - started) / 1e9);
+    });
+  });
+}
+
+const TERRAFORM_BLOCK = `terraform {
+  required_providers {
+    certusordo = { source = "registry.terraform.io/certusordo/certusordo", version = "0.1.0" }
+  }
+}
+provider "certusordo" {}
+`;
+
+async function main(): Promise<void> {
+  const cp = await controlPlane();
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'certusordo-bench-'));
+  try {
+    const install = installProvider({ mirrorDir: path.join(work, 'mirror'), version: '0.1.0', mainJs: path.join(ROOT, 'dist/provider-bridge/src/main.js') });
+    fs.writeFileSync(path.join(work, 'terraformrc'), install.cliConfig);
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      TF_CLI_CONFIG_FILE: path.join(work, 'terraformrc'),
+      CHECKPOINT_DISABLE: '1',
+      TF_IN_AUTOMATION: '1',
+      CERTUSORDO_ENDPOINT: cp.url,
+      CERTUSORDO_API_KEY: cp.apiKey,
+    };
+    const run = tag(`bench-${Date.now().toString(36)}`);
+    const dirs = { data: path.join(work, 'data'), agents: path.join(work, 'agents') };
+    fs.mkdirSync(dirs.data);
+    fs.mkdirSync(dirs.agents);
+    fs.writeFileSync(path.join(dirs.data, 'main.tf'), `resource "terraform_data" "d" {\n  count = ${COUNT}\n  input = "item-\${count.index}"\n}\n`);
+    fs.writeFileSync(
+      path.join(dirs.agents, 'main.tf'),
+      `${TERRAFORM_BLOCK}\nresource "certusordo_agent" "a" {\n  count    = ${COUNT}\n  name     = "${run}-\${count.index}"\n  scopes   = ["bench:read"]\n  metadata = { index = tostring(count.index) }\n}\n`,
+    );
+    await terraform(dirs.data, env, ['init', '-no-color']);
+    await terraform(dirs.agents, env, ['init', '-no-color']);
+
+    const results: Record<string, number> = {};
+    results.terraform_data_apply = await terraform(dirs.data, env, ['apply', '-auto-approve', '-no-color']);
+    results.agents_apply = await terraform(dirs.agents, env, ['apply', '-auto-approve', '-no-color']);
+    results.terraform_data_plan_nochange = await terraform(dirs.data, env, ['plan', '-no-color', '-detailed-exitcode']);
+    results.agents_plan_nochange = await terraform(dirs.agents, env, ['plan', '-no-color', '-detailed-exitcode']);
+    results.terraform_data_destroy = await terraform(dirs.data, env, ['destroy', '-auto-approve', '-no-color']);
+    results.agents_destroy = await terraform(dirs.agents, env, ['destroy', '-auto-approve', '-no-color']);
+
+    const ratio = results.agents_apply! / results.terraform_data_apply!;
+    const lines = [
+      `terraform ${COUNT} resources, -parallelism=10 (default), node ${process.version}`,
+      ...Object.entries(results).map(([k, v]) => `  ${k.padEnd(30)} ${v.toFixed(2)} s`),
+      `  apply ratio agents/terraform_data  ${ratio.toFixed(2)}x (target <= 2x) ${ratio <= 2 ? 'OK' : 'OVER TARGET'}`,
+      `  plan ratio agents/terraform_data   ${(results.agents_plan_nochange! / results.terraform_data_plan_nochange!).toFixed(2)}x`,
+    ];
+    process.stdout.write(lines.join('\n') + '\n');
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+    await cp.close();
+  }
+}
+
+function tag(s: string): string {
+  return s.replace(/[^A-Za-z0-9.-]/g, '-');
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 1;
+});
