@@ -1,0 +1,242 @@
+/** POST /v1/oauth/token: client credentials with private_key_jwt — success and every refusal. */
+import { randomUUID } from 'node:crypto';
+import { createLocalJWKSet, jwtVerify, SignJWT } from 'jose';
+import request from 'supertest';
+import { startTestServer, TestServer } from '../support/server';
+import { generateEd25519 } from '../../api/src/crypto/ed25519';
+import { admin, ASSERTION_TYPE, assertion, createAgent, decodeHeader, decodePayload, eventually, requestToken, TestAgent, tokenRequest } from './helpers';
+
+let s: TestServer;
+let agent: TestAgent;
+beforeAll(async () => {
+  s = await startTestServer();
+  agent = await createAgent(s, { scopes: ['payments:read', 'payments:write', 'reports:*'] });
+});
+afterAll(async () => s?.close());
+
+const auditEvents = async (agentId: string, action: string) =>
+  (await admin(s).get(`/v1/audit-events?agent_id=${agentId}&action=${action}&limit=500`)).body.data as Array<Record<string, unknown>>;
+
+function expectOAuthError(res: request.Response, status: number, error: string) {
+  expect({ status: res.status, error: res.body.error }).toEqual({ status, error });
+  expect(typeof res.body.error_description).toBe('string');
+  expect(Object.keys(res.body).sort()).toEqual(['error', 'error_description']);
+  expect(res.headers['cache-control']).toBe('no-store');
+  if (status === 401) expect(res.headers['www-authenticate']).toMatch(/^Bearer /);
+}
+
+describe('issuing', () => {
+  test('a jose-built assertion gets an RFC 9068 access token (form-encoded)', async () => {
+    const before = Date.now();
+    const res = await requestToken(s, agent);
+    expect(res.status).toBe(200);
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.headers.pragma).toBe('no-cache');
+    expect(res.body).toEqual({ access_token: expect.any(String), token_type: 'Bearer', expires_in: 300, scope: 'payments:read payments:write reports:*' });
+
+    // Verifiable by any JOSE library against the published JWKS.
+    const jwks = (await request(s.url).get('/.well-known/jwks.json')).body;
+    const { payload, protectedHeader } = await jwtVerify(res.body.access_token, createLocalJWKSet(jwks), { issuer: s.url, typ: 'at+jwt', algorithms: ['EdDSA'] });
+    expect(protectedHeader).toEqual({ alg: 'EdDSA', typ: 'at+jwt', kid: jwks.keys[0].kid });
+    expect(payload).toEqual({
+      iss: s.url, sub: agent.id, aud: s.url, client_id: agent.id, scope: 'payments:read payments:write reports:*',
+      jti: expect.stringMatching(/^[0-9a-f-]{36}$/), iat: expect.any(Number), iat_ms: expect.any(Number), exp: expect.any(Number), org_id: s.organizationId,
+    });
+    expect(payload.exp! - payload.iat!).toBe(300);
+    expect(payload.iat_ms as number).toBeGreaterThanOrEqual(before);
+    expect(Math.floor((payload.iat_ms as number) / 1000)).toBe(payload.iat);
+
+    const a = (await admin(s).get(`/v1/agents/${agent.id}`)).body;
+    expect(new Date(a.last_auth_at).getTime()).toBeGreaterThanOrEqual(before - 5);
+    const events = await auditEvents(agent.id, 'agent.authenticated');
+    const e = events.find((x) => (x.data as { token_jti: string }).token_jti === payload.jti)!;
+    expect(e).toMatchObject({ actor_type: 'agent', actor_id: agent.id, outcome: 'success', target_id: agent.id });
+    expect(JSON.stringify(events)).not.toContain(res.body.access_token.split('.')[2]);
+    expect((await admin(s).get('/v1/audit-events/verify')).body.valid).toBe(true);
+  });
+
+  test('JSON bodies work too, and scope narrows (wildcards cover their resource)', async () => {
+    const res = await request(s.url).post('/v1/oauth/token').send({
+      grant_type: 'client_credentials', client_assertion_type: ASSERTION_TYPE, client_assertion: await assertion(s, agent), scope: 'payments:read reports:daily',
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.scope).toBe('payments:read reports:daily');
+    expect(decodePayload(res.body.access_token).scope).toBe('payments:read reports:daily');
+  });
+
+  test('kid selects the key; without kid every active key is tried', async () => {
+    const keys = (await admin(s).get(`/v1/agents/${agent.id}/keys`)).body.data;
+    expect((await requestToken(s, agent, {}, { kid: keys[0].kid })).status).toBe(200);
+    expect((await requestToken(s, agent, {}, { kid: null })).status).toBe(200);
+    expectOAuthError(await requestToken(s, agent, {}, { kid: 'not-a-key-of-this-agent' }), 401, 'invalid_client');
+  });
+
+  test('aud may also be the issuer, or an array containing the token endpoint', async () => {
+    expect((await requestToken(s, agent, {}, { aud: s.url })).status).toBe(200);
+    expect((await requestToken(s, agent, {}, { aud: ['https://other.example', `${s.url}/v1/oauth/token`] })).status).toBe(200);
+  });
+
+  test('the SDK-style client_id parameter must match the assertion', async () => {
+    expect((await requestToken(s, agent, { client_id: agent.id })).status).toBe(200);
+    expectOAuthError(await requestToken(s, agent, { client_id: randomUUID() }), 401, 'invalid_client');
+  });
+});
+
+describe('refusals', () => {
+  test('malformed requests: invalid_request / unsupported_grant_type', async () => {
+    const a = await assertion(s, agent);
+    expectOAuthError(await tokenRequest(s, { client_assertion_type: ASSERTION_TYPE, client_assertion: a }), 400, 'invalid_request');
+    expectOAuthError(await tokenRequest(s, { grant_type: 'password', client_assertion_type: ASSERTION_TYPE, client_assertion: a }), 400, 'unsupported_grant_type');
+    expectOAuthError(await tokenRequest(s, { grant_type: 'client_credentials' }), 400, 'invalid_request');
+    expectOAuthError(await tokenRequest(s, { grant_type: 'client_credentials', client_assertion_type: 'urn:other', client_assertion: a }), 400, 'invalid_request');
+    const dup = await request(s.url).post('/v1/oauth/token').type('form')
+      .send(`grant_type=client_credentials&grant_type=client_credentials&client_assertion_type=${encodeURIComponent(ASSERTION_TYPE)}&client_assertion=${a}`);
+    expectOAuthError(dup, 400, 'invalid_request');
+    expectOAuthError(await request(s.url).post('/v1/oauth/token').set('Content-Type', 'text/plain').send('hello'), 415, 'invalid_request');
+    expectOAuthError(await request(s.url).post('/v1/oauth/token').set('Content-Type', 'application/json').send('{bad json'), 400, 'invalid_request');
+    expectOAuthError(await tokenRequest(s, { grant_type: 'client_credentials', client_assertion_type: ASSERTION_TYPE, client_assertion: 'not.a.jwt' }), 401, 'invalid_client');
+  });
+
+  test('a key that is not the agent\'s, or a bad signature, is refused exactly like an unknown agent', async () => {
+    const other = generateEd25519();
+    const wrongKey = await requestToken(s, agent, {}, { seed: other.seed, publicKey: other.publicKey.toString('base64url') });
+    const tampered = (await assertion(s, agent)).replace(/\.([^.]+)$/, (_m, sig: string) => `.${sig.startsWith('A') ? 'B' : 'A'}${sig.slice(1)}`);
+    const badSig = await tokenRequest(s, { grant_type: 'client_credentials', client_assertion_type: ASSERTION_TYPE, client_assertion: tampered });
+    const ghost = { ...agent, id: randomUUID() };
+    const unknown = await requestToken(s, ghost);
+    for (const r of [wrongKey, badSig, unknown]) expectOAuthError(r, 401, 'invalid_client');
+    expect(new Set([wrongKey.body, badSig.body, unknown.body].map((b) => JSON.stringify(b))).size).toBe(1);
+
+    // Known agent: audited as a failure (without the assertion); unknown agent: only logged.
+    await eventually(async () => (await auditEvents(agent.id, 'agent.authentication_failed')).filter((e) => e.reason === 'bad_signature').length >= 2);
+    const failures = await auditEvents(agent.id, 'agent.authentication_failed');
+    expect(failures[0]).toMatchObject({ outcome: 'failure', actor_type: 'agent', target_id: agent.id });
+    expect(JSON.stringify(failures)).not.toContain(tampered.split('.')[2]!.slice(0, 20));
+    expect((await admin(s).get(`/v1/audit-events?agent_id=${ghost.id}`)).body.data).toEqual([]);
+  });
+
+  test('expired, future, too long-lived, wrong audience, wrong issuer, wrong algorithm', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const cases: Array<[string, Parameters<typeof requestToken>[3]]> = [
+      ['expired', { iat: now - 120, exp: now - 60 }],
+      ['issued in the future', { iat: now + 120, exp: now + 180 }],
+      ['exp more than 5 minutes ahead', { exp: now + 600 }],
+      ['wrong audience', { aud: 'https://elsewhere.example/v1/oauth/token' }],
+      ['iss differs from sub', { iss: randomUUID() }],
+    ];
+    for (const [name, o] of cases) {
+      const res = await requestToken(s, agent, {}, o);
+      expect([name, res.status, res.body.error]).toEqual([name, 401, 'invalid_client']);
+    }
+    const hs = await new SignJWT({ jti: randomUUID() }).setProtectedHeader({ alg: 'HS256' }).setIssuer(agent.id).setSubject(agent.id)
+      .setAudience(`${s.url}/v1/oauth/token`).setIssuedAt().setExpirationTime('1m').sign(new Uint8Array(32));
+    expectOAuthError(await tokenRequest(s, { grant_type: 'client_credentials', client_assertion_type: ASSERTION_TYPE, client_assertion: hs }), 401, 'invalid_client');
+    const none = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ iss: agent.id, sub: agent.id })).toString('base64url')}.`;
+    expectOAuthError(await tokenRequest(s, { grant_type: 'client_credentials', client_assertion_type: ASSERTION_TYPE, client_assertion: none }), 401, 'invalid_client');
+  });
+
+  test('a jti is single use', async () => {
+    const a = await assertion(s, agent);
+    const form = { grant_type: 'client_credentials', client_assertion_type: ASSERTION_TYPE, client_assertion: a };
+    expect((await tokenRequest(s, form)).status).toBe(200);
+    const replay = await tokenRequest(s, form);
+    expectOAuthError(replay, 401, 'invalid_client');
+    expect(replay.body.error_description).toMatch(/already used/);
+    // Concurrent replays of one fresh assertion: exactly one wins.
+    const b = await assertion(s, agent);
+    const results = await Promise.all(Array.from({ length: 10 }, () => tokenRequest(s, { ...form, client_assertion: b })));
+    expect(results.filter((r) => r.status === 200)).toHaveLength(1);
+    expect(results.filter((r) => r.status === 401 && r.body.error === 'invalid_client')).toHaveLength(9);
+    await eventually(async () => (await auditEvents(agent.id, 'agent.authentication_failed')).some((e) => e.reason === 'assertion_replayed'));
+  });
+
+  test('a scope outside the agent\'s is invalid_scope', async () => {
+    expectOAuthError(await requestToken(s, agent, { scope: 'payments:read admin:delete' }), 400, 'invalid_scope');
+    expectOAuthError(await requestToken(s, agent, { scope: 'payments:*' }), 400, 'invalid_scope');
+    expectOAuthError(await requestToken(s, agent, { scope: 'NOT A SCOPE' }), 400, 'invalid_scope');
+  });
+
+  test('suspended and revoked agents get no token (invalid_grant); reactivated ones do', async () => {
+    const a = await createAgent(s);
+    await admin(s).post(`/v1/agents/${a.id}/suspend`).expect(200);
+    const suspended = await requestToken(s, a);
+    expectOAuthError(suspended, 400, 'invalid_grant');
+    expect(suspended.body.error_description).toMatch(/suspended/);
+    await admin(s).post(`/v1/agents/${a.id}/activate`).expect(200);
+    expect((await requestToken(s, a)).status).toBe(200);
+    await admin(s).post(`/v1/agents/${a.id}/revoke`).expect(200);
+    expectOAuthError(await requestToken(s, a), 400, 'invalid_grant');
+    await eventually(async () => (await auditEvents(a.id, 'agent.authentication_failed')).some((e) => e.reason === 'agent_revoked'));
+  });
+
+  test('repeated failures are throttled per client address (429 slow_down with Retry-After)', async () => {
+    const local = await startTestServer();
+    try {
+      const ghost = { ...agent, id: randomUUID() };
+      let throttled: request.Response | undefined;
+      for (let i = 0; i < 120 && !throttled; i++) {
+        const r = await requestToken(local, { ...ghost, id: randomUUID() });
+        if (r.status === 429) throttled = r;
+        else expect(r.status).toBe(401);
+      }
+      expect(throttled).toBeDefined();
+      expect(throttled!.body.error).toBe('slow_down');
+      expect(Number(throttled!.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    } finally {
+      await local.close();
+    }
+  });
+
+  test('repeated failures are throttled per agent, which keeps others unaffected', async () => {
+    const local = await startTestServer();
+    try {
+      const victim = await createAgent(local);
+      const bystander = await createAgent(local);
+      const other = generateEd25519();
+      let throttled = false;
+      for (let i = 0; i < 60 && !throttled; i++) {
+        const r = await requestToken(local, victim, {}, { seed: other.seed, publicKey: other.publicKey.toString('base64url') });
+        throttled = r.status === 429;
+      }
+      expect(throttled).toBe(true);
+      // Even with the right key, the throttled agent waits; another agent is fine.
+      expect((await requestToken(local, victim)).status).toBe(429);
+      expect((await requestToken(local, bystander)).status).toBe(200);
+    } finally {
+      await local.close();
+    }
+  });
+});
+
+describe('discovery', () => {
+  test('RFC 8414 metadata and JWKS', async () => {
+    const md = await request(s.url).get('/.well-known/oauth-authorization-server');
+    expect(md.status).toBe(200);
+    expect(md.body).toMatchObject({
+      issuer: s.url,
+      token_endpoint: `${s.url}/v1/oauth/token`,
+      jwks_uri: `${s.url}/.well-known/jwks.json`,
+      introspection_endpoint: `${s.url}/v1/oauth/introspect`,
+      revocation_endpoint: `${s.url}/v1/oauth/revoke`,
+      grant_types_supported: ['client_credentials'],
+      token_endpoint_auth_methods_supported: ['private_key_jwt'],
+      token_endpoint_auth_signing_alg_values_supported: ['EdDSA'],
+    });
+    const jwks = await request(s.url).get('/.well-known/jwks.json');
+    expect(jwks.status).toBe(200);
+    expect(jwks.body.keys.length).toBeGreaterThanOrEqual(1);
+    for (const k of jwks.body.keys) {
+      expect(Object.keys(k).sort()).toEqual(['alg', 'crv', 'kid', 'kty', 'use', 'x']);
+      expect(k).toMatchObject({ kty: 'OKP', crv: 'Ed25519', use: 'sig', alg: 'EdDSA' });
+    }
+    const token = (await requestToken(s, agent)).body.access_token;
+    expect(jwks.body.keys.map((k: { kid: string }) => k.kid)).toContain(decodeHeader(token).kid);
+  });
+
+  test('the OpenAPI document lists the auth endpoints', async () => {
+    const doc = (await request(s.url).get('/v1/openapi.json')).body;
+    for (const p of ['/v1/oauth/token', '/v1/oauth/introspect', '/v1/oauth/revoke', '/v1/sessions', '/v1/sessions/{id}', '/v1/sessions/{id}/operations', '/v1/signing-keys/rotate', '/.well-known/jwks.json']) {
+      expect(doc.paths[p]).toBeDefined();
+    }
+  });
+});
