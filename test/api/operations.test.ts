@@ -116,3 +116,20 @@ test('a restart keeps every agent, key, API key and audit event', async () => {
     await again.close();
   }
 });
+
+test('rate limiting answers 429 rate_limited with Retry-After, per API key', async () => {
+  const limited = await startTestServer({ env: { CERTUSORDO_RATE_LIMIT: '1' } }); // burst of 2, then 1/s
+  try {
+    const c = client(limited.url, limited.apiKey);
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await c.get('/v1/agents')).status);
+    expect(statuses.slice(0, 2)).toEqual([200, 200]);
+    const res = await c.get('/v1/agents');
+    expectError(res, 429, 'rate_limited');
+    expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    // Another key is unaffected.
+    expect((await client(limited.url, await limited.createApiKey('reader')).get('/v1/agents')).status).toBe(200);
+  } finally {
+    await limited.close();
+  }
+});

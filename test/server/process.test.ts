@@ -91,3 +91,44 @@ test('first start, second process refused, graceful stop, restart keeps data', a
     await stop(again);
   }
 });
+
+test('`certusordo orgs create` and `api-keys create-local` mint working keys without a server', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'certusordo-orgs-'));
+  const run = (args: string[]) =>
+    new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+      const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '' };
+      delete env.DATABASE_URL;
+      delete env.CERTUSORDO_MASTER_KEY;
+      const child = spawn(process.execPath, [CLI, ...args, '--data-dir', dir], { env });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (err += d));
+      child.on('exit', (code) => resolve({ code, out, err }));
+    });
+  try {
+    const org = await run(['orgs', 'create', 'acme', '--json']);
+    expect(org.code).toBe(0);
+    const created = JSON.parse(org.out);
+    expect(created.api_key.key).toMatch(/^aa_/);
+    const op = await run(['api-keys', 'create-local', '--org', created.organization.id, '--role', 'operator', '--name', 'oncall']);
+    expect(op.code).toBe(0);
+    const opKey = /CERTUSORDO_API_KEY=(aa_\S+)/.exec(op.out)![1]!;
+    const bad = await run(['api-keys', 'create-local', '--org', created.organization.id, '--role', 'root']);
+    expect(bad.code).not.toBe(0);
+
+    dataDir = dir;
+    const served = await serve();
+    try {
+      expect(served.stdout()).not.toContain('CERTUSORDO_API_KEY='); // not empty: no bootstrap org
+      const a = await request(served.url).post('/v1/agents').set('Authorization', `Bearer ${created.api_key.key}`).send({ name: 'x' });
+      expect(a.status).toBe(201);
+      const s = await request(served.url).post(`/v1/agents/${a.body.id}/suspend`).set('Authorization', `Bearer ${opKey}`);
+      expect(s.body.status).toBe('suspended');
+    } finally {
+      await stop(served);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,4 +1,5 @@
 /**
+ * `--json` is the program's global flag (read with optsWithGlobals).
  * `certusordo orgs create` and `certusordo api-keys create --local`: bootstrap commands that work
  * on the database directly (no server, no API key needed), so nobody has to read a log.
  */
@@ -28,15 +29,14 @@ export function register(program: Command): void {
     orgs
       .command('create')
       .description('Create an organization and its first admin API key')
-      .argument('<name>', 'organization name')
-      .option('--json', 'print JSON'),
-  ).action(async (name: string, o: StoreFlags & { json?: boolean }) => {
+      .argument('<name>', 'organization name'),
+  ).action(async (name: string, o: StoreFlags, cmd: Command) => {
     const out = await withServices(o, async (s) => {
       const org = await s.organizations.createOrganization(name);
       const key = await s.organizations.createApiKey(systemContext(org.id), { name: 'initial admin', role: 'admin' });
       return { organization: org, api_key: key };
     });
-    if (o.json) process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+    if (cmd.optsWithGlobals().json) process.stdout.write(JSON.stringify(out, null, 2) + '\n');
     else process.stdout.write(`Organization ${out.organization.id} (${name}) created.\nAdmin API key (shown only now):\nCERTUSORDO_API_KEY=${out.api_key.key}\n`);
   });
 }
@@ -49,15 +49,14 @@ export function registerLocalApiKeyCreate(apiKeys: Command): void {
       .description('Create an API key directly in the database (bootstrap; no server or key needed)')
       .requiredOption('--org <id>', 'organization id')
       .option('--name <name>', 'what the key is for', 'cli')
-      .option('--role <role>', `one of ${API_KEY_ROLES.join(', ')}`, 'admin')
-      .option('--json', 'print JSON'),
-  ).action(async (o: StoreFlags & { org: string; name: string; role: string; json?: boolean }) => {
+      .option('--role <role>', `one of ${API_KEY_ROLES.join(', ')}`, 'admin'),
+  ).action(async (o: StoreFlags & { org: string; name: string; role: string }, cmd: Command) => {
     if (!(API_KEY_ROLES as readonly string[]).includes(o.role)) throw new Error(`--role must be one of ${API_KEY_ROLES.join(', ')}`);
     const key = await withServices(o, async (s) => {
       if (!(await s.organizations.organizationExists(o.org))) throw new Error(`No organization ${o.org}`);
       return s.organizations.createApiKey(systemContext(o.org), { name: o.name, role: o.role as (typeof API_KEY_ROLES)[number] });
     });
-    if (o.json) process.stdout.write(JSON.stringify(key, null, 2) + '\n');
+    if (cmd.optsWithGlobals().json) process.stdout.write(JSON.stringify(key, null, 2) + '\n');
     else process.stdout.write(`API key ${key.id} (${key.role}) created (shown only now):\nCERTUSORDO_API_KEY=${key.key}\n`);
   });
 }
