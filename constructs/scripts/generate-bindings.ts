@@ -61,7 +61,8 @@ export function addOverrideModifiers(dir: string): void {
     },
   });
   if (!parsed) throw new Error('cannot read tsconfig.json');
-  const options = { ...parsed.options, noEmit: true };
+  // The files may live outside the repository (a temporary copy): no rootDir, nothing emitted.
+  const options = { ...parsed.options, noEmit: true, rootDir: undefined, outDir: undefined, sourceMap: false };
   const files = [...readTree(dir).keys()].filter((f) => f.endsWith('.ts')).map((f) => join(dir, f));
   const host = ts.createCompilerHost(options);
   // The directory may be outside the repository (a temporary copy): resolve packages from the root.

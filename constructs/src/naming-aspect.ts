@@ -1,9 +1,10 @@
 /**
  * AgentBestPractices: an Aspect that warns (it never fails synth) about the practices in
  * "Managing Agents": vague names (`agent1`, `test`, …) and wildcard scopes (`payments:*`) on
- * production agents. Apply it to an app or a stack:
+ * production agents. Add it to each stack (cdktf invokes aspects per stack, so an aspect added to
+ * the App itself is never visited):
  *
- *   Aspects.of(app).add(new AgentBestPractices());
+ *   Aspects.of(stack).add(new AgentBestPractices());
  */
 import type { IConstruct } from 'constructs';
 import { Annotations, Token, type IAspect } from 'cdktf';

@@ -1,0 +1,18 @@
+/**
+ * The example pipeline app's synthesized Terraform JSON, as a snapshot: a change to the constructs
+ * or the generated bindings that alters what users deploy shows up here for review.
+ */
+import { Testing } from 'cdktf';
+import { AgentsStack, STACK_NAME } from '../../examples/pipeline/main';
+import { warnings } from './helpers';
+
+test('synthesized JSON of the example pipeline app', () => {
+  const app = Testing.app();
+  const stack = new AgentsStack(app, STACK_NAME, { CERTUSORDO_ENDPOINT: 'https://certusordo.example.com', RELEASE_VERSION: '1.4.0' });
+  const json = JSON.parse(Testing.synth(stack, true));
+  expect(json).toMatchSnapshot();
+  // The key never reaches the synthesized files; the provider reads CERTUSORDO_API_KEY at deploy time.
+  expect(json.provider.certusordo).toEqual([{ endpoint: 'https://certusordo.example.com' }]);
+  // The example follows the best practices it demonstrates.
+  expect(warnings(stack)).toEqual([]);
+});
