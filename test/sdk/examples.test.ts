@@ -16,6 +16,7 @@ import * as onePerService from '../../examples/sdk/one-agent-per-service';
 import * as environments from '../../examples/sdk/environment-separation';
 import * as inactivity from '../../examples/sdk/inactivity-audit';
 import * as errorHandling from '../../examples/sdk/error-handling';
+import * as authenticate from '../../examples/sdk/authenticate-agent';
 
 let server: TestServer;
 let client: CertusOrdoClient;
@@ -134,4 +135,12 @@ it('error-handling: get("non-existent-id") → NotFoundError, create({name: ""})
   expect(logs[0]).toBe('Agent not found');
   expect(logs[1]).toMatch(/^Invalid input: /);
   expect(logs.some((l) => l.includes('name:'))).toBe(true);
+});
+
+it('authenticate-agent: secret → token → local verification and introspection → session', async () => {
+  const r = await authenticate.main(client);
+  expect(r.claims).toMatchObject({ sub: r.agentId, scopes: ['invoices:read'] });
+  expect(r.active).toBe(true);
+  expect(r.session).toMatchObject({ scopes: ['invoices:read'], maxOperations: 10, status: 'active' });
+  expect((await client.agents.get(r.agentId)).lastAuthAt).toBeInstanceOf(Date);
 });

@@ -33,6 +33,7 @@ export async function startPeer(
 ): Promise<Peer> {
   const received: ReceivedRequest[] = [];
   const sockets = new Set<import('node:net').Socket>();
+  const timers = new Set<NodeJS.Timeout>();
   const server = http.createServer((req, res) => {
     let body = '';
     req.on('data', (c) => (body += c));
@@ -44,7 +45,8 @@ export async function startPeer(
         typeof script === 'function'
           ? script(rec, index)
           : (script[index] ?? script[script.length - 1] ?? { status: 500, body: { error: { code: 'internal_error', message: 'script exhausted' } } });
-      setTimeout(() => {
+      const timer = setTimeout(() => {
+        timers.delete(timer);
         if (res.destroyed) return;
         const payload = r.body === undefined ? '' : typeof r.body === 'string' ? r.body : JSON.stringify(r.body);
         res.writeHead(r.status, {
@@ -53,6 +55,7 @@ export async function startPeer(
         });
         res.end(payload);
       }, r.delayMs ?? 0);
+      timers.add(timer);
     });
   });
   server.on('connection', (s) => {
@@ -66,6 +69,7 @@ export async function startPeer(
     received,
     close: () =>
       new Promise<void>((resolve) => {
+        for (const t of timers) clearTimeout(t);
         for (const s of sockets) s.destroy();
         server.close(() => resolve());
       }),

@@ -1,0 +1,34 @@
+/**
+ * Next step of the guide — authenticating an agent: the agent turns its secret into short-lived
+ * access tokens; a relying service checks them locally (JWKS) or asks the control plane
+ * (introspection). Usage: authenticate-agent <agent secret> (default: creates a demo agent).
+ */
+import { AgentCredentials, CertusOrdoClient, verifyAccessToken } from '../../sdk/src';
+import { runStandalone } from './run';
+
+export async function main(client: CertusOrdoClient, secret?: string) {
+  const agentSecret = secret ?? (await client.agents.create({ name: 'invoice-reader', scopes: ['invoices:read'] })).secret!;
+
+  // In the agent: authenticate with the secret (tokens are cached and refreshed before expiry)
+  const credentials = AgentCredentials.fromSecret(agentSecret, { baseUrl: client.baseUrl });
+  const token = await credentials.getToken({ scope: 'invoices:read' });
+
+  // In a relying service, option 1: verify locally against the control plane's signing keys
+  const claims = await verifyAccessToken(token, {
+    issuer: client.baseUrl,
+    jwksUrl: `${client.baseUrl}/.well-known/jwks.json`,
+  });
+  console.log(`Token of agent ${claims.sub}, scopes: ${claims.scopes.join(' ')}, expires ${claims.expiresAt.toISOString()}`);
+
+  // Option 2: ask the control plane (also sees suspensions and revocations made since issue)
+  const info = await client.introspect(token);
+  console.log(`Active: ${info.active}`);
+
+  // A bounded session: a subset of the scopes, a lifetime and an operation budget
+  const session = await credentials.openSession({ scopes: ['invoices:read'], ttlSeconds: 300, maxOperations: 10, purpose: 'monthly report' });
+  console.log(`Session ${session.id} until ${session.expiresAt.toISOString()}`);
+
+  return { agentId: credentials.agentId, claims, active: info.active, session };
+}
+
+if (require.main === module) runStandalone(main);
