@@ -45,7 +45,7 @@ umask 077 # the outputs file holds a secret
 export CHECKPOINT_DISABLE=1 CDKTF_DISABLE_PLUGIN_CACHE_ENV=1 TF_IN_AUTOMATION=1 CI=${CI:-1}
 export CERTUSORDO_ENDPOINT=$ENDPOINT CERTUSORDO_API_KEY
 
-step() { printf '\n==> %s\n' "$*"; }
+step() { printf '\n==> [%3ss] %s\n' "$SECONDS" "$*"; }
 fail() { printf 'pipeline: %s\n' "$*" >&2; exit 1; }
 
 deployed=0
@@ -133,4 +133,4 @@ for id in "$invoice_id" "$payment_id"; do
 done
 echo "agents revoked"
 
-printf '\npipeline: OK\n'
+printf '\npipeline: OK in %ss\n' "$SECONDS"
