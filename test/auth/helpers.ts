@@ -55,7 +55,7 @@ export async function assertion(s: TestServer, agent: TestAgent, o: AssertionOpt
     .setProtectedHeader(header)
     .setIssuer(o.iss ?? agent.id)
     .setSubject(o.sub ?? agent.id)
-    .setAudience(o.aud ?? `${s.url}/v1/oauth/token`)
+    .setAudience(o.aud ?? `${s.config.publicUrl ?? s.url}/v1/oauth/token`)
     .setIssuedAt(o.iat ?? now)
     .setExpirationTime(o.exp ?? now + 60)
     .sign(key);
