@@ -4,7 +4,7 @@
  * (see cli/README.md).
  */
 import { Command } from 'commander';
-import { SDK_VERSION } from '../sdk/src/internal/transport';
+import { VERSION } from '../sdk/src';
 import { group, reportError } from './commands/common';
 
 // ── Remote commands (through the SDK) ───────────────────────────────────────────────────────
@@ -55,8 +55,8 @@ export function needsServerModules(argv: string[]): boolean {
 export async function buildProgram(argv: string[] = process.argv): Promise<Command> {
   const program = new Command('certusordo')
     .description('CertusOrdo: cryptographic identities for AI agents')
-    .version(SDK_VERSION)
-    .option('--endpoint <url>', 'control plane URL (env CERTUSORDO_ENDPOINT, default http://localhost:8080)')
+    .version(VERSION)
+    .option('--endpoint <url>', 'control plane URL (env CERTUSORDO_ENDPOINT, default http://127.0.0.1:8080)')
     .option('--api-key <key>', 'organization API key (env CERTUSORDO_API_KEY; prefer the env variable: flags show up in `ps`)')
     .option('--json', 'machine-readable JSON output (errors as JSON on stderr)')
     .showHelpAfterError('(add --help for usage)')

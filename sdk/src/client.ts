@@ -12,7 +12,7 @@ export { DEFAULT_BASE_URL } from './internal/env';
 export interface ClientOptions {
   /** Organization API key (`aa_…`). Defaults to `CERTUSORDO_API_KEY`. */
   apiKey?: string | undefined;
-  /** Control plane URL. Defaults to `CERTUSORDO_ENDPOINT`, then http://localhost:8080. */
+  /** Control plane URL. Defaults to `CERTUSORDO_ENDPOINT`, then http://127.0.0.1:8080. */
   baseUrl?: string | undefined;
   /** Per-attempt timeout in ms (default 60 000). */
   timeoutMs?: number | undefined;

@@ -17,7 +17,7 @@ const ASSERTION_LIFETIME_S = 60;
 const DEFAULT_REFRESH_MARGIN_MS = 30_000;
 
 export interface AgentCredentialsOptions {
-  /** Control plane URL. Defaults to `CERTUSORDO_ENDPOINT`, then http://localhost:8080. */
+  /** Control plane URL. Defaults to `CERTUSORDO_ENDPOINT`, then http://127.0.0.1:8080. */
   baseUrl?: string | undefined;
   timeoutMs?: number | undefined;
   maxRetries?: number | undefined;

@@ -5,7 +5,7 @@ export function readEnv(name: string): string | undefined {
   return value ? value : undefined;
 }
 
-export const DEFAULT_BASE_URL = 'http://localhost:8080';
+export const DEFAULT_BASE_URL = 'http://127.0.0.1:8080';
 
 /** An explicit base URL, else `CERTUSORDO_ENDPOINT`, else the local default. */
 export function resolveBaseUrl(explicit: string | undefined): string {
