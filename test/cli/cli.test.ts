@@ -62,6 +62,28 @@ function cli(args: string[], opts: { env?: Record<string, string | undefined>; i
 
 const json = (r: Result) => JSON.parse(r.stdout);
 
+/** util-linux `script` gives the CLI a terminal (stdin, stdout and stderr all on one pty). */
+const SCRIPT = ['/usr/bin/script', '/bin/script'].find((p) => fs.existsSync(p));
+function onTerminal(args: string[], input: string): Promise<Result> {
+  const command = [process.execPath, MAIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  return new Promise((resolve, reject) => {
+    const child = spawn(SCRIPT!, ['-qec', command, '/dev/null'], {
+      env: { PATH: process.env.PATH, CERTUSORDO_ENDPOINT: server.url, CERTUSORDO_API_KEY: server.apiKey, TERM: 'dumb' },
+    });
+    let stdout = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      // answer the prompt once it is shown
+      if (input && stdout.includes('[y/N]')) {
+        child.stdin.write(input);
+        input = '';
+      }
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr: '' }));
+  });
+}
+
 beforeAll(async () => {
   await buildIfStale();
   server = await startTestServer();
@@ -241,5 +263,28 @@ describe('audit', () => {
     expect(verify.code).toBe(0);
     expect(verify.stdout).toMatch(/^Audit chain intact: \d+ events checked\.$/m);
     expect(json(await cli(['audit', 'verify', '--json']))).toMatchObject({ valid: true });
+  });
+});
+
+(SCRIPT ? describe : describe.skip)('on a terminal', () => {
+  it('revoke asks [y/N]: "n" cancels (exit 1), "y" revokes', async () => {
+    const a = json(await cli(['agents', 'create', 'cli-tty-revoke', '--json']));
+    const no = await onTerminal(['agents', 'revoke', a.id], 'n\r');
+    expect(no.stdout).toContain(`Revoke agent cli-tty-revoke (${a.id})? This is permanent and cannot be undone. [y/N]`);
+    expect(no.code).toBe(1);
+    expect(no.stdout).toContain('cancelled; nothing was changed');
+    expect(json(await cli(['agents', 'get', a.id, '--json'])).status).toBe('active');
+
+    const yes = await onTerminal(['agents', 'revoke', a.id, '--reason', 'tty test'], 'y\r');
+    expect(yes.code).toBe(0);
+    expect(yes.stdout).toMatch(/Status: +revoked/);
+  });
+
+  it('listings show a progress indicator on stderr', async () => {
+    await cli(['agents', 'create', 'cli-tty-list']);
+    const r = await onTerminal(['agents', 'list', '--name-prefix', 'cli-tty-list'], '');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Fetched 1 agents…/);
+    expect(r.stdout).toMatch(/cli-tty-list +active/);
   });
 });
