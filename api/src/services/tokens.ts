@@ -80,11 +80,14 @@ export interface TokenServiceOptions {
 /** A throwaway key so that an unknown agent costs the same signature check as a known one. */
 const DUMMY_KEY: KeyObject = publicKeyObject(generateEd25519().publicKey);
 const MAX_KEY_OBJECTS = 10_000;
+const MAX_VERIFIED_TOKENS = 20_000;
 
 export class TokenService {
   readonly tokenEndpoint: string;
   /** kid (a thumbprint, so content-addressed) → public KeyObject. */
   private readonly keyObjects = new Map<string, KeyObject>();
+  /** Access tokens whose signature was verified (token → claims), bounded. */
+  private readonly verified = new Map<string, AccessTokenClaims>();
 
   constructor(
     private readonly db: Knex,
@@ -222,6 +225,23 @@ export class TokenService {
 
   /** Signature, type, issuer and expiry only (no revocation/status checks); null when not ours or expired. */
   async verifySignature(token: string, nowMs = Date.now()): Promise<AccessTokenClaims | null> {
+    // A token's signature never stops being valid (its key stays published until it expires), so a
+    // token seen before skips the Ed25519 check; only the expiry is re-checked.
+    const seen = this.verified.get(token);
+    if (seen) {
+      if (seen.exp * 1000 > nowMs) return seen;
+      this.verified.delete(token);
+      return null;
+    }
+    const claims = await this.verifyUncached(token, nowMs);
+    if (claims) {
+      if (this.verified.size >= MAX_VERIFIED_TOKENS) this.verified.clear();
+      this.verified.set(token, claims);
+    }
+    return claims;
+  }
+
+  private async verifyUncached(token: string, nowMs: number): Promise<AccessTokenClaims | null> {
     const jws = decodeJws(token);
     if (!jws) return null;
     const h = jws.header;
