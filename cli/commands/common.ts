@@ -64,6 +64,7 @@ export function exitCodeFor(err: unknown): number {
     return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
   }
   if (err instanceof UsageError) return EXIT.usage;
+  if (err instanceof CertusOrdoError && err.code === 'invalid_configuration') return EXIT.usage;
   if (err instanceof NotFoundError) return EXIT.notFound;
   if (err instanceof AuthenticationError || err instanceof PermissionDeniedError) return EXIT.auth;
   if (err instanceof ConflictError) return EXIT.conflict;

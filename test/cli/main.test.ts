@@ -32,6 +32,7 @@ it('maps each error class to its documented exit code', () => {
     [new CommanderError(0, 'commander.helpDisplayed', ''), 0],
     [new CommanderError(1, 'commander.unknownCommand', ''), 2],
     [new UsageError('x'), 2],
+    [new CertusOrdoError('bad key characters', { code: 'invalid_configuration' }), 2],
     [new NotFoundError('x'), 3],
     [new AuthenticationError('x'), 4],
     [new PermissionDeniedError('x'), 4],

@@ -214,6 +214,15 @@ describe('requests', () => {
     expect(rendered).not.toContain('secretpart');
   });
 
+  it('refuses an API key that fetch would quote in its error (e.g. a pasted newline)', async () => {
+    peer = await startPeer([{ status: 200, body: wireAgent() }]);
+    const e = await new CertusOrdoClient({ apiKey: `${API_KEY}\n`, baseUrl: peer.url }).agents.get('x').catch((x) => x);
+    expect(e).toBeInstanceOf(CertusOrdoError);
+    expect(e.code).toBe('invalid_configuration');
+    expect(require('node:util').inspect(e)).not.toContain('secretpart');
+    expect(peer.received).toHaveLength(0);
+  });
+
   it('turns a non-JSON error page into a typed error', async () => {
     peer = await startPeer([{ status: 502, body: '<html>bad gateway</html>', headers: { 'content-type': 'text/html' } }]);
     const e = await client(peer.url, { maxRetries: 0 }).agents.get('x').catch((x) => x);

@@ -142,7 +142,13 @@ export class Transport {
       ...this.#defaultHeaders,
     };
     const bearer = typeof req.bearer === 'function' ? await req.bearer() : (req.bearer ?? this.#apiKey);
-    if (bearer) headers.authorization = `Bearer ${bearer}`;
+    if (bearer) {
+      // fetch would reject such a value with an error quoting it: refuse here, without the value.
+      if (!/^[\x21-\x7e]+$/.test(bearer)) {
+        throw new CertusOrdoError('the API key or token contains invalid characters (whitespace or non-ASCII)', { code: 'invalid_configuration' });
+      }
+      headers.authorization = `Bearer ${bearer}`;
+    }
     if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
     let body: string | undefined;
     if (req.form !== undefined) {
