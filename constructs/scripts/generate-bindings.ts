@@ -30,7 +30,18 @@ export async function generateBindings(outDir: string): Promise<void> {
   // Importing the generator module directly: the package index pulls in jsii/jsii-pacmak.
   /* eslint-disable @typescript-eslint/no-require-imports */
   const { CodeMaker } = require('codemaker') as typeof import('codemaker');
-  const commons = require('@cdktf/commons') as typeof import('@cdktf/commons');
+  // @cdktf/commons also spawns `terraform version -json` at import, even with CHECKPOINT_DISABLE.
+  // Generation needs no terraform: point that probe at a name that does not exist (its failure is
+  // caught inside commons) so no process runs and nothing is printed.
+  const binary = process.env.TERRAFORM_BINARY_NAME;
+  process.env.TERRAFORM_BINARY_NAME = 'certusordo-bindings-generation-runs-no-terraform';
+  let commons: typeof import('@cdktf/commons');
+  try {
+    commons = require('@cdktf/commons') as typeof import('@cdktf/commons');
+  } finally {
+    if (binary === undefined) delete process.env.TERRAFORM_BINARY_NAME;
+    else process.env.TERRAFORM_BINARY_NAME = binary;
+  }
   const { TerraformProviderGenerator } =
     require('@cdktf/provider-generator/lib/get/generator/provider-generator') as typeof import('@cdktf/provider-generator/lib/get/generator/provider-generator');
   /* eslint-enable @typescript-eslint/no-require-imports */
