@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { Agent, AgentListParams, AgentStatus, CreatedAgent } from '../../sdk/src';
 import {
   clientFor,
+  collect,
   collectList,
   collectPairs,
   confirm,
@@ -14,7 +15,6 @@ import {
   printFields,
   printJson,
   printTable,
-  Progress,
   UsageError,
 } from './common';
 
@@ -95,17 +95,7 @@ export function register(program: Command): void {
         ...(o.inactiveSince ? { inactiveSince: o.inactiveSince } : {}),
         limit: Math.min(o.limit ?? 200, 200),
       };
-      const found: Agent[] = [];
-      const progress = new Progress('agents');
-      try {
-        for await (const agent of clientFor(cmd).agents.list(params)) {
-          found.push(agent);
-          progress.update(found.length);
-          if (o.limit !== undefined && found.length >= o.limit) break;
-        }
-      } finally {
-        progress.done();
-      }
+      const found = await collect(clientFor(cmd).agents.list(params), 'agents', o.limit);
       if (globals(cmd).json) return printJson(found);
       if (found.length === 0) return void process.stderr.write('No agents found.\n');
       printTable(

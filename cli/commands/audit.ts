@@ -1,7 +1,7 @@
 /** `certusordo audit …`: read and verify the hash-chained audit log (via the SDK). */
 import type { Command } from 'commander';
-import type { AuditEvent, AuditEventListParams } from '../../sdk/src';
-import { clientFor, formatDate, globals, group, parsePositiveInt, parseTime, printJson, printTable, Progress } from './common';
+import type { AuditEventListParams } from '../../sdk/src';
+import { clientFor, collect, formatDate, globals, group, parsePositiveInt, parseTime, printJson, printTable } from './common';
 
 export function register(program: Command): void {
   const audit = group(program, 'audit', 'Read and verify the audit log');
@@ -22,17 +22,7 @@ export function register(program: Command): void {
         ...(o.until ? { until: o.until } : {}),
         limit: Math.min(o.limit ?? 200, 200),
       };
-      const events: AuditEvent[] = [];
-      const progress = new Progress('events');
-      try {
-        for await (const e of clientFor(cmd).auditEvents.list(params)) {
-          events.push(e);
-          progress.update(events.length);
-          if (o.limit !== undefined && events.length >= o.limit) break;
-        }
-      } finally {
-        progress.done();
-      }
+      const events = await collect(clientFor(cmd).auditEvents.list(params), 'events', o.limit);
       if (globals(cmd).json) return printJson(events);
       if (events.length === 0) return void process.stderr.write('No events found.\n');
       printTable(

@@ -211,6 +211,22 @@ export class Progress {
   }
 }
 
+/** Collects a listing (every page, up to `limit` items) with a progress indicator. */
+export async function collect<T>(items: AsyncIterable<T>, label: string, limit: number | undefined): Promise<T[]> {
+  const out: T[] = [];
+  const progress = new Progress(label);
+  try {
+    for await (const item of items) {
+      out.push(item);
+      progress.update(out.length);
+      if (limit !== undefined && out.length >= limit) break;
+    }
+  } finally {
+    progress.done();
+  }
+  return out;
+}
+
 /** The `name` subcommand of `parent`, created with `description` when it does not exist yet. */
 export function group(parent: Command, name: string, description: string): Command {
   return parent.commands.find((c) => c.name() === name) ?? parent.command(name).description(description);

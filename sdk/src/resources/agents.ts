@@ -7,7 +7,6 @@ import {
   toAgent,
   toCreatedAgent,
   type WireAgent,
-  type WireList,
 } from '../internal/mappers';
 import { CursorPage, PagePromise } from '../pagination';
 import type { Agent, AgentCreateParams, AgentListParams, AgentUpdateParams, CreatedAgent } from '../types';
@@ -92,14 +91,6 @@ export class Agents extends APIResource {
   }
 
   #pageFetcher(params: AgentListParams, options: RequestOptions | undefined) {
-    return async (cursor: string | undefined) => {
-      const wire = await this._transport.request<WireList<WireAgent>>({
-        method: 'GET',
-        path: '/v1/agents',
-        query: agentListQuery({ ...params, cursor }),
-        options,
-      });
-      return { data: wire.data.map(toAgent), nextCursor: wire.next_cursor ?? null };
-    };
+    return this._cursorPages<WireAgent, Agent>('/v1/agents', (cursor) => agentListQuery({ ...params, cursor }), toAgent, options);
   }
 }

@@ -5,7 +5,6 @@ import {
   toAuditVerification,
   type WireAuditEvent,
   type WireAuditVerification,
-  type WireList,
 } from '../internal/mappers';
 import { CursorPage, PagePromise } from '../pagination';
 import type { AuditEvent, AuditEventListParams, AuditVerification } from '../types';
@@ -33,14 +32,11 @@ export class AuditEvents extends APIResource {
   }
 
   #pageFetcher(params: AuditEventListParams, options: RequestOptions | undefined) {
-    return async (cursor: string | undefined) => {
-      const wire = await this._transport.request<WireList<WireAuditEvent>>({
-        method: 'GET',
-        path: '/v1/audit-events',
-        query: auditEventListQuery({ ...params, cursor }),
-        options,
-      });
-      return { data: wire.data.map(toAuditEvent), nextCursor: wire.next_cursor ?? null };
-    };
+    return this._cursorPages<WireAuditEvent, AuditEvent>(
+      '/v1/audit-events',
+      (cursor) => auditEventListQuery({ ...params, cursor }),
+      toAuditEvent,
+      options,
+    );
   }
 }
