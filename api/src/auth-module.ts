@@ -112,16 +112,15 @@ export async function createAuthModule(deps: AuthModuleDeps): Promise<AuthModule
 
     // Maintenance: scheduled rotation, retired-key expiry, purge of expired jti/revocation rows.
     const tickMs = Math.min(30_000, (config.signingKeyRotationSeconds * 1000) / 4);
-    let ticking = false;
+    let tick: Promise<void> | null = null;
     const timer = setInterval(() => {
-      if (ticking) return;
-      ticking = true;
-      (async () => {
+      if (tick) return;
+      tick = (async () => {
         if (!(await signingKeys.rotateIfDue())) await signingKeys.reload();
         await tokens.purgeExpired();
       })()
         .catch((err) => logger.error({ err }, 'auth maintenance failed'))
-        .finally(() => (ticking = false));
+        .finally(() => (tick = null));
     }, tickMs);
     timer.unref();
 
@@ -130,6 +129,7 @@ export async function createAuthModule(deps: AuthModuleDeps): Promise<AuthModule
       auth: { tokens, sessions, signingKeys, bus },
       close: async () => {
         clearInterval(timer);
+        await tick;
         await writer.drain();
         await bus.close();
       },

@@ -109,6 +109,19 @@ describe('signing keys', () => {
     expect(kid).toBe(r.kid);
   });
 
+  test('signing keys are the control plane\'s, not an organization\'s: the rotation is audited only in the rotating organization', async () => {
+    const other = await s.createOrganization('admin');
+    const r = await admin(s, other.apiKey).post('/v1/signing-keys/rotate');
+    expect(r.status).toBe(200);
+    const mine = (await admin(s).get('/v1/audit-events?action=signing_key.rotated')).body.data.map((e: { target_id: string }) => e.target_id);
+    const theirs = (await admin(s, other.apiKey).get('/v1/audit-events?action=signing_key.rotated')).body.data.map((e: { target_id: string }) => e.target_id);
+    expect(theirs).toEqual([r.body.kid]);
+    expect(mine).not.toContain(r.body.kid);
+    // Every organization sees the same public key set.
+    expect((await admin(s, other.apiKey).get('/v1/signing-keys')).body).toEqual((await admin(s).get('/v1/signing-keys')).body);
+    expect((await request(s.url).get('/v1/signing-keys')).status).toBe(401);
+  });
+
   test('private keys are stored encrypted (AES-256-GCM), never in clear', async () => {
     const rows = await s.running.db.knex('signing_keys').select('kid', 'public_key', 'private_key_enc');
     for (const row of rows) {
