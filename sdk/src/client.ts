@@ -5,6 +5,7 @@ import { Transport, type RequestOptions } from './internal/transport';
 import { Agents } from './resources/agents';
 import { ApiKeys } from './resources/api-keys';
 import { AuditEvents } from './resources/audit-events';
+import { Sessions } from './resources/sessions';
 import type { TokenIntrospection } from './types';
 
 export { DEFAULT_BASE_URL } from './internal/env';
@@ -29,6 +30,7 @@ export class CertusOrdoClient {
   readonly agents: Agents;
   readonly apiKeys: ApiKeys;
   readonly auditEvents: AuditEvents;
+  readonly sessions: Sessions;
   readonly baseUrl: string;
   readonly #transport: Transport;
 
@@ -49,6 +51,7 @@ export class CertusOrdoClient {
     this.agents = new Agents(this.#transport);
     this.apiKeys = new ApiKeys(this.#transport);
     this.auditEvents = new AuditEvents(this.#transport);
+    this.sessions = new Sessions(this.#transport);
   }
 
   /**
@@ -63,5 +66,14 @@ export class CertusOrdoClient {
       options,
     });
     return toIntrospection(wire);
+  }
+
+  /**
+   * RFC 7009 token revocation with this client's API key (`operator` or `admin`): the token is
+   * inactive at once on every replica. Resolves for unknown, expired or foreign tokens too (the
+   * server answers 200 to every well-formed request, as the RFC requires).
+   */
+  async revokeToken(token: string, options?: RequestOptions): Promise<void> {
+    await this.#transport.request<Record<string, never>>({ method: 'POST', path: '/v1/oauth/revoke', form: { token }, options });
   }
 }

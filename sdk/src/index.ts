@@ -1,8 +1,9 @@
 /**
  * CertusOrdo TypeScript SDK.
  *
- * Admin:   `new CertusOrdoClient({ apiKey, baseUrl })` → agents, agent keys, API keys, audit events, introspection.
- * Agents:  `AgentCredentials.fromSecret(secret)` → `getToken()`, `openSession()`.
+ * Admin:   `new CertusOrdoClient({ apiKey, baseUrl })` → agents, agent keys, API keys, audit events, sessions,
+ *          introspection, token revocation.
+ * Agents:  `AgentCredentials.fromSecret(secret)` → `getToken()`, `openSession()`, `endSession()`, `revokeToken()`.
  * Services: `verifyAccessToken(token, { issuer, jwksUrl })`.
  *
  * Everything public is exported here; `./internal/*` is not part of the API and may change.
@@ -30,6 +31,7 @@ export { Agents } from './resources/agents';
 export { AgentKeys } from './resources/agent-keys';
 export { ApiKeys } from './resources/api-keys';
 export { AuditEvents } from './resources/audit-events';
+export { Sessions } from './resources/sessions';
 export * from './types';
 export {
   AgentCredentials,

@@ -162,18 +162,44 @@ export interface SessionCreateParams {
 }
 
 export type SessionStatus = 'active' | 'exhausted' | 'expired' | 'ended';
+/** Why a session ended (set with `endedAt`). */
+export type SessionEndReason = 'ended_by_agent' | 'ended_by_api_key' | 'agent_suspended' | 'agent_revoked';
 
+/** A bounded session: a subset of the agent's scopes, for a limited time and operation budget. */
 export interface Session {
   id: string;
-  agentId: string | undefined;
-  /** Bound to the session: its scopes (the `sid` claim), expiring with it. Only in the open response. */
-  accessToken: string;
-  expiresAt: Date;
+  agentId: string;
   scopes: string[];
   /** null: no operation budget. */
   maxOperations: number | null;
   operationsUsed: number;
   status: SessionStatus;
   purpose: string | null;
-  createdAt: Date | null;
+  createdAt: Date;
+  expiresAt: Date;
+  /** When the session was ended (by the agent, an API key, or the agent's suspension/revocation); null otherwise. */
+  endedAt: Date | null;
+  endReason: SessionEndReason | null;
+}
+
+/** What `AgentCredentials.openSession` returns: the session and, only here, its own access token. */
+export interface OpenedSession extends Session {
+  /** Bound to the session: its scopes (the `sid` claim), expiring with it. */
+  accessToken: string;
+}
+
+export interface SessionListParams {
+  agentId?: string;
+  status?: SessionStatus;
+  /** Page size, 1–200 (server default 50). */
+  limit?: number;
+  /** Resume from a page's `nextCursor`. */
+  cursor?: string;
+}
+
+export interface SessionOperationParams {
+  /** The scope the operation needs; must be covered by the session's scopes. */
+  scope: string;
+  /** What was done; recorded in the audit log. */
+  description?: string;
 }

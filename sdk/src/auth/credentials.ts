@@ -7,9 +7,10 @@
  */
 import { resolveBaseUrl } from '../internal/env';
 import { randomId } from '../internal/encoding';
-import { sessionCreateBody, toAccessToken, toSession, type WireSession, type WireTokenResponse } from '../internal/mappers';
+import { sessionCreateBody, toAccessToken, toOpenedSession, toSession, type WireSession, type WireTokenResponse } from '../internal/mappers';
+import { path } from '../internal/path';
 import { Transport, type RequestOptions } from '../internal/transport';
-import type { AccessToken, Session, SessionCreateParams } from '../types';
+import type { AccessToken, OpenedSession, Session, SessionCreateParams } from '../types';
 import { jwkThumbprint, parseAgentSecret, publicKeyFromPrivateKey, signJwt } from './keys';
 
 export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -109,7 +110,7 @@ export class AgentCredentials {
    * Opens a bounded session (scopes ⊆ the agent's, a TTL and an operation budget) and returns its
    * own access token.
    */
-  async openSession(params: SessionCreateParams, options?: RequestOptions): Promise<Session> {
+  async openSession(params: SessionCreateParams, options?: RequestOptions): Promise<OpenedSession> {
     const wire = await this.#transport.request<WireSession>({
       method: 'POST',
       path: '/v1/sessions',
@@ -118,7 +119,46 @@ export class AgentCredentials {
       idempotent: true,
       options,
     });
+    return toOpenedSession(wire);
+  }
+
+  /** One of this agent's own sessions (another agent's is a `NotFoundError`). */
+  async getSession(sessionId: string, options?: RequestOptions): Promise<Session> {
+    const wire = await this.#transport.request<WireSession>({
+      method: 'GET',
+      path: path`/v1/sessions/${sessionId}`,
+      bearer: () => this.getToken(),
+      options,
+    });
     return toSession(wire);
+  }
+
+  /**
+   * Ends one of this agent's own sessions when its work is done (idempotent): the session's token
+   * becomes inactive at once and `endReason` is `ended_by_agent`.
+   */
+  async endSession(sessionId: string, options?: RequestOptions): Promise<Session> {
+    const wire = await this.#transport.request<WireSession>({
+      method: 'DELETE',
+      path: path`/v1/sessions/${sessionId}`,
+      bearer: () => this.getToken(),
+      options,
+    });
+    return toSession(wire);
+  }
+
+  /**
+   * Gives up a token (RFC 7009): an access token from `getToken`, or a session's token. The request
+   * carries no credential, since holding the token proves the right to revoke it. The token is also
+   * dropped from this object's cache, so the next `getToken` fetches a new one. Without an
+   * argument, revokes every cached token.
+   */
+  async revokeToken(token?: string, options?: RequestOptions): Promise<void> {
+    const tokens = token !== undefined ? [token] : [...new Set([...this.#cache.values()].map((t) => t.accessToken))];
+    for (const t of tokens) {
+      await this.#transport.request<Record<string, never>>({ method: 'POST', path: '/v1/oauth/revoke', form: { token: t }, bearer: '', options });
+      for (const [scope, cached] of this.#cache) if (cached.accessToken === t) this.#cache.delete(scope);
+    }
   }
 
   /** The client assertion JWT (RFC 7523 §3); exposed for callers that talk to the token endpoint themselves. */

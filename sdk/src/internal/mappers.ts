@@ -16,8 +16,11 @@ import type {
   CreatedAgent,
   CreatedAgentKey,
   CreatedApiKey,
+  OpenedSession,
   Session,
   SessionCreateParams,
+  SessionListParams,
+  SessionOperationParams,
   TokenIntrospection,
 } from '../types';
 import type { QueryValue } from './transport';
@@ -90,15 +93,18 @@ export interface WireTokenResponse {
 
 export interface WireSession {
   id: string;
-  agent_id?: string;
-  access_token: string;
-  expires_at: string;
+  agent_id: string;
   scopes: string[];
   max_operations: number | null;
   operations_used: number;
   status: Session['status'];
-  purpose?: string | null;
-  created_at?: string;
+  purpose: string | null;
+  created_at: string;
+  expires_at: string;
+  ended_at: string | null;
+  end_reason: Session['endReason'];
+  /** Only in the create response. */
+  access_token?: string;
 }
 
 export interface WireList<T> {
@@ -201,15 +207,20 @@ export function toSession(w: WireSession): Session {
   return {
     id: w.id,
     agentId: w.agent_id,
-    accessToken: w.access_token,
-    expiresAt: date(w.expires_at),
-    scopes: w.scopes,
+    scopes: w.scopes ?? [],
     maxOperations: w.max_operations ?? null,
     operationsUsed: w.operations_used,
     status: w.status,
     purpose: w.purpose ?? null,
-    createdAt: dateOrNull(w.created_at),
+    createdAt: date(w.created_at),
+    expiresAt: date(w.expires_at),
+    endedAt: dateOrNull(w.ended_at),
+    endReason: w.end_reason ?? null,
   };
+}
+
+export function toOpenedSession(w: WireSession): OpenedSession {
+  return { ...toSession(w), accessToken: w.access_token ?? '' };
 }
 
 export function toIntrospection(w: Record<string, unknown>): TokenIntrospection {
@@ -266,3 +277,12 @@ export const auditEventListQuery = (p: AuditEventListParams): Record<string, Que
 
 export const sessionCreateBody = (p: SessionCreateParams) =>
   defined({ scopes: p.scopes, ttl_seconds: p.ttlSeconds, max_operations: p.maxOperations, purpose: p.purpose });
+
+export const sessionListQuery = (p: SessionListParams): Record<string, QueryValue> => ({
+  agent_id: p.agentId,
+  status: p.status,
+  limit: p.limit,
+  cursor: p.cursor,
+});
+
+export const sessionOperationBody = (p: SessionOperationParams) => defined({ scope: p.scope, description: p.description });
