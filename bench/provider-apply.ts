@@ -23,28 +23,41 @@ interface ControlPlane {
   close(): Promise<void>;
 }
 
-/** Uses CERTUSORDO_ENDPOINT/API_KEY, or starts the built control plane on a temp PGlite store. */
-async function controlPlane(): Promise<ControlPlane> {
+/**
+ * Uses CERTUSORDO_ENDPOINT/API_KEY, or starts the built control plane (dist/api) on a disposable
+ * PostgreSQL (dist/bench/support/postgres.js), or on PGlite with BENCH_BACKEND=pglite.
+ */
+async function controlPlane(): Promise<ControlPlane & { backend: string }> {
   if (process.env.CERTUSORDO_ENDPOINT && process.env.CERTUSORDO_API_KEY) {
-    return { url: process.env.CERTUSORDO_ENDPOINT, apiKey: process.env.CERTUSORDO_API_KEY, close: async () => {} };
+    return { url: process.env.CERTUSORDO_ENDPOINT, apiKey: process.env.CERTUSORDO_API_KEY, backend: 'external', close: async () => {} };
   }
-  // Loaded by path so the provider build does not compile the API.
+  // Loaded by path so that building the provider does not compile the API.
   const api = path.join(ROOT, 'dist/api/src');
   if (!fs.existsSync(path.join(api, 'server.js'))) throw new Error('dist/api not built: run `npm run build`, or set CERTUSORDO_ENDPOINT and CERTUSORDO_API_KEY');
   const { loadConfig } = require(path.join(api, 'config.js'));
   const { startServer } = require(path.join(api, 'server.js'));
   const { createLogger } = require(path.join(api, 'logger.js'));
+  const backend = process.env.BENCH_BACKEND ?? 'postgres';
+  const pg = backend === 'postgres' ? await require(path.join(ROOT, 'dist/bench/support/postgres.js')).startPostgres() : null;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'certusordo-bench-db-'));
   const config = loadConfig(
     { LOG_LEVEL: 'silent', CERTUSORDO_RATE_LIMIT: '100000' },
-    { PORT: 0, HOST: '127.0.0.1', CERTUSORDO_DATA_DIR: dataDir, CERTUSORDO_MASTER_KEY: randomBytes(32).toString('base64url') },
+    {
+      PORT: 0,
+      HOST: '127.0.0.1',
+      DATABASE_URL: pg ? pg.url('postgres') : undefined,
+      CERTUSORDO_DATA_DIR: dataDir,
+      CERTUSORDO_MASTER_KEY: randomBytes(32).toString('base64url'),
+    },
   );
   const running = await startServer(config, { logger: createLogger('silent') });
   return {
     url: running.url,
     apiKey: running.bootstrap.apiKey,
+    backend,
     close: async () => {
       await running.close();
+      await pg?.stop();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
@@ -112,7 +125,7 @@ async function main(): Promise<void> {
 
     const ratio = results.agents_apply! / results.terraform_data_apply!;
     const lines = [
-      `terraform ${COUNT} resources, -parallelism=10 (default), node ${process.version}`,
+      `terraform ${COUNT} resources, -parallelism=10 (default), control plane on ${cp.backend}, node ${process.version}, ${os.cpus().length} CPUs, load ${os.loadavg()[0]!.toFixed(1)}`,
       ...Object.entries(results).map(([k, v]) => `  ${k.padEnd(30)} ${v.toFixed(2)} s`),
       `  apply ratio agents/terraform_data  ${ratio.toFixed(2)}x (target <= 2x) ${ratio <= 2 ? 'OK' : 'OVER TARGET'}`,
       `  plan ratio agents/terraform_data   ${(results.agents_plan_nochange! / results.terraform_data_plan_nochange!).toFixed(2)}x`,

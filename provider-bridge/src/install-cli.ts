@@ -23,20 +23,58 @@ function packageVersion(): string {
   return '0.0.0';
 }
 
-export function runInstallCli(argv: string[]): number {
-  const mirrorDir = arg(argv, '--mirror') ?? path.join(os.homedir(), '.terraform.d', 'certusordo-mirror');
-  const version = arg(argv, '--version') ?? packageVersion();
+/** Options of `certusordo provider install` and of `npm run provider:install`. */
+export interface InstallCliOptions {
+  /** Mirror root (default ~/.terraform.d/certusordo-mirror). */
+  mirror?: string | undefined;
+  /** Provider version (default: this package's version). */
+  version?: string | undefined;
+  /** Write the Terraform CLI configuration to this file instead of printing it. */
+  writeConfig?: string | undefined;
+  /** Emit the dev_overrides configuration instead of the filesystem mirror one. */
+  devOverrides?: boolean | undefined;
+}
+
+export interface InstallReport {
+  version: string;
+  mirrorDir: string;
+  executable: string;
+  /** The Terraform CLI configuration chosen (filesystem mirror, or dev_overrides). */
+  config: string;
+  /** Where the configuration was written, when `writeConfig` was given. */
+  configFile: string | null;
+}
+
+/** Installs the provider into the mirror and writes the config file if asked; prints nothing. */
+export function install(o: InstallCliOptions): InstallReport {
+  const mirrorDir = path.resolve(o.mirror ?? path.join(os.homedir(), '.terraform.d', 'certusordo-mirror'));
+  const version = o.version ?? packageVersion();
   const result = installProvider({ mirrorDir, version });
-  const text = argv.includes('--dev-overrides') ? result.devOverridesConfig : result.cliConfig;
-  const out = arg(argv, '--write-config');
-  process.stderr.write(`Installed terraform-provider-certusordo v${version} at ${result.executable}\n`);
-  if (out) {
-    fs.writeFileSync(out, text);
-    process.stderr.write(`Wrote Terraform CLI configuration to ${out}; use it with TF_CLI_CONFIG_FILE=${out}\n`);
+  const config = o.devOverrides ? result.devOverridesConfig : result.cliConfig;
+  if (o.writeConfig) fs.writeFileSync(o.writeConfig, config);
+  return { version, mirrorDir, executable: result.executable, config, configFile: o.writeConfig ?? null };
+}
+
+/** The human output: notes on stderr, the configuration on stdout unless it was written to a file. */
+export function printInstallReport(r: InstallReport): void {
+  process.stderr.write(`Installed terraform-provider-certusordo v${r.version} at ${r.executable}\n`);
+  if (r.configFile) {
+    process.stderr.write(`Wrote Terraform CLI configuration to ${r.configFile}; use it with TF_CLI_CONFIG_FILE=${r.configFile}\n`);
   } else {
     process.stderr.write('Add this to ~/.terraformrc (or a file named by TF_CLI_CONFIG_FILE), then run `terraform init`:\n\n');
-    process.stdout.write(text);
+    process.stdout.write(r.config);
   }
+}
+
+export function runInstallCli(argv: string[]): number {
+  printInstallReport(
+    install({
+      mirror: arg(argv, '--mirror'),
+      version: arg(argv, '--version'),
+      writeConfig: arg(argv, '--write-config'),
+      devOverrides: argv.includes('--dev-overrides'),
+    }),
+  );
   return 0;
 }
 

@@ -32,8 +32,28 @@ export interface Logger {
   error(message: string, fields?: LogFields): void;
 }
 
-export function createLogger(write: (line: string) => void = (l) => process.stderr.write(l)): Logger {
+const LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error'];
+
+/**
+ * Like terraform-plugin-go, honour TF_LOG_PROVIDER / TF_LOG (inherited from terraform): Terraform
+ * would drop lines below its level anyway, and formatting and piping thousands of trace lines per
+ * plan costs real time. Unset means warnings and errors only.
+ */
+export function levelFromEnv(env: NodeJS.ProcessEnv = process.env): LogLevel | 'off' {
+  const raw = (env.TF_LOG_PROVIDER || env.TF_LOG || '').trim().toLowerCase();
+  if (raw === '') return 'warn';
+  if (raw === 'off') return 'off';
+  if (raw === 'json') return 'trace';
+  return (LEVELS as readonly string[]).includes(raw) ? (raw as LogLevel) : 'trace';
+}
+
+export function createLogger(
+  write: (line: string) => void = (l) => process.stderr.write(l),
+  minLevel: LogLevel | 'off' = 'trace',
+): Logger {
+  const min = minLevel === 'off' ? LEVELS.length : LEVELS.indexOf(minLevel);
   const log = (level: LogLevel, message: string, fields: LogFields = {}): void => {
+    if (LEVELS.indexOf(level) < min) return;
     const entry = {
       '@level': level,
       '@message': message.replace(SECRET_VALUE, '[redacted]'),
@@ -52,4 +72,3 @@ export function createLogger(write: (line: string) => void = (l) => process.stde
   };
 }
 
-export const logger: Logger = createLogger();

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { createLogger, type Logger } from './log';
+import { createLogger, levelFromEnv, type Logger } from './log';
 import { createContext } from './server/context';
 import { createServer } from './server/service';
 import { PROVIDER_ADDRESS } from './provider';
@@ -36,7 +36,7 @@ async function credentialsFor(clientCertPem: string | undefined, logger: Logger)
 }
 
 export async function main(argv: string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const logger = createLogger();
+  const logger = createLogger(undefined, levelFromEnv(env));
   // Any stray console.log would corrupt the handshake; send it to stderr.
   console.log = (...args: unknown[]) => logger.info(args.map(String).join(' '));
   const debug = argv.includes('--debug');

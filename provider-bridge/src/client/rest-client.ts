@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { AbortedError, ApiError, ConnectionError, NotFoundError } from './errors';
 import type { Agent, AgentCreate, AgentListQuery, AgentPatch, CreatedAgent, Page } from './types';
 import type { Logger } from '../log';
+import { nodeTransport, type Transport, type TransportResponse } from './transport';
 
 export interface RestClientOptions {
   endpoint: string;
@@ -20,8 +21,8 @@ export interface RestClientOptions {
   userAgent?: string;
   /** Injected in tests to avoid real sleeping. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
-  /** Defaults to the global fetch; tests wrap it to lose responses on purpose. */
-  fetch?: typeof fetch;
+  /** Defaults to node:http with keep-alive; tests pass a wrapped global fetch to lose responses on purpose. */
+  fetch?: Transport;
 }
 
 interface RequestOptions {
@@ -120,16 +121,17 @@ export class RestClient {
   }
 
   /** One attempt: per-attempt timeout combined with the provider-wide stop signal. */
-  private async fetchOnce(url: URL, method: string, headers: Record<string, string>, body?: string): Promise<Response> {
+  private async fetchOnce(url: URL, method: string, headers: Record<string, string>, body?: string): Promise<TransportResponse> {
     const timeout = AbortSignal.timeout(this.timeoutMs);
     const signals = [timeout, ...(this.opts.stopSignal ? [this.opts.stopSignal] : [])];
     try {
-      return await (this.opts.fetch ?? fetch)(url, { method, headers, body, signal: AbortSignal.any(signals) });
+      return await (this.opts.fetch ?? nodeTransport)(url, { method, headers, body, signal: AbortSignal.any(signals) });
     } catch (err) {
       if (this.opts.stopSignal?.aborted) throw new AbortedError();
       if (timeout.aborted) throw new ConnectionError(`no answer from ${url.origin} within ${this.timeoutMs} ms`, true);
-      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      throw new ConnectionError(`cannot reach ${url.origin}: ${cause?.code ?? cause?.message ?? (err as Error).message}`, false, { cause: err });
+      // node:http puts the errno code on the error; fetch puts it on `cause`.
+      const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+      throw new ConnectionError(`cannot reach ${url.origin}: ${e.code ?? e.cause?.code ?? e.cause?.message ?? e.message}`, false, { cause: err });
     }
   }
 
