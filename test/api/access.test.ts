@@ -69,6 +69,15 @@ describe('API keys', () => {
     expectError(await reader.get('/v1/agents'), 401, 'unauthenticated');
   });
 
+  test('create is idempotent with Idempotency-Key, and a replay never repeats the key', async () => {
+    const first = await admin.post('/v1/api-keys', { name: 'idem', role: 'reader' }).set('Idempotency-Key', 'api-key-idem-1');
+    const retry = await admin.post('/v1/api-keys', { name: 'idem', role: 'reader' }).set('Idempotency-Key', 'api-key-idem-1');
+    expect(retry.status).toBe(201);
+    expect(retry.body.id).toBe(first.body.id);
+    expect(retry.body.key).toBeUndefined();
+    expect((await admin.get('/v1/api-keys')).body.data.filter((k: { name: string }) => k.name === 'idem')).toHaveLength(1);
+  });
+
   test('validation and unknown ids', async () => {
     expectError(await admin.post('/v1/api-keys', { name: 'x', role: 'root' }), 400, 'validation_error');
     expectError(await admin.post('/v1/api-keys', { name: '' }), 400, 'validation_error');

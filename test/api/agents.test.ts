@@ -309,3 +309,33 @@ describe('list', () => {
     }
   });
 });
+
+describe('keys', () => {
+  test('adding a key is idempotent with Idempotency-Key; the replay carries no secret', async () => {
+    const a = await create();
+    const key = `k-${uniq()}`;
+    const first = await api.post(`/v1/agents/${a.id}/keys`, {}).set('Idempotency-Key', key);
+    expect(first.status).toBe(201);
+    expect(first.body.secret).toMatch(/^cos_/);
+    const retry = await api.post(`/v1/agents/${a.id}/keys`, {}).set('Idempotency-Key', key);
+    expect(retry.status).toBe(201);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    const { secret: _secret, ...withoutSecret } = first.body;
+    expect(retry.body).toEqual(withoutSecret);
+    expect((await api.get(`/v1/agents/${a.id}/keys`)).body.data).toHaveLength(2);
+    expectError(await api.post(`/v1/agents/${a.id}/keys`, { public_key: a.public_key }).set('Idempotency-Key', key), 409, 'conflict');
+  });
+
+  test('newest active key is the agent\'s public_key; the last active key cannot be removed', async () => {
+    const a = await create();
+    const added = (await api.post(`/v1/agents/${a.id}/keys`, {})).body;
+    expect((await api.get(`/v1/agents/${a.id}`)).body.public_key).toBe(added.public_key);
+    const keys = (await api.get(`/v1/agents/${a.id}/keys`)).body.data;
+    const original = keys.find((k: { public_key: string }) => k.public_key === a.public_key);
+    expect((await api.delete(`/v1/agents/${a.id}/keys/${added.kid}`)).body.status).toBe('revoked');
+    expect((await api.get(`/v1/agents/${a.id}`)).body.public_key).toBe(a.public_key);
+    expectError(await api.delete(`/v1/agents/${a.id}/keys/${original.kid}`), 409, 'conflict');
+    expectError(await api.delete(`/v1/agents/${a.id}/keys/nope`), 404, 'not_found');
+    expectError(await api.post(`/v1/agents/${a.id}/keys`, { public_key: a.public_key }), 409, 'conflict');
+  });
+});

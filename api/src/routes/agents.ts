@@ -4,23 +4,14 @@ import { param } from './params';
 import { auditContext, requireRole } from '../middleware/auth';
 import { AgentCreate, AgentKeyCreate, AgentListQuery, AgentUpdate, TransitionBody } from '../schemas/agents';
 import type { AgentService, Transition } from '../services/agents';
-import { ValidationError } from '../errors';
-
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+import { idempotencyKey, sendCreated } from './idempotency';
 
 export function agentsRouter(agents: AgentService): Router {
   const r = Router();
 
   r.post('/agents', requireRole('admin'), async (req, res) => {
     const input = AgentCreate.parse(req.body);
-    const key = req.get('idempotency-key');
-    if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
-      throw new ValidationError('Idempotency-Key must be 1-255 printable ASCII characters', [{ path: 'Idempotency-Key', message: 'invalid' }]);
-    }
-    const result = await agents.create(auditContext(req), input, key);
-    if (result.replayed) res.setHeader('Idempotent-Replayed', 'true');
-    res.setHeader('Cache-Control', 'no-store');
-    res.status(result.status).json(result.response);
+    sendCreated(res, await agents.create(auditContext(req), input, idempotencyKey(req)));
   });
 
   r.get('/agents', requireRole('reader'), async (req, res) => {
@@ -48,8 +39,7 @@ export function agentsRouter(agents: AgentService): Router {
 
   r.post('/agents/:id/keys', requireRole('admin'), async (req, res) => {
     const { public_key } = AgentKeyCreate.parse(req.body);
-    res.setHeader('Cache-Control', 'no-store');
-    res.status(201).json(await agents.addKey(auditContext(req), param(req, 'id'), public_key));
+    sendCreated(res, await agents.addKey(auditContext(req), param(req, 'id'), public_key, idempotencyKey(req)));
   });
 
   r.delete('/agents/:id/keys/:kid', requireRole('admin'), async (req, res) => {

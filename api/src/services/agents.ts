@@ -179,9 +179,10 @@ export class AgentService {
     return (await ops.listAgentKeys(this.db, id)).map(toKeyView);
   }
 
-  async addKey(ctx: AuditContext, id: string, publicKey: string | undefined): Promise<AgentKeyView> {
+  async addKey(ctx: AuditContext, id: string, publicKey: string | undefined, idempotencyKey?: string): Promise<IdempotentResult<AgentKeyView>> {
     if (!isUuid(id)) throw notFound();
-    return this.db.transaction(async (tx) => {
+    const requestHash = createHash('sha256').update(JSON.stringify({ id, publicKey })).digest('hex');
+    return withIdempotency(this.db, { orgId: ctx.organizationId, scope: 'agent_keys.create', key: idempotencyKey, requestHash }, async (tx) => {
       const agent = await ops.getAgent(tx, ctx.organizationId, id, { forUpdate: true });
       if (!agent) throw notFound();
       if (agent.status === 'revoked') throw new ConflictError('The agent is revoked; it can no longer hold keys');
@@ -194,7 +195,7 @@ export class AgentService {
       await ops.updateAgent(tx, ctx.organizationId, id, { updated_at: row.created_at });
       await recordAudit(tx, ctx, { action: 'agent_key.created', targetType: 'agent', targetId: id, data: { kid, key_source: key.secret ? 'generated' : 'brought' } });
       const view = toKeyView(row);
-      return key.secret ? { ...view, secret: key.secret } : view;
+      return { status: 201, stored: view, response: key.secret ? { ...view, secret: key.secret } : view };
     });
   }
 

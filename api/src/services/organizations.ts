@@ -2,6 +2,7 @@
  * Organizations and their API keys. Keys are shown once, at creation; afterwards only the
  * prefix, role and timestamps are visible.
  */
+import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import { generateApiKey, hashApiKey, apiKeyMatches, isWellFormedApiKey, lookupPrefix } from '../crypto/api-keys';
@@ -11,6 +12,7 @@ import { insertChainHead } from '../db/operations/audit';
 import type { ApiKeyRole, DbApiKeyRow } from '../db/tables';
 import { NotFoundError } from '../errors';
 import { AuditContext, genesisHash, recordAudit } from './audit';
+import { IdempotentResult, withIdempotency } from './idempotency';
 
 export const API_KEY_ROLES = ['admin', 'operator', 'reader'] as const satisfies readonly ApiKeyRole[];
 
@@ -85,6 +87,15 @@ export class OrganizationService {
       }
     };
     return tx ? run(tx) : this.db.transaction(run);
+  }
+
+  /** The HTTP create: idempotent, and a replay never contains the key (it is not stored). */
+  async createApiKeyOnce(ctx: AuditContext, input: ApiKeyCreateInput, idempotencyKey?: string): Promise<IdempotentResult<ApiKeyView & { key?: string }>> {
+    const requestHash = createHash('sha256').update(JSON.stringify(input)).digest('hex');
+    return withIdempotency(this.db, { orgId: ctx.organizationId, scope: 'api_keys.create', key: idempotencyKey, requestHash }, async (tx) => {
+      const { key, ...view } = await this.createApiKey(ctx, input, tx);
+      return { status: 201, stored: view, response: { ...view, key } };
+    });
   }
 
   async listApiKeys(orgId: string): Promise<ApiKeyView[]> {
