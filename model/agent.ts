@@ -52,6 +52,16 @@ export function metadataViolations(metadata: Record<string, unknown>): string[] 
   return out;
 }
 
+/** Shape of a brought Ed25519 public key: base64url (no padding) of the 32 raw bytes. The server
+ *  additionally checks that the bytes are a valid curve point. */
+export const PUBLIC_KEY_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+
+export function publicKeyViolations(publicKey: string, field = 'public_key'): string[] {
+  return PUBLIC_KEY_PATTERN.test(publicKey)
+    ? []
+    : [`${field} must be an Ed25519 public key: base64url (no padding) of the 32 raw bytes, 43 characters`];
+}
+
 /** Removes duplicate scopes, keeping first-seen order. */
 export function normalizeScopes(scopes: readonly string[]): string[] {
   return [...new Set(scopes)];

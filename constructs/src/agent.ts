@@ -7,7 +7,7 @@ import { Construct, type IConstruct } from 'constructs';
 import { Lazy, TerraformOutput, TerraformStack, Token } from 'cdktf';
 import { Agent } from '../.gen/providers/certusordo/agent';
 import { DataCertusordoAgent } from '../.gen/providers/certusordo/data-certusordo-agent';
-import { metadataViolations, nameViolations, normalizeScopes, scopesViolations, scopeViolations } from '../../model/agent';
+import { metadataViolations, nameViolations, normalizeScopes, publicKeyViolations, scopesViolations, scopeViolations } from '../../model/agent';
 import { ValidationError } from './errors';
 
 /** The statuses Terraform can enforce. Revoking is permanent: destroy the resource instead. */
@@ -73,7 +73,6 @@ export interface SecretOutputOptions {
   readonly staticId?: boolean;
 }
 
-const PUBLIC_KEY_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** One agent identity in CertusOrdo. Destroying it revokes the agent (permanently). */
@@ -219,9 +218,7 @@ function propViolations(props: CertusOrdoAgentProps & { name: string }): string[
     );
   }
   if (props.publicKey !== undefined && !Token.isUnresolved(props.publicKey)) {
-    if (!PUBLIC_KEY_PATTERN.test(props.publicKey) || Buffer.from(props.publicKey, 'base64url').length !== 32) {
-      out.push('publicKey must be an Ed25519 public key: base64url (no padding) of the 32 raw bytes, 43 characters');
-    }
+    out.push(...publicKeyViolations(props.publicKey, 'publicKey'));
   }
   if (props.rotationTrigger !== undefined && !Token.isUnresolved(props.rotationTrigger)) {
     for (const [k, v] of Object.entries(props.rotationTrigger)) {
