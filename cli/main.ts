@@ -9,8 +9,11 @@ import { group, reportError } from './commands/common';
 
 // ── Remote commands (through the SDK) ───────────────────────────────────────────────────────
 import * as agents from './commands/agents';
+import * as agentKeys from './commands/agent-keys';
 import * as apiKeys from './commands/api-keys';
 import * as audit from './commands/audit';
+import * as sessions from './commands/sessions';
+import * as provider from './commands/provider';
 
 // ── Server-side commands (API engineer: append your modules to this list) ───────────────────
 // Loaded only when the command line may need them: they pull in the whole control plane, which
@@ -32,13 +35,22 @@ interface CommandModule {
 }
 
 /** Remote modules, in `--help` order. */
-const REMOTE_MODULES: CommandModule[] = [agents, apiKeys, audit];
+const REMOTE_MODULES: CommandModule[] = [agents, agentKeys, apiKeys, audit, sessions, provider];
 
 /**
- * True unless argv is a remote command (`agents …`, `audit …`, `api-keys create|list|revoke …`),
+ * True unless argv is a remote command (`agents …`, `audit …`, `sessions …`, `provider …`,
+ * `api-keys create|list|revoke …`),
  * which never needs the server-side modules.
  */
 export function needsServerModules(argv: string[]): boolean {
+  const [area, sub] = commandWords(argv);
+  if (area === 'agents' || area === 'audit' || area === 'sessions' || area === 'provider') return false;
+  if (area === 'api-keys') return !(sub === 'create' || sub === 'list' || sub === 'revoke');
+  return true;
+}
+
+/** The words of the command line that are not options (nor the values of the global options). */
+function commandWords(argv: string[]): string[] {
   const args = argv.slice(2);
   const words: string[] = [];
   for (let i = 0; i < args.length; i++) {
@@ -46,16 +58,15 @@ export function needsServerModules(argv: string[]): boolean {
     if (a === '--endpoint' || a === '--api-key') i++; // skip the option's value
     else if (!a.startsWith('-')) words.push(a);
   }
-  const [area, sub] = words;
-  if (area === 'agents' || area === 'audit') return false;
-  if (area === 'api-keys') return !(sub === 'create' || sub === 'list' || sub === 'revoke');
-  return true;
+  return words;
 }
 
 export async function buildProgram(argv: string[] = process.argv): Promise<Command> {
   const program = new Command('certusordo')
     .description('CertusOrdo: cryptographic identities for AI agents')
-    .version(VERSION)
+    // `provider install --version X` is the provider's version: there, only -V prints ours
+    // (commander reads program options anywhere on the line).
+    .version(VERSION, commandWords(argv)[0] === 'provider' ? '-V' : '-V, --version')
     .option('--endpoint <url>', 'control plane URL (env CERTUSORDO_ENDPOINT, default http://127.0.0.1:8080)')
     .option('--api-key <key>', 'organization API key (env CERTUSORDO_API_KEY; prefer the env variable: flags show up in `ps`)')
     .option('--json', 'machine-readable JSON output (errors as JSON on stderr)')

@@ -19,6 +19,7 @@ import {
 } from './common';
 
 const STATUSES: AgentStatus[] = ['active', 'suspended', 'revoked'];
+export const DESCRIPTION = 'Manage agents (AI systems with cryptographic identities)';
 
 function printAgent(agent: Agent): void {
   printFields([
@@ -40,7 +41,7 @@ function show(cmd: Command, agent: Agent): void {
 }
 
 export function register(program: Command): void {
-  const agents = group(program, 'agents', 'Manage agents (AI systems with cryptographic identities)');
+  const agents = group(program, 'agents', DESCRIPTION);
 
   agents
     .command('create')

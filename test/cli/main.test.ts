@@ -20,6 +20,9 @@ it('loads the server-side modules only when the command may need them', () => {
   expect(needsServerModules(argv('agents', 'list'))).toBe(false);
   expect(needsServerModules(argv('--endpoint', 'http://x', '--api-key', 'k', 'audit', 'verify'))).toBe(false);
   expect(needsServerModules(argv('--json', 'api-keys', 'create', '--name', 'n'))).toBe(false);
+  expect(needsServerModules(argv('sessions', 'list'))).toBe(false);
+  expect(needsServerModules(argv('provider', 'install', '--version', '1.2.3'))).toBe(false);
+  expect(needsServerModules(argv('agents', 'keys', 'list', 'id'))).toBe(false);
   expect(needsServerModules(argv('api-keys', 'create-local', '--org', 'o'))).toBe(true);
   expect(needsServerModules(argv('api-keys', '--help'))).toBe(true);
   expect(needsServerModules(argv('serve'))).toBe(true);

@@ -1,0 +1,229 @@
+/**
+ * `agents keys …`, `sessions …` and `provider install` of the built CLI (`node dist/cli/main.js`),
+ * spawned against a real control plane. Rebuilds dist/ first when it is older than the sources.
+ */
+import { execFile, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { AgentCredentials, CertusOrdoClient, generateAgentKeyPair, type OpenedSession } from '../../sdk/src';
+import { startTestServer, type TestServer } from '../support/server';
+
+const ROOT = path.resolve(__dirname, '../..');
+const MAIN = path.join(ROOT, 'dist/cli/main.js');
+const VERSION = '0.1.0';
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(p));
+    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, fs.statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+async function buildIfStale(): Promise<void> {
+  const built = fs.existsSync(MAIN) ? fs.statSync(MAIN).mtimeMs : 0;
+  const sources = Math.max(...['cli', 'sdk', 'provider-bridge/src'].map((d) => newestMtime(path.join(ROOT, d))));
+  if (built >= sources && fs.existsSync(path.join(ROOT, 'dist/provider-bridge/src/main.js'))) return;
+  await promisify(execFile)(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT });
+}
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+let server: TestServer;
+let client: CertusOrdoClient;
+
+/** Asynchronous spawn: the server lives in this process. */
+function cli(args: string[], env: Record<string, string | undefined> = {}): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const full: Record<string, string | undefined> = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      CERTUSORDO_ENDPOINT: server.url,
+      CERTUSORDO_API_KEY: server.apiKey,
+      ...env,
+    };
+    for (const k of Object.keys(full)) if (full[k] === undefined) delete full[k];
+    const child = spawn(process.execPath, [MAIN, ...args], { env: full, cwd: ROOT });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end();
+  });
+}
+
+const json = (r: Result) => JSON.parse(r.stdout);
+
+beforeAll(async () => {
+  await buildIfStale();
+  server = await startTestServer();
+  client = new CertusOrdoClient({ apiKey: server.apiKey, baseUrl: server.url });
+}, 180_000);
+afterAll(async () => server?.close());
+
+describe('agents keys', () => {
+  it('add prints a new secret once with a warning; list shows both keys; remove revokes one; the last key stays', async () => {
+    const agent = await client.agents.create({ name: 'cli-keys', scopes: ['data:read'] });
+
+    const listed = await cli(['--json', 'agents', 'keys', 'list', agent.id]);
+    expect(listed.code).toBe(0);
+    const [original] = json(listed) as Array<{ kid: string; status: string }>;
+    expect(original).toMatchObject({ status: 'active' });
+
+    const added = await cli(['agents', 'keys', 'add', agent.id]);
+    expect(added.code).toBe(0);
+    const secret = /^Secret:\s+(cos_\S+)$/m.exec(added.stdout)?.[1];
+    expect(secret).toBeDefined();
+    expect(added.stderr).toContain('WARNING: store the secret now');
+    // the new secret authenticates
+    const creds = AgentCredentials.fromSecret(secret!, { baseUrl: server.url });
+    expect((await client.introspect(await creds.getToken())).active).toBe(true);
+
+    const table = await cli(['agents', 'keys', 'list', agent.id]);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/^KID\s+STATUS\s+CREATED\s+REVOKED\s+PUBLIC KEY/);
+    expect(table.stdout.trim().split('\n')).toHaveLength(3);
+
+    // bring your own key: no secret
+    const own = await cli(['--json', 'agents', 'keys', 'add', agent.id, '--public-key', (await generateAgentKeyPair()).publicKey]);
+    expect(own.code).toBe(0);
+    expect(json(own)).not.toHaveProperty('secret');
+    expect(own.stderr).not.toContain('WARNING');
+
+    // remove refuses without --yes off a terminal, then revokes
+    const noYes = await cli(['agents', 'keys', 'remove', agent.id, original!.kid]);
+    expect(noYes.code).toBe(2);
+    const removed = await cli(['--json', 'agents', 'keys', 'remove', agent.id, original!.kid, '--yes']);
+    expect(removed.code).toBe(0);
+    expect(json(removed)).toMatchObject({ kid: original!.kid, status: 'revoked' });
+
+    const keys = (await client.agents.keys.list(agent.id)).filter((k) => k.status === 'active');
+    expect(keys).toHaveLength(2);
+    expect((await cli(['agents', 'keys', 'remove', agent.id, keys[0]!.kid, '-y'])).code).toBe(0);
+    // the last active key cannot be removed: conflict, exit 5
+    const last = await cli(['--json', 'agents', 'keys', 'remove', agent.id, keys[1]!.kid, '-y']);
+    expect(last.code).toBe(5);
+    expect(JSON.parse(last.stderr)).toMatchObject({ exit_code: 5, error: { status: 409 } });
+
+    expect((await cli(['agents', 'keys', 'list', '00000000-0000-4000-8000-000000000000'])).code).toBe(3);
+    expect((await cli(['agents', 'keys', 'add'])).code).toBe(2);
+  });
+});
+
+describe('sessions', () => {
+  let agentId: string;
+  let s1: OpenedSession;
+  let s2: OpenedSession;
+
+  beforeAll(async () => {
+    const agent = await client.agents.create({ name: 'cli-sessions', scopes: ['payments:read'] });
+    agentId = agent.id;
+    const creds = AgentCredentials.fromSecret(agent.secret!, { baseUrl: server.url });
+    s1 = await creds.openSession({ scopes: ['payments:read'], maxOperations: 2, purpose: 'first' });
+    s2 = await creds.openSession({ scopes: ['payments:read'], purpose: 'second' });
+    await client.sessions.recordOperation(s1.id, { scope: 'payments:read' });
+  });
+
+  it('list (table and --json, filters), get', async () => {
+    const all = await cli(['--json', 'sessions', 'list', '--agent', agentId]);
+    expect(all.code).toBe(0);
+    const data = json(all) as Array<Record<string, unknown>>;
+    expect(data.map((s) => s.id)).toEqual([s1.id, s2.id]);
+    expect(data[0]).toMatchObject({ agentId, operationsUsed: 1, maxOperations: 2, status: 'active', purpose: 'first', endedAt: null });
+    expect(data[0]).not.toHaveProperty('accessToken');
+
+    const table = await cli(['sessions', 'list', '--agent', agentId]);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/^ID\s+AGENT\s+STATUS\s+OPS/);
+    expect(table.stdout).toContain('1/2');
+
+    const limited = await cli(['--json', 'sessions', 'list', '--agent', agentId, '--limit', '1']);
+    expect(json(limited)).toHaveLength(1);
+
+    const got = await cli(['sessions', 'get', s1.id]);
+    expect(got.code).toBe(0);
+    expect(got.stdout).toMatch(/^Operations:\s+1 of 2$/m);
+    expect(got.stdout).toMatch(/^Purpose:\s+first$/m);
+
+    expect((await cli(['sessions', 'get', 'nope'])).code).toBe(3);
+    expect((await cli(['sessions', 'list', '--status', 'sleeping'])).code).toBe(2);
+    const none = await cli(['sessions', 'list', '--agent', agentId, '--status', 'expired']);
+    expect(none.code).toBe(0);
+    expect(none.stderr).toContain('No sessions found.');
+  });
+
+  it('end: confirmation, --yes, the token stops working, reader keys are refused', async () => {
+    expect((await cli(['sessions', 'end', s2.id])).code).toBe(2); // no terminal, no --yes
+
+    const reader = await server.createApiKey('reader');
+    const denied = await cli(['sessions', 'end', s2.id, '--yes'], { CERTUSORDO_API_KEY: reader });
+    expect(denied.code).toBe(4);
+
+    const ended = await cli(['--json', 'sessions', 'end', s2.id, '--yes']);
+    expect(ended.code).toBe(0);
+    expect(json(ended)).toMatchObject({ id: s2.id, status: 'ended', endReason: 'ended_by_api_key' });
+    expect((await client.introspect(s2.accessToken)).active).toBe(false);
+
+    const shown = await cli(['sessions', 'get', s2.id]);
+    expect(shown.stdout).toMatch(/^Ended:\s+\S+ \S+ \(ended_by_api_key\)$/m);
+    const active = await cli(['--json', 'sessions', 'list', '--agent', agentId, '--status', 'active']);
+    expect((json(active) as Array<{ id: string }>).map((s) => s.id)).toEqual([s1.id]);
+  });
+});
+
+describe('provider install', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'certusordo-cli-provider-'));
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const executable = (mirror: string, version: string) =>
+    path.join(mirror, 'registry.terraform.io/certusordo/certusordo', version, 'linux_amd64', `terraform-provider-certusordo_v${version}`);
+
+  it('writes the mirror layout and prints the filesystem_mirror config', async () => {
+    const mirror = path.join(dir, 'mirror');
+    const r = await cli(['provider', 'install', '--mirror', mirror], { CERTUSORDO_API_KEY: undefined, CERTUSORDO_ENDPOINT: undefined });
+    expect(r.code).toBe(0);
+    const exe = executable(mirror, VERSION);
+    expect(fs.existsSync(exe)).toBe(true);
+    expect(fs.statSync(exe).mode & 0o111).toBe(0o111);
+    expect(() => fs.accessSync(exe, fs.constants.X_OK)).not.toThrow();
+    expect(fs.readFileSync(exe, 'utf8')).toContain(path.join(ROOT, 'dist/provider-bridge/src/main.js'));
+    expect(r.stdout).toContain('filesystem_mirror');
+    expect(r.stdout).toContain(`path    = ${JSON.stringify(mirror)}`);
+    expect(r.stderr).toContain(`Installed terraform-provider-certusordo v${VERSION} at ${exe}`);
+  });
+
+  it('--version, --write-config, --dev-overrides, --json; bad version is a usage error', async () => {
+    const mirror = path.join(dir, 'm2');
+    const rc = path.join(dir, 'terraform.rc');
+    const r = await cli(['provider', 'install', '--mirror', mirror, '--version', '1.2.3', '--write-config', rc]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('');
+    expect(fs.statSync(executable(mirror, '1.2.3')).mode & 0o111).toBe(0o111);
+    expect(fs.readFileSync(rc, 'utf8')).toContain('filesystem_mirror');
+    expect(r.stderr).toContain(`TF_CLI_CONFIG_FILE=${rc}`);
+
+    const dev = await cli(['--json', 'provider', 'install', '--mirror', mirror, '--version', '1.2.3', '--dev-overrides']);
+    expect(dev.code).toBe(0);
+    const report = json(dev);
+    expect(report).toMatchObject({ version: '1.2.3', mirrorDir: mirror, executable: executable(mirror, '1.2.3'), configFile: null });
+    expect(report.config).toContain('dev_overrides');
+    expect(dev.stderr).toBe('');
+
+    expect((await cli(['provider', 'install', '--mirror', mirror, '--version', 'latest'])).code).toBe(2);
+    // -V still prints the CLI's version under `provider`
+    expect((await cli(['provider', '-V'])).stdout.trim()).toBe(VERSION);
+  });
+});
