@@ -13,6 +13,15 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { installProvider } from '../provider-bridge/src/install';
+import { RestClient } from '../provider-bridge/src/client/rest-client';
+
+/** Runs `fn` for 0..n-1 with `concurrency` workers; returns seconds. */
+async function pool(n: number, concurrency: number, fn: (i: number) => Promise<unknown>): Promise<number> {
+  let next = 0;
+  const started = process.hrtime.bigint();
+  await Promise.all(Array.from({ length: concurrency }, async () => { while (next < n) await fn(next++); }));
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}
 
 const ROOT = path.resolve(__dirname, '../..');
 const COUNT = Number(process.env.BENCH_COUNT ?? 500);
@@ -123,12 +132,20 @@ async function main(): Promise<void> {
     results.terraform_data_destroy = await terraform(dirs.data, env, ['destroy', '-auto-approve', '-no-color']);
     results.agents_destroy = await terraform(dirs.agents, env, ['destroy', '-auto-approve', '-no-color']);
 
+    // The control plane's share: the same REST calls without terraform, same concurrency (10).
+    const client = new RestClient({ endpoint: cp.url, apiKey: cp.apiKey });
+    const ids: string[] = [];
+    results.rest_floor_create = await pool(COUNT, 10, async (i) => ids.push((await client.createAgent({ name: `${run}-raw-${i}`, scopes: ['bench:read'], metadata: { index: String(i) } })).id));
+    results.rest_floor_get = await pool(COUNT, 10, (i) => client.getAgent(ids[i]!));
+    results.rest_floor_revoke = await pool(COUNT, 10, (i) => client.revokeAgent(ids[i]!));
+
     const ratio = results.agents_apply! / results.terraform_data_apply!;
     const lines = [
       `terraform ${COUNT} resources, -parallelism=10 (default), control plane on ${cp.backend}, node ${process.version}, ${os.cpus().length} CPUs, load ${os.loadavg()[0]!.toFixed(1)}`,
       ...Object.entries(results).map(([k, v]) => `  ${k.padEnd(30)} ${v.toFixed(2)} s`),
       `  apply ratio agents/terraform_data  ${ratio.toFixed(2)}x (target <= 2x) ${ratio <= 2 ? 'OK' : 'OVER TARGET'}`,
       `  plan ratio agents/terraform_data   ${(results.agents_plan_nochange! / results.terraform_data_plan_nochange!).toFixed(2)}x`,
+      `  agents apply minus REST floor      ${(results.agents_apply! - results.rest_floor_create!).toFixed(2)} s (terraform + provider overhead)`,
     ];
     process.stdout.write(lines.join('\n') + '\n');
   } finally {
