@@ -8,7 +8,7 @@ import type { Knex } from 'knex';
 import { isUuid, uuidv7 } from '../crypto/ids';
 import { formatAgentSecret, generateEd25519, jwkThumbprint, parsePublicKey } from '../crypto/ed25519';
 import * as ops from '../db/operations/agents';
-import type { DbAgentKeyRow, DbAgentWithKeyRow } from '../db/tables';
+import type { DbAgentKeyRow, DbAgentRow, DbAgentWithKeyRow } from '../db/tables';
 import { ConflictError, InvalidTransitionError, NotFoundError, ValidationError } from '../errors';
 import type { AgentCreateInput, AgentKeyView, AgentListQueryInput, AgentUpdateInput, AgentView } from '../schemas/agents';
 import { AuditContext, recordAudit } from './audit';
@@ -87,23 +87,24 @@ export class AgentService {
       const now = new Date();
       const id = uuidv7(now.getTime());
       const key = keyMaterial(id, input.public_key);
+      const row: DbAgentRow = {
+        id, organization_id: ctx.organizationId, name: input.name, scopes: input.scopes, status: 'active',
+        metadata: input.metadata, created_at: now, updated_at: now, last_auth_at: null, status_changed_at: now,
+      };
       try {
-        await ops.insertAgent(tx, {
-          id, organization_id: ctx.organizationId, name: input.name, scopes: input.scopes, status: 'active',
-          metadata: input.metadata, created_at: now, updated_at: now, last_auth_at: null, status_changed_at: now,
-        });
+        await ops.insertAgent(tx, row);
       } catch (err) {
         if (pgErrorCode(err) === '23505') throw nameTaken(input.name);
         throw err;
       }
       const kid = jwkThumbprint(key.publicKey);
       await ops.insertAgentKey(tx, { agent_id: id, kid, public_key: key.publicKey, created_at: now, revoked_at: null });
+      // Audit last: it locks the organization's chain head until commit, so keep that window short.
       await recordAudit(tx, ctx, {
         action: 'agent.created', targetType: 'agent', targetId: id,
         data: { name: input.name, scopes: input.scopes, kid, key_source: key.secret ? 'generated' : 'brought' },
       });
-      const row = (await ops.getAgent(tx, ctx.organizationId, id))!;
-      const view = toAgentView(row);
+      const view = toAgentView({ ...row, public_key: key.publicKey });
       // The stored (replayable) body never includes the secret; only this first response does.
       return { status: 201, stored: view, response: key.secret ? { ...view, secret: key.secret } : view };
     });
@@ -143,8 +144,9 @@ export class AgentService {
         if (pgErrorCode(err) === '23505') throw nameTaken(String(changes.name));
         throw err;
       }
+      const view = toAgentView((await ops.getAgent(tx, ctx.organizationId, id))!);
       await recordAudit(tx, ctx, { action: 'agent.updated', targetType: 'agent', targetId: id, data: { changed: Object.keys(changes), ...changes } });
-      return toAgentView((await ops.getAgent(tx, ctx.organizationId, id))!);
+      return view;
     });
   }
 
@@ -168,7 +170,7 @@ export class AgentService {
       });
       for (const hook of this.transitionHooks) await hook(tx, ctx, id, target);
       changedTo = target;
-      return toAgentView((await ops.getAgent(tx, ctx.organizationId, id))!);
+      return toAgentView({ ...before, status: target, updated_at: now, status_changed_at: now });
     });
     if (changedTo) for (const l of this.statusListeners) l(ctx.organizationId, id, changedTo);
     return view;
