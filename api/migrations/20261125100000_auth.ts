@@ -81,6 +81,24 @@ export async function up(knex: Knex): Promise<void> {
     create trigger agents_auth_notify after update of status, status_changed_at on agents for each row
     when (old.status is distinct from new.status or old.status_changed_at is distinct from new.status_changed_at)
     execute function auth_notify_agent()`);
+  // Credentials (keys, scopes, status) cached by the token endpoint.
+  await knex.raw(`
+    create function auth_notify_credentials() returns trigger language plpgsql as $$
+    begin
+      if tg_table_name <> 'agent_keys' then
+        perform pg_notify('${AUTH_CHANNEL}', 'credentials:' || new.id::text);
+      elsif tg_op = 'DELETE' then
+        perform pg_notify('${AUTH_CHANNEL}', 'credentials:' || old.agent_id::text);
+      else
+        perform pg_notify('${AUTH_CHANNEL}', 'credentials:' || new.agent_id::text);
+      end if;
+      return null;
+    end $$`);
+  await knex.raw(`
+    create trigger agents_credentials_notify after update of scopes, status on agents for each row
+    when (old.scopes is distinct from new.scopes or old.status is distinct from new.status)
+    execute function auth_notify_credentials()`);
+  await knex.raw(`create trigger agent_keys_credentials_notify after insert or update or delete on agent_keys for each row execute function auth_notify_credentials()`);
   await knex.raw(`
     create function auth_notify_session() returns trigger language plpgsql as $$
     begin
@@ -115,7 +133,9 @@ export async function up(knex: Knex): Promise<void> {
 
 export async function down(knex: Knex): Promise<void> {
   await knex.raw('drop trigger if exists agents_auth_notify on agents');
+  await knex.raw('drop trigger if exists agents_credentials_notify on agents');
+  await knex.raw('drop trigger if exists agent_keys_credentials_notify on agent_keys');
   await knex.raw('drop trigger if exists api_keys_auth_notify on api_keys');
   await knex.raw('drop table if exists sessions, revoked_tokens, assertion_jtis, signing_keys cascade');
-  await knex.raw('drop function if exists auth_notify_agent(), auth_notify_session(), auth_notify_revoked_token(), auth_notify_api_key(), auth_notify_signing_key()');
+  await knex.raw('drop function if exists auth_notify_agent(), auth_notify_credentials(), auth_notify_session(), auth_notify_revoked_token(), auth_notify_api_key(), auth_notify_signing_key()');
 }

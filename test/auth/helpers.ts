@@ -85,6 +85,7 @@ export function admin(s: TestServer, apiKey = s.apiKey) {
   const auth = (r: request.Test) => r.set('Authorization', `Bearer ${apiKey}`);
   return {
     post: (path: string, body: object = {}) => auth(request(s.url).post(path)).send(body),
+    patch: (path: string, body: object = {}) => auth(request(s.url).patch(path)).send(body),
     get: (path: string) => auth(request(s.url).get(path)),
     del: (path: string) => auth(request(s.url).delete(path)),
   };

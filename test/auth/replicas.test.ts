@@ -130,12 +130,12 @@ describePg('two replicas on one PostgreSQL', () => {
     const token = await getToken(a, agent);
     expect((await introspect(b.url, a.apiKey, token)).active).toBe(true);
     // Kill every auth listener connection (A's and B's), then revoke at once.
-    await a.running.db.knex.raw(`select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'certusordo-auth-listener'`);
+    await a.running.db.knex.raw(`select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'certusordo-auth-listener' and datname = current_database()`);
     await new Promise((r) => setTimeout(r, 100)); // the clients read the server's FATAL message
     await request(a.url).post('/v1/oauth/revoke').type('form').send({ token }).expect(200);
     expect(await introspect(b.url, a.apiKey, token)).toEqual({ active: false });
     // After reconnection, notifications flow again.
-    const listeners = async () => Number((await a.running.db.knex.raw(`select count(*)::int as n from pg_stat_activity where application_name = 'certusordo-auth-listener'`)).rows[0].n);
+    const listeners = async () => Number((await a.running.db.knex.raw(`select count(*)::int as n from pg_stat_activity where application_name = 'certusordo-auth-listener' and datname = current_database()`)).rows[0].n);
     const t0 = Date.now();
     while ((await listeners()) < 2 && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 50));
     expect(await listeners()).toBe(2);

@@ -156,6 +156,16 @@ describe('refusals', () => {
     expectOAuthError(await requestToken(s, agent, { scope: 'NOT A SCOPE' }), 400, 'invalid_scope');
   });
 
+  test('scope changes apply to the very next token request (credentials are never served stale)', async () => {
+    const a = await createAgent(s, { scopes: ['payments:read'] });
+    expect((await requestToken(s, a, { scope: 'payments:read' })).status).toBe(200); // warms any cache
+    await admin(s).patch(`/v1/agents/${a.id}`, { scopes: ['payments:read', 'ledger:write'] }).expect(200);
+    expect((await requestToken(s, a, { scope: 'ledger:write' })).status).toBe(200);
+    await admin(s).patch(`/v1/agents/${a.id}`, { scopes: ['ledger:write'] }).expect(200);
+    expectOAuthError(await requestToken(s, a, { scope: 'payments:read' }), 400, 'invalid_scope');
+    expect((await requestToken(s, a)).body.scope).toBe('ledger:write');
+  });
+
   test('suspended and revoked agents get no token (invalid_grant); reactivated ones do', async () => {
     const a = await createAgent(s);
     await admin(s).post(`/v1/agents/${a.id}/suspend`).expect(200);

@@ -1,6 +1,6 @@
 /** Small named steps shared by the OAuth endpoints (token, introspection, revocation). */
 import type { NextFunction, Request, Response } from 'express';
-import { jsonBody } from '../middleware/body';
+import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../errors';
 import { invalidRequest } from './errors';
 
 /** RFC 6749 §5.1: responses carrying tokens (and their errors) must not be cached. */
@@ -10,12 +10,72 @@ export function noStore(_req: Request, res: Response, next: NextFunction): void 
   next();
 }
 
-/** application/x-www-form-urlencoded (the RFC's encoding) or JSON. */
+/**
+ * application/x-www-form-urlencoded (the RFC's encoding) or JSON, UTF-8, bounded. A lean reader
+ * rather than body-parser: these endpoints take a few short parameters and sit on every request
+ * path of relying services (introspection). Repeated form parameters become arrays (rejectDupes
+ * refuses them).
+ */
 export function parseBody(limitBytes: number) {
-  const parse = jsonBody(limitBytes, { allowForm: true });
-  return function parseBody(req: Request, res: Response, next: NextFunction): void {
-    parse(req, res, next);
+  return function parseBody(req: Request, _res: Response, next: NextFunction): void {
+    const len = req.headers['content-length'];
+    if (req.headers['transfer-encoding'] === undefined && (len === undefined || len === '0')) {
+      req.body = {};
+      return next();
+    }
+    const [type = '', ...params] = (req.headers['content-type'] ?? '').toLowerCase().split(';').map((x) => x.trim());
+    const form = type === 'application/x-www-form-urlencoded';
+    if (!form && type !== 'application/json') return next(new UnsupportedMediaTypeError('Send the body as application/x-www-form-urlencoded or application/json'));
+    const charset = params.find((x) => x.startsWith('charset='))?.slice(8).replace(/"/g, '');
+    const encoding = req.headers['content-encoding'];
+    if ((charset && charset !== 'utf-8' && charset !== 'utf8') || (encoding && encoding !== 'identity')) {
+      return next(new UnsupportedMediaTypeError('The body must be uncompressed UTF-8'));
+    }
+    if (len !== undefined && Number(len) > limitBytes) {
+      req.resume();
+      return next(new PayloadTooLargeError('The request body is too large'));
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limitBytes) {
+        if (!failed) next(new PayloadTooLargeError('The request body is too large'));
+        failed = true;
+      } else chunks.push(chunk);
+    });
+    req.on('error', (err) => {
+      if (!failed) next(err);
+      failed = true;
+    });
+    req.on('end', () => {
+      if (failed) return;
+      const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
+      if (form) {
+        const body: Record<string, string | string[]> = Object.create(null);
+        for (const [k, v] of new URLSearchParams(text)) {
+          const prev = body[k];
+          body[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+        }
+        req.body = body;
+        return next();
+      }
+      try {
+        req.body = JSON.parse(text);
+      } catch {
+        return next(new ValidationError('The request body is not valid JSON'));
+      }
+      next();
+    });
   };
+}
+
+/** A JSON response without Express's ETag computation (these responses are never cached). */
+export function sendJson(res: Response, status: number, body: unknown): void {
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.end(JSON.stringify(body));
 }
 
 /** RFC 6749 §3.2: parameters must not be repeated; values must be strings. */

@@ -10,7 +10,7 @@ import { isUuid } from '../crypto/ids';
 import { decodeJws } from '../tokens/jws';
 import { OAuthError, invalidRequest } from './errors';
 import type { FailureLimiter } from './failure-limiter';
-import { bodyParam, noStore, parseBody, rejectDupes, requestInfo } from './middleware';
+import { bodyParam, noStore, parseBody, rejectDupes, requestInfo, sendJson } from './middleware';
 
 export interface TokenEndpointDeps {
   tokens: TokenService;
@@ -21,7 +21,8 @@ export interface TokenEndpointDeps {
 interface TokenLocals {
   claimedAgentId?: string;
   client?: AuthenticatedClient;
-  scopes?: string[];
+  /** null: all of the agent's scopes. */
+  scopes?: string[] | null;
 }
 
 const locals = (res: Response) => res.locals as TokenLocals;
@@ -67,10 +68,10 @@ function authenticateClient(tokens: TokenService, failures: FailureLimiter) {
 }
 
 function validateScope(tokens: TokenService) {
-  return function validateScope(req: Request, res: Response, next: NextFunction): void {
+  return async function validateScope(req: Request, res: Response, next: NextFunction): Promise<void> {
     const client = locals(res).client!;
     try {
-      locals(res).scopes = tokens.grantedScopes(client, bodyParam(req, 'scope'));
+      locals(res).scopes = await tokens.grantedScopes(client, bodyParam(req, 'scope'));
     } catch (err) {
       if (err instanceof OAuthError) {
         tokens.recordFailure({ ok: false, error: err, agent: { id: client.agentId, orgId: client.orgId } }, requestInfo(req));
@@ -85,7 +86,7 @@ function issueToken(tokens: TokenService, failures: FailureLimiter) {
   return async function issueToken(req: Request, res: Response, next: NextFunction): Promise<void> {
     const { client, scopes } = locals(res);
     try {
-      res.json(await tokens.issue(client!, scopes!, requestInfo(req)));
+      sendJson(res, 200, await tokens.issue(client!, scopes ?? null, requestInfo(req)));
     } catch (err) {
       if (err instanceof OAuthError) failures.recordFailure(req.ip ?? 'unknown', client!.agentId); // audited by the writer
       next(err);

@@ -7,7 +7,7 @@ import type { Logger } from '../logger';
 import type { TokenService } from '../services/tokens';
 import { oauthErrorHandler, invalidRequest } from '../oauth/errors';
 import type { FailureLimiter } from '../oauth/failure-limiter';
-import { bodyParam, noStore, parseBody, rejectDupes, requestInfo } from '../oauth/middleware';
+import { bodyParam, noStore, parseBody, rejectDupes, requestInfo, sendJson } from '../oauth/middleware';
 import { tokenEndpoint } from '../oauth/token-endpoint';
 import { agentClaims, authenticateCaller, CallerAuthDeps } from '../tokens/http-auth';
 
@@ -32,14 +32,14 @@ export function oauthRouter(deps: OAuthRouterDeps): Router {
 
   // Relying services: any API key of the organization (reader is enough).
   r.post('/introspect', ...common, authenticateCaller(deps, { apiKeyRole: 'reader' }), requireTokenParam, async (req, res) => {
-    res.json(await deps.tokens.introspect(bodyParam(req, 'token')!, req.apiKey!.organizationId));
+    sendJson(res, 200, await deps.tokens.introspect(bodyParam(req, 'token')!, req.apiKey!.organizationId));
   });
 
   // An operator API key, the agent (its access token as Bearer), or no credential at all: the
   // token in the body is then its own proof (revoking a token you hold is always allowed).
   r.post('/revoke', ...common, authenticateCaller(deps, { apiKeyRole: 'operator', agent: true, optional: true }), requireTokenParam, async (req, res) => {
     await deps.tokens.revoke(bodyParam(req, 'token')!, { apiKey: req.apiKey, agent: agentClaims(res) }, requestInfo(req));
-    res.status(200).json({});
+    sendJson(res, 200, {});
   });
 
   r.use(oauthErrorHandler(deps.logger));

@@ -56,6 +56,8 @@ export interface AuthenticatedClient {
   kid: string;
   assertionJti: string;
   assertionExpiresAt: Date;
+  /** The credentials came from the cache (scopes may lag a change by a few milliseconds). */
+  fromCache: boolean;
 }
 
 export type ClientAuthResult =
@@ -86,6 +88,9 @@ export class TokenService {
   readonly tokenEndpoint: string;
   /** kid (a thumbprint, so content-addressed) → public KeyObject. */
   private readonly keyObjects = new Map<string, KeyObject>();
+  /** Agent credentials for the token endpoint (agent id → keys, scopes, status); see credentials(). */
+  private readonly credentialCache = new Map<string, ops.AgentCredentialsRow>();
+  private credentialGeneration = 0;
   /** Access tokens whose signature was verified (token → claims), bounded. */
   private readonly verified = new Map<string, AccessTokenClaims>();
 
@@ -99,6 +104,15 @@ export class TokenService {
     readonly options: TokenServiceOptions,
   ) {
     this.tokenEndpoint = `${options.issuer}/v1/oauth/token`;
+    bus.subscribe((e) => {
+      if (e.kind === 'credentials' || e.kind === 'agent') {
+        this.credentialGeneration++;
+        this.credentialCache.delete(e.id);
+      } else if (e.kind === 'reset') {
+        this.credentialGeneration++;
+        this.credentialCache.clear();
+      }
+    });
   }
 
   get issuer(): string {
@@ -132,15 +146,24 @@ export class TokenService {
     if (p.nbf !== undefined && (typeof p.nbf !== 'number' || p.nbf > now + ASSERTION_LEEWAY_SECONDS)) return bad('client_assertion is not valid yet (nbf)', 'assertion_not_yet_valid');
     if (typeof p.jti !== 'string' || p.jti.length < 1 || p.jti.length > 256) return bad('client_assertion must carry a jti of 1-256 characters', 'missing_claims');
 
-    const agent = await ops.getAgentCredentials(this.db, claimed);
+    let { row: agent, cached } = await this.credentials(claimed);
     if (!agent) {
       verifyEd25519(jws, DUMMY_KEY); // same work as a wrong signature
       return bad(CLIENT_AUTH_FAILED, 'unknown_agent');
     }
-    const attributed = { agent: { id: agent.id, orgId: agent.organization_id }, claimedAgentId: claimed };
     const kid = header.kid as string | undefined;
-    const candidates = kid === undefined ? agent.keys : agent.keys.filter((k) => k.kid === kid);
-    const matched = candidates.find((k) => verifyEd25519(jws, this.keyObject(k.kid, k.x)));
+    const match = (a: ops.AgentCredentialsRow) => {
+      const candidates = kid === undefined ? a.keys : a.keys.filter((k) => k.kid === kid);
+      return { candidates, matched: candidates.find((k) => verifyEd25519(jws, this.keyObject(k.kid, k.x))) };
+    };
+    let { candidates, matched } = match(agent);
+    if ((!matched || agent.status !== 'active') && cached) {
+      // The cache may lag a key addition or a reactivation by a few milliseconds: ask the database.
+      ({ row: agent } = await this.credentials(claimed, true));
+      if (!agent) return bad(CLIENT_AUTH_FAILED, 'unknown_agent');
+      ({ candidates, matched } = match(agent));
+    }
+    const attributed = { agent: { id: agent.id, orgId: agent.organization_id }, claimedAgentId: claimed };
     if (!matched) {
       if (candidates.length === 0) verifyEd25519(jws, DUMMY_KEY);
       return fail(invalidClient(CLIENT_AUTH_FAILED, candidates.length === 0 ? 'unknown_key' : 'bad_signature'), attributed);
@@ -150,8 +173,31 @@ export class TokenService {
     }
     return {
       ok: true,
-      client: { agentId: agent.id, orgId: agent.organization_id, scopes: agent.scopes, kid: matched.kid, assertionJti: p.jti, assertionExpiresAt: new Date(p.exp * 1000) },
+      client: {
+        agentId: agent.id, orgId: agent.organization_id, scopes: agent.scopes, kid: matched.kid, assertionJti: p.jti,
+        assertionExpiresAt: new Date(p.exp * 1000), fromCache: cached,
+      },
     };
+  }
+
+  /**
+   * The agent's keys, scopes and status. Cached only while notifications from every replica are
+   * guaranteed (PostgreSQL LISTEN up); the issuing transaction re-checks all of it under the agent
+   * row lock, so the cache only spares a read, never decides.
+   */
+  private async credentials(agentId: string, fresh = false): Promise<{ row: ops.AgentCredentialsRow | undefined; cached: boolean }> {
+    const cacheable = this.bus.crossProcess && this.bus.healthy;
+    if (cacheable && !fresh) {
+      const hit = this.credentialCache.get(agentId);
+      if (hit) return { row: hit, cached: true };
+    }
+    const g = this.credentialGeneration;
+    const row = await ops.getAgentCredentials(this.db, agentId);
+    if (row && cacheable && g === this.credentialGeneration) {
+      if (this.credentialCache.size >= MAX_KEY_OBJECTS) this.credentialCache.clear();
+      this.credentialCache.set(agentId, row);
+    }
+    return { row, cached: false };
   }
 
   private keyObject(kid: string, x: string): KeyObject {
@@ -164,32 +210,46 @@ export class TokenService {
     return k;
   }
 
-  /** The scopes to grant: the requested ones (each must be covered by the agent's), or all of the agent's. */
-  grantedScopes(client: AuthenticatedClient, scopeParam: string | undefined): string[] {
-    if (scopeParam === undefined || scopeParam.trim() === '') return client.scopes;
+  /**
+   * The scopes requested (each must be covered by the agent's), or null for all of the agent's
+   * (resolved at commit, so a just-changed scope list applies).
+   */
+  async grantedScopes(client: AuthenticatedClient, scopeParam: string | undefined): Promise<string[] | null> {
+    if (scopeParam === undefined || scopeParam.trim() === '') return null;
     const requested = [...new Set(scopeParam.split(' ').filter(Boolean))];
-    for (const s of requested) {
-      if (!SCOPE_PATTERN.test(s)) throw new OAuthError(400, 'invalid_scope', `"${s.slice(0, 100)}" is not a valid scope`);
-      if (!scopeCovers(client.scopes, s)) throw new OAuthError(400, 'invalid_scope', `The scope "${s}" is not granted to this agent`);
-    }
+    for (const s of requested) if (!SCOPE_PATTERN.test(s)) throw new OAuthError(400, 'invalid_scope', `"${s.slice(0, 100)}" is not a valid scope`);
+    let granted = client.scopes;
+    if (client.fromCache && !requested.every((s) => scopeCovers(granted, s))) granted = (await this.credentials(client.agentId, true)).row?.scopes ?? [];
+    const missing = requested.find((s) => !scopeCovers(granted, s));
+    if (missing) throw new OAuthError(400, 'invalid_scope', `The scope "${missing}" is not granted to this agent`);
     return requested;
   }
 
   /** Consumes the assertion, stamps last_auth_at, audits, then signs the access token. */
-  async issue(client: AuthenticatedClient, scopes: string[], ctx: { requestId: string | null; clientIp: string | null }): Promise<TokenResponse> {
+  async issue(client: AuthenticatedClient, requested: string[] | null, ctx: { requestId: string | null; clientIp: string | null }): Promise<TokenResponse> {
     const jti = randomUUID();
     const outcome = await this.writer.issue({
       ctx: this.agentContext(client.orgId, client.agentId, ctx),
       agentId: client.agentId,
+      kid: client.kid,
+      scopes: requested,
       jti: client.assertionJti,
       assertionExpiresAt: client.assertionExpiresAt,
-      success: { action: 'agent.authenticated', targetType: 'agent', targetId: client.agentId, data: { method: 'private_key_jwt', kid: client.kid, scopes, token_jti: jti } },
+      success: { action: 'agent.authenticated', targetType: 'agent', targetId: client.agentId, data: { method: 'private_key_jwt', kid: client.kid, token_jti: jti } },
     });
     if (!outcome.ok) {
-      throw outcome.reason === 'assertion_replayed'
-        ? invalidClient('client_assertion was already used (jti replay)', outcome.reason)
-        : new OAuthError(400, 'invalid_grant', 'The agent is not active', outcome.reason);
+      switch (outcome.reason) {
+        case 'assertion_replayed':
+          throw invalidClient('client_assertion was already used (jti replay)', outcome.reason);
+        case 'key_removed':
+          throw invalidClient(CLIENT_AUTH_FAILED, outcome.reason);
+        case 'scope_not_granted':
+          throw new OAuthError(400, 'invalid_scope', 'A requested scope is no longer granted to this agent', outcome.reason);
+        default:
+          throw new OAuthError(400, 'invalid_grant', 'The agent is not active', outcome.reason);
+      }
     }
+    const scopes = outcome.scopes;
     const ttl = Math.min(this.options.accessTokenTtlSeconds, MAX_TOKEN_LIFETIME_SECONDS);
     const iat = Math.floor(outcome.issuedAtMs / 1000);
     const token = this.sign({
@@ -261,7 +321,10 @@ export class TokenService {
     const claims = await this.verifySignature(token, nowMs);
     if (!claims) return null;
     if (await this.state.isRevoked(claims.jti)) return null;
-    const agent = await this.state.agent(claims.sub);
+    let agent = await this.state.agent(claims.sub);
+    // A token is proof the agent was active when it was issued: one issued after the cached
+    // status change means the cache missed a reactivation not yet notified here; re-read.
+    if (agent && agent.status !== 'active' && claims.iat_ms >= agent.statusChangedAtMs) agent = await this.state.agent(claims.sub, true);
     if (!agent || agent.orgId !== claims.org_id || agent.status !== 'active' || claims.iat_ms < agent.statusChangedAtMs) return null;
     if (claims.sid !== undefined) {
       const s = await this.state.session(claims.sid);

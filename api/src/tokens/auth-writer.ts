@@ -8,12 +8,17 @@
  * during a flush form the next batch. Failed authentications of known agents are audited through
  * the same queue (without delaying the response).
  *
+ * Per batch: BEGIN, one statement (lock + stamp agents, check keys, record jtis), one statement
+ * (lock chain heads), one statement (insert events, advance heads), COMMIT. Everything the
+ * request was authenticated with (agent active, key active, scopes granted) is re-checked there,
+ * under the agent row lock, so a cached credential can never outlive its revocation.
+ *
  * Lock order (shared with agent transitions and sessions, so no cycles): agent rows (by id) →
  * audit chain heads (by organization id) → session rows.
  */
 import type { Knex } from 'knex';
 import { uuidv7 } from '../crypto/ids';
-import { advanceChainHead, lockChainHead } from '../db/operations/audit';
+import { scopeCovers } from '../../../model/agent';
 import * as ops from '../db/operations/tokens';
 import type { DbAuditEventRow } from '../db/tables';
 import type { Logger } from '../logger';
@@ -23,6 +28,10 @@ import { pgErrorCode } from '../services/idempotency';
 export interface IssueRequest {
   ctx: AuditContext;
   agentId: string;
+  /** The key the assertion was verified with: it must still be active at commit. */
+  kid: string;
+  /** The scopes requested: they must still be covered by the agent's scopes at commit; null: all of them. */
+  scopes: string[] | null;
   jti: string;
   assertionExpiresAt: Date;
   /** The success event; on refusal the writer records `agent.authentication_failed` instead. */
@@ -30,8 +39,14 @@ export interface IssueRequest {
 }
 
 export type IssueOutcome =
-  | { ok: true; /** Exact issue time for the token (ms), never before the agent's last status change. */ issuedAtMs: number }
-  | { ok: false; reason: 'assertion_replayed' | 'agent_not_active' };
+  | {
+      ok: true;
+      /** Exact issue time for the token (ms), never before the agent's last status change. */
+      issuedAtMs: number;
+      /** The scopes granted (as of commit). */
+      scopes: string[];
+    }
+  | { ok: false; reason: 'assertion_replayed' | 'agent_not_active' | 'key_removed' | 'scope_not_granted' };
 
 interface Pending {
   kind: 'issue' | 'audit';
@@ -44,34 +59,29 @@ interface Pending {
 
 const MAX_BATCH = 500;
 
-/** Appends events for any number of organizations in one transaction, locking chain heads in a fixed order. */
+/**
+ * Appends events for any number of organizations in one transaction: one statement locks the
+ * chain heads (in organization id order), one inserts the events and advances the heads.
+ */
 export async function appendAuditEvents(tx: Knex.Transaction, events: { ctx: AuditContext; event: AuditEventInput }[]): Promise<void> {
-  const byOrg = new Map<string, { ctx: AuditContext; event: AuditEventInput }[]>();
-  for (const e of events) {
-    const list = byOrg.get(e.ctx.organizationId) ?? [];
-    list.push(e);
-    byOrg.set(e.ctx.organizationId, list);
+  if (events.length === 0) return;
+  const orgIds = [...new Set(events.map((e) => e.ctx.organizationId))].sort();
+  const heads = new Map((await ops.lockChainHeads(tx, orgIds)).map((h) => [h.organization_id, { organization_id: h.organization_id, last_seq: Number(h.last_seq), last_hash: h.last_hash }]));
+  const rows: DbAuditEventRow[] = [];
+  for (const { ctx, event } of events) {
+    const head = heads.get(ctx.organizationId);
+    if (!head) throw new Error(`organization ${ctx.organizationId} has no audit chain`);
+    const base = {
+      organization_id: ctx.organizationId, seq: head.last_seq + 1, action: event.action, actor_type: ctx.actorType, actor_id: ctx.actorId,
+      target_type: event.targetType ?? null, target_id: event.targetId ?? null, outcome: event.outcome ?? 'success',
+      reason: event.reason ?? null, request_id: ctx.requestId, client_ip: ctx.clientIp, data: event.data ?? {}, created_at: new Date(),
+    };
+    const hash = eventHash(head.last_hash, base);
+    rows.push({ ...base, id: uuidv7(), prev_hash: head.last_hash, hash });
+    head.last_seq = base.seq;
+    head.last_hash = hash;
   }
-  for (const orgId of [...byOrg.keys()].sort()) {
-    const head = await lockChainHead(tx, orgId);
-    if (!head) throw new Error(`organization ${orgId} has no audit chain`);
-    let seq = Number(head.last_seq);
-    let prev = head.last_hash;
-    const rows: DbAuditEventRow[] = [];
-    for (const { ctx, event } of byOrg.get(orgId)!) {
-      seq++;
-      const base = {
-        organization_id: orgId, seq, action: event.action, actor_type: ctx.actorType, actor_id: ctx.actorId,
-        target_type: event.targetType ?? null, target_id: event.targetId ?? null, outcome: event.outcome ?? 'success',
-        reason: event.reason ?? null, request_id: ctx.requestId, client_ip: ctx.clientIp, data: event.data ?? {}, created_at: new Date(),
-      };
-      const hash = eventHash(prev, base);
-      rows.push({ ...base, id: uuidv7(), prev_hash: prev, hash });
-      prev = hash;
-    }
-    await ops.insertAuditEvents(tx, rows);
-    await advanceChainHead(tx, orgId, seq, prev);
-  }
+  await ops.appendAuditEvents(tx, rows, [...heads.values()]);
 }
 
 export class AuthWriter {
@@ -132,24 +142,27 @@ export class AuthWriter {
     const events: { ctx: AuditContext; event: AuditEventInput }[] = [];
     const issues = batch.flatMap((p, i) => (p.issue ? [{ i, req: p.issue }] : []));
     if (issues.length) {
-      const agentIds = [...new Set(issues.map((x) => x.req.agentId))].sort();
-      const locked = new Map((await ops.stampActiveAgents(tx, agentIds, new Date())).map((r) => [r.id, r]));
-      const eligible = issues.filter((x) => locked.has(x.req.agentId));
-      const fresh = new Set((await ops.insertAssertionJtis(tx, eligible.map((x) => ({ agent_id: x.req.agentId, jti: x.req.jti, expires_at: x.req.assertionExpiresAt }))))
-        .map((r) => `${r.agent_id} ${r.jti}`));
+      const r = await ops.authorizeBatch(tx, issues.map(({ req }) => ({ agent_id: req.agentId, kid: req.kid, jti: req.jti, expires_at: req.assertionExpiresAt })), new Date());
       // Taken while holding the agents' row locks: a suspension of these agents commits after us,
       // with a later status_changed_at.
       const now = Date.now();
+      const agents = new Map(r.agents.map((a) => [a.id, a]));
+      const keys = new Set(r.keys.map((k) => `${k.agent_id} ${k.kid}`));
+      const fresh = new Set(r.jtis.map((j) => `${j.agent_id} ${j.jti}`));
       for (const { i, req } of issues) {
-        const agent = locked.get(req.agentId);
-        const key = `${req.agentId} ${req.jti}`;
+        const agent = agents.get(req.agentId);
         if (!agent) outcomes[i] = { ok: false, reason: 'agent_not_active' };
-        else if (!fresh.delete(key)) outcomes[i] = { ok: false, reason: 'assertion_replayed' }; // delete: a duplicate in the same batch is a replay too
-        else outcomes[i] = { ok: true, issuedAtMs: Math.max(now, new Date(agent.status_changed_at).getTime()) };
+        else if (!keys.has(`${req.agentId} ${req.kid}`)) outcomes[i] = { ok: false, reason: 'key_removed' };
+        else if (req.scopes && !req.scopes.every((sc) => scopeCovers(agent.scopes, sc))) outcomes[i] = { ok: false, reason: 'scope_not_granted' };
+        // delete: a duplicate within the same batch is a replay too
+        else if (!fresh.delete(`${req.agentId} ${req.jti}`)) outcomes[i] = { ok: false, reason: 'assertion_replayed' };
+        else outcomes[i] = { ok: true, issuedAtMs: Math.max(now, new Date(agent.status_changed_at).getTime()), scopes: req.scopes ?? agent.scopes };
         const o = outcomes[i]!;
         events.push({
           ctx: req.ctx,
-          event: o.ok ? req.success : { action: 'agent.authentication_failed', targetType: 'agent', targetId: req.agentId, outcome: 'failure', reason: o.reason, data: { method: 'private_key_jwt', reason: o.reason } },
+          event: o.ok
+            ? { ...req.success, data: { ...req.success.data, scopes: o.scopes } }
+            : { action: 'agent.authentication_failed', targetType: 'agent', targetId: req.agentId, outcome: 'failure', reason: o.reason, data: { method: 'private_key_jwt', reason: o.reason } },
         });
       }
     }

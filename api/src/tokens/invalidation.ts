@@ -16,6 +16,8 @@ import type { Logger } from '../logger';
 
 export type InvalidationEvent =
   | { kind: 'agent'; id: string }
+  /** An agent's keys, scopes or status changed (token-endpoint credential cache). */
+  | { kind: 'credentials'; id: string }
   | { kind: 'session'; id: string }
   | { kind: 'token'; jti: string; expiresAtMs: number }
   | { kind: 'api_key'; id: string }
@@ -44,6 +46,8 @@ export function parseNotification(payload: string): InvalidationEvent | null {
   switch (kind) {
     case 'agent':
       return { kind: 'agent', id: rest };
+    case 'credentials':
+      return { kind: 'credentials', id: rest };
     case 'session':
       return { kind: 'session', id: rest };
     case 'api_key':

@@ -97,8 +97,9 @@ export class AuthState {
     return this.bus.healthy;
   }
 
-  async agent(id: string): Promise<AgentState | undefined> {
-    if (this.cacheable) {
+  /** `fresh` skips the cache (the caller holds evidence that the cached state is outdated). */
+  async agent(id: string, fresh = false): Promise<AgentState | undefined> {
+    if (this.cacheable && !fresh) {
       const hit = this.agents.get(id);
       if (hit) return hit;
     }

@@ -3,7 +3,7 @@
  * knex handle or transaction to run on.
  */
 import type { Knex } from 'knex';
-import type { DbAuditEventRow, DbRevokedTokenRow } from '../tables';
+import type { DbAuditChainHeadRow, DbAuditEventRow, DbRevokedTokenRow } from '../tables';
 
 type Tx = Knex | Knex.Transaction;
 
@@ -29,49 +29,75 @@ export async function getAgentCredentials(tx: Tx, agentId: string): Promise<Agen
   return r.rows[0] as AgentCredentialsRow | undefined;
 }
 
-export interface LockedAgentRow {
-  id: string;
-  organization_id: string;
-  status_changed_at: Date;
+export interface AuthorizeItem {
+  agent_id: string;
+  kid: string;
+  jti: string;
+  expires_at: Date;
+}
+
+export interface AuthorizeResult {
+  /** Agents still active, now locked (until commit) and stamped with last_auth_at. */
+  agents: { id: string; organization_id: string; status_changed_at: string; scopes: string[] }[];
+  /** (agent, kid) pairs of the batch whose key is still active. */
+  keys: { agent_id: string; kid: string }[];
+  /** (agent, jti) pairs recorded now; the batch's other pairs are replays. */
+  jtis: { agent_id: string; jti: string }[];
 }
 
 /**
- * Locks the given agents in id order (a fixed order, so concurrent batches cannot deadlock) and
- * stamps last_auth_at on those still active; returns the stamped ones. Holding these row locks
- * until commit orders the batch before any concurrent suspension of the same agents.
+ * The token endpoint's batch authorization, in one statement: lock the batch's agents in id order
+ * (a fixed order, so concurrent batches cannot deadlock) and stamp last_auth_at on those still
+ * active; check the keys used are still active; record the assertion ids (single use) of the
+ * active agents' requests. Holding the agent row locks until commit orders the batch before any
+ * concurrent suspension or key removal of those agents.
  */
-export async function stampActiveAgents(tx: Knex.Transaction, agentIds: string[], at: Date): Promise<LockedAgentRow[]> {
+export async function authorizeBatch(tx: Knex.Transaction, items: AuthorizeItem[], at: Date): Promise<AuthorizeResult> {
+  const agentIds = [...new Set(items.map((i) => i.agent_id))].sort();
   const r = await tx.raw(
-    `update agents a set last_auth_at = ?
-       from (select id from agents where id = any(?::uuid[]) and status = 'active' order by id for update) l
-      where a.id = l.id
-      returning a.id, a.organization_id, a.status_changed_at`,
-    [at, agentIds],
+    `with req as (
+       select * from unnest(?::uuid[], ?::text[], ?::text[], ?::timestamptz[]) as r(agent_id, kid, jti, expires_at)
+     ), stamped as (
+       update agents a set last_auth_at = ?
+         from (select id from agents where id = any(?::uuid[]) and status = 'active' order by id for update) l
+        where a.id = l.id
+        returning a.id, a.organization_id, a.status_changed_at, a.scopes
+     ), keys as (
+       select distinct k.agent_id, k.kid from agent_keys k join req on k.agent_id = req.agent_id and k.kid = req.kid where k.revoked_at is null
+     ), used as (
+       insert into assertion_jtis (agent_id, jti, expires_at)
+       select distinct on (agent_id, jti) agent_id, jti, expires_at from req where agent_id in (select id from stamped)
+       on conflict on constraint assertion_jtis_pk do nothing
+       returning agent_id, jti
+     )
+     select (select coalesce(json_agg(stamped), '[]'::json) from stamped) as agents,
+            (select coalesce(json_agg(keys), '[]'::json) from keys) as keys,
+            (select coalesce(json_agg(used), '[]'::json) from used) as jtis`,
+    [items.map((i) => i.agent_id), items.map((i) => i.kid), items.map((i) => i.jti), items.map((i) => i.expires_at), at, agentIds],
   );
-  return r.rows as LockedAgentRow[];
+  return r.rows[0] as AuthorizeResult;
 }
 
-/** Records assertion ids as used; returns the (agent_id, jti) pairs that were new (the others are replays). */
-export async function insertAssertionJtis(tx: Tx, rows: { agent_id: string; jti: string; expires_at: Date }[]): Promise<{ agent_id: string; jti: string }[]> {
-  if (rows.length === 0) return [];
-  const r = await tx.raw(
-    `insert into assertion_jtis (agent_id, jti, expires_at)
-     select * from unnest(?::uuid[], ?::text[], ?::timestamptz[])
-     on conflict on constraint assertion_jtis_pk do nothing
-     returning agent_id, jti`,
-    [rows.map((x) => x.agent_id), rows.map((x) => x.jti), rows.map((x) => x.expires_at)],
+/** Locks several organizations' audit chain heads, in organization id order. */
+export async function lockChainHeads(tx: Knex.Transaction, orgIds: string[]): Promise<DbAuditChainHeadRow[]> {
+  return tx<DbAuditChainHeadRow>('audit_chain_heads').whereIn('organization_id', orgIds).orderBy('organization_id').forUpdate();
+}
+
+/** Appends audit events (their links computed under the head locks) and advances the heads, in one statement. */
+export async function appendAuditEvents(tx: Knex.Transaction, rows: DbAuditEventRow[], heads: { organization_id: string; last_seq: number; last_hash: string }[]): Promise<void> {
+  if (rows.length === 0) return;
+  const insert = tx('audit_events').insert(rows.map((row) => ({ ...row, data: JSON.stringify(row.data) }))).toSQL();
+  await tx.raw(
+    `with ins as (${insert.sql})
+     update audit_chain_heads h set last_seq = u.last_seq, last_hash = u.last_hash
+       from unnest(?::uuid[], ?::bigint[], ?::text[]) as u(organization_id, last_seq, last_hash)
+      where h.organization_id = u.organization_id`,
+    [...insert.bindings, heads.map((h) => h.organization_id), heads.map((h) => h.last_seq), heads.map((h) => h.last_hash)],
   );
-  return r.rows as { agent_id: string; jti: string }[];
 }
 
 export async function deleteExpiredAssertionJtis(tx: Tx, before: Date): Promise<number> {
   return tx('assertion_jtis').where('expires_at', '<', before).delete();
-}
-
-/** Several audit events in one statement (the caller computed their chain links under the head lock). */
-export async function insertAuditEvents(tx: Knex.Transaction, rows: DbAuditEventRow[]): Promise<void> {
-  if (rows.length === 0) return;
-  await tx('audit_events').insert(rows.map((row) => ({ ...row, data: JSON.stringify(row.data) })));
 }
 
 export async function insertRevokedToken(tx: Tx, row: DbRevokedTokenRow): Promise<boolean> {
