@@ -7,7 +7,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { TokenService, AuthenticatedClient } from '../services/tokens';
 import { CLIENT_ASSERTION_TYPE } from '../services/tokens';
 import { isUuid } from '../crypto/ids';
-import { decodeJws } from '../tokens/jws';
+import { DecodedJws, decodeJws } from '../tokens/jws';
 import { OAuthError, invalidRequest } from './errors';
 import type { FailureLimiter } from './failure-limiter';
 import { bodyParam, noStore, parseBody, rejectDupes, requestInfo, sendJson } from './middleware';
@@ -19,6 +19,8 @@ export interface TokenEndpointDeps {
 }
 
 interface TokenLocals {
+  /** The client assertion, decoded once (null when malformed). */
+  assertion?: DecodedJws | null;
   claimedAgentId?: string;
   client?: AuthenticatedClient;
   /** null: all of the agent's scopes. */
@@ -41,7 +43,8 @@ function checkClientAssertion(req: Request, res: Response, next: NextFunction): 
   if (type === undefined || assertion === undefined) return next(invalidRequest('client_assertion_type and client_assertion are required (private_key_jwt)'));
   if (type !== CLIENT_ASSERTION_TYPE) return next(invalidRequest(`client_assertion_type must be ${CLIENT_ASSERTION_TYPE}`));
   // The claimed agent, unverified, only to key the failure throttle.
-  const sub = decodeJws(assertion)?.payload.sub;
+  const decoded = (locals(res).assertion = decodeJws(assertion));
+  const sub = decoded?.payload.sub;
   if (typeof sub === 'string' && isUuid(sub)) locals(res).claimedAgentId = sub;
   next();
 }
@@ -56,7 +59,7 @@ function throttleFailures(failures: FailureLimiter) {
 
 function authenticateClient(tokens: TokenService, failures: FailureLimiter) {
   return async function authenticateClient(req: Request, res: Response, next: NextFunction): Promise<void> {
-    const result = await tokens.authenticateClient(bodyParam(req, 'client_assertion')!, bodyParam(req, 'client_id'));
+    const result = await tokens.authenticateClient(locals(res).assertion ?? null, bodyParam(req, 'client_id'));
     if (!result.ok) {
       failures.recordFailure(req.ip ?? 'unknown', result.claimedAgentId);
       tokens.recordFailure(result, requestInfo(req));

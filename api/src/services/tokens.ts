@@ -21,7 +21,7 @@ import type { Logger } from '../logger';
 import { OAuthError, invalidClient } from '../oauth/errors';
 import type { AuthenticatedKey } from './organizations';
 import { AuditContext, recordAudit } from './audit';
-import { decodeJws, signEd25519, verifyEd25519 } from '../tokens/jws';
+import { DecodedJws, decodeJws, signEd25519, verifyEd25519 } from '../tokens/jws';
 import type { InvalidationBus } from '../tokens/invalidation';
 import type { AuthState } from '../tokens/state';
 import type { AuthWriter } from '../tokens/auth-writer';
@@ -122,9 +122,9 @@ export class TokenService {
   // ---- client authentication ---------------------------------------------------------------
 
   /** Verifies a client assertion (everything except single use, which the issuing transaction enforces). */
-  async authenticateClient(assertion: string, clientIdParam: string | undefined, nowMs = Date.now()): Promise<ClientAuthResult> {
+  async authenticateClient(assertion: string | DecodedJws | null, clientIdParam: string | undefined, nowMs = Date.now()): Promise<ClientAuthResult> {
     const fail = (error: OAuthError, extra: Partial<Extract<ClientAuthResult, { ok: false }>> = {}): ClientAuthResult => ({ ok: false, error, ...extra });
-    const jws = decodeJws(assertion);
+    const jws = typeof assertion === 'string' ? decodeJws(assertion) : assertion;
     if (!jws) return fail(invalidClient('client_assertion is not a compact JWS', 'malformed_assertion'));
     const { header, payload: p } = jws;
     const claimed = typeof p.sub === 'string' && isUuid(p.sub) ? p.sub : undefined;
