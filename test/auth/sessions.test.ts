@@ -77,6 +77,29 @@ test('opening: scopes must narrow the token, body is validated, only agents (not
   expect((await asBearer('not-a-token').post('/v1/sessions', { scopes: ['payments:read'] })).status).toBe(401);
 });
 
+test('Idempotency-Key: a retried open returns the same session with a fresh token; another body conflicts', async () => {
+  const a = await createAgent(s, { scopes: ['payments:read', 'payments:write'] });
+  const b = await createAgent(s, { scopes: ['payments:read'] });
+  const ta = await getToken(s, a);
+  const open = (token: string, body: object, key: string) => request(s.url).post('/v1/sessions').set('Authorization', `Bearer ${token}`).set('Idempotency-Key', key).send(body);
+  const first = await open(ta, { scopes: ['payments:read'], max_operations: 5 }, 'retry-1');
+  expect(first.status).toBe(201);
+  await op(first.body.id, 'payments:read');
+  const again = await open(ta, { scopes: ['payments:read'], max_operations: 5 }, 'retry-1');
+  expect(again.status).toBe(201);
+  expect(again.headers['idempotent-replayed']).toBe('true');
+  expect(again.body).toMatchObject({ id: first.body.id, operations_used: 1 });
+  expect(decodePayload(again.body.access_token).sid).toBe(first.body.id);
+  expect((await introspect(s.url, s.apiKey, again.body.access_token)).active).toBe(true);
+  expect((await open(ta, { scopes: ['payments:write'] }, 'retry-1')).status).toBe(409);
+  // the same key from another agent is another request
+  const other = await open(await getToken(s, b), { scopes: ['payments:read'], max_operations: 5 }, 'retry-1');
+  expect(other.status).toBe(201);
+  expect(other.body.id).not.toBe(first.body.id);
+  expect((await admin(s).get(`/v1/sessions?agent_id=${a.id}`)).body.data).toHaveLength(1);
+  expect((await open(ta, { scopes: ['payments:read'] }, 'bad key with spaces')).status).toBe(400);
+});
+
 test('operations: counted, audited, refused outside scope and past the budget; the budget ends the session token', async () => {
   const a = await createAgent(s, { scopes: ['payments:read', 'reports:*'] });
   const session = (await openSession(a, { scopes: ['payments:read', 'reports:*'], max_operations: 2 })).body;

@@ -76,6 +76,19 @@ describe('issuing', () => {
     expect((await requestToken(s, agent, {}, { aud: ['https://other.example', `${s.url}/v1/oauth/token`] })).status).toBe(200);
   });
 
+  test('concurrent issuance for agents of several organizations keeps every audit chain intact', async () => {
+    const other = await s.createOrganization('admin');
+    const mine = await Promise.all([1, 2, 3].map(() => createAgent(s)));
+    const theirs = await Promise.all([1, 2, 3].map(() => createAgent(s, {}, other.apiKey)));
+    const all = [...mine, ...theirs];
+    const results = await Promise.all(Array.from({ length: 60 }, (_, i) => requestToken(s, all[i % all.length]!)));
+    expect(results.map((r) => r.status)).toEqual(results.map(() => 200));
+    for (const key of [s.apiKey, other.apiKey]) expect((await admin(s, key).get('/v1/audit-events/verify')).body.valid).toBe(true);
+    const theirEvents = (await admin(s, other.apiKey).get('/v1/audit-events?action=agent.authenticated&limit=500')).body.data;
+    expect(theirEvents).toHaveLength(30);
+    expect(new Set(theirEvents.map((e: { target_id: string }) => e.target_id))).toEqual(new Set(theirs.map((a) => a.id)));
+  });
+
   test('the SDK-style client_id parameter must match the assertion', async () => {
     expect((await requestToken(s, agent, { client_id: agent.id })).status).toBe(200);
     expectOAuthError(await requestToken(s, agent, { client_id: randomUUID() }), 401, 'invalid_client');

@@ -9,7 +9,7 @@
  * session row. Every session mutation therefore takes its organization's chain head first.
  */
 import type { Knex } from 'knex';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { scopeCovers } from '../../../model/agent';
 import { isUuid, uuidv7 } from '../crypto/ids';
 import { lockChainHead } from '../db/operations/audit';
@@ -19,6 +19,7 @@ import type { DbSessionRow } from '../db/tables';
 import { ForbiddenError, NotFoundError, ValidationError } from '../errors';
 import type { InvalidationBus } from '../tokens/invalidation';
 import { AuditContext, recordAudit } from './audit';
+import { withIdempotency } from './idempotency';
 import { MAX_TOKEN_LIFETIME_SECONDS } from './signing-keys';
 import type { AccessTokenClaims, TokenService } from './tokens';
 import type { SessionCreateInput, SessionListQueryInput, SessionOperationInput, SessionView } from '../sessions/schemas';
@@ -57,8 +58,17 @@ const DENIAL_MESSAGES: Record<OperationDenial, string> = {
 export class SessionService {
   constructor(private readonly db: Knex, private readonly tokens: TokenService, private readonly bus: InvalidationBus) {}
 
-  /** Opens a session for the agent authenticated by `claims` (a plain, non-session access token). */
-  async create(claims: AccessTokenClaims, input: SessionCreateInput, r: { requestId: string | null; clientIp: string | null }): Promise<SessionView & { access_token: string }> {
+  /**
+   * Opens a session for the agent authenticated by `claims` (a plain, non-session access token).
+   * With an Idempotency-Key, a retry returns the same session (and a fresh token bound to it: the
+   * stored response never holds a token).
+   */
+  async create(
+    claims: AccessTokenClaims,
+    input: SessionCreateInput,
+    r: { requestId: string | null; clientIp: string | null },
+    idempotencyKey?: string,
+  ): Promise<{ session: SessionView & { access_token: string }; replayed: boolean }> {
     if (claims.sid !== undefined) throw new ForbiddenError('A session token cannot open sessions; use the agent\'s access token', [{ path: 'authorization', message: 'session_token' }]);
     const tokenScopes = claims.scope.split(' ').filter(Boolean);
     const outside = input.scopes.filter((s) => !scopeCovers(tokenScopes, s));
@@ -66,7 +76,8 @@ export class SessionService {
       throw new ForbiddenError('The session may only narrow the token\'s scopes', outside.map((s) => ({ path: 'scopes', message: `"${s}" is not granted to this token` })));
     }
     const ctx = this.tokens.agentContext(claims.org_id, claims.sub, r);
-    const { row, issuedAtMs } = await this.db.transaction(async (tx) => {
+    const requestHash = createHash('sha256').update(JSON.stringify(input)).digest('hex');
+    const result = await withIdempotency<SessionView>(this.db, { orgId: claims.org_id, scope: `sessions.create:${claims.sub}`, key: idempotencyKey, requestHash }, async (tx) => {
       // Waits for a concurrent status change of the agent to commit, then sees its outcome.
       const agent = await getAgentStateForShare(tx, claims.org_id, claims.sub);
       if (!agent || agent.status !== 'active' || claims.iat_ms < new Date(agent.status_changed_at).getTime()) {
@@ -84,15 +95,20 @@ export class SessionService {
         action: 'session.created', targetType: 'session', targetId: row.id,
         data: { agent_id: row.agent_id, scopes: row.scopes, ttl_seconds: input.ttl_seconds, max_operations: row.max_operations, purpose: row.purpose },
       });
-      return { row, issuedAtMs: Math.max(now.getTime(), new Date(agent.status_changed_at).getTime()) };
+      const view = toSessionView(row);
+      return { status: 201, stored: view, response: view };
     });
+    const row = result.replayed ? await ops.getSession(this.db, claims.org_id, result.response.id) : undefined;
+    const view = row ? toSessionView(row) : result.response;
+    // The caller's token was issued at or after the agent's last status change, and now is later.
+    const issuedAtMs = Math.max(Date.now(), claims.iat_ms);
     const iat = Math.floor(issuedAtMs / 1000);
-    const exp = Math.min(Math.floor(row.expires_at.getTime() / 1000), iat + MAX_TOKEN_LIFETIME_SECONDS);
+    const exp = Math.min(Math.floor(new Date(view.expires_at).getTime() / 1000), iat + MAX_TOKEN_LIFETIME_SECONDS);
     const access_token = this.tokens.sign({
-      iss: this.tokens.issuer, sub: claims.sub, aud: this.tokens.issuer, client_id: claims.sub, scope: row.scopes.join(' '),
-      jti: randomUUID(), iat, iat_ms: issuedAtMs, exp, org_id: claims.org_id, sid: row.id,
+      iss: this.tokens.issuer, sub: claims.sub, aud: this.tokens.issuer, client_id: claims.sub, scope: view.scopes.join(' '),
+      jti: randomUUID(), iat, iat_ms: issuedAtMs, exp, org_id: claims.org_id, sid: view.id,
     });
-    return { ...toSessionView(row), access_token };
+    return { session: { ...view, access_token }, replayed: result.replayed === true };
   }
 
   async get(orgId: string, id: string, agentId?: string): Promise<SessionView> {
