@@ -159,7 +159,7 @@ export class TokenService {
     let { candidates, matched } = match(agent);
     if ((!matched || agent.status !== 'active') && cached) {
       // The cache may lag a key addition or a reactivation by a few milliseconds: ask the database.
-      ({ row: agent } = await this.credentials(claimed, true));
+      ({ row: agent, cached } = await this.credentials(claimed, true));
       if (!agent) return bad(CLIENT_AUTH_FAILED, 'unknown_agent');
       ({ candidates, matched } = match(agent));
     }
