@@ -11,7 +11,7 @@ import './http/express-augment';
 import { requestId } from './middleware/request-id';
 import { errorHandler, notFoundHandler } from './middleware/error-handler';
 import { jsonBody } from './middleware/body';
-import { authenticateApiKey } from './middleware/auth';
+import { authenticateApiKey, ApiKeyResolver } from './middleware/auth';
 import { RateLimiter } from './middleware/rate-limit';
 import { agentsRouter } from './routes/agents';
 import { apiKeysRouter } from './routes/api-keys';
@@ -26,6 +26,8 @@ export interface AppDeps {
   services: Services;
   /** Routers mounted before the API-key-authenticated /v1 routes (OAuth, sessions, well-known). */
   extraRouters?: express.Router[];
+  /** Resolves API keys; defaults to the organization service (one database read per request). */
+  apiKeys?: ApiKeyResolver;
 }
 
 function accessLog(logger: Logger) {
@@ -66,7 +68,7 @@ export function createApp(deps: AppDeps): Express {
 
   const v1 = express.Router();
   v1.use(jsonBody(config.bodyLimitBytes));
-  v1.use(authenticateApiKey(services.organizations, limiter));
+  v1.use(authenticateApiKey(deps.apiKeys ?? services.organizations, limiter));
   v1.use(agentsRouter(services.agents));
   v1.use(apiKeysRouter(services.organizations));
   v1.use(auditRouter(db.knex));

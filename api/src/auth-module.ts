@@ -45,6 +45,8 @@ export interface AuthServices {
 
 export interface AuthModule {
   routers: Router[];
+  /** API-key authentication shared with the /v1 routes (cached on PostgreSQL, invalidated by NOTIFY). */
+  apiKeys?: ApiKeyAuthenticator;
   /** The module's services (for the CLI, tests and benchmarks). */
   auth?: AuthServices;
   close(): Promise<void>;
@@ -97,6 +99,7 @@ export async function createAuthModule(deps: AuthModuleDeps): Promise<AuthModule
     });
     // After commit, before the transition's response: this process forgets at once.
     services.agents.onStatusChange((_orgId, agentId) => bus.publishLocal({ kind: 'agent', id: agentId }));
+    services.organizations.onApiKeyRevoked((id) => bus.publishLocal({ kind: 'api_key', id }));
 
     const callerDeps = {
       apiKeys: new ApiKeyAuthenticator(services.organizations, keys.apiKeyPepper, bus),
@@ -126,6 +129,7 @@ export async function createAuthModule(deps: AuthModuleDeps): Promise<AuthModule
 
     return {
       routers: [wellKnownRouter(issuer, signingKeys), api],
+      apiKeys: callerDeps.apiKeys,
       auth: { tokens, sessions, signingKeys, bus },
       close: async () => {
         clearInterval(timer);

@@ -47,7 +47,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
     const auth = await createAuthModule({ config: { ...config, publicUrl: config.publicUrl ?? url }, db, logger, services, keys });
-    const app = createApp({ config, db, logger, services, extraRouters: auth.routers });
+    const app = createApp({ config, db, logger, services, extraRouters: auth.routers, apiKeys: auth.apiKeys });
     server.on('request', app);
     server.keepAliveTimeout = 5_000;
 

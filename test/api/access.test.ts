@@ -69,6 +69,17 @@ describe('API keys', () => {
     expectError(await reader.get('/v1/agents'), 401, 'unauthenticated');
   });
 
+  test('a revoked key is refused on its very next request, every time (no stale cache)', async () => {
+    for (let i = 0; i < 10; i++) {
+      const created = (await admin.post('/v1/api-keys', { name: `churn-${i}`, role: 'reader' })).body;
+      const c = client(s.url, created.key);
+      expect((await c.get('/v1/agents')).status).toBe(200);
+      expect((await c.get('/v1/agents')).status).toBe(200); // now cached where caching is on
+      await admin.post(`/v1/api-keys/${created.id}/revoke`).expect(200);
+      expectError(await c.get('/v1/agents'), 401, 'unauthenticated');
+    }
+  });
+
   test('create is idempotent with Idempotency-Key, and a replay never repeats the key', async () => {
     const first = await admin.post('/v1/api-keys', { name: 'idem', role: 'reader' }).set('Idempotency-Key', 'api-key-idem-1');
     const retry = await admin.post('/v1/api-keys', { name: 'idem', role: 'reader' }).set('Idempotency-Key', 'api-key-idem-1');

@@ -5,7 +5,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { ApiKeyRole } from '../db/tables';
 import { ForbiddenError, UnauthenticatedError } from '../errors';
-import type { AuthenticatedKey, OrganizationService } from '../services/organizations';
+import type { AuthenticatedKey } from '../services/organizations';
 import type { AuditContext } from '../services/audit';
 import type { RateLimiter } from './rate-limit';
 
@@ -18,11 +18,16 @@ export function bearerToken(req: Request): string | undefined {
   return m?.[1];
 }
 
-export function authenticateApiKey(orgs: OrganizationService, limiter: RateLimiter) {
+/** Anything that resolves a presented API key: the organization service, or a cache in front of it. */
+export interface ApiKeyResolver {
+  authenticate(presented: string): Promise<AuthenticatedKey | null>;
+}
+
+export function authenticateApiKey(keys: ApiKeyResolver, limiter: RateLimiter) {
   return async (req: Request, _res: Response, next: NextFunction): Promise<void> => {
     const token = bearerToken(req);
     if (!token) return next(new UnauthenticatedError('Send an API key: Authorization: Bearer aa_…'));
-    const key = await orgs.authenticate(token);
+    const key = await keys.authenticate(token);
     if (!key) {
       limiter.take(`ip:${req.ip}`); // failed guesses count against the client address
       return next(new UnauthenticatedError('The API key is invalid or revoked'));

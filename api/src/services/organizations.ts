@@ -49,8 +49,14 @@ export function toApiKeyView(r: DbApiKeyRow): ApiKeyView {
 export class OrganizationService {
   /** last_used_at is written at most once a minute per key, to keep reads free of writes. */
   private readonly touched = new Map<string, number>();
+  private readonly revokedListeners: Array<(apiKeyId: string) => void> = [];
 
   constructor(private readonly db: Knex, private readonly pepper: Buffer) {}
+
+  /** Told after commit that a key was revoked (caches in this process forget it at once). */
+  onApiKeyRevoked(listener: (apiKeyId: string) => void): void {
+    this.revokedListeners.push(listener);
+  }
 
   async createOrganization(name: string): Promise<{ id: string; name: string }> {
     const id = uuidv7();
@@ -104,13 +110,15 @@ export class OrganizationService {
 
   async revokeApiKey(ctx: AuditContext, id: string): Promise<ApiKeyView> {
     if (!isUuid(id)) throw new NotFoundError('API key not found');
-    return this.db.transaction(async (tx) => {
+    const view = await this.db.transaction(async (tx) => {
       const changed = await ops.revokeApiKey(tx, ctx.organizationId, id, new Date());
       const row = await ops.getApiKey(tx, ctx.organizationId, id);
       if (!row) throw new NotFoundError('API key not found');
       if (changed) await recordAudit(tx, ctx, { action: 'api_key.revoked', targetType: 'api_key', targetId: id });
       return toApiKeyView(row);
     });
+    for (const l of this.revokedListeners) l(id);
+    return view;
   }
 
   /** Resolves a presented key, or null. Lookup by public prefix, then a constant-time HMAC compare. */
