@@ -9,7 +9,7 @@
  *   reports the token inactive; p50/p99 over many runs.
  *
  * Servers and the load generator are separate processes (this script re-executes itself with
- * `serve`; the load generator is bench/auth-load). Usage:
+ * `serve`; the load generator is bench/support/load). Usage:
  *   node dist/bench/auth.js [seconds=5] [connections=32] [revocations=200] [rounds=3]
  */
 import { fork, ChildProcess } from 'node:child_process';
@@ -25,7 +25,7 @@ import { loadConfig } from '../api/src/config';
 import { createLogger } from '../api/src/logger';
 import { startServer } from '../api/src/server';
 import { startPostgres } from './support/postgres';
-import { authLoadInChild, AuthLoadResult, AuthLoadSpec } from './auth-load';
+import { loadInChild, LoadResult, LoadSpec } from './support/load';
 
 interface Served {
   url: string;
@@ -140,18 +140,18 @@ async function main(): Promise<void> {
     // baselines and auth endpoints alike; each figure is the median over the rounds, each ratio
     // the median of the per-round ratios.
     const t = await token(A, agents[0]!);
-    const specs: Record<string, Omit<AuthLoadSpec, 'connections' | 'seconds'>> = {
+    const specs: Record<string, Omit<LoadSpec, 'connections' | 'seconds'>> = {
       'baseline: express hello': { url: `${a.served.baseline}/hello` },
       'baseline: pk lookup (same DB)': { url: `${a.served.baseline}/pk/${agents[0]!.id}` },
       'POST /v1/oauth/token': { url: `${A}/v1/oauth/token`, method: 'POST', assertions: { aud, agents } },
       'POST /v1/oauth/introspect': { url: `${A}/v1/oauth/introspect`, method: 'POST', headers: auth, form: new URLSearchParams({ token: t }).toString() },
     };
     process.stdout.write(`node=${process.version} cpus=${os.cpus().length} (${os.cpus()[0]?.model ?? '?'}) seconds=${seconds}x${rounds} rounds connections=${connections} log=${env.LOG_LEVEL} loadavg=${os.loadavg().map((x) => x.toFixed(1)).join('/')}\n`);
-    for (const spec of Object.values(specs)) await authLoadInChild({ ...spec, connections, seconds: 1 }); // warm-up
-    const perRound: Record<string, AuthLoadResult>[] = [];
+    for (const spec of Object.values(specs)) await loadInChild({ ...spec, connections, seconds: 1 }); // warm-up
+    const perRound: Record<string, LoadResult>[] = [];
     for (let r = 0; r < rounds; r++) {
-      const round: Record<string, AuthLoadResult> = {};
-      for (const [name, spec] of Object.entries(specs)) round[name] = await authLoadInChild({ ...spec, connections, seconds });
+      const round: Record<string, LoadResult> = {};
+      for (const [name, spec] of Object.entries(specs)) round[name] = await loadInChild({ ...spec, connections, seconds });
       perRound.push(round);
       process.stdout.write(`round ${r + 1}: ${Object.entries(round).map(([n, x]) => `${n.replace('baseline: ', '')} ${x.rps.toFixed(0)}`).join(' | ')}\n`);
     }

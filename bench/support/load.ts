@@ -7,6 +7,7 @@
  */
 import http from 'node:http';
 import { fork } from 'node:child_process';
+import { assertionPool, AssertionSpec } from './assertions';
 
 export interface LoadSpec {
   url: string;
@@ -16,6 +17,8 @@ export interface LoadSpec {
   body?: string;
   /** Form body, sent as application/x-www-form-urlencoded; "{n}" is replaced likewise. */
   form?: string;
+  /** Token requests: a fresh client assertion per request (a jti is single use), as a form body. */
+  assertions?: AssertionSpec;
   connections: number;
   seconds: number;
   /** Status expected from every response (others are counted as errors). */
@@ -28,6 +31,8 @@ export interface LoadResult {
   rps: number;
   p50ms: number;
   p99ms: number;
+  /** Responses per status code. */
+  statuses: Record<string, number>;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -38,17 +43,21 @@ function percentile(sorted: number[], p: number): number {
 async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: spec.connections });
   const url = new URL(spec.url);
+  // Signed before the clock starts, so the client's Ed25519 work does not compete with the server.
+  const nextAssertion = spec.assertions ? assertionPool(spec.assertions, spec.seconds * 3000) : undefined;
+  const isForm = spec.form !== undefined || nextAssertion !== undefined;
   const deadline = Date.now() + spec.seconds * 1000;
   const latencies: number[] = [];
+  const statuses: Record<string, number> = {};
   let errors = 0;
   let counter = 0;
   const one = () =>
     new Promise<void>((resolve) => {
       const n = counter++;
-      const payload = spec.body?.replace(/\{n\}/g, String(n)) ?? spec.form?.replace(/\{n\}/g, String(n));
+      const payload = nextAssertion?.() ?? spec.body?.replace(/\{n\}/g, String(n)) ?? spec.form?.replace(/\{n\}/g, String(n));
       const headers: Record<string, string | number> = { ...spec.headers };
       if (payload !== undefined) {
-        headers['content-type'] = spec.form ? 'application/x-www-form-urlencoded' : 'application/json';
+        headers['content-type'] = isForm ? 'application/x-www-form-urlencoded' : 'application/json';
         headers['content-length'] = Buffer.byteLength(payload);
       }
       const started = process.hrtime.bigint();
@@ -56,6 +65,7 @@ async function runLoad(spec: LoadSpec): Promise<LoadResult> {
         res.resume();
         res.on('end', () => {
           latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
+          statuses[String(res.statusCode)] = (statuses[String(res.statusCode)] ?? 0) + 1;
           if (res.statusCode !== (spec.expectStatus ?? 200)) errors++;
           resolve();
         });
@@ -76,7 +86,7 @@ async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const elapsed = (Date.now() - started) / 1000;
   agent.destroy();
   latencies.sort((a, b) => a - b);
-  return { requests: latencies.length, errors, rps: latencies.length / elapsed, p50ms: percentile(latencies, 50), p99ms: percentile(latencies, 99) };
+  return { requests: latencies.length, errors, rps: latencies.length / elapsed, p50ms: percentile(latencies, 50), p99ms: percentile(latencies, 99), statuses };
 }
 
 /** Runs a load in a child process and resolves with its result. */
