@@ -48,6 +48,7 @@ async function main(): Promise<void> {
 
   const results: Record<string, LoadResult> = {};
   const run = async (name: string, spec: Parameters<typeof loadInChild>[0]) => {
+    await loadInChild({ ...spec, seconds: 1 }); // warm-up: JIT, pools and plan caches
     results[name] = await loadInChild(spec);
     const r = results[name]!;
     process.stdout.write(`${name.padEnd(28)} ${r.rps.toFixed(0).padStart(7)} req/s   p50 ${r.p50ms.toFixed(2)} ms   p99 ${r.p99ms.toFixed(2)} ms   errors ${r.errors}\n`);
