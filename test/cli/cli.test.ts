@@ -2,34 +2,15 @@
  * The built CLI (`node dist/cli/main.js`), spawned as a user would run it, against a real control
  * plane. The CLI is rebuilt first when its compiled output is older than the sources.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { startTestServer, type TestServer } from '../support/server';
+import { ensureBuilt } from '../support/build';
 
 const ROOT = path.resolve(__dirname, '../..');
 const MAIN = path.join(ROOT, 'dist/cli/main.js');
 const BIN = path.join(ROOT, 'bin/certusordo');
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(p));
-    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, fs.statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
-async function buildIfStale(): Promise<void> {
-  const built = fs.existsSync(MAIN) ? fs.statSync(MAIN).mtimeMs : 0;
-  const sources = Math.max(newestMtime(path.join(ROOT, 'cli')), newestMtime(path.join(ROOT, 'sdk')));
-  if (built >= sources) return;
-  await promisify(execFile)(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
-    cwd: ROOT,
-  });
-}
 
 interface Result {
   code: number | null;
@@ -85,7 +66,7 @@ function onTerminal(args: string[], input: string): Promise<Result> {
 }
 
 beforeAll(async () => {
-  await buildIfStale();
+  ensureBuilt();
   server = await startTestServer();
 }, 180_000);
 afterAll(async () => server?.close());

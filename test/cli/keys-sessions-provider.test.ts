@@ -2,34 +2,17 @@
  * `agents keys …`, `sessions …` and `provider install` of the built CLI (`node dist/cli/main.js`),
  * spawned against a real control plane. Rebuilds dist/ first when it is older than the sources.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { AgentCredentials, CertusOrdoClient, generateAgentKeyPair, type OpenedSession } from '../../sdk/src';
 import { startTestServer, type TestServer } from '../support/server';
+import { ensureBuilt } from '../support/build';
 
 const ROOT = path.resolve(__dirname, '../..');
 const MAIN = path.join(ROOT, 'dist/cli/main.js');
 const VERSION = '0.1.0';
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(p));
-    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, fs.statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
-async function buildIfStale(): Promise<void> {
-  const built = fs.existsSync(MAIN) ? fs.statSync(MAIN).mtimeMs : 0;
-  const sources = Math.max(...['cli', 'sdk', 'provider-bridge/src'].map((d) => newestMtime(path.join(ROOT, d))));
-  if (built >= sources && fs.existsSync(path.join(ROOT, 'dist/provider-bridge/src/main.js'))) return;
-  await promisify(execFile)(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT });
-}
 
 interface Result {
   code: number | null;
@@ -65,7 +48,7 @@ function cli(args: string[], env: Record<string, string | undefined> = {}): Prom
 const json = (r: Result) => JSON.parse(r.stdout);
 
 beforeAll(async () => {
-  await buildIfStale();
+  ensureBuilt();
   server = await startTestServer();
   client = new CertusOrdoClient({ apiKey: server.apiKey, baseUrl: server.url });
 }, 180_000);

@@ -2,11 +2,12 @@
  * Acceptance-test harness: the real `terraform` binary against the built provider, installed
  * into a per-run filesystem mirror, each workspace in its own temp dir with its own CLI config.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { installProvider } from '../../../provider-bridge/src/install';
+import { ensureBuilt } from '../../support/build';
 
 export const ROOT = path.resolve(__dirname, '../../..');
 export const MAIN_JS = path.join(ROOT, 'dist/provider-bridge/src/main.js');
@@ -42,23 +43,9 @@ export function describeWithTerraform(name: string, fn: () => void): void {
   describe.skip(name, fn);
 }
 
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) newest = Math.max(newest, newestMtime(p));
-    else if (e.name.endsWith('.ts') || e.name.endsWith('.proto')) newest = Math.max(newest, fs.statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
-/** Compiles the provider (only its own tsconfig) when the sources are newer than dist. */
+/** Compiles the project (incrementally) when the sources are newer than dist. */
 export function ensureProviderBuilt(): void {
-  const srcTime = Math.max(newestMtime(path.join(ROOT, 'provider-bridge')), newestMtime(path.join(ROOT, 'model')));
-  if (fs.existsSync(MAIN_JS) && fs.statSync(MAIN_JS).mtimeMs >= srcTime) return;
-  execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'provider-bridge/tsconfig.build.json')], {
-    stdio: 'inherit',
-  });
+  ensureBuilt();
 }
 
 export interface TfResult {

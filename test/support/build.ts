@@ -1,0 +1,29 @@
+/**
+ * Suites that spawn compiled code (the CLI, the provider) need `dist/` to match the sources.
+ * `npm test` builds first; this keeps a direct `npx jest …` honest too, by running the
+ * (incremental) build when any source file is newer than the last build.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '../..');
+const BUILD_INFO = path.join(ROOT, 'dist/.tsbuildinfo');
+const SOURCES = ['api', 'model', 'cli', 'sdk', 'provider-bridge', 'constructs/src', 'bench'];
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  if (!fs.existsSync(dir)) return newest;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) newest = Math.max(newest, newestMtime(p));
+    else if (e.name.endsWith('.ts') || e.name.endsWith('.proto')) newest = Math.max(newest, fs.statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+export function ensureBuilt(): void {
+  const built = fs.existsSync(BUILD_INFO) ? fs.statSync(BUILD_INFO).mtimeMs : 0;
+  if (built >= Math.max(...SOURCES.map((d) => newestMtime(path.join(ROOT, d))))) return;
+  execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, stdio: 'inherit' });
+}
