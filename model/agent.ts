@@ -1,9 +1,9 @@
 /**
  * The agent model's field rules, shared by every part of CertusOrdo (API validation,
  * CDKTF constructs, SDK, provider). One definition, so synth-time checks and the
- * server can never disagree.
+ * server can never disagree. Dependency-free on purpose: the Terraform provider loads it in
+ * every short-lived process; the zod adapters for the API live in `agent-schemas.ts`.
  */
-import { z } from 'zod';
 
 export const AGENT_STATUSES = ['active', 'suspended', 'revoked'] as const;
 export type AgentStatus = (typeof AGENT_STATUSES)[number];
@@ -78,26 +78,3 @@ export function scopeCovers(granted: readonly string[], requested: string): bool
   const resource = requested.split(':')[0];
   return granted.includes(`${resource}:*`);
 }
-
-// zod schemas built from the same rules (used by the API and for OpenAPI generation).
-const refineWith = (fn: (v: any) => string[]) => (v: any, ctx: z.RefinementCtx) => {
-  for (const message of fn(v)) ctx.addIssue({ code: 'custom', message });
-};
-
-export const AgentName = z
-  .string()
-  .superRefine(refineWith(nameViolations))
-  .meta({ description: 'Human-readable name, unique among the organization\'s non-revoked agents', example: 'payment-processor' });
-
-export const Scopes = z
-  .array(z.string().superRefine(refineWith(scopeViolations)))
-  .superRefine(refineWith((s: string[]) => (new Set(s).size > SCOPES_MAX ? [`at most ${SCOPES_MAX} scopes are allowed`] : [])))
-  .transform(normalizeScopes)
-  .meta({ description: 'Permitted operations, `resource:action`', example: ['payments:read'] });
-
-export const Metadata = z
-  .record(z.string(), z.string())
-  .superRefine(refineWith(metadataViolations))
-  .meta({ description: 'String key/value pairs', example: { team: 'payments' } });
-
-export const AgentStatusSchema = z.enum(AGENT_STATUSES);

@@ -1,6 +1,6 @@
 /** HTTP contract for sessions: request schemas (validation + OpenAPI) and the response view. */
 import { z } from 'zod';
-import { Scopes } from '../../../model/agent';
+import { Scopes } from '../../../model/agent-schemas';
 
 export const SESSION_TTL_MAX_SECONDS = 3600;
 
