@@ -117,6 +117,15 @@ export async function configureProvider(
       if (!(err instanceof PermissionDeniedError)) return { data: null, diagnostics: [diagFromError(err, 'verify the provider configuration')] };
     }
   }
-  opts.logger.info('provider configured', { endpoint });
+  // Origin only: a URL's userinfo could hold a credential.
+  opts.logger.info('provider configured', { endpoint: safeOrigin(endpoint) });
   return { data: { client, logger: opts.logger }, diagnostics: [] };
+}
+
+function safeOrigin(endpoint: string): string {
+  try {
+    return new URL(endpoint).origin;
+  } catch {
+    return '(invalid URL)';
+  }
 }

@@ -107,27 +107,10 @@ export async function verifyChain(db: Knex, orgId: string): Promise<VerifyResult
   return { valid: true, events_checked: checked, first_broken_seq: null, reason: null };
 }
 
-export interface AuditEvent {
-  id: string;
-  seq: number;
-  action: string;
-  actor_type: string;
-  actor_id: string | null;
-  target_type: string | null;
-  target_id: string | null;
-  outcome: string;
-  reason: string | null;
-  request_id: string | null;
-  client_ip: string | null;
-  data: Record<string, unknown>;
-  created_at: string;
-  hash: string;
-}
+/** The API's view of an event: the row without its tenant and chain link, with an ISO timestamp. */
+export type AuditEvent = Omit<DbAuditEventRow, 'organization_id' | 'prev_hash' | 'created_at'> & { created_at: string };
 
 export function toAuditEvent(r: DbAuditEventRow): AuditEvent {
-  return {
-    id: r.id, seq: Number(r.seq), action: r.action, actor_type: r.actor_type, actor_id: r.actor_id,
-    target_type: r.target_type, target_id: r.target_id, outcome: r.outcome, reason: r.reason,
-    request_id: r.request_id, client_ip: r.client_ip, data: r.data, created_at: new Date(r.created_at).toISOString(), hash: r.hash,
-  };
+  const { organization_id: _org, prev_hash: _prev, ...rest } = r;
+  return { ...rest, seq: Number(r.seq), created_at: new Date(r.created_at).toISOString() };
 }
