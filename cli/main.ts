@@ -61,12 +61,19 @@ function commandWords(argv: string[]): string[] {
   return words;
 }
 
+/**
+ * The version flag is matched as a whole word, not registered with commander: commander reads
+ * program options anywhere on the line and splits `-VQx` into flags, but `-VQx` may be a key id
+ * (base64url), and `provider install --version X` is the provider's own version.
+ */
+function wantsVersion(argv: string[]): boolean {
+  const args = argv.slice(2);
+  return args.includes('-V') || (commandWords(argv)[0] !== 'provider' && args.includes('--version'));
+}
+
 export async function buildProgram(argv: string[] = process.argv): Promise<Command> {
   const program = new Command('certusordo')
     .description('CertusOrdo: cryptographic identities for AI agents')
-    // `provider install --version X` is the provider's version: there, only -V prints ours
-    // (commander reads program options anywhere on the line).
-    .version(VERSION, commandWords(argv)[0] === 'provider' ? '-V' : '-V, --version')
     .option('--endpoint <url>', 'control plane URL (env CERTUSORDO_ENDPOINT, default http://127.0.0.1:8080)')
     .option('--api-key <key>', 'organization API key (env CERTUSORDO_API_KEY; prefer the env variable: flags show up in `ps`)')
     .option('--json', 'machine-readable JSON output (errors as JSON on stderr)')
@@ -75,7 +82,7 @@ export async function buildProgram(argv: string[] = process.argv): Promise<Comma
     .exitOverride()
     .addHelpText(
       'after',
-      '\nExit codes: 0 ok, 1 error, 2 usage, 3 not found, 4 authentication/permission, 5 conflict, 6 validation, 7 network.',
+      '\n-V, --version prints the version.\nExit codes: 0 ok, 1 error, 2 usage, 3 not found, 4 authentication/permission, 5 conflict, 6 validation, 7 network.',
     );
   const modules = needsServerModules(argv) ? [...REMOTE_MODULES, ...(await serverModules())] : REMOTE_MODULES;
   for (const m of modules) m.register(program);
@@ -84,6 +91,10 @@ export async function buildProgram(argv: string[] = process.argv): Promise<Comma
 
 /** Runs the CLI; resolves with the exit code (also set on `process.exitCode`, never `process.exit`, so output flushes). */
 export async function run(argv: string[] = process.argv): Promise<number> {
+  if (wantsVersion(argv)) {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
   let code: number;
   try {
     const program = await buildProgram(argv);

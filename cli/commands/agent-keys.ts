@@ -57,8 +57,11 @@ export function register(program: Command): void {
     .command('remove')
     .description("Revoke one of an agent's keys (the last active key cannot be removed)")
     .argument('<agent-id>', 'agent id')
-    .argument('<kid>', 'key id (from `agents keys list`)')
+    .argument('<kid>', 'key id (from `agents keys list`); it may begin with "-" (put `--` before one beginning "-y")')
     .option('-y, --yes', 'do not ask for confirmation (required when not on a terminal)')
+    // A kid is a base64url thumbprint, so 1 in 64 begins with "-": read such a word as the kid,
+    // not as an unknown option.
+    .allowUnknownOption()
     .action(async (agentId: string, kid: string, o: { yes?: boolean }, cmd: Command) => {
       await confirm(`Revoke key ${kid} of agent ${agentId}? Tokens can no longer be obtained with it.`, o.yes);
       const key = await clientFor(cmd).agents.keys.revoke(agentId, kid);

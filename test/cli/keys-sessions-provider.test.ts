@@ -3,6 +3,7 @@
  * spawned against a real control plane. Rebuilds dist/ first when it is older than the sources.
  */
 import { spawn } from 'node:child_process';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -99,6 +100,24 @@ describe('agents keys', () => {
     expect(JSON.parse(last.stderr)).toMatchObject({ exit_code: 5, error: { status: 409 } });
 
     expect((await cli(['agents', 'keys', 'list', '00000000-0000-4000-8000-000000000000'])).code).toBe(3);
+  });
+
+  it('remove takes a key id that begins with "-" (1 in 64 thumbprints do)', async () => {
+    const agent = await client.agents.create({ name: 'cli-dash-kid', scopes: [] });
+    let publicKey = '';
+    let kid = '';
+    while (!kid.startsWith('-') || kid.startsWith('-y')) {
+      const raw = generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'der' }).subarray(12).toString('base64url');
+      publicKey = raw;
+      kid = createHash('sha256').update(`{"crv":"Ed25519","kty":"OKP","x":"${raw}"}`).digest('base64url');
+    }
+    const added = await cli(['--json', 'agents', 'keys', 'add', agent.id, '--public-key', publicKey]);
+    expect(added.code).toBe(0);
+    expect(json(added).kid).toBe(kid);
+    const removed = await cli(['--json', 'agents', 'keys', 'remove', agent.id, kid, '--yes']);
+    expect(removed.code).toBe(0);
+    expect(json(removed)).toMatchObject({ kid, status: 'revoked' });
+    expect((await cli(['agents', 'keys', 'remove', agent.id, '-VQx', '--yes'])).code).toBe(3); // a kid, not the version flag
     expect((await cli(['agents', 'keys', 'add'])).code).toBe(2);
   });
 });
