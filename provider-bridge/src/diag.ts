@@ -41,7 +41,7 @@ export const warning = (summary: string, detail: string, path?: readonly PathSte
 
 export const hasErrors = (diags: readonly Diagnostic[]): boolean => diags.some((d) => d.severity === 'ERROR');
 
-/** Wire form for proto-loader (enums as strings, oneof steps as single-key objects). */
+/** Wire form for server/protos.ts (enums as strings, oneof steps as single-key objects). */
 export interface DiagnosticMsg {
   severity: 'ERROR' | 'WARNING';
   summary: string;

@@ -1,103 +1,119 @@
 /**
- * Entry point Terraform executes (via bin/terraform-provider-certusordo): go-plugin handshake,
- * AutoMTLS, and the gRPC server on a unix socket. stdout carries exactly one line, the
- * handshake `1|6|unix|<socket>|grpc|<server cert>`; everything else goes to stderr as hclog JSON.
- *
- * `--debug` starts a plaintext server for reattach mode and prints TF_REATTACH_PROVIDERS.
+ * Entry point Terraform executes (through bin/terraform-provider-certusordo or the installed
+ * wrapper). Terraform starts a fresh provider process for each graph walk — schema, validate,
+ * plan and apply: four per `terraform apply` — so start-up is paid again and again. When the
+ * build produced the single-file bundle (scripts/bundle.ts), it is compiled with a V8 code cache
+ * kept beside it, which skips resolving ~150 module files and most of the parsing; without the
+ * bundle the module tree is loaded as usual. Both run the same plugin.ts.
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import * as grpc from '@grpc/grpc-js';
-import { createLogger, levelFromEnv, type Logger } from './log';
-import { createContext } from './server/context';
-import { createServer } from './server/service';
-import { PROVIDER_ADDRESS } from './provider';
+import * as vm from 'node:vm';
 
-export const MAGIC_COOKIE_KEY = 'TF_PLUGIN_MAGIC_COOKIE';
-export const MAGIC_COOKIE_VALUE = 'd602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2';
-const CORE_PROTOCOL_VERSION = 1;
-const APP_PROTOCOL_VERSION = 6;
-
-async function credentialsFor(clientCertPem: string | undefined, logger: Logger): Promise<{ creds: grpc.ServerCredentials; der: Buffer | null }> {
-  if (!clientCertPem) {
-    logger.debug('no PLUGIN_CLIENT_CERT: serving plaintext (reattach or TF_DISABLE_PLUGIN_TLS)');
-    return { creds: grpc.ServerCredentials.createInsecure(), der: null };
-  }
-  // Loaded lazily: x509 generation is only needed under AutoMTLS.
-  const { createServerCertificate } = await import('./tls');
-  const cert = await createServerCertificate();
-  const creds = grpc.ServerCredentials.createSsl(
-    Buffer.from(clientCertPem),
-    [{ cert_chain: Buffer.from(cert.certPem), private_key: Buffer.from(cert.keyPem) }],
-    true, // require and verify Terraform's client certificate, as go-plugin servers do
-  );
-  return { creds, der: cert.der };
+interface PluginModule {
+  run(): void;
 }
 
-export async function main(argv: string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const logger = createLogger(undefined, levelFromEnv(env));
-  // Any stray console.log would corrupt the handshake; send it to stderr.
-  console.log = (...args: unknown[]) => logger.info(args.map(String).join(' '));
-  const debug = argv.includes('--debug');
+/** dist/provider-bridge/bundle/plugin.js, beside this file's dist/provider-bridge/src. */
+export const BUNDLE_FILE = path.join(__dirname, '..', 'bundle', 'plugin.js');
 
-  if (!debug && env[MAGIC_COOKIE_KEY] !== MAGIC_COOKIE_VALUE) {
-    process.stderr.write(
-      'This binary is a plugin for Terraform and is not meant to be run directly.\n' +
-        'Install it with `npm run provider:install` and run terraform, or start it with --debug for reattach mode.\n',
-    );
-    process.exit(1);
+/**
+ * V8 accepts a code cache whose source has the same length, so the cache's name carries a hash
+ * of the bundle's content: a rebuilt bundle never runs with bytecode compiled from another one.
+ */
+export function codeCacheFile(bundleFile: string, source: string): string {
+  return `${bundleFile}.${createHash('sha256').update(source).digest('hex').slice(0, 16)}.cache`;
+}
+
+/** Writes atomically (temp file + rename), since several provider processes may race here. */
+function writeCache(script: vm.Script, cacheFile: string): void {
+  const tmp = `${cacheFile}.${process.pid}.tmp`;
+  try {
+    fs.writeFileSync(tmp, script.createCachedData());
+    fs.renameSync(tmp, cacheFile);
+  } catch {
+    fs.rmSync(tmp, { force: true }); // a read-only installation simply runs without a cache
   }
-  const versions = (env.PLUGIN_PROTOCOL_VERSIONS ?? String(APP_PROTOCOL_VERSION)).split(',').map((v) => v.trim());
-  if (!debug && !versions.includes(String(APP_PROTOCOL_VERSION))) {
-    process.stderr.write(`Terraform offers plugin protocol versions ${versions.join(',')}; this provider speaks only ${APP_PROTOCOL_VERSION}.\n`);
-    process.exit(1);
+}
+
+export interface LoadedBundle {
+  plugin: PluginModule;
+  /** True when V8 used the code cache. */
+  cacheHit: boolean;
+  /** Writes the code cache now (the build does this once; a launch without one does it later). */
+  writeCache(): void;
+}
+
+function newestJs(dir: string): number {
+  let newest = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) newest = Math.max(newest, newestJs(p));
+    else if (e.name.endsWith('.js')) newest = Math.max(newest, fs.statSync(p).mtimeMs);
   }
-  // go-plugin servers ignore SIGINT: Terraform handles Ctrl-C and sends StopProvider.
-  process.on('SIGINT', () => logger.debug('SIGINT ignored; waiting for StopProvider'));
+  return newest;
+}
 
-  const sockDir = fs.mkdtempSync(path.join(env.PLUGIN_UNIX_SOCKET_DIR || os.tmpdir(), 'certusordo-plugin-'));
-  const sockPath = path.join(sockDir, 'plugin.sock');
-  const ctx = createContext(logger, env);
-  let server: grpc.Server | null = null;
-  const exit = (code: number): void => {
-    server?.forceShutdown();
-    fs.rmSync(sockDir, { recursive: true, force: true });
-    process.exit(code);
-  };
-  process.on('SIGTERM', () => exit(0));
+/**
+ * True when a compiled file the bundle was made from is newer than the bundle (a build that ran
+ * tsc without the bundle step): the bundle would run old code. Costs about a millisecond.
+ */
+export function bundleIsStale(bundleFile: string, sourceDirs: readonly string[] = [__dirname, path.join(__dirname, '..', '..', 'model')]): boolean {
+  const bundled = fs.statSync(bundleFile).mtimeMs;
+  return sourceDirs.some((d) => fs.existsSync(d) && newestJs(d) > bundled);
+}
 
-  const { creds, der } = await credentialsFor(debug ? undefined : env.PLUGIN_CLIENT_CERT, logger);
-  server = createServer({
-    ctx,
-    credentials: creds,
-    address: sockPath,
-    onShutdown: () => {
-      logger.debug('shutdown requested by Terraform');
-      exit(0);
-    },
+/** Compiles and evaluates the bundle as a CommonJS module; null when there is no bundle. */
+export function loadBundle(bundleFile: string = BUNDLE_FILE): LoadedBundle | null {
+  let source: string;
+  try {
+    source = fs.readFileSync(bundleFile, 'utf8');
+  } catch {
+    return null;
+  }
+  const cacheFile = codeCacheFile(bundleFile, source);
+  let cachedData: Buffer | undefined;
+  try {
+    cachedData = fs.readFileSync(cacheFile);
+  } catch {
+    cachedData = undefined;
+  }
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+    filename: bundleFile,
+    cachedData,
   });
-  await new Promise<void>((resolve, reject) =>
-    server!.bindAsync(`unix://${sockPath}`, creds, (err) => (err ? reject(err) : resolve())),
-  );
-  const group = env.PLUGIN_UNIX_SOCKET_GROUP;
-  if (group && /^\d+$/.test(group)) fs.chownSync(sockPath, -1, Number(group));
+  const mod = { exports: {} as PluginModule };
+  // The bundle requires only Node's built-in modules, which any require resolves.
+  script.runInThisContext()(mod.exports, require, mod, bundleFile, path.dirname(bundleFile));
+  return {
+    plugin: mod.exports,
+    cacheHit: cachedData !== undefined && !script.cachedDataRejected,
+    writeCache: () => writeCache(script, cacheFile),
+  };
+}
 
-  if (debug) {
-    const reattach = {
-      [PROVIDER_ADDRESS]: { Protocol: 'grpc', ProtocolVersion: APP_PROTOCOL_VERSION, Pid: process.pid, Test: true, Addr: { Network: 'unix', String: sockPath } },
-    };
-    process.stdout.write(`Provider started. To attach Terraform, set:\n\n  TF_REATTACH_PROVIDERS='${JSON.stringify(reattach)}'\n\n`);
-    return;
-  }
-  const certField = der ? der.toString('base64').replace(/=+$/, '') : '';
-  process.stdout.write(`${CORE_PROTOCOL_VERSION}|${APP_PROTOCOL_VERSION}|unix|${sockPath}|grpc|${certField}\n`);
-  logger.debug('provider serving', { socket: sockPath, tls: der !== null });
+/** The bundle unless it is missing, stale, or turned off (CERTUSORDO_PROVIDER_BUNDLE=0, e.g. to debug with source maps). */
+function usableBundle(): LoadedBundle | null {
+  if (process.env.CERTUSORDO_PROVIDER_BUNDLE === '0' || !fs.existsSync(BUNDLE_FILE) || bundleIsStale(BUNDLE_FILE)) return null;
+  return loadBundle();
+}
+
+/** Read by plugin.ts for its start-up debug line (Symbol.for: the bundle has its own copy of plugin.ts). */
+function setLaunchMode(mode: string): void {
+  (globalThis as Record<symbol, unknown>)[Symbol.for('certusordo.provider.launch')] = mode;
 }
 
 if (require.main === module) {
-  main().catch((err: unknown) => {
-    process.stderr.write(`terraform-provider-certusordo failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
-    process.exit(1);
-  });
+  const bundle = usableBundle();
+  if (bundle) {
+    setLaunchMode(bundle.cacheHit ? 'bundle+cache' : 'bundle');
+    bundle.plugin.run();
+    // No usable cache (e.g. a different Node version than the build's): make one once this
+    // process has compiled its start-up and first calls, for the launches that follow.
+    if (!bundle.cacheHit) setTimeout(bundle.writeCache, 1000).unref();
+  } else {
+    setLaunchMode('modules');
+    (require('./plugin') as PluginModule).run();
+  }
 }

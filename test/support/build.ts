@@ -26,4 +26,6 @@ export function ensureBuilt(): void {
   const built = fs.existsSync(BUILD_INFO) ? fs.statSync(BUILD_INFO).mtimeMs : 0;
   if (built >= Math.max(...SOURCES.map((d) => newestMtime(path.join(ROOT, d))))) return;
   execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, stdio: 'inherit' });
+  // The provider's single-file bundle, as `npm run build` makes it (see provider-bridge/src/main.ts).
+  execFileSync(process.execPath, [path.join(ROOT, 'dist/provider-bridge/src/bundle.js')], { cwd: ROOT, stdio: 'inherit' });
 }

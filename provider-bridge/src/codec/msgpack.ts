@@ -138,7 +138,7 @@ export function decodeMsgpack(type: TfType, bytes: Uint8Array): TfValue {
   return fromRaw(type, decoder.decode(bytes));
 }
 
-/** DynamicValue as proto-loader hands it over (bytes as Buffer, absent message as null). */
+/** DynamicValue as the gRPC codec (server/protos.ts) hands it over (bytes as Buffer, absent message as null). */
 export interface DynamicValueMsg {
   msgpack?: Uint8Array | null;
   json?: Uint8Array | null;

@@ -1,4 +1,4 @@
-/** SchemaDef → tfplugin6.Schema message (as proto-loader expects plain objects). */
+/** SchemaDef → tfplugin6.Schema message (the plain objects server/protos.ts encodes). */
 import { attributeNames, typeToJson, type SchemaDef } from './types';
 
 export interface SchemaMsg {

@@ -1,11 +1,8 @@
 /**
- * Loads the protos and binds every RPC module to grpc-js. Each handler runs inside `guard`,
+ * Binds every RPC module to grpc-js. Each handler runs inside `guard`,
  * which turns an unexpected exception into an error diagnostic: nothing throws across gRPC.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import { diagFromError, toWire } from '../diag';
 import type { ServerContext } from './context';
 import { applyResourceChange } from './apply-resource-change';
@@ -13,6 +10,7 @@ import { configureProvider } from './configure-provider';
 import { getProviderSchema } from './get-provider-schema';
 import { getFunctions, getMetadata, getResourceIdentitySchemas } from './metadata';
 import { importResourceState } from './import-resource-state';
+import { loadServices } from './protos';
 import { planResourceChange } from './plan-resource-change';
 import { readDataSource } from './read-data-source';
 import { readResource } from './read-resource';
@@ -23,26 +21,6 @@ import { validateProviderConfig } from './validate-provider-config';
 import { validateResourceConfig } from './validate-resource-config';
 
 export const MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
-
-/** The proto directory from source (provider-bridge/src/server) or from dist (dist/provider-bridge/src/server). */
-export function protoDir(): string {
-  const candidates = [path.resolve(__dirname, '../../proto'), path.resolve(__dirname, '../../../../provider-bridge/proto')];
-  const found = candidates.find((d) => fs.existsSync(path.join(d, 'tfplugin6.proto')));
-  if (!found) throw new Error(`tfplugin6.proto not found (looked in ${candidates.join(', ')})`);
-  return found;
-}
-
-export function loadProtos(): grpc.GrpcObject {
-  const dir = protoDir();
-  const def = protoLoader.loadSync([path.join(dir, 'tfplugin6.proto'), path.join(dir, 'grpc_controller.proto')], {
-    keepCase: true,
-    longs: String,
-    enums: String,
-    oneofs: true,
-    defaults: true,
-  });
-  return grpc.loadPackageDefinition(def);
-}
 
 type Handler = (req: any) => Promise<Record<string, unknown>> | Record<string, unknown>;
 
@@ -93,19 +71,19 @@ export interface ServeOptions {
 }
 
 export function createServer(opts: ServeOptions): grpc.Server {
-  const protos = loadProtos() as any;
+  const services = loadServices();
   const server = new grpc.Server({
     'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
     'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
   });
-  server.addService(protos.tfplugin6.Provider.service, providerHandlers(opts.ctx));
-  server.addService(protos.plugin.GRPCController.service, {
+  server.addService(services.provider, providerHandlers(opts.ctx));
+  server.addService(services.controller, {
     Shutdown: (_call: unknown, cb: grpc.sendUnaryData<object>) => {
       cb(null, {});
       setImmediate(opts.onShutdown);
     },
   });
-  server.addService(protos.plugin.GRPCStdio.service, {
+  server.addService(services.stdio, {
     // We do not forward stdio over gRPC; ending the stream at once makes go-plugin stop reading it.
     StreamStdio: (call: grpc.ServerWritableStream<object, object>) => call.end(),
   });
