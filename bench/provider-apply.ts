@@ -1,9 +1,11 @@
 /**
  * Provider benchmark: `terraform apply` of 500 certusordo_agent resources next to 500 built-in
  * terraform_data resources (same machine, same run, default -parallelism=10), then a plan with
- * nothing changed. Target: agents apply ≤ 2× terraform_data.
+ * nothing changed. Target: agents apply ≤ 2× terraform_data. A third apply, terraform_data padded
+ * to the agents' state-file size, separates terraform's own cost of a larger state from what the
+ * provider and the control plane add.
  *
- *   npm run build && npm run bench:provider            # starts a control plane from dist/api (PGlite)
+ *   npm run build && npm run bench:provider            # control plane from dist/api on a disposable PostgreSQL (BENCH_BACKEND=pglite: embedded)
  *   CERTUSORDO_ENDPOINT=… CERTUSORDO_API_KEY=… npm run bench:provider   # or use a running one
  *   BENCH_COUNT=200 npm run bench:provider
  */
@@ -113,9 +115,8 @@ async function main(): Promise<void> {
       CERTUSORDO_API_KEY: cp.apiKey,
     };
     const run = tag(`bench-${Date.now().toString(36)}`);
-    const dirs = { data: path.join(work, 'data'), agents: path.join(work, 'agents') };
-    fs.mkdirSync(dirs.data);
-    fs.mkdirSync(dirs.agents);
+    const dirs = { data: path.join(work, 'data'), agents: path.join(work, 'agents'), sized: path.join(work, 'sized') };
+    for (const d of Object.values(dirs)) fs.mkdirSync(d);
     fs.writeFileSync(path.join(dirs.data, 'main.tf'), `resource "terraform_data" "d" {\n  count = ${COUNT}\n  input = "item-\${count.index}"\n}\n`);
     fs.writeFileSync(
       path.join(dirs.agents, 'main.tf'),
@@ -127,6 +128,14 @@ async function main(): Promise<void> {
     const results: Record<string, number> = {};
     results.terraform_data_apply = await terraform(dirs.data, env, ['apply', '-auto-approve', '-no-color']);
     results.agents_apply = await terraform(dirs.agents, env, ['apply', '-auto-approve', '-no-color']);
+    // Control: terraform_data padded to the agents' state size. The local backend rewrites the
+    // whole state file after every resource (O(n^2) bytes), so state size alone costs time.
+    const bytes = { data: stateBytesPerInstance(dirs.data), agents: stateBytesPerInstance(dirs.agents), sized: 0 };
+    const pad = 'x'.repeat(Math.max(0, Math.round((bytes.agents - bytes.data) / 2))); // input and output both hold it
+    fs.writeFileSync(path.join(dirs.sized, 'main.tf'), `resource "terraform_data" "s" {\n  count = ${COUNT}\n  input = "item-\${count.index}-${pad}"\n}\n`);
+    await terraform(dirs.sized, env, ['init', '-no-color']);
+    results.terraform_data_sized_apply = await terraform(dirs.sized, env, ['apply', '-auto-approve', '-no-color']);
+    bytes.sized = stateBytesPerInstance(dirs.sized);
     results.terraform_data_plan_nochange = await terraform(dirs.data, env, ['plan', '-no-color', '-detailed-exitcode']);
     results.agents_plan_nochange = await terraform(dirs.agents, env, ['plan', '-no-color', '-detailed-exitcode']);
     results.terraform_data_destroy = await terraform(dirs.data, env, ['destroy', '-auto-approve', '-no-color']);
@@ -144,6 +153,8 @@ async function main(): Promise<void> {
       `terraform ${COUNT} resources, -parallelism=10 (default), control plane on ${cp.backend}, node ${process.version}, ${os.cpus().length} CPUs, load ${os.loadavg()[0]!.toFixed(1)}`,
       ...Object.entries(results).map(([k, v]) => `  ${k.padEnd(30)} ${v.toFixed(2)} s`),
       `  apply ratio agents/terraform_data  ${ratio.toFixed(2)}x (target <= 2x) ${ratio <= 2 ? 'OK' : 'OVER TARGET'}`,
+      `  state file bytes per instance      terraform_data ${bytes.data}, agents ${bytes.agents}, sized control ${bytes.sized}`,
+      `  apply ratio agents/sized control   ${(results.agents_apply! / results.terraform_data_sized_apply!).toFixed(2)}x (same state size: what the provider and control plane add)`,
       `  plan ratio agents/terraform_data   ${(results.agents_plan_nochange! / results.terraform_data_plan_nochange!).toFixed(2)}x`,
       `  agents apply minus REST floor      ${(results.agents_apply! - results.rest_floor_create!).toFixed(2)} s (terraform + provider overhead)`,
     ];
@@ -152,6 +163,14 @@ async function main(): Promise<void> {
     fs.rmSync(work, { recursive: true, force: true });
     await cp.close();
   }
+}
+
+/** Bytes of terraform.tfstate per resource instance: what terraform rewrites after each change. */
+function stateBytesPerInstance(dir: string): number {
+  const file = path.join(dir, 'terraform.tfstate');
+  const state = JSON.parse(fs.readFileSync(file, 'utf8')) as { resources: { instances: unknown[] }[] };
+  const instances = state.resources.reduce((n, r) => n + r.instances.length, 0);
+  return Math.round(fs.statSync(file).size / Math.max(1, instances));
 }
 
 function tag(s: string): string {
