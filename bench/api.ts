@@ -1,7 +1,7 @@
 /**
- * Control-plane throughput: agent create, get and list (first page vs. a page 10,000 rows deep),
- * each next to an Express "hello" route served by the same process in the same run. The load
- * generator runs in a child process. Usage: node dist/bench/api.js [postgres|pglite] [seconds]
+ * Control-plane throughput: agent create (with and without an Idempotency-Key), get and list
+ * (first page vs. a page 10,000 rows deep), each next to an Express "hello" route served by the
+ * same process in the same run. The load generator runs in a child process. Usage: node dist/bench/api.js [postgres|pglite] [seconds]
  */
 import express from 'express';
 import http from 'node:http';
@@ -14,7 +14,7 @@ import { createLogger } from '../api/src/logger';
 import { startServer } from '../api/src/server';
 import { uuidv7 } from '../api/src/crypto/ids';
 import { startPostgres } from './support/postgres';
-import { loadInChild, LoadResult } from './support/load';
+import { loadInChild, LoadResult, LoadSpec } from './support/load';
 
 const backend = (process.argv[2] ?? 'postgres') as 'postgres' | 'pglite';
 const seconds = Number(process.argv[3] ?? 5);
@@ -47,9 +47,17 @@ async function main(): Promise<void> {
   const one = rows[5000]!.id;
 
   const results: Record<string, LoadResult> = {};
-  const run = async (name: string, spec: Parameters<typeof loadInChild>[0]) => {
-    await loadInChild({ ...spec, seconds: 1 }); // warm-up: JIT, pools and plan caches
-    results[name] = await loadInChild(spec);
+  // "{run}" in a body or header becomes a fresh tag per load, so the measured creates never reuse
+  // a name (or Idempotency-Key) of the warm-up's: those would be fast 409s, counted as errors.
+  let loads = 0;
+  const tagged = (spec: LoadSpec): LoadSpec => {
+    const tag = `r${loads++}`;
+    const headers = Object.fromEntries(Object.entries(spec.headers ?? {}).map(([k, v]) => [k, v.replace(/\{run\}/g, tag)]));
+    return { ...spec, headers, body: spec.body?.replace(/\{run\}/g, tag) };
+  };
+  const run = async (name: string, spec: LoadSpec) => {
+    await loadInChild(tagged({ ...spec, seconds: 1 })); // warm-up: JIT, pools and plan caches
+    results[name] = await loadInChild(tagged(spec));
     const r = results[name]!;
     process.stdout.write(`${name.padEnd(28)} ${r.rps.toFixed(0).padStart(7)} req/s   p50 ${r.p50ms.toFixed(2)} ms   p99 ${r.p99ms.toFixed(2)} ms   errors ${r.errors}\n`);
   };
@@ -59,8 +67,12 @@ async function main(): Promise<void> {
   await run('GET /v1/agents (first page)', { url: `${server.url}/v1/agents?limit=50`, headers: auth, connections: CONNECTIONS, seconds });
   await run('GET /v1/agents (row 9,900)', { url: `${server.url}/v1/agents?limit=50&cursor=${deepCursor}`, headers: auth, connections: CONNECTIONS, seconds });
   await run('POST /v1/agents', {
-    url: `${server.url}/v1/agents`, method: 'POST', headers: auth, body: JSON.stringify({ name: 'bench-{n}', scopes: ['a:read'] }),
+    url: `${server.url}/v1/agents`, method: 'POST', headers: auth, body: JSON.stringify({ name: 'bench-{run}-{n}', scopes: ['a:read'] }),
     connections: CONNECTIONS, seconds, expectStatus: 201,
+  });
+  await run('POST /v1/agents (idem. key)', {
+    url: `${server.url}/v1/agents`, method: 'POST', headers: { ...auth, 'idempotency-key': 'bench-{run}-{n}' },
+    body: JSON.stringify({ name: 'bench-idem-{run}-{n}', scopes: ['a:read'] }), connections: CONNECTIONS, seconds, expectStatus: 201,
   });
   const base = results['baseline: express hello']!.rps;
   process.stdout.write('\nratios to the express hello baseline:\n');

@@ -12,6 +12,7 @@ import { assertionPool, AssertionSpec } from './assertions';
 export interface LoadSpec {
   url: string;
   method?: string;
+  /** Header values; "{n}" inside one is replaced by the per-request counter (e.g. a fresh Idempotency-Key). */
   headers?: Record<string, string>;
   /** JSON body; the string "{n}" inside it is replaced by a per-request counter (for unique names). */
   body?: string;
@@ -55,7 +56,8 @@ async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     new Promise<void>((resolve) => {
       const n = counter++;
       const payload = nextAssertion?.() ?? spec.body?.replace(/\{n\}/g, String(n)) ?? spec.form?.replace(/\{n\}/g, String(n));
-      const headers: Record<string, string | number> = { ...spec.headers };
+      const headers: Record<string, string | number> = {};
+      for (const [k, v] of Object.entries(spec.headers ?? {})) headers[k] = v.replace(/\{n\}/g, String(n));
       if (payload !== undefined) {
         headers['content-type'] = isForm ? 'application/x-www-form-urlencoded' : 'application/json';
         headers['content-length'] = Buffer.byteLength(payload);
