@@ -16,16 +16,23 @@ export interface GeneratedKeyPair {
   readonly seed: Buffer; // 32 raw bytes (the private key)
 }
 
+/**
+ * A fresh key pair as raw bytes, read from one JWK export of the private key (it carries both
+ * `d` and `x`). DER export goes through OpenSSL 3's encoder framework and costs more than
+ * generating the key; the JWK export copies the raw bytes. Measured 2026-11-26 on this project's
+ * 2-core machine: 0.26-0.47 ms per pair with two DER exports, 0.07-0.12 ms with one JWK export.
+ */
 export function generateEd25519(): GeneratedKeyPair {
-  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-  return {
-    publicKey: publicKey.export({ format: 'der', type: 'spki' }).subarray(SPKI_PREFIX.length),
-    seed: privateKey.export({ format: 'der', type: 'pkcs8' }).subarray(PKCS8_PREFIX.length),
-  };
+  const jwk = generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' });
+  const publicKey = Buffer.from(jwk.x ?? '', 'base64url');
+  const seed = Buffer.from(jwk.d ?? '', 'base64url');
+  if (publicKey.length !== 32 || seed.length !== 32) throw new Error('unexpected Ed25519 JWK export');
+  return { publicKey, seed };
 }
 
+/** Imported from a JWK for the same reason: the DER decoder took ~0.15 ms, the JWK import ~0.015 ms. */
 export function publicKeyObject(raw: Buffer): KeyObject {
-  return createPublicKey({ key: Buffer.concat([SPKI_PREFIX, raw]), format: 'der', type: 'spki' });
+  return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: raw.toString('base64url') }, format: 'jwk' });
 }
 
 export function privateKeyObject(seed: Buffer): KeyObject {
