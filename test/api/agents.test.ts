@@ -154,6 +154,20 @@ describe('idempotent create', () => {
     expect((await api.post('/v1/agents', { name: uniq() }).set('Idempotency-Key', key)).status).toBe(201);
   });
 
+  test('a create refused by the database (name taken) writes nothing and does not burn the key', async () => {
+    const knex = s.running.db.knex;
+    const count = async (table: string) => Number((await knex(table).count<{ c: string }[]>('* as c'))[0]!.c);
+    const counts = async () => ({ agents: await count('agents'), keys: await count('agent_keys'), events: await count('audit_events'), idem: await count('idempotency_keys') });
+    const name = uniq('taken');
+    const holder = await create({ name });
+    const before = await counts();
+    const key = `idem-${uniq()}`;
+    expectError(await api.post('/v1/agents', { name }).set('Idempotency-Key', key), 409, 'conflict');
+    expect(await counts()).toEqual(before);
+    await api.post(`/v1/agents/${holder.id}/revoke`);
+    expect((await api.post('/v1/agents', { name }).set('Idempotency-Key', key)).status).toBe(201);
+  });
+
   test('an invalid Idempotency-Key header is a 400', async () => {
     expectError(await api.post('/v1/agents', { name: uniq() }).set('Idempotency-Key', 'x'.repeat(256)), 400, 'validation_error');
   });

@@ -73,6 +73,13 @@ test('filters and keyset pagination', async () => {
   expectError(await api.get('/v1/audit-events?since=soon'), 400, 'validation_error');
 });
 
+test('concurrent changes in one organization append one linear chain', async () => {
+  const creates = await Promise.all(Array.from({ length: 12 }, (_, i) => api.post('/v1/agents', { name: `concurrent-${i}` }).set('Idempotency-Key', `concurrent-${i}`)));
+  expect(creates.map((r) => r.status)).toEqual(Array(12).fill(201));
+  await Promise.all(creates.map((r) => api.post(`/v1/agents/${r.body.id}/suspend`)));
+  expect((await api.get('/v1/audit-events/verify')).body).toMatchObject({ valid: true, first_broken_seq: null });
+});
+
 describe('integrity', () => {
   const knex = () => s.running.db.knex;
   // Simulates an attacker with direct database access who disables the append-only trigger.

@@ -87,26 +87,25 @@ export class AgentService {
       const now = new Date();
       const id = uuidv7(now.getTime());
       const key = keyMaterial(id, input.public_key);
+      const kid = jwkThumbprint(key.publicKey);
       const row: DbAgentRow = {
         id, organization_id: ctx.organizationId, name: input.name, scopes: input.scopes, status: 'active',
         metadata: input.metadata, created_at: now, updated_at: now, last_auth_at: null, status_changed_at: now,
       };
       try {
-        await ops.insertAgent(tx, row);
+        await ops.insertAgentWithKey(tx, row, { agent_id: id, kid, public_key: key.publicKey, created_at: now, revoked_at: null });
       } catch (err) {
         if (pgErrorCode(err) === '23505') throw nameTaken(input.name);
         throw err;
       }
-      const kid = jwkThumbprint(key.publicKey);
-      await ops.insertAgentKey(tx, { agent_id: id, kid, public_key: key.publicKey, created_at: now, revoked_at: null });
-      // Audit last: it locks the organization's chain head until commit, so keep that window short.
-      await recordAudit(tx, ctx, {
-        action: 'agent.created', targetType: 'agent', targetId: id,
-        data: { name: input.name, scopes: input.scopes, kid, key_source: key.secret ? 'generated' : 'brought' },
-      });
       const view = toAgentView({ ...row, public_key: key.publicKey });
       // The stored (replayable) body never includes the secret; only this first response does.
-      return { status: 201, stored: view, response: key.secret ? { ...view, secret: key.secret } : view };
+      // The audit event is appended by withIdempotency after the response is saved, right before
+      // commit, so the organization's chain-head lock is held as briefly as possible.
+      return {
+        status: 201, stored: view, response: key.secret ? { ...view, secret: key.secret } : view,
+        audit: { ctx, event: { action: 'agent.created', targetType: 'agent', targetId: id, data: { name: input.name, scopes: input.scopes, kid, key_source: key.secret ? 'generated' : 'brought' } } },
+      };
     });
   }
 
@@ -195,9 +194,11 @@ export class AgentService {
       const row: DbAgentKeyRow = { agent_id: id, kid, public_key: key.publicKey, created_at: new Date(), revoked_at: null };
       await ops.insertAgentKey(tx, row);
       await ops.updateAgent(tx, ctx.organizationId, id, { updated_at: row.created_at });
-      await recordAudit(tx, ctx, { action: 'agent_key.created', targetType: 'agent', targetId: id, data: { kid, key_source: key.secret ? 'generated' : 'brought' } });
       const view = toKeyView(row);
-      return { status: 201, stored: view, response: key.secret ? { ...view, secret: key.secret } : view };
+      return {
+        status: 201, stored: view, response: key.secret ? { ...view, secret: key.secret } : view,
+        audit: { ctx, event: { action: 'agent_key.created', targetType: 'agent', targetId: id, data: { kid, key_source: key.secret ? 'generated' : 'brought' } } }, // appended last, as in create
+      };
     });
   }
 

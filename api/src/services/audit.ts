@@ -50,6 +50,12 @@ export function eventHash(prevHash: string, e: Omit<DbAuditEventRow, 'hash' | 'p
   return createHash('sha256').update(prevHash).update('\n').update(body).digest('hex');
 }
 
+/**
+ * Appends an event in the caller's transaction: two statements, the chain-head lock (held until
+ * commit, so appends in one organization serialize and the chain stays linear) and the insert
+ * with the head's advance. Call it as late as possible in the transaction: every audited change
+ * in the organization waits for this lock.
+ */
 export async function recordAudit(tx: Knex.Transaction, ctx: AuditContext, input: AuditEventInput): Promise<DbAuditEventRow> {
   const head = await ops.lockChainHead(tx, ctx.organizationId);
   if (!head) throw new Error(`organization ${ctx.organizationId} has no audit chain`);
@@ -69,8 +75,7 @@ export async function recordAudit(tx: Knex.Transaction, ctx: AuditContext, input
     created_at: new Date(),
   };
   const row: DbAuditEventRow = { ...base, id: uuidv7(), prev_hash: head.last_hash, hash: eventHash(head.last_hash, base) };
-  await ops.insertAuditEvent(tx, row);
-  await ops.advanceChainHead(tx, ctx.organizationId, row.seq, row.hash);
+  await ops.appendAuditEvent(tx, row);
   return row;
 }
 

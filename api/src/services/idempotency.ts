@@ -5,7 +5,8 @@
  */
 import type { Knex } from 'knex';
 import { ConflictError } from '../errors';
-import type { DbIdempotencyRow } from '../db/tables';
+import * as ops from '../db/operations/idempotency';
+import { AuditContext, AuditEventInput, recordAudit } from './audit';
 
 export interface IdempotentResult<T> {
   status: number;
@@ -14,6 +15,16 @@ export interface IdempotentResult<T> {
   /** The body to replay later (must hold no secret). */
   stored: T;
   replayed?: boolean;
+}
+
+/** What a create's work returns: its result, and optionally its audit event to append last. */
+export interface IdempotentWork<T> extends IdempotentResult<T> {
+  /**
+   * Appended after the response is saved, as the transaction's last statement: appending locks
+   * the organization's audit chain head until commit, and every audited change in the
+   * organization waits for that lock, so nothing else should run while it is held.
+   */
+  audit?: { ctx: AuditContext; event: AuditEventInput };
 }
 
 export interface IdempotencyScope {
@@ -30,26 +41,23 @@ export function pgErrorCode(err: unknown): string | undefined {
 export async function withIdempotency<T>(
   db: Knex,
   s: IdempotencyScope,
-  work: (tx: Knex.Transaction) => Promise<IdempotentResult<T>>,
+  work: (tx: Knex.Transaction) => Promise<IdempotentWork<T>>,
 ): Promise<IdempotentResult<T>> {
-  if (!s.key) return db.transaction(work);
   return db.transaction(async (tx) => {
-    const claimed = await tx('idempotency_keys')
-      .insert({ organization_id: s.orgId, scope: s.scope, key: s.key, request_hash: s.requestHash, response_status: 0, response_body: '{}', created_at: new Date() })
-      .onConflict(['organization_id', 'scope', 'key'])
-      .ignore()
-      .returning('key');
-    if (claimed.length === 0) {
-      const prior = await tx<DbIdempotencyRow>('idempotency_keys').where({ organization_id: s.orgId, scope: s.scope, key: s.key }).first();
-      if (!prior || prior.request_hash !== s.requestHash) {
-        throw new ConflictError('This Idempotency-Key was already used with a different request body', [{ path: 'Idempotency-Key', message: 'reuse a key only to retry the identical request' }]);
-      }
-      return { status: prior.response_status, response: prior.response_body as T, stored: prior.response_body as T, replayed: true };
-    }
-    const result = await work(tx);
-    await tx('idempotency_keys')
-      .where({ organization_id: s.orgId, scope: s.scope, key: s.key })
-      .update({ response_status: result.status, response_body: JSON.stringify(result.stored) });
+    const rowKey = s.key ? { orgId: s.orgId, scope: s.scope, key: s.key } : undefined;
+    if (rowKey && !(await ops.claimIdempotencyKey(tx, rowKey, s.requestHash, new Date()))) return replay<T>(tx, rowKey, s.requestHash);
+    const { audit, ...result } = await work(tx);
+    if (rowKey) await ops.saveIdempotentResponse(tx, rowKey, result.status, result.stored);
+    if (audit) await recordAudit(tx, audit.ctx, audit.event);
     return result;
   });
+}
+
+/** The committed response of the request that claimed the key, if this request is the same one. */
+async function replay<T>(tx: Knex.Transaction, rowKey: ops.IdempotencyRowKey, requestHash: string): Promise<IdempotentResult<T>> {
+  const prior = await ops.getIdempotencyRecord(tx, rowKey);
+  if (!prior || prior.request_hash !== requestHash) {
+    throw new ConflictError('This Idempotency-Key was already used with a different request body', [{ path: 'Idempotency-Key', message: 'reuse a key only to retry the identical request' }]);
+  }
+  return { status: prior.response_status, response: prior.response_body as T, stored: prior.response_body as T, replayed: true };
 }

@@ -14,8 +14,24 @@ function withPublicKey(tx: Tx) {
   );
 }
 
-export async function insertAgent(tx: Tx, row: DbAgentRow): Promise<void> {
-  await tx('agents').insert({ ...row, scopes: JSON.stringify(row.scopes), metadata: JSON.stringify(row.metadata) });
+/**
+ * Inserts a new agent and its first key in one statement (one round trip instead of two). The
+ * key's foreign key is checked at the end of the statement, when the agent row exists; a taken
+ * name still fails with 23505 on agents_live_name_uniq, and nothing of the statement remains.
+ */
+export async function insertAgentWithKey(tx: Tx, agent: DbAgentRow, key: DbAgentKeyRow): Promise<void> {
+  await tx.raw(
+    `with agent as (
+       insert into agents (id, organization_id, name, scopes, status, metadata, created_at, updated_at, last_auth_at, status_changed_at)
+       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     )
+     insert into agent_keys (agent_id, kid, public_key, created_at, revoked_at) values (?, ?, ?, ?, ?)`,
+    [
+      agent.id, agent.organization_id, agent.name, JSON.stringify(agent.scopes), agent.status, JSON.stringify(agent.metadata),
+      agent.created_at, agent.updated_at, agent.last_auth_at, agent.status_changed_at,
+      key.agent_id, key.kid, key.public_key, key.created_at, key.revoked_at,
+    ],
+  );
 }
 
 export async function getAgent(tx: Tx, orgId: string, id: string, opts: { forUpdate?: boolean } = {}): Promise<DbAgentWithKeyRow | undefined> {

@@ -1,0 +1,36 @@
+/** Idempotency-key queries. Plain SQL: an idempotent create runs both of them. */
+import type { Knex } from 'knex';
+import type { DbIdempotencyRow } from '../tables';
+
+export interface IdempotencyRowKey {
+  orgId: string;
+  scope: string;
+  key: string;
+}
+
+/**
+ * Inserts the key's placeholder row unless it exists; true when this call inserted it. A
+ * concurrent insert of the same key waits here on the primary key until the other commits.
+ */
+export async function claimIdempotencyKey(tx: Knex.Transaction, k: IdempotencyRowKey, requestHash: string, at: Date): Promise<boolean> {
+  const r = await tx.raw(
+    `insert into idempotency_keys (organization_id, scope, key, request_hash, response_status, response_body, created_at)
+     values (?, ?, ?, ?, 0, '{}', ?)
+     on conflict (organization_id, scope, key) do nothing
+     returning key`,
+    [k.orgId, k.scope, k.key, requestHash, at],
+  );
+  return r.rows.length > 0;
+}
+
+export async function getIdempotencyRecord(tx: Knex.Transaction, k: IdempotencyRowKey): Promise<DbIdempotencyRow | undefined> {
+  return tx<DbIdempotencyRow>('idempotency_keys').where({ organization_id: k.orgId, scope: k.scope, key: k.key }).first();
+}
+
+/** Stores the response a retry replays (it must hold no secret). */
+export async function saveIdempotentResponse(tx: Knex.Transaction, k: IdempotencyRowKey, status: number, body: unknown): Promise<void> {
+  await tx.raw(
+    `update idempotency_keys set response_status = ?, response_body = ? where organization_id = ? and scope = ? and key = ?`,
+    [status, JSON.stringify(body), k.orgId, k.scope, k.key],
+  );
+}
