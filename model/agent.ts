@@ -5,6 +5,8 @@
  * every short-lived process; the zod adapters for the API live in `agent-schemas.ts`.
  */
 
+import { ed25519PointViolation } from './ed25519-point';
+
 export const AGENT_STATUSES = ['active', 'suspended', 'revoked'] as const;
 export type AgentStatus = (typeof AGENT_STATUSES)[number];
 
@@ -52,14 +54,24 @@ export function metadataViolations(metadata: Record<string, unknown>): string[] 
   return out;
 }
 
-/** Shape of a brought Ed25519 public key: base64url (no padding) of the 32 raw bytes. The server
- *  additionally checks that the bytes are a valid curve point. */
+/** Shape of a brought Ed25519 public key: base64url (no padding) of the 32 raw bytes. */
 export const PUBLIC_KEY_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
+/**
+ * A brought public key: 43 base64url characters in canonical form (the last one carries 2 spare
+ * bits that must be zero, or the key read back would differ from the one given), encoding a
+ * usable Ed25519 point.
+ */
 export function publicKeyViolations(publicKey: string, field = 'public_key'): string[] {
-  return PUBLIC_KEY_PATTERN.test(publicKey)
-    ? []
-    : [`${field} must be an Ed25519 public key: base64url (no padding) of the 32 raw bytes, 43 characters`];
+  if (!PUBLIC_KEY_PATTERN.test(publicKey)) {
+    return [`${field} must be an Ed25519 public key: base64url (no padding) of the 32 raw bytes, 43 characters`];
+  }
+  const raw = Buffer.from(publicKey, 'base64url');
+  if (raw.toString('base64url') !== publicKey) {
+    return [`${field} is not canonical base64url: its last character must encode zero spare bits (did you mean "${raw.toString('base64url')}"?)`];
+  }
+  const point = ed25519PointViolation(raw);
+  return point ? [`${field} ${point}`] : [];
 }
 
 /** Removes duplicate scopes, keeping first-seen order. */

@@ -80,6 +80,10 @@ describe('create', () => {
     ['unknown field', { name: 'ok-12', colour: 'blue' }, 'colour'],
     ['invalid public key', { name: 'ok-13', public_key: 'not-a-key' }, 'public_key'],
     ['public key of wrong length', { name: 'ok-14', public_key: Buffer.alloc(31).toString('base64url') }, 'public_key'],
+    // node:crypto would import these 32 bytes; no signature could ever verify against them.
+    ['public key that is no curve point', { name: 'ok-15', public_key: Buffer.from('0200000000000000000000000000000000000000000000000000000000000000', 'hex').toString('base64url') }, 'public_key'],
+    // The identity point: anyone could forge this agent's signatures.
+    ['small-order public key', { name: 'ok-16', public_key: Buffer.from('0100000000000000000000000000000000000000000000000000000000000000', 'hex').toString('base64url') }, 'public_key'],
   ])('400 for %s, and nothing is created', async (_label, body, path) => {
     const before = (await api.get('/v1/agents?limit=200')).body.data.length;
     const res = await api.post('/v1/agents', body);

@@ -1,10 +1,12 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { Lazy, TerraformOutput, Testing, Token } from 'cdktf';
 import { CertusOrdoAgent, ValidationError, l1 } from '../../constructs/src';
 import { agentsByName, stackWithProvider, synth } from './helpers';
 
 Testing.setupJest();
 
-const PUBLIC_KEY = Buffer.alloc(32, 7).toString('base64url');
+// A real key: the construct checks that a brought key is a usable Ed25519 point.
+const PUBLIC_KEY = generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' }).x!;
 
 describe('CertusOrdoAgent', () => {
   test('wraps exactly one certusordo_agent resource, child id "Resource", with the given props', () => {

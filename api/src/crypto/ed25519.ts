@@ -43,18 +43,6 @@ export function publicKeyFromSeed(seed: Buffer): Buffer {
   return createPublicKey(privateKeyObject(seed)).export({ format: 'der', type: 'spki' }).subarray(SPKI_PREFIX.length);
 }
 
-/** Decodes a base64url 32-byte public key that is a valid curve point; null otherwise. */
-export function parsePublicKey(encoded: string): Buffer | null {
-  if (!/^[A-Za-z0-9_-]{43}$/.test(encoded)) return null;
-  const raw = Buffer.from(encoded, 'base64url');
-  if (raw.length !== 32) return null;
-  try {
-    publicKeyObject(raw);
-    return raw;
-  } catch {
-    return null;
-  }
-}
 
 /** RFC 7638 thumbprint of the OKP JWK: members in lexicographic order, no whitespace. */
 export function jwkThumbprint(publicKey: Buffer): string {

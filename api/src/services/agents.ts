@@ -6,13 +6,14 @@
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import { isUuid, uuidv7 } from '../crypto/ids';
-import { formatAgentSecret, generateEd25519, jwkThumbprint, parsePublicKey } from '../crypto/ed25519';
+import { formatAgentSecret, generateEd25519, jwkThumbprint } from '../crypto/ed25519';
 import * as ops from '../db/operations/agents';
 import type { DbAgentKeyRow, DbAgentRow, DbAgentWithKeyRow } from '../db/tables';
 import { ConflictError, InvalidTransitionError, NotFoundError, ValidationError } from '../errors';
 import type { AgentCreateInput, AgentKeyView, AgentListQueryInput, AgentUpdateInput, AgentView } from '../schemas/agents';
 import { AuditContext, recordAudit } from './audit';
 import { pgErrorCode, withIdempotency, IdempotentResult } from './idempotency';
+import { publicKeyViolations } from '../../../model/agent';
 
 export type Transition = 'suspend' | 'activate' | 'revoke';
 
@@ -53,9 +54,10 @@ function nameTaken(name: string): ConflictError {
 /** Resolves the key material for a new agent or key: brought (public only) or generated (with a secret). */
 function keyMaterial(agentId: string, publicKey: string | undefined): { publicKey: Buffer; secret?: string } {
   if (publicKey !== undefined) {
-    const raw = parsePublicKey(publicKey);
-    if (!raw) throw new ValidationError('public_key is not a valid Ed25519 public key', [{ path: 'public_key', message: 'must be base64url of 32 raw Ed25519 public key bytes' }]);
-    return { publicKey: raw };
+    // Shape, canonical encoding, and a usable curve point (node:crypto would import any 32 bytes).
+    const violations = publicKeyViolations(publicKey);
+    if (violations.length > 0) throw new ValidationError('public_key is not a valid Ed25519 public key', violations.map((message) => ({ path: 'public_key', message })));
+    return { publicKey: Buffer.from(publicKey, 'base64url') };
   }
   const pair = generateEd25519();
   return { publicKey: pair.publicKey, secret: formatAgentSecret(agentId, pair.seed) };

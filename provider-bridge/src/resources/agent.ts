@@ -13,12 +13,11 @@ import { NotFoundError } from '../client/errors';
 import { diagFromError, error, warning, type Diagnostic } from '../diag';
 import { requiresReplace, requiresReplaceIf, useStateForUnknown } from '../plan/modifiers';
 import { mapOf, setOf, str, type SchemaDef } from '../schema/types';
+import { publicKeyViolations } from '../../../model/agent';
 import { agentAttributes, agentFieldDiagnostics } from './agent-model';
 import type { PlanAdjustment, PlanRequest, ProviderData, ResourceDefinition, StateResult } from './types';
 
-
 export const MANAGED_STATUSES = ['active', 'suspended'] as const;
-const PUBLIC_KEY_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
 export const agentSchema = {
   version: 0,
@@ -117,14 +116,11 @@ function validate(config: TfObject): Diagnostic[] {
     );
   }
   const key = config.public_key;
-  if (typeof key === 'string' && (!PUBLIC_KEY_PATTERN.test(key) || Buffer.from(key, 'base64url').length !== 32)) {
-    out.push(
-      error(
-        'Invalid public key',
-        '`public_key` must be the base64url encoding (no padding, 43 characters) of a raw 32-byte Ed25519 public key. Leave it unset to let the control plane generate a key pair.',
-        ['public_key'],
-      ),
-    );
+  if (typeof key === 'string') {
+    // The control plane's own rule (shape, canonical base64url, a usable curve point), at plan time.
+    for (const v of publicKeyViolations(key, '`public_key`')) {
+      out.push(error('Invalid public key', `${v}. Leave \`public_key\` unset to let the control plane generate a key pair.`, ['public_key']));
+    }
   }
   return out;
 }
