@@ -92,7 +92,7 @@ export async function createAuthModule(deps: AuthModuleDeps): Promise<AuthModule
     await state.start();
     const writer = new AuthWriter(db.knex, logger);
     const tokens = new TokenService(db.knex, signingKeys, state, writer, bus, logger, { issuer, accessTokenTtlSeconds: config.accessTokenTtlSeconds });
-    const sessions = new SessionService(db.knex, tokens, bus);
+    const sessions = new SessionService(db.knex, tokens, bus, config.idempotencyTtlSeconds * 1000);
 
     services.agents.onTransition(async (tx, ctx, agentId, to) => {
       if (to === 'suspended' || to === 'revoked') await sessions.endSessionsForAgent(tx, ctx, agentId, to);

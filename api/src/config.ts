@@ -22,6 +22,8 @@ export interface Config {
   readonly rateLimitPerSecond: number;
   readonly accessTokenTtlSeconds: number;
   readonly signingKeyRotationSeconds: number;
+  /** How long an Idempotency-Key is remembered; expired records are purged periodically. */
+  readonly idempotencyTtlSeconds: number;
 }
 
 const Env = z.object({
@@ -35,6 +37,7 @@ const Env = z.object({
   CERTUSORDO_RATE_LIMIT: z.coerce.number().positive().default(200),
   CERTUSORDO_TOKEN_TTL: z.coerce.number().int().min(30).max(3600).default(300),
   CERTUSORDO_SIGNING_KEY_ROTATION: z.coerce.number().int().min(60).default(7 * 24 * 3600),
+  CERTUSORDO_IDEMPOTENCY_TTL: z.coerce.number().int().min(60).default(24 * 3600),
 });
 
 export type ConfigOverrides = Partial<Record<keyof z.input<typeof Env>, string | number | undefined>>;
@@ -60,5 +63,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     rateLimitPerSecond: e.CERTUSORDO_RATE_LIMIT,
     accessTokenTtlSeconds: e.CERTUSORDO_TOKEN_TTL,
     signingKeyRotationSeconds: e.CERTUSORDO_SIGNING_KEY_ROTATION,
+    idempotencyTtlSeconds: e.CERTUSORDO_IDEMPOTENCY_TTL,
   });
 }

@@ -10,6 +10,7 @@ import { openDatabase, Database } from './db/connect';
 import { migrateLatest } from './db/migrate';
 import { loadMasterKey } from './crypto/master-key';
 import { createServices, Services } from './services';
+import { purgeExpiredIdempotencyKeys } from './services/idempotency';
 import { createApp } from './app';
 import { bootstrapIfEmpty, BootstrapResult } from './bootstrap';
 import { createAuthModule } from './auth-module';
@@ -35,7 +36,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const applied = await migrateLatest(db.knex);
     if (applied.length) logger.info({ migrations: applied }, 'applied migrations');
     const keys = loadMasterKey(config.masterKey, config.dataDir);
-    const services = createServices(db.knex, keys);
+    const services = createServices(db.knex, keys, { idempotencyTtlSeconds: config.idempotencyTtlSeconds });
     const bootstrap = opts.skipBootstrap ? null : await bootstrapIfEmpty(db.knex, services);
 
     const server = http.createServer();
@@ -50,6 +51,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const app = createApp({ config, db, logger, services, extraRouters: auth.routers, apiKeys: auth.apiKeys });
     server.on('request', app);
     server.keepAliveTimeout = 5_000;
+    const purge = startIdempotencyPurge(db, config.idempotencyTtlSeconds * 1000, logger);
 
     let closing: Promise<void> | undefined;
     const close = () =>
@@ -59,6 +61,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
           server.closeIdleConnections();
           setTimeout(() => server.closeAllConnections(), 10_000).unref();
         });
+        await purge.stop();
         await auth.close();
         await db.close();
       })());
@@ -67,6 +70,27 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     await db.close().catch(() => undefined);
     throw err;
   }
+}
+
+/**
+ * Deletes expired Idempotency-Key records every few minutes (claims already ignore them; this
+ * keeps the table small). Replicas may purge concurrently: the delete is idempotent.
+ */
+function startIdempotencyPurge(db: Database, ttlMs: number, logger: Logger): { stop(): Promise<void> } {
+  let running: Promise<void> | null = null;
+  const timer = setInterval(() => {
+    running ??= purgeExpiredIdempotencyKeys(db.knex, ttlMs)
+      .then((n) => void (n > 0 && logger.debug({ deleted: n }, 'purged expired idempotency keys')))
+      .catch((err) => logger.error({ err }, 'idempotency purge failed'))
+      .finally(() => (running = null));
+  }, Math.min(5 * 60_000, ttlMs / 4));
+  timer.unref();
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await running;
+    },
+  };
 }
 
 /** Wires signals for a long-running process. */

@@ -3,6 +3,7 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify } 
 import request from 'supertest';
 import { startTestServer, TestServer } from '../support/server';
 import { client, Client, expectError } from '../support/http';
+import { purgeExpiredIdempotencyKeys } from '../../api/src/services/idempotency';
 
 let s: TestServer;
 let api: Client;
@@ -135,6 +136,35 @@ describe('idempotent create', () => {
     expect(retry.body.secret).toBeUndefined(); // secrets are never stored, so never replayed
     const list = await api.get(`/v1/agents?name=${body.name}`);
     expect(list.body.data).toHaveLength(1);
+  });
+
+  test('a key is remembered for CERTUSORDO_IDEMPOTENCY_TTL: afterwards it is a new key, and the purge deletes only expired records', async () => {
+    const ttlMs = s.config.idempotencyTtlSeconds * 1000;
+    expect(ttlMs).toBe(24 * 3600 * 1000); // the documented default
+    const knex = s.running.db.knex;
+    const age = (key: string) => knex('idempotency_keys').where({ key }).update({ created_at: new Date(Date.now() - ttlMs - 60_000) });
+    const key = `idem-${uniq()}`;
+    const first = await api.post('/v1/agents', { name: uniq('ttl-a') }).set('Idempotency-Key', key);
+    expect(first.status).toBe(201);
+    await age(key); // as if a day had passed
+    // Another body is no longer a conflict, and the same key is not a replay: it starts afresh.
+    const bodyB = { name: uniq('ttl-b') };
+    const second = await api.post('/v1/agents', bodyB).set('Idempotency-Key', key);
+    expect(second.status).toBe(201);
+    expect(second.headers['idempotent-replayed']).toBeUndefined();
+    expect(second.body.id).not.toBe(first.body.id);
+    expect(second.body.secret).toBeDefined();
+    // …and is remembered again from then on.
+    const retry = await api.post('/v1/agents', bodyB).set('Idempotency-Key', key);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    expect(retry.body.id).toBe(second.body.id);
+
+    const stale = `idem-${uniq()}`;
+    expect((await api.post('/v1/agents', { name: uniq('ttl-c') }).set('Idempotency-Key', stale)).status).toBe(201);
+    await age(stale);
+    expect(await purgeExpiredIdempotencyKeys(knex, ttlMs)).toBeGreaterThanOrEqual(1);
+    expect(await knex('idempotency_keys').where({ key: stale })).toHaveLength(0);
+    expect(await knex('idempotency_keys').where({ key })).toHaveLength(1);
   });
 
   test('same key with another body is a 409', async () => {

@@ -5,6 +5,7 @@
 import type { Knex } from 'knex';
 import * as init from '../../migrations/20261125000000_init';
 import * as auth from '../../migrations/20261125100000_auth';
+import * as idempotencyExpiry from '../../migrations/20261126000000_idempotency_expiry';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -15,6 +16,7 @@ interface Migration {
 export const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [
   ['20261125000000_init', init],
   ['20261125100000_auth', auth],
+  ['20261126000000_idempotency_expiry', idempotencyExpiry],
 ];
 
 class ListMigrationSource implements Knex.MigrationSource<string> {

@@ -12,7 +12,7 @@ import type { DbAgentKeyRow, DbAgentRow, DbAgentWithKeyRow } from '../db/tables'
 import { ConflictError, InvalidTransitionError, NotFoundError, ValidationError } from '../errors';
 import type { AgentCreateInput, AgentKeyView, AgentListQueryInput, AgentUpdateInput, AgentView } from '../schemas/agents';
 import { AuditContext, recordAudit } from './audit';
-import { pgErrorCode, withIdempotency, IdempotentResult } from './idempotency';
+import { DEFAULT_IDEMPOTENCY_TTL_SECONDS, pgErrorCode, withIdempotency, IdempotentResult } from './idempotency';
 import { publicKeyViolations } from '../../../model/agent';
 
 export type Transition = 'suspend' | 'activate' | 'revoke';
@@ -73,7 +73,10 @@ export class AgentService {
   private readonly statusListeners: StatusListener[] = [];
   private readonly transitionHooks: TransitionHook[] = [];
 
-  constructor(private readonly db: Knex) {}
+  constructor(
+    private readonly db: Knex,
+    private readonly idempotencyTtlMs: number = DEFAULT_IDEMPOTENCY_TTL_SECONDS * 1000,
+  ) {}
 
   onStatusChange(listener: StatusListener): void {
     this.statusListeners.push(listener);
@@ -85,7 +88,7 @@ export class AgentService {
 
   async create(ctx: AuditContext, input: AgentCreateInput, idempotencyKey?: string): Promise<IdempotentResult<AgentView>> {
     const requestHash = createHash('sha256').update(JSON.stringify(input)).digest('hex');
-    return withIdempotency(this.db, { orgId: ctx.organizationId, scope: 'agents.create', key: idempotencyKey, requestHash }, async (tx) => {
+    return withIdempotency(this.db, { orgId: ctx.organizationId, scope: 'agents.create', key: idempotencyKey, requestHash, ttlMs: this.idempotencyTtlMs }, async (tx) => {
       const now = new Date();
       const id = uuidv7(now.getTime());
       const key = keyMaterial(id, input.public_key);
@@ -185,7 +188,7 @@ export class AgentService {
   async addKey(ctx: AuditContext, id: string, publicKey: string | undefined, idempotencyKey?: string): Promise<IdempotentResult<AgentKeyView>> {
     if (!isUuid(id)) throw notFound();
     const requestHash = createHash('sha256').update(JSON.stringify({ id, publicKey })).digest('hex');
-    return withIdempotency(this.db, { orgId: ctx.organizationId, scope: 'agent_keys.create', key: idempotencyKey, requestHash }, async (tx) => {
+    return withIdempotency(this.db, { orgId: ctx.organizationId, scope: 'agent_keys.create', key: idempotencyKey, requestHash, ttlMs: this.idempotencyTtlMs }, async (tx) => {
       const agent = await ops.getAgent(tx, ctx.organizationId, id, { forUpdate: true });
       if (!agent) throw notFound();
       if (agent.status === 'revoked') throw new ConflictError('The agent is revoked; it can no longer hold keys');

@@ -2,6 +2,7 @@
  * Idempotent creates. The key's row is inserted first, inside the create's transaction, so a
  * concurrent retry with the same key waits on the primary key and then replays the committed
  * response instead of creating a second object. Same key with a different body is a conflict.
+ * Keys are remembered for a TTL (default 24 h); an expired key starts afresh.
  */
 import type { Knex } from 'knex';
 import { ConflictError } from '../errors';
@@ -32,6 +33,16 @@ export interface IdempotencyScope {
   scope: string;
   key: string | undefined;
   requestHash: string;
+  /** How long a key is remembered (CERTUSORDO_IDEMPOTENCY_TTL); after that it is a new key. */
+  ttlMs: number;
+}
+
+/** Stripe's window: long enough for any client retry, short enough that the table stays small. */
+export const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
+
+/** Deletes expired records (the claim already ignores them; this keeps the table small). */
+export function purgeExpiredIdempotencyKeys(db: Knex, ttlMs: number, now: number = Date.now()): Promise<number> {
+  return ops.deleteExpiredIdempotencyKeys(db, new Date(now - ttlMs));
 }
 
 export function pgErrorCode(err: unknown): string | undefined {
@@ -45,7 +56,8 @@ export async function withIdempotency<T>(
 ): Promise<IdempotentResult<T>> {
   return db.transaction(async (tx) => {
     const rowKey = s.key ? { orgId: s.orgId, scope: s.scope, key: s.key } : undefined;
-    if (rowKey && !(await ops.claimIdempotencyKey(tx, rowKey, s.requestHash, new Date()))) return replay<T>(tx, rowKey, s.requestHash);
+    const now = Date.now();
+    if (rowKey && !(await ops.claimIdempotencyKey(tx, rowKey, s.requestHash, new Date(now), new Date(now - s.ttlMs)))) return replay<T>(tx, rowKey, s.requestHash);
     const { audit, ...result } = await work(tx);
     if (rowKey) await ops.saveIdempotentResponse(tx, rowKey, result.status, result.stored);
     if (audit) await recordAudit(tx, audit.ctx, audit.event);

@@ -2,6 +2,7 @@
 import type { Knex } from 'knex';
 import type { MasterKey } from '../crypto/master-key';
 import { AgentService } from './agents';
+import { DEFAULT_IDEMPOTENCY_TTL_SECONDS } from './idempotency';
 import { OrganizationService } from './organizations';
 
 export interface Services {
@@ -9,6 +10,12 @@ export interface Services {
   readonly agents: AgentService;
 }
 
-export function createServices(db: Knex, keys: MasterKey): Services {
-  return { organizations: new OrganizationService(db, keys.apiKeyPepper), agents: new AgentService(db) };
+export interface ServiceOptions {
+  /** How long Idempotency-Keys are remembered (CERTUSORDO_IDEMPOTENCY_TTL). */
+  idempotencyTtlSeconds?: number;
+}
+
+export function createServices(db: Knex, keys: MasterKey, opts: ServiceOptions = {}): Services {
+  const ttlMs = (opts.idempotencyTtlSeconds ?? DEFAULT_IDEMPOTENCY_TTL_SECONDS) * 1000;
+  return { organizations: new OrganizationService(db, keys.apiKeyPepper, ttlMs), agents: new AgentService(db, ttlMs) };
 }

@@ -12,7 +12,7 @@ import { insertChainHead } from '../db/operations/audit';
 import type { ApiKeyRole, DbApiKeyRow } from '../db/tables';
 import { NotFoundError } from '../errors';
 import { AuditContext, genesisHash, recordAudit } from './audit';
-import { IdempotentResult, withIdempotency } from './idempotency';
+import { DEFAULT_IDEMPOTENCY_TTL_SECONDS, IdempotentResult, withIdempotency } from './idempotency';
 
 export const API_KEY_ROLES = ['admin', 'operator', 'reader'] as const satisfies readonly ApiKeyRole[];
 
@@ -51,7 +51,11 @@ export class OrganizationService {
   private readonly touched = new Map<string, number>();
   private readonly revokedListeners: Array<(apiKeyId: string) => void> = [];
 
-  constructor(private readonly db: Knex, private readonly pepper: Buffer) {}
+  constructor(
+    private readonly db: Knex,
+    private readonly pepper: Buffer,
+    private readonly idempotencyTtlMs: number = DEFAULT_IDEMPOTENCY_TTL_SECONDS * 1000,
+  ) {}
 
   /** Told after commit that a key was revoked (caches in this process forget it at once). */
   onApiKeyRevoked(listener: (apiKeyId: string) => void): void {
@@ -98,7 +102,7 @@ export class OrganizationService {
   /** The HTTP create: idempotent, and a replay never contains the key (it is not stored). */
   async createApiKeyOnce(ctx: AuditContext, input: ApiKeyCreateInput, idempotencyKey?: string): Promise<IdempotentResult<ApiKeyView & { key?: string }>> {
     const requestHash = createHash('sha256').update(JSON.stringify(input)).digest('hex');
-    return withIdempotency(this.db, { orgId: ctx.organizationId, scope: 'api_keys.create', key: idempotencyKey, requestHash }, async (tx) => {
+    return withIdempotency(this.db, { orgId: ctx.organizationId, scope: 'api_keys.create', key: idempotencyKey, requestHash, ttlMs: this.idempotencyTtlMs }, async (tx) => {
       const { key, ...view } = await this.createApiKey(ctx, input, tx);
       return { status: 201, stored: view, response: { ...view, key } };
     });

@@ -19,7 +19,7 @@ import type { DbSessionRow } from '../db/tables';
 import { ForbiddenError, NotFoundError, ValidationError } from '../errors';
 import type { InvalidationBus } from '../tokens/invalidation';
 import { AuditContext, recordAudit } from './audit';
-import { withIdempotency } from './idempotency';
+import { DEFAULT_IDEMPOTENCY_TTL_SECONDS, withIdempotency } from './idempotency';
 import { MAX_TOKEN_LIFETIME_SECONDS } from './signing-keys';
 import type { AccessTokenClaims, TokenService } from './tokens';
 import type { SessionCreateInput, SessionListQueryInput, SessionOperationInput, SessionView } from '../sessions/schemas';
@@ -56,7 +56,12 @@ const DENIAL_MESSAGES: Record<OperationDenial, string> = {
 };
 
 export class SessionService {
-  constructor(private readonly db: Knex, private readonly tokens: TokenService, private readonly bus: InvalidationBus) {}
+  constructor(
+    private readonly db: Knex,
+    private readonly tokens: TokenService,
+    private readonly bus: InvalidationBus,
+    private readonly idempotencyTtlMs: number = DEFAULT_IDEMPOTENCY_TTL_SECONDS * 1000,
+  ) {}
 
   /**
    * Opens a session for the agent authenticated by `claims` (a plain, non-session access token).
@@ -77,7 +82,7 @@ export class SessionService {
     }
     const ctx = this.tokens.agentContext(claims.org_id, claims.sub, r);
     const requestHash = createHash('sha256').update(JSON.stringify(input)).digest('hex');
-    const result = await withIdempotency<SessionView>(this.db, { orgId: claims.org_id, scope: `sessions.create:${claims.sub}`, key: idempotencyKey, requestHash }, async (tx) => {
+    const result = await withIdempotency<SessionView>(this.db, { orgId: claims.org_id, scope: `sessions.create:${claims.sub}`, key: idempotencyKey, requestHash, ttlMs: this.idempotencyTtlMs }, async (tx) => {
       // Waits for a concurrent status change of the agent to commit, then sees its outcome.
       const agent = await getAgentStateForShare(tx, claims.org_id, claims.sub);
       if (!agent || agent.status !== 'active' || claims.iat_ms < new Date(agent.status_changed_at).getTime()) {
