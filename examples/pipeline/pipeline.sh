@@ -74,6 +74,7 @@ cd "$ROOT"
 step "build (app and provider, with tsc)"
 if [[ "${PIPELINE_SKIP_BUILD:-}" != 1 ]]; then
   "$ROOT/node_modules/.bin/tsc" -p examples/pipeline/tsconfig.json
+  node "$ROOT/dist/provider-bridge/src/bundle.js"   # the provider's single-file bundle (fast start-up)
 fi
 
 step "install the provider into a filesystem mirror"

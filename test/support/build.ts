@@ -11,21 +11,34 @@ const ROOT = path.resolve(__dirname, '../..');
 const BUILD_INFO = path.join(ROOT, 'dist/.tsbuildinfo');
 const SOURCES = ['api', 'model', 'cli', 'sdk', 'provider-bridge', 'constructs/src', 'bench'];
 
-function newestMtime(dir: string): number {
+function newestMtime(dir: string, ext?: string): number {
   let newest = 0;
   if (!fs.existsSync(dir)) return newest;
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
     const p = path.join(dir, e.name);
-    if (e.isDirectory()) newest = Math.max(newest, newestMtime(p));
-    else if (e.name.endsWith('.ts') || e.name.endsWith('.proto')) newest = Math.max(newest, fs.statSync(p).mtimeMs);
+    if (e.isDirectory()) newest = Math.max(newest, newestMtime(p, ext));
+    else if (ext ? e.name.endsWith(ext) : e.name.endsWith('.ts') || e.name.endsWith('.proto')) newest = Math.max(newest, fs.statSync(p).mtimeMs);
   }
   return newest;
 }
 
+const BUNDLE = path.join(ROOT, 'dist/provider-bridge/bundle/plugin.js');
+
+/** Like the launcher's check (provider-bridge/src/main.ts): a compiled provider file newer than the bundle. */
+function bundleStale(): boolean {
+  if (!fs.existsSync(BUNDLE)) return true;
+  const bundled = fs.statSync(BUNDLE).mtimeMs;
+  return ['dist/provider-bridge/src', 'dist/model'].some((d) => newestMtime(path.join(ROOT, d), '.js') > bundled);
+}
+
 export function ensureBuilt(): void {
   const built = fs.existsSync(BUILD_INFO) ? fs.statSync(BUILD_INFO).mtimeMs : 0;
-  if (built >= Math.max(...SOURCES.map((d) => newestMtime(path.join(ROOT, d))))) return;
-  execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, stdio: 'inherit' });
-  // The provider's single-file bundle, as `npm run build` makes it (see provider-bridge/src/main.ts).
-  execFileSync(process.execPath, [path.join(ROOT, 'dist/provider-bridge/src/bundle.js')], { cwd: ROOT, stdio: 'inherit' });
+  const sourcesChanged = built < Math.max(...SOURCES.map((d) => newestMtime(path.join(ROOT, d))));
+  if (sourcesChanged) {
+    execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, stdio: 'inherit' });
+  }
+  // The provider's single-file bundle, as `npm run build` makes it.
+  if (sourcesChanged || bundleStale()) {
+    execFileSync(process.execPath, [path.join(ROOT, 'dist/provider-bridge/src/bundle.js')], { cwd: ROOT, stdio: 'inherit' });
+  }
 }
