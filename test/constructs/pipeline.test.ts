@@ -59,7 +59,7 @@ describe('examples/pipeline/pipeline.sh', () => {
         CERTUSORDO_ENDPOINT: server.url,
         CERTUSORDO_API_KEY: server.apiKey,
         CERTUSORDO_OPERATOR_API_KEY: operatorKey,
-        // `npm test` has built dist/; the script's own tsc would rewrite files that other suites
+        // `npm test` has built dist/ (the example app included); the script's own tsc would rewrite files that other suites
         // are running at the same moment (maxWorkers 2). The build step is typechecked by `npm run typecheck`.
         PIPELINE_SKIP_BUILD: '1',
       };

@@ -9,7 +9,7 @@ import path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '../..');
 const BUILD_INFO = path.join(ROOT, 'dist/.tsbuildinfo');
-const SOURCES = ['api', 'model', 'cli', 'sdk', 'provider-bridge', 'constructs/src', 'bench'];
+const SOURCES = ['api', 'model', 'cli', 'sdk', 'provider-bridge', 'constructs/src', 'bench', 'examples/pipeline'];
 
 function newestMtime(dir: string, ext?: string): number {
   let newest = 0;
