@@ -173,6 +173,8 @@ describe('certusordo_agent validation', () => {
       [{ name: 'ok', metadata: { ['k'.repeat(65)]: 'v' } }, 'metadata', /1-64 characters/],
       [{ name: 'ok', status: 'revoked' }, 'status', /"active" or "suspended".*destroy/],
       [{ name: 'ok', public_key: 'not-a-key' }, 'public_key', /base64url/],
+      // 32 bytes that are no Ed25519 point: the control plane would refuse them at apply.
+      [{ name: 'ok', public_key: Buffer.from('02'.padEnd(64, '0'), 'hex').toString('base64url') }, 'public_key', /not a point on the Ed25519 curve.*Leave `public_key` unset/],
     ];
     for (const [values, attr, detail] of cases) {
       const diags = validate(values);

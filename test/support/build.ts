@@ -6,29 +6,28 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { bundleIsStale } from '../../provider-bridge/src/main';
 
 const ROOT = path.resolve(__dirname, '../..');
 const BUILD_INFO = path.join(ROOT, 'dist/.tsbuildinfo');
 const SOURCES = ['api', 'model', 'cli', 'sdk', 'provider-bridge', 'constructs/src', 'bench', 'examples/pipeline'];
 
-function newestMtime(dir: string, ext?: string): number {
+function newestMtime(dir: string): number {
   let newest = 0;
   if (!fs.existsSync(dir)) return newest;
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
     const p = path.join(dir, e.name);
-    if (e.isDirectory()) newest = Math.max(newest, newestMtime(p, ext));
-    else if (ext ? e.name.endsWith(ext) : e.name.endsWith('.ts') || e.name.endsWith('.proto')) newest = Math.max(newest, fs.statSync(p).mtimeMs);
+    if (e.isDirectory()) newest = Math.max(newest, newestMtime(p));
+    else if (e.name.endsWith('.ts') || e.name.endsWith('.proto')) newest = Math.max(newest, fs.statSync(p).mtimeMs);
   }
   return newest;
 }
 
 const BUNDLE = path.join(ROOT, 'dist/provider-bridge/bundle/plugin.js');
 
-/** Like the launcher's check (provider-bridge/src/main.ts): a compiled provider file newer than the bundle. */
+/** The launcher's own check, on the built tree (its default directories are relative to itself). */
 function bundleStale(): boolean {
-  if (!fs.existsSync(BUNDLE)) return true;
-  const bundled = fs.statSync(BUNDLE).mtimeMs;
-  return ['dist/provider-bridge/src', 'dist/model'].some((d) => newestMtime(path.join(ROOT, d), '.js') > bundled);
+  return !fs.existsSync(BUNDLE) || bundleIsStale(BUNDLE, [path.join(ROOT, 'dist/provider-bridge/src'), path.join(ROOT, 'dist/model')]);
 }
 
 export function ensureBuilt(): void {

@@ -43,7 +43,6 @@ export function publicKeyFromSeed(seed: Buffer): Buffer {
   return createPublicKey(privateKeyObject(seed)).export({ format: 'der', type: 'spki' }).subarray(SPKI_PREFIX.length);
 }
 
-
 /** RFC 7638 thumbprint of the OKP JWK: members in lexicographic order, no whitespace. */
 export function jwkThumbprint(publicKey: Buffer): string {
   const canonical = `{"crv":"Ed25519","kty":"OKP","x":"${publicKey.toString('base64url')}"}`;

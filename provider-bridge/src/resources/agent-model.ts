@@ -1,7 +1,7 @@
 /** Conversions between API agents and Terraform objects, shared by the resource and data sources. */
 import type { TfValue } from '../codec/values';
 import type { Agent } from '../client/types';
-import { metadataViolations, nameViolations, scopesViolations } from '../../../model/agent';
+import { metadataViolations, nameViolations, publicKeyViolations, scopesViolations } from '../../../model/agent';
 import { asStringMap, isUnknown, type TfObject } from '../codec/values';
 import { error, type Diagnostic } from '../diag';
 
@@ -22,8 +22,9 @@ export function agentAttributes(a: Agent): Record<string, TfValue> {
 const NAME_FIX = 'Use 1-64 characters: letters, digits, ".", "_" or "-", starting with a letter or digit (for example `payment-processor`).';
 const SCOPE_FIX = 'Each scope is `resource:action` in lowercase letters, digits, "_", "-" or "." (for example `payments:read`), a single segment (`read`), or `resource:*`.';
 const METADATA_FIX = 'Use at most 50 keys of 1-64 characters with string values of at most 1024 characters.';
+const PUBLIC_KEY_FIX = 'Leave `public_key` unset to let the control plane generate a key pair.';
 
-/** Known parts of name/scopes/metadata checked with the shared model rules (model/agent.ts). */
+/** Known parts of name/scopes/metadata/public_key checked with the shared model rules (model/agent.ts). */
 export function agentFieldDiagnostics(config: TfObject): Diagnostic[] {
   const out: Diagnostic[] = [];
   const name = config.name;
@@ -39,6 +40,11 @@ export function agentFieldDiagnostics(config: TfObject): Diagnostic[] {
   if (metadata !== null && metadata !== undefined && !isUnknown(metadata)) {
     const known = asStringMap(Object.fromEntries(Object.entries(metadata as TfObject).filter(([, v]) => !isUnknown(v)))) ?? {};
     for (const v of metadataViolations(known)) out.push(error('Invalid agent metadata', `${capitalize(v)}. ${METADATA_FIX}`, ['metadata']));
+  }
+  // The control plane's own rule (shape, canonical base64url, a usable curve point), at plan time.
+  const key = config.public_key;
+  if (typeof key === 'string') {
+    for (const v of publicKeyViolations(key, '`public_key`')) out.push(error('Invalid public key', `${v}. ${PUBLIC_KEY_FIX}`, ['public_key']));
   }
   return out;
 }

@@ -13,7 +13,6 @@ import { NotFoundError } from '../client/errors';
 import { diagFromError, error, warning, type Diagnostic } from '../diag';
 import { requiresReplace, requiresReplaceIf, useStateForUnknown } from '../plan/modifiers';
 import { mapOf, setOf, str, type SchemaDef } from '../schema/types';
-import { publicKeyViolations } from '../../../model/agent';
 import { agentAttributes, agentFieldDiagnostics } from './agent-model';
 import type { PlanAdjustment, PlanRequest, ProviderData, ResourceDefinition, StateResult } from './types';
 
@@ -114,13 +113,6 @@ function validate(config: TfObject): Diagnostic[] {
         ['status'],
       ),
     );
-  }
-  const key = config.public_key;
-  if (typeof key === 'string') {
-    // The control plane's own rule (shape, canonical base64url, a usable curve point), at plan time.
-    for (const v of publicKeyViolations(key, '`public_key`')) {
-      out.push(error('Invalid public key', `${v}. Leave \`public_key\` unset to let the control plane generate a key pair.`, ['public_key']));
-    }
   }
   return out;
 }
