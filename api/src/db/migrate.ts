@@ -6,6 +6,11 @@ import type { Knex } from 'knex';
 import * as init from '../../migrations/20261125000000_init';
 import * as auth from '../../migrations/20261125100000_auth';
 import * as idempotencyExpiry from '../../migrations/20261126000000_idempotency_expiry';
+import * as orgSigningKeys from '../../migrations/20261201000000_org_signing_keys';
+import * as keyedAuditChain from '../../migrations/20261201000100_keyed_audit_chain';
+import * as sessionParents from '../../migrations/20261201000200_session_parents';
+import * as boundedGrowth from '../../migrations/20261201000300_bounded_growth';
+import * as masterKeyFingerprint from '../../migrations/20261201000400_master_key_fingerprint';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -17,6 +22,11 @@ export const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [
   ['20261125000000_init', init],
   ['20261125100000_auth', auth],
   ['20261126000000_idempotency_expiry', idempotencyExpiry],
+  ['20261201000000_org_signing_keys', orgSigningKeys],
+  ['20261201000100_keyed_audit_chain', keyedAuditChain],
+  ['20261201000200_session_parents', sessionParents],
+  ['20261201000300_bounded_growth', boundedGrowth],
+  ['20261201000400_master_key_fingerprint', masterKeyFingerprint],
 ];
 
 class ListMigrationSource implements Knex.MigrationSource<string> {
