@@ -9,8 +9,9 @@ const base = {
   transform: {
     '^.+\\.[tj]s$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }],
   },
-  // ESM-only dependencies that must be compiled to CommonJS for jest.
-  transformIgnorePatterns: ['/node_modules/(?!(@noble)/)'],
+  // ESM-only dependencies that must be compiled to CommonJS for jest: @noble, and openid-client with
+  // oauth4webapi and its own jose 6 (the top-level jose 5 ships CommonJS and is left alone).
+  transformIgnorePatterns: ['^(?!.*/node_modules/openid-client/node_modules/jose/).*/node_modules/(?!(@noble|openid-client|oauth4webapi)/)'],
   rootDir: __dirname,
 };
 

@@ -108,4 +108,15 @@ export async function run(argv: string[] = process.argv): Promise<number> {
   return code;
 }
 
-if (require.main === module) void run();
+/**
+ * A failed command must end its process: a start that failed part-way may leave a handle open (a
+ * connection attempt, a timer), and a process that neither serves nor exits is the worst outcome
+ * for a supervisor. The error is already on stderr; the exit code is already set.
+ */
+const FAILED_EXIT_GRACE_MS = 500;
+
+if (require.main === module) {
+  void run().then((code) => {
+    if (code !== 0) setTimeout(() => process.exit(code), FAILED_EXIT_GRACE_MS).unref();
+  });
+}

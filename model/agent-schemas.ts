@@ -1,10 +1,14 @@
 /** zod schemas for the API, built from the model's rules (validation and OpenAPI from one source). */
 import { z } from 'zod';
 import { AGENT_STATUSES, metadataViolations, nameViolations, normalizeScopes, scopeViolations, SCOPES_MAX } from './agent';
+import { textViolations } from './text';
 
 const refineWith = (fn: (v: any) => string[]) => (v: any, ctx: z.RefinementCtx) => {
   for (const message of fn(v)) ctx.addIssue({ code: 'custom', message });
 };
+
+/** A free-text string field (reasons, purposes, descriptions, names): the model's text rule. */
+export const Text = (max: number) => z.string().max(max).superRefine(refineWith((v: string) => textViolations(v)));
 
 export const AgentName = z
   .string()

@@ -6,6 +6,7 @@
  */
 
 import { ed25519PointViolation } from './ed25519-point';
+import { printableText, textViolations } from './text';
 
 export const AGENT_STATUSES = ['active', 'suspended', 'revoked'] as const;
 export type AgentStatus = (typeof AGENT_STATUSES)[number];
@@ -32,7 +33,7 @@ export function nameViolations(name: string): string[] {
 export function scopeViolations(scope: string): string[] {
   return SCOPE_PATTERN.test(scope)
     ? []
-    : [`scope "${scope}" must look like "resource:action" (lowercase letters, digits, "_", "-", "."; "*" allowed as the action)`];
+    : [`scope "${printableText(scope)}" must look like "resource:action" (lowercase letters, digits, "_", "-", "."; "*" allowed as the action)`];
 }
 
 export function scopesViolations(scopes: readonly string[]): string[] {
@@ -47,9 +48,14 @@ export function metadataViolations(metadata: Record<string, unknown>): string[] 
   if (keys.length > METADATA_MAX_KEYS) out.push(`metadata may have at most ${METADATA_MAX_KEYS} keys`);
   for (const k of keys) {
     const v = metadata[k];
-    if (k.length < 1 || k.length > METADATA_KEY_MAX) out.push(`metadata key "${k.slice(0, 80)}" must be 1-${METADATA_KEY_MAX} characters`);
-    if (typeof v !== 'string') out.push(`metadata value for "${k.slice(0, 80)}" must be a string`);
-    else if (v.length > METADATA_VALUE_MAX) out.push(`metadata value for "${k.slice(0, 80)}" must be at most ${METADATA_VALUE_MAX} characters`);
+    const shown = printableText(k.slice(0, 80));
+    if (k.length < 1 || k.length > METADATA_KEY_MAX) out.push(`metadata key "${shown}" must be 1-${METADATA_KEY_MAX} characters`);
+    out.push(...textViolations(k, `metadata key "${shown}"`));
+    if (typeof v !== 'string') out.push(`metadata value for "${shown}" must be a string`);
+    else {
+      if (v.length > METADATA_VALUE_MAX) out.push(`metadata value for "${shown}" must be at most ${METADATA_VALUE_MAX} characters`);
+      out.push(...textViolations(v, `metadata value for "${shown}"`));
+    }
   }
   return out;
 }

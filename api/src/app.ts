@@ -46,6 +46,8 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  // req.ip (per-address limits, audit client_ip) is the socket address unless proxies are configured.
+  app.set('trust proxy', typeof config.trustProxy === 'object' ? [...config.trustProxy] : config.trustProxy);
   const limiter = new RateLimiter(config.rateLimitPerSecond);
 
   app.use(requestId);
@@ -71,7 +73,7 @@ export function createApp(deps: AppDeps): Express {
   v1.use(authenticateApiKey(deps.apiKeys ?? services.organizations, limiter));
   v1.use(agentsRouter(services.agents));
   v1.use(apiKeysRouter(services.organizations));
-  v1.use(auditRouter(db.knex));
+  v1.use(auditRouter(db.knex, services.audit));
   app.use('/v1', v1);
 
   app.use(notFoundHandler);

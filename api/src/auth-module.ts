@@ -14,7 +14,7 @@ import type { Services } from './services';
 import type { MasterKey } from './crypto/master-key';
 import { RateLimiter } from './middleware/rate-limit';
 import { registerOperations } from './openapi';
-import { FailureLimiter } from './oauth/failure-limiter';
+import { EndpointLimits } from './oauth/token-limits';
 import { oauthRouter } from './routes/oauth';
 import { sessionsRouter } from './routes/sessions';
 import { RotateBody, signingKeysRouter } from './routes/signing-keys';
@@ -62,10 +62,10 @@ function registerAuthOperations(): void {
     { method: 'post', path: '/v1/oauth/token', summary: 'Access token: grant_type=client_credentials with a private_key_jwt client_assertion (RFC 7523)', body: OAuthForm },
     { method: 'post', path: '/v1/oauth/introspect', summary: 'Token introspection (RFC 7662): active only while unrevoked, agent active, session open', role: 'reader', body: OAuthForm },
     { method: 'post', path: '/v1/oauth/revoke', summary: 'Token revocation (RFC 7009): an operator API key, the agent\'s token, or the token itself', body: OAuthForm },
-    { method: 'get', path: '/.well-known/jwks.json', summary: 'Access-token signing keys (JWKS, OKP/Ed25519)' },
-    { method: 'get', path: '/.well-known/oauth-authorization-server', summary: 'Authorization server metadata (RFC 8414)' },
-    { method: 'get', path: '/v1/signing-keys', summary: 'List the published signing keys', role: 'reader' },
-    { method: 'post', path: '/v1/signing-keys/rotate', summary: 'Rotate the signing key now (the previous key stays published until its tokens expire)', role: 'admin', body: RotateBody },
+    { method: 'get', path: '/orgs/{org_id}/.well-known/jwks.json', summary: 'The organization\'s access-token signing keys (JWKS, OKP/Ed25519)' },
+    { method: 'get', path: '/.well-known/oauth-authorization-server/orgs/{org_id}', summary: 'The organization issuer\'s authorization server metadata (RFC 8414)' },
+    { method: 'get', path: '/v1/signing-keys', summary: 'List the organization\'s published signing keys', role: 'reader' },
+    { method: 'post', path: '/v1/signing-keys/rotate', summary: 'Rotate the organization\'s signing key now (the previous key stays published until its tokens expire)', role: 'admin', body: RotateBody },
     { method: 'post', path: '/v1/sessions', summary: 'Open a bounded session (Bearer: the agent\'s access token); returns a session-bound token', body: SessionCreate, response: SessionView, status: 201 },
     { method: 'get', path: '/v1/sessions', summary: 'List sessions (API key: reader; an agent sees its own)', role: 'reader', query: SessionListQuery, response: SessionPage },
     { method: 'get', path: '/v1/sessions/{id}', summary: 'Get a session (API key: reader; or the agent)', role: 'reader', response: SessionView },
@@ -76,27 +76,35 @@ function registerAuthOperations(): void {
 
 export async function createAuthModule(deps: AuthModuleDeps): Promise<AuthModule> {
   const { config, db, logger, services, keys } = deps;
-  const issuer = (config.publicUrl ?? `http://${config.host}:${config.port}`).replace(/\/+$/, '');
+  const baseUrl = (config.publicUrl ?? `http://${config.host}:${config.port}`).replace(/\/+$/, '');
 
   const bus: InvalidationBus = db.backend === 'postgres' && db.url ? new PgListenBus(db.url, logger) : new InProcessBus(logger);
   if (bus instanceof PgListenBus) await bus.start();
   try {
-    const signingKeys = new SigningKeyService(db.knex, keys.signingKeyEncryption, config.signingKeyRotationSeconds);
+    const signingKeys = new SigningKeyService(db.knex, services.audit, keys.signingKeyEncryption, config.signingKeyRotationSeconds);
     await signingKeys.init();
-    const reloadKeys = () => void signingKeys.reload().catch((err) => logger.error({ err }, 'reloading signing keys failed'));
     bus.subscribe((e) => {
-      if (e.kind === 'signing_keys' || e.kind === 'reset') reloadKeys();
+      if (e.kind === 'signing_keys') signingKeys.invalidate(e.orgId);
+      else if (e.kind === 'reset') signingKeys.invalidate(null);
     });
 
     const state = new AuthState(db.knex, bus, logger);
     await state.start();
-    const writer = new AuthWriter(db.knex, logger);
-    const tokens = new TokenService(db.knex, signingKeys, state, writer, bus, logger, { issuer, accessTokenTtlSeconds: config.accessTokenTtlSeconds });
-    const sessions = new SessionService(db.knex, tokens, bus, config.idempotencyTtlSeconds * 1000);
+    const writer = new AuthWriter(db.knex, services.audit, logger);
+    const tokens = new TokenService(db.knex, signingKeys, state, writer, services.audit, bus, logger, { baseUrl, accessTokenTtlSeconds: config.accessTokenTtlSeconds });
+    const sessions = new SessionService(db.knex, tokens, bus, services.audit, config.idempotencyTtlSeconds * 1000);
+    // Audit checkpoints are signed with the organization's token signing key, under its issuer.
+    services.audit.useCheckpointSigner({
+      sign: (orgId, header, payload) => signingKeys.sign(orgId, header, payload),
+      verificationKey: (orgId, kid) => signingKeys.verificationKey(orgId, kid),
+      issuer: (orgId) => tokens.issuerFor(orgId),
+    });
 
     services.agents.onTransition(async (tx, ctx, agentId, to) => {
       if (to === 'suspended' || to === 'revoked') await sessions.endSessionsForAgent(tx, ctx, agentId, to);
     });
+    // A revoked token takes the sessions it opened (and a session token its session) with it.
+    tokens.onRevoke((tx, claims, ctx) => sessions.endSessionsForRevokedToken(tx, ctx, claims));
     // After commit, before the transition's response: this process forgets at once.
     services.agents.onStatusChange((_orgId, agentId) => bus.publishLocal({ kind: 'agent', id: agentId }));
     services.organizations.onApiKeyRevoked((id) => bus.publishLocal({ kind: 'api_key', id }));
@@ -109,7 +117,7 @@ export async function createAuthModule(deps: AuthModuleDeps): Promise<AuthModule
     registerAuthOperations();
 
     const api = express.Router();
-    api.use('/v1/oauth', oauthRouter({ ...callerDeps, failures: new FailureLimiter(), bodyLimitBytes: config.bodyLimitBytes, logger }));
+    api.use('/v1/oauth', oauthRouter({ ...callerDeps, limits: new EndpointLimits(config), bodyLimitBytes: config.bodyLimitBytes, logger }));
     api.use('/v1/sessions', sessionsRouter({ ...callerDeps, sessions, bodyLimitBytes: config.bodyLimitBytes }));
     api.use('/v1/signing-keys', signingKeysRouter({ ...callerDeps, signingKeys, bodyLimitBytes: config.bodyLimitBytes }));
 
@@ -119,8 +127,8 @@ export async function createAuthModule(deps: AuthModuleDeps): Promise<AuthModule
     const timer = setInterval(() => {
       if (tick) return;
       tick = (async () => {
-        if (!(await signingKeys.rotateIfDue())) await signingKeys.reload();
-        await tokens.purgeExpired();
+        await signingKeys.rotateDue();
+        await tokens.purgeExpired({ sessionRetentionMs: config.sessionRetentionSeconds * 1000 });
       })()
         .catch((err) => logger.error({ err }, 'auth maintenance failed'))
         .finally(() => (tick = null));
@@ -128,7 +136,7 @@ export async function createAuthModule(deps: AuthModuleDeps): Promise<AuthModule
     timer.unref();
 
     return {
-      routers: [wellKnownRouter(issuer, signingKeys), api],
+      routers: [wellKnownRouter(baseUrl, signingKeys), api],
       apiKeys: callerDeps.apiKeys,
       auth: { tokens, sessions, signingKeys, bus },
       close: async () => {

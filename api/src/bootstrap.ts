@@ -8,8 +8,6 @@ import type { Services } from './services';
 import { systemContext } from './services/organizations';
 import { uuidv7 } from './crypto/ids';
 import { insertOrganization } from './db/operations/organizations';
-import { insertChainHead } from './db/operations/audit';
-import { genesisHash, recordAudit } from './services/audit';
 
 export interface BootstrapResult {
   organizationId: string;
@@ -23,8 +21,8 @@ export async function bootstrapIfEmpty(db: Knex, services: Services, orgName = '
     if (Number(count[0]?.count ?? 0) > 0) return null;
     const id = uuidv7();
     await insertOrganization(tx, { id, name: orgName, created_at: new Date() });
-    await insertChainHead(tx, id, genesisHash(id));
-    await recordAudit(tx, systemContext(id), { action: 'organization.created', targetType: 'organization', targetId: id, data: { name: orgName, bootstrap: true } });
+    await services.audit.startChain(tx, id);
+    await services.audit.record(tx, systemContext(id), { action: 'organization.created', targetType: 'organization', targetId: id, data: { name: orgName, bootstrap: true } });
     const key = await services.organizations.createApiKey(systemContext(id), { name: 'bootstrap admin', role: 'admin' }, tx);
     return { organizationId: id, apiKey: key.key };
   });

@@ -2,6 +2,7 @@
  * Runtime configuration from environment variables, overridable by CLI flags.
  * Parsed once at start-up; everything downstream receives a typed, frozen Config.
  */
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -24,6 +25,47 @@ export interface Config {
   readonly signingKeyRotationSeconds: number;
   /** How long an Idempotency-Key is remembered; expired records are purged periodically. */
   readonly idempotencyTtlSeconds: number;
+  /** Express `trust proxy`: false (the socket address is the client), a hop count, or addresses/CIDRs/names. */
+  readonly trustProxy: TrustProxy;
+  /** Successful token requests per agent per minute (per replica; a bucket of one minute's worth). */
+  readonly tokenRateLimitPerMinute: number;
+  /** Unauthenticated revocation requests per client address per minute (per replica). */
+  readonly revokeRateLimitPerMinute: number;
+  /** How long ended or expired sessions are kept before the maintenance tick deletes them. */
+  readonly sessionRetentionSeconds: number;
+}
+
+export type TrustProxy = false | number | readonly string[];
+
+const TRUST_PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function trustProxyEntryError(entry: string): string | null {
+  if (TRUST_PROXY_NAMES.has(entry)) return null;
+  const [addr = '', bits, ...rest] = entry.split('/');
+  const family = isIP(addr);
+  if (family === 0 || rest.length) return `"${entry}" is not an IP address, a CIDR range or one of loopback, linklocal, uniquelocal`;
+  if (bits === undefined) return null;
+  const max = family === 4 ? 32 : 128;
+  if (!/^\d{1,3}$/.test(bits) || Number(bits) > max) return `"${entry}": the prefix length must be 0-${max}`;
+  return null;
+}
+
+/**
+ * CERTUSORDO_TRUST_PROXY: unset or empty (trust no proxy), a hop count, or a comma-separated list
+ * of addresses, CIDR ranges and the names loopback, linklocal, uniquelocal. `true` (trust every
+ * hop) is refused: it lets any client choose its own address by sending X-Forwarded-For.
+ */
+export function parseTrustProxy(raw: string | undefined): { ok: true; value: TrustProxy } | { ok: false; message: string } {
+  const v = (raw ?? '').trim();
+  if (v === '' || v === 'false' || v === '0') return { ok: true, value: false };
+  if (/^\d+$/.test(v)) return Number(v) <= 32 ? { ok: true, value: Number(v) } : { ok: false, message: 'a hop count must be at most 32' };
+  if (v === 'true') return { ok: false, message: 'true would trust X-Forwarded-For from any client; give the number of proxies in front of the server (e.g. 1) or their addresses (e.g. loopback,10.0.0.0/8)' };
+  const entries = v.split(',').map((x) => x.trim());
+  for (const e of entries) {
+    const err = e === '' ? 'an empty entry' : trustProxyEntryError(e);
+    if (err) return { ok: false, message: `${err} (expected a hop count, or a comma-separated list of addresses, CIDR ranges, loopback, linklocal, uniquelocal)` };
+  }
+  return { ok: true, value: entries };
 }
 
 const Env = z.object({
@@ -38,6 +80,13 @@ const Env = z.object({
   CERTUSORDO_TOKEN_TTL: z.coerce.number().int().min(30).max(3600).default(300),
   CERTUSORDO_SIGNING_KEY_ROTATION: z.coerce.number().int().min(60).default(7 * 24 * 3600),
   CERTUSORDO_IDEMPOTENCY_TTL: z.coerce.number().int().min(60).default(24 * 3600),
+  CERTUSORDO_TRUST_PROXY: z.string().optional().superRefine((v, ctx) => {
+    const r = parseTrustProxy(v);
+    if (!r.ok) ctx.addIssue({ code: 'custom', message: r.message });
+  }),
+  CERTUSORDO_TOKEN_RATE_LIMIT: z.coerce.number().positive().default(6000),
+  CERTUSORDO_REVOKE_RATE_LIMIT: z.coerce.number().positive().default(600),
+  CERTUSORDO_SESSION_RETENTION: z.coerce.number().int().min(60).default(30 * 24 * 3600),
 });
 
 export type ConfigOverrides = Partial<Record<keyof z.input<typeof Env>, string | number | undefined>>;
@@ -64,5 +113,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     accessTokenTtlSeconds: e.CERTUSORDO_TOKEN_TTL,
     signingKeyRotationSeconds: e.CERTUSORDO_SIGNING_KEY_ROTATION,
     idempotencyTtlSeconds: e.CERTUSORDO_IDEMPOTENCY_TTL,
+    trustProxy: (parseTrustProxy(e.CERTUSORDO_TRUST_PROXY) as { ok: true; value: TrustProxy }).value,
+    tokenRateLimitPerMinute: e.CERTUSORDO_TOKEN_RATE_LIMIT,
+    revokeRateLimitPerMinute: e.CERTUSORDO_REVOKE_RATE_LIMIT,
+    sessionRetentionSeconds: e.CERTUSORDO_SESSION_RETENTION,
   });
 }

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { AgentCreate, AgentKeyCreate, AgentKeyView, AgentListQuery, AgentUpdate, AgentView, TransitionBody } from './schemas/agents';
-import { AuditListQuery } from './schemas/audit';
+import { AuditCheckpoint, AuditListQuery, AuditVerification, AuditVerifyQuery } from './schemas/audit';
 import { ApiKeyCreate } from './services/organizations';
 
 interface Operation {
@@ -42,7 +42,8 @@ export const OPERATIONS: Operation[] = [
   { method: 'get', path: '/v1/api-keys', summary: 'List API keys (without secrets)', role: 'admin' },
   { method: 'post', path: '/v1/api-keys/{id}/revoke', summary: 'Revoke an API key', role: 'admin' },
   { method: 'get', path: '/v1/audit-events', summary: 'List audit events', role: 'reader', query: AuditListQuery },
-  { method: 'get', path: '/v1/audit-events/verify', summary: 'Verify the audit hash chain', role: 'reader' },
+  { method: 'get', path: '/v1/audit-events/checkpoint', summary: "Verify the chain and sign its head with the organization's token signing key (compact JWS)", role: 'reader', response: AuditCheckpoint },
+  { method: 'get', path: '/v1/audit-events/verify', summary: 'Verify the keyed audit chain from the last verified point (full=true: admin, whole chain); with checkpoint=<jws>, also that the log extends it', role: 'reader', query: AuditVerifyQuery, response: AuditVerification },
   { method: 'get', path: '/healthz', summary: 'Liveness' },
   { method: 'get', path: '/readyz', summary: 'Readiness (database reachable)' },
 ];

@@ -9,9 +9,11 @@ import {
   AuthenticationError,
   ConflictError,
   ConnectionError,
+  InsecureEndpointError,
   NotFoundError,
   PermissionDeniedError,
   RateLimitError,
+  ResponseTooLargeError,
 } from './client/errors';
 import { CodecError } from './codec/msgpack';
 
@@ -90,6 +92,15 @@ export function diagFromError(err: unknown, action: string): Diagnostic {
   }
   if (err instanceof ConnectionError) {
     return error('Cannot reach the CertusOrdo control plane', `Unable to ${action}: ${err.message}. ${ENDPOINT_FIX}`);
+  }
+  if (err instanceof InsecureEndpointError) {
+    return error('Insecure endpoint', `Unable to ${action}: ${err.message}`);
+  }
+  if (err instanceof ResponseTooLargeError) {
+    return error(
+      'Response from the control plane too large',
+      `Unable to ${action}: ${err.message}. A CertusOrdo control plane never sends answers this large; ${ENDPOINT_FIX}`,
+    );
   }
   if (err instanceof AbortedError) {
     return error('Operation cancelled', `Unable to ${action}: ${err.message}.`);

@@ -2,11 +2,12 @@
  * The provider itself: its configuration schema, the registry of resources and data sources,
  * and ConfigureProvider's job of turning configuration (or env fallbacks) into a REST client.
  */
-import { asString, isUnknown, type TfObject } from './codec/values';
+import { asString, isUnknown, type TfObject, type TfValue } from './codec/values';
 import { RestClient } from './client/rest-client';
-import { AuthenticationError, ConnectionError, PermissionDeniedError } from './client/errors';
+import { AuthenticationError, ConnectionError, InsecureEndpointError, PermissionDeniedError } from './client/errors';
+import { displayEndpoint, endpointProblem, insecureFromEnv, needsInsecureOptIn } from './client/endpoint';
 import { API_KEY_FIX, ENDPOINT_FIX, diagFromError, error, type Diagnostic } from './diag';
-import { str, type SchemaDef } from './schema/types';
+import { bool, str, type SchemaDef } from './schema/types';
 import { agentResource } from './resources/agent';
 import { agentDataSource } from './data-sources/agent';
 import { agentsDataSource } from './data-sources/agents';
@@ -25,7 +26,13 @@ export const providerSchema = {
         type: str,
         optional: true,
         description:
-          'Base URL of the control plane, for example `https://certusordo.example.com`. Falls back to the `CERTUSORDO_ENDPOINT` environment variable.',
+          'Base URL of the control plane, for example `https://certusordo.example.com`. Falls back to the `CERTUSORDO_ENDPOINT` environment variable. Plain `http://` is accepted only for loopback (`127.0.0.0/8`, `::1`, `localhost`) unless `insecure` is set; the URL must not contain credentials (`user:password@`), a query or a fragment.',
+      },
+      insecure: {
+        type: bool,
+        optional: true,
+        description:
+          'Allow a plain `http://` endpoint on a host that is not loopback. The API key and agent secrets then cross the network unencrypted: use it only on a network you trust. Falls back to the `CERTUSORDO_INSECURE` environment variable (`1` or `true`); when set here, it wins over the environment. Defaults to `false`.',
       },
       api_key: {
         type: str,
@@ -41,23 +48,24 @@ export const providerSchema = {
 export const resources: readonly ResourceDefinition[] = [agentResource];
 export const dataSources: readonly DataSourceDefinition[] = [agentsDataSource, agentDataSource];
 
-export function validateProviderConfig(config: TfObject): Diagnostic[] {
+/**
+ * Offline checks. Values may still be unknown here; the same checks run again in ConfigureProvider
+ * with the environment fallbacks, before the first request.
+ */
+export function validateProviderConfig(config: TfObject, env: NodeJS.ProcessEnv = process.env): Diagnostic[] {
   const endpoint = config.endpoint;
-  if (typeof endpoint === 'string') return endpointDiagnostics(endpoint, 'endpoint');
-  return [];
+  if (typeof endpoint !== 'string' || isUnknown(config.insecure)) return [];
+  return endpointDiagnostics(endpoint, 'endpoint', resolveInsecure(config.insecure, env));
 }
 
-function endpointDiagnostics(endpoint: string, source: string): Diagnostic[] {
-  let url: URL | null = null;
-  try {
-    url = new URL(endpoint);
-  } catch {
-    url = null;
-  }
-  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-    return [error('Invalid endpoint', `${source} "${endpoint}" is not an http(s) URL. ${ENDPOINT_FIX}`, ['endpoint'])];
-  }
-  return [];
+/** The provider block's `insecure` wins when set (true or false); else CERTUSORDO_INSECURE. */
+function resolveInsecure(value: TfValue | undefined, env: NodeJS.ProcessEnv): boolean {
+  return typeof value === 'boolean' ? value : insecureFromEnv(env);
+}
+
+function endpointDiagnostics(endpoint: string, source: string, insecure: boolean): Diagnostic[] {
+  const problem = endpointProblem(endpoint, { insecure, source, fix: ENDPOINT_FIX });
+  return problem ? [error(problem.summary, problem.detail, problem.quoteSource ? ['endpoint'] : undefined)] : [];
 }
 
 export interface ConfigureOptions {
@@ -78,38 +86,45 @@ export async function configureProvider(
   opts: ConfigureOptions,
 ): Promise<{ data: ProviderData | null; diagnostics: Diagnostic[] }> {
   const env = opts.env ?? process.env;
-  if (isUnknown(config.endpoint) || isUnknown(config.api_key)) {
+  if (isUnknown(config.endpoint) || isUnknown(config.api_key) || isUnknown(config.insecure)) {
     return {
       data: null,
-      diagnostics: [error('Provider configuration not known yet', '`endpoint` and `api_key` must be known during plan; do not derive them from resources created in the same run.')],
+      diagnostics: [error('Provider configuration not known yet', '`endpoint`, `api_key` and `insecure` must be known during plan; do not derive them from resources created in the same run.')],
     };
   }
   const endpoint = asString(config.endpoint) ?? env.CERTUSORDO_ENDPOINT ?? '';
+  const insecure = resolveInsecure(config.insecure, env);
   const apiKey = asString(config.api_key) ?? env.CERTUSORDO_API_KEY ?? '';
   const diags: Diagnostic[] = [];
   if (!endpoint) {
     diags.push(error('Missing endpoint', `The control plane URL is not set. ${ENDPOINT_FIX}`, ['endpoint']));
   } else {
-    diags.push(...endpointDiagnostics(endpoint, config.endpoint ? 'endpoint' : 'CERTUSORDO_ENDPOINT'));
+    // Before the API key is used at all: a refused endpoint never receives a request.
+    diags.push(...endpointDiagnostics(endpoint, config.endpoint ? 'endpoint' : 'CERTUSORDO_ENDPOINT', insecure));
   }
   if (!apiKey) diags.push(error('Missing API key', `No API key is configured. ${API_KEY_FIX}`, ['api_key']));
   if (diags.length) return { data: null, diagnostics: diags };
+  const shown = displayEndpoint(new URL(endpoint));
 
   const client = new RestClient({
     endpoint,
     apiKey,
+    insecure,
     stopSignal: opts.stopSignal,
     logger: opts.logger,
     userAgent: `terraform-provider-certusordo (terraform ${opts.terraformVersion ?? 'unknown'})`,
   });
   if (opts.probe !== false) {
     // A short, single-retry probe: an unreachable endpoint should fail fast, not after backoff.
-    const probe = new RestClient({ endpoint, apiKey, stopSignal: opts.stopSignal, logger: opts.logger, maxRetries: 1, timeoutMs: 10_000 });
+    const probe = new RestClient({ endpoint, apiKey, insecure, stopSignal: opts.stopSignal, logger: opts.logger, maxRetries: 1, timeoutMs: 10_000 });
     try {
       await probe.listAgentsPage({ limit: 1 });
     } catch (err) {
       if (err instanceof AuthenticationError) {
-        return { data: null, diagnostics: [error('Invalid CertusOrdo API key', `The control plane at ${endpoint} rejected the API key. ${API_KEY_FIX}`, ['api_key'])] };
+        return { data: null, diagnostics: [error('Invalid CertusOrdo API key', `The control plane at ${shown} rejected the API key. ${API_KEY_FIX}`, ['api_key'])] };
+      }
+      if (err instanceof InsecureEndpointError) {
+        return { data: null, diagnostics: [error('Insecure endpoint', err.message, ['endpoint'])] };
       }
       if (err instanceof ConnectionError) {
         return { data: null, diagnostics: [error('Cannot reach the CertusOrdo control plane', `${err.message}. ${ENDPOINT_FIX}`, ['endpoint'])] };
@@ -117,15 +132,7 @@ export async function configureProvider(
       if (!(err instanceof PermissionDeniedError)) return { data: null, diagnostics: [diagFromError(err, 'verify the provider configuration')] };
     }
   }
-  // Origin only: a URL's userinfo could hold a credential.
-  opts.logger.info('provider configured', { endpoint: safeOrigin(endpoint) });
+  if (needsInsecureOptIn(new URL(endpoint))) opts.logger.warn('plain http to a host that is not loopback, allowed by the insecure opt-in', { endpoint: shown });
+  opts.logger.info('provider configured', { endpoint: shown });
   return { data: { client, logger: opts.logger }, diagnostics: [] };
-}
-
-function safeOrigin(endpoint: string): string {
-  try {
-    return new URL(endpoint).origin;
-  } catch {
-    return '(invalid URL)';
-  }
 }

@@ -4,7 +4,7 @@
  * Admin:   `new CertusOrdoClient({ apiKey, baseUrl })` → agents, agent keys, API keys, audit events, sessions,
  *          introspection, token revocation.
  * Agents:  `AgentCredentials.fromSecret(secret)` → `getToken()`, `openSession()`, `endSession()`, `revokeToken()`.
- * Services: `verifyAccessToken(token, { issuer, jwksUrl })`.
+ * Services: `verifyAccessToken(token, { baseUrl, organizationId, audience })` (or `{ issuer }`: your organization's).
  *
  * Everything public is exported here; `./internal/*` is not part of the API and may change.
  */
@@ -48,4 +48,10 @@ export {
   generateAgentKeyPair,
   type ParsedAgentSecret,
 } from './auth/keys';
-export { verifyAccessToken, type VerifyAccessTokenOptions, type VerifiedAccessToken } from './auth/verify';
+export {
+  verifyAccessToken,
+  organizationIssuer,
+  authorizationServerMetadataUrl,
+  type VerifyAccessTokenOptions,
+  type VerifiedAccessToken,
+} from './auth/verify';

@@ -140,6 +140,8 @@ export interface TokenIntrospection {
   tokenType?: string;
   /** Session id, for session tokens. */
   sid?: string;
+  /** The token's organization (`org_id`): always the API key's own, since other organizations' tokens are inactive. */
+  organizationId?: string;
   /** Every member of the response as sent (snake_case), including ones this SDK does not know. */
   raw: Record<string, unknown>;
 }

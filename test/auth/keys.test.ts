@@ -1,11 +1,12 @@
-/** Agent key rotation without downtime, the revoke-and-recreate recipe, and control-plane signing-key rotation. */
+/** Agent key rotation without downtime, the revoke-and-recreate recipe, and per-organization signing-key rotation. */
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import request from 'supertest';
 import { startTestServer, TestServer } from '../support/server';
 import { testBackend } from '../support/databases';
 import { generateEd25519, jwkThumbprint } from '../../api/src/crypto/ed25519';
 import { loadMasterKey } from '../../api/src/crypto/master-key';
-import { rotateSigningKey } from '../../api/src/services/signing-keys';
+import { parseNotification } from '../../api/src/tokens/invalidation';
+import { rotateSigningKey, SigningKeyService } from '../../api/src/services/signing-keys';
 import { admin, createAgent, decodeHeader, getToken, introspect, requestToken, seedFromSecret, TestAgent } from './helpers';
 
 let s: TestServer;
@@ -68,7 +69,15 @@ describe('agent keys', () => {
   });
 });
 
-describe('signing keys', () => {
+/** The organization's issuer and JWKS, as a relying service reads them. */
+const issuer = (orgId: string) => `${s.url}/orgs/${orgId}`;
+const jwksOf = async (orgId: string) => (await request(s.url).get(`/orgs/${orgId}/.well-known/jwks.json`)).body as { keys: Array<{ kid: string }> };
+const kids = (j: { keys: Array<{ kid: string }> }) => j.keys.map((k) => k.kid);
+/** A second SigningKeyService over the server's database (what another replica runs). */
+const keyService = (rotationSeconds = 86_400) =>
+  new SigningKeyService(s.running.db.knex, s.running.services.audit, loadMasterKey(masterKey, s.store.dataDir).signingKeyEncryption, rotationSeconds);
+
+describe('signing keys (per organization)', () => {
   test('on-demand rotation: new tokens use the new key, old tokens stay valid while the old key is published', async () => {
     const a = await createAgent(s);
     const before = await getToken(s, a);
@@ -81,10 +90,10 @@ describe('signing keys', () => {
 
     const after = await getToken(s, a);
     expect(decodeHeader(after).kid).toBe(rotated.body.kid);
-    const jwks = (await request(s.url).get('/.well-known/jwks.json')).body;
-    expect(jwks.keys.map((k: { kid: string }) => k.kid)).toEqual([rotated.body.kid, oldKid]);
+    const jwks = await jwksOf(s.organizationId);
+    expect(kids(jwks)).toEqual([rotated.body.kid, oldKid]);
     for (const t of [before, after]) {
-      await jwtVerify(t, createLocalJWKSet(jwks), { issuer: s.url, typ: 'at+jwt' });
+      await jwtVerify(t, createLocalJWKSet(jwks as never), { issuer: issuer(s.organizationId), typ: 'at+jwt' });
       expect((await introspect(s.url, s.apiKey, t)).active).toBe(true);
     }
     const list = (await admin(s, reader).get('/v1/signing-keys')).body.data;
@@ -96,57 +105,116 @@ describe('signing keys', () => {
     expect(audit[audit.length - 1]).toMatchObject({ target_id: rotated.body.kid, reason: 'drill', data: { previous_kid: oldKid } });
   });
 
-  // On PGlite the store is locked to the server process, so the CLI rotates only while it is stopped.
-  (testBackend() === 'postgres' ? test : test.skip)('rotateSigningKey (for the CLI) rotates through the database; the server picks the new key up (NOTIFY)', async () => {
-    const db = s.running.db.knex;
-    const r = await rotateSigningKey(db, loadMasterKey(masterKey, s.store.dataDir));
+  test('organization B\'s admin rotates only B\'s keys: A\'s current kid, list and JWKS are unchanged; audited only in B\'s chain', async () => {
     const a = await createAgent(s);
-    let kid: unknown;
-    for (let i = 0; i < 100 && kid !== r.kid; i++) {
-      kid = decodeHeader(await getToken(s, a)).kid;
-      if (kid !== r.kid) await new Promise((res) => setTimeout(res, 20));
-    }
-    expect(kid).toBe(r.kid);
-  });
-
-  test('signing keys are the control plane\'s, not an organization\'s: the rotation is audited only in the rotating organization', async () => {
+    const kidA = decodeHeader(await getToken(s, a)).kid;
     const other = await s.createOrganization('admin');
+    const b = await createAgent(s, {}, other.apiKey);
+    const kidB = decodeHeader(await getToken(s, b)).kid;
+    expect(kidB).not.toBe(kidA);
+    const listA = (await admin(s).get('/v1/signing-keys')).body;
+    const jwksA = await jwksOf(s.organizationId);
+
     const r = await admin(s, other.apiKey).post('/v1/signing-keys/rotate');
     expect(r.status).toBe(200);
+    expect(r.body.previous_kid).toBe(kidB);
+    expect(decodeHeader(await getToken(s, a)).kid).toBe(kidA);
+    expect(decodeHeader(await getToken(s, b)).kid).toBe(r.body.kid);
+    expect((await admin(s).get('/v1/signing-keys')).body).toEqual(listA);
+    expect(await jwksOf(s.organizationId)).toEqual(jwksA);
+    const listB = (await admin(s, other.apiKey).get('/v1/signing-keys')).body.data.map((k: { kid: string }) => k.kid);
+    expect(listB).toEqual([r.body.kid, kidB]);
+    expect(kids(await jwksOf(other.organizationId))).toEqual([r.body.kid, kidB]);
+
     const mine = (await admin(s).get('/v1/audit-events?action=signing_key.rotated')).body.data.map((e: { target_id: string }) => e.target_id);
     const theirs = (await admin(s, other.apiKey).get('/v1/audit-events?action=signing_key.rotated')).body.data.map((e: { target_id: string }) => e.target_id);
     expect(theirs).toEqual([r.body.kid]);
     expect(mine).not.toContain(r.body.kid);
-    // Every organization sees the same public key set.
-    expect((await admin(s, other.apiKey).get('/v1/signing-keys')).body).toEqual((await admin(s).get('/v1/signing-keys')).body);
     expect((await request(s.url).get('/v1/signing-keys')).status).toBe(401);
+  });
+
+  test('concurrent first uses of a new organization (replicas racing) end with one current key', async () => {
+    const other = await s.createOrganization('admin');
+    const replicas = Array.from({ length: 6 }, () => keyService());
+    const jws = await Promise.all(replicas.map((k, i) => k.sign(other.organizationId, { typ: 'JWT' }, { i })));
+    const used = new Set(jws.map((t) => decodeHeader(t).kid));
+    expect(used.size).toBe(1);
+    const rows = await s.running.db.knex('signing_keys').where({ organization_id: other.organizationId });
+    expect(rows.map((r: { kid: string; rotated_at: Date | null }) => [r.kid, r.rotated_at])).toEqual([[[...used][0], null]]);
+    expect(kids(await jwksOf(other.organizationId))).toEqual([...used]);
+  });
+
+  test('the scheduled rotation rotates only organizations whose current key is older than the period', async () => {
+    const due = await s.createOrganization('admin');
+    const fresh = await s.createOrganization('admin');
+    const never = await s.createOrganization('admin'); // no key yet: none is created by the schedule
+    const [dueKid, freshKid] = [kids(await jwksOf(due.organizationId))[0], kids(await jwksOf(fresh.organizationId))[0]];
+    const db = s.running.db.knex;
+    await db('signing_keys').where({ kid: dueKid }).update({ created_at: new Date(Date.now() - 120_000) });
+    const replica = keyService(60);
+    const rotated = await replica.rotateDue();
+    expect(rotated).toContain(due.organizationId);
+    expect(rotated).not.toContain(fresh.organizationId);
+    expect(await db('signing_keys').where({ organization_id: never.organizationId })).toEqual([]);
+    const dueKeys = kids(await replica.jwks(due.organizationId));
+    expect(dueKeys).toHaveLength(2);
+    expect(dueKeys[1]).toBe(dueKid); // still published for the tokens it signed
+    expect(kids(await replica.jwks(fresh.organizationId))).toEqual([freshKid]);
+    if (testBackend() !== 'postgres') return; // PGlite: one process, no other replica to notify
+    // The server heard of it (NOTIFY): its tokens and JWKS use the new key.
+    const agent = await createAgent(s, {}, due.apiKey);
+    let kid: unknown;
+    for (let i = 0; i < 500 && kid !== dueKeys[0]; i++) kid = decodeHeader(await getToken(s, agent)).kid;
+    expect(kid).toBe(dueKeys[0]);
+    expect(kids(await jwksOf(due.organizationId))).toEqual(dueKeys);
+  });
+
+  // On PGlite the store is locked to the server process, so the CLI rotates only while it is stopped.
+  (testBackend() === 'postgres' ? test : test.skip)('rotateSigningKey (for the CLI) rotates one organization through the database; the server picks it up (NOTIFY)', async () => {
+    const a = await createAgent(s);
+    const r = await rotateSigningKey(s.running.db.knex, loadMasterKey(masterKey, s.store.dataDir), s.organizationId, 'cli drill');
+    let kid: unknown;
+    for (let i = 0; i < 200 && kid !== r.kid; i++) kid = decodeHeader(await getToken(s, a)).kid;
+    expect(kid).toBe(r.kid);
+    const audit = (await admin(s).get('/v1/audit-events?action=signing_key.rotated')).body.data;
+    expect(audit[audit.length - 1]).toMatchObject({ actor_type: 'system', target_id: r.kid, reason: 'cli drill' });
+  });
+
+  test('notifications name the organization', () => {
+    expect(parseNotification(`signing_keys:${s.organizationId}`)).toEqual({ kind: 'signing_keys', orgId: s.organizationId });
+    expect(parseNotification('signing_keys:')).toEqual({ kind: 'signing_keys', orgId: null });
   });
 
   test('private keys are stored encrypted (AES-256-GCM), never in clear', async () => {
     const rows = await s.running.db.knex('signing_keys').select('kid', 'public_key', 'private_key_enc');
+    expect(rows.length).toBeGreaterThan(0);
     for (const row of rows) {
       expect(row.private_key_enc.length).toBe(12 + 32 + 16);
       expect(jwkThumbprint(row.public_key)).toBe(row.kid);
     }
   });
+});
 
-  test('a scheduled rotation happens when the current key is older than the period', async () => {
-    const fast = await startTestServer({ env: { CERTUSORDO_SIGNING_KEY_ROTATION: '60' } });
-    try {
-      const db = fast.running.db.knex;
-      const current = await db('signing_keys').whereNull('rotated_at').first();
-      // Pretend the key is old; the maintenance tick (every 15 s at this period) rotates it.
-      await db('signing_keys').where({ kid: current.kid }).update({ created_at: new Date(Date.now() - 120_000) });
-      let rotated: { kid: string } | undefined;
-      for (let i = 0; i < 200 && !rotated; i++) {
-        rotated = await db('signing_keys').whereNull('rotated_at').whereNot({ kid: current.kid }).first();
-        if (!rotated) await new Promise((res) => setTimeout(res, 100));
-      }
-      expect(rotated).toBeDefined();
-      const jwks = (await request(fast.url).get('/.well-known/jwks.json')).body.keys.map((k: { kid: string }) => k.kid);
-      expect(jwks).toContain(current.kid);
-    } finally {
-      await fast.close();
-    }
+(testBackend() === 'postgres' ? describe : describe.skip)('signing keys on two replicas', () => {
+  let b: TestServer;
+  beforeAll(async () => {
+    b = await startTestServer({ store: s.store, masterKey, env: { CERTUSORDO_PUBLIC_URL: s.url } });
+  });
+  afterAll(async () => b?.close());
+
+  test('a rotation on replica A reaches replica B (NOTIFY): B signs with the new key and publishes it; other organizations untouched', async () => {
+    const org = await s.createOrganization('admin');
+    const agent = await createAgent(s, {}, org.apiKey);
+    const bystander = await createAgent(s);
+    const before = await getToken(b, agent); // B has the organization loaded
+    const bystanderKid = decodeHeader(await getToken(b, bystander)).kid;
+    const r = (await admin(s, org.apiKey).post('/v1/signing-keys/rotate')).body;
+    expect(r.previous_kid).toBe(decodeHeader(before).kid);
+    let fromB = before;
+    for (let i = 0; i < 500 && decodeHeader(fromB).kid !== r.kid; i++) fromB = await getToken(b, agent);
+    expect(decodeHeader(fromB).kid).toBe(r.kid);
+    expect(kids((await request(b.url).get(`/orgs/${org.organizationId}/.well-known/jwks.json`)).body)).toEqual([r.kid, decodeHeader(before).kid]);
+    for (const t of [before, fromB]) expect((await introspect(b.url, org.apiKey, t)).active).toBe(true);
+    expect(decodeHeader(await getToken(b, bystander)).kid).toBe(bystanderKid);
   });
 });

@@ -1,5 +1,5 @@
 /** POST /v1/oauth/token: client credentials with private_key_jwt — success and every refusal. */
-import { randomUUID } from 'node:crypto';
+import { createPrivateKey, randomUUID, sign } from 'node:crypto';
 import { createLocalJWKSet, jwtVerify, SignJWT } from 'jose';
 import request from 'supertest';
 import { startTestServer, TestServer } from '../support/server';
@@ -13,6 +13,14 @@ beforeAll(async () => {
   agent = await createAgent(s, { scopes: ['payments:read', 'payments:write', 'reports:*'] });
 });
 afterAll(async () => s?.close());
+
+/** The organization's issuer, and its JWKS as any relying service fetches it. */
+const issuer = (orgId = s.organizationId) => `${s.url}/orgs/${orgId}`;
+const fetchJwks = async (orgId = s.organizationId) => {
+  const res = await request(s.url).get(`/orgs/${orgId}/.well-known/jwks.json`);
+  expect(res.status).toBe(200);
+  return res.body;
+};
 
 const auditEvents = async (agentId: string, action: string) =>
   (await admin(s).get(`/v1/audit-events?agent_id=${agentId}&action=${action}&limit=500`)).body.data as Array<Record<string, unknown>>;
@@ -34,12 +42,12 @@ describe('issuing', () => {
     expect(res.headers.pragma).toBe('no-cache');
     expect(res.body).toEqual({ access_token: expect.any(String), token_type: 'Bearer', expires_in: 300, scope: 'payments:read payments:write reports:*' });
 
-    // Verifiable by any JOSE library against the published JWKS.
-    const jwks = (await request(s.url).get('/.well-known/jwks.json')).body;
-    const { payload, protectedHeader } = await jwtVerify(res.body.access_token, createLocalJWKSet(jwks), { issuer: s.url, typ: 'at+jwt', algorithms: ['EdDSA'] });
+    // Verifiable by any JOSE library against the organization's JWKS, with the usual issuer and audience checks.
+    const jwks = await fetchJwks();
+    const { payload, protectedHeader } = await jwtVerify(res.body.access_token, createLocalJWKSet(jwks), { issuer: issuer(), audience: issuer(), typ: 'at+jwt', algorithms: ['EdDSA'] });
     expect(protectedHeader).toEqual({ alg: 'EdDSA', typ: 'at+jwt', kid: jwks.keys[0].kid });
     expect(payload).toEqual({
-      iss: s.url, sub: agent.id, aud: s.url, client_id: agent.id, scope: 'payments:read payments:write reports:*',
+      iss: issuer(), sub: agent.id, aud: issuer(), client_id: agent.id, scope: 'payments:read payments:write reports:*',
       jti: expect.stringMatching(/^[0-9a-f-]{36}$/), iat: expect.any(Number), iat_ms: expect.any(Number), exp: expect.any(Number), org_id: s.organizationId,
     });
     expect(payload.exp! - payload.iat!).toBe(300);
@@ -71,9 +79,39 @@ describe('issuing', () => {
     expectOAuthError(await requestToken(s, agent, {}, { kid: 'not-a-key-of-this-agent' }), 401, 'invalid_client');
   });
 
-  test('aud may also be the issuer, or an array containing the token endpoint', async () => {
+  test('aud may also be the server, the agent\'s organization issuer, or an array containing the token endpoint', async () => {
     expect((await requestToken(s, agent, {}, { aud: s.url })).status).toBe(200);
+    expect((await requestToken(s, agent, {}, { aud: issuer() })).status).toBe(200);
     expect((await requestToken(s, agent, {}, { aud: ['https://other.example', `${s.url}/v1/oauth/token`] })).status).toBe(200);
+    expect((await requestToken(s, agent, {}, { aud: ['https://other.example', issuer()] })).status).toBe(200);
+  });
+
+  test('another organization\'s issuer as aud is refused exactly like an unknown agent (after the signature check)', async () => {
+    const other = await s.createOrganization('admin');
+    const wrong = await requestToken(s, agent, {}, { aud: issuer(other.organizationId) });
+    const unknown = await requestToken(s, { ...agent, id: randomUUID() }, {}, { aud: issuer(other.organizationId) });
+    for (const r of [wrong, unknown]) expectOAuthError(r, 401, 'invalid_client');
+    expect(wrong.body).toEqual(unknown.body);
+    // A valid signature with the wrong organization is attributed and audited as such.
+    await eventually(async () => (await auditEvents(agent.id, 'agent.authentication_failed')).some((e) => e.reason === 'wrong_audience'));
+    // The other organization's own agents may name it.
+    const theirs = await createAgent(s, {}, other.apiKey);
+    expect((await requestToken(s, theirs, {}, { aud: issuer(other.organizationId) })).status).toBe(200);
+  });
+
+  test('RFC 9864: an assertion signed with alg "Ed25519" is accepted like "EdDSA"; other names are not', async () => {
+    const res = await requestToken(s, agent, {}, { alg: 'Ed25519' });
+    expect(res.status).toBe(200);
+    expect(decodePayload(res.body.access_token).sub).toBe(agent.id);
+    // Built by hand (no library signs with these names): the right Ed25519 signature, another alg name.
+    const key = createPrivateKey({ key: { kty: 'OKP', crv: 'Ed25519', d: agent.seed.toString('base64url'), x: agent.publicKey }, format: 'jwk' });
+    const now = Math.floor(Date.now() / 1000);
+    for (const alg of ['ed25519', 'Ed448', 'ES256']) {
+      const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+      const input = `${b64({ alg, typ: 'JWT' })}.${b64({ iss: agent.id, sub: agent.id, aud: `${s.url}/v1/oauth/token`, jti: randomUUID(), iat: now, exp: now + 60 })}`;
+      const jws = `${input}.${sign(null, Buffer.from(input), key).toString('base64url')}`;
+      expectOAuthError(await tokenRequest(s, { grant_type: 'client_credentials', client_assertion_type: ASSERTION_TYPE, client_assertion: jws }), 401, 'invalid_client');
+    }
   });
 
   test('concurrent issuance for agents of several organizations keeps every audit chain intact', async () => {
@@ -120,8 +158,9 @@ describe('refusals', () => {
     for (const r of [wrongKey, badSig, unknown]) expectOAuthError(r, 401, 'invalid_client');
     expect(new Set([wrongKey.body, badSig.body, unknown.body].map((b) => JSON.stringify(b))).size).toBe(1);
 
-    // Known agent: audited as a failure (without the assertion); unknown agent: only logged.
-    await eventually(async () => (await auditEvents(agent.id, 'agent.authentication_failed')).filter((e) => e.reason === 'bad_signature').length >= 2);
+    // Known agent: audited as a failure (without the assertion); unknown agent: only logged. The
+    // second bad_signature within the coalescing window is counted, not written (limits.test.ts).
+    await eventually(async () => (await auditEvents(agent.id, 'agent.authentication_failed')).some((e) => e.reason === 'bad_signature'));
     const failures = await auditEvents(agent.id, 'agent.authentication_failed');
     expect(failures[0]).toMatchObject({ outcome: 'failure', actor_type: 'agent', target_id: agent.id });
     expect(JSON.stringify(failures)).not.toContain(tampered.split('.')[2]!.slice(0, 20));
@@ -222,8 +261,8 @@ describe('refusals', () => {
         throttled = r.status === 429;
       }
       expect(throttled).toBe(true);
-      // Even with the right key, the throttled agent waits; another agent is fine.
-      expect((await requestToken(local, victim)).status).toBe(429);
+      // Failures never lock the agent out: with its key it still gets its token; another agent is fine.
+      expect((await requestToken(local, victim)).status).toBe(200);
       expect((await requestToken(local, bystander)).status).toBe(200);
     } finally {
       await local.close();
@@ -231,22 +270,113 @@ describe('refusals', () => {
   });
 });
 
+describe('organization-bound tokens', () => {
+  test('a token of organization A fails jose jwtVerify with B\'s JWKS and issuer, and passes with A\'s', async () => {
+    const other = await s.createOrganization('admin');
+    const theirs = await createAgent(s, {}, other.apiKey);
+    const tokenA = (await requestToken(s, agent)).body.access_token as string;
+    const tokenB = (await requestToken(s, theirs)).body.access_token as string;
+    const [jwksA, jwksB] = [await fetchJwks(), await fetchJwks(other.organizationId)];
+    const [setA, setB] = [createLocalJWKSet(jwksA), createLocalJWKSet(jwksB)];
+    const [issA, issB] = [issuer(), issuer(other.organizationId)];
+
+    // The relying service of B, configured the usual way (its issuer's JWKS, iss and aud), refuses A's token ...
+    await expect(jwtVerify(tokenA, setB, { issuer: issB, audience: issB, typ: 'at+jwt' })).rejects.toThrow();
+    // ... and each check alone is enough: B's keys do not verify it, and A's keys do not make it B's.
+    await expect(jwtVerify(tokenA, setB, { issuer: issA })).rejects.toThrow();
+    await expect(jwtVerify(tokenA, setA, { issuer: issB })).rejects.toThrow();
+    await expect(jwtVerify(tokenA, setA, { audience: issB })).rejects.toThrow();
+    // A's relying service accepts it, B's its own.
+    expect((await jwtVerify(tokenA, setA, { issuer: issA, audience: issA, typ: 'at+jwt' })).payload.org_id).toBe(s.organizationId);
+    expect((await jwtVerify(tokenB, setB, { issuer: issB, audience: issB, typ: 'at+jwt' })).payload.org_id).toBe(other.organizationId);
+    // Two organizations, two key sets with nothing in common.
+    const kids = (j: { keys: { kid: string }[] }) => j.keys.map((k) => k.kid);
+    expect(decodeHeader(tokenA).kid).not.toBe(decodeHeader(tokenB).kid);
+    expect(kids(jwksA).filter((k) => kids(jwksB).includes(k))).toEqual([]);
+  });
+});
+
+describe('resource indicators (RFC 8707)', () => {
+  const form = async (pairs: Array<[string, string]>) => {
+    const body = new URLSearchParams([['grant_type', 'client_credentials'], ['client_assertion_type', ASSERTION_TYPE], ['client_assertion', await assertion(s, agent)], ...pairs]);
+    return request(s.url).post('/v1/oauth/token').type('form').send(body.toString());
+  };
+
+  test('one resource becomes the token\'s aud (a string); a relying service can require it', async () => {
+    const resource = 'https://payments.example.com/api';
+    const res = await requestToken(s, agent, { resource });
+    expect(res.status).toBe(200);
+    const jwks = createLocalJWKSet(await fetchJwks());
+    const { payload } = await jwtVerify(res.body.access_token, jwks, { issuer: issuer(), audience: resource, typ: 'at+jwt' });
+    expect(payload.aud).toBe(resource);
+    await expect(jwtVerify(res.body.access_token, jwks, { issuer: issuer(), audience: 'https://ledger.example.com/api' })).rejects.toThrow();
+    // Without resource the audience is the issuer; with it, it is not.
+    await expect(jwtVerify(res.body.access_token, jwks, { issuer: issuer(), audience: issuer() })).rejects.toThrow();
+    const audit = await auditEvents(agent.id, 'agent.authenticated');
+    expect(audit.find((e) => (e.data as { token_jti: string }).token_jti === payload.jti)?.data).toMatchObject({ resource: [resource] });
+  });
+
+  test('repeated resources (form repeats or a JSON array) become an array aud, duplicates dropped; introspection returns it', async () => {
+    const [r1, r2] = ['https://payments.example.com/api', 'urn:example:ledger'];
+    const res = await form([['resource', r1], ['resource', r2], ['resource', r1], ['scope', 'payments:read']]);
+    expect(res.status).toBe(200);
+    expect(decodePayload(res.body.access_token).aud).toEqual([r1, r2]);
+    const intro = await request(s.url).post('/v1/oauth/introspect').set('Authorization', `Bearer ${s.apiKey}`).type('form').send({ token: res.body.access_token });
+    expect(intro.body).toMatchObject({ active: true, aud: [r1, r2], iss: issuer() });
+    const json = await request(s.url).post('/v1/oauth/token').send({
+      grant_type: 'client_credentials', client_assertion_type: ASSERTION_TYPE, client_assertion: await assertion(s, agent), resource: [r2],
+    });
+    expect(json.status).toBe(200);
+    expect(decodePayload(json.body.access_token).aud).toBe(r2);
+    // Ten values, each up to 2048 characters, are accepted.
+    const ten = Array.from({ length: 10 }, (_, i) => `https://svc${i}.example/${'p'.repeat(i === 0 ? 2048 - 'https://svc0.example/'.length : 1)}`);
+    const max = await form(ten.map((r) => ['resource', r] as [string, string]));
+    expect(max.status).toBe(200);
+    expect(decodePayload(max.body.access_token).aud).toEqual(ten);
+  });
+
+  test('an invalid resource is invalid_target (400); other parameters still may not repeat', async () => {
+    const bad: Array<[string, Array<[string, string]>]> = [
+      ['relative', [['resource', 'payments']]],
+      ['path only', [['resource', '/v1/payments']]],
+      ['fragment', [['resource', 'https://payments.example.com/api#frag']]],
+      ['space', [['resource', 'https://payments.example.com/a b']]],
+      ['non-ASCII', [['resource', 'https://paiements.exemple.fr/é']]],
+      ['empty', [['resource', '']]],
+      ['too long', [['resource', `https://payments.example.com/${'x'.repeat(2048)}`]]],
+      ['too many', Array.from({ length: 11 }, (_, i) => ['resource', `https://svc${i}.example`] as [string, string])],
+      ['one bad among good', [['resource', 'https://payments.example.com'], ['resource', 'not a uri']]],
+    ];
+    for (const [name, pairs] of bad) {
+      const res = await form(pairs);
+      expect([name, res.status, res.body.error]).toEqual([name, 400, 'invalid_target']);
+      expect(Object.keys(res.body).sort()).toEqual(['error', 'error_description']);
+    }
+    const json = await request(s.url).post('/v1/oauth/token').send({
+      grant_type: 'client_credentials', client_assertion_type: ASSERTION_TYPE, client_assertion: await assertion(s, agent), resource: 42,
+    });
+    expectOAuthError(json, 400, 'invalid_target');
+    expectOAuthError(await form([['resource', 'https://payments.example.com'], ['scope', 'payments:read'], ['scope', 'payments:read']]), 400, 'invalid_request');
+  });
+});
+
 describe('discovery', () => {
-  test('RFC 8414 metadata and JWKS', async () => {
-    const md = await request(s.url).get('/.well-known/oauth-authorization-server');
+  test('per-organization RFC 8414 metadata (path-inserted well-known URL) and JWKS', async () => {
+    const md = await request(s.url).get(`/.well-known/oauth-authorization-server/orgs/${s.organizationId}`);
     expect(md.status).toBe(200);
     expect(md.body).toMatchObject({
-      issuer: s.url,
+      issuer: issuer(),
       token_endpoint: `${s.url}/v1/oauth/token`,
-      jwks_uri: `${s.url}/.well-known/jwks.json`,
+      jwks_uri: `${issuer()}/.well-known/jwks.json`,
       introspection_endpoint: `${s.url}/v1/oauth/introspect`,
       revocation_endpoint: `${s.url}/v1/oauth/revoke`,
       grant_types_supported: ['client_credentials'],
       token_endpoint_auth_methods_supported: ['private_key_jwt'],
-      token_endpoint_auth_signing_alg_values_supported: ['EdDSA'],
+      token_endpoint_auth_signing_alg_values_supported: ['EdDSA', 'Ed25519'],
     });
-    const jwks = await request(s.url).get('/.well-known/jwks.json');
+    const jwks = await request(s.url).get(new URL(md.body.jwks_uri).pathname);
     expect(jwks.status).toBe(200);
+    expect(jwks.headers['content-type']).toMatch(/^application\/jwk-set\+json/);
     expect(jwks.body.keys.length).toBeGreaterThanOrEqual(1);
     for (const k of jwks.body.keys) {
       expect(Object.keys(k).sort()).toEqual(['alg', 'crv', 'kid', 'kty', 'use', 'x']);
@@ -256,9 +386,35 @@ describe('discovery', () => {
     expect(jwks.body.keys.map((k: { kid: string }) => k.kid)).toContain(decodeHeader(token).kid);
   });
 
+  test('a new organization has a key before its first token; each organization its own metadata', async () => {
+    const other = await s.createOrganization('admin');
+    const md = (await request(s.url).get(`/.well-known/oauth-authorization-server/orgs/${other.organizationId}`)).body;
+    expect(md.issuer).toBe(issuer(other.organizationId));
+    expect(md.jwks_uri).toBe(`${issuer(other.organizationId)}/.well-known/jwks.json`);
+    const keys = (await fetchJwks(other.organizationId)).keys;
+    expect(keys).toHaveLength(1);
+    const theirs = await createAgent(s, {}, other.apiKey);
+    expect(decodeHeader((await requestToken(s, theirs)).body.access_token).kid).toBe(keys[0].kid);
+  });
+
+  test('the server root is no issuer: its well-known URLs answer 404 pointing to the per-organization ones; unknown organizations 404', async () => {
+    const md = await request(s.url).get('/.well-known/oauth-authorization-server');
+    expect(md.status).toBe(404);
+    expect(md.body.error.code).toBe('not_found');
+    expect(md.body.error.message).toContain(`${s.url}/.well-known/oauth-authorization-server/orgs/{org_id}`);
+    const jwks = await request(s.url).get('/.well-known/jwks.json');
+    expect(jwks.status).toBe(404);
+    expect(jwks.body.error.message).toContain(`${s.url}/orgs/{org_id}/.well-known/jwks.json`);
+    for (const id of [randomUUID(), 'not-an-org', s.organizationId.toUpperCase()]) {
+      expect((await request(s.url).get(`/.well-known/oauth-authorization-server/orgs/${id}`)).status).toBe(404);
+      expect((await request(s.url).get(`/orgs/${id}/.well-known/jwks.json`)).status).toBe(404);
+    }
+  });
+
   test('the OpenAPI document lists the auth endpoints', async () => {
     const doc = (await request(s.url).get('/v1/openapi.json')).body;
-    for (const p of ['/v1/oauth/token', '/v1/oauth/introspect', '/v1/oauth/revoke', '/v1/sessions', '/v1/sessions/{id}', '/v1/sessions/{id}/operations', '/v1/signing-keys/rotate', '/.well-known/jwks.json']) {
+    for (const p of ['/v1/oauth/token', '/v1/oauth/introspect', '/v1/oauth/revoke', '/v1/sessions', '/v1/sessions/{id}', '/v1/sessions/{id}/operations', '/v1/signing-keys/rotate',
+      '/orgs/{org_id}/.well-known/jwks.json', '/.well-known/oauth-authorization-server/orgs/{org_id}']) {
       expect(doc.paths[p]).toBeDefined();
     }
   });

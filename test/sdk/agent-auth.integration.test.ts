@@ -5,6 +5,8 @@ import {
   CertusOrdoClient,
   CertusOrdoError,
   generateAgentKeyPair,
+  NotFoundError,
+  organizationIssuer,
   TokenVerificationError,
   ValidationError,
   verifyAccessToken,
@@ -13,15 +15,13 @@ import { startTestServer, type TestServer } from '../support/server';
 
 let server: TestServer;
 let client: CertusOrdoClient;
-let issuer: string;
-let jwksUrl: string;
+/** What a relying service of the bootstrap organization is configured with. */
+let mine: { baseUrl: string; organizationId: string };
 
 beforeAll(async () => {
   server = await startTestServer();
   client = new CertusOrdoClient({ apiKey: server.apiKey, baseUrl: server.url });
-  const metadata = (await (await fetch(`${server.url}/.well-known/oauth-authorization-server`)).json()) as { issuer: string; jwks_uri: string };
-  issuer = metadata.issuer;
-  jwksUrl = metadata.jwks_uri;
+  mine = { baseUrl: server.url, organizationId: server.organizationId };
 });
 afterAll(async () => server?.close());
 
@@ -33,8 +33,11 @@ it('an agent authenticates from its secret; the token verifies locally and intro
   const token = await creds.getToken();
   expect(await creds.getToken()).toBe(token); // cached
 
-  const claims = await verifyAccessToken(token, { issuer, jwksUrl });
+  const claims = await verifyAccessToken(token, mine);
   expect(claims.sub).toBe(agent.id);
+  expect(claims.organizationId).toBe(server.organizationId);
+  // the issuer form is the same check
+  await expect(verifyAccessToken(token, { issuer: organizationIssuer(server.url, server.organizationId) })).resolves.toMatchObject({ sub: agent.id });
   expect(claims.scopes.sort()).toEqual(['payments:read', 'payments:write']);
 
   const info = await client.introspect(token);
@@ -73,7 +76,7 @@ it('opens a bounded session whose token carries the session id', async () => {
   const session = await creds.openSession({ scopes: ['payments:read'], ttlSeconds: 600, maxOperations: 5, purpose: 'nightly reconciliation' });
   expect(session).toMatchObject({ agentId: agent.id, scopes: ['payments:read'], maxOperations: 5, operationsUsed: 0, status: 'active', purpose: 'nightly reconciliation' });
   expect(session.expiresAt.getTime()).toBeGreaterThan(Date.now());
-  const claims = await verifyAccessToken(session.accessToken, { issuer, jwksUrl });
+  const claims = await verifyAccessToken(session.accessToken, mine);
   expect(claims.sid).toBe(session.id);
   expect(claims.scopes).toEqual(['payments:read']);
   expect(await client.introspect(session.accessToken)).toMatchObject({ active: true, sid: session.id });
@@ -85,14 +88,14 @@ it('suspension: introspection turns inactive at once, new tokens are refused; lo
   const token = await creds.getToken();
   await client.agents.suspend(agent.id, 'test');
   expect(await client.introspect(token)).toEqual({ active: false, raw: { active: false } });
-  await expect(verifyAccessToken(token, { issuer, jwksUrl })).resolves.toMatchObject({ sub: agent.id });
+  await expect(verifyAccessToken(token, mine)).resolves.toMatchObject({ sub: agent.id });
   const e = await creds.getToken({ forceRefresh: true }).catch((x) => x);
   expect(e).toBeInstanceOf(AuthenticationError);
   expect(e.code).toBe('invalid_grant');
 });
 
 it('rejects tokens that are not ours', async () => {
-  await expect(verifyAccessToken('not.a.jwt', { issuer, jwksUrl })).rejects.toBeInstanceOf(TokenVerificationError);
+  await expect(verifyAccessToken('not.a.jwt', mine)).rejects.toBeInstanceOf(TokenVerificationError);
   expect((await client.introspect('garbage')).active).toBe(false);
   // an unknown agent's assertion
   const kp = await generateAgentKeyPair();
@@ -101,4 +104,32 @@ it('rejects tokens that are not ours', async () => {
   expect(e).toBeInstanceOf(AuthenticationError);
   expect(e).toBeInstanceOf(CertusOrdoError);
   expect(e.code).toBe('invalid_client');
+});
+
+it("another organization's relying service refuses the token; a token for a resource carries it as aud", async () => {
+  const other = await server.createOrganization('reader');
+  const agent = await client.agents.create({ name: 'auth-boundary', scopes: ['payments:read'] });
+  const creds = AgentCredentials.fromSecret(agent.secret!, { baseUrl: server.url });
+  const token = await creds.getToken();
+  const theirs = { baseUrl: server.url, organizationId: other.organizationId };
+  await expect(verifyAccessToken(token, theirs)).rejects.toMatchObject({ constructor: TokenVerificationError, code: 'ERR_JWT_CLAIM_VALIDATION_FAILED' });
+  // and their introspection says inactive
+  expect((await new CertusOrdoClient({ apiKey: other.apiKey, baseUrl: server.url }).introspect(token)).active).toBe(false);
+
+  const resource = 'https://payments.example.com/';
+  const forPayments = await creds.getToken({ resource });
+  expect(forPayments).not.toBe(token);
+  await expect(verifyAccessToken(forPayments, { ...mine, audience: resource })).resolves.toMatchObject({ audience: [resource] });
+  await expect(verifyAccessToken(forPayments, { ...mine, audience: 'https://reports.example.com/' })).rejects.toBeInstanceOf(TokenVerificationError);
+  // a token without resource is addressed to the organization's issuer, not to the payments service
+  await expect(verifyAccessToken(token, { ...mine, audience: resource })).rejects.toBeInstanceOf(TokenVerificationError);
+
+  const both = await creds.getAccessToken({ resource: [resource, 'https://reports.example.com/'] });
+  await expect(verifyAccessToken(both.accessToken, { ...mine, audience: 'https://reports.example.com/' })).resolves.toMatchObject({
+    audience: [resource, 'https://reports.example.com/'],
+  });
+
+  // an unknown organization is a configuration error, not a bad token
+  const e = await verifyAccessToken(token, { baseUrl: server.url, organizationId: '00000000-0000-4000-8000-000000000000' }).catch((x) => x);
+  expect(e).toBeInstanceOf(NotFoundError);
 });

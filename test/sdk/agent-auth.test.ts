@@ -5,10 +5,12 @@ import {
   AgentCredentials,
   AuthenticationError,
   CertusOrdoClient,
+  CertusOrdoError,
   CLIENT_ASSERTION_TYPE,
   formatAgentSecret,
   generateAgentKeyPair,
   jwkThumbprint,
+  NotFoundError,
   parseAgentSecret,
   TokenVerificationError,
   ValidationError,
@@ -187,6 +189,21 @@ describe('AgentCredentials against a token endpoint', () => {
     expect(j1).not.toBe(j2);
   });
 
+  it('sends RFC 8707 resource (repeated for several) and caches per resource set', async () => {
+    const { creds } = await setup((_r, i) => tokenResponse(i));
+    const all = (r: ReceivedRequest) => new URLSearchParams(r.body);
+    expect(await creds.getToken({ resource: 'https://payments.example/' })).toBe('tok-0');
+    expect(await creds.getToken({ resource: ['https://payments.example/'] })).toBe('tok-0');
+    expect(await creds.getToken()).toBe('tok-1');
+    expect(await creds.getToken({ resource: ['https://b.example/', 'https://payments.example/', 'https://b.example/'] })).toBe('tok-2');
+    expect(await creds.getToken({ resource: ['https://payments.example/', 'https://b.example/'] })).toBe('tok-2');
+    expect(peer!.received).toHaveLength(3);
+    expect(all(peer!.received[0]!).getAll('resource')).toEqual(['https://payments.example/']);
+    expect(all(peer!.received[1]!).getAll('resource')).toEqual([]);
+    expect(all(peer!.received[2]!).getAll('resource')).toEqual(['https://b.example/', 'https://payments.example/']);
+    expect(all(peer!.received[2]!).get('grant_type')).toBe('client_credentials');
+  });
+
   it('maps RFC 6749 errors to typed errors', async () => {
     const { creds } = await setup([
       { status: 401, body: { error: 'invalid_client', error_description: 'unknown key' } },
@@ -280,6 +297,70 @@ describe('relying services', () => {
     ).rejects.toMatchObject({ code: 'ERR_JWT_EXPIRED' });
     // one JWKS fetch served every verification
     expect(peer.received).toHaveLength(1);
+  });
+
+  it('requires the issuer of your organization, discovers its JWKS (RFC 8414) and refuses other issuers', async () => {
+    const { privateKey, publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'EdDSA', use: 'sig' };
+    // One key for both organizations: the issuer alone must tell them apart.
+    peer = await startPeer((r) => {
+      const m = /^\/\.well-known\/oauth-authorization-server\/orgs\/([^/]+)$/.exec(r.url);
+      if (m) return { status: 200, body: { issuer: `${peer!.url}/orgs/${m[1]}`, jwks_uri: `${peer!.url}/orgs/${m[1]}/.well-known/jwks.json` } };
+      if (/^\/orgs\/[^/]+\/\.well-known\/jwks\.json$/.test(r.url)) return { status: 200, body: { keys: [jwk] } };
+      return { status: 404, body: { error: { code: 'not_found', message: 'no such organization' } } };
+    });
+    const base = peer.url;
+    const mint = (org: string, aud: string | string[] = `${base}/orgs/${org}`) =>
+      new SignJWT({ scope: 'payments:read', client_id: 'agent-1', org_id: org })
+        .setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt', kid: 'k1' })
+        .setIssuer(`${base}/orgs/${org}`)
+        .setSubject('agent-1')
+        .setAudience(aud)
+        .setIssuedAt()
+        .setExpirationTime('5m')
+        .sign(privateKey);
+
+    // No issuer: refused before anything is fetched.
+    const none = {} as Parameters<typeof verifyAccessToken>[1];
+    await expect(verifyAccessToken(await mint('org-a'), none)).rejects.toBeInstanceOf(TypeError);
+    await expect(verifyAccessToken(await mint('org-a'), { baseUrl: base } as Parameters<typeof verifyAccessToken>[1])).rejects.toBeInstanceOf(TypeError);
+    await expect(verifyAccessToken(await mint('org-a'), { issuer: 'not a url' })).rejects.toBeInstanceOf(TypeError);
+    expect(peer.received).toHaveLength(0);
+
+    const a = await verifyAccessToken(await mint('org-a'), { baseUrl: `${base}/`, organizationId: 'org-a' });
+    expect(a).toMatchObject({ sub: 'agent-1', organizationId: 'org-a', audience: [`${base}/orgs/org-a`] });
+    expect(peer.received.map((r) => r.url)).toEqual(['/.well-known/oauth-authorization-server/orgs/org-a', '/orgs/org-a/.well-known/jwks.json']);
+    // The same by issuer; metadata and keys are cached.
+    await expect(verifyAccessToken(await mint('org-a'), { issuer: `${base}/orgs/org-a` })).resolves.toMatchObject({ sub: 'agent-1' });
+    expect(peer.received).toHaveLength(2);
+
+    // Organization B's verifier refuses organization A's token, although the signature is good.
+    await expect(verifyAccessToken(await mint('org-a'), { baseUrl: base, organizationId: 'org-b' })).rejects.toMatchObject({
+      constructor: TokenVerificationError,
+      code: 'ERR_JWT_CLAIM_VALIDATION_FAILED',
+    });
+    // Audience, when required: any one of a list.
+    const forPayments = await mint('org-b', ['https://payments.example/', 'https://other.example/']);
+    await expect(verifyAccessToken(forPayments, { baseUrl: base, organizationId: 'org-b', audience: 'https://payments.example/' })).resolves.toMatchObject({
+      audience: ['https://payments.example/', 'https://other.example/'],
+    });
+    await expect(verifyAccessToken(forPayments, { baseUrl: base, organizationId: 'org-b', audience: ['https://x.example/', 'https://other.example/'] })).resolves.toBeDefined();
+    await expect(verifyAccessToken(forPayments, { baseUrl: base, organizationId: 'org-b', audience: 'https://reports.example/' })).rejects.toMatchObject({
+      code: 'ERR_JWT_CLAIM_VALIDATION_FAILED',
+    });
+
+    // An unknown organization is a configuration error, not a bad token.
+    const unknown = await verifyAccessToken(await mint('org-c'), { issuer: `${base}/nowhere/org-c` }).catch((e) => e);
+    expect(unknown).toBeInstanceOf(NotFoundError);
+    expect(unknown).not.toBeInstanceOf(TokenVerificationError);
+  });
+
+  it('refuses metadata that names another issuer (RFC 8414 §3.3)', async () => {
+    peer = await startPeer(() => ({ status: 200, body: { issuer: 'https://evil.example/orgs/x', jwks_uri: 'https://evil.example/jwks.json' } }));
+    const e = await verifyAccessToken('a.b.c', { baseUrl: peer.url, organizationId: 'x' }).catch((x) => x);
+    expect(e).toBeInstanceOf(CertusOrdoError);
+    expect(e).toMatchObject({ code: 'invalid_metadata' });
+    expect(e).not.toBeInstanceOf(TokenVerificationError);
   });
 
   it('introspect posts the token form-encoded with the API key', async () => {

@@ -139,7 +139,8 @@ it('error-handling: get("non-existent-id") → NotFoundError, create({name: ""})
 
 it('authenticate-agent: secret → token → local verification and introspection → session', async () => {
   const r = await authenticate.main(client);
-  expect(r.claims).toMatchObject({ sub: r.agentId, scopes: ['invoices:read'] });
+  expect(r.claims).toMatchObject({ sub: r.agentId, scopes: ['invoices:read'], organizationId: server.organizationId });
+  expect(r.claims.payload.iss).toBe(`${server.url}/orgs/${server.organizationId}`);
   expect(r.active).toBe(true);
   expect(r.session).toMatchObject({ scopes: ['invoices:read'], maxOperations: 10, status: 'active' });
   expect((await client.agents.get(r.agentId)).lastAuthAt).toBeInstanceOf(Date);

@@ -3,6 +3,7 @@
  * same list works from TypeScript sources under jest and from compiled JavaScript.
  */
 import type { Knex } from 'knex';
+import type { MasterKey } from '../crypto/master-key';
 import * as init from '../../migrations/20261125000000_init';
 import * as auth from '../../migrations/20261125100000_auth';
 import * as idempotencyExpiry from '../../migrations/20261126000000_idempotency_expiry';
@@ -12,9 +13,17 @@ import * as sessionParents from '../../migrations/20261201000200_session_parents
 import * as boundedGrowth from '../../migrations/20261201000300_bounded_growth';
 import * as masterKeyFingerprint from '../../migrations/20261201000400_master_key_fingerprint';
 
+/**
+ * What a migration may need besides the schema: the master key's derived keys, for a migration
+ * that seals existing data (the keyed audit chain's cut-over). Absent when the process has no key.
+ */
+export interface MigrationContext {
+  keys?: MasterKey | null;
+}
+
 interface Migration {
-  up(knex: Knex): Promise<void>;
-  down(knex: Knex): Promise<void>;
+  up(knex: Knex, ctx: MigrationContext): Promise<void>;
+  down(knex: Knex, ctx: MigrationContext): Promise<void>;
 }
 
 /** Ordered by name; append new migrations here. */
@@ -30,7 +39,7 @@ export const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [
 ];
 
 class ListMigrationSource implements Knex.MigrationSource<string> {
-  constructor(private readonly upTo?: string) {}
+  constructor(private readonly upTo?: string, private readonly ctx: MigrationContext = {}) {}
   async getMigrations(): Promise<string[]> {
     const names = MIGRATIONS.map(([n]) => n);
     return this.upTo ? names.filter((n) => n <= this.upTo!) : names;
@@ -41,17 +50,18 @@ class ListMigrationSource implements Knex.MigrationSource<string> {
   async getMigration(name: string): Promise<Knex.Migration> {
     const found = MIGRATIONS.find(([n]) => n === name);
     if (!found) throw new Error(`Unknown migration ${name}`);
-    return found[1];
+    const m = found[1];
+    return { up: (knex: Knex) => m.up(knex, this.ctx), down: (knex: Knex) => m.down(knex, this.ctx) };
   }
 }
 
-export async function migrateLatest(knex: Knex): Promise<string[]> {
-  const [, applied] = await knex.migrate.latest({ migrationSource: new ListMigrationSource() });
+export async function migrateLatest(knex: Knex, ctx: MigrationContext = {}): Promise<string[]> {
+  const [, applied] = await knex.migrate.latest({ migrationSource: new ListMigrationSource(undefined, ctx) });
   return applied as string[];
 }
 
-export async function migrateTo(knex: Knex, name: string): Promise<void> {
-  await knex.migrate.latest({ migrationSource: new ListMigrationSource(name) });
+export async function migrateTo(knex: Knex, name: string, ctx: MigrationContext = {}): Promise<void> {
+  await knex.migrate.latest({ migrationSource: new ListMigrationSource(name, ctx) });
 }
 
 export async function migrateDown(knex: Knex): Promise<void> {

@@ -83,6 +83,8 @@ export interface DbAuditEventRow {
 /** A control-plane token signing key (private part encrypted at rest). */
 export interface DbSigningKeyRow {
   kid: string;
+  /** The organization (issuer) whose tokens the key signs. */
+  organization_id: string;
   public_key: Buffer;
   private_key_enc: Buffer;
   created_at: Date;

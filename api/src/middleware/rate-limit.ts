@@ -17,7 +17,7 @@ export class RateLimiter {
   /** Takes one token for `key`; throws RateLimitedError when the bucket is empty. */
   take(key: string, now: number = Date.now()): void {
     if (!this.tryTake(key, now)) {
-      throw new RateLimitedError('Too many requests; retry later', Math.max(1, Math.ceil(1 / this.perSecond)));
+      throw new RateLimitedError('Too many requests; retry later', this.retryAfterSeconds);
     }
   }
 
@@ -33,6 +33,17 @@ export class RateLimiter {
     if (b.tokens < 1) return false;
     b.tokens -= 1;
     return true;
+  }
+
+  /** Gives back a token taken by tryTake, for a request that turned out not to count. */
+  refund(key: string): void {
+    const b = this.buckets.get(key);
+    if (b) b.tokens = Math.min(this.burst, b.tokens + 1);
+  }
+
+  /** Whole seconds until an empty bucket holds one token again (at least 1). */
+  get retryAfterSeconds(): number {
+    return Math.max(1, Math.ceil(1 / this.perSecond));
   }
 
   /** Drops buckets that have refilled completely (they carry no state). */

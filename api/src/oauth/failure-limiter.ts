@@ -1,10 +1,13 @@
 /**
- * Throttles failed authentications: each failure takes a token from the client address's bucket
- * and the claimed agent's bucket (RateLimiter); once a bucket is empty, further attempts for that
- * key are refused (429 slow_down) until it has refilled one token — without doing any work.
- * Successful authentications cost nothing.
+ * Failure budgets of the token endpoint: each failed authentication takes a token from the client
+ * address's bucket and from the claimed agent's bucket (RateLimiter). While both last, a failure
+ * is answered and audited normally; once either is empty, further failures for that key are
+ * answered 429 slow_down and cost nothing beyond the check that found them (no audit write, no log
+ * line). The budget is consulted only AFTER the assertion was checked: a valid assertion is never
+ * refused because of failures, its own or anyone else's. Successes cost nothing here.
  */
 import { RateLimiter } from '../middleware/rate-limit';
+import { addressKey } from './token-limits';
 
 export interface FailureLimits {
   perAddressPerSecond: number;
@@ -18,22 +21,21 @@ export const DEFAULT_FAILURE_LIMITS: FailureLimits = { perAddressPerSecond: 5, p
 export class FailureLimiter {
   private readonly byAddress: RateLimiter;
   private readonly byAgent: RateLimiter;
-  private readonly blockedUntil = new Map<string, number>();
 
   constructor(private readonly limits: FailureLimits = DEFAULT_FAILURE_LIMITS) {
     this.byAddress = new RateLimiter(limits.perAddressPerSecond, limits.perAddressBurst);
     this.byAgent = new RateLimiter(limits.perAgentPerSecond, limits.perAgentBurst);
   }
 
-  /** Seconds to wait when `address` or `agentId` is currently blocked, else 0. */
-  retryAfter(address: string, agentId: string | undefined, now = Date.now()): number {
-    const until = Math.max(this.blockedUntil.get(`ip:${address}`) ?? 0, agentId ? (this.blockedUntil.get(`agent:${agentId}`) ?? 0) : 0);
-    return until > now ? Math.max(1, Math.ceil((until - now) / 1000)) : 0;
-  }
-
-  recordFailure(address: string, agentId: string | undefined, now = Date.now()): void {
-    if (this.blockedUntil.size > 100_000) for (const [k, t] of this.blockedUntil) if (t <= now) this.blockedUntil.delete(k);
-    if (!this.byAddress.tryTake(`ip:${address}`, now)) this.blockedUntil.set(`ip:${address}`, now + 1000 / this.limits.perAddressPerSecond);
-    if (agentId && !this.byAgent.tryTake(`agent:${agentId}`, now)) this.blockedUntil.set(`agent:${agentId}`, now + 1000 / this.limits.perAgentPerSecond);
+  /**
+   * Counts one failure against the address and the claimed agent (unverified: a failure naming an
+   * agent only spends that agent's failure budget, which gates nothing but failures). Returns 0
+   * while both budgets last, else the seconds until the exhausted one allows a failure again.
+   */
+  recordFailure(address: string | undefined, agentId: string | undefined, now = Date.now()): number {
+    let wait = 0;
+    if (!this.byAddress.tryTake(`ip:${addressKey(address)}`, now)) wait = Math.max(wait, 1 / this.limits.perAddressPerSecond);
+    if (agentId && !this.byAgent.tryTake(`agent:${agentId}`, now)) wait = Math.max(wait, 1 / this.limits.perAgentPerSecond);
+    return wait > 0 ? Math.max(1, Math.ceil(wait)) : 0;
   }
 }

@@ -2,6 +2,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../errors';
 import { invalidRequest } from './errors';
+import { assertBodyText, assertUtf8, strictFormEntries } from '../middleware/body';
 
 /** RFC 6749 §5.1: responses carrying tokens (and their errors) must not be cached. */
 export function noStore(_req: Request, res: Response, next: NextFunction): void {
@@ -51,10 +52,20 @@ export function parseBody(limitBytes: number) {
     });
     req.on('end', () => {
       if (failed) return;
-      const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
+      const buf = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+      let text: string;
+      let entries: Array<[string, string]> = [];
+      try {
+        // Not UTF-8, U+0000 or a lone surrogate: refused, never decoded to something else.
+        assertUtf8(buf);
+        text = buf.toString('utf8');
+        if (form) entries = strictFormEntries(text);
+      } catch (err) {
+        return next(err);
+      }
       if (form) {
         const body: Record<string, string | string[]> = Object.create(null);
-        for (const [k, v] of new URLSearchParams(text)) {
+        for (const [k, v] of entries) {
           const prev = body[k];
           body[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
         }
@@ -65,6 +76,11 @@ export function parseBody(limitBytes: number) {
         req.body = JSON.parse(text);
       } catch {
         return next(new ValidationError('The request body is not valid JSON'));
+      }
+      try {
+        assertBodyText(req.body);
+      } catch (err) {
+        return next(err);
       }
       next();
     });

@@ -4,27 +4,28 @@
  * `res.locals` (client, scopes); errors are OAuthErrors rendered by the router's error handler.
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { TokenService, AuthenticatedClient } from '../services/tokens';
-import { CLIENT_ASSERTION_TYPE } from '../services/tokens';
-import { isUuid } from '../crypto/ids';
+import type { TokenService, AuthenticatedClient, ClientAuthResult } from '../services/tokens';
+import { ASSERTION_LEEWAY_SECONDS, CLIENT_ASSERTION_TYPE } from '../services/tokens';
 import { DecodedJws, decodeJws } from '../tokens/jws';
-import { OAuthError, invalidRequest } from './errors';
-import type { FailureLimiter } from './failure-limiter';
+import { OAuthError, invalidClient, invalidRequest } from './errors';
 import { bodyParam, noStore, parseBody, rejectDupes, requestInfo, sendJson } from './middleware';
+import { parseResources } from './resource';
+import type { EndpointLimits } from './token-limits';
 
 export interface TokenEndpointDeps {
   tokens: TokenService;
-  failures: FailureLimiter;
+  limits: EndpointLimits;
   bodyLimitBytes: number;
 }
 
 interface TokenLocals {
   /** The client assertion, decoded once (null when malformed). */
   assertion?: DecodedJws | null;
-  claimedAgentId?: string;
   client?: AuthenticatedClient;
   /** null: all of the agent's scopes. */
   scopes?: string[] | null;
+  /** RFC 8707 resources (the token's audience); set by parseResources. */
+  resources?: string[];
 }
 
 const locals = (res: Response) => res.locals as TokenLocals;
@@ -42,29 +43,29 @@ function checkClientAssertion(req: Request, res: Response, next: NextFunction): 
   if (req.get('authorization')) return next(invalidRequest('Authenticate with client_assertion (private_key_jwt), not an Authorization header'));
   if (type === undefined || assertion === undefined) return next(invalidRequest('client_assertion_type and client_assertion are required (private_key_jwt)'));
   if (type !== CLIENT_ASSERTION_TYPE) return next(invalidRequest(`client_assertion_type must be ${CLIENT_ASSERTION_TYPE}`));
-  // The claimed agent, unverified, only to key the failure throttle.
-  const decoded = (locals(res).assertion = decodeJws(assertion));
-  const sub = decoded?.payload.sub;
-  if (typeof sub === 'string' && isUuid(sub)) locals(res).claimedAgentId = sub;
+  locals(res).assertion = decodeJws(assertion);
   next();
 }
 
-function throttleFailures(failures: FailureLimiter) {
-  return function throttleFailures(req: Request, res: Response, next: NextFunction): void {
-    const wait = failures.retryAfter(req.ip ?? 'unknown', locals(res).claimedAgentId);
-    if (wait > 0) return next(new OAuthError(429, 'slow_down', 'Too many failed authentication attempts; retry later', 'throttled', wait));
-    next();
-  };
+/**
+ * Answers a failed authentication. Within the failure budgets of the client address and of the
+ * agent the assertion names, the failure is audited (coalesced) or logged, and answered with its
+ * own error; over either budget it is only counted and answered 429 slow_down. The budgets are
+ * consulted only for requests that have failed: they never stand between a valid assertion and
+ * its token.
+ */
+function refuse(deps: TokenEndpointDeps, req: Request, result: Extract<ClientAuthResult, { ok: false }>, next: NextFunction): void {
+  const wait = deps.limits.failures.recordFailure(req.ip, result.agent?.id ?? result.claimedAgentId);
+  deps.tokens.recordFailure(result, requestInfo(req), wait > 0);
+  next(wait > 0 ? throttled(wait) : result.error);
 }
 
-function authenticateClient(tokens: TokenService, failures: FailureLimiter) {
+const throttled = (wait: number) => new OAuthError(429, 'slow_down', 'Too many failed authentication attempts; retry later', 'throttled', wait);
+
+function authenticateClient(deps: TokenEndpointDeps) {
   return async function authenticateClient(req: Request, res: Response, next: NextFunction): Promise<void> {
-    const result = await tokens.authenticateClient(locals(res).assertion ?? null, bodyParam(req, 'client_id'));
-    if (!result.ok) {
-      failures.recordFailure(req.ip ?? 'unknown', result.claimedAgentId);
-      tokens.recordFailure(result, requestInfo(req));
-      return next(result.error);
-    }
+    const result = await deps.tokens.authenticateClient(locals(res).assertion ?? null, bodyParam(req, 'client_id'));
+    if (!result.ok) return refuse(deps, req, result, next);
     locals(res).client = result.client;
     next();
   };
@@ -85,14 +86,43 @@ function validateScope(tokens: TokenService) {
   };
 }
 
-function issueToken(tokens: TokenService, failures: FailureLimiter) {
+/**
+ * Synchronously, so that concurrent requests carrying one assertion cannot both pass: a jti this
+ * replica has already passed on is refused as a replay without a database round trip (the
+ * issuing transaction stays the authority across replicas); then the agent's success budget.
+ */
+function claimAssertion(deps: TokenEndpointDeps) {
+  return function claimAssertion(req: Request, res: Response, next: NextFunction): void {
+    const c = locals(res).client!;
+    const agent = { id: c.agentId, orgId: c.orgId };
+    if (deps.limits.spent.has(c.agentId, c.assertionJti)) {
+      return refuse(deps, req, { ok: false, error: invalidClient('client_assertion was already used (jti replay)', 'assertion_replayed'), agent }, next);
+    }
+    const wait = deps.limits.successes.take(c.agentId);
+    if (wait > 0) {
+      const error = new OAuthError(429, 'slow_down', 'Too many token requests for this agent; retry later', 'token_rate_limited', wait);
+      deps.tokens.recordFailure({ ok: false, error, agent }, requestInfo(req));
+      return next(error);
+    }
+    deps.limits.spent.add(c.agentId, c.assertionJti, c.assertionExpiresAt.getTime() + ASSERTION_LEEWAY_SECONDS * 1000);
+    next();
+  };
+}
+
+function issueToken(deps: TokenEndpointDeps) {
   return async function issueToken(req: Request, res: Response, next: NextFunction): Promise<void> {
     const { client, scopes } = locals(res);
     try {
-      sendJson(res, 200, await tokens.issue(client!, scopes ?? null, requestInfo(req)));
+      sendJson(res, 200, await deps.tokens.issue(client!, scopes ?? null, requestInfo(req), locals(res).resources));
     } catch (err) {
-      if (err instanceof OAuthError) failures.recordFailure(req.ip ?? 'unknown', client!.agentId); // audited by the writer
-      next(err);
+      deps.limits.successes.refund(client!.agentId); // no token was issued
+      if (!(err instanceof OAuthError)) {
+        deps.limits.spent.delete(client!.agentId, client!.assertionJti); // not necessarily consumed; the database decides a retry
+        return next(err);
+      }
+      // A refusal at commit (replay on another replica, key removed, agent no longer active), audited by the writer.
+      const wait = deps.limits.failures.recordFailure(req.ip, client!.agentId);
+      next(wait > 0 ? throttled(wait) : err);
     }
   };
 }
@@ -101,12 +131,13 @@ export function tokenEndpoint(deps: TokenEndpointDeps): RequestHandler[] {
   return [
     noStore,
     parseBody(deps.bodyLimitBytes),
+    parseResources,
     rejectDupes,
     checkGrantType,
     checkClientAssertion,
-    throttleFailures(deps.failures),
-    authenticateClient(deps.tokens, deps.failures),
+    authenticateClient(deps),
     validateScope(deps.tokens),
-    issueToken(deps.tokens, deps.failures),
+    claimAssertion(deps),
+    issueToken(deps),
   ];
 }

@@ -1,11 +1,11 @@
-/** /v1/audit-events: read and verify the organization's hash-chained audit log. */
+/** /v1/audit-events: read, checkpoint and verify the organization's keyed audit chain. */
 import { Router } from 'express';
 import type { Knex } from 'knex';
 import { requireRole } from '../middleware/auth';
-import { AuditListQuery } from '../schemas/audit';
+import { AuditListQuery, AuditVerifyQuery } from '../schemas/audit';
 import { listAuditEvents } from '../db/operations/audit';
-import { toAuditEvent, verifyChain } from '../services/audit';
-import { ValidationError } from '../errors';
+import { AuditLog, toAuditEvent } from '../services/audit';
+import { ForbiddenError, ValidationError } from '../errors';
 
 function decodeSeqCursor(cursor: string): number {
   const raw = Buffer.from(cursor, 'base64url').toString('utf8');
@@ -14,7 +14,7 @@ function decodeSeqCursor(cursor: string): number {
   return n;
 }
 
-export function auditRouter(db: Knex): Router {
+export function auditRouter(db: Knex, audit: AuditLog): Router {
   const r = Router();
   r.get('/audit-events', requireRole('reader'), async (req, res) => {
     const q = AuditListQuery.parse(req.query);
@@ -26,8 +26,14 @@ export function auditRouter(db: Knex): Router {
     const last = page[page.length - 1];
     res.json({ data: page.map(toAuditEvent), next_cursor: rows.length > q.limit && last ? Buffer.from(`e1:${last.seq}`).toString('base64url') : null });
   });
+  r.get('/audit-events/checkpoint', requireRole('reader'), async (req, res) => {
+    res.json(await audit.checkpoint(db, req.apiKey!.organizationId));
+  });
   r.get('/audit-events/verify', requireRole('reader'), async (req, res) => {
-    res.json(await verifyChain(db, req.apiKey!.organizationId));
+    const q = AuditVerifyQuery.parse(req.query);
+    // A full re-walk costs the whole log; readers (auditors) get the incremental run, shared with concurrent callers.
+    if (q.full && req.apiKey!.role !== 'admin') throw new ForbiddenError(`full=true needs the admin role; the key has ${req.apiKey!.role}`);
+    res.json(await audit.verify(db, req.apiKey!.organizationId, { checkpoint: q.checkpoint, full: q.full }));
   });
   return r;
 }

@@ -1,14 +1,15 @@
 /**
  * /v1/sessions: agents open and end their bounded sessions with their access token; relying
  * services record operations with an API key (operator or admin: recording spends the budget);
- * readers list and get. An agent sees only its own sessions.
+ * readers list and get. An agent sees only its own sessions; a session token only its own session
+ * (another session is 404, and it cannot open sessions).
  */
 import { Router } from 'express';
 import { param } from './params';
 import { jsonBody } from '../middleware/body';
 import { auditContext } from '../middleware/auth';
 import { requestInfo } from '../oauth/middleware';
-import type { SessionService } from '../services/sessions';
+import { sessionCaller, SessionService } from '../services/sessions';
 import type { TokenService } from '../services/tokens';
 import { SessionCreate, SessionListQuery, SessionOperation } from '../sessions/schemas';
 import { ValidationError } from '../errors';
@@ -36,16 +37,12 @@ export function sessionsRouter(deps: CallerAuthDeps & { sessions: SessionService
   r.get('/', authenticateCaller(deps, { apiKeyRole: 'reader', agent: true }), async (req, res) => {
     const q = SessionListQuery.parse(req.query);
     const agent = agentClaims(res);
-    if (agent) {
-      if (q.agent_id !== undefined && q.agent_id !== agent.sub) return void res.json({ data: [], next_cursor: null });
-      return void res.json(await sessions.list(agent.org_id, { ...q, agent_id: agent.sub }));
-    }
-    res.json(await sessions.list(req.apiKey!.organizationId, q));
+    res.json(agent ? await sessions.list(agent.org_id, q, sessionCaller(agent)) : await sessions.list(req.apiKey!.organizationId, q));
   });
 
   r.get('/:id', authenticateCaller(deps, { apiKeyRole: 'reader', agent: true }), async (req, res) => {
     const agent = agentClaims(res);
-    res.json(agent ? await sessions.get(agent.org_id, param(req, 'id'), agent.sub) : await sessions.get(req.apiKey!.organizationId, param(req, 'id')));
+    res.json(agent ? await sessions.get(agent.org_id, param(req, 'id'), sessionCaller(agent)) : await sessions.get(req.apiKey!.organizationId, param(req, 'id')));
   });
 
   r.post('/:id/operations', authenticateCaller(deps, { apiKeyRole: 'operator' }), async (req, res) => {
@@ -56,7 +53,7 @@ export function sessionsRouter(deps: CallerAuthDeps & { sessions: SessionService
   r.delete('/:id', authenticateCaller(deps, { apiKeyRole: 'operator', agent: true }), async (req, res) => {
     const agent = agentClaims(res);
     res.json(agent
-      ? await sessions.end(tokens.agentContext(agent.org_id, agent.sub, requestInfo(req)), param(req, 'id'), agent.sub)
+      ? await sessions.end(tokens.agentContext(agent.org_id, agent.sub, requestInfo(req)), param(req, 'id'), sessionCaller(agent))
       : await sessions.end(auditContext(req), param(req, 'id')));
   });
 

@@ -1,4 +1,7 @@
-/** /v1/signing-keys: the control plane's token signing keys (public information) and on-demand rotation. */
+/**
+ * /v1/signing-keys: the caller's organization's token signing keys (public information) and their
+ * on-demand rotation. An API key sees and rotates only its own organization's keys.
+ */
 import { Router } from 'express';
 import { z } from 'zod';
 import { jsonBody } from '../middleware/body';
@@ -11,8 +14,8 @@ export const RotateBody = z.strictObject({ reason: z.string().max(500).optional(
 export function signingKeysRouter(deps: CallerAuthDeps & { signingKeys: SigningKeyService; bodyLimitBytes: number }): Router {
   const r = Router();
   r.use(jsonBody(deps.bodyLimitBytes));
-  r.get('/', authenticateCaller(deps, { apiKeyRole: 'reader' }), (_req, res) => {
-    res.json({ data: deps.signingKeys.list() });
+  r.get('/', authenticateCaller(deps, { apiKeyRole: 'reader' }), async (req, res) => {
+    res.json({ data: await deps.signingKeys.list(req.apiKey!.organizationId) });
   });
   r.post('/rotate', authenticateCaller(deps, { apiKeyRole: 'admin' }), async (req, res) => {
     const { reason } = RotateBody.parse(req.body);

@@ -1,9 +1,9 @@
 /** HTTP contract for agents: request schemas (validation + OpenAPI) and the response view. */
 import { z } from 'zod';
-import { AgentName, AgentStatusSchema, Metadata, Scopes } from '../../../model/agent-schemas';
+import { AgentName, AgentStatusSchema, Metadata, Scopes, Text } from '../../../model/agent-schemas';
 
 const PublicKey = z.string().meta({ description: 'Ed25519 public key, base64url of the 32 raw bytes (bring your own key)', example: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' });
-const Reason = z.string().max(500).meta({ description: 'Why; recorded in the audit log' });
+const Reason = Text(500).meta({ description: 'Why; recorded in the audit log' });
 
 export const AgentCreate = z
   .strictObject({ name: AgentName, scopes: Scopes.default([]), metadata: Metadata.default({}), public_key: PublicKey.optional() })

@@ -11,7 +11,7 @@ import * as ops from '../db/operations/agents';
 import type { DbAgentKeyRow, DbAgentRow, DbAgentWithKeyRow } from '../db/tables';
 import { ConflictError, InvalidTransitionError, NotFoundError, ValidationError } from '../errors';
 import type { AgentCreateInput, AgentKeyView, AgentListQueryInput, AgentUpdateInput, AgentView } from '../schemas/agents';
-import { AuditContext, recordAudit } from './audit';
+import type { AuditContext, AuditLog } from './audit';
 import { DEFAULT_IDEMPOTENCY_TTL_SECONDS, pgErrorCode, withIdempotency, IdempotentResult } from './idempotency';
 import { publicKeyViolations } from '../../../model/agent';
 
@@ -75,6 +75,7 @@ export class AgentService {
 
   constructor(
     private readonly db: Knex,
+    private readonly audit: AuditLog,
     private readonly idempotencyTtlMs: number = DEFAULT_IDEMPOTENCY_TTL_SECONDS * 1000,
   ) {}
 
@@ -88,7 +89,7 @@ export class AgentService {
 
   async create(ctx: AuditContext, input: AgentCreateInput, idempotencyKey?: string): Promise<IdempotentResult<AgentView>> {
     const requestHash = createHash('sha256').update(JSON.stringify(input)).digest('hex');
-    return withIdempotency(this.db, { orgId: ctx.organizationId, scope: 'agents.create', key: idempotencyKey, requestHash, ttlMs: this.idempotencyTtlMs }, async (tx) => {
+    return withIdempotency(this.db, this.audit, { orgId: ctx.organizationId, scope: 'agents.create', key: idempotencyKey, requestHash, ttlMs: this.idempotencyTtlMs }, async (tx) => {
       const now = new Date();
       const id = uuidv7(now.getTime());
       const key = keyMaterial(id, input.public_key);
@@ -149,7 +150,7 @@ export class AgentService {
         throw err;
       }
       const view = toAgentView((await ops.getAgent(tx, ctx.organizationId, id))!);
-      await recordAudit(tx, ctx, { action: 'agent.updated', targetType: 'agent', targetId: id, data: { changed: Object.keys(changes), ...changes } });
+      await this.audit.record(tx, ctx, { action: 'agent.updated', targetType: 'agent', targetId: id, data: { changed: Object.keys(changes), ...changes } });
       return view;
     });
   }
@@ -168,7 +169,7 @@ export class AgentService {
       if (before.status === target) return toAgentView(before);
       const now = new Date();
       await ops.updateAgent(tx, ctx.organizationId, id, { status: target, updated_at: now, status_changed_at: now });
-      await recordAudit(tx, ctx, {
+      await this.audit.record(tx, ctx, {
         action: `agent.${target === 'active' ? 'activated' : target}`, targetType: 'agent', targetId: id,
         reason: reason ?? null, data: { from: before.status, to: target },
       });
@@ -188,7 +189,7 @@ export class AgentService {
   async addKey(ctx: AuditContext, id: string, publicKey: string | undefined, idempotencyKey?: string): Promise<IdempotentResult<AgentKeyView>> {
     if (!isUuid(id)) throw notFound();
     const requestHash = createHash('sha256').update(JSON.stringify({ id, publicKey })).digest('hex');
-    return withIdempotency(this.db, { orgId: ctx.organizationId, scope: 'agent_keys.create', key: idempotencyKey, requestHash, ttlMs: this.idempotencyTtlMs }, async (tx) => {
+    return withIdempotency(this.db, this.audit, { orgId: ctx.organizationId, scope: 'agent_keys.create', key: idempotencyKey, requestHash, ttlMs: this.idempotencyTtlMs }, async (tx) => {
       const agent = await ops.getAgent(tx, ctx.organizationId, id, { forUpdate: true });
       if (!agent) throw notFound();
       if (agent.status === 'revoked') throw new ConflictError('The agent is revoked; it can no longer hold keys');
@@ -222,7 +223,7 @@ export class AgentService {
       const now = new Date();
       await ops.revokeAgentKey(tx, id, kid, now);
       await ops.updateAgent(tx, ctx.organizationId, id, { updated_at: now });
-      await recordAudit(tx, ctx, { action: 'agent_key.revoked', targetType: 'agent', targetId: id, data: { kid } });
+      await this.audit.record(tx, ctx, { action: 'agent_key.revoked', targetType: 'agent', targetId: id, data: { kid } });
       return toKeyView({ ...key, revoked_at: now });
     });
   }

@@ -1,14 +1,30 @@
 /**
  * The audit log: every change writes its event in the change's own transaction. Events form a
- * hash chain per organization (hash = SHA-256 of the previous hash and the canonical event), so
- * verification detects an edited, deleted or reordered event even by someone who can bypass the
- * database's append-only trigger.
+ * chain per organization: hash = HMAC-SHA256(link key, previous hash "\n" canonical event), the
+ * link key derived from the master key. Verification detects an edited, deleted or reordered
+ * event, and someone who can write to the database (even bypassing its append-only trigger) but
+ * does not hold the master key cannot compute a chain that verifies.
+ *
+ * Chains that began before the chain was keyed keep their plain SHA-256 links up to a cut-over
+ * seq; every later event is keyed and links to the last legacy hash, so the first keyed event
+ * also protects the legacy prefix. The cut-over (seq and hash) is sealed with an HMAC under the
+ * chain key on the chain head, so nobody without the key can move it (relabel keyed events as
+ * legacy). A chain without a cut-over record is keyed from its genesis.
+ *
+ * Verification is incremental: it resumes from the last verified point (sealed the same way,
+ * so a database writer can neither forge one nor hide a cut-off tail behind it), runs once per
+ * organization at a time (concurrent callers share the run), and reports the first broken seq.
+ * Checkpoints are the verified head signed with the organization's token signing key, so an
+ * auditor can keep them outside the database and later prove the log still extends them.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, hkdfSync, KeyObject, timingSafeEqual } from 'node:crypto';
 import type { Knex } from 'knex';
 import { uuidv7 } from '../crypto/ids';
 import * as ops from '../db/operations/audit';
+import type { DbAuditChainHead, DbAuditLinkRow } from '../db/operations/audit';
 import type { DbAuditEventRow } from '../db/tables';
+import { ConflictError, ServiceUnavailableError, ValidationError } from '../errors';
+import { decodeJws, verifyEd25519 } from '../tokens/jws';
 
 /** Who did it, and from where; attached to every mutation. */
 export interface AuditContext {
@@ -28,8 +44,18 @@ export interface AuditEventInput {
   data?: Record<string, unknown>;
 }
 
-export function genesisHash(orgId: string): string {
-  return createHash('sha256').update(`certusordo-audit-genesis:${orgId}`).digest('hex');
+/** The fields a link covers. */
+export type ChainEventBody = Omit<DbAuditEventRow, 'hash' | 'prev_hash' | 'id'>;
+
+/** The two keys derived from the chain key: one links events, one seals records about the chain. */
+export interface ChainKeys {
+  readonly link: Buffer;
+  readonly seal: Buffer;
+}
+
+export function chainKeys(chainKey: Buffer): ChainKeys {
+  const derive = (info: string) => Buffer.from(hkdfSync('sha256', chainKey, Buffer.alloc(0), `certusordo/audit/${info}`, 32));
+  return { link: derive('link'), seal: derive('seal') };
 }
 
 /** JSON with object keys sorted at every level, so jsonb's reordering cannot change a hash. */
@@ -42,26 +68,317 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value instanceof Date ? value.toISOString() : value ?? null);
 }
 
-export function eventHash(prevHash: string, e: Omit<DbAuditEventRow, 'hash' | 'prev_hash' | 'id'>): string {
-  const body = canonicalJson([
-    e.organization_id, e.seq, e.action, e.actor_type, e.actor_id, e.target_type, e.target_id,
-    e.outcome, e.reason, e.request_id, e.client_ip, e.data, e.created_at.toISOString(),
+function canonicalEvent(e: ChainEventBody): string {
+  return canonicalJson([
+    e.organization_id, Number(e.seq), e.action, e.actor_type, e.actor_id, e.target_type, e.target_id,
+    e.outcome, e.reason, e.request_id, e.client_ip, e.data, new Date(e.created_at).toISOString(),
   ]);
-  return createHash('sha256').update(prevHash).update('\n').update(body).digest('hex');
 }
 
+/** The genesis of a chain that began before chains were keyed. */
+export function legacyGenesis(orgId: string): string {
+  return createHash('sha256').update(`certusordo-audit-genesis:${orgId}`).digest('hex');
+}
+
+/** A link of a chain that began before chains were keyed (plain SHA-256, up to its cut-over). */
+export function legacyLink(prevHash: string, e: ChainEventBody): string {
+  return createHash('sha256').update(prevHash).update('\n').update(canonicalEvent(e)).digest('hex');
+}
+
+export function keyedGenesis(keys: ChainKeys, orgId: string): string {
+  return createHmac('sha256', keys.link).update(`genesis\n${orgId}`).digest('hex');
+}
+
+export function keyedLink(keys: ChainKeys, prevHash: string, e: ChainEventBody): string {
+  return createHmac('sha256', keys.link).update(prevHash).update('\n').update(canonicalEvent(e)).digest('hex');
+}
+
+function seal(keys: ChainKeys, label: string, ...parts: (string | number)[]): string {
+  return createHmac('sha256', keys.seal).update([label, ...parts].join('\n')).digest('base64url');
+}
+
+/** Seals a legacy chain's cut-over: its last plain SHA-256 event (seq and hash). */
+export function cutoverSeal(keys: ChainKeys, orgId: string, legacySeq: number, legacyHash: string): string {
+  return seal(keys, 'cutover', orgId, legacySeq, legacyHash);
+}
+
+function sameText(a: string | null | undefined, b: string): boolean {
+  if (typeof a !== 'string' || a.length !== b.length) return false;
+  return timingSafeEqual(Buffer.from(a), Buffer.from(b));
+}
+
+/** Signs checkpoints with the organization's token signing key (SigningKeyService). */
+export interface CheckpointSigner {
+  sign(orgId: string, header: Record<string, unknown>, payload: Record<string, unknown>): Promise<string>;
+  /** A key the organization publishes in its JWKS. */
+  verificationKey(orgId: string, kid: string): Promise<KeyObject | undefined>;
+  /** The organization's issuer (`iss` of its tokens and checkpoints). */
+  issuer(orgId: string): string;
+}
+
+export const CHECKPOINT_TYP = 'certusordo-audit-checkpoint+jwt';
+
+export interface VerifyResult {
+  valid: boolean;
+  /** Events whose link this run recomputed (incremental: those after the last verified point). */
+  events_checked: number;
+  first_broken_seq: number | null;
+  reason: string | null;
+  /** The seq and hash the log is verified through (null when it is broken). */
+  seq: number | null;
+  hash: string | null;
+  /** The verified seq this run resumed from (0: from the genesis). */
+  from_seq: number;
+}
+
+export interface Checkpoint {
+  checkpoint: string;
+  org_id: string;
+  seq: number;
+  hash: string;
+  created_at: string;
+}
+
+export interface VerifyOptions {
+  /** Re-walk the whole chain instead of resuming from the last verified point. */
+  full?: boolean;
+  /** A checkpoint (compact JWS) the log must extend. */
+  checkpoint?: string;
+}
+
+/** Events read per query while walking the chain. */
+const WALK_BATCH = 2000;
+
 /**
- * Appends an event in the caller's transaction: two statements, the chain-head lock (held until
- * commit, so appends in one organization serialize and the chain stays linear) and the insert
- * with the head's advance. Call it as late as possible in the transaction: every audited change
- * in the organization waits for this lock.
+ * The organization audit logs of one control plane. Holds the chain key (derived from the master
+ * key), so every service that appends or verifies receives this object instead of hashing itself.
  */
-export async function recordAudit(tx: Knex.Transaction, ctx: AuditContext, input: AuditEventInput): Promise<DbAuditEventRow> {
-  const head = await ops.lockChainHead(tx, ctx.organizationId);
-  if (!head) throw new Error(`organization ${ctx.organizationId} has no audit chain`);
-  const base = {
+export class AuditLog {
+  private readonly keys: ChainKeys;
+  private signer: CheckpointSigner | null = null;
+  private readonly running = new Map<string, Promise<VerifyResult>>();
+  /** Verification calls and chain walks in this process (walks < calls when callers shared a run). */
+  readonly stats = { calls: 0, walks: 0 };
+
+  constructor(chainKey: Buffer) {
+    this.keys = chainKeys(chainKey);
+  }
+
+  /** Checkpoints need the organization's signing keys, which the auth module owns. */
+  useCheckpointSigner(signer: CheckpointSigner): void {
+    this.signer = signer;
+  }
+
+  /** The link before a new organization's first event. */
+  genesis(orgId: string): string {
+    return keyedGenesis(this.keys, orgId);
+  }
+
+  /** The hash of a new event given its predecessor's. */
+  link(prevHash: string, e: ChainEventBody): string {
+    return keyedLink(this.keys, prevHash, e);
+  }
+
+  /** Creates an organization's empty chain (in the organization's creating transaction). */
+  async startChain(tx: Knex.Transaction, orgId: string): Promise<void> {
+    await ops.insertChainHead(tx, orgId, this.genesis(orgId));
+  }
+
+  /**
+   * Appends an event in the caller's transaction: two statements, the chain-head lock (held until
+   * commit, so appends in one organization serialize and the chain stays linear) and the insert
+   * with the head's advance. Call it as late as possible in the transaction: every audited change
+   * in the organization waits for this lock.
+   */
+  async record(tx: Knex.Transaction, ctx: AuditContext, input: AuditEventInput): Promise<DbAuditEventRow> {
+    const head = await ops.lockChainHead(tx, ctx.organizationId);
+    if (!head) throw new Error(`organization ${ctx.organizationId} has no audit chain`);
+    const base = eventBase(ctx, input, Number(head.last_seq) + 1);
+    const row: DbAuditEventRow = { ...base, id: uuidv7(), prev_hash: head.last_hash, hash: this.link(head.last_hash, base) };
+    await ops.appendAuditEvent(tx, row);
+    return row;
+  }
+
+  /**
+   * Appends events for any number of organizations in one transaction: one statement locks the
+   * chain heads (in organization id order), one inserts the events and advances the heads.
+   */
+  async appendMany(tx: Knex.Transaction, events: { ctx: AuditContext; event: AuditEventInput }[]): Promise<void> {
+    if (events.length === 0) return;
+    const orgIds = [...new Set(events.map((e) => e.ctx.organizationId))].sort();
+    const heads = new Map((await ops.lockChainHeads(tx, orgIds)).map((h) => [h.organization_id, { organization_id: h.organization_id, last_seq: Number(h.last_seq), last_hash: h.last_hash }]));
+    const rows: DbAuditEventRow[] = [];
+    for (const { ctx, event } of events) {
+      const head = heads.get(ctx.organizationId);
+      if (!head) throw new Error(`organization ${ctx.organizationId} has no audit chain`);
+      const base = eventBase(ctx, event, head.last_seq + 1);
+      const hash = this.link(head.last_hash, base);
+      rows.push({ ...base, id: uuidv7(), prev_hash: head.last_hash, hash });
+      head.last_seq = base.seq;
+      head.last_hash = hash;
+    }
+    await ops.appendAuditEvents(tx, rows, [...heads.values()]);
+  }
+
+  /**
+   * Verifies the organization's chain: from the last verified point (or, with `full`, from the
+   * genesis) to the head, and, with a checkpoint, that the log still extends it. Concurrent calls
+   * for one organization share one walk.
+   */
+  async verify(db: Knex, orgId: string, opts: VerifyOptions = {}): Promise<VerifyResult> {
+    const cp = opts.checkpoint === undefined ? undefined : await this.readCheckpoint(orgId, opts.checkpoint);
+    if (cp && !cp.ok) return { ...broken(null, cp.reason, 0, 0), seq: null, hash: null };
+    const run = await this.run(db, orgId, opts.full === true);
+    if (!cp || !run.valid) return run;
+    const at = (seq: number | null, reason: string): VerifyResult => ({ ...run, valid: false, first_broken_seq: seq, reason, seq: null, hash: null });
+    if (cp.seq > run.seq!) return at(run.seq! + 1, `the log ends at seq ${run.seq} but the checkpoint covers seq ${cp.seq}: events were cut off`);
+    if (await this.matches(db, orgId, cp.seq, cp.hash)) return { ...run };
+    // Something before the checkpoint changed: a full walk finds the first broken event.
+    const full = opts.full ? run : await this.run(db, orgId, true);
+    if (!full.valid) return full;
+    return at(cp.seq, `event ${cp.seq} differs from the checkpoint`);
+  }
+
+  /** Verifies the chain and signs its head with the organization's token signing key. */
+  async checkpoint(db: Knex, orgId: string, now: Date = new Date()): Promise<Checkpoint> {
+    const signer = this.signer;
+    if (!signer) throw new ServiceUnavailableError('Checkpoints are not available: this process has no signing keys');
+    const run = await this.run(db, orgId, false);
+    if (!run.valid) {
+      throw new ConflictError(`The audit chain is broken at seq ${run.first_broken_seq}: ${run.reason}`, [{ path: 'first_broken_seq', message: String(run.first_broken_seq) }]);
+    }
+    const seq = run.seq!;
+    const hash = run.hash!;
+    const created_at = now.toISOString();
+    const payload = {
+      iss: signer.issuer(orgId), org_id: orgId, seq, hash, created_at, iat: Math.floor(now.getTime() / 1000),
+      // The server's own authenticator: it checks checkpoints signed by keys it no longer publishes.
+      seal: seal(this.keys, 'checkpoint', orgId, seq, hash, created_at),
+    };
+    const checkpoint = await signer.sign(orgId, { typ: CHECKPOINT_TYP }, payload);
+    return { checkpoint, org_id: orgId, seq, hash, created_at };
+  }
+
+  /** Validates a checkpoint given to /verify: well-formed, this organization's, issued by this server. */
+  private async readCheckpoint(orgId: string, jws: string): Promise<{ ok: true; seq: number; hash: string } | { ok: false; reason: string }> {
+    const decoded = decodeJws(jws);
+    if (!decoded) throw new ValidationError('checkpoint is not a compact JWS', [{ path: 'checkpoint', message: 'pass the checkpoint value returned by GET /v1/audit-events/checkpoint' }]);
+    const { header, payload } = decoded;
+    const signer = this.signer;
+    if (!signer) throw new ServiceUnavailableError('Checkpoints are not available: this process has no signing keys');
+    if (header.typ !== CHECKPOINT_TYP || header.alg !== 'EdDSA' || typeof header.kid !== 'string') return { ok: false, reason: 'the token is not an audit checkpoint' };
+    if (payload.org_id !== orgId || payload.iss !== signer.issuer(orgId)) return { ok: false, reason: "the checkpoint is another organization's" };
+    const { seq, hash, created_at } = payload;
+    if (!Number.isSafeInteger(seq) || (seq as number) < 0 || typeof hash !== 'string' || !/^[0-9a-f]{64}$/.test(hash) || typeof created_at !== 'string') {
+      return { ok: false, reason: 'the checkpoint is malformed' };
+    }
+    const key = await signer.verificationKey(orgId, header.kid);
+    if (key && !verifyEd25519(decoded, key)) return { ok: false, reason: "the checkpoint's signature does not verify with the organization's keys" };
+    if (!sameText(payload.seal as string, seal(this.keys, 'checkpoint', orgId, seq as number, hash, created_at))) {
+      return { ok: false, reason: key ? 'the checkpoint was not issued by this server' : "the checkpoint's signing key is not the organization's" };
+    }
+    return { ok: true, seq: seq as number, hash };
+  }
+
+  /** Whether the event at `seq` still has `hash` and its own link. */
+  private async matches(db: Knex, orgId: string, seq: number, hash: string, legacy?: number | null): Promise<boolean> {
+    if (legacy === undefined) {
+      const head = await ops.getChainHead(db, orgId);
+      const prefix = head ? this.legacyPrefix(head) : 'altered';
+      if (prefix === 'altered') return false;
+      legacy = prefix;
+    }
+    if (seq === 0) return hash === (legacy !== null ? legacyGenesis(orgId) : this.genesis(orgId));
+    const e = await ops.getChainEvent(db, orgId, seq);
+    return !!e && e.hash === hash && this.linkOf(legacy, e) === e.hash;
+  }
+
+  private run(db: Knex, orgId: string, full: boolean): Promise<VerifyResult> {
+    this.stats.calls++;
+    const key = full ? `full:${orgId}` : orgId;
+    let run = this.running.get(key);
+    if (!run) {
+      run = this.walk(db, orgId, full).finally(() => this.running.delete(key));
+      this.running.set(key, run);
+    }
+    return run;
+  }
+
+  /** The legacy prefix's end (null: keyed from the genesis), or 'altered' when its seal does not verify. */
+  private legacyPrefix(head: DbAuditChainHead): number | null | 'altered' {
+    if (head.legacy_seq === null && head.legacy_hash === null && head.legacy_mac === null) return null;
+    if (head.legacy_seq === null || head.legacy_hash === null) return 'altered';
+    return sameText(head.legacy_mac, cutoverSeal(this.keys, head.organization_id, head.legacy_seq, head.legacy_hash)) ? head.legacy_seq : 'altered';
+  }
+
+  private linkOf(legacySeq: number | null, e: DbAuditLinkRow): string {
+    return legacySeq !== null && Number(e.seq) <= legacySeq ? legacyLink(e.prev_hash, e) : keyedLink(this.keys, e.prev_hash, e);
+  }
+
+  private async walk(db: Knex, orgId: string, full: boolean): Promise<VerifyResult> {
+    this.stats.walks++;
+    // Read before the head: appends commit event and head together, so a head read later covers every event seen here.
+    const maxSeq = await ops.maxEventSeq(db, orgId);
+    const head = await ops.getChainHead(db, orgId);
+    if (!head) return broken(maxSeq > 0 ? 1 : null, 'the organization has no audit chain head', 0, 0);
+    const legacy = this.legacyPrefix(head);
+    if (legacy === 'altered') return broken(1, "the chain's cut-over record (where keyed links begin) was altered", 0, 0);
+    if (legacy !== null && legacy > head.last_seq) return broken(head.last_seq + 1, 'the chain head is behind its cut-over: events were cut off', 0, 0);
+
+    // Resume from the stored point when it is genuine and its event is unchanged.
+    let from = 0;
+    let startHash = legacy !== null ? legacyGenesis(orgId) : this.genesis(orgId);
+    let suspect: { seq: number; reason: string } | null = null;
+    let point = full ? undefined : await ops.getVerifiedPoint(db, orgId);
+    if (point && !sameText(point.mac, seal(this.keys, 'verified', orgId, point.seq, point.hash))) point = undefined;
+    if (point && point.seq > head.last_seq) {
+      suspect = { seq: head.last_seq + 1, reason: `events after seq ${head.last_seq} were verified before and are gone: the log was cut off (verified up to seq ${point.seq})` };
+    } else if (point && point.seq > 0) {
+      if (await this.matches(db, orgId, point.seq, point.hash, legacy)) {
+        from = point.seq;
+        startHash = point.hash;
+      } else {
+        suspect = { seq: point.seq, reason: `event ${point.seq} changed after it was verified` };
+      }
+    }
+
+    let prev = startHash;
+    let seq = from;
+    let checked = 0;
+    while (seq < head.last_seq) {
+      const batch = await ops.listChainSegment(db, orgId, seq, head.last_seq, WALK_BATCH);
+      if (batch.length === 0) break;
+      for (const e of batch) {
+        const expected = seq + 1;
+        if (Number(e.seq) !== expected) return broken(expected, `event ${expected} is missing`, checked, from);
+        if (e.prev_hash !== prev) return broken(expected, `event ${expected} does not link to its predecessor`, checked, from);
+        if (this.linkOf(legacy, e) !== e.hash) return broken(expected, `event ${expected} was altered`, checked, from);
+        if (expected === legacy && e.hash !== head.legacy_hash) return broken(expected, `event ${expected} differs from the sealed cut-over`, checked, from);
+        prev = e.hash;
+        seq = expected;
+        checked++;
+      }
+    }
+    if (seq < head.last_seq) return broken(seq + 1, `event ${seq + 1} is missing (the chain head records ${head.last_seq} events)`, checked, from);
+    if (head.last_hash !== prev) return broken(seq, 'the last event does not match the chain head', checked, from);
+    if (suspect) return broken(suspect.seq, suspect.reason, checked, from);
+    if (maxSeq > head.last_seq) return broken(head.last_seq + 1, `events after seq ${head.last_seq} are not on the chain: the chain head was moved back`, checked, from);
+
+    if (!point || point.seq < head.last_seq) {
+      await ops.saveVerifiedPoint(db, { organization_id: orgId, seq: head.last_seq, hash: head.last_hash, mac: seal(this.keys, 'verified', orgId, head.last_seq, head.last_hash), verified_at: new Date() });
+    }
+    return { valid: true, events_checked: checked, first_broken_seq: null, reason: null, seq: head.last_seq, hash: head.last_hash, from_seq: from };
+  }
+}
+
+function broken(seq: number | null, reason: string, checked: number, from: number): VerifyResult {
+  return { valid: false, events_checked: checked, first_broken_seq: seq, reason, seq: null, hash: null, from_seq: from };
+}
+
+function eventBase(ctx: AuditContext, input: AuditEventInput, seq: number): ChainEventBody {
+  return {
     organization_id: ctx.organizationId,
-    seq: Number(head.last_seq) + 1,
+    seq,
     action: input.action,
     actor_type: ctx.actorType,
     actor_id: ctx.actorId,
@@ -74,42 +391,6 @@ export async function recordAudit(tx: Knex.Transaction, ctx: AuditContext, input
     data: input.data ?? {},
     created_at: new Date(),
   };
-  const row: DbAuditEventRow = { ...base, id: uuidv7(), prev_hash: head.last_hash, hash: eventHash(head.last_hash, base) };
-  await ops.appendAuditEvent(tx, row);
-  return row;
-}
-
-export interface VerifyResult {
-  valid: boolean;
-  events_checked: number;
-  first_broken_seq: number | null;
-  reason: string | null;
-}
-
-/** Walks the chain in sequence order, in batches, recomputing every link. */
-export async function verifyChain(db: Knex, orgId: string): Promise<VerifyResult> {
-  const head = await ops.getChainHead(db, orgId);
-  let prev = genesisHash(orgId);
-  let expectedSeq = 1;
-  let checked = 0;
-  const broken = (seq: number, reason: string): VerifyResult => ({ valid: false, events_checked: checked, first_broken_seq: seq, reason });
-  for (;;) {
-    const batch = await ops.listAuditEvents(db, orgId, { afterSeq: expectedSeq - 1, limit: 1000 });
-    if (batch.length === 0) break;
-    for (const e of batch) {
-      if (Number(e.seq) !== expectedSeq) return broken(expectedSeq, `event ${expectedSeq} is missing`);
-      if (e.prev_hash !== prev) return broken(expectedSeq, `event ${expectedSeq} does not link to its predecessor`);
-      const recomputed = eventHash(prev, { ...e, seq: Number(e.seq), created_at: new Date(e.created_at) });
-      if (recomputed !== e.hash) return broken(expectedSeq, `event ${expectedSeq} was altered`);
-      prev = e.hash;
-      expectedSeq++;
-      checked++;
-    }
-  }
-  const lastSeq = head ? Number(head.last_seq) : 0;
-  if (lastSeq !== checked) return broken(checked + 1, `the chain head records ${lastSeq} events but ${checked} remain`);
-  if (head && head.last_hash !== prev) return broken(checked, 'the last event does not match the chain head');
-  return { valid: true, events_checked: checked, first_broken_seq: null, reason: null };
 }
 
 /** The API's view of an event: the row without its tenant and chain link, with an ISO timestamp. */

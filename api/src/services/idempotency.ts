@@ -7,7 +7,7 @@
 import type { Knex } from 'knex';
 import { ConflictError } from '../errors';
 import * as ops from '../db/operations/idempotency';
-import { AuditContext, AuditEventInput, recordAudit } from './audit';
+import type { AuditContext, AuditEventInput, AuditLog } from './audit';
 
 export interface IdempotentResult<T> {
   status: number;
@@ -51,6 +51,7 @@ export function pgErrorCode(err: unknown): string | undefined {
 
 export async function withIdempotency<T>(
   db: Knex,
+  auditLog: AuditLog,
   s: IdempotencyScope,
   work: (tx: Knex.Transaction) => Promise<IdempotentWork<T>>,
 ): Promise<IdempotentResult<T>> {
@@ -60,7 +61,7 @@ export async function withIdempotency<T>(
     if (rowKey && !(await ops.claimIdempotencyKey(tx, rowKey, s.requestHash, new Date(now), new Date(now - s.ttlMs)))) return replay<T>(tx, rowKey, s.requestHash);
     const { audit, ...result } = await work(tx);
     if (rowKey) await ops.saveIdempotentResponse(tx, rowKey, result.status, result.stored);
-    if (audit) await recordAudit(tx, audit.ctx, audit.event);
+    if (audit) await auditLog.record(tx, audit.ctx, audit.event);
     return result;
   });
 }

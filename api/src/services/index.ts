@@ -2,12 +2,15 @@
 import type { Knex } from 'knex';
 import type { MasterKey } from '../crypto/master-key';
 import { AgentService } from './agents';
+import { AuditLog } from './audit';
 import { DEFAULT_IDEMPOTENCY_TTL_SECONDS } from './idempotency';
 import { OrganizationService } from './organizations';
 
 export interface Services {
   readonly organizations: OrganizationService;
   readonly agents: AgentService;
+  /** The audit chains (keyed by the master key); every audited change appends through it. */
+  readonly audit: AuditLog;
 }
 
 export interface ServiceOptions {
@@ -17,5 +20,6 @@ export interface ServiceOptions {
 
 export function createServices(db: Knex, keys: MasterKey, opts: ServiceOptions = {}): Services {
   const ttlMs = (opts.idempotencyTtlSeconds ?? DEFAULT_IDEMPOTENCY_TTL_SECONDS) * 1000;
-  return { organizations: new OrganizationService(db, keys.apiKeyPepper, ttlMs), agents: new AgentService(db, ttlMs) };
+  const audit = new AuditLog(keys.auditChain);
+  return { organizations: new OrganizationService(db, keys.apiKeyPepper, audit, ttlMs), agents: new AgentService(db, audit, ttlMs), audit };
 }

@@ -7,19 +7,19 @@ import type { Knex } from 'knex';
 import { z } from 'zod';
 import { generateApiKey, hashApiKey, apiKeyMatches, isWellFormedApiKey, lookupPrefix } from '../crypto/api-keys';
 import { isUuid, uuidv7 } from '../crypto/ids';
+import { textViolations } from '../../../model/text';
 import * as ops from '../db/operations/organizations';
-import { insertChainHead } from '../db/operations/audit';
 import type { ApiKeyRole, DbApiKeyRow } from '../db/tables';
-import { NotFoundError } from '../errors';
-import { AuditContext, genesisHash, recordAudit } from './audit';
+import { ConflictError, NotFoundError, ValidationError } from '../errors';
+import type { AuditContext, AuditLog } from './audit';
 import { DEFAULT_IDEMPOTENCY_TTL_SECONDS, IdempotentResult, withIdempotency } from './idempotency';
 
 export const API_KEY_ROLES = ['admin', 'operator', 'reader'] as const satisfies readonly ApiKeyRole[];
 
 export const ApiKeyCreate = z
   .strictObject({
-    name: z.string().trim().min(1).max(100).meta({ description: 'What the key is for', example: 'ci-pipeline' }),
-    role: z.enum(API_KEY_ROLES).default('admin').meta({ description: 'admin: everything; operator: read + suspend/activate/revoke; reader: read only' }),
+    name: z.string().trim().min(1).max(100).superRefine((v, ctx) => textViolations(v).forEach((message) => ctx.addIssue({ code: 'custom', message }))).meta({ description: 'What the key is for', example: 'ci-pipeline' }),
+    role: z.enum(API_KEY_ROLES).meta({ description: 'Required. admin: everything; operator: read + suspend/activate/revoke; reader: read only' }),
   })
   .meta({ id: 'ApiKeyCreate' });
 export type ApiKeyCreateInput = z.output<typeof ApiKeyCreate>;
@@ -54,6 +54,7 @@ export class OrganizationService {
   constructor(
     private readonly db: Knex,
     private readonly pepper: Buffer,
+    private readonly audit: AuditLog,
     private readonly idempotencyTtlMs: number = DEFAULT_IDEMPOTENCY_TTL_SECONDS * 1000,
   ) {}
 
@@ -63,11 +64,13 @@ export class OrganizationService {
   }
 
   async createOrganization(name: string): Promise<{ id: string; name: string }> {
+    const problems = [...(name.trim() ? [] : ['name must not be empty']), ...textViolations(name, 'name')];
+    if (problems.length) throw new ValidationError(`Invalid organization name: ${problems.join('; ')}`, problems.map((message) => ({ path: 'name', message })));
     const id = uuidv7();
     await this.db.transaction(async (tx) => {
       await ops.insertOrganization(tx, { id, name, created_at: new Date() });
-      await insertChainHead(tx, id, genesisHash(id));
-      await recordAudit(tx, systemContext(id), { action: 'organization.created', targetType: 'organization', targetId: id, data: { name } });
+      await this.audit.startChain(tx, id);
+      await this.audit.record(tx, systemContext(id), { action: 'organization.created', targetType: 'organization', targetId: id, data: { name } });
     });
     return { id, name };
   }
@@ -92,7 +95,7 @@ export class OrganizationService {
           key_hash: hashApiKey(this.pepper, key), created_at: new Date(), last_used_at: null, revoked_at: null,
         };
         await ops.insertApiKey(t, row);
-        await recordAudit(t, ctx, { action: 'api_key.created', targetType: 'api_key', targetId: row.id, data: { name: row.name, role: row.role, prefix } });
+        await this.audit.record(t, ctx, { action: 'api_key.created', targetType: 'api_key', targetId: row.id, data: { name: row.name, role: row.role, prefix } });
         return { ...toApiKeyView(row), key };
       }
     };
@@ -102,7 +105,7 @@ export class OrganizationService {
   /** The HTTP create: idempotent, and a replay never contains the key (it is not stored). */
   async createApiKeyOnce(ctx: AuditContext, input: ApiKeyCreateInput, idempotencyKey?: string): Promise<IdempotentResult<ApiKeyView & { key?: string }>> {
     const requestHash = createHash('sha256').update(JSON.stringify(input)).digest('hex');
-    return withIdempotency(this.db, { orgId: ctx.organizationId, scope: 'api_keys.create', key: idempotencyKey, requestHash, ttlMs: this.idempotencyTtlMs }, async (tx) => {
+    return withIdempotency(this.db, this.audit, { orgId: ctx.organizationId, scope: 'api_keys.create', key: idempotencyKey, requestHash, ttlMs: this.idempotencyTtlMs }, async (tx) => {
       const { key, ...view } = await this.createApiKey(ctx, input, tx);
       return { status: 201, stored: view, response: { ...view, key } };
     });
@@ -112,13 +115,27 @@ export class OrganizationService {
     return (await ops.listApiKeys(this.db, orgId)).map(toApiKeyView);
   }
 
+  /**
+   * Revokes a key, but never the organization's last active admin key (nobody could manage the
+   * organization afterwards). The organization row lock serializes revocations: of two concurrent
+   * revocations of the last two admin keys, the second counts after the first committed.
+   */
   async revokeApiKey(ctx: AuditContext, id: string): Promise<ApiKeyView> {
     if (!isUuid(id)) throw new NotFoundError('API key not found');
     const view = await this.db.transaction(async (tx) => {
+      await ops.lockOrganization(tx, ctx.organizationId);
+      const target = await ops.getApiKey(tx, ctx.organizationId, id);
+      if (!target) throw new NotFoundError('API key not found');
+      if (target.role === 'admin' && target.revoked_at === null && (await ops.countActiveAdminKeys(tx, ctx.organizationId)) <= 1) {
+        throw new ConflictError(
+          "This is the organization's last active admin key: revoking it would leave nobody able to manage the organization. Create another admin key first, then revoke this one.",
+          [{ path: 'id', message: 'last active admin key' }],
+        );
+      }
       const changed = await ops.revokeApiKey(tx, ctx.organizationId, id, new Date());
       const row = await ops.getApiKey(tx, ctx.organizationId, id);
       if (!row) throw new NotFoundError('API key not found');
-      if (changed) await recordAudit(tx, ctx, { action: 'api_key.revoked', targetType: 'api_key', targetId: id });
+      if (changed) await this.audit.record(tx, ctx, { action: 'api_key.revoked', targetType: 'api_key', targetId: id });
       return toApiKeyView(row);
     });
     for (const l of this.revokedListeners) l(id);

@@ -2,11 +2,20 @@
  * Bounded sessions: an agent narrows its access to a subset of its scopes, for a limited time and
  * optionally a limited number of operations, and receives a token bound to the session (`sid`).
  * Relying services record each operation; counting is exact under concurrency (one conditional
- * UPDATE). Suspending or revoking the agent ends its sessions in the same transaction
- * (`endSessionsForAgent`, hooked into AgentService transitions).
+ * UPDATE), and each operation needs a scope the session AND the agent (as of now) hold, from an
+ * agent that is still active. Suspending or revoking the agent ends its sessions in the same
+ * transaction (`endSessionsForAgent`, hooked into AgentService transitions).
  *
- * Lock order (shared with the token endpoint and agent transitions): agent row → audit chain head →
- * session row. Every session mutation therefore takes its organization's chain head first.
+ * A session lives inside the access token that opened it (`parent_jti`): revoking that token, or
+ * the session's own token, ends the session in the revocation's transaction (`endSessionsForRevokedToken`,
+ * hooked into TokenService.revoke). A parent token that merely expires does not: expiry is routine,
+ * the agent can mint a new token at any time anyway, and the session has its own bound (TTL of at
+ * most an hour). A session token manages only its own session.
+ *
+ * Lock order (shared with the token endpoint, agent transitions and revocation): agent row → audit
+ * chain head → session row. Every session mutation therefore takes its organization's chain head
+ * first. The chain head also orders opening against revoking the parent token: either the
+ * revocation sees the new session (and ends it) or the opening sees the revocation (and refuses).
  */
 import type { Knex } from 'knex';
 import { createHash, randomUUID } from 'node:crypto';
@@ -14,20 +23,38 @@ import { scopeCovers } from '../../../model/agent';
 import { isUuid, uuidv7 } from '../crypto/ids';
 import { lockChainHead } from '../db/operations/audit';
 import * as ops from '../db/operations/sessions';
-import { getAgentStateForShare } from '../db/operations/tokens';
+import { isTokenRevoked } from '../db/operations/tokens';
 import type { DbSessionRow } from '../db/tables';
-import { ForbiddenError, NotFoundError, ValidationError } from '../errors';
-import type { InvalidationBus } from '../tokens/invalidation';
-import { AuditContext, recordAudit } from './audit';
+import { ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError } from '../errors';
+import type { InvalidationBus, InvalidationEvent } from '../tokens/invalidation';
+import type { AuditContext, AuditLog } from './audit';
 import { DEFAULT_IDEMPOTENCY_TTL_SECONDS, withIdempotency } from './idempotency';
 import { MAX_TOKEN_LIFETIME_SECONDS } from './signing-keys';
 import type { AccessTokenClaims, TokenService } from './tokens';
 import type { SessionCreateInput, SessionListQueryInput, SessionOperationInput, SessionView } from '../sessions/schemas';
 
-export type SessionEndReason = 'ended_by_agent' | 'ended_by_api_key' | 'agent_suspended' | 'agent_revoked';
+export type SessionEndReason =
+  | 'ended_by_agent' | 'ended_by_api_key' | 'agent_suspended' | 'agent_revoked' | 'parent_token_revoked' | 'session_token_revoked';
 
 /** Why an operation was refused (the `details` of the 403). */
-export type OperationDenial = 'scope_not_in_session' | 'budget_exhausted' | 'session_expired' | 'session_ended' | 'agent_inactive';
+export type OperationDenial = 'scope_not_in_session' | 'scope_revoked' | 'budget_exhausted' | 'session_expired' | 'session_ended' | 'agent_inactive';
+
+/**
+ * An agent calling with its access token: it sees only its own sessions, and a session token
+ * (`sessionId`) only its own session.
+ */
+export interface SessionCaller {
+  agentId: string;
+  sessionId?: string;
+}
+
+export function sessionCaller(claims: Pick<AccessTokenClaims, 'sub' | 'sid'>): SessionCaller {
+  return claims.sid === undefined ? { agentId: claims.sub } : { agentId: claims.sub, sessionId: claims.sid };
+}
+
+function visibleTo(row: Pick<DbSessionRow, 'id' | 'agent_id'>, caller: SessionCaller | undefined): boolean {
+  return caller === undefined || (row.agent_id === caller.agentId && (caller.sessionId === undefined || row.id === caller.sessionId));
+}
 
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 
@@ -49,6 +76,7 @@ function notFound(): NotFoundError {
 
 const DENIAL_MESSAGES: Record<OperationDenial, string> = {
   scope_not_in_session: 'The scope is not part of this session',
+  scope_revoked: 'The session\'s agent no longer holds this scope',
   budget_exhausted: 'The session\'s operation budget is spent',
   session_expired: 'The session has expired',
   session_ended: 'The session has ended',
@@ -60,6 +88,7 @@ export class SessionService {
     private readonly db: Knex,
     private readonly tokens: TokenService,
     private readonly bus: InvalidationBus,
+    private readonly audit: AuditLog,
     private readonly idempotencyTtlMs: number = DEFAULT_IDEMPOTENCY_TTL_SECONDS * 1000,
   ) {}
 
@@ -82,23 +111,31 @@ export class SessionService {
     }
     const ctx = this.tokens.agentContext(claims.org_id, claims.sub, r);
     const requestHash = createHash('sha256').update(JSON.stringify(input)).digest('hex');
-    const result = await withIdempotency<SessionView>(this.db, { orgId: claims.org_id, scope: `sessions.create:${claims.sub}`, key: idempotencyKey, requestHash, ttlMs: this.idempotencyTtlMs }, async (tx) => {
-      // Waits for a concurrent status change of the agent to commit, then sees its outcome.
-      const agent = await getAgentStateForShare(tx, claims.org_id, claims.sub);
+    const result = await withIdempotency<SessionView>(this.db, this.audit, { orgId: claims.org_id, scope: `sessions.create:${claims.sub}`, key: idempotencyKey, requestHash, ttlMs: this.idempotencyTtlMs }, async (tx) => {
+      // Waits for a concurrent status or scope change of the agent to commit, then sees its outcome.
+      const agent = await ops.getAgentForShare(tx, claims.org_id, claims.sub);
       if (!agent || agent.status !== 'active' || claims.iat_ms < new Date(agent.status_changed_at).getTime()) {
         throw new ForbiddenError('The agent is not active', [{ path: 'agent', message: 'agent_inactive' }]);
       }
+      const revoked = input.scopes.filter((sc) => !scopeCovers(agent.scopes, sc));
+      if (revoked.length) {
+        throw new ForbiddenError('The agent no longer holds every requested scope', revoked.map((sc) => ({ path: 'scopes', message: `"${sc}" is no longer granted to the agent` })));
+      }
       await lockChainHead(tx, claims.org_id);
+      // After the chain head: a revocation of the caller's token that committed first is visible
+      // now; one that commits later ends this session (see endSessionsForRevokedToken).
+      if (await isTokenRevoked(tx, claims.jti)) throw new UnauthenticatedError('The access token is invalid, expired or revoked');
       const now = new Date();
-      const row: DbSessionRow = {
+      const row: ops.SessionRow = {
         id: uuidv7(now.getTime()), organization_id: claims.org_id, agent_id: claims.sub, scopes: input.scopes,
         max_operations: input.max_operations ?? null, operations_used: 0, status: 'active', purpose: input.purpose ?? null,
         created_at: now, expires_at: new Date(now.getTime() + input.ttl_seconds * 1000), ended_at: null, end_reason: null,
+        parent_jti: claims.jti,
       };
       await ops.insertSession(tx, row);
-      await recordAudit(tx, ctx, {
+      await this.audit.record(tx, ctx, {
         action: 'session.created', targetType: 'session', targetId: row.id,
-        data: { agent_id: row.agent_id, scopes: row.scopes, ttl_seconds: input.ttl_seconds, max_operations: row.max_operations, purpose: row.purpose },
+        data: { agent_id: row.agent_id, scopes: row.scopes, ttl_seconds: input.ttl_seconds, max_operations: row.max_operations, purpose: row.purpose, parent_jti: row.parent_jti },
       });
       const view = toSessionView(row);
       return { status: 201, stored: view, response: view };
@@ -109,41 +146,52 @@ export class SessionService {
     const issuedAtMs = Math.max(Date.now(), claims.iat_ms);
     const iat = Math.floor(issuedAtMs / 1000);
     const exp = Math.min(Math.floor(new Date(view.expires_at).getTime() / 1000), iat + MAX_TOKEN_LIFETIME_SECONDS);
-    const access_token = this.tokens.sign({
-      iss: this.tokens.issuer, sub: claims.sub, aud: this.tokens.issuer, client_id: claims.sub, scope: view.scopes.join(' '),
+    // Same issuer and audience as the parent token: a session narrows it, never re-targets it.
+    const access_token = await this.tokens.sign({
+      iss: this.tokens.issuerFor(claims.org_id), sub: claims.sub, aud: claims.aud, client_id: claims.sub, scope: view.scopes.join(' '),
       jti: randomUUID(), iat, iat_ms: issuedAtMs, exp, org_id: claims.org_id, sid: view.id,
     });
     return { session: { ...view, access_token }, replayed: result.replayed === true };
   }
 
-  async get(orgId: string, id: string, agentId?: string): Promise<SessionView> {
+  /** With `caller`, only what that agent (or session token) may see; anything else is not found. */
+  async get(orgId: string, id: string, caller?: SessionCaller): Promise<SessionView> {
     if (!isUuid(id)) throw notFound();
     const row = await ops.getSession(this.db, orgId, id);
-    if (!row || (agentId !== undefined && row.agent_id !== agentId)) throw notFound();
+    if (!row || !visibleTo(row, caller)) throw notFound();
     return toSessionView(row);
   }
 
-  async list(orgId: string, q: SessionListQueryInput): Promise<{ data: SessionView[]; next_cursor: string | null }> {
+  /** With `caller`, only that agent's sessions (a session token: its own session), whatever the query asks. */
+  async list(orgId: string, q: SessionListQueryInput, caller?: SessionCaller): Promise<{ data: SessionView[]; next_cursor: string | null }> {
     const afterId = q.cursor !== undefined ? decodeSessionCursor(q.cursor) : undefined;
     if (q.agent_id !== undefined && !isUuid(q.agent_id)) return { data: [], next_cursor: null };
-    const rows = await ops.listSessions(this.db, orgId, { agentId: q.agent_id, status: q.status, afterId, now: new Date(), limit: q.limit + 1 });
+    if (caller && q.agent_id !== undefined && q.agent_id !== caller.agentId) return { data: [], next_cursor: null };
+    const agentId = caller?.agentId ?? q.agent_id;
+    const rows = await ops.listSessions(this.db, orgId, { agentId, sessionId: caller?.sessionId, status: q.status, afterId, now: new Date(), limit: q.limit + 1 });
     const page = rows.slice(0, q.limit);
     return { data: page.map(toSessionView), next_cursor: rows.length > q.limit ? encodeSessionCursor(page[page.length - 1]!.id) : null };
   }
 
   /**
-   * Records one operation. Refusals are audited too (`session.operation_denied`) and committed
-   * before the 403 is raised.
+   * Records one operation. The scope must be covered by the session's scopes and by the agent's
+   * current scopes, and the agent must be active (its row is share-locked, so a concurrent scope
+   * change or suspension is ordered before or after the operation, never across it). Refusals are
+   * audited too (`session.operation_denied`) and committed before the 403 is raised.
    */
   async recordOperation(ctx: AuditContext, id: string, input: SessionOperationInput): Promise<SessionView> {
     if (!isUuid(id)) throw notFound();
     const result = await this.db.transaction(async (tx) => {
-      await lockChainHead(tx, ctx.organizationId);
       const before = await ops.getSession(tx, ctx.organizationId, id);
       if (!before) throw notFound();
+      // Lock order: agent row, then chain head (the session's agent and scopes never change).
+      const agent = await ops.getAgentForShare(tx, ctx.organizationId, before.agent_id);
+      await lockChainHead(tx, ctx.organizationId);
       let denial: OperationDenial | null = null;
       let row: DbSessionRow | undefined;
       if (!scopeCovers(before.scopes, input.scope)) denial = 'scope_not_in_session';
+      else if (!agent || agent.status !== 'active') denial = 'agent_inactive';
+      else if (!scopeCovers(agent.scopes, input.scope)) denial = 'scope_revoked';
       else {
         row = await ops.consumeOperation(tx, ctx.organizationId, id, new Date());
         if (!row) {
@@ -157,10 +205,10 @@ export class SessionService {
       }
       const base = { targetType: 'session', targetId: id, data: { agent_id: before.agent_id, scope: input.scope, ...(input.description ? { description: input.description } : {}) } };
       if (denial) {
-        await recordAudit(tx, ctx, { ...base, action: 'session.operation_denied', outcome: 'failure', reason: denial });
+        await this.audit.record(tx, ctx, { ...base, action: 'session.operation_denied', outcome: 'failure', reason: denial });
         return { denial, row: undefined };
       }
-      await recordAudit(tx, ctx, { ...base, action: 'session.operation', data: { ...base.data, operations_used: row!.operations_used, max_operations: row!.max_operations } });
+      await this.audit.record(tx, ctx, { ...base, action: 'session.operation', data: { ...base.data, operations_used: row!.operations_used, max_operations: row!.max_operations } });
       return { denial: null, row: row! };
     });
     if (result.denial) throw new ForbiddenError(DENIAL_MESSAGES[result.denial], [{ path: 'reason', message: result.denial }]);
@@ -168,30 +216,52 @@ export class SessionService {
     return toSessionView(result.row!);
   }
 
-  /** Ends a session (idempotent). With `agentId`, only that agent's own sessions are visible. */
-  async end(ctx: AuditContext, id: string, agentId?: string): Promise<SessionView> {
+  /** Ends a session (idempotent). With `caller`, only what that agent (or session token) may see. */
+  async end(ctx: AuditContext, id: string, caller?: SessionCaller): Promise<SessionView> {
     if (!isUuid(id)) throw notFound();
-    const reason: SessionEndReason = agentId ? 'ended_by_agent' : 'ended_by_api_key';
+    if (caller?.sessionId !== undefined && caller.sessionId !== id) throw notFound();
+    const reason: SessionEndReason = caller ? 'ended_by_agent' : 'ended_by_api_key';
     const row = await this.db.transaction(async (tx) => {
       await lockChainHead(tx, ctx.organizationId);
-      const ended = await ops.endSession(tx, ctx.organizationId, id, new Date(), reason, agentId);
+      const ended = await ops.endSession(tx, ctx.organizationId, id, new Date(), reason, caller?.agentId);
       if (!ended) {
         const existing = await ops.getSession(tx, ctx.organizationId, id);
-        if (!existing || (agentId !== undefined && existing.agent_id !== agentId)) throw notFound();
+        if (!existing || !visibleTo(existing, caller)) throw notFound();
         return existing; // already ended
       }
-      await recordAudit(tx, ctx, { action: 'session.ended', targetType: 'session', targetId: id, reason, data: { agent_id: ended.agent_id, operations_used: ended.operations_used } });
+      await this.audit.record(tx, ctx, { action: 'session.ended', targetType: 'session', targetId: id, reason, data: { agent_id: ended.agent_id, operations_used: ended.operations_used } });
       return ended;
     });
     this.bus.publishLocal({ kind: 'session', id });
     return toSessionView(row);
   }
 
+  /**
+   * Inside a token's revocation transaction (TokenService.onRevoke), after the revocation row is
+   * written: ends the open sessions that token opened, and the session of a session token,
+   * audited as the revoker. Returns the invalidations to announce in this process after commit
+   * (other replicas hear of the status change from the sessions trigger).
+   */
+  async endSessionsForRevokedToken(tx: Knex.Transaction, ctx: AuditContext, claims: AccessTokenClaims): Promise<InvalidationEvent[]> {
+    await lockChainHead(tx, claims.org_id);
+    const at = new Date();
+    const ended: { id: string; agent_id: string; reason: SessionEndReason }[] = (await ops.endSessionsByParent(tx, claims.org_id, claims.jti, at, 'parent_token_revoked'))
+      .map((r) => ({ ...r, reason: 'parent_token_revoked' }));
+    if (claims.sid !== undefined && isUuid(claims.sid)) {
+      const own = await ops.endSession(tx, claims.org_id, claims.sid, at, 'session_token_revoked', claims.sub);
+      if (own) ended.push({ id: own.id, agent_id: own.agent_id, reason: 'session_token_revoked' });
+    }
+    for (const e of ended) {
+      await this.audit.record(tx, ctx, { action: 'session.ended', targetType: 'session', targetId: e.id, reason: e.reason, data: { agent_id: e.agent_id, token_jti: claims.jti } });
+    }
+    return ended.map((e) => ({ kind: 'session', id: e.id }));
+  }
+
   /** Inside an agent's suspension/revocation transaction: ends its open sessions, audited. */
   async endSessionsForAgent(tx: Knex.Transaction, ctx: AuditContext, agentId: string, to: 'suspended' | 'revoked'): Promise<void> {
     const reason: SessionEndReason = to === 'suspended' ? 'agent_suspended' : 'agent_revoked';
     const ids = await ops.endAgentSessions(tx, agentId, new Date(), reason);
-    for (const id of ids) await recordAudit(tx, ctx, { action: 'session.ended', targetType: 'session', targetId: id, reason, data: { agent_id: agentId } });
+    for (const id of ids) await this.audit.record(tx, ctx, { action: 'session.ended', targetType: 'session', targetId: id, reason, data: { agent_id: agentId } });
   }
 }
 

@@ -1,22 +1,41 @@
 /**
- * The control plane's own Ed25519 signing keys for access tokens. Keys live in the database with
- * the private part encrypted (AES-256-GCM, key derived from the master key, the kid as AAD), so
- * every replica signs with the same current key and verifies every published one. Rotation
- * (scheduled, or on demand) makes a new key current and keeps the previous one published until
- * the last token it signed has expired; then the row is deleted.
+ * Token signing keys, one set per organization (each organization is its own issuer). Keys live in
+ * the database with the private part encrypted (AES-256-GCM, key derived from the master key, the
+ * kid as AAD), so every replica signs an organization's tokens with the same current key and
+ * verifies every published one. Rotation (scheduled, or by the organization's admin) makes a new
+ * key current and keeps the previous one published until the last token it signed has expired;
+ * then the row is deleted.
+ *
+ * Keys are loaded per organization on first use and cached (bounded); an organization's first key
+ * is created then, under a per-organization advisory lock. A change is announced on the
+ * invalidation bus (`signing_keys:<org id>`): the organization's entry is reloaded at once, and
+ * signing waits for that one reload, so a replica signs with the new key as soon as it has heard
+ * of it. Otherwise signing and verification never wait for the database once an organization is
+ * loaded (entries also refresh in the background after a while, in case a notification was lost).
  */
 import { createCipheriv, createDecipheriv, KeyObject, randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { generateEd25519, jwkThumbprint, privateKeyObject, publicKeyObject } from '../crypto/ed25519';
+import { isUuid } from '../crypto/ids';
 import type { MasterKey } from '../crypto/master-key';
+import { getOrganization } from '../db/operations/organizations';
 import * as ops from '../db/operations/signing-keys';
 import type { DbSigningKeyRow } from '../db/tables';
-import { AuditContext, recordAudit } from './audit';
+import { signEd25519 } from '../tokens/jws';
+import { AuditContext, AuditLog } from './audit';
 
 /** The longest any access token lives (config max, and the cap on session tokens). */
 export const MAX_TOKEN_LIFETIME_SECONDS = 3600;
 /** Retired keys stay published this long past the longest token lifetime (clock skew margin). */
 const RETIRE_MARGIN_SECONDS = 120;
+/** Organizations whose keys are held in memory at once (least recently loaded evicted first). */
+const MAX_CACHED_ORGANIZATIONS = 10_000;
+/** A cached entry is refreshed in the background after this long even without a notification (missed NOTIFY). */
+const MAX_ENTRY_AGE_MS = 5 * 60_000;
+/** An unknown kid, or a failed refresh, reloads an organization at most this often. */
+const RELOAD_INTERVAL_MS = 1000;
+/** Scheduled rotations done per maintenance tick (the rest wait for the next tick). */
+const ROTATIONS_PER_TICK = 100;
 
 export interface PublicJwk {
   kty: 'OKP';
@@ -64,115 +83,239 @@ function toView(r: DbSigningKeyRow): SigningKeyView {
   return { kid: r.kid, status: r.rotated_at ? 'retired' : 'current', created_at: iso(r.created_at)!, rotated_at: iso(r.rotated_at), expires_at: iso(r.expires_at) };
 }
 
+type RotationMode =
+  /** Only when the organization has no current key (first use). */
+  | { kind: 'first' }
+  /** Only when the current key is at least this old (the schedule); never creates a first key. */
+  | { kind: 'due'; olderThanMs: number }
+  | { kind: 'now'; audit?: { log: AuditLog; ctx: AuditContext }; reason?: string };
+
 /**
- * Makes a new key current and retires the previous one, under an advisory lock so concurrent
- * rotations (replicas, the CLI) serialize. With `onlyIfOlderThanMs`, rotates only when no key exists
- * or the current one is at least that old (the schedule); returns null when nothing was done.
+ * Makes a new key current for the organization and retires the previous one, under the
+ * organization's advisory lock so concurrent rotations and first uses (replicas, the CLI)
+ * serialize. Returns null when the mode says there is nothing to do.
  */
-async function rotateInTx(tx: Knex.Transaction, encKey: Buffer, opts: { onlyIfOlderThanMs?: number; ctx?: AuditContext; reason?: string }): Promise<RotationResult | null> {
-  await ops.lockSigningKeys(tx);
-  const now = new Date();
-  const current = await ops.getCurrentSigningKey(tx);
-  if (opts.onlyIfOlderThanMs !== undefined && current && now.getTime() - new Date(current.created_at).getTime() < opts.onlyIfOlderThanMs) return null;
-  if (current) await ops.retireSigningKey(tx, current.kid, now, new Date(now.getTime() + (MAX_TOKEN_LIFETIME_SECONDS + RETIRE_MARGIN_SECONDS) * 1000));
+async function rotateInTx(tx: Knex.Transaction, encKey: Buffer, orgId: string, mode: RotationMode, now = new Date()): Promise<RotationResult | null> {
+  await ops.lockOrganizationSigningKeys(tx, orgId);
+  const current = await ops.getCurrentSigningKey(tx, orgId);
+  if (mode.kind === 'first' && current) return null;
+  if (mode.kind === 'due' && (!current || now.getTime() - new Date(current.created_at).getTime() < mode.olderThanMs)) return null;
+  if (current) await ops.retireSigningKey(tx, orgId, current.kid, now, new Date(now.getTime() + (MAX_TOKEN_LIFETIME_SECONDS + RETIRE_MARGIN_SECONDS) * 1000));
   const pair = generateEd25519();
   const kid = jwkThumbprint(pair.publicKey);
-  await ops.insertSigningKey(tx, { kid, public_key: pair.publicKey, private_key_enc: encryptSeed(encKey, kid, pair.seed), created_at: now, rotated_at: null, expires_at: null });
-  await ops.deleteExpiredSigningKeys(tx, now);
-  if (opts.ctx) {
-    await recordAudit(tx, opts.ctx, { action: 'signing_key.rotated', targetType: 'signing_key', targetId: kid, reason: opts.reason ?? null, data: { previous_kid: current?.kid ?? null } });
+  await ops.insertSigningKey(tx, {
+    kid, organization_id: orgId, public_key: pair.publicKey, private_key_enc: encryptSeed(encKey, kid, pair.seed), created_at: now, rotated_at: null, expires_at: null,
+  });
+  await ops.deleteExpiredSigningKeys(tx, now, orgId);
+  if (mode.kind === 'now' && mode.audit) {
+    await mode.audit.log.record(tx, mode.audit.ctx, {
+      action: 'signing_key.rotated', targetType: 'signing_key', targetId: kid, reason: mode.reason ?? null, data: { previous_kid: current?.kid ?? null },
+    });
   }
   return { kid, previous_kid: current?.kid ?? null, created_at: now.toISOString() };
 }
 
-/** Rotates the signing key now; for the CLI and operators (replicas pick the new key up through NOTIFY). */
-export async function rotateSigningKey(db: Knex, keys: MasterKey, reason?: string): Promise<RotationResult> {
-  return (await db.transaction((tx) => rotateInTx(tx, keys.signingKeyEncryption, { reason })))!;
+/**
+ * Rotates an organization's signing key now, audited as a system action in its chain; for the CLI
+ * and operators (running replicas pick the new key up through NOTIFY).
+ */
+export async function rotateSigningKey(db: Knex, keys: MasterKey, orgId: string, reason?: string): Promise<RotationResult> {
+  const ctx: AuditContext = { organizationId: orgId, actorType: 'system', actorId: null, requestId: null, clientIp: null };
+  return (await db.transaction((tx) => rotateInTx(tx, keys.signingKeyEncryption, orgId, { kind: 'now', audit: { log: new AuditLog(keys.auditChain), ctx }, reason })))!;
 }
 
-interface LoadedKeys {
+/** One organization's published keys, decoded for use. */
+interface OrgKeys {
   current: { kid: string; privateKey: KeyObject } | null;
   verify: Map<string, KeyObject>;
   jwks: PublicJwk[];
   views: SigningKeyView[];
+  loadedAtMs: number;
+  /** When to refresh in the background. */
+  refreshAtMs: number;
+  /** A change was announced: signing waits for the reload (verification may still use this entry). */
+  invalidated: boolean;
+}
+
+interface Load {
+  promise: Promise<OrgKeys | null>;
+  /** Loads may create the organization's first key. */
+  create: boolean;
+  /** A change was announced while this load ran: its result is returned but not cached. */
+  superseded: boolean;
 }
 
 export class SigningKeyService {
-  private keys: LoadedKeys = { current: null, verify: new Map(), jwks: [], views: [] };
-  private lastReload = 0;
-  private reloading: Promise<void> | null = null;
+  private readonly orgs = new Map<string, OrgKeys>();
+  private readonly loads = new Map<string, Load>();
 
-  constructor(private readonly db: Knex, private readonly encKey: Buffer, private readonly rotationSeconds: number) {}
+  constructor(private readonly db: Knex, private readonly audit: AuditLog, private readonly encKey: Buffer, private readonly rotationSeconds: number) {}
 
-  /** Creates the first key, or rotates an overdue one, then loads. */
+  /** Rotates the organizations whose current key is overdue (organizations get their first key on first use). */
   async init(): Promise<void> {
-    await this.rotateIfDue();
-    await this.reload();
+    await this.rotateDue();
   }
 
-  /** The scheduled rotation; a no-op while the current key is younger than the rotation period. */
-  async rotateIfDue(): Promise<RotationResult | null> {
-    const r = await this.db.transaction((tx) => rotateInTx(tx, this.encKey, { onlyIfOlderThanMs: this.rotationSeconds * 1000 }));
-    if (r) await this.reload();
-    return r;
-  }
-
-  async rotate(ctx: AuditContext, reason?: string): Promise<RotationResult> {
-    const r = (await this.db.transaction((tx) => rotateInTx(tx, this.encKey, { ctx, reason })))!;
-    await this.reload();
-    return r;
-  }
-
-  /** Re-reads the published keys (after a NOTIFY, or when a token names an unknown kid). */
-  async reload(): Promise<void> {
-    if (this.reloading) return this.reloading;
-    this.reloading = (async () => {
-      try {
-        this.lastReload = Date.now();
-        const rows = await ops.listPublishedSigningKeys(this.db, new Date());
-        const verify = new Map<string, KeyObject>();
-        const jwks: PublicJwk[] = [];
-        let current: LoadedKeys['current'] = null;
-        for (const r of rows) {
-          const pub = Buffer.from(r.public_key);
-          verify.set(r.kid, this.keys.verify.get(r.kid) ?? publicKeyObject(pub));
-          jwks.push({ kty: 'OKP', crv: 'Ed25519', x: pub.toString('base64url'), kid: r.kid, use: 'sig', alg: 'EdDSA' });
-          if (!r.rotated_at) {
-            current = this.keys.current?.kid === r.kid ? this.keys.current : { kid: r.kid, privateKey: privateKeyObject(decryptSeed(this.encKey, r.kid, Buffer.from(r.private_key_enc))) };
-          }
-        }
-        this.keys = { current, verify, jwks, views: rows.map(toView) };
-      } finally {
-        this.reloading = null;
+  /**
+   * The scheduled rotation: rotates up to a bounded number of organizations whose current key is
+   * older than the rotation period, and deletes every organization's expired retired keys.
+   * Returns the organizations rotated.
+   */
+  async rotateDue(now = new Date()): Promise<string[]> {
+    const olderThanMs = this.rotationSeconds * 1000;
+    const due = await ops.listOrganizationsWithKeysDue(this.db, new Date(now.getTime() - olderThanMs), ROTATIONS_PER_TICK);
+    const rotated: string[] = [];
+    for (const orgId of due) {
+      if (await this.db.transaction((tx) => rotateInTx(tx, this.encKey, orgId, { kind: 'due', olderThanMs }, now))) {
+        rotated.push(orgId);
+        this.invalidate(orgId);
       }
-    })();
-    return this.reloading;
+    }
+    await ops.deleteExpiredSigningKeys(this.db, now);
+    return rotated;
   }
 
-  /** The key to sign with now. */
-  signer(): { kid: string; privateKey: KeyObject } {
-    if (!this.keys.current) throw new Error('no current signing key is loaded');
-    return this.keys.current;
+  /** Rotates the key of the context's organization now; audited in that organization's chain. */
+  async rotate(ctx: AuditContext, reason?: string): Promise<RotationResult> {
+    const orgId = ctx.organizationId;
+    const r = (await this.db.transaction((tx) => rotateInTx(tx, this.encKey, orgId, { kind: 'now', audit: { log: this.audit, ctx }, reason })))!;
+    this.invalidate(orgId);
+    await this.load(orgId, false);
+    return r;
   }
 
-  /** A published verification key; an unknown kid triggers at most one reload per second. */
-  async verificationKey(kid: string): Promise<KeyObject | undefined> {
-    const k = this.keys.verify.get(kid);
-    if (k || Date.now() - this.lastReload < 1000) return k;
-    await this.reload();
-    return this.keys.verify.get(kid);
+  /**
+   * A change to an organization's keys was announced (NOTIFY, or this process's own rotation);
+   * null: anything may have changed (the reload then happens on each organization's next use).
+   * Verification keeps using the entry until the reload lands: a published key stays valid for
+   * every token it signed, and an unknown kid triggers a reload anyway.
+   */
+  invalidate(orgId: string | null): void {
+    if (orgId === null) {
+      for (const e of this.orgs.values()) e.invalidated = true;
+      for (const l of this.loads.values()) l.superseded = true;
+      this.loads.clear();
+      return;
+    }
+    const l = this.loads.get(orgId);
+    if (l) {
+      l.superseded = true;
+      this.loads.delete(orgId);
+    }
+    const e = this.orgs.get(orgId);
+    if (e) {
+      e.invalidated = true;
+      this.load(orgId, false).catch(() => undefined);
+    }
   }
 
-  /** Synchronous lookup for the hot path. */
-  knownVerificationKey(kid: string): KeyObject | undefined {
-    return this.keys.verify.get(kid);
+  /** Signs a compact JWS with the organization's current key (created on first use): alg EdDSA, kid set. */
+  async sign(orgId: string, header: Record<string, unknown>, payload: Record<string, unknown>): Promise<string> {
+    const keys = await this.current(orgId);
+    if (!keys?.current) throw new Error(`organization ${orgId} does not exist; nothing to sign for it`);
+    const { alg: _alg, kid: _kid, ...rest } = header;
+    void _alg;
+    void _kid;
+    return signEd25519({ alg: 'EdDSA', ...rest, kid: keys.current.kid }, payload, keys.current.privateKey);
   }
 
-  jwks(): { keys: PublicJwk[] } {
-    return { keys: this.keys.jwks };
+  /** The organization's published keys (an existing organization gets its first key); empty for an unknown organization. */
+  async jwks(orgId: string): Promise<{ keys: PublicJwk[] }> {
+    return (await this.findJwks(orgId)) ?? { keys: [] };
   }
 
-  list(): SigningKeyView[] {
-    return this.keys.views;
+  /** Like jwks(), but null when no such organization exists (the well-known routes answer 404). */
+  async findJwks(orgId: string): Promise<{ keys: PublicJwk[] } | null> {
+    const keys = await this.current(orgId);
+    return keys ? { keys: keys.jwks } : null;
+  }
+
+  /** A published key of that organization; an unknown kid reloads the organization at most once per second. */
+  async verificationKey(orgId: string, kid: string): Promise<KeyObject | undefined> {
+    const e = this.cached(orgId);
+    const k = e?.verify.get(kid);
+    if (k || (e && Date.now() - e.loadedAtMs < RELOAD_INTERVAL_MS)) return k;
+    if (!isUuid(orgId)) return undefined;
+    return (await this.load(orgId, false))?.verify.get(kid);
+  }
+
+  /** Synchronous lookup for the hot path (undefined when not loaded: call verificationKey). */
+  knownVerificationKey(orgId: string, kid: string): KeyObject | undefined {
+    return this.cached(orgId)?.verify.get(kid);
+  }
+
+  /** The organization's published keys, read now (an existing organization gets its first key). */
+  async list(orgId: string): Promise<SigningKeyView[]> {
+    this.invalidate(orgId);
+    return (await this.load(orgId, true))?.views ?? [];
+  }
+
+  /** The organization's entry with a current key, loading (and creating the first key) when needed. */
+  private async current(orgId: string): Promise<OrgKeys | null> {
+    const hit = this.cached(orgId);
+    if (hit?.current && !hit.invalidated) return hit;
+    if (!isUuid(orgId)) return null;
+    if (hit) {
+      const fresh = await this.load(orgId, false);
+      if (fresh?.current) return fresh;
+    }
+    return this.load(orgId, true);
+  }
+
+  /** The cached entry; kicks a background refresh when a change was announced or it is old. */
+  private cached(orgId: string): OrgKeys | undefined {
+    const e = this.orgs.get(orgId);
+    if (e && e.refreshAtMs <= Date.now()) {
+      e.refreshAtMs = Date.now() + RELOAD_INTERVAL_MS; // retried after this long if the refresh fails
+      this.load(orgId, false).catch(() => undefined);
+    }
+    return e;
+  }
+
+  /** One load per organization at a time; a load that may create joins none that may not. */
+  private load(orgId: string, create: boolean): Promise<OrgKeys | null> {
+    const running = this.loads.get(orgId);
+    if (running && (running.create || !create)) return running.promise;
+    const load: Load = { create, superseded: false, promise: Promise.resolve(null) };
+    load.promise = this.read(orgId, create)
+      .then((keys) => {
+        if (keys && !load.superseded) this.store(orgId, keys);
+        return keys;
+      })
+      .finally(() => {
+        if (this.loads.get(orgId) === load) this.loads.delete(orgId);
+      });
+    this.loads.set(orgId, load);
+    return load.promise;
+  }
+
+  private async read(orgId: string, create: boolean): Promise<OrgKeys | null> {
+    let rows = await ops.listPublishedSigningKeys(this.db, orgId, new Date());
+    if (create && !rows.some((r) => !r.rotated_at)) {
+      if (!(await getOrganization(this.db, orgId))) return null;
+      await this.db.transaction((tx) => rotateInTx(tx, this.encKey, orgId, { kind: 'first' }));
+      rows = await ops.listPublishedSigningKeys(this.db, orgId, new Date());
+    }
+    if (rows.length === 0) return null;
+    const previous = this.orgs.get(orgId);
+    const verify = new Map<string, KeyObject>();
+    const jwks: PublicJwk[] = [];
+    let current: OrgKeys['current'] = null;
+    for (const r of rows) {
+      const pub = Buffer.from(r.public_key);
+      verify.set(r.kid, previous?.verify.get(r.kid) ?? publicKeyObject(pub));
+      jwks.push({ kty: 'OKP', crv: 'Ed25519', x: pub.toString('base64url'), kid: r.kid, use: 'sig', alg: 'EdDSA' });
+      if (!r.rotated_at) {
+        current = previous?.current?.kid === r.kid ? previous.current : { kid: r.kid, privateKey: privateKeyObject(decryptSeed(this.encKey, r.kid, Buffer.from(r.private_key_enc))) };
+      }
+    }
+    const now = Date.now();
+    return { current, verify, jwks, views: rows.map(toView), loadedAtMs: now, refreshAtMs: now + MAX_ENTRY_AGE_MS, invalidated: false };
+  }
+
+  private store(orgId: string, keys: OrgKeys): void {
+    this.orgs.delete(orgId);
+    if (this.orgs.size >= MAX_CACHED_ORGANIZATIONS) this.orgs.delete(this.orgs.keys().next().value!);
+    this.orgs.set(orgId, keys);
   }
 }

@@ -1,15 +1,19 @@
 /**
  * Agent authentication and access tokens.
  *
- * - Client authentication: RFC 7523 private_key_jwt — an EdDSA JWT signed by one of the agent's
- *   active keys, single use (jti), short-lived, for this token endpoint.
- * - Access tokens: RFC 9068 JWTs (`typ: at+jwt`) signed EdDSA with the control plane's current
- *   signing key. Besides the registered claims they carry `org_id`, `sid` for session tokens, and
- *   `iat_ms`, the exact issue time: a token is valid only if issued at or after its agent's last
- *   status change, so tokens issued before a suspension stay dead after reactivation while
- *   tokens issued after it are never refused (JWT `iat` has only second precision).
- * - Validation (introspection, agent-authenticated calls) checks signature, issuer, expiry, then
- *   revocation, agent status and session state through AuthState (cached, invalidated on change).
+ * - Client authentication: RFC 7523 private_key_jwt — an Ed25519 JWT (`alg` EdDSA, or its RFC 9864
+ *   fully-specified name Ed25519) signed by one of the agent's active keys, single use (jti),
+ *   short-lived, for this token endpoint (or the server, or the agent's organization issuer).
+ * - Access tokens: RFC 9068 JWTs (`typ: at+jwt`) signed EdDSA with the current signing key of the
+ *   agent's organization, which is their issuer (`iss`, see oauth/issuer.ts); `aud` is the RFC 8707
+ *   resource(s) requested, else the issuer. Besides the registered claims they carry `org_id`,
+ *   `sid` for session tokens, and `iat_ms`, the exact issue time: a token is valid only if issued
+ *   at or after its agent's last status change, so tokens issued before a suspension stay dead
+ *   after reactivation while tokens issued after it are never refused (JWT `iat` has only second
+ *   precision).
+ * - Validation (introspection, agent-authenticated calls) checks signature (a key of the token's
+ *   organization), issuer (that organization's), expiry, then revocation, agent status and
+ *   session state through AuthState (cached, invalidated on change).
  */
 import { KeyObject, randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
@@ -19,12 +23,14 @@ import { isUuid } from '../crypto/ids';
 import * as ops from '../db/operations/tokens';
 import type { Logger } from '../logger';
 import { OAuthError, invalidClient } from '../oauth/errors';
+import { orgIdFromIssuer, orgIssuer } from '../oauth/issuer';
 import type { AuthenticatedKey } from './organizations';
-import { AuditContext, recordAudit } from './audit';
-import { DecodedJws, decodeJws, signEd25519, verifyEd25519 } from '../tokens/jws';
-import type { InvalidationBus } from '../tokens/invalidation';
+import type { AuditContext, AuditLog } from './audit';
+import { DecodedJws, decodeJws, verifyEd25519 } from '../tokens/jws';
+import type { InvalidationBus, InvalidationEvent } from '../tokens/invalidation';
 import type { AuthState } from '../tokens/state';
 import type { AuthWriter } from '../tokens/auth-writer';
+import { purgeAuthRows, PurgeCounts, PurgeOptions } from '../tokens/purge';
 import { MAX_TOKEN_LIFETIME_SECONDS, SigningKeyService } from './signing-keys';
 
 export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -35,9 +41,11 @@ export const MAX_ASSERTION_LIFETIME_SECONDS = 300;
 export const CLIENT_AUTH_FAILED = 'Client authentication failed';
 
 export interface AccessTokenClaims {
+  /** The organization's issuer, `<public url>/orgs/<org_id>`. */
   iss: string;
   sub: string;
-  aud: string;
+  /** The RFC 8707 resource(s) of the token request (one: a string), else the issuer. */
+  aud: string | string[];
   client_id: string;
   scope: string;
   jti: string;
@@ -74,8 +82,15 @@ export interface TokenResponse {
 
 export type Introspection = ({ active: true; token_type: 'Bearer' } & Omit<AccessTokenClaims, 'iat_ms'>) | { active: false };
 
+/**
+ * Called inside a token's revocation transaction with the revoked token's claims and the revoker's
+ * audit context; returns the invalidations to announce in this process once it commits.
+ */
+export type RevocationHook = (tx: Knex.Transaction, claims: AccessTokenClaims, ctx: AuditContext) => Promise<InvalidationEvent[] | void>;
+
 export interface TokenServiceOptions {
-  issuer: string;
+  /** The server's public URL without a trailing slash; every organization's issuer is below it. */
+  baseUrl: string;
   accessTokenTtlSeconds: number;
 }
 
@@ -99,11 +114,12 @@ export class TokenService {
     private readonly signingKeys: SigningKeyService,
     private readonly state: AuthState,
     private readonly writer: AuthWriter,
+    private readonly audit: AuditLog,
     private readonly bus: InvalidationBus,
     private readonly logger: Logger,
     readonly options: TokenServiceOptions,
   ) {
-    this.tokenEndpoint = `${options.issuer}/v1/oauth/token`;
+    this.tokenEndpoint = `${options.baseUrl}/v1/oauth/token`;
     bus.subscribe((e) => {
       if (e.kind === 'credentials' || e.kind === 'agent') {
         this.credentialGeneration++;
@@ -115,8 +131,14 @@ export class TokenService {
     });
   }
 
-  get issuer(): string {
-    return this.options.issuer;
+  /** The server's public URL (shared endpoints live below it; it is no token's issuer). */
+  get baseUrl(): string {
+    return this.options.baseUrl;
+  }
+
+  /** The organization's issuer: `iss` of its tokens, the base of its metadata and JWKS. */
+  issuerFor(orgId: string): string {
+    return orgIssuer(this.options.baseUrl, orgId);
   }
 
   // ---- client authentication ---------------------------------------------------------------
@@ -129,13 +151,16 @@ export class TokenService {
     const { header, payload: p } = jws;
     const claimed = typeof p.sub === 'string' && isUuid(p.sub) ? p.sub : undefined;
     const bad = (description: string, detail: string) => fail(invalidClient(description, detail), { claimedAgentId: claimed });
-    if (header.alg !== 'EdDSA') return bad('client_assertion must be signed with EdDSA (Ed25519)', 'unsupported_alg');
+    if (header.alg !== 'EdDSA' && header.alg !== 'Ed25519') return bad('client_assertion must be signed with Ed25519 (alg EdDSA or Ed25519)', 'unsupported_alg');
     if (header.crit !== undefined) return bad('client_assertion uses unsupported critical headers', 'crit_header');
     if (header.kid !== undefined && typeof header.kid !== 'string') return bad('client_assertion kid must be a string', 'malformed_assertion');
     if (!claimed || p.iss !== p.sub) return bad('client_assertion iss and sub must both be the agent id', 'bad_issuer');
     if (clientIdParam !== undefined && clientIdParam !== claimed) return bad('client_id does not match the client_assertion subject', 'client_id_mismatch');
     const aud = typeof p.aud === 'string' ? [p.aud] : Array.isArray(p.aud) ? p.aud : [];
-    if (!aud.some((a) => a === this.tokenEndpoint || a === this.issuer)) return bad(`client_assertion aud must be ${this.tokenEndpoint}`, 'wrong_audience');
+    // The token endpoint or the server; an organization issuer is checked against the agent's below.
+    const audServer = aud.some((a) => a === this.tokenEndpoint || a === this.options.baseUrl);
+    const audOrgs = audServer ? [] : aud.filter((a): a is string => typeof a === 'string' && orgIdFromIssuer(this.options.baseUrl, a) !== null);
+    if (!audServer && audOrgs.length === 0) return bad(`client_assertion aud must be ${this.tokenEndpoint}`, 'wrong_audience');
     const now = nowMs / 1000;
     if (typeof p.exp !== 'number' || typeof p.iat !== 'number') return bad('client_assertion must carry numeric exp and iat', 'missing_claims');
     if (p.exp <= now - ASSERTION_LEEWAY_SECONDS) return bad('client_assertion has expired', 'assertion_expired');
@@ -168,6 +193,9 @@ export class TokenService {
       if (candidates.length === 0) verifyEd25519(jws, DUMMY_KEY);
       return fail(invalidClient(CLIENT_AUTH_FAILED, candidates.length === 0 ? 'unknown_key' : 'bad_signature'), attributed);
     }
+    // After the signature check, and with the same message as any other failure: another
+    // organization's issuer as audience must not reveal which organization the agent belongs to.
+    if (!audServer && !audOrgs.includes(this.issuerFor(agent.organization_id))) return fail(invalidClient(CLIENT_AUTH_FAILED, 'wrong_audience'), attributed);
     if (agent.status !== 'active') {
       return fail(new OAuthError(400, 'invalid_grant', `The agent is ${agent.status}`, `agent_${agent.status}`), attributed);
     }
@@ -225,8 +253,11 @@ export class TokenService {
     return requested;
   }
 
-  /** Consumes the assertion, stamps last_auth_at, audits, then signs the access token. */
-  async issue(client: AuthenticatedClient, requested: string[] | null, ctx: { requestId: string | null; clientIp: string | null }): Promise<TokenResponse> {
+  /**
+   * Consumes the assertion, stamps last_auth_at, audits, then signs the access token; `resources`
+   * (RFC 8707, validated by the endpoint) become its audience.
+   */
+  async issue(client: AuthenticatedClient, requested: string[] | null, ctx: { requestId: string | null; clientIp: string | null }, resources: string[] = []): Promise<TokenResponse> {
     const jti = randomUUID();
     const outcome = await this.writer.issue({
       ctx: this.agentContext(client.orgId, client.agentId, ctx),
@@ -235,7 +266,10 @@ export class TokenService {
       scopes: requested,
       jti: client.assertionJti,
       assertionExpiresAt: client.assertionExpiresAt,
-      success: { action: 'agent.authenticated', targetType: 'agent', targetId: client.agentId, data: { method: 'private_key_jwt', kid: client.kid, token_jti: jti } },
+      success: {
+        action: 'agent.authenticated', targetType: 'agent', targetId: client.agentId,
+        data: { method: 'private_key_jwt', kid: client.kid, token_jti: jti, ...(resources.length ? { resource: resources } : {}) },
+      },
     });
     if (!outcome.ok) {
       switch (outcome.reason) {
@@ -252,8 +286,10 @@ export class TokenService {
     const scopes = outcome.scopes;
     const ttl = Math.min(this.options.accessTokenTtlSeconds, MAX_TOKEN_LIFETIME_SECONDS);
     const iat = Math.floor(outcome.issuedAtMs / 1000);
-    const token = this.sign({
-      iss: this.issuer, sub: client.agentId, aud: this.issuer, client_id: client.agentId, scope: scopes.join(' '),
+    const iss = this.issuerFor(client.orgId);
+    const aud = resources.length === 0 ? iss : resources.length === 1 ? resources[0]! : resources;
+    const token = await this.sign({
+      iss, sub: client.agentId, aud, client_id: client.agentId, scope: scopes.join(' '),
       jti, iat, iat_ms: outcome.issuedAtMs, exp: iat + ttl, org_id: client.orgId,
     });
     return { access_token: token, token_type: 'Bearer', expires_in: ttl, scope: scopes.join(' ') };
@@ -264,23 +300,27 @@ export class TokenService {
   }
 
   /** Audits (known agent) or logs (unknown agent) a failed authentication. Never includes the assertion. */
-  recordFailure(result: Extract<ClientAuthResult, { ok: false }>, r: { requestId: string | null; clientIp: string | null }): void {
+  /**
+   * Known agents' failures are coalesced per agent, reason and window (at most one audit event each).
+   * `throttled`: the failure was over its budget; it is only counted, and not logged.
+   */
+  recordFailure(result: Extract<ClientAuthResult, { ok: false }>, r: { requestId: string | null; clientIp: string | null }, throttled = false): void {
     const reason = result.error.detail ?? result.error.error;
     if (result.agent) {
       this.writer.recordFailure(this.agentContext(result.agent.orgId, result.agent.id, r), {
         action: 'agent.authentication_failed', targetType: 'agent', targetId: result.agent.id, outcome: 'failure', reason,
         data: { method: 'private_key_jwt', reason },
-      });
-    } else {
+      }, throttled);
+    } else if (!throttled) {
       this.logger.warn({ event: 'agent.authentication_failed', claimed_agent_id: result.claimedAgentId ?? null, reason, client_ip: r.clientIp, request_id: r.requestId }, 'agent authentication failed');
     }
   }
 
   // ---- access tokens ---------------------------------------------------------------------
 
-  sign(claims: AccessTokenClaims): string {
-    const { kid, privateKey } = this.signingKeys.signer();
-    return signEd25519({ alg: 'EdDSA', typ: 'at+jwt', kid }, claims as unknown as Record<string, unknown>, privateKey);
+  /** Signs with the current key of the token's organization (`org_id`). */
+  sign(claims: AccessTokenClaims): Promise<string> {
+    return this.signingKeys.sign(claims.org_id, { typ: 'at+jwt' }, claims as unknown as Record<string, unknown>);
   }
 
   /** Signature, type, issuer and expiry only (no revocation/status checks); null when not ours or expired. */
@@ -306,10 +346,15 @@ export class TokenService {
     if (!jws) return null;
     const h = jws.header;
     if (h.alg !== 'EdDSA' || h.typ !== 'at+jwt' || typeof h.kid !== 'string') return null;
-    const key = this.signingKeys.knownVerificationKey(h.kid) ?? (await this.signingKeys.verificationKey(h.kid));
-    if (!key || !verifyEd25519(jws, key)) return null;
     const p = jws.payload;
-    if (p.iss !== this.issuer || typeof p.sub !== 'string' || typeof p.org_id !== 'string' || typeof p.jti !== 'string') return null;
+    // The key is looked up in the claimed organization's set: a token verifies only with a key of
+    // the organization it names, and names only that organization's issuer.
+    const org = p.org_id;
+    if (typeof org !== 'string' || !isUuid(org)) return null;
+    const key = this.signingKeys.knownVerificationKey(org, h.kid) ?? (await this.signingKeys.verificationKey(org, h.kid));
+    if (!key || !verifyEd25519(jws, key)) return null;
+    if (p.iss !== this.issuerFor(org) || typeof p.sub !== 'string' || typeof p.jti !== 'string') return null;
+    if (!(typeof p.aud === 'string' || (Array.isArray(p.aud) && p.aud.length > 0 && p.aud.every((a) => typeof a === 'string')))) return null;
     if (typeof p.exp !== 'number' || typeof p.iat !== 'number' || typeof p.iat_ms !== 'number' || typeof p.scope !== 'string') return null;
     if (p.exp * 1000 <= nowMs) return null;
     if (p.sid !== undefined && typeof p.sid !== 'string') return null;
@@ -342,34 +387,46 @@ export class TokenService {
     return { active: true, token_type: 'Bearer', ...rest };
   }
 
+  private readonly revokeHooks: RevocationHook[] = [];
+
+  /** Runs `hook` inside every first revocation of a token (after its row and audit event are written). */
+  onRevoke(hook: RevocationHook): void {
+    this.revokeHooks.push(hook);
+  }
+
   /**
    * RFC 7009. Revokes `token` when it is one of ours, unexpired, and the caller may: an API key of
-   * its organization, the same agent's token, or (no credential) the token itself. Anything else
-   * is a silent no-op, as the RFC requires for invalid tokens.
+   * its organization, the same agent's token, or (no credential) the token itself; a session token
+   * (claims.sid) may revoke only itself. Anything else is a silent no-op, as the RFC requires for
+   * invalid tokens. What the revocation hooks change (the sessions the token opened) commits with it.
    */
   async revoke(token: string, by: { apiKey?: AuthenticatedKey; agent?: AccessTokenClaims }, r: { requestId: string | null; clientIp: string | null }): Promise<void> {
     const c = await this.verifySignature(token);
     if (!c) return;
     if (by.apiKey && by.apiKey.organizationId !== c.org_id) return;
     if (by.agent && (by.agent.sub !== c.sub || by.agent.org_id !== c.org_id)) return;
+    if (by.agent?.sid !== undefined && by.agent.jti !== c.jti) return;
     const ctx: AuditContext = by.apiKey
       ? { organizationId: c.org_id, actorType: 'api_key', actorId: by.apiKey.id, requestId: r.requestId, clientIp: r.clientIp }
       : this.agentContext(c.org_id, c.sub, r);
     const expiresAt = new Date(c.exp * 1000);
-    await this.db.transaction(async (tx) => {
+    const events = await this.db.transaction(async (tx) => {
       const inserted = await ops.insertRevokedToken(tx, { jti: c.jti, organization_id: c.org_id, agent_id: c.sub, expires_at: expiresAt, revoked_at: new Date() });
+      const announce: InvalidationEvent[] = [];
       if (inserted) {
-        await recordAudit(tx, ctx, { action: 'token.revoked', targetType: 'agent', targetId: c.sub, data: { jti: c.jti, ...(c.sid ? { sid: c.sid } : {}) } });
+        await this.audit.record(tx, ctx, { action: 'token.revoked', targetType: 'agent', targetId: c.sub, data: { jti: c.jti, ...(c.sid ? { sid: c.sid } : {}) } });
+        for (const hook of this.revokeHooks) announce.push(...((await hook(tx, c, ctx)) ?? []));
       }
+      return announce;
     });
     this.bus.publishLocal({ kind: 'token', jti: c.jti, expiresAtMs: expiresAt.getTime() });
+    for (const e of events) this.bus.publishLocal(e);
   }
 
-  /** Deletes jti and revocation rows whose tokens/assertions have expired. */
-  async purgeExpired(): Promise<void> {
-    const before = new Date(Date.now() - 60_000);
-    await ops.deleteExpiredAssertionJtis(this.db, before);
-    await ops.deleteExpiredRevokedTokens(this.db, before);
+  /** Deletes expired jti and revocation rows and sessions past their retention (tokens/purge.ts). */
+  async purgeExpired(opts: PurgeOptions = {}): Promise<PurgeCounts> {
+    const counts = await purgeAuthRows(this.db, opts);
     this.state.sweep();
+    return counts;
   }
 }

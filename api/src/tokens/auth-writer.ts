@@ -6,7 +6,8 @@
  * queued and written together: one transaction per batch, one chain-head lock per organization,
  * multi-row statements. The first request of an idle writer is flushed at once; requests arriving
  * during a flush form the next batch. Failed authentications of known agents are audited through
- * the same queue (without delaying the response).
+ * the same queue (without delaying the response), coalesced per agent, reason and window
+ * (FailureAuditCoalescer), so a flood of failures writes a bounded number of events.
  *
  * Per batch: BEGIN, one statement (lock + stamp agents, check keys, record jtis), one statement
  * (lock chain heads), one statement (insert events, advance heads), COMMIT. Everything the
@@ -17,13 +18,12 @@
  * audit chain heads (by organization id) → session rows.
  */
 import type { Knex } from 'knex';
-import { uuidv7 } from '../crypto/ids';
 import { scopeCovers } from '../../../model/agent';
 import * as ops from '../db/operations/tokens';
-import type { DbAuditEventRow } from '../db/tables';
 import type { Logger } from '../logger';
-import { AuditContext, AuditEventInput, eventHash } from '../services/audit';
+import type { AuditContext, AuditEventInput, AuditLog } from '../services/audit';
 import { pgErrorCode } from '../services/idempotency';
+import { DEFAULT_FAILURE_AUDIT_WINDOW_MS, FailureAuditCoalescer } from './failure-audit';
 
 export interface IssueRequest {
   ctx: AuditContext;
@@ -34,7 +34,7 @@ export interface IssueRequest {
   scopes: string[] | null;
   jti: string;
   assertionExpiresAt: Date;
-  /** The success event; on refusal the writer records `agent.authentication_failed` instead. */
+  /** The success event; on refusal the writer records (coalesced) `agent.authentication_failed` instead. */
   success: AuditEventInput;
 }
 
@@ -59,53 +59,85 @@ interface Pending {
 
 const MAX_BATCH = 500;
 
-/**
- * Appends events for any number of organizations in one transaction: one statement locks the
- * chain heads (in organization id order), one inserts the events and advances the heads.
- */
-export async function appendAuditEvents(tx: Knex.Transaction, events: { ctx: AuditContext; event: AuditEventInput }[]): Promise<void> {
-  if (events.length === 0) return;
-  const orgIds = [...new Set(events.map((e) => e.ctx.organizationId))].sort();
-  const heads = new Map((await ops.lockChainHeads(tx, orgIds)).map((h) => [h.organization_id, { organization_id: h.organization_id, last_seq: Number(h.last_seq), last_hash: h.last_hash }]));
-  const rows: DbAuditEventRow[] = [];
-  for (const { ctx, event } of events) {
-    const head = heads.get(ctx.organizationId);
-    if (!head) throw new Error(`organization ${ctx.organizationId} has no audit chain`);
-    const base = {
-      organization_id: ctx.organizationId, seq: head.last_seq + 1, action: event.action, actor_type: ctx.actorType, actor_id: ctx.actorId,
-      target_type: event.targetType ?? null, target_id: event.targetId ?? null, outcome: event.outcome ?? 'success',
-      reason: event.reason ?? null, request_id: ctx.requestId, client_ip: ctx.clientIp, data: event.data ?? {}, created_at: new Date(),
-    };
-    const hash = eventHash(head.last_hash, base);
-    rows.push({ ...base, id: uuidv7(), prev_hash: head.last_hash, hash });
-    head.last_seq = base.seq;
-    head.last_hash = hash;
-  }
-  await ops.appendAuditEvents(tx, rows, [...heads.values()]);
+export interface AuthWriterOptions {
+  /** Failure audit events per (agent, reason): at most one per window. */
+  failureWindowMs?: number;
+  /** The clock of the failure windows (tests move it). */
+  now?: () => number;
 }
 
 export class AuthWriter {
   private queue: Pending[] = [];
   private running: Promise<void> | null = null;
+  private readonly failures: FailureAuditCoalescer;
+  private readonly now: () => number;
+  private timer: NodeJS.Timeout | null = null;
+  private timerAt = Infinity;
 
-  constructor(private readonly db: Knex, private readonly logger: Logger) {}
+  constructor(private readonly db: Knex, private readonly audit: AuditLog, private readonly logger: Logger, options: AuthWriterOptions = {}) {
+    this.failures = new FailureAuditCoalescer(options.failureWindowMs ?? DEFAULT_FAILURE_AUDIT_WINDOW_MS);
+    this.now = options.now ?? Date.now;
+  }
 
   /** Consumes the jti, stamps last_auth_at and audits, atomically (group-committed). */
   issue(req: IssueRequest): Promise<IssueOutcome> {
     return new Promise<IssueOutcome | null>((resolve, reject) => this.enqueue({ kind: 'issue', ctx: req.ctx, issue: req, resolve, reject })) as Promise<IssueOutcome>;
   }
 
-  /** Audits a failed authentication; does not wait, errors are logged. */
-  recordFailure(ctx: AuditContext, event: AuditEventInput): void {
+  /**
+   * Audits a failed authentication, coalesced (see FailureAuditCoalescer); `throttled`: the failure
+   * was over its budget (counted in the summary). Does not wait; errors are logged.
+   */
+  recordFailure(ctx: AuditContext, event: AuditEventInput, throttled = false): void {
+    const now = this.now();
+    const write = this.failures.admit(ctx, event, throttled, now);
+    if (write) this.enqueueAudit(write.ctx, write.event);
+    else this.schedule(now);
+  }
+
+  /** Queues the summaries of the failure windows that have closed (the timer calls this). */
+  flushDueFailures(): void {
+    const now = this.now();
+    for (const e of this.failures.closeDue(now)) this.enqueueAudit(e.ctx, e.event);
+    this.schedule(now);
+  }
+
+  /** Resolves when everything queued so far is written. */
+  async settle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  /** Writes the counted failures of open windows too, then everything queued (shutdown). */
+  async drain(): Promise<void> {
+    for (;;) {
+      await this.settle(); // its refusals may count new failures
+      const rest = this.failures.closeDue(this.now(), true);
+      if (rest.length === 0) break;
+      for (const e of rest) this.enqueueAudit(e.ctx, e.event);
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.timerAt = Infinity;
+  }
+
+  private schedule(now: number): void {
+    const due = this.failures.nextDue();
+    if (due === undefined || due >= this.timerAt) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = due;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.timerAt = Infinity;
+      this.flushDueFailures();
+    }, Math.max(0, due - now));
+    this.timer.unref();
+  }
+
+  private enqueueAudit(ctx: AuditContext, event: AuditEventInput): void {
     this.enqueue({
       kind: 'audit', ctx, event, resolve: () => undefined,
       reject: (err) => this.logger.error({ err, agent_id: event.targetId }, 'could not audit a failed authentication'),
     });
-  }
-
-  /** Resolves when everything queued so far is written. */
-  async drain(): Promise<void> {
-    while (this.running) await this.running;
   }
 
   private enqueue(p: Pending): void {
@@ -119,6 +151,16 @@ export class AuthWriter {
       try {
         const outcomes = await this.flushWithRetry(batch);
         batch.forEach((p, i) => p.resolve(outcomes[i] ?? null));
+        // Refusals are audited after the commit, like the other failures (and coalesced with them).
+        batch.forEach((p, i) => {
+          const o = outcomes[i];
+          if (p.issue && o && !o.ok) {
+            this.recordFailure(p.ctx, {
+              action: 'agent.authentication_failed', targetType: 'agent', targetId: p.issue.agentId, outcome: 'failure', reason: o.reason,
+              data: { method: 'private_key_jwt', reason: o.reason },
+            });
+          }
+        });
       } catch (err) {
         for (const p of batch) p.reject(err);
       }
@@ -158,16 +200,11 @@ export class AuthWriter {
         else if (!fresh.delete(`${req.agentId} ${req.jti}`)) outcomes[i] = { ok: false, reason: 'assertion_replayed' };
         else outcomes[i] = { ok: true, issuedAtMs: Math.max(now, new Date(agent.status_changed_at).getTime()), scopes: req.scopes ?? agent.scopes };
         const o = outcomes[i]!;
-        events.push({
-          ctx: req.ctx,
-          event: o.ok
-            ? { ...req.success, data: { ...req.success.data, scopes: o.scopes } }
-            : { action: 'agent.authentication_failed', targetType: 'agent', targetId: req.agentId, outcome: 'failure', reason: o.reason, data: { method: 'private_key_jwt', reason: o.reason } },
-        });
+        if (o.ok) events.push({ ctx: req.ctx, event: { ...req.success, data: { ...req.success.data, scopes: o.scopes } } });
       }
     }
     for (const p of batch) if (p.kind === 'audit') events.push({ ctx: p.ctx, event: p.event! });
-    await appendAuditEvents(tx, events);
+    await this.audit.appendMany(tx, events);
     return outcomes;
   }
 }

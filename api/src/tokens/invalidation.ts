@@ -21,7 +21,8 @@ export type InvalidationEvent =
   | { kind: 'session'; id: string }
   | { kind: 'token'; jti: string; expiresAtMs: number }
   | { kind: 'api_key'; id: string }
-  | { kind: 'signing_keys' }
+  /** An organization's signing keys changed (rotation, first key, expiry); null: any organization's. */
+  | { kind: 'signing_keys'; orgId: string | null }
   /** Anything may have changed (listener reconnected): drop all cached state. */
   | { kind: 'reset' };
 
@@ -53,7 +54,7 @@ export function parseNotification(payload: string): InvalidationEvent | null {
     case 'api_key':
       return { kind: 'api_key', id: rest };
     case 'signing_keys':
-      return { kind: 'signing_keys' };
+      return { kind: 'signing_keys', orgId: rest === '' ? null : rest };
     case 'token': {
       const j = rest.indexOf(':');
       const exp = Number(rest.slice(0, j));

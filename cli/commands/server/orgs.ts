@@ -5,19 +5,19 @@
  */
 import type { Command } from 'commander';
 import { loadConfig } from '../../../api/src/config';
-import { openDatabase, Database } from '../../../api/src/db/connect';
-import { migrateLatest } from '../../../api/src/db/migrate';
-import { loadMasterKey } from '../../../api/src/crypto/master-key';
+import type { Database } from '../../../api/src/db/connect';
+import { openStore } from '../../../api/src/db/open-store';
 import { createServices, Services } from '../../../api/src/services';
 import { API_KEY_ROLES, systemContext } from '../../../api/src/services/organizations';
 import { StoreFlags, storeOverrides, withStoreOptions } from './serve';
 
 async function withServices<T>(o: StoreFlags, fn: (s: Services, db: Database) => Promise<T>): Promise<T> {
   const config = loadConfig(process.env, storeOverrides(o));
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  // Refuses a master key the database was not sealed with, and never makes a new key file for a
+  // database that already has one (its keys would not work on the server).
+  const { db, keys } = await openStore(config, 'require');
   try {
-    await migrateLatest(db.knex);
-    return await fn(createServices(db.knex, loadMasterKey(config.masterKey, config.dataDir)), db);
+    return await fn(createServices(db.knex, keys), db);
   } finally {
     await db.close();
   }
@@ -49,7 +49,7 @@ export function registerLocalApiKeyCreate(apiKeys: Command): void {
       .description('Create an API key directly in the database (bootstrap; no server or key needed)')
       .requiredOption('--org <id>', 'organization id')
       .option('--name <name>', 'what the key is for', 'cli')
-      .option('--role <role>', `one of ${API_KEY_ROLES.join(', ')}`, 'admin'),
+      .requiredOption('--role <role>', `one of ${API_KEY_ROLES.join(', ')}`),
   ).action(async (o: StoreFlags & { org: string; name: string; role: string }, cmd: Command) => {
     if (!(API_KEY_ROLES as readonly string[]).includes(o.role)) throw new Error(`--role must be one of ${API_KEY_ROLES.join(', ')}`);
     const key = await withServices(o, async (s) => {

@@ -3,8 +3,7 @@ import type { Command } from 'commander';
 import { loadConfig, ConfigOverrides } from '../../../api/src/config';
 import { createLogger } from '../../../api/src/logger';
 import { handleSignals, startServer } from '../../../api/src/server';
-import { openDatabase } from '../../../api/src/db/connect';
-import { migrateLatest } from '../../../api/src/db/migrate';
+import { openStore } from '../../../api/src/db/open-store';
 import { generateMasterKey } from '../../../api/src/crypto/master-key';
 
 export interface StoreFlags {
@@ -47,9 +46,10 @@ export function register(program: Command): void {
 
   withStoreOptions(program.command('migrate').description('Apply database migrations and exit')).action(async (o: StoreFlags) => {
     const config = loadConfig(process.env, storeOverrides(o));
-    const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    // Checks the master key when this process has one (env or key file); never creates one:
+    // migrating seals nothing, and the key is the server's to choose.
+    const { db, applied } = await openStore(config, 'if-present');
     try {
-      const applied = await migrateLatest(db.knex);
       process.stdout.write(applied.length ? `Applied: ${applied.join(', ')}\n` : 'Already up to date\n');
     } finally {
       await db.close();

@@ -4,7 +4,9 @@
  * logical create, and cancellation through the provider-wide stop signal (StopProvider).
  */
 import { randomUUID } from 'node:crypto';
-import { AbortedError, ApiError, ConnectionError, NotFoundError } from './errors';
+import { AbortedError, ApiError, ConnectionError, InsecureEndpointError, NotFoundError, ResponseTooLargeError } from './errors';
+import { INSECURE_FIX, displayEndpoint, needsInsecureOptIn } from './endpoint';
+import { scrubSecrets } from './scrub';
 import type { Agent, AgentCreate, AgentListQuery, AgentPatch, CreatedAgent, Page } from './types';
 import type { Logger } from '../log';
 import { nodeTransport, type Transport, type TransportResponse } from './transport';
@@ -23,6 +25,10 @@ export interface RestClientOptions {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Defaults to node:http with keep-alive; tests pass a wrapped global fetch to lose responses on purpose. */
   fetch?: Transport;
+  /** Allows plain http to hosts that are not loopback (the provider's `insecure` opt-in). */
+  insecure?: boolean;
+  /** Response body cap per request; defaults to the transport's MAX_RESPONSE_BYTES. */
+  maxResponseBytes?: number;
 }
 
 interface RequestOptions {
@@ -79,6 +85,12 @@ export class RestClient {
 
   async request<T>(method: string, path: string, ro: RequestOptions = {}): Promise<T> {
     const url = new URL(this.endpoint + path);
+    // Userinfo is never sent (the key goes in the Authorization header) and never printed.
+    url.username = '';
+    url.password = '';
+    if (needsInsecureOptIn(url) && !this.opts.insecure) {
+      throw new InsecureEndpointError(`refused to send the API key over plain http to ${displayEndpoint(new URL(url.origin))}. ${INSECURE_FIX}`);
+    }
     for (const [k, v] of Object.entries(ro.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const headers: Record<string, string> = {
       authorization: `Bearer ${this.opts.apiKey}`,
@@ -99,12 +111,13 @@ export class RestClient {
         const text = await res.text();
         const parsed: unknown = text ? safeJson(text) : null;
         if (res.ok) return parsed as T;
-        failure = ApiError.from(res.status, parsed, requestId);
+        failure = ApiError.from(res.status, parsed, requestId, (t) => this.scrub(t));
         if (!RETRYABLE_STATUS.has(res.status)) throw failure;
         retryAfter = parseRetryAfter(res.headers.get('retry-after'));
       } catch (err) {
         if (err instanceof ApiError && !RETRYABLE_STATUS.has(err.status)) throw err;
-        if (err instanceof AbortedError) throw err;
+        // Not transient: retrying would only repeat the same refusal or the same oversized body.
+        if (err instanceof AbortedError || err instanceof ResponseTooLargeError || err instanceof InsecureEndpointError) throw err;
         failure = err as Error;
       }
       if (attempt >= this.maxRetries) throw failure;
@@ -125,14 +138,30 @@ export class RestClient {
     const timeout = AbortSignal.timeout(this.timeoutMs);
     const signals = [timeout, ...(this.opts.stopSignal ? [this.opts.stopSignal] : [])];
     try {
-      return await (this.opts.fetch ?? nodeTransport)(url, { method, headers, body, signal: AbortSignal.any(signals) });
+      return await (this.opts.fetch ?? nodeTransport)(url, {
+        method,
+        headers,
+        body,
+        signal: AbortSignal.any(signals),
+        loopbackOnly: url.protocol === 'http:' && !this.opts.insecure,
+        maxResponseBytes: this.opts.maxResponseBytes,
+      });
     } catch (err) {
       if (this.opts.stopSignal?.aborted) throw new AbortedError();
+      if (err instanceof ResponseTooLargeError) throw err;
       if (timeout.aborted) throw new ConnectionError(`no answer from ${url.origin} within ${this.timeoutMs} ms`, true);
       // node:http puts the errno code on the error; fetch puts it on `cause`.
       const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
-      throw new ConnectionError(`cannot reach ${url.origin}: ${e.code ?? e.cause?.code ?? e.cause?.message ?? e.message}`, false, { cause: err });
+      if (e.code === 'ENOTLOOPBACK') {
+        throw new InsecureEndpointError(`refused to send the API key over plain http: ${url.hostname} does not resolve to a loopback address. ${INSECURE_FIX}`);
+      }
+      throw new ConnectionError(`cannot reach ${url.origin}: ${this.scrub(e.code ?? e.cause?.code ?? e.cause?.message ?? e.message ?? 'unknown error')}`, false, { cause: err });
     }
+  }
+
+  /** Network-supplied text loses this client's key (and anything key-shaped) before it is shown. */
+  private scrub(text: string): string {
+    return scrubSecrets(text, [this.opts.apiKey]);
   }
 
   // --- agents -------------------------------------------------------------------------

@@ -2,9 +2,17 @@
  * Minimal HTTP transport on node:http/https with keep-alive. The provider used global fetch
  * first; its per-request CPU (undici internals) was the largest provider-side cost when planning
  * hundreds of agents, and a plugin process competes for CPU with terraform itself.
+ *
+ * Response bodies are capped: the control plane's largest answer (a 200-agent page) is far below
+ * the cap, and a wrong or hostile endpoint must not be able to grow the provider's memory without
+ * bound. A body over the cap aborts the read; the partial body is dropped, never reported.
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
+import { ResponseTooLargeError } from './errors';
+import { loopbackOnlyLookup } from './endpoint';
+
+export const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 
 export interface TransportResponse {
   readonly ok: boolean;
@@ -18,6 +26,10 @@ export interface TransportRequest {
   headers: Record<string, string>;
   body?: string;
   signal?: AbortSignal;
+  /** Resolve the host name to loopback addresses only (plain http without the insecure opt-in). */
+  loopbackOnly?: boolean;
+  /** Defaults to MAX_RESPONSE_BYTES. */
+  maxResponseBytes?: number;
 }
 
 /** `fetch` satisfies this type, so tests can wrap the global fetch. */
@@ -28,20 +40,56 @@ const agents = {
   'https:': new https.Agent({ keepAlive: true, maxSockets: 32 }),
 };
 
+const loopbackLookup = loopbackOnlyLookup();
+
 export const nodeTransport: Transport = (url, init) =>
   new Promise((resolve, reject) => {
+    const limit = init.maxResponseBytes ?? MAX_RESPONSE_BYTES;
     const isHttps = url.protocol === 'https:';
     const headers: Record<string, string> = { ...init.headers };
     if (init.body !== undefined) headers['content-length'] = String(Buffer.byteLength(init.body));
+    let settled = false;
+    const fail = (err: Error): void => {
+      if (settled) return;
+      settled = true;
+      reject(err);
+    };
     const req = (isHttps ? https : http).request(
       url,
-      { method: init.method, headers, agent: agents[isHttps ? 'https:' : 'http:'], signal: init.signal },
+      {
+        method: init.method,
+        headers,
+        agent: agents[isHttps ? 'https:' : 'http:'],
+        signal: init.signal,
+        ...(init.loopbackOnly ? { lookup: loopbackLookup } : {}),
+      },
       (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', reject);
+        const status = res.statusCode ?? 0;
+        const tooLarge = (): void => {
+          fail(new ResponseTooLargeError(url.origin, limit, status));
+          // Destroying the request closes the socket: the rest of the body is never read.
+          req.destroy();
+        };
+        const declared = Number(res.headers['content-length']);
+        if (Number.isFinite(declared) && declared > limit) return tooLarge();
+        let chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          if (settled) return;
+          size += c.length;
+          if (size > limit) {
+            chunks = [];
+            return tooLarge();
+          }
+          chunks.push(c);
+        });
+        res.on('error', fail);
+        res.on('close', () => {
+          if (!res.complete) fail(new Error('the connection closed before the response was complete'));
+        });
         res.on('end', () => {
-          const status = res.statusCode ?? 0;
+          if (settled) return;
+          settled = true;
           const text = Buffer.concat(chunks).toString('utf8');
           resolve({
             ok: status >= 200 && status < 300,
@@ -57,7 +105,7 @@ export const nodeTransport: Transport = (url, init) =>
         });
       },
     );
-    req.on('error', reject);
+    req.on('error', fail);
     if (init.body !== undefined) req.write(init.body);
     req.end();
   });

@@ -48,7 +48,7 @@ export function providerHandlers(ctx: ServerContext): grpc.UntypedServiceImpleme
     GetProviderSchema: unary(ctx, 'GetProviderSchema', getProviderSchema),
     GetResourceIdentitySchemas: unary(ctx, 'GetResourceIdentitySchemas', getResourceIdentitySchemas),
     GetFunctions: unary(ctx, 'GetFunctions', getFunctions),
-    ValidateProviderConfig: unary(ctx, 'ValidateProviderConfig', validateProviderConfig),
+    ValidateProviderConfig: unary(ctx, 'ValidateProviderConfig', (r) => validateProviderConfig(r, ctx.env)),
     ValidateResourceConfig: unary(ctx, 'ValidateResourceConfig', validateResourceConfig),
     ValidateDataResourceConfig: unary(ctx, 'ValidateDataResourceConfig', validateDataResourceConfig),
     UpgradeResourceState: unary(ctx, 'UpgradeResourceState', upgradeResourceState),

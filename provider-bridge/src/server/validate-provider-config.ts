@@ -5,7 +5,7 @@ import { toWire } from '../diag';
 import { providerSchema, validateProviderConfig as validate } from '../provider';
 import { impliedType } from '../schema/types';
 
-export function validateProviderConfig(req: { config: DynamicValueMsg | null }): Record<string, unknown> {
+export function validateProviderConfig(req: { config: DynamicValueMsg | null }, env: NodeJS.ProcessEnv = process.env): Record<string, unknown> {
   const config = (decodeDynamicValue(impliedType(providerSchema.block), req.config) ?? {}) as TfObject;
-  return { diagnostics: toWire(validate(config)) };
+  return { diagnostics: toWire(validate(config, env)) };
 }

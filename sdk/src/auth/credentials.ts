@@ -4,6 +4,7 @@
  *
  *   const creds = AgentCredentials.fromSecret(process.env.AGENT_SECRET!, { baseUrl });
  *   const token = await creds.getToken({ scope: 'payments:read' });
+ *   const forPayments = await creds.getToken({ resource: 'https://payments.example.com' }); // aud = that service
  */
 import { resolveBaseUrl } from '../internal/env';
 import { randomId } from '../internal/encoding';
@@ -36,6 +37,12 @@ export interface AgentKeyInput extends AgentCredentialsOptions {
 export interface GetTokenParams {
   /** Scopes to request (space-separated or a list); default: all of the agent's scopes. */
   scope?: string | string[];
+  /**
+   * The service(s) the token is for (RFC 8707 `resource`: absolute URIs without a fragment). The
+   * token's `aud` is then that value (a list for several), so a relying service can require tokens
+   * minted for it. Default: none, and `aud` is the organization's issuer.
+   */
+  resource?: string | string[];
   /** Skip the cache. */
   forceRefresh?: boolean;
 }
@@ -47,6 +54,7 @@ export class AgentCredentials {
   readonly #transport: Transport;
   readonly #refreshMarginMs: number;
   #kid: Promise<string> | undefined;
+  /** Keyed by the normalized scope and resource set. */
   readonly #cache = new Map<string, AccessToken>();
   readonly #inflight = new Map<string, Promise<AccessToken>>();
 
@@ -89,15 +97,17 @@ export class AgentCredentials {
   /** Like `getToken`, with the expiry and granted scope. Concurrent callers share one request. */
   async getAccessToken(params: GetTokenParams = {}): Promise<AccessToken> {
     const scope = normalizeScope(params.scope);
-    const cached = this.#cache.get(scope);
+    const resources = normalizeResources(params.resource);
+    const key = JSON.stringify([scope, [...resources].sort()]);
+    const cached = this.#cache.get(key);
     if (!params.forceRefresh && cached && cached.expiresAt.getTime() - this.#refreshMarginMs > Date.now()) return cached;
-    let pending = this.#inflight.get(scope);
+    let pending = this.#inflight.get(key);
     if (!pending) {
-      pending = this.#requestToken(scope).finally(() => this.#inflight.delete(scope));
-      this.#inflight.set(scope, pending);
+      pending = this.#requestToken(scope, resources).finally(() => this.#inflight.delete(key));
+      this.#inflight.set(key, pending);
     }
     const token = await pending;
-    this.#cache.set(scope, token);
+    this.#cache.set(key, token);
     return token;
   }
 
@@ -157,7 +167,7 @@ export class AgentCredentials {
     const tokens = token !== undefined ? [token] : [...new Set([...this.#cache.values()].map((t) => t.accessToken))];
     for (const t of tokens) {
       await this.#transport.request<Record<string, never>>({ method: 'POST', path: '/v1/oauth/revoke', form: { token: t }, bearer: '', options });
-      for (const [scope, cached] of this.#cache) if (cached.accessToken === t) this.#cache.delete(scope);
+      for (const [key, cached] of this.#cache) if (cached.accessToken === t) this.#cache.delete(key);
     }
   }
 
@@ -178,21 +188,27 @@ export class AgentCredentials {
     );
   }
 
-  async #requestToken(scope: string): Promise<AccessToken> {
+  async #requestToken(scope: string, resources: string[]): Promise<AccessToken> {
     const wire = await this.#transport.request<WireTokenResponse>({
       method: 'POST',
       path: '/v1/oauth/token',
       // A function, so each retry signs a fresh assertion (new jti): the server rejects replays.
-      form: async () => ({
-        grant_type: 'client_credentials',
-        client_assertion_type: CLIENT_ASSERTION_TYPE,
-        client_assertion: await this.createClientAssertion(),
-        ...(scope ? { scope } : {}),
-      }),
+      form: async (): Promise<Array<[string, string]>> => [
+        ['grant_type', 'client_credentials'],
+        ['client_assertion_type', CLIENT_ASSERTION_TYPE],
+        ['client_assertion', await this.createClientAssertion()],
+        ...(scope ? [['scope', scope] as [string, string]] : []),
+        ...resources.map((r): [string, string] => ['resource', r]),
+      ],
       bearer: '',
     });
     return toAccessToken(wire);
   }
+}
+
+/** Distinct, in the caller's order (the order of `aud` when there are several). */
+function normalizeResources(resource: string | string[] | undefined): string[] {
+  return [...new Set(typeof resource === 'string' ? [resource] : (resource ?? []))];
 }
 
 function normalizeScope(scope: string | string[] | undefined): string {

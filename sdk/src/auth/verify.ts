@@ -1,22 +1,49 @@
 /**
- * For relying services: verify a CertusOrdo access token locally against the control plane's JWKS
- * (no call per request; keys are fetched once and cached by jose). Compare with
+ * For relying services: verify a CertusOrdo access token locally against the signing keys of YOUR
+ * organization (no call per request; keys are fetched once and cached by jose). Compare with
  * `CertusOrdoClient.introspect`, which asks the server and also sees revocations made since the
  * token was issued.
+ *
+ * Every organization is its own issuer, `<baseUrl>/orgs/<organization id>`, with its own RFC 8414
+ * metadata and JWKS. Requiring that issuer is what keeps another organization's agents out: their
+ * tokens carry another `iss` and are signed with another organization's keys.
  */
 import type { createRemoteJWKSet, JWTPayload } from 'jose';
-import { APIConnectionError, APITimeoutError, TokenVerificationError } from '../errors';
+import { APIConnectionError, APITimeoutError, CertusOrdoError, TokenVerificationError } from '../errors';
 
-export interface VerifyAccessTokenOptions {
-  /** Expected `iss` (the control plane's issuer, normally its base URL). */
-  issuer: string;
-  /** The JWKS URL, e.g. `<baseUrl>/.well-known/jwks.json`. */
-  jwksUrl: string;
-  /** Expected `aud`, when your service is a named audience. */
-  audience?: string | string[];
+interface VerifyOptionsCommon {
+  /**
+   * The JWKS URL. Default: the `jwks_uri` of the issuer's RFC 8414 metadata
+   * (`<origin>/.well-known/oauth-authorization-server<issuer path>`), fetched once per issuer.
+   */
+  jwksUrl?: string | undefined;
+  /**
+   * Expected `aud` (any one of a list). Agents ask for a token addressed to your service with the
+   * RFC 8707 `resource` parameter; without it a token's `aud` is the organization issuer.
+   */
+  audience?: string | string[] | undefined;
   /** Allowed clock skew in seconds (default 5). */
-  clockToleranceSeconds?: number;
+  clockToleranceSeconds?: number | undefined;
+  /** Timeout of the metadata and JWKS requests (default 5000 ms). */
+  timeoutMs?: number | undefined;
 }
+
+/** The issuer of your organization, exactly (`<baseUrl>/orgs/<organization id>`). */
+interface ByIssuer {
+  issuer: string;
+  baseUrl?: undefined;
+  organizationId?: undefined;
+}
+
+/** The control plane URL and your organization id, from which the issuer is built. */
+interface ByOrganization {
+  issuer?: undefined;
+  baseUrl: string;
+  organizationId: string;
+}
+
+/** One of `issuer` or `baseUrl` + `organizationId` is required: tokens of any other issuer are refused. */
+export type VerifyAccessTokenOptions = VerifyOptionsCommon & (ByIssuer | ByOrganization);
 
 export interface VerifiedAccessToken {
   /** The agent id. */
@@ -26,55 +53,137 @@ export interface VerifiedAccessToken {
   clientId: string | undefined;
   /** Session id, for session tokens. */
   sid: string | undefined;
+  /** The agent's organization (the `org_id` claim). */
+  organizationId: string | undefined;
+  /** The token's `aud`, as a list. */
+  audience: string[];
   expiresAt: Date;
   /** Every claim as sent. */
   payload: JWTPayload & Record<string, unknown>;
 }
 
 type RemoteJwks = ReturnType<typeof createRemoteJWKSet>;
+type Jose = Awaited<ReturnType<typeof loadJose>>;
+
+const DEFAULT_TIMEOUT_MS = 5000;
 const jwksCache = new Map<string, RemoteJwks>();
+/** jwks_uri per issuer, discovered once; a failed discovery is forgotten so the next call retries. */
+const discoveryCache = new Map<string, Promise<string>>();
 
 /** jose is loaded on first use, so admin-only users (and the CLI) do not pay for it. */
 const loadJose = () => import('jose');
 
+/** An organization's issuer: `<baseUrl>/orgs/<organization id>`. */
+export function organizationIssuer(baseUrl: string, organizationId: string): string {
+  if (!organizationId) throw new TypeError('organizationId is required');
+  return `${baseUrl.replace(/\/+$/, '')}/orgs/${encodeURIComponent(organizationId)}`;
+}
+
+/** The RFC 8414 §3.1 metadata URL of an issuer: the well-known segment goes between host and path. */
+export function authorizationServerMetadataUrl(issuer: string): string {
+  const u = new URL(issuer);
+  const path = u.pathname.replace(/\/+$/, '');
+  return `${u.origin}/.well-known/oauth-authorization-server${path}`;
+}
+
+function resolveIssuer(options: VerifyAccessTokenOptions): string {
+  const fromOrg = options.baseUrl !== undefined || options.organizationId !== undefined;
+  if (options.issuer !== undefined && fromOrg) throw new TypeError('pass either issuer or baseUrl + organizationId, not both');
+  const issuer = fromOrg ? organizationIssuer(options.baseUrl ?? '', options.organizationId ?? '') : options.issuer;
+  if (!issuer) throw new TypeError('verifyAccessToken needs the issuer of your organization (issuer, or baseUrl + organizationId)');
+  if (!isAbsoluteUrl(issuer)) throw new TypeError('issuer must be an absolute URL');
+  return issuer;
+}
+
 /** One remote key set per URL for the process, so keys are fetched once (and on rotation). */
-function remoteJwks(jose: Awaited<ReturnType<typeof loadJose>>, url: string): RemoteJwks {
+function remoteJwks(jose: Jose, url: string, timeoutMs: number): RemoteJwks {
   let jwks = jwksCache.get(url);
   if (!jwks) {
-    jwks = jose.createRemoteJWKSet(new URL(url));
+    jwks = jose.createRemoteJWKSet(new URL(url), { timeoutDuration: timeoutMs });
     jwksCache.set(url, jwks);
   }
   return jwks;
 }
 
-/** Verifies signature (EdDSA), `typ: at+jwt`, issuer, expiry and optionally audience. */
+function isAbsoluteUrl(s: string): boolean {
+  try {
+    new URL(s);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function discoverJwksUrl(issuer: string, timeoutMs: number): Promise<string> {
+  let pending = discoveryCache.get(issuer);
+  if (!pending) {
+    pending = fetchJwksUrl(issuer, timeoutMs);
+    discoveryCache.set(issuer, pending);
+    pending.catch(() => discoveryCache.delete(issuer));
+  }
+  return pending;
+}
+
+async function fetchJwksUrl(issuer: string, timeoutMs: number): Promise<string> {
+  const url = authorizationServerMetadataUrl(issuer);
+  let res: Response;
+  try {
+    res = await fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs) });
+  } catch (err) {
+    if (err instanceof Error && err.name === 'TimeoutError') throw new APITimeoutError('timed out fetching the authorization server metadata', { cause: err });
+    throw new APIConnectionError('could not fetch the authorization server metadata', { cause: err });
+  }
+  const body: unknown = await res.json().catch(() => undefined);
+  if (!res.ok) throw CertusOrdoError.generate(res.status, body, res.headers);
+  const metadata = (body ?? {}) as { issuer?: unknown; jwks_uri?: unknown };
+  // RFC 8414 §3.3: the metadata must name the very issuer it was fetched for.
+  if (metadata.issuer !== issuer) {
+    throw new CertusOrdoError('the authorization server metadata names another issuer', { status: res.status, code: 'invalid_metadata' });
+  }
+  if (typeof metadata.jwks_uri !== 'string' || !isAbsoluteUrl(metadata.jwks_uri)) {
+    throw new CertusOrdoError('the authorization server metadata has no valid jwks_uri', { status: res.status, code: 'invalid_metadata' });
+  }
+  return metadata.jwks_uri;
+}
+
+/**
+ * Verifies signature (EdDSA), `typ: at+jwt`, issuer (required: yours), expiry and, when given,
+ * audience. Throws `TokenVerificationError` for a token that fails any check; configuration and
+ * network problems (unknown organization, unreachable server) are other `CertusOrdoError`s.
+ */
 export async function verifyAccessToken(token: string, options: VerifyAccessTokenOptions): Promise<VerifiedAccessToken> {
+  const issuer = resolveIssuer(options);
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const jwksUrl = options.jwksUrl ?? (await discoverJwksUrl(issuer, timeoutMs));
   const jose = await loadJose();
   let payload: JWTPayload;
   try {
-    ({ payload } = await jose.jwtVerify(token, remoteJwks(jose, options.jwksUrl), {
-      issuer: options.issuer,
+    ({ payload } = await jose.jwtVerify(token, remoteJwks(jose, jwksUrl, timeoutMs), {
+      issuer,
       ...(options.audience === undefined ? {} : { audience: options.audience }),
       typ: 'at+jwt',
       algorithms: ['EdDSA'],
       clockTolerance: options.clockToleranceSeconds ?? 5,
-      requiredClaims: ['sub', 'exp'],
+      requiredClaims: ['iss', 'sub', 'exp'],
     }));
   } catch (err) {
     throw toVerificationError(jose, err);
   }
   const scope = typeof payload.scope === 'string' ? payload.scope : '';
+  const aud = payload.aud === undefined ? [] : Array.isArray(payload.aud) ? payload.aud : [payload.aud];
   return {
     sub: payload.sub!,
     scopes: scope.split(' ').filter(Boolean),
     clientId: typeof payload.client_id === 'string' ? payload.client_id : undefined,
     sid: typeof payload.sid === 'string' ? payload.sid : undefined,
+    organizationId: typeof payload.org_id === 'string' ? payload.org_id : undefined,
+    audience: aud,
     expiresAt: new Date(payload.exp! * 1000),
     payload: payload as JWTPayload & Record<string, unknown>,
   };
 }
 
-function toVerificationError(jose: Awaited<ReturnType<typeof loadJose>>, err: unknown): Error {
+function toVerificationError(jose: Jose, err: unknown): Error {
   const joseErrors = jose.errors;
   if (err instanceof joseErrors.JWKSTimeout) return new APITimeoutError('timed out fetching the JWKS', { cause: err });
   if (err instanceof joseErrors.JOSEError) {

@@ -239,6 +239,7 @@ export function toIntrospection(w: Record<string, unknown>): TokenIntrospection 
   assign('jti', str('jti'));
   assign('tokenType', str('token_type'));
   assign('sid', str('sid'));
+  assign('organizationId', str('org_id'));
   const aud = w.aud;
   if (typeof aud === 'string' || (Array.isArray(aud) && aud.every((a) => typeof a === 'string'))) out.aud = aud;
   return out;

@@ -34,7 +34,8 @@ export interface RequestOptions {
 }
 
 export type QueryValue = string | number | boolean | Date | null | undefined;
-type Form = Record<string, string>;
+/** Field pairs; a list of pairs repeats a name (e.g. RFC 8707 `resource`). */
+type Form = Record<string, string> | Array<[string, string]>;
 
 export interface TransportRequest {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';

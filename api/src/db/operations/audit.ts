@@ -4,6 +4,34 @@ import type { DbAuditChainHeadRow, DbAuditEventRow } from '../tables';
 
 type Tx = Knex | Knex.Transaction;
 
+/**
+ * The chain head with its cut-over record: a chain that began before the chain was keyed has its
+ * last plain SHA-256 link (`legacy_seq`, `legacy_hash`) sealed with an HMAC under the chain key
+ * (`legacy_mac`); a chain keyed from its genesis has all three null.
+ */
+export interface DbAuditChainHead extends DbAuditChainHeadRow {
+  legacy_seq: number | null;
+  legacy_hash: string | null;
+  legacy_mac: string | null;
+}
+
+/** The last point a verification reached, sealed with an HMAC under the chain key. */
+export interface DbAuditVerifiedPoint {
+  organization_id: string;
+  seq: number;
+  hash: string;
+  mac: string;
+  verified_at: Date;
+}
+
+/** The columns a chain link covers (everything but the row id). */
+export type DbAuditLinkRow = Omit<DbAuditEventRow, 'id'>;
+
+const LINK_COLUMNS = [
+  'organization_id', 'seq', 'action', 'actor_type', 'actor_id', 'target_type', 'target_id', 'outcome', 'reason',
+  'request_id', 'client_ip', 'data', 'created_at', 'prev_hash', 'hash',
+] as const;
+
 export async function insertChainHead(tx: Tx, orgId: string, genesisHash: string): Promise<void> {
   await tx('audit_chain_heads').insert({ organization_id: orgId, last_seq: 0, last_hash: genesisHash });
 }
@@ -14,8 +42,12 @@ export async function lockChainHead(tx: Knex.Transaction, orgId: string): Promis
   return (r.rows as DbAuditChainHeadRow[])[0];
 }
 
-export async function getChainHead(tx: Tx, orgId: string): Promise<DbAuditChainHeadRow | undefined> {
-  return tx<DbAuditChainHeadRow>('audit_chain_heads').where({ organization_id: orgId }).first();
+export async function getChainHead(tx: Tx, orgId: string): Promise<DbAuditChainHead | undefined> {
+  const row = await tx<DbAuditChainHead>('audit_chain_heads')
+    .select('organization_id', 'last_seq', 'last_hash', 'legacy_seq', 'legacy_hash', 'legacy_mac')
+    .where({ organization_id: orgId })
+    .first();
+  return row && { ...row, last_seq: Number(row.last_seq), legacy_seq: row.legacy_seq === null ? null : Number(row.legacy_seq) };
 }
 
 /**
@@ -39,6 +71,24 @@ export async function appendAuditEvent(tx: Knex.Transaction, row: DbAuditEventRo
   );
 }
 
+/** Locks several organizations' audit chain heads, in organization id order. */
+export async function lockChainHeads(tx: Knex.Transaction, orgIds: string[]): Promise<DbAuditChainHeadRow[]> {
+  return tx<DbAuditChainHeadRow>('audit_chain_heads').select('organization_id', 'last_seq', 'last_hash').whereIn('organization_id', orgIds).orderBy('organization_id').forUpdate();
+}
+
+/** Appends audit events (their links computed under the head locks) and advances the heads, in one statement. */
+export async function appendAuditEvents(tx: Knex.Transaction, rows: DbAuditEventRow[], heads: { organization_id: string; last_seq: number; last_hash: string }[]): Promise<void> {
+  if (rows.length === 0) return;
+  const insert = tx('audit_events').insert(rows.map((row) => ({ ...row, data: JSON.stringify(row.data) }))).toSQL();
+  await tx.raw(
+    `with ins as (${insert.sql})
+     update audit_chain_heads h set last_seq = u.last_seq, last_hash = u.last_hash
+       from unnest(?::uuid[], ?::bigint[], ?::text[]) as u(organization_id, last_seq, last_hash)
+      where h.organization_id = u.organization_id`,
+    [...insert.bindings, heads.map((h) => h.organization_id), heads.map((h) => h.last_seq), heads.map((h) => h.last_hash)],
+  );
+}
+
 export interface AuditFilter {
   agentId?: string;
   action?: string;
@@ -56,4 +106,40 @@ export async function listAuditEvents(tx: Tx, orgId: string, f: AuditFilter): Pr
   if (f.until) q.where('created_at', '<', f.until);
   if (f.afterSeq !== undefined) q.where('seq', '>', f.afterSeq);
   return q.orderBy('seq', 'asc').limit(f.limit);
+}
+
+/** One stretch of the chain for verification: events after `afterSeq` up to `throughSeq`, in order. */
+export async function listChainSegment(tx: Tx, orgId: string, afterSeq: number, throughSeq: number, limit: number): Promise<DbAuditLinkRow[]> {
+  return tx<DbAuditLinkRow>('audit_events')
+    .select(...LINK_COLUMNS)
+    .where({ organization_id: orgId })
+    .andWhere('seq', '>', afterSeq)
+    .andWhere('seq', '<=', throughSeq)
+    .orderBy('seq', 'asc')
+    .limit(limit);
+}
+
+export async function getChainEvent(tx: Tx, orgId: string, seq: number): Promise<DbAuditLinkRow | undefined> {
+  return tx<DbAuditLinkRow>('audit_events').select(...LINK_COLUMNS).where({ organization_id: orgId, seq }).first();
+}
+
+/** The highest sequence number stored for the organization (0 without events). */
+export async function maxEventSeq(tx: Tx, orgId: string): Promise<number> {
+  const row = await tx('audit_events').where({ organization_id: orgId }).max<{ max: number | string | null }>('seq as max').first();
+  return Number(row?.max ?? 0);
+}
+
+export async function getVerifiedPoint(tx: Tx, orgId: string): Promise<DbAuditVerifiedPoint | undefined> {
+  const row = await tx<DbAuditVerifiedPoint>('audit_verified_points').where({ organization_id: orgId }).first();
+  return row && { ...row, seq: Number(row.seq) };
+}
+
+/** Records a verified point; never moves an organization's point backwards (replicas verify concurrently). */
+export async function saveVerifiedPoint(tx: Tx, p: DbAuditVerifiedPoint): Promise<void> {
+  await tx.raw(
+    `insert into audit_verified_points (organization_id, seq, hash, mac, verified_at) values (?, ?, ?, ?, ?)
+     on conflict (organization_id) do update set seq = excluded.seq, hash = excluded.hash, mac = excluded.mac, verified_at = excluded.verified_at
+      where audit_verified_points.seq <= excluded.seq`,
+    [p.organization_id, p.seq, p.hash, p.mac, p.verified_at],
+  );
 }

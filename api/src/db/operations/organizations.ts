@@ -17,6 +17,21 @@ export async function getOrganization(tx: Tx, id: string): Promise<DbOrganizatio
   return tx<DbOrganizationRow>('organizations').where({ id }).first();
 }
 
+/**
+ * Serializes changes to the organization's set of API keys (held until the transaction ends).
+ * NO KEY UPDATE, not UPDATE: it must not block the KEY SHARE locks that inserts referencing the
+ * organization take (an audit append holding the chain head would otherwise deadlock with it).
+ */
+export async function lockOrganization(tx: Knex.Transaction, id: string): Promise<boolean> {
+  const row = await tx('organizations').where({ id }).forNoKeyUpdate().first('id');
+  return row !== undefined;
+}
+
+export async function countActiveAdminKeys(tx: Tx, orgId: string): Promise<number> {
+  const r = await tx('api_keys').where({ organization_id: orgId, role: 'admin' }).whereNull('revoked_at').count<{ count: string }[]>('* as count');
+  return Number(r[0]?.count ?? 0);
+}
+
 export async function insertApiKey(tx: Tx, row: DbApiKeyRow): Promise<void> {
   await tx('api_keys').insert(row);
 }

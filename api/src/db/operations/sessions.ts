@@ -4,7 +4,10 @@ import type { DbSessionRow } from '../tables';
 
 type Tx = Knex | Knex.Transaction;
 
-export async function insertSession(tx: Tx, row: DbSessionRow): Promise<void> {
+/** A session row with the jti of the access token that opened it (null for sessions opened before it was recorded). */
+export type SessionRow = DbSessionRow & { parent_jti: string | null };
+
+export async function insertSession(tx: Tx, row: SessionRow): Promise<void> {
   await tx('sessions').insert({ ...row, scopes: JSON.stringify(row.scopes) });
 }
 
@@ -43,6 +46,26 @@ export async function endSession(tx: Tx, orgId: string, id: string, at: Date, re
   return rows[0];
 }
 
+/** Ends the open sessions opened with the access token `parentJti`; returns their ids. */
+export async function endSessionsByParent(tx: Tx, orgId: string, parentJti: string, at: Date, reason: string): Promise<{ id: string; agent_id: string }[]> {
+  return tx('sessions').where({ organization_id: orgId, parent_jti: parentJti }).whereNot('status', 'ended')
+    .update({ status: 'ended', ended_at: at, end_reason: reason }).returning(['id', 'agent_id']);
+}
+
+export interface SessionAgentRow {
+  status: 'active' | 'suspended' | 'revoked';
+  status_changed_at: Date;
+  scopes: string[];
+}
+
+/**
+ * Share-locks the agent row and reads its status and current scopes: waits for a concurrent
+ * status or scope change to commit, and holds it off until this transaction commits.
+ */
+export async function getAgentForShare(tx: Knex.Transaction, orgId: string, agentId: string): Promise<SessionAgentRow | undefined> {
+  return (await tx('agents').where({ organization_id: orgId, id: agentId }).forShare().first('status', 'status_changed_at', 'scopes')) as SessionAgentRow | undefined;
+}
+
 /** Ends every session of an agent that is not ended yet; returns their ids. */
 export async function endAgentSessions(tx: Tx, agentId: string, at: Date, reason: string): Promise<string[]> {
   const rows = await tx('sessions').where({ agent_id: agentId }).whereNot('status', 'ended')
@@ -54,6 +77,8 @@ export type SessionStatusFilter = 'active' | 'exhausted' | 'expired' | 'ended';
 
 export interface SessionFilter {
   agentId?: string;
+  /** Only this session (a session token sees its own session only). */
+  sessionId?: string;
   status?: SessionStatusFilter;
   afterId?: string;
   now: Date;
@@ -64,9 +89,25 @@ export interface SessionFilter {
 export async function listSessions(tx: Tx, orgId: string, f: SessionFilter): Promise<DbSessionRow[]> {
   const q = tx<DbSessionRow>('sessions').where({ organization_id: orgId });
   if (f.agentId) q.andWhere('agent_id', f.agentId);
+  if (f.sessionId) q.andWhere('id', f.sessionId);
   if (f.status === 'active') q.andWhere('status', 'active').andWhere('expires_at', '>', f.now);
   if (f.status === 'expired') q.andWhere('status', 'active').andWhere('expires_at', '<=', f.now);
   if (f.status === 'exhausted' || f.status === 'ended') q.andWhere('status', f.status);
   if (f.afterId) q.andWhere('id', '>', f.afterId);
   return q.orderBy('id', 'asc').limit(f.limit);
+}
+
+/**
+ * Deletes up to `limit` sessions that were over before `before`: ended (ended_at) or past their
+ * expiry, whichever came first (an exhausted session counts from its expiry). Uses the
+ * expression index sessions_over_idx. Returns how many rows were deleted.
+ */
+export async function deleteSessionsOverBefore(tx: Tx, before: Date, limit: number): Promise<number> {
+  const r = await tx.raw(
+    `delete from sessions where id in (
+       select id from sessions where least(ended_at, expires_at) < ? order by least(ended_at, expires_at) limit ?
+     ) returning id`,
+    [before, limit],
+  );
+  return (r.rows as unknown[]).length;
 }

@@ -3,7 +3,7 @@
  * knex handle or transaction to run on.
  */
 import type { Knex } from 'knex';
-import type { DbAuditChainHeadRow, DbAuditEventRow, DbRevokedTokenRow } from '../tables';
+import type { DbRevokedTokenRow } from '../tables';
 
 type Tx = Knex | Knex.Transaction;
 
@@ -51,6 +51,12 @@ export interface AuthorizeResult {
  * active; check the keys used are still active; record the assertion ids (single use) of the
  * active agents' requests. Holding the agent row locks until commit orders the batch before any
  * concurrent suspension or key removal of those agents.
+ *
+ * The key rows are share-locked after their agent's row (the join through `stamped`): a key
+ * removal that committed while this statement waited for the agent lock is invisible to the
+ * statement's snapshot, but FOR SHARE under READ COMMITTED re-reads the newest version of each
+ * key row and re-checks `revoked_at is null` on it. Lock order agent row → key rows, as in
+ * AgentService.removeKey/addKey.
  */
 export async function authorizeBatch(tx: Knex.Transaction, items: AuthorizeItem[], at: Date): Promise<AuthorizeResult> {
   const agentIds = [...new Set(items.map((i) => i.agent_id))].sort();
@@ -63,7 +69,9 @@ export async function authorizeBatch(tx: Knex.Transaction, items: AuthorizeItem[
         where a.id = l.id
         returning a.id, a.organization_id, a.status_changed_at, a.scopes
      ), keys as (
-       select distinct k.agent_id, k.kid from agent_keys k join req on k.agent_id = req.agent_id and k.kid = req.kid where k.revoked_at is null
+       select k.agent_id, k.kid from agent_keys k join stamped s on s.id = k.agent_id
+        where k.revoked_at is null and (k.agent_id, k.kid) in (select agent_id, kid from req)
+        for share of k
      ), used as (
        insert into assertion_jtis (agent_id, jti, expires_at)
        select distinct on (agent_id, jti) agent_id, jti, expires_at from req where agent_id in (select id from stamped)
@@ -76,24 +84,6 @@ export async function authorizeBatch(tx: Knex.Transaction, items: AuthorizeItem[
     [items.map((i) => i.agent_id), items.map((i) => i.kid), items.map((i) => i.jti), items.map((i) => i.expires_at), at, agentIds],
   );
   return r.rows[0] as AuthorizeResult;
-}
-
-/** Locks several organizations' audit chain heads, in organization id order. */
-export async function lockChainHeads(tx: Knex.Transaction, orgIds: string[]): Promise<DbAuditChainHeadRow[]> {
-  return tx<DbAuditChainHeadRow>('audit_chain_heads').whereIn('organization_id', orgIds).orderBy('organization_id').forUpdate();
-}
-
-/** Appends audit events (their links computed under the head locks) and advances the heads, in one statement. */
-export async function appendAuditEvents(tx: Knex.Transaction, rows: DbAuditEventRow[], heads: { organization_id: string; last_seq: number; last_hash: string }[]): Promise<void> {
-  if (rows.length === 0) return;
-  const insert = tx('audit_events').insert(rows.map((row) => ({ ...row, data: JSON.stringify(row.data) }))).toSQL();
-  await tx.raw(
-    `with ins as (${insert.sql})
-     update audit_chain_heads h set last_seq = u.last_seq, last_hash = u.last_hash
-       from unnest(?::uuid[], ?::bigint[], ?::text[]) as u(organization_id, last_seq, last_hash)
-      where h.organization_id = u.organization_id`,
-    [...insert.bindings, heads.map((h) => h.organization_id), heads.map((h) => h.last_seq), heads.map((h) => h.last_hash)],
-  );
 }
 
 export async function deleteExpiredAssertionJtis(tx: Tx, before: Date): Promise<number> {

@@ -1,0 +1,282 @@
+/**
+ * Sessions inside their parent: revoking the access token that opened a session ends it (and a
+ * session token's revocation ends its own session), at once and on every replica; operations need
+ * the agent's current scopes; a session token manages only its own session.
+ */
+import { randomBytes } from 'node:crypto';
+import request from 'supertest';
+import { startTestServer, TestServer } from '../support/server';
+import { testBackend } from '../support/databases';
+import { admin, createAgent, decodePayload, getToken, introspect, TestAgent } from './helpers';
+
+let s: TestServer;
+let operator: string;
+beforeAll(async () => {
+  s = await startTestServer();
+  operator = await s.createApiKey('operator');
+});
+afterAll(async () => s?.close());
+
+const asBearer = (token: string, url = s.url) => ({
+  post: (path: string, body: object = {}) => request(url).post(path).set('Authorization', `Bearer ${token}`).send(body),
+  get: (path: string) => request(url).get(path).set('Authorization', `Bearer ${token}`),
+  del: (path: string) => request(url).delete(path).set('Authorization', `Bearer ${token}`),
+});
+
+async function openSession(token: string, body: object = { scopes: ['payments:read'] }, url = s.url): Promise<{ id: string; access_token: string; expires_at: string; created_at: string }> {
+  const res = await asBearer(token, url).post('/v1/sessions', body);
+  if (res.status !== 201) throw new Error(`open session: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+function revoke(token: string, bearer?: string, url = s.url) {
+  const r = request(url).post('/v1/oauth/revoke').type('form');
+  return (bearer ? r.set('Authorization', `Bearer ${bearer}`) : r).send({ token });
+}
+
+const op = (id: string, scope: string) => asBearer(operator).post(`/v1/sessions/${id}/operations`, { scope });
+
+function expectDenied(res: request.Response, reason: string) {
+  expect({ status: res.status, code: res.body.error?.code, details: res.body.error?.details }).toEqual({ status: 403, code: 'forbidden', details: [{ path: 'reason', message: reason }] });
+}
+
+const session = async (id: string) => (await admin(s).get(`/v1/sessions/${id}`)).body;
+
+async function endedEvents(sessionId: string): Promise<{ reason: string; actor_type: string; actor_id: string; data: Record<string, unknown> }[]> {
+  return (await admin(s).get(`/v1/audit-events?action=session.ended&agent_id=${sessionId}`)).body.data;
+}
+
+describe('sessions die with their parent token', () => {
+  test('revoking the parent (the token itself as proof) ends every session it opened at once, audited; other sessions live on', async () => {
+    const a = await createAgent(s, { scopes: ['payments:read'] });
+    const parent = await getToken(s, a);
+    const other = await getToken(s, a);
+    const s1 = await openSession(parent);
+    const s2 = await openSession(parent, { scopes: ['payments:read'], max_operations: 5 });
+    const s3 = await openSession(other);
+    // Cached as active on this replica before the revocation.
+    for (const x of [s1, s2, s3]) expect((await introspect(s.url, s.apiKey, x.access_token)).active).toBe(true);
+    expect((await op(s2.id, 'payments:read')).status).toBe(200);
+
+    await revoke(parent).expect(200);
+    for (const x of [s1, s2]) {
+      expect(await introspect(s.url, s.apiKey, x.access_token)).toEqual({ active: false });
+      expect(await session(x.id)).toMatchObject({ status: 'ended', end_reason: 'parent_token_revoked', ended_at: expect.any(String) });
+      expectDenied(await op(x.id, 'payments:read'), 'session_ended');
+      expect(await endedEvents(x.id)).toEqual([
+        expect.objectContaining({ reason: 'parent_token_revoked', actor_type: 'agent', actor_id: a.id, data: expect.objectContaining({ agent_id: a.id, token_jti: decodePayload(parent).jti }) }),
+      ]);
+    }
+    expect(await session(s3.id)).toMatchObject({ status: 'active', end_reason: null });
+    expect((await introspect(s.url, s.apiKey, s3.access_token)).active).toBe(true);
+    expect((await introspect(s.url, s.apiKey, other)).active).toBe(true);
+    // Revoking again is a no-op (nothing more is ended or audited).
+    await revoke(parent).expect(200);
+    expect(await endedEvents(s1.id)).toHaveLength(1);
+    expect((await admin(s).get('/v1/audit-events/verify')).body.valid).toBe(true);
+  });
+
+  test('revoked by an operator API key or by the agent\'s other token: the revoker is the actor', async () => {
+    const a = await createAgent(s, { scopes: ['payments:read'] });
+    const p1 = await getToken(s, a);
+    const p2 = await getToken(s, a);
+    const s1 = await openSession(p1);
+    const s2 = await openSession(p2);
+    await revoke(p1, operator).expect(200);
+    expect(await session(s1.id)).toMatchObject({ status: 'ended', end_reason: 'parent_token_revoked' });
+    expect((await endedEvents(s1.id))[0]).toMatchObject({ actor_type: 'api_key' });
+    expect(await session(s2.id)).toMatchObject({ status: 'active' });
+
+    const p3 = await getToken(s, a);
+    await revoke(p2, p3).expect(200);
+    expect(await session(s2.id)).toMatchObject({ status: 'ended', end_reason: 'parent_token_revoked' });
+    expect((await endedEvents(s2.id))[0]).toMatchObject({ actor_type: 'agent', actor_id: a.id });
+    expect(await introspect(s.url, s.apiKey, s2.access_token)).toEqual({ active: false });
+  });
+
+  test('an API key of another organization cannot end sessions by revoking their parent', async () => {
+    const a = await createAgent(s, { scopes: ['payments:read'] });
+    const parent = await getToken(s, a);
+    const s1 = await openSession(parent);
+    const other = await s.createOrganization('operator');
+    await revoke(parent, other.apiKey).expect(200);
+    expect(await session(s1.id)).toMatchObject({ status: 'active' });
+    expect((await introspect(s.url, s.apiKey, parent)).active).toBe(true);
+  });
+
+  test('revoking a session token ends its session (the parent and sibling sessions are untouched)', async () => {
+    const a = await createAgent(s, { scopes: ['payments:read'] });
+    const parent = await getToken(s, a);
+    const s1 = await openSession(parent);
+    const s2 = await openSession(parent);
+    expect((await introspect(s.url, s.apiKey, s1.access_token)).active).toBe(true);
+    await revoke(s1.access_token).expect(200);
+    expect(await session(s1.id)).toMatchObject({ status: 'ended', end_reason: 'session_token_revoked' });
+    expectDenied(await op(s1.id, 'payments:read'), 'session_ended');
+    expect((await endedEvents(s1.id))[0]).toMatchObject({ reason: 'session_token_revoked', actor_type: 'agent' });
+    expect((await introspect(s.url, s.apiKey, parent)).active).toBe(true);
+    expect(await session(s2.id)).toMatchObject({ status: 'active' });
+    // A second token of the same session (Idempotency-Key replay) dies with the session.
+    const key = `k-${randomBytes(4).toString('hex')}`;
+    const first = await request(s.url).post('/v1/sessions').set('Authorization', `Bearer ${parent}`).set('Idempotency-Key', key).send({ scopes: ['payments:read'] }).expect(201);
+    const again = await request(s.url).post('/v1/sessions').set('Authorization', `Bearer ${parent}`).set('Idempotency-Key', key).send({ scopes: ['payments:read'] }).expect(201);
+    expect(again.body.id).toBe(first.body.id);
+    await revoke(first.body.access_token, operator).expect(200);
+    expect(await introspect(s.url, s.apiKey, again.body.access_token)).toEqual({ active: false });
+  });
+
+  test('a parent that merely expires does not end the session: the session keeps its own TTL', async () => {
+    const a = await createAgent(s, { scopes: ['payments:read'] });
+    const parent = await getToken(s, a);
+    const opened = await openSession(parent, { scopes: ['payments:read'], ttl_seconds: 3600 });
+    const parentExp = decodePayload(parent).exp as number;
+    const sessionExp = decodePayload(opened.access_token).exp as number;
+    // The access token lives CERTUSORDO_TOKEN_TTL (300 s by default); the session and its token an hour.
+    expect(parentExp - (decodePayload(parent).iat as number)).toBe(s.config.accessTokenTtlSeconds);
+    expect(new Date(opened.expires_at).getTime() - new Date(opened.created_at).getTime()).toBe(3_600_000);
+    expect(sessionExp).toBe(Math.floor(new Date(opened.expires_at).getTime() / 1000));
+    expect(sessionExp).toBeGreaterThan(parentExp);
+  });
+
+  test('opening races revoking the parent: every session that was opened ends with it', async () => {
+    const a = await createAgent(s, { scopes: ['payments:read'] });
+    const parent = await getToken(s, a);
+    const opens = Array.from({ length: 12 }, () => asBearer(parent).post('/v1/sessions', { scopes: ['payments:read'] }));
+    const revoked = revoke(parent);
+    const results = await Promise.all(opens);
+    await revoked.expect(200);
+    for (const r of results) expect([201, 401]).toContain(r.status);
+    for (const r of results.filter((x) => x.status === 201)) {
+      expect(await session(r.body.id)).toMatchObject({ status: 'ended', end_reason: 'parent_token_revoked' });
+      expect(await introspect(s.url, s.apiKey, r.body.access_token)).toEqual({ active: false });
+    }
+    expect((await asBearer(parent).post('/v1/sessions', { scopes: ['payments:read'] })).status).toBe(401);
+  });
+});
+
+describe('operations need the agent\'s current scopes', () => {
+  test('a scope removed from the agent is refused (scope_revoked), audited; the rest still works', async () => {
+    const a = await createAgent(s, { scopes: ['payments:read', 'payments:write', 'reports:*'] });
+    const opened = await openSession(await getToken(s, a), { scopes: ['payments:read', 'payments:write', 'reports:*'], max_operations: 10 });
+    expect((await op(opened.id, 'payments:write')).status).toBe(200);
+    await admin(s).patch(`/v1/agents/${a.id}`, { scopes: ['payments:read', 'reports:daily'] }).expect(200);
+    expectDenied(await op(opened.id, 'payments:write'), 'scope_revoked');
+    expectDenied(await op(opened.id, 'reports:weekly'), 'scope_revoked');
+    expect((await op(opened.id, 'reports:daily')).body).toMatchObject({ operations_used: 2 });
+    expect((await op(opened.id, 'payments:read')).body).toMatchObject({ operations_used: 3 });
+    // Outside the session is still reported as such, whatever the agent holds.
+    expectDenied(await op(opened.id, 'admin:all'), 'scope_not_in_session');
+    const events = (await admin(s).get(`/v1/audit-events?agent_id=${opened.id}`)).body.data
+      .filter((e: { action: string }) => e.action.startsWith('session.operation'))
+      .map((e: { action: string; reason: string | null; data: { scope: string } }) => [e.action, e.reason, e.data.scope]);
+    expect(events).toEqual([
+      ['session.operation', null, 'payments:write'],
+      ['session.operation_denied', 'scope_revoked', 'payments:write'],
+      ['session.operation_denied', 'scope_revoked', 'reports:weekly'],
+      ['session.operation', null, 'reports:daily'],
+      ['session.operation', null, 'payments:read'],
+      ['session.operation_denied', 'scope_not_in_session', 'admin:all'],
+    ]);
+    // Granted again: allowed again (the session's own scopes never changed).
+    await admin(s).patch(`/v1/agents/${a.id}`, { scopes: ['payments:read', 'payments:write', 'reports:*'] }).expect(200);
+    expect((await op(opened.id, 'payments:write')).status).toBe(200);
+  });
+
+  test('a session cannot be opened for a scope the agent no longer holds, even with a token that still lists it', async () => {
+    const a = await createAgent(s, { scopes: ['payments:read', 'payments:write'] });
+    const token = await getToken(s, a);
+    await admin(s).patch(`/v1/agents/${a.id}`, { scopes: ['payments:read'] }).expect(200);
+    const refused = await asBearer(token).post('/v1/sessions', { scopes: ['payments:read', 'payments:write'] });
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.details).toEqual([{ path: 'scopes', message: '"payments:write" is no longer granted to the agent' }]);
+    expect((await asBearer(token).post('/v1/sessions', { scopes: ['payments:read'] })).status).toBe(201);
+  });
+
+  test('operations of an agent suspended then reactivated stay refused (agent_inactive)', async () => {
+    const a = await createAgent(s, { scopes: ['payments:read'] });
+    const opened = await openSession(await getToken(s, a));
+    await admin(s).post(`/v1/agents/${a.id}/suspend`).expect(200);
+    expectDenied(await op(opened.id, 'payments:read'), 'agent_inactive');
+    await admin(s).post(`/v1/agents/${a.id}/activate`).expect(200);
+    expectDenied(await op(opened.id, 'payments:read'), 'agent_inactive');
+  });
+});
+
+describe('a session token manages only its own session', () => {
+  let a: TestAgent;
+  let parent: string;
+  let s1: Awaited<ReturnType<typeof openSession>>;
+  let s2: Awaited<ReturnType<typeof openSession>>;
+  beforeEach(async () => {
+    a = await createAgent(s, { scopes: ['payments:read'] });
+    parent = await getToken(s, a);
+    s1 = await openSession(parent);
+    s2 = await openSession(parent);
+  });
+
+  test('listing and getting: its own session only', async () => {
+    const t = asBearer(s1.access_token);
+    const ids = async (path: string) => (await t.get(path)).body.data.map((x: { id: string }) => x.id);
+    expect(await ids('/v1/sessions')).toEqual([s1.id]);
+    expect(await ids(`/v1/sessions?agent_id=${a.id}`)).toEqual([s1.id]);
+    expect(await ids('/v1/sessions?status=active')).toEqual([s1.id]);
+    expect(await ids('/v1/sessions?status=ended')).toEqual([]);
+    expect((await t.get(`/v1/sessions/${s1.id}`)).body.id).toBe(s1.id);
+    expect((await t.get(`/v1/sessions/${s2.id}`)).status).toBe(404);
+    // The agent's own token still sees both.
+    expect((await asBearer(parent).get('/v1/sessions')).body.data.map((x: { id: string }) => x.id)).toEqual([s1.id, s2.id]);
+  });
+
+  test('ending: another session is 404 (and stays open); its own ends', async () => {
+    const t = asBearer(s1.access_token);
+    expect((await t.del(`/v1/sessions/${s2.id}`)).status).toBe(404);
+    expect(await session(s2.id)).toMatchObject({ status: 'active' });
+    expect((await t.del(`/v1/sessions/${s1.id}`)).body).toMatchObject({ status: 'ended', end_reason: 'ended_by_agent' });
+  });
+
+  test('opening: refused', async () => {
+    const res = await asBearer(s1.access_token).post('/v1/sessions', { scopes: ['payments:read'] });
+    expect(res.status).toBe(403);
+    expect(res.body.error.details).toEqual([{ path: 'authorization', message: 'session_token' }]);
+  });
+
+  test('revoking: only itself; the parent, sibling session tokens and other tokens are a silent no-op', async () => {
+    const other = await getToken(s, a);
+    for (const target of [parent, s2.access_token, other]) {
+      await revoke(target, s1.access_token).expect(200);
+      expect((await introspect(s.url, s.apiKey, target)).active).toBe(true);
+    }
+    expect(await session(s2.id)).toMatchObject({ status: 'active' });
+    expect((await admin(s).get(`/v1/audit-events?action=token.revoked&agent_id=${a.id}`)).body.data).toEqual([]);
+    await revoke(s1.access_token, s1.access_token).expect(200);
+    expect(await introspect(s.url, s.apiKey, s1.access_token)).toEqual({ active: false });
+    expect(await session(s1.id)).toMatchObject({ status: 'ended', end_reason: 'session_token_revoked' });
+  });
+});
+
+const describePg = testBackend() === 'postgres' ? describe : describe.skip;
+
+describePg('on another replica', () => {
+  let b: TestServer;
+  beforeAll(async () => {
+    b = await startTestServer({ store: s.store, masterKey: s.config.masterKey, env: { CERTUSORDO_PUBLIC_URL: s.config.publicUrl ?? s.url } });
+  });
+  afterAll(async () => b?.close());
+
+  /** Introspects on `url` until inactive: the other replica learns of the change by notification. */
+  async function untilInactive(url: string, token: string): Promise<void> {
+    const deadline = Date.now() + 5000;
+    while ((await introspect(url, s.apiKey, token)).active) if (Date.now() > deadline) throw new Error('still active after 5 s');
+  }
+
+  test('revoking the parent on one replica ends the session on the other (which had it cached as active)', async () => {
+    const a = await createAgent(s, { scopes: ['payments:read'] });
+    const parent = await getToken(s, a);
+    const opened = await openSession(parent, { scopes: ['payments:read'] }, b.url);
+    expect((await introspect(b.url, s.apiKey, opened.access_token)).active).toBe(true);
+    await revoke(parent, undefined, s.url).expect(200);
+    await untilInactive(b.url, opened.access_token);
+    const refused = await asBearer(operator, b.url).post(`/v1/sessions/${opened.id}/operations`, { scope: 'payments:read' });
+    expectDenied(refused, 'session_ended');
+  });
+});
