@@ -1,7 +1,8 @@
-/** `certusordo audit …`: read and verify the hash-chained audit log (via the SDK). */
+/** `certusordo audit …`: read, checkpoint and verify the keyed audit chain (via the SDK). */
+import fs from 'node:fs';
 import type { Command } from 'commander';
 import type { AuditEventListParams } from '../../sdk/src';
-import { clientFor, collect, formatDate, globals, group, parsePositiveInt, parseTime, printJson, printTable } from './common';
+import { clientFor, collect, formatDate, globals, group, parsePositiveInt, parseTime, printJson, printTable, UsageError } from './common';
 
 export function register(program: Command): void {
   const audit = group(program, 'audit', 'Read and verify the audit log');
@@ -40,17 +41,53 @@ export function register(program: Command): void {
     });
 
   audit
-    .command('verify')
-    .description('Check the audit hash chain; exits 1 when it is broken')
+    .command('checkpoint')
+    .description("Print a signed checkpoint of the verified chain head (a compact JWS, verifiable offline with the organization's JWKS); keep it, e.g. `> cp.jws`")
     .action(async (_o: object, cmd: Command) => {
-      const result = await clientFor(cmd).auditEvents.verify();
+      const cp = await clientFor(cmd).auditEvents.checkpoint();
+      if (globals(cmd).json) printJson(cp);
+      else process.stdout.write(`${cp.checkpoint}\n`);
+    });
+
+  audit
+    .command('verify')
+    .description('Check the audit chain (from the last verified point); exits 1 when it is broken or no longer extends the checkpoint')
+    .option('--checkpoint <file>', 'a checkpoint saved by `certusordo audit checkpoint` (- for stdin): the log must still extend it')
+    .option('--full', 're-walk the whole chain instead of resuming from the last verified point (admin key)')
+    .action(async (o: { checkpoint?: string; full?: boolean }, cmd: Command) => {
+      const checkpoint = o.checkpoint === undefined ? undefined : readCheckpoint(o.checkpoint);
+      const result = await clientFor(cmd).auditEvents.verify({ checkpoint, full: o.full });
       if (globals(cmd).json) printJson(result);
-      else if (result.valid) process.stdout.write(`Audit chain intact: ${result.eventsChecked} events checked.\n`);
-      else {
+      else if (result.valid) {
+        process.stdout.write(`Audit chain intact: ${result.eventsChecked} events checked.\n`);
+        process.stdout.write(`Verified through seq ${result.seq}${result.fromSeq > 0 ? ` (resumed from seq ${result.fromSeq}, verified before)` : ''}.\n`);
+        if (checkpoint) process.stdout.write(`The log extends the checkpoint${checkpointSeq(checkpoint)}.\n`);
+      } else {
         process.stdout.write(
-          `Audit chain BROKEN at seq ${result.firstBrokenSeq ?? '?'}: ${result.reason ?? 'unknown reason'} (${result.eventsChecked} events checked).\n`,
+          `Audit chain BROKEN${result.firstBrokenSeq === null ? '' : ` at seq ${result.firstBrokenSeq}`}: ${result.reason ?? 'unknown reason'} (${result.eventsChecked} events checked).\n`,
         );
       }
       if (!result.valid) process.exitCode = 1;
     });
+}
+
+function readCheckpoint(file: string): string {
+  let text: string;
+  try {
+    text = fs.readFileSync(file === '-' ? 0 : file, 'utf8').trim();
+  } catch (err) {
+    throw new UsageError(`cannot read the checkpoint file ${file}: ${(err as Error).message}`);
+  }
+  if (!text) throw new UsageError(`the checkpoint file ${file} is empty`);
+  return text;
+}
+
+/** " at seq N" from the checkpoint's claims (display only; the server checks the signature). */
+function checkpointSeq(jws: string): string {
+  try {
+    const seq = (JSON.parse(Buffer.from(jws.split('.')[1] ?? '', 'base64url').toString('utf8')) as { seq?: unknown }).seq;
+    return typeof seq === 'number' ? ` at seq ${seq}` : '';
+  } catch {
+    return '';
+  }
 }

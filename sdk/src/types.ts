@@ -120,9 +120,32 @@ export interface AuditEventListParams {
 
 export interface AuditVerification {
   valid: boolean;
+  /** Events whose link this run recomputed (verification resumes from the last verified point). */
   eventsChecked: number;
   firstBrokenSeq: number | null;
   reason: string | null;
+  /** The seq and hash the log is verified through (null when it is broken). */
+  seq: number | null;
+  hash: string | null;
+  /** The verified seq this run resumed from (0: the genesis). */
+  fromSeq: number;
+}
+
+export interface AuditVerifyParams {
+  /** A checkpoint (compact JWS from `auditEvents.checkpoint()`) the log must still extend. */
+  checkpoint?: string;
+  /** Re-walk the whole chain instead of resuming from the last verified point (admin key). */
+  full?: boolean;
+}
+
+/** The verified head of the audit chain, signed with the organization's token signing key. */
+export interface AuditCheckpoint {
+  /** Compact JWS (`typ: certusordo-audit-checkpoint+jwt`), verifiable offline with the organization's JWKS. */
+  checkpoint: string;
+  orgId: string;
+  seq: number;
+  hash: string;
+  createdAt: Date;
 }
 
 /** RFC 7662 introspection response. `active: false` carries nothing else. */

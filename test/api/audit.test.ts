@@ -98,42 +98,48 @@ describe('integrity', () => {
   });
 
   test('verify passes on an intact chain and detects an edited, a reordered and a deleted event', async () => {
+    const before = (await api.get('/v1/audit-events/verify')).body;
     for (let i = 0; i < 3; i++) await api.post('/v1/agents', { name: `chain-${i}` });
     const ok = (await api.get('/v1/audit-events/verify')).body;
-    expect(ok).toMatchObject({ valid: true, first_broken_seq: null });
-    expect(ok.events_checked).toBeGreaterThan(3);
+    // Incremental: the run resumed where the previous one ended and recomputed only the new events.
+    expect(ok).toMatchObject({ valid: true, first_broken_seq: null, from_seq: before.seq, events_checked: 3, seq: before.seq + 3 });
+    const whole = (await api.get('/v1/audit-events/verify?full=true')).body;
+    expect(whole).toMatchObject({ valid: true, from_seq: 0, events_checked: ok.seq, seq: ok.seq });
+    // An edit that leaves the stored hashes in place is found by the full re-walk (an edit that recomputes them, by every run).
+    const verify = () => api.get('/v1/audit-events/verify?full=true');
 
     const org = s.organizationId;
     const target = (await knex()('audit_events').where({ organization_id: org }).orderBy('seq').offset(2).first())!;
     const original = target.reason;
     await tamper('update audit_events set reason = ? where id = ?', ['forged', target.id]);
-    let v = (await api.get('/v1/audit-events/verify')).body;
+    let v = (await verify()).body;
     expect(v).toMatchObject({ valid: false, first_broken_seq: Number(target.seq) });
     expect(v.reason).toMatch(/altered/);
     await tamper('update audit_events set reason = ? where id = ?', [original, target.id]);
-    expect((await api.get('/v1/audit-events/verify')).body.valid).toBe(true);
+    expect((await verify()).body.valid).toBe(true);
 
     // Reorder: swap the sequence numbers of two events.
     const [e1, e2] = await knex()('audit_events').where({ organization_id: org }).orderBy('seq').offset(3).limit(2);
     await tamper('update audit_events set seq = -1 where id = ?', [e1.id]);
     await tamper('update audit_events set seq = ? where id = ?', [e1.seq, e2.id]);
     await tamper('update audit_events set seq = ? where id = ?', [e2.seq, e1.id]);
-    v = (await api.get('/v1/audit-events/verify')).body;
+    v = (await verify()).body;
     expect(v).toMatchObject({ valid: false, first_broken_seq: Number(e1.seq) });
     await tamper('update audit_events set seq = -1 where id = ?', [e1.id]);
     await tamper('update audit_events set seq = ? where id = ?', [e2.seq, e2.id]);
     await tamper('update audit_events set seq = ? where id = ?', [e1.seq, e1.id]);
-    expect((await api.get('/v1/audit-events/verify')).body.valid).toBe(true);
+    expect((await verify()).body.valid).toBe(true);
 
     // Delete the newest event: the chain head still records it.
     const last = await knex()('audit_events').where({ organization_id: org }).orderBy('seq', 'desc').first();
     await tamper('delete from audit_events where id = ?', [last.id]);
-    v = (await api.get('/v1/audit-events/verify')).body;
-    expect(v.valid).toBe(false);
+    v = (await verify()).body;
+    expect(v).toMatchObject({ valid: false, first_broken_seq: Number(last.seq) });
+    expect((await api.get('/v1/audit-events/verify')).body).toMatchObject({ valid: false, first_broken_seq: Number(last.seq) });
     // Delete one in the middle.
     const mid = await knex()('audit_events').where({ organization_id: org }).orderBy('seq').offset(1).first();
     await tamper('delete from audit_events where id = ?', [mid.id]);
-    v = (await api.get('/v1/audit-events/verify')).body;
+    v = (await verify()).body;
     expect(v).toMatchObject({ valid: false, first_broken_seq: Number(mid.seq) });
   });
 });

@@ -1,7 +1,7 @@
 /** Introspection (RFC 7662) and revocation (RFC 7009): instant invalidation, exact issue-time semantics, isolation. */
 import request from 'supertest';
 import { startTestServer, TestServer } from '../support/server';
-import { admin, createAgent, decodePayload, getToken, introspect } from './helpers';
+import { admin, ASSERTION_TYPE, assertion, createAgent, decodePayload, getToken, introspect } from './helpers';
 
 let s: TestServer;
 beforeAll(async () => { s = await startTestServer(); });
@@ -20,7 +20,7 @@ test('an active token introspects with its claims; garbage and unknown tokens ar
   expect(res.headers['cache-control']).toBe('no-store');
   const claims = decodePayload(token);
   expect(res.body).toEqual({
-    active: true, token_type: 'Bearer', iss: s.url, sub: a.id, aud: s.url, client_id: a.id, scope: 'payments:read',
+    active: true, token_type: 'Bearer', iss: `${s.url}/orgs/${s.organizationId}`, sub: a.id, aud: `${s.url}/orgs/${s.organizationId}`, client_id: a.id, scope: 'payments:read',
     jti: claims.jti, iat: claims.iat, exp: claims.exp, org_id: s.organizationId,
   });
   // JSON works as well
@@ -132,6 +132,16 @@ test('cross-organization: another org sees the token as inactive and cannot revo
   const tb = await getToken(s, b);
   expect((await introspect(s.url, other.apiKey, tb)).active).toBe(true);
   expect(await introspect(s.url, s.apiKey, tb)).toEqual({ active: false });
+});
+
+test('a token minted for resources introspects with its aud as issued; another organization still sees it inactive', async () => {
+  const a = await createAgent(s);
+  const resources = ['https://payments.example.com/api', 'https://ledger.example.com'];
+  const body = new URLSearchParams([['grant_type', 'client_credentials'], ['client_assertion_type', ASSERTION_TYPE], ['client_assertion', await assertion(s, a)], ...resources.map((r): [string, string] => ['resource', r])]);
+  const token = (await request(s.url).post('/v1/oauth/token').type('form').send(body.toString()).expect(200)).body.access_token;
+  expect(await introspect(s.url, s.apiKey, token)).toMatchObject({ active: true, iss: `${s.url}/orgs/${s.organizationId}`, aud: resources, org_id: s.organizationId });
+  const other = await s.createOrganization('admin');
+  expect(await introspect(s.url, other.apiKey, token)).toEqual({ active: false });
 });
 
 test('tokens survive a restart of the control plane (keys and revocations are in the database)', async () => {

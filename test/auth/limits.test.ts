@@ -186,23 +186,35 @@ describe('failure audit coalescing', () => {
       data: { count: 6, throttled: 2, coalesced: true, first_at: '2030-01-01T00:00:01.000Z', last_at: '2030-01-01T00:00:06.000Z', client_ips: ['192.0.2.0', '192.0.2.1', '192.0.2.2'] },
     });
 
-    // The summary opened a new window: the next failure is counted, and written by the shutdown.
+    // While failures go on, each window is twice as long as the one before.
+    now = Date.parse('2030-01-01T00:00:11Z');
+    fail('bad_signature');
+    now = Date.parse('2030-01-01T00:00:25Z');
+    writer.flushDueFailures();
+    await writer.settle();
+    expect(await failureEvents()).toHaveLength(3);
+    now = Date.parse('2030-01-01T00:00:30Z');
+    writer.flushDueFailures();
+    await writer.settle();
+    events = await failureEvents();
+    expect(events[3]).toMatchObject({ reason: 'bad_signature', data: { count: 1, window_seconds: 20, coalesced: true } });
+
+    // Shutdown writes what is counted in an open window.
     now += 1000;
     fail('bad_signature');
     await writer.settle();
-    expect(await failureEvents()).toHaveLength(3);
+    expect(await failureEvents()).toHaveLength(4);
     await writer.drain();
     events = await failureEvents();
-    expect(events).toHaveLength(4);
-    expect(events[3]).toMatchObject({ reason: 'bad_signature', data: { count: 1, coalesced: true } });
+    expect(events[4]).toMatchObject({ reason: 'bad_signature', data: { count: 1, window_seconds: 40, coalesced: true } });
 
-    // A quiet window later, a failure is written at once again.
-    now += 20_000;
+    // After a quiet window, a failure is written at once again.
+    now += 81_000;
     fail('bad_signature');
     await writer.settle();
-    expect((await failureEvents()).map((e) => e.data.count)).toEqual([1, 1, 6, 1, 1]);
+    expect((await failureEvents()).map((e) => e.data.count)).toEqual([1, 1, 6, 1, 1, 1]);
     await writer.drain();
-    expect(await failureEvents()).toHaveLength(5);
+    expect(await failureEvents()).toHaveLength(6);
     expect((await admin(s).get('/v1/audit-events/verify')).body.valid).toBe(true);
   });
 
@@ -221,16 +233,18 @@ describe('failure audit coalescing', () => {
 });
 
 describe('trusted proxies (CERTUSORDO_TRUST_PROXY)', () => {
+  const someKey = privateKey(generateEd25519().seed);
+  // Expired assertions naming random agents: failures of the address only, refused before any lookup.
+  const failing = (s: TestServer) => tokenForm(signAssertion(s, randomUUID(), someKey, { exp: Math.floor(Date.now() / 1000) - 60 }));
   const exhaust = async (s: TestServer, forwardedFor: string) => {
     for (let i = 0; i < 200; i++) {
-      const r = await post(s.url, '/v1/oauth/token', tokenForm(signAssertion(s, randomUUID(), privateKey(generateEd25519().seed))), { 'x-forwarded-for': forwardedFor });
+      const r = await post(s.url, '/v1/oauth/token', failing(s), { 'x-forwarded-for': forwardedFor });
       if (r.status === 429) return r;
       expect(r.status).toBe(401);
     }
     throw new Error('never throttled');
   };
-  const unknownAgentStatus = async (s: TestServer, forwardedFor: string) =>
-    (await post(s.url, '/v1/oauth/token', tokenForm(signAssertion(s, randomUUID(), privateKey(generateEd25519().seed))), { 'x-forwarded-for': forwardedFor })).status;
+  const unknownAgentStatus = async (s: TestServer, forwardedFor: string) => (await post(s.url, '/v1/oauth/token', failing(s), { 'x-forwarded-for': forwardedFor })).status;
 
   test('set to loopback: X-Forwarded-For from 127.0.0.1 separates clients for the per-address failure budget (and the audit client_ip)', async () => {
     const s = await startTestServer({ env: { CERTUSORDO_TRUST_PROXY: 'loopback' } });
@@ -334,15 +348,18 @@ describe('bounded growth', () => {
     const shortLived = await open(60);
     const longLived = await open(3600);
     const exists = async (id: string) => (await admin(s).get(`/v1/sessions/${id}`)).status;
+    await admin(s).post('/v1/oauth/revoke', { token: await getToken(s, a) }).expect(200);
 
     const day = 24 * 3600 * 1000;
     // Within the retention: nothing goes.
     expect((await purgeAuthRows(s.running.db.knex, { now: Date.now(), sessionRetentionMs: day })).sessions).toBe(0);
-    expect((await purgeAuthRows(s.running.db.knex, { now: Date.now() + day - 5 * 60_000, sessionRetentionMs: day })).sessions).toBe(0);
+    const almost = await purgeAuthRows(s.running.db.knex, { now: Date.now() + day - 5 * 60_000, sessionRetentionMs: day });
+    expect(almost.sessions).toBe(0);
+    expect(almost.assertionJtis).toBeGreaterThan(0); // spent jtis go once their assertions have expired
+    expect(almost.revokedTokens).toBeGreaterThan(0); // revocation records, once their tokens have expired
     // 2 minutes past a day later: the ended one and the one that expired after a minute are over.
     const counts = await purgeAuthRows(s.running.db.knex, { now: Date.now() + day + 2 * 60_000, sessionRetentionMs: day });
     expect(counts.sessions).toBeGreaterThanOrEqual(2);
-    expect(counts.assertionJtis).toBeGreaterThan(0);
     expect([await exists(ended.id), await exists(shortLived.id), await exists(longLived.id)]).toEqual([404, 404, 200]);
     const later = await purgeAuthRows(s.running.db.knex, { now: new Date(longLived.expires_at).getTime() + day + 60_000, sessionRetentionMs: day });
     expect(later.sessions).toBeGreaterThanOrEqual(1);

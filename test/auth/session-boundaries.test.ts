@@ -4,6 +4,7 @@
  * the agent's current scopes; a session token manages only its own session.
  */
 import { randomBytes } from 'node:crypto';
+import knexFactory, { type Knex } from 'knex';
 import request from 'supertest';
 import { startTestServer, TestServer } from '../support/server';
 import { testBackend } from '../support/databases';
@@ -255,6 +256,62 @@ describe('a session token manages only its own session', () => {
 });
 
 const describePg = testBackend() === 'postgres' ? describe : describe.skip;
+
+describePg('opening and revoking the parent, pinned in both orders (PostgreSQL: another connection holds the chain head)', () => {
+  let db: Knex;
+  beforeAll(() => { db = knexFactory({ client: 'pg', connection: s.store.databaseUrl, pool: { min: 0, max: 2 } }); });
+  afterAll(async () => db?.destroy());
+
+  /** Waits until `n` statements of the server wait for a lock (the event, polled). */
+  async function untilWaiting(n: number): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const r = await db.raw(`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
+      if (r.rows[0].n >= n) return;
+      if (Date.now() > deadline) throw new Error(`fewer than ${n} lock waiters`);
+    }
+  }
+
+  /** Holds the organization's audit chain head while `queue` puts requests behind it, in order. */
+  async function whileChainHeadHeld(queue: (() => Promise<request.Response>)[]): Promise<request.Response[]> {
+    const tx = await db.transaction();
+    const pending: Promise<request.Response>[] = [];
+    try {
+      await tx.raw('select 1 from audit_chain_heads where organization_id = ? for update', [s.organizationId]);
+      for (const [i, send] of queue.entries()) {
+        pending.push(send());
+        await untilWaiting(i + 1);
+      }
+    } finally {
+      await tx.commit();
+    }
+    return Promise.all(pending);
+  }
+
+  test('the revocation first: the opening, queued behind it, is refused (401)', async () => {
+    const a = await createAgent(s, { scopes: ['payments:read'] });
+    const parent = await getToken(s, a);
+    const [revoked, opened] = await whileChainHeadHeld([
+      () => revoke(parent),
+      () => asBearer(parent).post('/v1/sessions', { scopes: ['payments:read'] }),
+    ]);
+    expect(revoked!.status).toBe(200);
+    expect({ status: opened!.status, code: opened!.body.error?.code }).toEqual({ status: 401, code: 'unauthenticated' });
+    expect((await admin(s).get(`/v1/sessions?agent_id=${a.id}`)).body.data).toEqual([]);
+  });
+
+  test('the opening first: the revocation, queued behind it, ends the new session', async () => {
+    const a = await createAgent(s, { scopes: ['payments:read'] });
+    const parent = await getToken(s, a);
+    const [opened, revoked] = await whileChainHeadHeld([
+      () => asBearer(parent).post('/v1/sessions', { scopes: ['payments:read'] }),
+      () => revoke(parent),
+    ]);
+    expect([opened!.status, revoked!.status]).toEqual([201, 200]);
+    expect(await session(opened!.body.id)).toMatchObject({ status: 'ended', end_reason: 'parent_token_revoked' });
+    expect(await introspect(s.url, s.apiKey, opened!.body.access_token)).toEqual({ active: false });
+  });
+});
 
 describePg('on another replica', () => {
   let b: TestServer;

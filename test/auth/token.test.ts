@@ -294,6 +294,15 @@ describe('organization-bound tokens', () => {
     expect(decodeHeader(tokenA).kid).not.toBe(decodeHeader(tokenB).kid);
     expect(kids(jwksA).filter((k) => kids(jwksB).includes(k))).toEqual([]);
   });
+
+  test('a session token keeps its parent\'s organization issuer and audience', async () => {
+    const resource = 'https://payments.example.com/api';
+    const parent = (await requestToken(s, agent, { resource, scope: 'payments:read' })).body.access_token as string;
+    const session = await request(s.url).post('/v1/sessions').set('Authorization', `Bearer ${parent}`).send({ scopes: ['payments:read'] });
+    expect(session.status).toBe(201);
+    const { payload } = await jwtVerify(session.body.access_token, createLocalJWKSet(await fetchJwks()), { issuer: issuer(), audience: resource, typ: 'at+jwt' });
+    expect(payload).toMatchObject({ iss: issuer(), aud: resource, sid: session.body.id, org_id: s.organizationId });
+  });
 });
 
 describe('resource indicators (RFC 8707)', () => {

@@ -235,6 +235,26 @@ describe('ValidateProviderConfig and ConfigureProvider refuse before any request
       expect(eventsFor('control-plane.test').filter((e) => e.kind === 'lookup')).not.toHaveLength(0);
       expect(guard.events.filter((e) => e.blocked)).toEqual([]);
     });
+
+    it('a page of agents with large metadata over the cap is fetched again in smaller pages, skipping nothing', async () => {
+      const big: Record<string, string> = {};
+      for (let i = 0; i < 50; i++) big[`k${String(i).padStart(2, '0')}`] = 'v'.repeat(1024);
+      const admin = new RestClient({ endpoint: server.url, apiKey: server.apiKey });
+      const created: string[] = [];
+      for (let i = 0; i < 9; i++) created.push((await admin.createAgent({ name: `heavy-${i}`, metadata: big })).id);
+      // One agent is ~53 KB of JSON: a 200 KiB cap fits 3 of them, not the 9 asked for.
+      const capped = new RestClient({ endpoint: server.url, apiKey: server.apiKey, maxResponseBytes: 200 * 1024 });
+      await expect(capped.listAgentsPage({ name_prefix: 'heavy-', limit: 200 })).rejects.toBeInstanceOf(ResponseTooLargeError);
+      const seen: string[] = [];
+      for await (const a of capped.listAgents({ name_prefix: 'heavy-' })) seen.push(a.id);
+      expect(seen.sort()).toEqual([...created].sort());
+      // A single agent over the cap is an error, not an endless retry.
+      const tiny = new RestClient({ endpoint: server.url, apiKey: server.apiKey, maxResponseBytes: 10 * 1024 });
+      const drain = async (): Promise<void> => {
+        for await (const a of tiny.listAgents({ name_prefix: 'heavy-' })) void a;
+      };
+      await expect(drain()).rejects.toBeInstanceOf(ResponseTooLargeError);
+    });
   });
 });
 

@@ -112,7 +112,11 @@ it("another organization's relying service refuses the token; a token for a reso
   const creds = AgentCredentials.fromSecret(agent.secret!, { baseUrl: server.url });
   const token = await creds.getToken();
   const theirs = { baseUrl: server.url, organizationId: other.organizationId };
-  await expect(verifyAccessToken(token, theirs)).rejects.toMatchObject({ constructor: TokenVerificationError, code: 'ERR_JWT_CLAIM_VALIDATION_FAILED' });
+  // Their keys do not even hold the token's key (ERR_JWKS_NO_MATCHING_KEY); their issuer would refuse it next.
+  await expect(verifyAccessToken(token, theirs)).rejects.toBeInstanceOf(TokenVerificationError);
+  await expect(verifyAccessToken(token, { ...theirs, jwksUrl: `${server.url}/orgs/${server.organizationId}/.well-known/jwks.json` })).rejects.toMatchObject({
+    code: 'ERR_JWT_CLAIM_VALIDATION_FAILED',
+  });
   // and their introspection says inactive
   expect((await new CertusOrdoClient({ apiKey: other.apiKey, baseUrl: server.url }).introspect(token)).active).toBe(false);
 

@@ -157,6 +157,8 @@ export class AuditLog {
   private readonly keys: ChainKeys;
   private signer: CheckpointSigner | null = null;
   private readonly running = new Map<string, Promise<VerifyResult>>();
+  /** The kid each organization's last checkpoint was signed with (the seal binds it). */
+  private readonly checkpointKids = new Map<string, string>();
   /** Verification calls and chain walks in this process (walks < calls when callers shared a run). */
   readonly stats = { calls: 0, walks: 0 };
 
@@ -228,7 +230,10 @@ export class AuditLog {
   async verify(db: Knex, orgId: string, opts: VerifyOptions = {}): Promise<VerifyResult> {
     const cp = opts.checkpoint === undefined ? undefined : await this.readCheckpoint(orgId, opts.checkpoint);
     if (cp && !cp.ok) return { ...broken(null, cp.reason, 0, 0), seq: null, hash: null };
-    const run = await this.run(db, orgId, opts.full === true);
+    let run = await this.run(db, orgId, opts.full === true);
+    // A run that was already under way when the checkpoint was taken (e.g. on another replica) may
+    // have read an older head: look again before calling the log cut off.
+    if (cp && run.valid && cp.seq > run.seq!) run = await this.run(db, orgId, opts.full === true);
     if (!cp || !run.valid) return run;
     const at = (seq: number | null, reason: string): VerifyResult => ({ ...run, valid: false, first_broken_seq: seq, reason, seq: null, hash: null });
     if (cp.seq > run.seq!) return at(run.seq! + 1, `the log ends at seq ${run.seq} but the checkpoint covers seq ${cp.seq}: events were cut off`);
@@ -250,13 +255,22 @@ export class AuditLog {
     const seq = run.seq!;
     const hash = run.hash!;
     const created_at = now.toISOString();
-    const payload = {
-      iss: signer.issuer(orgId), org_id: orgId, seq, hash, created_at, iat: Math.floor(now.getTime() / 1000),
-      // The server's own authenticator: it checks checkpoints signed by keys it no longer publishes.
-      seal: seal(this.keys, 'checkpoint', orgId, seq, hash, created_at),
-    };
-    const checkpoint = await signer.sign(orgId, { typ: CHECKPOINT_TYP }, payload);
-    return { checkpoint, org_id: orgId, seq, hash, created_at };
+    // The seal is the server's own authenticator, so it can still check a checkpoint whose signing
+    // key it no longer publishes. It binds the kid, which the signing service picks: sign, and
+    // sign again in the rare case the organization's current key was not the one remembered.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const kid = this.checkpointKids.get(orgId) ?? '';
+      const payload = {
+        iss: signer.issuer(orgId), org_id: orgId, seq, hash, created_at, iat: Math.floor(now.getTime() / 1000),
+        seal: seal(this.keys, 'checkpoint', orgId, seq, hash, created_at, kid),
+      };
+      const checkpoint = await signer.sign(orgId, { typ: CHECKPOINT_TYP }, payload);
+      const signedKid = decodeJws(checkpoint)?.header.kid;
+      if (typeof signedKid !== 'string') throw new Error('the signing service returned a JWS without a kid');
+      if (signedKid === kid) return { checkpoint, org_id: orgId, seq, hash, created_at };
+      this.checkpointKids.set(orgId, signedKid);
+    }
+    throw new ServiceUnavailableError("The organization's signing key changed while signing the checkpoint; try again");
   }
 
   /** Validates a checkpoint given to /verify: well-formed, this organization's, issued by this server. */
@@ -274,7 +288,7 @@ export class AuditLog {
     }
     const key = await signer.verificationKey(orgId, header.kid);
     if (key && !verifyEd25519(decoded, key)) return { ok: false, reason: "the checkpoint's signature does not verify with the organization's keys" };
-    if (!sameText(payload.seal as string, seal(this.keys, 'checkpoint', orgId, seq as number, hash, created_at))) {
+    if (!sameText(payload.seal as string, seal(this.keys, 'checkpoint', orgId, seq as number, hash, created_at, header.kid))) {
       return { ok: false, reason: key ? 'the checkpoint was not issued by this server' : "the checkpoint's signing key is not the organization's" };
     }
     return { ok: true, seq: seq as number, hash };
@@ -345,15 +359,23 @@ export class AuditLog {
     let prev = startHash;
     let seq = from;
     let checked = 0;
-    while (seq < head.last_seq) {
-      const batch = await ops.listChainSegment(db, orgId, seq, head.last_seq, WALK_BATCH);
+    // The next batch is read while this one is hashed: one query in flight at a time, never idle.
+    const read = (after: number) => (after < head.last_seq ? ops.listChainSegment(db, orgId, after, head.last_seq, WALK_BATCH) : Promise.resolve([]));
+    let next = read(seq);
+    for (;;) {
+      const batch = await next;
       if (batch.length === 0) break;
+      next = read(Number(batch[batch.length - 1]!.seq));
       for (const e of batch) {
         const expected = seq + 1;
-        if (Number(e.seq) !== expected) return broken(expected, `event ${expected} is missing`, checked, from);
-        if (e.prev_hash !== prev) return broken(expected, `event ${expected} does not link to its predecessor`, checked, from);
-        if (this.linkOf(legacy, e) !== e.hash) return broken(expected, `event ${expected} was altered`, checked, from);
-        if (expected === legacy && e.hash !== head.legacy_hash) return broken(expected, `event ${expected} differs from the sealed cut-over`, checked, from);
+        const fail = (reason: string) => {
+          next.catch(() => undefined);
+          return broken(expected, reason, checked, from);
+        };
+        if (Number(e.seq) !== expected) return fail(`event ${expected} is missing`);
+        if (e.prev_hash !== prev) return fail(`event ${expected} does not link to its predecessor`);
+        if (this.linkOf(legacy, e) !== e.hash) return fail(`event ${expected} was altered`);
+        if (expected === legacy && e.hash !== head.legacy_hash) return fail(`event ${expected} differs from the sealed cut-over`);
         prev = e.hash;
         seq = expected;
         checked++;

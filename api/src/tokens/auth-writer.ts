@@ -90,16 +90,17 @@ export class AuthWriter {
    */
   recordFailure(ctx: AuditContext, event: AuditEventInput, throttled = false): void {
     const now = this.now();
-    const write = this.failures.admit(ctx, event, throttled, now);
-    if (write) this.enqueueAudit(write.ctx, write.event);
-    else this.schedule(now);
+    const r = this.failures.admit(ctx, event, throttled, now);
+    if ('write' in r) this.enqueueAudit(r.write.ctx, r.write.event);
+    else this.schedule(r.closesAt, now);
   }
 
   /** Queues the summaries of the failure windows that have closed (the timer calls this). */
   flushDueFailures(): void {
     const now = this.now();
     for (const e of this.failures.closeDue(now)) this.enqueueAudit(e.ctx, e.event);
-    this.schedule(now);
+    const next = this.failures.nextDue();
+    if (next !== undefined) this.schedule(next, now);
   }
 
   /** Resolves when everything queued so far is written. */
@@ -120,9 +121,8 @@ export class AuthWriter {
     this.timerAt = Infinity;
   }
 
-  private schedule(now: number): void {
-    const due = this.failures.nextDue();
-    if (due === undefined || due >= this.timerAt) return;
+  private schedule(due: number, now: number): void {
+    if (due >= this.timerAt) return;
     if (this.timer) clearTimeout(this.timer);
     this.timerAt = due;
     this.timer = setTimeout(() => {

@@ -17,3 +17,10 @@ provider "certusordo" {}
 #   endpoint = "https://certusordo.example.com"
 #   api_key  = var.certusordo_api_key
 # }
+
+# Plain http:// is accepted only for loopback (127.0.0.0/8, ::1, localhost). For another host on a
+# network you trust, opt in explicitly (or set CERTUSORDO_INSECURE=1):
+# provider "certusordo" {
+#   endpoint = "http://certusordo.internal:8080"
+#   insecure = true
+# }

@@ -205,11 +205,26 @@ export class RestClient {
     return this.request<Page<Agent>>('GET', '/v1/agents', { query: { ...query } });
   }
 
-  /** Every matching agent, following next_cursor to the last page. */
+  /**
+   * Every matching agent, following next_cursor to the last page. A full page of agents with
+   * metadata near the model's limits can exceed the response cap legitimately, so an oversized
+   * page is asked for again with half the limit (the cursor is keyset-based, so nothing is skipped);
+   * only a single agent over the cap is an error.
+   */
   async *listAgents(query: AgentListQuery = {}): AsyncGenerator<Agent> {
     let cursor: string | undefined;
+    let limit = query.limit ?? 200;
     do {
-      const page = await this.listAgentsPage({ limit: 200, ...query, cursor });
+      let page: Page<Agent> | undefined;
+      while (!page) {
+        try {
+          page = await this.listAgentsPage({ ...query, limit, cursor });
+        } catch (err) {
+          if (!(err instanceof ResponseTooLargeError) || limit <= 1) throw err;
+          limit = Math.max(1, Math.floor(limit / 2));
+          this.opts.logger?.debug('agent page over the response cap; asking for fewer', { limit });
+        }
+      }
       yield* page.data;
       cursor = page.next_cursor ?? undefined;
     } while (cursor);

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { dataSources, providerSchema, resources } from '../provider';
 import { attributeNames, typeToDocName, type AttributeSchema, type SchemaDef } from '../schema/types';
-import { resourceNotes } from './notes';
+import { providerNotes, resourceNotes } from './notes';
 
 const PROVIDER = 'certusordo';
 
@@ -67,6 +67,7 @@ export function generateDocs(root: string = repoRoot()): Record<string, string> 
     providerExample && `## Example Usage\n\n${providerExample}`,
     '## Installing without a registry\n\nRun `npm run provider:install` (or `certusordo provider install`): it writes a filesystem mirror and prints the `provider_installation` block for your Terraform CLI configuration. Then `terraform init` works offline.',
     schemaSection(providerSchema),
+    providerNotes,
   ]);
   for (const r of resources) {
     const short = r.typeName.replace(`${PROVIDER}_`, '');

@@ -12,6 +12,7 @@ import type {
   ApiKey,
   AuditEvent,
   AuditEventListParams,
+  AuditCheckpoint,
   AuditVerification,
   CreatedAgent,
   CreatedAgentKey,
@@ -82,6 +83,17 @@ export interface WireAuditVerification {
   events_checked: number;
   first_broken_seq: number | string | null;
   reason: string | null;
+  seq?: number | null;
+  hash?: string | null;
+  from_seq?: number;
+}
+
+export interface WireAuditCheckpoint {
+  checkpoint: string;
+  org_id: string;
+  seq: number;
+  hash: string;
+  created_at: string;
 }
 
 export interface WireTokenResponse {
@@ -190,7 +202,14 @@ export function toAuditVerification(w: WireAuditVerification): AuditVerification
     eventsChecked: w.events_checked,
     firstBrokenSeq: w.first_broken_seq == null ? null : Number(w.first_broken_seq),
     reason: w.reason ?? null,
+    seq: w.seq ?? null,
+    hash: w.hash ?? null,
+    fromSeq: w.from_seq ?? 0,
   };
+}
+
+export function toAuditCheckpoint(w: WireAuditCheckpoint): AuditCheckpoint {
+  return { checkpoint: w.checkpoint, orgId: w.org_id, seq: w.seq, hash: w.hash, createdAt: new Date(w.created_at) };
 }
 
 export function toAccessToken(w: WireTokenResponse, receivedAt: number = Date.now()): AccessToken {

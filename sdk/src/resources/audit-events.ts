@@ -1,16 +1,18 @@
 import type { RequestOptions } from '../internal/transport';
 import {
   auditEventListQuery,
+  toAuditCheckpoint,
   toAuditEvent,
   toAuditVerification,
+  type WireAuditCheckpoint,
   type WireAuditEvent,
   type WireAuditVerification,
 } from '../internal/mappers';
 import { CursorPage, PagePromise } from '../pagination';
-import type { AuditEvent, AuditEventListParams, AuditVerification } from '../types';
+import type { AuditCheckpoint, AuditEvent, AuditEventListParams, AuditVerification, AuditVerifyParams } from '../types';
 import { APIResource } from './resource';
 
-/** The organization's hash-chained audit log. */
+/** The organization's keyed, hash-chained audit log. */
 export class AuditEvents extends APIResource {
   /** Events in `seq` order; `await` for one page or `for await` over all of them. */
   list(params: AuditEventListParams = {}, options?: RequestOptions): PagePromise<AuditEvent> {
@@ -21,14 +23,24 @@ export class AuditEvents extends APIResource {
     return CursorPage.load(this.#pageFetcher(params, options), params.cursor);
   }
 
-  /** Recomputes the hash chain on the server. */
-  async verify(options?: RequestOptions): Promise<AuditVerification> {
+  /**
+   * Verifies the chain on the server, from the last verified point (`full: true`, admin: from the
+   * genesis). With `checkpoint`, also proves the log still extends that checkpoint.
+   */
+  async verify(params: AuditVerifyParams = {}, options?: RequestOptions): Promise<AuditVerification> {
     const wire = await this._transport.request<WireAuditVerification>({
       method: 'GET',
       path: '/v1/audit-events/verify',
+      query: { checkpoint: params.checkpoint, full: params.full ? 'true' : undefined },
       options,
     });
     return toAuditVerification(wire);
+  }
+
+  /** Verifies the chain and returns its head signed with the organization's token signing key. */
+  async checkpoint(options?: RequestOptions): Promise<AuditCheckpoint> {
+    const wire = await this._transport.request<WireAuditCheckpoint>({ method: 'GET', path: '/v1/audit-events/checkpoint', options });
+    return toAuditCheckpoint(wire);
   }
 
   #pageFetcher(params: AuditEventListParams, options: RequestOptions | undefined) {

@@ -14,11 +14,17 @@ export interface CertusordoProviderConfig {
   */
   readonly apiKey?: string;
   /**
-  * Base URL of the control plane, for example `https://certusordo.example.com`. Falls back to the `CERTUSORDO_ENDPOINT` environment variable.
+  * Base URL of the control plane, for example `https://certusordo.example.com`. Falls back to the `CERTUSORDO_ENDPOINT` environment variable. Plain `http://` is accepted only for loopback (`127.0.0.0/8`, `::1`, `localhost`) unless `insecure` is set; the URL must not contain credentials (`user:password@`), a query or a fragment.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/certusordo/certusordo/latest/docs#endpoint CertusordoProvider#endpoint}
   */
   readonly endpoint?: string;
+  /**
+  * Allow a plain `http://` endpoint on a host that is not loopback. The API key and agent secrets then cross the network unencrypted: use it only on a network you trust. Falls back to the `CERTUSORDO_INSECURE` environment variable (`1` or `true`); when set here, it wins over the environment. Defaults to `false`.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/certusordo/certusordo/latest/docs#insecure CertusordoProvider#insecure}
+  */
+  readonly insecure?: boolean | cdktf.IResolvable;
   /**
   * Alias name
   *
@@ -73,6 +79,7 @@ export class CertusordoProvider extends cdktf.TerraformProvider {
     });
     this._apiKey = config.apiKey;
     this._endpoint = config.endpoint;
+    this._insecure = config.insecure;
     this._alias = config.alias;
   }
 
@@ -112,6 +119,22 @@ export class CertusordoProvider extends cdktf.TerraformProvider {
     return this._endpoint;
   }
 
+  // insecure - computed: false, optional: true, required: false
+  private _insecure?: boolean | cdktf.IResolvable; 
+  public get insecure() {
+    return this._insecure;
+  }
+  public set insecure(value: boolean | cdktf.IResolvable | undefined) {
+    this._insecure = value;
+  }
+  public resetInsecure() {
+    this._insecure = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get insecureInput() {
+    return this._insecure;
+  }
+
   // alias - computed: false, optional: true, required: false
   private _alias?: string; 
   public override get alias() {
@@ -136,6 +159,7 @@ export class CertusordoProvider extends cdktf.TerraformProvider {
     return {
       api_key: cdktf.stringToTerraform(this._apiKey),
       endpoint: cdktf.stringToTerraform(this._endpoint),
+      insecure: cdktf.booleanToTerraform(this._insecure),
       alias: cdktf.stringToTerraform(this._alias),
     };
   }
@@ -153,6 +177,12 @@ export class CertusordoProvider extends cdktf.TerraformProvider {
         isBlock: false,
         type: "simple",
         storageClassType: "string",
+      },
+      insecure: {
+        value: cdktf.booleanToHclTerraform(this._insecure),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "boolean",
       },
       alias: {
         value: cdktf.stringToHclTerraform(this._alias),

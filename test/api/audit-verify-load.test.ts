@@ -1,0 +1,65 @@
+/**
+ * Verification under concurrent callers, over HTTP: many `reader` requests for one organization
+ * share one chain walk, so together they hold one database connection, not one each.
+ *
+ * PostgreSQL only: the test holds a lock on a second connection so the server's walk waits on its
+ * first query while the requests arrive; PGlite has a single connection (the walk and the lock
+ * holder would be the same session).
+ */
+import knexFactory, { Knex } from 'knex';
+import { startTestServer, TestServer } from '../support/server';
+import { client } from '../support/http';
+import { testBackend } from '../support/databases';
+
+const onPostgres = testBackend() === 'postgres' ? describe : describe.skip;
+
+onPostgres('concurrent verification (PostgreSQL: needs a second connection to hold the lock)', () => {
+  let s: TestServer;
+  let holder: Knex;
+  beforeAll(async () => {
+    s = await startTestServer();
+    holder = knexFactory({ client: 'pg', connection: s.store.databaseUrl!, pool: { min: 0, max: 1 } });
+  });
+  afterAll(async () => {
+    await holder?.destroy();
+    await s?.close();
+  });
+
+  /** Waits for a condition the server reaches on its own (checked between event-loop turns). */
+  async function until(what: string, cond: () => Promise<boolean> | boolean): Promise<void> {
+    for (let i = 0; i < 20_000; i++) {
+      if (await cond()) return;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    throw new Error(`never happened: ${what}`);
+  }
+
+  test('ten reader requests at once share one walk and one waiting query', async () => {
+    const admin = client(s.url, s.apiKey);
+    for (let i = 0; i < 3; i++) await admin.post('/v1/agents', { name: `load-${i}` }).expect(201);
+    const reader = client(s.url, await s.createApiKey('reader'));
+    const audit = s.running.services.audit;
+    const calls = audit.stats.calls;
+    const walks = audit.stats.walks;
+
+    const trx = await holder.transaction();
+    let responses: Array<{ status: number; body: unknown }>;
+    try {
+      await trx.raw('lock table audit_events in access exclusive mode');
+      const pending = Array.from({ length: 10 }, () => reader.get('/v1/audit-events/verify').then((r) => ({ status: r.status, body: r.body })));
+      await until('all ten requests reached the verifier', () => audit.stats.calls - calls === 10);
+      const waiting = await trx.raw(
+        `select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query ilike '%audit_events%'`,
+      );
+      expect(waiting.rows[0].n).toBe(1);
+      await trx.commit();
+      responses = await Promise.all(pending);
+    } finally {
+      if (!trx.isCompleted()) await trx.rollback();
+    }
+    expect(audit.stats.walks - walks).toBe(1);
+    expect(responses.map((r) => r.status)).toEqual(Array(10).fill(200));
+    for (const r of responses) expect(r.body).toEqual(responses[0]!.body);
+    expect(responses[0]!.body).toMatchObject({ valid: true, first_broken_seq: null });
+  });
+});
