@@ -279,7 +279,7 @@ describePg('opening and revoking the parent, pinned in both orders (PostgreSQL: 
     try {
       await tx.raw('select 1 from audit_chain_heads where organization_id = ? for update', [s.organizationId]);
       for (const [i, send] of queue.entries()) {
-        pending.push(send());
+        pending.push(send().then((res) => res)); // then() sends the request
         await untilWaiting(i + 1);
       }
     } finally {

@@ -229,7 +229,7 @@ export class AuditLog {
    */
   async verify(db: Knex, orgId: string, opts: VerifyOptions = {}): Promise<VerifyResult> {
     const cp = opts.checkpoint === undefined ? undefined : await this.readCheckpoint(orgId, opts.checkpoint);
-    if (cp && !cp.ok) return { ...broken(null, cp.reason, 0, 0), seq: null, hash: null };
+    if (cp && !cp.ok) return broken(null, cp.reason, 0, 0);
     let run = await this.run(db, orgId, opts.full === true);
     // A run that was already under way when the checkpoint was taken (e.g. on another replica) may
     // have read an older head: look again before calling the log cut off.

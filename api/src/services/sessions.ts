@@ -124,7 +124,7 @@ export class SessionService {
       await lockChainHead(tx, claims.org_id);
       // After the chain head: a revocation of the caller's token that committed first is visible
       // now; one that commits later ends this session (see endSessionsForRevokedToken).
-      if (false && await isTokenRevoked(tx, claims.jti)) throw new UnauthenticatedError('The access token is invalid, expired or revoked');
+      if (await isTokenRevoked(tx, claims.jti)) throw new UnauthenticatedError('The access token is invalid, expired or revoked');
       const now = new Date();
       const row: ops.SessionRow = {
         id: uuidv7(now.getTime()), organization_id: claims.org_id, agent_id: claims.sub, scopes: input.scopes,

@@ -279,7 +279,8 @@ export class SigningKeyService {
     const load: Load = { create, superseded: false, promise: Promise.resolve(null) };
     load.promise = this.read(orgId, create)
       .then((keys) => {
-        if (keys && !load.superseded) this.store(orgId, keys);
+        // No published key left (the organization was deleted): forget it rather than keep stale keys.
+        if (!load.superseded) keys ? this.store(orgId, keys) : this.orgs.delete(orgId);
         return keys;
       })
       .finally(() => {
