@@ -11,6 +11,7 @@ import type { Knex } from 'knex';
 import { createMasterKeyFile, LoadedMasterKey, masterKeyFile, MasterKeySource, readMasterKey } from '../crypto/master-key';
 import { FatalStartError } from '../fatal';
 import { getMasterKeyFingerprint, insertMasterKeyFingerprint } from './operations/master-key';
+import { countOrganizations } from './operations/organizations';
 
 const TABLE = 'master_key_fingerprint';
 
@@ -34,10 +35,12 @@ export class MasterKeyMismatchError extends FatalStartError {
 }
 
 export class MasterKeyMissingError extends FatalStartError {
-  constructor(stored: string, dataDir: string) {
+  /** `stored` is absent for a database that holds data from before fingerprints were recorded. */
+  constructor(stored: string | undefined, dataDir: string) {
     super(
-      `The database's keys were sealed with a master key (fingerprint ${short(stored)}…) that this process does not have: ` +
-        `CERTUSORDO_MASTER_KEY is not set and there is no key file at ${masterKeyFile(dataDir)} (no new key file was generated)`,
+      (stored ? `The database's keys were sealed with a master key (fingerprint ${short(stored)}…) that this process does not have`
+        : 'The database already holds keys sealed with a master key that this process does not have') +
+        `: CERTUSORDO_MASTER_KEY is not set and there is no key file at ${masterKeyFile(dataDir)} (no new key file was generated)`,
       'Set CERTUSORDO_MASTER_KEY to the master key the server uses: give every replica and every certusordo command the same CERTUSORDO_MASTER_KEY',
     );
     this.name = 'MasterKeyMissingError';
@@ -71,16 +74,23 @@ export async function precheckMasterKey(knex: Knex, opts: KeyCheckOptions): Prom
 }
 
 /**
- * After migrating: settle the key. A process without a key gets a new key file only when the
- * database has no fingerprint; the first key to open the database records its fingerprint, and
- * a process that lost that race with another key refuses (and removes the key file it just made).
+ * Before migrating, for a process without a key that needs one: a new key file, but only for a
+ * database that holds nothing sealed yet (no organization). A database with data and no
+ * fingerprint predates fingerprints; its keys were sealed with a key this process lacks.
+ */
+export async function keyForEmptyDatabase(knex: Knex, opts: KeyCheckOptions): Promise<LoadedMasterKey> {
+  if ((await knex.schema.hasTable('organizations')) && (await countOrganizations(knex)) > 0) throw new MasterKeyMissingError(undefined, opts.dataDir);
+  return createMasterKeyFile(opts.dataDir);
+}
+
+/**
+ * After migrating: the first key to open the database records its fingerprint; a process that
+ * lost that race with another key refuses (and removes the key file it just made).
  */
 export async function settleMasterKey(knex: Knex, opts: KeyCheckOptions, loaded: LoadedMasterKey | null): Promise<LoadedMasterKey | null> {
   if (!loaded) {
-    if (opts.policy !== 'require') return null;
-    const stored = await getMasterKeyFingerprint(knex);
-    if (stored !== undefined) throw new MasterKeyMissingError(stored, opts.dataDir);
-    loaded = createMasterKeyFile(opts.dataDir);
+    if (opts.policy === 'require') throw new Error('settleMasterKey: a required key was not loaded');
+    return null;
   }
   await insertMasterKeyFingerprint(knex, loaded.keys.fingerprint);
   const stored = (await getMasterKeyFingerprint(knex))!;

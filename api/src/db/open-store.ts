@@ -1,14 +1,15 @@
 /**
  * What every process that opens the database does first (`serve`, `migrate`, `orgs create`,
  * `api-keys create-local`): connect (bounded), check the master key against the database's
- * fingerprint, migrate, and settle the key. Any failure closes the database and throws a
+ * fingerprint (a key file is generated only for a database that holds nothing sealed yet),
+ * migrate with the key, and record the fingerprint if none is stored. Any failure closes the database and throws a
  * FatalStartError that names the cause and the fix.
  */
 import type { Config } from '../config';
 import type { MasterKey } from '../crypto/master-key';
 import { openDatabase, Database } from './connect';
 import { migrateLatest } from './migrate';
-import { KeyPolicy, precheckMasterKey, settleMasterKey } from './master-key-check';
+import { keyForEmptyDatabase, KeyPolicy, precheckMasterKey, settleMasterKey } from './master-key-check';
 
 export interface OpenedStore<K extends MasterKey | null = MasterKey> {
   readonly db: Database;

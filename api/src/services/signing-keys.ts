@@ -280,7 +280,9 @@ export class SigningKeyService {
     load.promise = this.read(orgId, create)
       .then((keys) => {
         // No published key left (the organization was deleted): forget it rather than keep stale keys.
-        if (!load.superseded) keys ? this.store(orgId, keys) : this.orgs.delete(orgId);
+        if (load.superseded) return keys;
+        if (keys) this.store(orgId, keys);
+        else this.orgs.delete(orgId);
         return keys;
       })
       .finally(() => {
