@@ -33,7 +33,9 @@ export interface StartOptions {
 
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
   const logger = opts.logger ?? createLogger(config.logLevel);
-  const { db, keys, applied } = await openStore(config, 'require');
+  const { db, keys, applied } = await openStore(config, 'require').catch((err: unknown) => {
+    throw explainStartError(err);
+  });
   const server = http.createServer();
   let auth: AuthModule | undefined;
   try {

@@ -188,7 +188,15 @@ export interface SessionCreateParams {
 
 export type SessionStatus = 'active' | 'exhausted' | 'expired' | 'ended';
 /** Why a session ended (set with `endedAt`). */
-export type SessionEndReason = 'ended_by_agent' | 'ended_by_api_key' | 'agent_suspended' | 'agent_revoked';
+export type SessionEndReason =
+  | 'ended_by_agent'
+  | 'ended_by_api_key'
+  | 'agent_suspended'
+  | 'agent_revoked'
+  /** The access token that opened the session was revoked. */
+  | 'parent_token_revoked'
+  /** The session's own token was revoked. */
+  | 'session_token_revoked';
 
 /** A bounded session: a subset of the agent's scopes, for a limited time and operation budget. */
 export interface Session {

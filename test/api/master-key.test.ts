@@ -71,6 +71,22 @@ test('a database without a fingerprint adopts the first key that opens it; `migr
   expect(opened.keys.fingerprint).toBe(file!.keys.fingerprint);
 });
 
+test('a database from before fingerprints, holding data: refused without a key (no new key file); adopts the first key given', async () => {
+  const store = await createTestStore();
+  const dataDir = store.databaseUrl ? fs.mkdtempSync(path.join(store.dataDir, 'old-')) : store.dataDir;
+  const { db } = await openStore(cfg(store, undefined, dataDir), 'if-present');
+  await db.knex('organizations').insert({ id: '01900000-0000-7000-8000-000000000001', name: 'from-before', created_at: new Date() });
+  await db.close();
+  const missing = openStore(cfg(store, undefined, dataDir), 'require');
+  await expect(missing).rejects.toBeInstanceOf(MasterKeyMissingError);
+  await expect(missing).rejects.toThrow(/already holds keys sealed with a master key that this process does not have/);
+  expect(fs.existsSync(path.join(dataDir, 'master.key'))).toBe(false);
+
+  const k = newKey();
+  await (await openStore(cfg(store, k, dataDir), 'require')).db.close();
+  expect(await storedFingerprint(store)).toBe(readMasterKey(k, dataDir)!.keys.fingerprint);
+});
+
 test('two processes racing on an empty PostgreSQL database with different keys: exactly one wins, the loser removes the key file it made', async () => {
   const store = await createTestStore();
   if (!store.databaseUrl) return; // the embedded store admits one process at a time (its directory lock)

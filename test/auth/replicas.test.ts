@@ -107,7 +107,7 @@ describePg('two replicas on one PostgreSQL', () => {
       expect((await introspect(a.url, a.apiKey, t)).active).toBe(true);
       expect((await introspect(b.url, a.apiKey, t)).active).toBe(true);
     }
-    const jwksB = (await request(b.url).get('/.well-known/jwks.json')).body.keys.map((k: { kid: string }) => k.kid);
+    const jwksB = (await request(b.url).get(`/orgs/${a.organizationId}/.well-known/jwks.json`)).body.keys.map((k: { kid: string }) => k.kid);
     expect(jwksB).toEqual(expect.arrayContaining([kid, decodeHeader(before).kid]));
   });
 

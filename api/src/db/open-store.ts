@@ -24,10 +24,12 @@ export async function openStore(config: Pick<Config, 'databaseUrl' | 'dataDir' |
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   try {
     const opts = { masterKey: config.masterKey, dataDir: config.dataDir, policy };
-    const pre = await precheckMasterKey(db.knex, opts);
-    // The key is checked against the fingerprint above when the database has one; a migration that seals data uses it.
-    const applied = await migrateLatest(db.knex, { keys: pre?.keys ?? null });
-    const loaded = await settleMasterKey(db.knex, opts, pre);
+    let loaded = await precheckMasterKey(db.knex, opts);
+    if (!loaded && policy === 'require') loaded = await keyForEmptyDatabase(db.knex, opts);
+    // Checked against the fingerprint above when the database has one; a migration that seals
+    // existing data (the audit chains' cut-over) uses it.
+    const applied = await migrateLatest(db.knex, { keys: loaded?.keys ?? null });
+    loaded = await settleMasterKey(db.knex, opts, loaded);
     return { db, keys: loaded?.keys ?? null, applied };
   } catch (err) {
     await db.close().catch(() => undefined);

@@ -115,4 +115,6 @@ export interface DbSessionRow {
   expires_at: Date;
   ended_at: Date | null;
   end_reason: string | null;
+  /** The jti of the access token that opened the session (null for sessions older than the column). */
+  parent_jti: string | null;
 }

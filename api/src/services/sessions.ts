@@ -126,7 +126,7 @@ export class SessionService {
       // now; one that commits later ends this session (see endSessionsForRevokedToken).
       if (await isTokenRevoked(tx, claims.jti)) throw new UnauthenticatedError('The access token is invalid, expired or revoked');
       const now = new Date();
-      const row: ops.SessionRow = {
+      const row: DbSessionRow = {
         id: uuidv7(now.getTime()), organization_id: claims.org_id, agent_id: claims.sub, scopes: input.scopes,
         max_operations: input.max_operations ?? null, operations_used: 0, status: 'active', purpose: input.purpose ?? null,
         created_at: now, expires_at: new Date(now.getTime() + input.ttl_seconds * 1000), ended_at: null, end_reason: null,

@@ -279,10 +279,9 @@ export class SigningKeyService {
     const load: Load = { create, superseded: false, promise: Promise.resolve(null) };
     load.promise = this.read(orgId, create)
       .then((keys) => {
-        // No published key left (the organization was deleted): forget it rather than keep stale keys.
         if (load.superseded) return keys;
         if (keys) this.store(orgId, keys);
-        else this.orgs.delete(orgId);
+        else this.orgs.delete(orgId); // no published key left (organization deleted): drop, do not keep stale keys
         return keys;
       })
       .finally(() => {

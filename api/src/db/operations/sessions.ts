@@ -5,9 +5,8 @@ import type { DbSessionRow } from '../tables';
 type Tx = Knex | Knex.Transaction;
 
 /** A session row with the jti of the access token that opened it (null for sessions opened before it was recorded). */
-export type SessionRow = DbSessionRow & { parent_jti: string | null };
 
-export async function insertSession(tx: Tx, row: SessionRow): Promise<void> {
+export async function insertSession(tx: Tx, row: DbSessionRow): Promise<void> {
   await tx('sessions').insert({ ...row, scopes: JSON.stringify(row.scopes) });
 }
 
