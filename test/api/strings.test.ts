@@ -158,3 +158,17 @@ describe('OAuth parameters', () => {
     expect(active.body.active).toBe(true);
   });
 });
+
+describe('the model rule (shared with the SDK, constructs and provider)', () => {
+  test('textViolations and metadataViolations refuse U+0000 and lone surrogates, accept proper pairs', async () => {
+    const { textViolations, jsonTextViolations } = await import('../../model/text');
+    const { metadataViolations } = await import('../../model/agent');
+    expect(textViolations('a\u0000b', 'reason')).toEqual(['reason must not contain U+0000 (NUL)']);
+    expect(textViolations('x\ud800y')).toHaveLength(1);
+    expect(textViolations('x\udc00')).toHaveLength(1);
+    expect(textViolations('café 🚀')).toEqual([]);
+    expect(metadataViolations({ team: 'a\u0000' }).join()).toMatch(/metadata value for "team" must not contain U\+0000/);
+    expect(metadataViolations({ 'k\ud800': 'v' }).join()).toMatch(/metadata key "k\\ud800" must not contain an unpaired/);
+    expect(jsonTextViolations({ a: [{ b: 'ok' }, { c: '\u0000' }] }).map((v) => v.path)).toEqual(['a.1.c']);
+  });
+});
