@@ -1,0 +1,231 @@
+"""The API's objects with attribute access (``agent.id``, ``agent.public_key``, ``agent.last_auth_at``).
+
+Field names are the API's own snake_case names, so the Python objects read like the REST docs.
+Times are :class:`~certusordo.UTCDateTime` (see that class for how they mix with naive
+datetimes). One-time credentials (``secret``, ``key``, ``access_token``) are left out of ``repr``,
+so printing or logging an object never shows them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Union
+
+from ._datetime import UTCDateTime
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .auth.credentials import AgentCredentials
+
+if True:  # typing aliases usable on Python 3.9 (no PEP 604 at runtime)
+    from typing import Literal
+
+AgentStatus = Literal["active", "suspended", "revoked"]
+ApiKeyRole = Literal["admin", "operator", "reader"]
+SessionStatus = Literal["active", "exhausted", "expired", "ended"]
+
+__all__ = [
+    "AgentStatus",
+    "ApiKeyRole",
+    "SessionStatus",
+    "Agent",
+    "CreatedAgent",
+    "AgentKey",
+    "CreatedAgentKey",
+    "ApiKey",
+    "CreatedApiKey",
+    "AuditEvent",
+    "AuditVerification",
+    "AuditCheckpoint",
+    "TokenIntrospection",
+    "AccessToken",
+    "Session",
+    "OpenedSession",
+    "VerifiedAccessToken",
+]
+
+
+@dataclass(frozen=True)
+class Agent:
+    """An agent. ``last_auth_at`` is None until it first authenticates."""
+
+    id: str
+    name: str
+    #: base64url of the 32 raw Ed25519 public-key bytes (the newest active key).
+    public_key: str
+    scopes: List[str]
+    status: str
+    metadata: Dict[str, str]
+    created_at: UTCDateTime
+    updated_at: UTCDateTime
+    last_auth_at: Optional[UTCDateTime]
+
+
+@dataclass(frozen=True)
+class CreatedAgent(Agent):
+    """The create response. ``secret`` (``cos_<agent id>_<seed>``) is returned once, and only when the
+    server generated the key (not with your own ``public_key``, and not in an idempotent replay)."""
+
+    secret: Optional[str] = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class AgentKey:
+    #: RFC 7638 JWK thumbprint of the public key.
+    kid: str
+    public_key: str
+    status: str
+    created_at: UTCDateTime
+    revoked_at: Optional[UTCDateTime]
+
+
+@dataclass(frozen=True)
+class CreatedAgentKey(AgentKey):
+    secret: Optional[str] = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    id: str
+    name: str
+    role: str
+    #: The first characters of the key, to recognise it.
+    prefix: str
+    created_at: UTCDateTime
+    last_used_at: Optional[UTCDateTime]
+    revoked_at: Optional[UTCDateTime]
+
+
+@dataclass(frozen=True)
+class CreatedApiKey(ApiKey):
+    """The create response: ``key`` is returned once (empty in an idempotent replay)."""
+
+    key: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    id: str
+    seq: int
+    action: str
+    actor_type: str
+    actor_id: Optional[str]
+    target_type: Optional[str]
+    target_id: Optional[str]
+    outcome: str
+    reason: Optional[str]
+    request_id: Optional[str]
+    client_ip: Optional[str]
+    data: Dict[str, Any]
+    created_at: UTCDateTime
+    hash: str
+
+
+@dataclass(frozen=True)
+class AuditVerification:
+    valid: bool
+    #: Events whose link this run recomputed (verification resumes from the last verified point).
+    events_checked: int
+    first_broken_seq: Optional[int]
+    reason: Optional[str]
+    seq: Optional[int]
+    hash: Optional[str]
+    #: The verified seq this run resumed from (0: the genesis).
+    from_seq: int
+
+
+@dataclass(frozen=True)
+class AuditCheckpoint:
+    """The verified head of the audit chain as a compact JWS, verifiable offline with the org's JWKS."""
+
+    checkpoint: str
+    org_id: str
+    seq: int
+    hash: str
+    created_at: UTCDateTime
+
+
+@dataclass(frozen=True)
+class TokenIntrospection:
+    """RFC 7662 introspection; ``active=False`` carries nothing else. ``raw`` is the response as sent."""
+
+    active: bool
+    sub: Optional[str] = None
+    scope: Optional[str] = None
+    client_id: Optional[str] = None
+    exp: Optional[int] = None
+    iat: Optional[int] = None
+    iss: Optional[str] = None
+    aud: Optional[Union[str, List[str]]] = None
+    jti: Optional[str] = None
+    token_type: Optional[str] = None
+    sid: Optional[str] = None
+    organization_id: Optional[str] = None
+    raw: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True)
+class AccessToken:
+    access_token: str = field(repr=False)
+    token_type: str
+    #: Seconds the token was valid for when issued.
+    expires_in: int
+    #: Absolute expiry, computed on receipt.
+    expires_at: UTCDateTime
+    scope: str
+
+
+@dataclass(frozen=True)
+class Session:
+    """A bounded session: a subset of the agent's scopes for a limited time and operation budget."""
+
+    id: str
+    agent_id: str
+    scopes: List[str]
+    #: None: no operation budget.
+    max_operations: Optional[int]
+    operations_used: int
+    status: str
+    purpose: Optional[str]
+    created_at: UTCDateTime
+    expires_at: UTCDateTime
+    ended_at: Optional[UTCDateTime]
+    end_reason: Optional[str]
+
+
+@dataclass(frozen=True)
+class OpenedSession(Session):
+    """What ``AgentCredentials.open_session`` returns: the session and, only here, its own token.
+
+    ``session.end()`` ends it early (or use it as a context manager: ``with creds.open_session(...)
+    as session:`` ends it on exit).
+    """
+
+    access_token: str = field(default="", repr=False)
+    _credentials: Optional["AgentCredentials"] = field(default=None, repr=False, compare=False)
+
+    def end(self) -> Session:
+        """Ends this session now (idempotent): its token stops working, ``end_reason`` ``ended_by_agent``."""
+        if self._credentials is None:
+            raise RuntimeError("this session is not bound to AgentCredentials; use client.sessions.end(id)")
+        return self._credentials.end_session(self.id)
+
+    def __enter__(self) -> "OpenedSession":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.end()
+
+
+@dataclass(frozen=True)
+class VerifiedAccessToken:
+    """What ``verify_access_token`` returns for a valid token."""
+
+    #: The agent id.
+    sub: str
+    scopes: List[str]
+    client_id: Optional[str]
+    sid: Optional[str]
+    organization_id: Optional[str]
+    #: The token's ``aud`` as a list.
+    audience: List[str]
+    expires_at: UTCDateTime
+    payload: Dict[str, Any] = field(repr=False)
