@@ -8,15 +8,12 @@ so printing or logging an object never shows them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Literal, Optional, Union
 
 from ._datetime import UTCDateTime
 
 if TYPE_CHECKING:  # pragma: no cover
     from .auth.credentials import AgentCredentials
-
-if True:  # typing aliases usable on Python 3.9 (no PEP 604 at runtime)
-    from typing import Literal
 
 AgentStatus = Literal["active", "suspended", "revoked"]
 ApiKeyRole = Literal["admin", "operator", "reader"]
@@ -52,7 +49,7 @@ class Agent:
     #: base64url of the 32 raw Ed25519 public-key bytes (the newest active key).
     public_key: str
     scopes: List[str]
-    status: str
+    status: AgentStatus
     metadata: Dict[str, str]
     created_at: UTCDateTime
     updated_at: UTCDateTime
@@ -86,7 +83,7 @@ class CreatedAgentKey(AgentKey):
 class ApiKey:
     id: str
     name: str
-    role: str
+    role: ApiKeyRole
     #: The first characters of the key, to recognise it.
     prefix: str
     created_at: UTCDateTime
@@ -183,7 +180,7 @@ class Session:
     #: None: no operation budget.
     max_operations: Optional[int]
     operations_used: int
-    status: str
+    status: SessionStatus
     purpose: Optional[str]
     created_at: UTCDateTime
     expires_at: UTCDateTime

@@ -1,0 +1,113 @@
+"""CertusOrdo Python SDK: cryptographic identities for AI agents.
+
+Admin:     ``CertusOrdoClient(api_key=...)`` → ``agents`` (and ``agents.keys``), ``api_keys``,
+           ``audit_events``, ``sessions``, ``introspect``, ``revoke_token``.
+Agents:    ``AgentCredentials.from_secret(secret)`` → ``get_token()``, ``open_session()``, ``revoke_token()``.
+Services:  ``verify_access_token(token, issuer=organization_issuer(base_url, org_id))``.
+
+Same semantics as the TypeScript SDK (sdk/src): the same errors, retries and idempotency.
+"""
+from ._datetime import UTCDateTime
+from ._transport import DEFAULT_BASE_URL, RequestOptions
+from ._version import __version__
+from .auth import (
+    CLIENT_ASSERTION_TYPE,
+    AgentCredentials,
+    AgentKeyPair,
+    JWKSCache,
+    ParsedAgentSecret,
+    authorization_server_metadata_url,
+    format_agent_secret,
+    generate_agent_key_pair,
+    jwk_thumbprint,
+    organization_issuer,
+    parse_agent_secret,
+    public_key_from_private_key,
+    verify_access_token,
+)
+from .client import CertusOrdoClient
+from .errors import (
+    APIConnectionError,
+    APITimeoutError,
+    AuthenticationError,
+    CertusOrdoError,
+    ConflictError,
+    ErrorDetail,
+    InternalServerError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    TokenVerificationError,
+    ValidationError,
+    generate,
+)
+from .pagination import CursorPage, Pager
+from .types import (
+    AccessToken,
+    Agent,
+    AgentKey,
+    ApiKey,
+    AuditCheckpoint,
+    AuditEvent,
+    AuditVerification,
+    CreatedAgent,
+    CreatedAgentKey,
+    CreatedApiKey,
+    OpenedSession,
+    Session,
+    TokenIntrospection,
+    VerifiedAccessToken,
+)
+
+__all__ = [
+    "__version__",
+    "DEFAULT_BASE_URL",
+    "CertusOrdoClient",
+    "RequestOptions",
+    "UTCDateTime",
+    "CursorPage",
+    "Pager",
+    # errors
+    "CertusOrdoError",
+    "ValidationError",
+    "AuthenticationError",
+    "PermissionDeniedError",
+    "NotFoundError",
+    "ConflictError",
+    "RateLimitError",
+    "InternalServerError",
+    "APIConnectionError",
+    "APITimeoutError",
+    "TokenVerificationError",
+    "ErrorDetail",
+    "generate",
+    # objects
+    "Agent",
+    "CreatedAgent",
+    "AgentKey",
+    "CreatedAgentKey",
+    "ApiKey",
+    "CreatedApiKey",
+    "AuditEvent",
+    "AuditVerification",
+    "AuditCheckpoint",
+    "TokenIntrospection",
+    "AccessToken",
+    "Session",
+    "OpenedSession",
+    "VerifiedAccessToken",
+    # agent side and relying services
+    "AgentCredentials",
+    "CLIENT_ASSERTION_TYPE",
+    "AgentKeyPair",
+    "ParsedAgentSecret",
+    "parse_agent_secret",
+    "format_agent_secret",
+    "public_key_from_private_key",
+    "jwk_thumbprint",
+    "generate_agent_key_pair",
+    "verify_access_token",
+    "organization_issuer",
+    "authorization_server_metadata_url",
+    "JWKSCache",
+]

@@ -1,0 +1,28 @@
+"""Agent-side authentication and token verification for relying services."""
+from .credentials import CLIENT_ASSERTION_TYPE, AgentCredentials
+from .keys import (
+    AgentKeyPair,
+    ParsedAgentSecret,
+    format_agent_secret,
+    generate_agent_key_pair,
+    jwk_thumbprint,
+    parse_agent_secret,
+    public_key_from_private_key,
+)
+from .verify import JWKSCache, authorization_server_metadata_url, organization_issuer, verify_access_token
+
+__all__ = [
+    "AgentCredentials",
+    "CLIENT_ASSERTION_TYPE",
+    "AgentKeyPair",
+    "ParsedAgentSecret",
+    "format_agent_secret",
+    "generate_agent_key_pair",
+    "jwk_thumbprint",
+    "parse_agent_secret",
+    "public_key_from_private_key",
+    "JWKSCache",
+    "authorization_server_metadata_url",
+    "organization_issuer",
+    "verify_access_token",
+]
