@@ -79,7 +79,7 @@ def restore_indentation(lines: List[str]) -> str:
         if depth > 0:
             delta, _ = scan(s)
             closing = s[:1] in ")]}"
-            out.append("    " * (stmt_indent + (0 if closing and depth + delta == 0 else 1)) + s)
+            out.append("    " * (stmt_indent + (depth - 1 if closing else depth)) + s)
             depth += delta
             continue
         if s.startswith("#"):
