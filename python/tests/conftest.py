@@ -162,6 +162,8 @@ class ServerProcess:
         return self.info
 
     def stop(self) -> None:
+        # Let a start-up still under way finish first, so nothing it starts is left running.
+        self.ready.wait(START_TIMEOUT)
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             try:

@@ -295,3 +295,21 @@ def test_should_retry_rules():
     assert should_retry(408, {}) and should_retry(429, {}) and should_retry(500, {}) and should_retry(503, {})
     assert not should_retry(409, {}) and not should_retry(400, {}) and not should_retry(404, {})
     assert should_retry(400, {"x-should-retry": "true"}) and not should_retry(500, {"x-should-retry": "false"})
+
+
+def test_a_reused_connection_closed_by_the_server_is_replaced_for_safe_requests(peers, sleeps):
+    peer = start(peers, [Scripted(200, wire_agent()), Scripted(drop=True), Scripted(200, wire_agent())])
+    c = make_client(peer.url, sleeps, max_retries=0)
+    c.agents.get("x")
+    assert c.agents.get("x").id == wire_agent()["id"]  # dropped on the reused connection, resent on a new one
+    assert len(peer.received) == 3 and sleeps == []
+    assert peer.received[1].client_port == peer.received[0].client_port != peer.received[2].client_port
+
+
+def test_an_unsafe_request_on_a_dropped_reused_connection_is_not_resent_without_retries(peers, sleeps):
+    peer = start(peers, [Scripted(200, wire_agent()), Scripted(drop=True), Scripted(200, wire_agent())])
+    c = make_client(peer.url, sleeps, max_retries=0)
+    c.agents.get("x")
+    with pytest.raises(APIConnectionError):
+        c.agents.suspend("x")  # a POST without an Idempotency-Key: the server may have acted on it
+    assert len(peer.received) == 2

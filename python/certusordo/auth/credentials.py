@@ -41,7 +41,8 @@ class AgentCredentials:
     """An agent's identity: gets access tokens, opens and ends sessions, gives up tokens.
 
     Thread-safe: concurrent callers asking for the same scopes and resources share one token
-    request. ``clock`` (seconds since the epoch) decides when a cached token is refreshed.
+    request. ``clock`` (seconds since the epoch) decides when a cached token is refreshed (tests
+    inject one; client assertions always carry the real time, which the server checks).
     """
 
     def __init__(
@@ -158,7 +159,9 @@ class AgentCredentials:
 
     def create_client_assertion(self, now: Optional[float] = None) -> str:
         """The client assertion JWT (RFC 7523 §3), for callers that talk to the token endpoint themselves."""
-        iat = int(self._clock() if now is None else now)
+        # The server checks iat/exp against its own clock: the assertion always uses the real time
+        # (the injectable `clock` only decides when a cached token is refreshed).
+        iat = int(time.time() if now is None else now)
         return sign_jwt(
             {"alg": "EdDSA", "typ": "JWT", "kid": self.kid},
             {
