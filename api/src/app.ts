@@ -16,6 +16,7 @@ import { RateLimiter } from './middleware/rate-limit';
 import { agentsRouter } from './routes/agents';
 import { apiKeysRouter } from './routes/api-keys';
 import { auditRouter } from './routes/audit';
+import { consoleRouter } from './routes/console';
 import { docsPage, openApiDocument } from './openapi';
 import type { Services } from './services';
 
@@ -65,6 +66,7 @@ export function createApp(deps: AppDeps): Express {
   });
   app.get('/v1/openapi.json', (_req, res) => void res.json(openApiDocument(config.publicUrl)));
   app.get('/docs', (_req, res) => void res.type('html').send(docsPage()));
+  app.use('/console', consoleRouter());
 
   for (const router of deps.extraRouters ?? []) app.use(router);
 

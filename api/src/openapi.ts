@@ -40,6 +40,7 @@ export const OPERATIONS: Operation[] = [
   { method: 'delete', path: '/v1/agents/{id}/keys/{kid}', summary: 'Remove a key', role: 'admin', response: AgentKeyView },
   { method: 'post', path: '/v1/api-keys', summary: 'Create an API key (shown once)', role: 'admin', body: ApiKeyCreate, status: 201 },
   { method: 'get', path: '/v1/api-keys', summary: 'List API keys (without secrets)', role: 'admin' },
+  { method: 'get', path: '/v1/api-keys/me', summary: 'The presented key: {id, organization_id, role}', role: 'reader' },
   { method: 'post', path: '/v1/api-keys/{id}/revoke', summary: 'Revoke an API key', role: 'admin' },
   { method: 'get', path: '/v1/audit-events', summary: 'List audit events', role: 'reader', query: AuditListQuery },
   { method: 'get', path: '/v1/audit-events/checkpoint', summary: "Verify the chain and sign its head with the organization's token signing key (compact JWS)", role: 'reader', response: AuditCheckpoint },

@@ -40,4 +40,26 @@ export function ensureBuilt(): void {
   if (sourcesChanged || bundleStale()) {
     execFileSync(process.execPath, [path.join(ROOT, 'dist/provider-bridge/src/bundle.js')], { cwd: ROOT, stdio: 'inherit' });
   }
+  // The console that `certusordo serve` serves at /console.
+  ensureConsoleBuilt();
+}
+
+const CONSOLE_INDEX = path.join(ROOT, 'dist/console/index.html');
+
+function newestConsoleSource(dir: string): number {
+  let newest = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) newest = Math.max(newest, newestConsoleSource(p));
+    else newest = Math.max(newest, fs.statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/** The admin console's static assets (console/ → dist/console), as `npm run build:console` makes them. */
+export function ensureConsoleBuilt(): void {
+  const built = fs.existsSync(CONSOLE_INDEX) ? fs.statSync(CONSOLE_INDEX).mtimeMs : 0;
+  if (built >= newestConsoleSource(path.join(ROOT, 'console'))) return;
+  execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'console/tsconfig.json')], { cwd: ROOT, stdio: 'inherit' });
+  execFileSync(process.execPath, [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', path.join(ROOT, 'console/vite.config.ts')], { cwd: ROOT, stdio: 'inherit' });
 }

@@ -15,7 +15,7 @@
  */
 import { createCipheriv, createDecipheriv, KeyObject, randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
-import { generateEd25519, jwkThumbprint, privateKeyObject, publicKeyObject } from '../crypto/ed25519';
+import { generateEd25519, jwkThumbprint, privateKeyObject, publicKeyObject, seedMatchesPublicKey } from '../crypto/ed25519';
 import { isUuid } from '../crypto/ids';
 import type { MasterKey } from '../crypto/master-key';
 import { getOrganization } from '../db/operations/organizations';
@@ -23,6 +23,7 @@ import * as ops from '../db/operations/signing-keys';
 import type { DbSigningKeyRow } from '../db/tables';
 import { signEd25519 } from '../tokens/jws';
 import { AuditContext, AuditLog } from './audit';
+import { RateLimitedError } from '../errors';
 
 /** The longest any access token lives (config max, and the cap on session tokens). */
 export const MAX_TOKEN_LIFETIME_SECONDS = 3600;
@@ -34,6 +35,8 @@ const MAX_CACHED_ORGANIZATIONS = 10_000;
 const MAX_ENTRY_AGE_MS = 5 * 60_000;
 /** An unknown kid, or a failed refresh, reloads an organization at most this often. */
 const RELOAD_INTERVAL_MS = 1000;
+/** On-demand rotation (API) is refused while an organization publishes this many keys. */
+export const MAX_PUBLISHED_KEYS = 10;
 /** Scheduled rotations done per maintenance tick (the rest wait for the next tick). */
 const ROTATIONS_PER_TICK = 100;
 
@@ -77,6 +80,15 @@ function decryptSeed(encKey: Buffer, kid: string, blob: Buffer): Buffer {
   return Buffer.concat([decipher.update(blob.subarray(12, blob.length - 16)), decipher.final()]);
 }
 
+/** Whether the row's public key is the one its sealed private key derives (false for a row nobody with the master key wrote). */
+function sealedKeyMatches(encKey: Buffer, r: DbSigningKeyRow, pub: Buffer): boolean {
+  try {
+    return seedMatchesPublicKey(decryptSeed(encKey, r.kid, Buffer.from(r.private_key_enc)), pub);
+  } catch {
+    return false;
+  }
+}
+
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 
 function toView(r: DbSigningKeyRow): SigningKeyView {
@@ -88,7 +100,7 @@ type RotationMode =
   | { kind: 'first' }
   /** Only when the current key is at least this old (the schedule); never creates a first key. */
   | { kind: 'due'; olderThanMs: number }
-  | { kind: 'now'; audit?: { log: AuditLog; ctx: AuditContext }; reason?: string };
+  | { kind: 'now'; audit?: { log: AuditLog; ctx: AuditContext }; reason?: string; maxPublished?: number };
 
 /**
  * Makes a new key current for the organization and retires the previous one, under the
@@ -100,6 +112,16 @@ async function rotateInTx(tx: Knex.Transaction, encKey: Buffer, orgId: string, m
   const current = await ops.getCurrentSigningKey(tx, orgId);
   if (mode.kind === 'first' && current) return null;
   if (mode.kind === 'due' && (!current || now.getTime() - new Date(current.created_at).getTime() < mode.olderThanMs)) return null;
+  if (mode.kind === 'now' && mode.maxPublished !== undefined) {
+    // Every rotation keeps the previous key published for over an hour: bound what one
+    // organization's admin can make every replica load, hold and serve.
+    const published = await ops.listPublishedSigningKeys(tx, orgId, now);
+    if (published.length >= mode.maxPublished) {
+      const nextExpiry = Math.min(...published.map((r) => (r.expires_at ? new Date(r.expires_at).getTime() : Infinity)));
+      const wait = Number.isFinite(nextExpiry) ? Math.max(1, Math.ceil((nextExpiry - now.getTime()) / 1000)) : MAX_TOKEN_LIFETIME_SECONDS;
+      throw new RateLimitedError(`The organization already publishes ${published.length} signing keys (a retired key stays published until its last token has expired); rotate again once one has expired`, wait);
+    }
+  }
   if (current) await ops.retireSigningKey(tx, orgId, current.kid, now, new Date(now.getTime() + (MAX_TOKEN_LIFETIME_SECONDS + RETIRE_MARGIN_SECONDS) * 1000));
   const pair = generateEd25519();
   const kid = jwkThumbprint(pair.publicKey);
@@ -178,7 +200,7 @@ export class SigningKeyService {
   /** Rotates the key of the context's organization now; audited in that organization's chain. */
   async rotate(ctx: AuditContext, reason?: string): Promise<RotationResult> {
     const orgId = ctx.organizationId;
-    const r = (await this.db.transaction((tx) => rotateInTx(tx, this.encKey, orgId, { kind: 'now', audit: { log: this.audit, ctx }, reason })))!;
+    const r = (await this.db.transaction((tx) => rotateInTx(tx, this.encKey, orgId, { kind: 'now', audit: { log: this.audit, ctx }, reason, maxPublished: MAX_PUBLISHED_KEYS })))!;
     this.invalidate(orgId);
     await this.load(orgId, false);
     return r;
@@ -300,19 +322,35 @@ export class SigningKeyService {
     }
     if (rows.length === 0) return null;
     const previous = this.orgs.get(orgId);
+    const previousX = new Map(previous?.jwks.map((j) => [j.kid, j.x]));
     const verify = new Map<string, KeyObject>();
     const jwks: PublicJwk[] = [];
+    const published: DbSigningKeyRow[] = [];
     let current: OrgKeys['current'] = null;
     for (const r of rows) {
       const pub = Buffer.from(r.public_key);
-      verify.set(r.kid, previous?.verify.get(r.kid) ?? publicKeyObject(pub));
-      jwks.push({ kty: 'OKP', crv: 'Ed25519', x: pub.toString('base64url'), kid: r.kid, use: 'sig', alg: 'EdDSA' });
+      const x = pub.toString('base64url');
+      // A key is published (and verifies tokens) only when its public key is the one its sealed
+      // private key derives (AES-GCM under the master key, kid as AAD): a database writer without
+      // the master key cannot slip in a key of its own and forge tokens. Checked once per key and value.
+      const checked = previousX.get(r.kid) === x ? previous!.verify.get(r.kid) : undefined;
       if (!r.rotated_at) {
-        current = previous?.current?.kid === r.kid ? previous.current : { kid: r.kid, privateKey: privateKeyObject(decryptSeed(this.encKey, r.kid, Buffer.from(r.private_key_enc))) };
+        if (checked && previous?.current?.kid === r.kid) current = previous.current;
+        else {
+          const seed = decryptSeed(this.encKey, r.kid, Buffer.from(r.private_key_enc));
+          if (!seedMatchesPublicKey(seed, pub)) throw new Error(`signing key ${r.kid} of organization ${orgId} does not match its sealed private key: the signing_keys table was altered outside the server`);
+          current = { kid: r.kid, privateKey: privateKeyObject(seed) };
+        }
+      } else if (!checked && !sealedKeyMatches(this.encKey, r, pub)) {
+        continue;
       }
+      verify.set(r.kid, checked ?? publicKeyObject(pub));
+      jwks.push({ kty: 'OKP', crv: 'Ed25519', x, kid: r.kid, use: 'sig', alg: 'EdDSA' });
+      published.push(r);
     }
+    if (published.length === 0) return null;
     const now = Date.now();
-    return { current, verify, jwks, views: rows.map(toView), loadedAtMs: now, refreshAtMs: now + MAX_ENTRY_AGE_MS, invalidated: false };
+    return { current, verify, jwks, views: published.map(toView), loadedAtMs: now, refreshAtMs: now + MAX_ENTRY_AGE_MS, invalidated: false };
   }
 
   private store(orgId: string, keys: OrgKeys): void {

@@ -1,0 +1,200 @@
+/** One agent: details, scopes and metadata, keys, sessions, its audit events. */
+import { useState } from 'preact/hooks';
+import { Agent, AgentKey, api, can, Role } from './api';
+import { ActionButtons, ActionDialog } from './agents';
+import { AuditTable } from './audit';
+import { ErrorBanner, formatMetadata, inputValue, Modal, Notice, parseMetadata, parseScopes, SecretOnce, StatusBadge, Time, usePoll } from './ui';
+
+function EditForm({ agent, onSaved }: { agent: Agent; onSaved: (a: Agent) => void }) {
+  const [scopes, setScopes] = useState(agent.scopes.join(' '));
+  const [metadata, setMetadata] = useState(formatMetadata(agent.metadata));
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const save = async (e: Event) => {
+    e.preventDefault();
+    setError(null);
+    setBusy(true);
+    try {
+      onSaved(await api.updateAgent(agent.id, { scopes: parseScopes(scopes), metadata: parseMetadata(metadata) }));
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form class="edit" onSubmit={save} aria-label="Edit scopes and metadata">
+      <label for="edit-scopes">Scopes (space or comma separated)</label>
+      <input id="edit-scopes" spellcheck={false} autoComplete="off" value={scopes} onInput={(e) => setScopes(inputValue(e))} />
+      <label for="edit-metadata">Metadata (one <code>key=value</code> per line; replaces the whole map)</label>
+      <textarea id="edit-metadata" rows={4} spellcheck={false} value={metadata} onInput={(e) => setMetadata(inputValue(e))} />
+      <ErrorBanner error={error} />
+      <div class="buttons"><button type="submit" class="primary" disabled={busy}>Save scopes and metadata</button></div>
+    </form>
+  );
+}
+
+function Keys({ agent, role, onNotice }: { agent: Agent; role: Role; onNotice: (s: string) => void }) {
+  const { data, error, reload } = usePoll(() => api.keys(agent.id), [agent.id]);
+  const [adding, setAdding] = useState(false);
+  const [publicKey, setPublicKey] = useState('');
+  const [added, setAdded] = useState<AgentKey | null>(null);
+  const [actionError, setActionError] = useState<unknown>(null);
+  const active = data?.data.filter((k) => k.status === 'active').length ?? 0;
+  const admin = can(role, 'admin') && agent.status !== 'revoked';
+  const add = async (e: Event) => {
+    e.preventDefault();
+    setActionError(null);
+    try {
+      const k = await api.addKey(agent.id, publicKey.trim() || undefined);
+      setPublicKey('');
+      setAdding(false);
+      setAdded(k);
+      onNotice(`Key ${k.kid} added.`);
+      void reload();
+    } catch (err) {
+      setActionError(err);
+    }
+  };
+  const remove = async (k: AgentKey) => {
+    setActionError(null);
+    try {
+      await api.removeKey(agent.id, k.kid);
+      onNotice(`Key ${k.kid} removed: no token is issued with it any more.`);
+      void reload();
+    } catch (err) {
+      setActionError(err);
+    }
+  };
+  return (
+    <section aria-labelledby="keys-title">
+      <div class="title-row">
+        <h2 id="keys-title">Keys</h2>
+        {admin && <button type="button" onClick={() => setAdding(!adding)} aria-expanded={adding}>Add key</button>}
+      </div>
+      {adding && (
+        <form class="inline-form" onSubmit={add}>
+          <label for="key-public">Public key to bring (optional; empty: generate one and show its secret once)</label>
+          <input id="key-public" class="mono" spellcheck={false} autoComplete="off" value={publicKey} onInput={(e) => setPublicKey(inputValue(e))} />
+          <div class="buttons"><button type="submit" class="primary">Add this key</button></div>
+        </form>
+      )}
+      <ErrorBanner error={error ?? actionError} />
+      <div class="table-wrap" role="region" aria-label="Keys table" tabIndex={0}>
+        <table>
+          <thead><tr><th scope="col">Key id</th><th scope="col">Public key</th><th scope="col">Status</th><th scope="col">Added</th><th scope="col">Removed</th>{admin && <th scope="col">Actions</th>}</tr></thead>
+          <tbody>
+            {data?.data.map((k) => (
+              <tr key={k.kid}>
+                <td class="mono">{k.kid}</td>
+                <td class="mono truncate" title={k.public_key}>{k.public_key}</td>
+                <td><StatusBadge status={k.status} /></td>
+                <td><Time iso={k.created_at} /></td>
+                <td><Time iso={k.revoked_at} never="—" /></td>
+                {admin && <td>{k.status === 'active' && active > 1 && <button type="button" class="danger ghost" aria-label={`Remove key ${k.kid}`} onClick={() => void remove(k)}>Remove</button>}</td>}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {admin && active === 1 && <p class="help">The last active key cannot be removed: add another first.</p>}
+      {added?.secret && (
+        <Modal title="Key added" onClose={() => setAdded(null)}>
+          <SecretOnce secret={added.secret} label={`Secret of key ${added.kid}`} />
+          <div class="buttons"><button type="button" class="primary" onClick={() => setAdded(null)}>Done</button></div>
+        </Modal>
+      )}
+    </section>
+  );
+}
+
+function Sessions({ agent, role, onNotice }: { agent: Agent; role: Role; onNotice: (s: string) => void }) {
+  const { data, error, reload } = usePoll(() => api.sessions(agent.id), [agent.id]);
+  const [actionError, setActionError] = useState<unknown>(null);
+  const operator = can(role, 'operator');
+  const end = async (id: string) => {
+    setActionError(null);
+    try {
+      await api.endSession(id);
+      onNotice('Session ended.');
+      void reload();
+    } catch (err) {
+      setActionError(err);
+    }
+  };
+  return (
+    <section aria-labelledby="sessions-title">
+      <h2 id="sessions-title">Sessions</h2>
+      <ErrorBanner error={error ?? actionError} />
+      {data && data.data.length === 0 ? <p class="empty">No sessions.</p> : (
+        <div class="table-wrap" role="region" aria-label="Sessions table" tabIndex={0}>
+          <table>
+            <thead><tr><th scope="col">Status</th><th scope="col">Scopes</th><th scope="col">Operations</th><th scope="col">Purpose</th><th scope="col">Opened</th><th scope="col">Expires</th><th scope="col">Ended</th>{operator && <th scope="col">Actions</th>}</tr></thead>
+            <tbody>
+              {data?.data.map((s) => (
+                <tr key={s.id}>
+                  <td><StatusBadge status={s.status} /></td>
+                  <td class="scopes">{s.scopes.join(' ')}</td>
+                  <td>{s.operations_used} / {s.max_operations ?? '∞'}</td>
+                  <td>{s.purpose ?? ''}</td>
+                  <td><Time iso={s.created_at} /></td>
+                  <td><Time iso={s.expires_at} /></td>
+                  <td>{s.ended_at ? <><Time iso={s.ended_at} /> <span class="muted">{s.end_reason ?? ''}</span></> : '—'}</td>
+                  {operator && <td>{s.status === 'active' && <button type="button" class="danger ghost" onClick={() => void end(s.id)}>End session</button>}</td>}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
+
+export function AgentPage({ id, role }: { id: string; role: Role }) {
+  const { data: agent, error, reload } = usePoll(() => api.agent(id), [id]);
+  const [action, setAction] = useState<'suspend' | 'activate' | 'revoke' | null>(null);
+  const [editing, setEditing] = useState(false);
+  const [notice, setNotice] = useState<string | null>(null);
+  return (
+    <section aria-labelledby="agent-title">
+      <p><a href="#/agents">← All agents</a></p>
+      <div class="title-row">
+        <h1 id="agent-title" tabIndex={-1}>{agent ? agent.name : 'Agent'}</h1>
+        {agent && <StatusBadge status={agent.status} />}
+        {agent && <ActionButtons agent={agent} role={role} onAction={(a) => setAction(a.kind)} />}
+      </div>
+      <Notice text={notice} />
+      <ErrorBanner error={error} />
+      {agent && (
+        <>
+          <dl class="details">
+            <dt>Id</dt><dd class="mono">{agent.id}</dd>
+            <dt>Created</dt><dd><Time iso={agent.created_at} /></dd>
+            <dt>Updated</dt><dd><Time iso={agent.updated_at} /></dd>
+            <dt>Last authentication</dt><dd><Time iso={agent.last_auth_at} /></dd>
+            <dt>Scopes</dt><dd class="scopes">{agent.scopes.join(' ') || <span class="muted">none</span>}</dd>
+            <dt>Metadata</dt>
+            <dd>
+              {Object.keys(agent.metadata).length === 0 ? <span class="muted">none</span> : (
+                <ul class="metadata">{Object.entries(agent.metadata).map(([k, v]) => <li key={k}><span class="key">{k}</span> = <span class="value">{v}</span></li>)}</ul>
+              )}
+            </dd>
+          </dl>
+          {can(role, 'admin') && agent.status !== 'revoked' && (
+            editing
+              ? <EditForm agent={agent} onSaved={() => { setEditing(false); setNotice('Scopes and metadata saved.'); void reload(); }} />
+              : <button type="button" onClick={() => setEditing(true)}>Edit scopes and metadata</button>
+          )}
+          <Keys agent={agent} role={role} onNotice={setNotice} />
+          <Sessions agent={agent} role={role} onNotice={setNotice} />
+          <section aria-labelledby="agent-audit-title">
+            <h2 id="agent-audit-title">Audit events</h2>
+            <AuditTable filters={{ agent_id: agent.id }} />
+          </section>
+          {action && <ActionDialog action={{ kind: action, agent }} onCancel={() => setAction(null)} onDone={(_a, msg) => { setAction(null); setNotice(msg); void reload(); }} />}
+        </>
+      )}
+    </section>
+  );
+}

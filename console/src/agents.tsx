@@ -1,0 +1,234 @@
+/** The agents table (search, filters, keyset pagination, row actions) and the create dialog. */
+import { useState } from 'preact/hooks';
+import { Agent, api, can, Role } from './api';
+import { ErrorBanner, inputChecked, inputValue, Modal, Notice, parseMetadata, parseScopes, SecretOnce, StatusBadge, Time, usePoll } from './ui';
+
+type Action = { kind: 'suspend' | 'activate' | 'revoke'; agent: Agent };
+
+/** Suspend (reason), activate, revoke (typed name): one dialog per action. */
+export function ActionDialog({ action, onDone, onCancel }: { action: Action; onDone: (a: Agent, msg: string) => void; onCancel: () => void }) {
+  const { kind, agent } = action;
+  const [reason, setReason] = useState('');
+  const [typed, setTyped] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const verb = { suspend: 'Suspend', activate: 'Activate', revoke: 'Revoke' }[kind];
+  const ready = kind !== 'revoke' || typed === agent.name;
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    if (!ready) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const a = await api.transition(agent.id, kind, reason.trim() || undefined);
+      onDone(a, `${agent.name} is now ${a.status}.`);
+    } catch (err) {
+      setError(err);
+      setBusy(false);
+    }
+  };
+  return (
+    <Modal title={`${verb} ${agent.name}`} onClose={onCancel}>
+      <form onSubmit={submit}>
+        {kind === 'suspend' && <p>Its tokens stop working at once and it cannot get new ones until it is activated.</p>}
+        {kind === 'revoke' && <p class="warning"><strong>Revocation is permanent.</strong> The agent can never authenticate again.</p>}
+        <label for="transition-reason">Reason (recorded in the audit log{kind === 'suspend' ? '' : ', optional'})</label>
+        <textarea id="transition-reason" rows={2} maxLength={500} value={reason} onInput={(e) => setReason(inputValue(e))} />
+        {kind === 'revoke' && (
+          <>
+            <label for="revoke-confirm">Type the agent's name, <code>{agent.name}</code>, to confirm</label>
+            <input id="revoke-confirm" autoComplete="off" spellcheck={false} value={typed} onInput={(e) => setTyped(inputValue(e))} />
+          </>
+        )}
+        <ErrorBanner error={error} />
+        <div class="buttons">
+          <button type="submit" class={kind === 'activate' ? 'primary' : 'danger'} disabled={busy || !ready}>{verb}</button>
+          <button type="button" onClick={onCancel}>Cancel</button>
+        </div>
+      </form>
+    </Modal>
+  );
+}
+
+export function ActionButtons({ agent, role, onAction }: { agent: Agent; role: Role; onAction: (a: Action) => void }) {
+  if (!can(role, 'operator') || agent.status === 'revoked') return null;
+  return (
+    <div class="actions">
+      {agent.status === 'active' && <button type="button" class="danger" aria-label={`Suspend ${agent.name}`} onClick={() => onAction({ kind: 'suspend', agent })}>Suspend</button>}
+      {agent.status === 'suspended' && <button type="button" class="primary" aria-label={`Activate ${agent.name}`} onClick={() => onAction({ kind: 'activate', agent })}>Activate</button>}
+      <button type="button" class="danger ghost" aria-label={`Revoke ${agent.name}`} onClick={() => onAction({ kind: 'revoke', agent })}>Revoke</button>
+    </div>
+  );
+}
+
+function CreateDialog({ onClose, onCreated }: { onClose: () => void; onCreated: (a: Agent) => void }) {
+  const [name, setName] = useState('');
+  const [scopes, setScopes] = useState('');
+  const [metadata, setMetadata] = useState('');
+  const [publicKey, setPublicKey] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [created, setCreated] = useState<Agent | null>(null);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setError(null);
+    let meta: Record<string, string>;
+    try {
+      meta = parseMetadata(metadata);
+    } catch (err) {
+      return setError(err);
+    }
+    setBusy(true);
+    try {
+      const a = await api.createAgent({ name: name.trim(), scopes: parseScopes(scopes), metadata: meta, public_key: publicKey.trim() || undefined });
+      setCreated(a);
+      onCreated(a);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  if (created) {
+    return (
+      <Modal title={`Agent ${created.name} created`} onClose={onClose}>
+        {created.secret
+          ? <SecretOnce secret={created.secret} label={`Secret of ${created.name}`} />
+          : <p>The agent authenticates with the private key of the public key you brought; there is no secret to show.</p>}
+        <div class="buttons"><button type="button" class="primary" onClick={onClose}>Done</button></div>
+      </Modal>
+    );
+  }
+  return (
+    <Modal title="Create an agent" onClose={onClose}>
+      <form onSubmit={submit}>
+        <label for="create-name">Name</label>
+        <input id="create-name" required maxLength={64} pattern="[A-Za-z0-9][A-Za-z0-9._\-]*" autoComplete="off" spellcheck={false} value={name} onInput={(e) => setName(inputValue(e))} aria-describedby="create-name-help" />
+        <p id="create-name-help" class="help">1–64 characters: letters, digits, <code>.</code> <code>_</code> <code>-</code>.</p>
+        <label for="create-scopes">Scopes (space or comma separated)</label>
+        <input id="create-scopes" autoComplete="off" spellcheck={false} placeholder="payments:read reports:*" value={scopes} onInput={(e) => setScopes(inputValue(e))} />
+        <label for="create-metadata">Metadata (one <code>key=value</code> per line)</label>
+        <textarea id="create-metadata" rows={3} spellcheck={false} value={metadata} onInput={(e) => setMetadata(inputValue(e))} />
+        <label for="create-public-key">Bring your own public key (optional: Ed25519, base64url of the 32 raw bytes)</label>
+        <input id="create-public-key" class="mono" autoComplete="off" spellcheck={false} value={publicKey} onInput={(e) => setPublicKey(inputValue(e))} aria-describedby="create-pk-help" />
+        <p id="create-pk-help" class="help">Leave empty to have a key generated: its secret is shown once.</p>
+        <ErrorBanner error={error} />
+        <div class="buttons">
+          <button type="submit" class="primary" disabled={busy}>Create agent</button>
+          <button type="button" onClick={onClose}>Cancel</button>
+        </div>
+      </form>
+    </Modal>
+  );
+}
+
+interface Filters { prefix: string; status: string; never: boolean; inactiveSince: string }
+const NO_FILTERS: Filters = { prefix: '', status: '', never: false, inactiveSince: '' };
+
+export function AgentsPage({ role }: { role: Role }) {
+  const [draft, setDraft] = useState<Filters>(NO_FILTERS);
+  const [filters, setFilters] = useState<Filters>(NO_FILTERS);
+  // Keyset pagination: the cursor of the page shown, and those of the pages before it.
+  const [cursor, setCursor] = useState<string | undefined>(undefined);
+  const [previous, setPrevious] = useState<(string | undefined)[]>([]);
+  const [action, setAction] = useState<Action | null>(null);
+  const [creating, setCreating] = useState(false);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [filterError, setFilterError] = useState<string | null>(null);
+  const { data, error, loading, reload } = usePoll(
+    () => api.agents({
+      name_prefix: filters.prefix.trim() || undefined,
+      status: filters.status || undefined,
+      never_authenticated: filters.never || undefined,
+      inactive_since: filters.inactiveSince ? new Date(filters.inactiveSince).toISOString() : undefined,
+      limit: 50,
+      cursor,
+    }),
+    [filters, cursor],
+  );
+  const apply = (e: Event) => {
+    e.preventDefault();
+    if (draft.inactiveSince && Number.isNaN(new Date(draft.inactiveSince).getTime())) return setFilterError('"Inactive since" is not a valid date and time.');
+    setFilterError(null);
+    setFilters({ ...draft });
+    setCursor(undefined);
+    setPrevious([]);
+  };
+  const reset = () => {
+    setDraft(NO_FILTERS);
+    setFilters(NO_FILTERS);
+    setCursor(undefined);
+    setPrevious([]);
+  };
+  const page = previous.length + 1;
+  return (
+    <section aria-labelledby="agents-title">
+      <div class="title-row">
+        <h1 id="agents-title" tabIndex={-1}>Agents</h1>
+        {can(role, 'admin') && <button type="button" class="primary" onClick={() => setCreating(true)}>Create agent</button>}
+      </div>
+      <form class="filters" role="search" aria-label="Filter agents" onSubmit={apply}>
+        <div class="field">
+          <label for="f-prefix">Name or prefix</label>
+          <input id="f-prefix" type="search" autoComplete="off" spellcheck={false} value={draft.prefix} onInput={(e) => setDraft({ ...draft, prefix: inputValue(e) })} />
+        </div>
+        <div class="field">
+          <label for="f-status">Status</label>
+          <select id="f-status" value={draft.status} onChange={(e) => setDraft({ ...draft, status: inputValue(e) })}>
+            <option value="">Any</option>
+            <option value="active">Active</option>
+            <option value="suspended">Suspended</option>
+            <option value="revoked">Revoked</option>
+          </select>
+        </div>
+        <div class="field">
+          <label for="f-inactive">Inactive since (no authentication since, or never)</label>
+          <input id="f-inactive" type="datetime-local" value={draft.inactiveSince} onInput={(e) => setDraft({ ...draft, inactiveSince: inputValue(e) })} />
+        </div>
+        <div class="field check">
+          <input id="f-never" type="checkbox" checked={draft.never} onChange={(e) => setDraft({ ...draft, never: inputChecked(e) })} />
+          <label for="f-never">Never used</label>
+        </div>
+        <div class="buttons">
+          <button type="submit" class="primary">Search</button>
+          <button type="button" onClick={reset}>Clear</button>
+        </div>
+      </form>
+      {filterError && <p class="banner error" role="alert">{filterError}</p>}
+      <Notice text={notice} />
+      <ErrorBanner error={error} />
+      <div class="table-wrap" role="region" aria-label="Agents table" tabIndex={0}>
+        <table class="agents" aria-busy={loading}>
+          <caption class="sr-only">Agents, page {page}, oldest first</caption>
+          <thead>
+            <tr><th scope="col">Name</th><th scope="col">Status</th><th scope="col" class="col-scopes">Scopes</th><th scope="col">Created</th><th scope="col">Last authentication</th>{can(role, 'operator') && <th scope="col">Actions</th>}</tr>
+          </thead>
+          <tbody>
+            {data?.data.map((a) => (
+              <tr key={a.id} data-agent={a.name}>
+                <th scope="row"><a href={`#/agents/${a.id}`}>{a.name}</a></th>
+                <td><StatusBadge status={a.status} /></td>
+                <td class="scopes col-scopes">{a.scopes.join(' ') || <span class="muted">none</span>}</td>
+                <td><Time iso={a.created_at} /></td>
+                <td><Time iso={a.last_auth_at} /></td>
+                {can(role, 'operator') && <td><ActionButtons agent={a} role={role} onAction={setAction} /></td>}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        {data && data.data.length === 0 && <p class="empty">No agents match.</p>}
+        {!data && loading && <p class="empty">Loading…</p>}
+      </div>
+      <nav class="pager" aria-label="Pages">
+        <button type="button" disabled={page === 1} onClick={() => { setCursor(previous[previous.length - 1]); setPrevious(previous.slice(0, -1)); }}>Previous page</button>
+        <span>Page {page}</span>
+        <button type="button" disabled={!data?.next_cursor} onClick={() => { setPrevious([...previous, cursor]); setCursor(data!.next_cursor!); }}>Next page</button>
+      </nav>
+      {action && (
+        <ActionDialog action={action} onCancel={() => setAction(null)} onDone={(_a, msg) => { setAction(null); setNotice(msg); void reload(); }} />
+      )}
+      {creating && <CreateDialog onClose={() => setCreating(false)} onCreated={(a) => { setNotice(`Created ${a.name}.`); void reload(); }} />}
+    </section>
+  );
+}
+
