@@ -267,6 +267,11 @@ class Transport:
 
     # ---- connections ----------------------------------------------------------------------------
 
+    def _discard(self, conn: http.client.HTTPConnection) -> None:
+        """Closes a connection that failed or that the server will close; the next request opens a new one."""
+        conn.close()
+        self._local.conn = None
+
     def _connection(self, timeout: float, fresh: bool) -> Tuple[http.client.HTTPConnection, bool]:
         """The thread's connection (reused unless idle too long) and whether it was reused."""
         pool = getattr(self._local, "conn", None)
@@ -293,18 +298,15 @@ class Transport:
             conn.request(method, target, body=body, headers=headers)
             resp = conn.getresponse()
         except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError, http.client.BadStatusLine) as err:
-            conn.close()
-            self._local.conn = None
+            self._discard(conn)
             if reused:
                 raise _StaleConnection() from err
             raise APIConnectionError(self._connection_message(method, target)) from err
         except socket.timeout as err:
-            conn.close()
-            self._local.conn = None
+            self._discard(conn)
             raise APITimeoutError(f"request timed out after {timeout:g} s") from err
         except (OSError, http.client.HTTPException) as err:
-            conn.close()
-            self._local.conn = None
+            self._discard(conn)
             raise APIConnectionError(self._connection_message(method, target)) from err
         try:
             # The body is read under the same deadline: a server that stalls mid-body is a timeout too.
@@ -320,17 +322,14 @@ class Transport:
                     break
                 chunks.append(chunk)
         except socket.timeout as err:
-            conn.close()
-            self._local.conn = None
+            self._discard(conn)
             raise APITimeoutError(f"request timed out after {timeout:g} s") from err
         except (OSError, http.client.HTTPException) as err:
-            conn.close()
-            self._local.conn = None
+            self._discard(conn)
             raise APIConnectionError(self._connection_message(method, target)) from err
         headers_out = {k.lower(): v for k, v in resp.getheaders()}
         if resp.will_close:
-            conn.close()
-            self._local.conn = None
+            self._discard(conn)
         else:
             self._local.conn = (conn, time.monotonic())
         return _Response(resp.status, headers_out, b"".join(chunks))
