@@ -29,7 +29,7 @@ module.exports = {
     {
       ...base,
       displayName: 'e2e',
-      testMatch: ['<rootDir>/test/{provider,constructs,sdk,cli,model,migrations,server,console}/**/*.test.ts'],
+      testMatch: ['<rootDir>/test/{provider,constructs,sdk,cli,model,migrations,server,console,ops}/**/*.test.ts'],
       setupFiles: ['<rootDir>/test/support/backend-postgres.ts'],
     },
   ],
