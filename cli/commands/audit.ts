@@ -4,26 +4,36 @@ import type { Command } from 'commander';
 import type { AuditEventListParams } from '../../sdk/src';
 import { clientFor, collect, formatDate, globals, group, parsePositiveInt, parseTime, printJson, printTable, UsageError } from './common';
 
+/** Events a plain `audit list` shows: a screenful of the most recent. */
+const DEFAULT_LIST_LIMIT = 20;
+/** The API's largest page of audit events. */
+const MAX_PAGE = 500;
+/** Short actor kinds keep the table narrow; --json has the full record. */
+const ACTOR_LABEL: Record<string, string> = { api_key: 'key', agent: 'agent', system: 'system' };
+
 export function register(program: Command): void {
   const audit = group(program, 'audit', 'Read and verify the audit log');
 
   audit
     .command('list')
-    .description('List audit events in order')
+    .description('List audit events, newest first (--oldest-first for the chain order)')
     .option('--agent <id>', "only events about this agent")
     .option('--action <action>', 'only this action (e.g. agent.revoked)')
     .option('--since <time>', 'from this time (ISO time, or an age like 7d)', parseTime)
     .option('--until <time>', 'up to this time (ISO time, or an age like 1h)', parseTime)
-    .option('--limit <n>', 'stop after n events', parsePositiveInt)
-    .action(async (o: { agent?: string; action?: string; since?: Date; until?: Date; limit?: number }, cmd: Command) => {
+    .option('--limit <n>', `at most n events (default ${DEFAULT_LIST_LIMIT})`, parsePositiveInt)
+    .option('--oldest-first', 'oldest events first, in chain (seq) order')
+    .action(async (o: { agent?: string; action?: string; since?: Date; until?: Date; limit?: number; oldestFirst?: boolean }, cmd: Command) => {
+      const limit = o.limit ?? DEFAULT_LIST_LIMIT;
       const params: AuditEventListParams = {
         ...(o.agent ? { agentId: o.agent } : {}),
         ...(o.action ? { action: o.action } : {}),
         ...(o.since ? { since: o.since } : {}),
         ...(o.until ? { until: o.until } : {}),
-        limit: Math.min(o.limit ?? 200, 200),
+        order: o.oldestFirst ? 'asc' : 'desc',
+        limit: Math.min(limit, MAX_PAGE),
       };
-      const events = await collect(clientFor(cmd).auditEvents.list(params), 'events', o.limit);
+      const events = await collect(clientFor(cmd).auditEvents.list(params), 'events', limit);
       if (globals(cmd).json) return printJson(events);
       if (events.length === 0) return void process.stderr.write('No events found.\n');
       printTable(
@@ -33,8 +43,8 @@ export function register(program: Command): void {
           formatDate(e.createdAt),
           e.action,
           e.outcome,
-          e.actorId ? `${e.actorType}:${e.actorId}` : e.actorType,
-          e.targetId ? `${e.targetType}:${e.targetId}` : (e.targetType ?? '-'),
+          e.actorId ? `${ACTOR_LABEL[e.actorType] ?? e.actorType}:${e.actorId}` : e.actorType,
+          e.targetId ?? '-',
           e.reason ?? '',
         ]),
       );

@@ -114,6 +114,8 @@ export interface AuditEventListParams {
   action?: string;
   since?: Date | string;
   until?: Date | string;
+  /** `asc` (default): oldest first, the chain's order; `desc`: newest first. */
+  order?: 'asc' | 'desc';
   limit?: number;
   cursor?: string;
 }

@@ -7,10 +7,18 @@ import { listAuditEvents } from '../db/operations/audit';
 import { AuditLog, toAuditEvent } from '../services/audit';
 import { ForbiddenError, ValidationError } from '../errors';
 
-function decodeSeqCursor(cursor: string): number {
+/** Cursor prefixes per order, so a cursor cannot silently continue a list in the other direction. */
+const CURSOR_PREFIX = { asc: 'e1:', desc: 'e1d:' } as const;
+
+function encodeSeqCursor(seq: number, order: 'asc' | 'desc'): string {
+  return Buffer.from(`${CURSOR_PREFIX[order]}${seq}`).toString('base64url');
+}
+
+function decodeSeqCursor(cursor: string, order: 'asc' | 'desc'): number {
   const raw = Buffer.from(cursor, 'base64url').toString('utf8');
-  const n = raw.startsWith('e1:') ? Number(raw.slice(3)) : NaN;
-  if (!Number.isSafeInteger(n) || n < 0) throw new ValidationError('cursor is invalid', [{ path: 'cursor', message: 'use the next_cursor value of a previous page' }]);
+  const prefix = CURSOR_PREFIX[order];
+  const n = raw.startsWith(prefix) ? Number(raw.slice(prefix.length)) : NaN;
+  if (!Number.isSafeInteger(n) || n < 0) throw new ValidationError('cursor is invalid', [{ path: 'cursor', message: `use the next_cursor value of a previous page listed with order=${order}` }]);
   return n;
 }
 
@@ -20,11 +28,11 @@ export function auditRouter(db: Knex, audit: AuditLog): Router {
     const q = AuditListQuery.parse(req.query);
     const rows = await listAuditEvents(db, req.apiKey!.organizationId, {
       agentId: q.agent_id, action: q.action, since: q.since, until: q.until,
-      afterSeq: q.cursor ? decodeSeqCursor(q.cursor) : undefined, limit: q.limit + 1,
+      afterSeq: q.cursor ? decodeSeqCursor(q.cursor, q.order) : undefined, order: q.order, limit: q.limit + 1,
     });
     const page = rows.slice(0, q.limit);
     const last = page[page.length - 1];
-    res.json({ data: page.map(toAuditEvent), next_cursor: rows.length > q.limit && last ? Buffer.from(`e1:${last.seq}`).toString('base64url') : null });
+    res.json({ data: page.map(toAuditEvent), next_cursor: rows.length > q.limit && last ? encodeSeqCursor(last.seq, q.order) : null });
   });
   r.get('/audit-events/checkpoint', requireRole('reader'), async (req, res) => {
     res.json(await audit.checkpoint(db, req.apiKey!.organizationId));

@@ -9,6 +9,7 @@ export const AuditListQuery = z
     until: z.iso.datetime({ offset: true }).transform((s) => new Date(s)).optional(),
     limit: z.coerce.number().int().min(1).max(500).default(100),
     cursor: z.string().max(100).optional(),
+    order: z.enum(['asc', 'desc']).default('asc').describe('asc: oldest first (the chain order); desc: newest first. A cursor continues in the order it was made for'),
   })
   .meta({ id: 'AuditListQuery' });
 

@@ -22,12 +22,13 @@ class AuditEvents(APIResource):
         action: Optional[str] = None,
         since: Optional[Time] = None,
         until: Optional[Time] = None,
+        order: Optional[str] = None,
         limit: Optional[int] = None,
         cursor: Optional[str] = None,
         options: Optional[RequestOptions] = None,
     ) -> Pager[AuditEvent]:
-        """Events in ``seq`` order, every page (iterate the result)."""
-        return Pager(self._fetcher(agent_id, action, since, until, limit, options), cursor)
+        """Events in ``seq`` order (``order="desc"``: newest first), every page (iterate the result)."""
+        return Pager(self._fetcher(agent_id, action, since, until, order, limit, options), cursor)
 
     def list_page(
         self,
@@ -36,11 +37,12 @@ class AuditEvents(APIResource):
         action: Optional[str] = None,
         since: Optional[Time] = None,
         until: Optional[Time] = None,
+        order: Optional[str] = None,
         limit: Optional[int] = None,
         cursor: Optional[str] = None,
         options: Optional[RequestOptions] = None,
     ) -> CursorPage[AuditEvent]:
-        return CursorPage.load(self._fetcher(agent_id, action, since, until, limit, options), cursor)
+        return CursorPage.load(self._fetcher(agent_id, action, since, until, order, limit, options), cursor)
 
     def verify(self, *, checkpoint: Optional[str] = None, full: bool = False, options: Optional[RequestOptions] = None) -> AuditVerification:
         """Verifies the chain on the server from the last verified point (``full=True``, admin: from
@@ -54,6 +56,6 @@ class AuditEvents(APIResource):
         """Verifies the chain and returns its head signed with the organization's token signing key."""
         return to_audit_checkpoint(self._transport.request("GET", "/v1/audit-events/checkpoint", options=options))
 
-    def _fetcher(self, agent_id, action, since, until, limit, options):  # type: ignore[no-untyped-def]
-        query = {"agent_id": agent_id, "action": action, "since": since, "until": until, "limit": limit}
+    def _fetcher(self, agent_id, action, since, until, order, limit, options):  # type: ignore[no-untyped-def]
+        query = {"agent_id": agent_id, "action": action, "since": since, "until": until, "order": order, "limit": limit}
         return self._page_fetcher("/v1/audit-events", query, to_audit_event, options)

@@ -291,6 +291,7 @@ export const auditEventListQuery = (p: AuditEventListParams): Record<string, Que
   action: p.action,
   since: p.since,
   until: p.until,
+  order: p.order,
   limit: p.limit,
   cursor: p.cursor,
 });

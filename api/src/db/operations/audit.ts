@@ -94,7 +94,9 @@ export interface AuditFilter {
   action?: string;
   since?: Date;
   until?: Date;
+  /** Continue after this seq in the list's order (asc: greater seqs; desc: smaller ones). */
   afterSeq?: number;
+  order?: 'asc' | 'desc';
   limit: number;
 }
 
@@ -104,8 +106,9 @@ export async function listAuditEvents(tx: Tx, orgId: string, f: AuditFilter): Pr
   if (f.action) q.where({ action: f.action });
   if (f.since) q.where('created_at', '>=', f.since);
   if (f.until) q.where('created_at', '<', f.until);
-  if (f.afterSeq !== undefined) q.where('seq', '>', f.afterSeq);
-  return q.orderBy('seq', 'asc').limit(f.limit);
+  const order = f.order ?? 'asc';
+  if (f.afterSeq !== undefined) q.where('seq', order === 'asc' ? '>' : '<', f.afterSeq);
+  return q.orderBy('seq', order).limit(f.limit);
 }
 
 /** One stretch of the chain for verification: events after `afterSeq` up to `throughSeq`, in order. */
