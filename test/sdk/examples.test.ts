@@ -17,6 +17,7 @@ import * as environments from '../../examples/sdk/environment-separation';
 import * as inactivity from '../../examples/sdk/inactivity-audit';
 import * as errorHandling from '../../examples/sdk/error-handling';
 import * as authenticate from '../../examples/sdk/authenticate-agent';
+import { runStandalone } from '../../examples/sdk/run';
 
 let server: TestServer;
 let client: CertusOrdoClient;
@@ -144,4 +145,27 @@ it('authenticate-agent: secret → token → local verification and introspectio
   expect(r.active).toBe(true);
   expect(r.session).toMatchObject({ scopes: ['invoices:read'], maxOperations: 10, status: 'active' });
   expect((await client.agents.get(r.agentId)).lastAuthAt).toBeInstanceOf(Date);
+});
+
+it('a standalone run cleans up after itself, so an example runs twice in a row (and --keep keeps)', async () => {
+  const env = { ...process.env };
+  const argv = process.argv;
+  const errors: string[] = [];
+  jest.spyOn(console, 'error').mockImplementation((...args: unknown[]) => void errors.push(args.map(String).join(' ')));
+  try {
+    process.env.CERTUSORDO_API_KEY = server.apiKey;
+    process.env.CERTUSORDO_ENDPOINT = server.url;
+    process.argv = [argv[0]!, 'create-agent.js'];
+    await runStandalone(createAgent.main);
+    await runStandalone(createAgent.main); // the same name again: free, because the first run revoked its agent
+    expect(process.exitCode ?? 0).toBe(0);
+    expect(errors.filter((e) => e.startsWith('Cleaned up: revoked the 1 agent(s)'))).toHaveLength(2);
+    process.argv = [argv[0]!, 'create-agent.js', '--keep'];
+    await runStandalone(createAgent.main);
+  } finally {
+    process.env = env;
+    process.argv = argv;
+  }
+  const mine = await client.agents.list({ name: 'payment-processor' });
+  expect(mine.data.map((a) => a.status).sort()).toEqual(['active', 'revoked', 'revoked']);
 });

@@ -1,6 +1,6 @@
 # A server-generated key pair: the one-time secret is available as a sensitive attribute.
 resource "certusordo_agent" "payments" {
-  name   = "payment-processor"
+  name   = "payments-terraform"
   scopes = ["payments:read", "payments:write"]
   metadata = {
     team = "payments"
