@@ -89,8 +89,26 @@ export async function buildProgram(argv: string[] = process.argv): Promise<Comma
   return program;
 }
 
+/**
+ * `certusordo audit list | head` closes the pipe before the CLI is done writing: that is the reader
+ * saying it has enough, not a failure, so the CLI ends quietly (as `cat` and `ls` do) instead of
+ * printing an EPIPE stack trace.
+ */
+let brokenPipeHandled = false;
+function exitQuietlyOnBrokenPipe(): void {
+  if (brokenPipeHandled) return;
+  brokenPipeHandled = true;
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw err;
+    });
+  }
+}
+
 /** Runs the CLI; resolves with the exit code (also set on `process.exitCode`, never `process.exit`, so output flushes). */
 export async function run(argv: string[] = process.argv): Promise<number> {
+  exitQuietlyOnBrokenPipe();
   if (wantsVersion(argv)) {
     process.stdout.write(`${VERSION}\n`);
     return 0;

@@ -234,7 +234,9 @@ describe('audit', () => {
     const a = json(await cli(['agents', 'create', 'cli-audited', '--json']));
     await cli(['agents', 'suspend', a.id, '--reason', 'audit-check']);
     const events = json(await cli(['audit', 'list', '--agent', a.id, '--json']));
-    expect(events.map((e: { action: string }) => e.action)).toEqual(['agent.created', 'agent.suspended']);
+    expect(events.map((e: { action: string }) => e.action)).toEqual(['agent.suspended', 'agent.created']);
+    const oldest = json(await cli(['audit', 'list', '--agent', a.id, '--oldest-first', '--limit', '1', '--json']));
+    expect(oldest.map((e: { action: string }) => e.action)).toEqual(['agent.created']);
     const table = await cli(['audit', 'list', '--agent', a.id]);
     expect(table.stdout.split('\n')[0]).toMatch(/^SEQ +TIME +ACTION +OUTCOME +ACTOR +TARGET +REASON$/);
     expect(table.stdout).toMatch(/agent\.suspended +success .*audit-check/);
@@ -267,5 +269,36 @@ describe('audit', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/Fetched 1 agents…/);
     expect(r.stdout).toMatch(/cli-tty-list +active/);
+  });
+});
+
+describe('output piped into a reader that stops early', () => {
+  it('ends quietly with status 0 instead of an EPIPE stack trace (`… | head`)', async () => {
+    // More JSON than a pipe buffers (64 KiB), so the CLI is still writing when head has exited.
+    const names = Array.from({ length: 260 }, (_, i) => `piped-${i}`);
+    for (let i = 0; i < names.length; i += 20) {
+      await Promise.all(
+        names.slice(i, i + 20).map(async (name) => {
+          const res = await fetch(`${server.url}/v1/agents`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${server.apiKey}`, 'content-type': 'application/json' },
+            body: JSON.stringify({ name, metadata: { padding: 'x'.repeat(200) } }),
+          });
+          expect(res.status).toBe(201);
+        }),
+      );
+    }
+    const command = `set -o pipefail; '${process.execPath}' '${MAIN}' agents list --json | head -c 100 > /dev/null`;
+    const result = await new Promise<Result>((resolve, reject) => {
+      const child = spawn('bash', ['-c', command], { env: { PATH: process.env.PATH, CERTUSORDO_ENDPOINT: server.url, CERTUSORDO_API_KEY: server.apiKey }, cwd: ROOT });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+    expect(result.stderr).not.toMatch(/EPIPE|Error/);
+    expect(result.code).toBe(0);
   });
 });
