@@ -1,9 +1,12 @@
 /**
- * Provider benchmark: `terraform apply` of 500 certusordo_agent resources next to 500 built-in
- * terraform_data resources (same machine, same run, default -parallelism=10), then a plan with
- * nothing changed. Target: agents apply ≤ 2× terraform_data. A third apply, terraform_data padded
- * to the agents' state-file size, separates terraform's own cost of a larger state from what the
- * provider and the control plane add.
+ * Provider benchmark: `terraform apply`, a plan with nothing changed, and `terraform destroy` of 500
+ * certusordo_agent resources next to 500 built-in terraform_data resources (same machine, same run,
+ * default -parallelism=10, interleaved rounds, medians). Targets: no-change plan ≤ 2× and destroy
+ * ≤ 1.5× terraform_data's; apply ≤ 1.3× a third workspace, terraform_data padded to the agents'
+ * state-file size, which separates terraform's own cost of a larger state from what the provider
+ * and the control plane add. The breakdown shows, per agents command, the provider processes Terraform
+ * launched (count, CPU), terraform's own CPU, the control plane's CPU (in-process control plane only)
+ * and its requests by route.
  *
  *   npm run build && npm run bench:provider            # control plane from dist/api on a disposable PostgreSQL (BENCH_BACKEND=pglite: embedded)
  *   CERTUSORDO_ENDPOINT=… CERTUSORDO_API_KEY=… npm run bench:provider   # or use a running one
@@ -32,6 +35,8 @@ interface ControlPlane {
   url: string;
   apiKey: string;
   close(): Promise<void>;
+  /** Requests by `METHOD /path` (ids folded to {id}) since the last call; empty for an external control plane. */
+  takeRequests(): Record<string, number>;
 }
 
 /**
@@ -40,7 +45,7 @@ interface ControlPlane {
  */
 async function controlPlane(): Promise<ControlPlane & { backend: string }> {
   if (process.env.CERTUSORDO_ENDPOINT && process.env.CERTUSORDO_API_KEY) {
-    return { url: process.env.CERTUSORDO_ENDPOINT, apiKey: process.env.CERTUSORDO_API_KEY, backend: 'external', close: async () => {} };
+    return { url: process.env.CERTUSORDO_ENDPOINT, apiKey: process.env.CERTUSORDO_API_KEY, backend: 'external', close: async () => {}, takeRequests: () => ({}) };
   }
   // Loaded by path so that building the provider does not compile the API.
   const api = path.join(ROOT, 'dist/api/src');
@@ -61,11 +66,32 @@ async function controlPlane(): Promise<ControlPlane & { backend: string }> {
       CERTUSORDO_MASTER_KEY: randomBytes(32).toString('base64url'),
     },
   );
-  const running = await startServer(config, { logger: createLogger('silent') });
+  // The access log (level info) is how requests are counted; its lines are parsed, not written anywhere.
+  const requests: Record<string, number> = {};
+  let partial = '';
+  const accessLog = {
+    write(chunk: string): void {
+      partial += chunk;
+      let nl: number;
+      while ((nl = partial.indexOf('\n')) >= 0) {
+        const e = JSON.parse(partial.slice(0, nl)) as { msg?: string; method?: string; path?: string };
+        partial = partial.slice(nl + 1);
+        if (e.msg !== 'request') continue;
+        const key = `${e.method} ${String(e.path).replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, '{id}')}`;
+        requests[key] = (requests[key] ?? 0) + 1;
+      }
+    },
+  };
+  const running = await startServer(config, { logger: createLogger('info', accessLog) });
   return {
     url: running.url,
     apiKey: running.bootstrap.apiKey,
     backend,
+    takeRequests: () => {
+      const out = { ...requests };
+      for (const k of Object.keys(requests)) delete requests[k];
+      return out;
+    },
     close: async () => {
       await running.close();
       await pg?.stop();
@@ -74,10 +100,44 @@ async function controlPlane(): Promise<ControlPlane & { backend: string }> {
   };
 }
 
+/** What one terraform command cost, beyond its wall time. */
+interface Cost {
+  seconds: number;
+  /** CPU seconds of terraform and every process it started (bash `times`), null without bash. */
+  childrenCpu: number | null;
+  /** Provider processes Terraform launched, and their CPU seconds (from the accounting hook). */
+  launches: number;
+  providerCpu: number;
+  /** CPU seconds of this process while the command ran: the in-process control plane (its PostgreSQL not included). */
+  controlPlaneCpu: number;
+  requests: Record<string, number>;
+}
+
+/**
+ * Loaded into every provider process through NODE_OPTIONS=--require: appends the process's CPU
+ * time at exit to BENCH_ACCOUNTING_FILE. Bench only; the provider itself knows nothing of it.
+ */
+const ACCOUNTING_HOOK = `const f = process.env.BENCH_ACCOUNTING_FILE;
+if (f) process.on('exit', () => { const u = process.cpuUsage(); require('node:fs').appendFileSync(f, JSON.stringify({ cpu: (u.user + u.system) / 1e6, wall: process.uptime() }) + '\\n'); });
+`;
+
+let lastCost: Cost | null = null;
+let accounting: { hook: string; file: string; cp: ControlPlane } | null = null;
+
 function terraform(cwd: string, env: NodeJS.ProcessEnv, args: string[]): Promise<number> {
   const started = process.hrtime.bigint();
+  const cpuBefore = process.cpuUsage();
+  if (accounting) {
+    fs.rmSync(accounting.file, { force: true });
+    accounting.cp.takeRequests();
+    env = { ...env, NODE_OPTIONS: `${env.NODE_OPTIONS ?? ''} --require ${accounting.hook}`.trim(), BENCH_ACCOUNTING_FILE: accounting.file };
+  }
+  const hasBash = fs.existsSync('/bin/bash');
   return new Promise((resolve, reject) => {
-    const child = spawn('terraform', args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // bash's `times` reports the CPU of terraform and all its descendants (the provider processes).
+    const child = hasBash
+      ? spawn('/bin/bash', ['-c', 'terraform "$@"; rc=$?; times >&2; exit $rc', 'bench', ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn('terraform', args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -87,7 +147,22 @@ function terraform(cwd: string, env: NodeJS.ProcessEnv, args: string[]): Promise
         return reject(new Error(`terraform ${args.join(' ')} exited ${code}\n${out.slice(-4000)}`));
       }
       if (/Provider produced (inconsistent|invalid)/.test(out)) return reject(new Error(`protocol violation:\n${out.slice(-4000)}`));
-      resolve(Number(process.hrtime.bigint() - started) / 1e9);
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const cpu = process.cpuUsage(cpuBefore);
+      // The last four are bash's own user/sys and its children's user/sys.
+      const times = hasBash ? [...out.matchAll(/(\d+)m([\d.]+)s/g)].slice(-4).map((m) => Number(m[1]) * 60 + Number(m[2])) : [];
+      const launches = accounting && fs.existsSync(accounting.file)
+        ? fs.readFileSync(accounting.file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { cpu: number })
+        : [];
+      lastCost = {
+        seconds,
+        childrenCpu: times.length >= 4 ? times[2]! + times[3]! : null,
+        launches: launches.length,
+        providerCpu: launches.reduce((a, l) => a + l.cpu, 0),
+        controlPlaneCpu: (cpu.user + cpu.system) / 1e6,
+        requests: accounting ? accounting.cp.takeRequests() : {},
+      };
+      resolve(seconds);
     });
   });
 }
@@ -124,15 +199,26 @@ async function main(): Promise<void> {
     );
     for (const d of [dirs.data, dirs.agents]) await terraform(d, env, ['init', '-no-color']);
     const client = new RestClient({ endpoint: cp.url, apiKey: cp.apiKey });
+    const hook = path.join(work, 'accounting-hook.js');
+    fs.writeFileSync(hook, ACCOUNTING_HOOK);
+    accounting = { hook, file: path.join(work, 'accounting.jsonl'), cp };
 
-    // Interleaved rounds of fresh applies, so that a noisy neighbour hits all three alike; the
-    // ratio of each round is reported and the median is the figure.
-    const rounds: { data: number; agents: number; sized: number }[] = [];
+    // Interleaved rounds, so that a noisy neighbour hits every workspace alike: per round a fresh
+    // apply of each, a plan with nothing changed, and a destroy. Medians are the figures.
+    const steps = ['data_apply', 'agents_apply', 'sized_apply', 'data_plan', 'agents_plan', 'data_destroy', 'agents_destroy'] as const;
+    type Step = (typeof steps)[number];
+    const rounds: Record<Step, number>[] = [];
+    const costs: Partial<Record<Step, Cost[]>> = {};
     const bytes = { data: 0, agents: 0, sized: 0 };
+    const agentVars = (r: number): string[] => ['-var', `round=${r}`];
     for (let r = 0; r < ROUNDS; r++) {
-      const last = r === ROUNDS - 1;
-      const data = await freshApply(dirs.data, env, []);
-      const agents = await freshApply(dirs.agents, env, ['-var', `round=${r}`]);
+      const t = {} as Record<Step, number>;
+      const note = (step: Step, seconds: number): void => {
+        t[step] = seconds;
+        (costs[step] ??= []).push(lastCost!);
+      };
+      note('data_apply', await freshApply(dirs.data, env, []));
+      note('agents_apply', await freshApply(dirs.agents, env, agentVars(r)));
       if (r === 0) {
         // Control: terraform_data padded to the agents' state size. The local backend rewrites
         // the whole state file after every resource (O(n^2) bytes), so size alone costs time.
@@ -142,42 +228,61 @@ async function main(): Promise<void> {
         fs.writeFileSync(path.join(dirs.sized, 'main.tf'), dataConfig('s', `-${pad}`));
         await terraform(dirs.sized, env, ['init', '-no-color']);
       }
-      const sized = await freshApply(dirs.sized, env, []);
+      note('sized_apply', await freshApply(dirs.sized, env, []));
       if (r === 0) bytes.sized = stateBytesPerInstance(dirs.sized);
-      rounds.push({ data, agents, sized });
-      if (!last) {
-        const created = stateIds(dirs.agents);
-        await pool(created.length, 10, (i) => client.revokeAgent(created[i]!)); // the next round creates anew
-      }
+      note('data_plan', await terraform(dirs.data, env, ['plan', '-no-color', '-detailed-exitcode']));
+      note('agents_plan', await terraform(dirs.agents, env, ['plan', '-no-color', '-detailed-exitcode', ...agentVars(r)]));
+      note('data_destroy', await terraform(dirs.data, env, ['destroy', '-auto-approve', '-no-color']));
+      note('agents_destroy', await terraform(dirs.agents, env, ['destroy', '-auto-approve', '-no-color', ...agentVars(r)]));
+      rounds.push(t);
     }
+    accounting = null;
 
+    const med = (step: Step): number => median(rounds.map((x) => x[step]));
     const results: Record<string, number> = {
-      terraform_data_apply: median(rounds.map((x) => x.data)),
-      agents_apply: median(rounds.map((x) => x.agents)),
-      terraform_data_sized_apply: median(rounds.map((x) => x.sized)),
+      terraform_data_apply: med('data_apply'),
+      agents_apply: med('agents_apply'),
+      terraform_data_sized_apply: med('sized_apply'),
+      terraform_data_plan_nochange: med('data_plan'),
+      agents_plan_nochange: med('agents_plan'),
+      terraform_data_destroy: med('data_destroy'),
+      agents_destroy: med('agents_destroy'),
     };
-    results.terraform_data_plan_nochange = await terraform(dirs.data, env, ['plan', '-no-color', '-detailed-exitcode']);
-    results.agents_plan_nochange = await terraform(dirs.agents, env, ['plan', '-no-color', '-detailed-exitcode', '-var', `round=${ROUNDS - 1}`]);
-    results.terraform_data_destroy = await terraform(dirs.data, env, ['destroy', '-auto-approve', '-no-color']);
-    results.agents_destroy = await terraform(dirs.agents, env, ['destroy', '-auto-approve', '-no-color', '-var', `round=${ROUNDS - 1}`]);
 
     // The control plane's share: the same REST calls without terraform, same concurrency (10).
     const ids: string[] = [];
     results.rest_floor_create = await pool(COUNT, 10, async (i) => ids.push((await client.createAgent({ name: `${run}-raw-${i}`, scopes: ['bench:read'], metadata: { index: String(i) } })).id));
     results.rest_floor_get = await pool(COUNT, 10, (i) => client.getAgent(ids[i]!));
+    results.rest_floor_batched_read = await pool(Math.ceil(COUNT / 10), 1, (i) => client.findAgents(ids.slice(i * 10, i * 10 + 10)));
     results.rest_floor_revoke = await pool(COUNT, 10, (i) => client.revokeAgent(ids[i]!));
 
-    const ratios = rounds.map((x) => x.agents / x.data);
-    const ratio = median(ratios);
+    const ratio = (a: Step, b: Step): { median: number; min: number; max: number } => {
+      const xs = rounds.map((x) => x[a] / x[b]);
+      return { median: median(xs), min: Math.min(...xs), max: Math.max(...xs) };
+    };
+    const verdict = (name: string, r: { median: number; min: number; max: number }, target: number): string =>
+      `  ${name.padEnd(38)} ${r.median.toFixed(2)}x median, ${r.min.toFixed(2)}-${r.max.toFixed(2)}x per round (target <= ${target}x) ${r.median <= target ? 'OK' : 'OVER TARGET'}`;
+    const breakdown = (step: Step): string => {
+      const cs = costs[step] ?? [];
+      const m = (f: (c: Cost) => number): string => median(cs.map(f)).toFixed(2);
+      const tfCpu = cs.every((c) => c.childrenCpu !== null) ? `terraform's own CPU ${m((c) => c.childrenCpu! - c.providerCpu)} s, ` : '';
+      const req = cs[cs.length - 1]?.requests ?? {};
+      return `  ${step.padEnd(15)} wall ${m((c) => c.seconds)} s; ${tfCpu}provider CPU ${m((c) => c.providerCpu)} s in ${m((c) => c.launches)} launches; control plane CPU ${m((c) => c.controlPlaneCpu)} s; requests ${JSON.stringify(req)}`;
+    };
     const lines = [
-      `terraform ${COUNT} resources, -parallelism=10 (default), ${ROUNDS} interleaved apply rounds (medians), control plane on ${cp.backend}, node ${process.version}, ${os.cpus().length} CPUs, load ${os.loadavg()[0]!.toFixed(1)}`,
-      ...rounds.map((x, i) => `  round ${i + 1}: terraform_data ${x.data.toFixed(2)} s, agents ${x.agents.toFixed(2)} s, sized control ${x.sized.toFixed(2)} s -> ${(x.agents / x.data).toFixed(2)}x`),
+      `terraform ${COUNT} resources, -parallelism=10 (default), ${ROUNDS} interleaved rounds (medians), control plane on ${cp.backend}, node ${process.version}, ${os.cpus().length} CPUs, load ${os.loadavg()[0]!.toFixed(1)}`,
+      ...rounds.map(
+        (x, i) =>
+          `  round ${i + 1}: apply data ${x.data_apply.toFixed(2)} / agents ${x.agents_apply.toFixed(2)} / sized ${x.sized_apply.toFixed(2)} s; plan data ${x.data_plan.toFixed(2)} / agents ${x.agents_plan.toFixed(2)} s; destroy data ${x.data_destroy.toFixed(2)} / agents ${x.agents_destroy.toFixed(2)} s`,
+      ),
       ...Object.entries(results).map(([k, v]) => `  ${k.padEnd(30)} ${v.toFixed(2)} s`),
-      `  apply ratio agents/terraform_data  ${ratio.toFixed(2)}x median, ${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}x (target <= 2x) ${ratio <= 2 ? 'OK' : 'OVER TARGET'}`,
-      `  state file bytes per instance      terraform_data ${bytes.data}, agents ${bytes.agents}, sized control ${bytes.sized}`,
-      `  apply ratio agents/sized control   ${median(rounds.map((x) => x.agents / x.sized)).toFixed(2)}x (same state size: what the provider and control plane add)`,
-      `  plan ratio agents/terraform_data   ${(results.agents_plan_nochange! / results.terraform_data_plan_nochange!).toFixed(2)}x`,
-      `  agents apply minus REST floor      ${(results.agents_apply! - results.rest_floor_create!).toFixed(2)} s (terraform + provider overhead)`,
+      verdict('apply ratio agents/sized control', ratio('agents_apply', 'sized_apply'), 1.3),
+      verdict('no-change plan ratio agents/terraform_data', ratio('agents_plan', 'data_plan'), 2),
+      verdict('destroy ratio agents/terraform_data', ratio('agents_destroy', 'data_destroy'), 1.5),
+      `  apply ratio agents/terraform_data      ${ratio('agents_apply', 'data_apply').median.toFixed(2)}x median (for reference)`,
+      `  state file bytes per instance          terraform_data ${bytes.data}, agents ${bytes.agents}, sized control ${bytes.sized}`,
+      'breakdown (medians; CPU of processes, so on 2 cores they overlap with wall time):',
+      ...(['data_plan', 'agents_plan', 'data_destroy', 'agents_destroy', 'agents_apply'] as const).map(breakdown),
     ];
     process.stdout.write(lines.join('\n') + '\n');
   } finally {

@@ -12,7 +12,8 @@ import type { Database } from './db/connect';
 import type { Logger } from './logger';
 import type { Services } from './services';
 import type { MasterKey } from './crypto/master-key';
-import { RateLimiter } from './middleware/rate-limit';
+import type { RequestLimiter } from './middleware/rate-limit';
+import type { Metrics } from './metrics/metrics';
 import { registerOperations } from './openapi';
 import { EndpointLimits } from './oauth/token-limits';
 import { oauthRouter } from './routes/oauth';
@@ -34,6 +35,9 @@ export interface AuthModuleDeps {
   logger: Logger;
   services: Services;
   keys: MasterKey;
+  /** The process's one per-caller request limiter, shared with the /v1 routes of the app. */
+  limiter: RequestLimiter;
+  metrics: Metrics;
 }
 
 export interface AuthServices {
@@ -75,11 +79,24 @@ function registerAuthOperations(): void {
 }
 
 export async function createAuthModule(deps: AuthModuleDeps): Promise<AuthModule> {
-  const { config, db, logger, services, keys } = deps;
+  const { config, db, logger, services, keys, limiter, metrics } = deps;
   const baseUrl = (config.publicUrl ?? `http://${config.host}:${config.port}`).replace(/\/+$/, '');
 
   const bus: InvalidationBus = db.backend === 'postgres' && db.url ? new PgListenBus(db.url, logger) : new InProcessBus(logger);
-  if (bus instanceof PgListenBus) await bus.start();
+  if (bus instanceof PgListenBus) {
+    await bus.start();
+    metrics.watchListener({
+      get connected() {
+        return bus.stats.connected;
+      },
+      get reconnects() {
+        return bus.stats.reconnects;
+      },
+      get losses() {
+        return bus.stats.losses;
+      },
+    });
+  }
   try {
     const signingKeys = new SigningKeyService(db.knex, services.audit, keys.signingKeyEncryption, config.signingKeyRotationSeconds);
     await signingKeys.init();
@@ -112,8 +129,10 @@ export async function createAuthModule(deps: AuthModuleDeps): Promise<AuthModule
     const callerDeps = {
       apiKeys: new ApiKeyAuthenticator(services.organizations, keys.apiKeyPepper, bus),
       tokens,
-      limiter: new RateLimiter(config.rateLimitPerSecond),
+      limiter,
+      metrics,
     };
+    metrics.watchCaches({ agent_status: state.stats.agents, session_state: state.stats.sessions, revoked_jti: state.stats.revoked, api_key: callerDeps.apiKeys.stats });
     registerAuthOperations();
 
     const api = express.Router();

@@ -33,6 +33,14 @@ export interface Config {
   readonly revokeRateLimitPerMinute: number;
   /** How long ended or expired sessions are kept before the maintenance tick deletes them. */
   readonly sessionRetentionSeconds: number;
+  /** Serve GET /metrics (Prometheus text format): on the main port, or only on `metricsPort` when set. */
+  readonly metrics: boolean;
+  /** A separate port for GET /metrics (then not served on the main port); undefined: the main port. */
+  readonly metricsPort: number | undefined;
+  /** On SIGTERM: how long /readyz answers 503 while requests are still served, before the listener closes. */
+  readonly shutdownDrainMs: number;
+  /** After the drain: how long in-flight requests may take before their connections are cut. */
+  readonly shutdownTimeoutMs: number;
 }
 
 export type TrustProxy = false | number | readonly string[];
@@ -87,6 +95,10 @@ const Env = z.object({
   CERTUSORDO_TOKEN_RATE_LIMIT: z.coerce.number().positive().default(6000),
   CERTUSORDO_REVOKE_RATE_LIMIT: z.coerce.number().positive().default(600),
   CERTUSORDO_SESSION_RETENTION: z.coerce.number().int().min(60).default(30 * 24 * 3600),
+  CERTUSORDO_METRICS: z.enum(['on', 'off']).default('off'),
+  CERTUSORDO_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  CERTUSORDO_SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).max(600_000).optional(),
+  CERTUSORDO_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
 });
 
 export type ConfigOverrides = Partial<Record<keyof z.input<typeof Env>, string | number | undefined>>;
@@ -117,5 +129,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     tokenRateLimitPerMinute: e.CERTUSORDO_TOKEN_RATE_LIMIT,
     revokeRateLimitPerMinute: e.CERTUSORDO_REVOKE_RATE_LIMIT,
     sessionRetentionSeconds: e.CERTUSORDO_SESSION_RETENTION,
+    // A separate metrics port turns metrics on there (and keeps them off the public port).
+    metrics: e.CERTUSORDO_METRICS === 'on' || e.CERTUSORDO_METRICS_PORT !== undefined,
+    metricsPort: e.CERTUSORDO_METRICS_PORT,
+    // Replicas (PostgreSQL) sit behind a load balancer that must see /readyz fail before the
+    // listener goes; the embedded store is one process with nobody to hand its traffic to.
+    shutdownDrainMs: e.CERTUSORDO_SHUTDOWN_DRAIN_MS ?? (e.DATABASE_URL ? 5_000 : 0),
+    shutdownTimeoutMs: e.CERTUSORDO_SHUTDOWN_TIMEOUT_MS,
   });
 }

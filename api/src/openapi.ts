@@ -100,10 +100,7 @@ export function openApiDocument(serverUrl?: string): Record<string, unknown> {
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
-export function docsPage(): string {
-  const rows = OPERATIONS.map((o) => `<tr><td><code>${o.method.toUpperCase()}</code></td><td><code>${esc(o.path)}</code></td><td>${esc(o.summary)}</td><td>${o.role ?? 'public'}</td></tr>`).join('\n');
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>CertusOrdo API</title>
-<style>body{font:15px system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.4rem;text-align:left}</style></head>
-<body><h1>CertusOrdo API</h1><p>Machine-readable: <a href="/v1/openapi.json">/v1/openapi.json</a>. Authenticate with <code>Authorization: Bearer aa_…</code>.</p>
-<table><thead><tr><th>Method</th><th>Path</th><th>What</th><th>Role</th></tr></thead><tbody>${rows}</tbody></table></body></html>`;
+/** The routes as table rows: the /docs page's fallback when JavaScript is off. */
+export function operationRows(): string {
+  return OPERATIONS.map((o) => `<tr><td><code>${o.method.toUpperCase()}</code></td><td><code>${esc(o.path)}</code></td><td>${esc(o.summary)}</td><td>${o.role ?? 'public'}</td></tr>`).join('\n');
 }

@@ -1,8 +1,16 @@
 /**
  * Runs the control plane: open the store (bounded connect, master-key check, migrate), listen,
- * bootstrap, and shut down gracefully on SIGTERM/SIGINT (stop accepting, finish in-flight
- * requests, close the database). A start that fails closes everything it opened and throws a
- * FatalStartError naming the cause and the fix.
+ * bootstrap, and shut down gracefully on SIGTERM/SIGINT. This is the composition root: the one
+ * per-caller request limiter and the metrics registry are built here and handed to every part.
+ *
+ * Shutdown (`shutdown()`, on a signal) is built for rolling restarts behind a load balancer:
+ * 1. drain: /readyz answers 503 (the balancer stops routing here) while requests are still
+ *    served, each response closing its connection (CERTUSORDO_SHUTDOWN_DRAIN_MS);
+ * 2. the listener closes, idle connections are closed, in-flight requests are answered;
+ * 3. connections still busy after CERTUSORDO_SHUTDOWN_TIMEOUT_MS are cut; then the background
+ *    work and the database close. The process exits within drain + timeout + a few seconds.
+ * A start that fails closes everything it opened and throws a FatalStartError naming the cause
+ * and the fix.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,19 +24,66 @@ import { purgeExpiredIdempotencyKeys } from './services/idempotency';
 import { createApp } from './app';
 import { bootstrapIfEmpty, BootstrapResult } from './bootstrap';
 import { AuthModule, createAuthModule } from './auth-module';
+import { ClusterRequestLimiter, LimiterObserver, LocalRequestLimiter, RequestLimiter } from './middleware/rate-limit';
+import { Metrics, PoolStats } from './metrics/metrics';
+import { startMetricsServer } from './metrics/http';
 
 export interface RunningServer {
   readonly url: string;
+  /** GET /metrics, when metrics are on (on the main port, or on CERTUSORDO_METRICS_PORT). */
+  readonly metricsUrl: string | undefined;
   readonly db: Database;
   readonly services: Services;
   readonly bootstrap: BootstrapResult | null;
+  readonly metrics: Metrics;
+  /** The process's one per-caller request limiter. */
+  readonly limiter: RequestLimiter;
+  /** True from the start of a shutdown (/readyz answers 503). */
+  readonly draining: boolean;
+  /** CERTUSORDO_SHUTDOWN_DRAIN_MS. */
+  readonly shutdownDrainMs: number;
+  /** The longest a signalled shutdown may take before the process exits anyway (drain + timeout + 5 s). */
+  readonly shutdownBoundMs: number;
+  /** Graceful stop for a process behind a load balancer: drain, then close (see the file comment). */
+  shutdown(opts?: ShutdownOptions): Promise<void>;
+  /** Stops at once (no drain): in-flight requests are still answered. */
   close(): Promise<void>;
+}
+
+export interface ShutdownOptions {
+  /** Overrides CERTUSORDO_SHUTDOWN_DRAIN_MS. */
+  drainMs?: number;
+  /** Waits out the drain; tests inject one that resolves on their own event. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export interface StartOptions {
   logger?: Logger;
   /** Skip creating the first organization (tests create their own). */
   skipBootstrap?: boolean;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function createLimiter(config: Config, db: Database, metrics: Metrics, logger: Logger): RequestLimiter {
+  const observer: LimiterObserver = { refused: (s) => metrics.rateLimitRefusal(s), leased: (r) => metrics.rateLimitLease(r) };
+  // PGlite: one process owns the store, so this process's buckets are the whole truth.
+  if (db.backend !== 'postgres') return new LocalRequestLimiter(config.rateLimitPerSecond, observer);
+  let lastLogged = 0;
+  return new ClusterRequestLimiter(db.knex, config.rateLimitPerSecond, {
+    observer,
+    onError: (err) => {
+      if (Date.now() - lastLogged < 10_000) return;
+      lastLogged = Date.now();
+      logger.warn({ err }, 'cluster rate limit: leasing from the database failed; limiting per replica until it works again');
+    },
+  });
+}
+
+/** knex's tarn pool and its size (knex does not type `client.pool`). */
+function poolOf(db: Database): { pool: PoolStats; max: number } | null {
+  const client = db.knex.client as { pool?: PoolStats; config?: { pool?: { max?: number } } };
+  return client.pool ? { pool: client.pool, max: client.config?.pool?.max ?? 0 } : null;
 }
 
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
@@ -38,16 +93,34 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   });
   const server = http.createServer();
   let auth: AuthModule | undefined;
+  let limiter: RequestLimiter | undefined;
+  let metricsServer: { url: string; close(): Promise<void> } | undefined;
   try {
     if (applied.length) logger.info({ migrations: applied }, 'applied migrations');
     const services = createServices(db.knex, keys, { idempotencyTtlSeconds: config.idempotencyTtlSeconds });
+    const metrics = new Metrics();
+    if (config.metrics) {
+      metrics.enableProcessMetrics();
+      const p = poolOf(db);
+      if (p) metrics.watchPool(p.pool, p.max);
+      services.audit.observeAppends((kind, seconds) => metrics.auditAppend(kind, seconds));
+    }
+    limiter = createLimiter(config, db, metrics, logger);
+    const lifecycle = { draining: false };
 
     await listen(server, config);
     const { port } = server.address() as AddressInfo;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
-    auth = await createAuthModule({ config: { ...config, publicUrl: config.publicUrl ?? url }, db, logger, services, keys });
-    const app = createApp({ config, db, logger, services, extraRouters: auth.routers, apiKeys: auth.apiKeys });
+    auth = await createAuthModule({ config: { ...config, publicUrl: config.publicUrl ?? url }, db, logger, services, keys, limiter, metrics });
+    const app = createApp({ config, db, logger, services, extraRouters: auth.routers, apiKeys: auth.apiKeys, limiter, metrics, lifecycle });
+    if (config.metricsPort !== undefined) {
+      metricsServer = await startMetricsServer(metrics, config.host, config.metricsPort).catch((err: NodeJS.ErrnoException) => {
+        throw err.code === 'EADDRINUSE'
+          ? new FatalStartError(`Cannot listen on ${config.host}:${config.metricsPort} for metrics: the port is already in use`, 'Choose another CERTUSORDO_METRICS_PORT, or stop the process that uses it')
+          : err;
+      });
+    }
     // Last step that can fail: a first-start key is created only when it will be printed.
     const bootstrap = opts.skipBootstrap ? null : await bootstrapIfEmpty(db.knex, services);
     server.on('request', app);
@@ -55,19 +128,40 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const purge = startIdempotencyPurge(db, config.idempotencyTtlSeconds * 1000, logger);
 
     const started = auth;
+    const startedLimiter = limiter;
+    const startedMetrics = metricsServer;
     let closing: Promise<void> | undefined;
-    const close = () =>
+    const stop = (drainMs: number, wait: (ms: number) => Promise<void>) =>
       (closing ??= (async () => {
+        lifecycle.draining = true;
+        if (drainMs > 0) await wait(drainMs);
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeIdleConnections();
-          setTimeout(() => server.closeAllConnections(), 10_000).unref();
+          setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs).unref();
         });
         await purge.stop();
         await started.close();
+        await startedLimiter.close();
+        await startedMetrics?.close();
         await db.close();
       })());
-    return { url, db, services, bootstrap, close };
+    return {
+      url,
+      metricsUrl: metricsServer?.url ?? (config.metrics ? `${url}/metrics` : undefined),
+      db,
+      services,
+      bootstrap,
+      metrics,
+      limiter,
+      get draining() {
+        return lifecycle.draining;
+      },
+      shutdownDrainMs: config.shutdownDrainMs,
+      shutdownBoundMs: config.shutdownDrainMs + config.shutdownTimeoutMs + 5_000,
+      shutdown: (o: ShutdownOptions = {}) => stop(o.drainMs ?? config.shutdownDrainMs, o.sleep ?? sleep),
+      close: () => stop(0, sleep),
+    };
   } catch (err) {
     // No half-started process: whatever was opened is closed before the error is reported.
     if (server.listening) {
@@ -77,6 +171,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       });
     }
     await auth?.close().catch(() => undefined);
+    await limiter?.close().catch(() => undefined);
+    await metricsServer?.close().catch(() => undefined);
     await db.close().catch(() => undefined);
     throw explainStartError(err);
   }
@@ -136,11 +232,21 @@ function startIdempotencyPurge(db: Database, ttlMs: number, logger: Logger): { s
   };
 }
 
-/** Wires signals for a long-running process. */
+/**
+ * Wires signals for a long-running process: drain, close, exit 0. A second signal, or a shutdown
+ * that outlives its bound (drain + timeout + 5 s for the database and background work), exits 1.
+ */
 export function handleSignals(running: RunningServer, logger: Logger): void {
   const stop = (signal: string) => {
-    logger.info({ signal }, 'shutting down');
-    running.close().then(
+    logger.info({ signal, drain_ms: running.shutdownDrainMs }, 'shutting down: draining (/readyz answers 503)');
+    const bound = running.shutdownBoundMs;
+    setTimeout(() => {
+      logger.error({ bound_ms: bound }, 'shutdown did not finish in time; exiting');
+      process.exit(1);
+    }, bound).unref();
+    process.once('SIGTERM', () => process.exit(1));
+    process.once('SIGINT', () => process.exit(1));
+    running.shutdown().then(
       () => process.exit(0),
       (err) => {
         logger.error({ err }, 'shutdown failed');

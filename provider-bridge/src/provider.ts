@@ -9,9 +9,11 @@ import { displayEndpoint, endpointProblem, insecureFromEnv, needsInsecureOptIn }
 import { API_KEY_FIX, ENDPOINT_FIX, diagFromError, error, type Diagnostic } from './diag';
 import { bool, str, type SchemaDef } from './schema/types';
 import { agentResource } from './resources/agent';
+import { agentKeyResource } from './resources/agent-key';
+import { accessTokenResource } from './resources/access-token';
 import { agentDataSource } from './data-sources/agent';
 import { agentsDataSource } from './data-sources/agents';
-import type { DataSourceDefinition, ProviderData, ResourceDefinition } from './resources/types';
+import type { DataSourceDefinition, EphemeralResourceDefinition, ProviderData, ResourceDefinition } from './resources/types';
 import type { Logger } from './log';
 
 export const PROVIDER_ADDRESS = 'registry.terraform.io/certusordo/certusordo';
@@ -45,8 +47,10 @@ export const providerSchema = {
   },
 } satisfies SchemaDef;
 
-export const resources: readonly ResourceDefinition[] = [agentResource];
+export const resources: readonly ResourceDefinition[] = [agentResource, agentKeyResource];
 export const dataSources: readonly DataSourceDefinition[] = [agentsDataSource, agentDataSource];
+/** Served to Terraform >= 1.10 only; older versions reject `ephemeral` blocks before starting the provider. */
+export const ephemeralResources: readonly EphemeralResourceDefinition[] = [accessTokenResource];
 
 /**
  * Offline checks. Values may still be unknown here; the same checks run again in ConfigureProvider

@@ -3,7 +3,7 @@
  * built from the same schema objects the gRPC server serves (an acceptance test compares the
  * two). Feed it to @cdktf/provider-generator to produce CDKTF bindings without running terraform.
  */
-import { PROVIDER_ADDRESS, dataSources, providerSchema, resources } from './provider';
+import { PROVIDER_ADDRESS, dataSources, ephemeralResources, providerSchema, resources } from './provider';
 import { attributeNames, typeToJson, type SchemaDef } from './schema/types';
 
 export interface AttributeJson {
@@ -23,7 +23,15 @@ export interface SchemaJson {
 
 export interface ProviderSchemasJson {
   format_version: '1.0';
-  provider_schemas: Record<string, { provider: SchemaJson; resource_schemas: Record<string, SchemaJson>; data_source_schemas: Record<string, SchemaJson> }>;
+  provider_schemas: Record<
+    string,
+    {
+      provider: SchemaJson;
+      resource_schemas: Record<string, SchemaJson>;
+      data_source_schemas: Record<string, SchemaJson>;
+      ephemeral_resource_schemas: Record<string, SchemaJson>;
+    }
+  >;
 }
 
 export function schemaToJson(schema: SchemaDef): SchemaJson {
@@ -54,6 +62,7 @@ export function providerSchemaJson(): ProviderSchemasJson {
         provider: schemaToJson(providerSchema),
         resource_schemas: byName(resources),
         data_source_schemas: byName(dataSources),
+        ephemeral_resource_schemas: byName(ephemeralResources),
       },
     },
   };

@@ -351,6 +351,48 @@ describe('list', () => {
     expect((await api.get('/v1/agents?name_prefix=_')).body.data).toEqual([]);
   });
 
+  test('id filter: only the named agents (revoked included), AND-ed with other filters, paged by limit', async () => {
+    const want = [ids[1], ids[3], ids[4], ids[9]];
+    const q = want.map((i) => `id=${i}`).join('&');
+    const res = await api.get(`/v1/agents?${q}&limit=200`);
+    expect(res.status).toBe(200);
+    expect(res.body.data.map((a: { id: string }) => a.id)).toEqual(want); // id order
+    expect(res.body.data.map((a: { status: string }) => a.status)).toEqual(['active', 'suspended', 'revoked', 'active']);
+    expect((await api.get(`/v1/agents?id=${ids[2]}`)).body.data.map((a: { id: string }) => a.id)).toEqual([ids[2]]);
+    expect((await api.get(`/v1/agents?${q}&status=active&limit=200`)).body.data.map((a: { id: string }) => a.id)).toEqual([ids[1], ids[9]]);
+    // Duplicates and upper case collapse to one agent each.
+    expect((await api.get(`/v1/agents?id=${ids[1]}&id=${ids[1]!.toUpperCase()}`)).body.data).toHaveLength(1);
+    const page1 = (await api.get(`/v1/agents?${q}&limit=3`)).body;
+    expect(page1.data).toHaveLength(3);
+    const page2 = (await api.get(`/v1/agents?${q}&limit=3&cursor=${page1.next_cursor}`)).body;
+    expect(page2).toEqual({ data: [expect.objectContaining({ id: ids[9] })], next_cursor: null });
+    // A reader key may use it like the rest of the list.
+    const reader = client(s.url, await s.createApiKey('reader'));
+    expect((await reader.get(`/v1/agents?${q}&limit=200`)).body.data).toHaveLength(4);
+  });
+
+  test('id filter: unknown, malformed and other organizations\' ids match nothing', async () => {
+    const other = await s.createOrganization();
+    const theirs = (await client(s.url, other.apiKey).post('/v1/agents', { name: uniq('theirs') })).body.id as string;
+    const unknown = '00000000-0000-7000-8000-000000000000';
+    const res = await api.get(`/v1/agents?id=${ids[0]}&id=${theirs}&id=${unknown}&id=not-a-uuid&limit=200`);
+    expect(res.status).toBe(200);
+    expect(res.body.data.map((a: { id: string }) => a.id)).toEqual([ids[0]]);
+    expect((await api.get(`/v1/agents?id=${theirs}`)).body).toEqual({ data: [], next_cursor: null });
+    expect((await api.get('/v1/agents?id=not-a-uuid&id=')).body).toEqual({ data: [], next_cursor: null });
+    // The owner sees it through the same filter.
+    expect((await client(s.url, other.apiKey).get(`/v1/agents?id=${theirs}`)).body.data.map((a: { id: string }) => a.id)).toEqual([theirs]);
+  });
+
+  test('id filter: more than 200 ids is a 400 naming the limit', async () => {
+    const many = Array.from({ length: 201 }, (_, i) => `id=00000000-0000-7000-8000-${String(i).padStart(12, '0')}`).join('&');
+    const res = await api.get(`/v1/agents?${many}`);
+    expectError(res, 400, 'validation_error');
+    expect(JSON.stringify(res.body.error.details)).toMatch(/at most 200 ids/);
+    const ok = Array.from({ length: 200 }, (_, i) => `id=00000000-0000-7000-8000-${String(i).padStart(12, '0')}`).join('&');
+    expect((await api.get(`/v1/agents?${ok}`)).status).toBe(200);
+  });
+
   test('bad queries are 400s', async () => {
     for (const q of ['limit=0', 'limit=201', 'limit=abc', 'status=deleted', 'cursor=garbage', 'never_authenticated=yes', 'inactive_since=yesterday', 'colour=blue']) {
       expectError(await api.get(`/v1/agents?${q}`), 400, 'validation_error');

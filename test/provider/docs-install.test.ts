@@ -5,14 +5,23 @@ import * as path from 'node:path';
 import { generateDocs } from '../../provider-bridge/src/docs/generate';
 import { installProvider, wrapperScript } from '../../provider-bridge/src/install';
 import { providerSchemaJson } from '../../provider-bridge/src/schema-json';
-import { dataSources, providerSchema, resources } from '../../provider-bridge/src/provider';
+import { dataSources, ephemeralResources, providerSchema, resources } from '../../provider-bridge/src/provider';
 import { schemaViolations } from '../../provider-bridge/src/schema/types';
 import { ROOT, TfWorkspace, describeWithTerraform, ensureProviderBuilt, installForTests } from './support/terraform';
+import { CertusOrdoClient } from '../../sdk/src';
+import { startTestServer } from '../support/server';
 
 describe('provider docs', () => {
   it('checked-in provider-bridge/docs equal a fresh generation (run `npm run docs:provider`)', () => {
     const generated = generateDocs(ROOT);
-    expect(Object.keys(generated).sort()).toEqual(['data-sources/agent.md', 'data-sources/agents.md', 'index.md', 'resources/agent.md']);
+    expect(Object.keys(generated).sort()).toEqual([
+      'data-sources/agent.md',
+      'data-sources/agents.md',
+      'ephemeral-resources/access_token.md',
+      'index.md',
+      'resources/agent.md',
+      'resources/agent_key.md',
+    ]);
     for (const [rel, content] of Object.entries(generated)) {
       expect(fs.readFileSync(path.join(ROOT, 'provider-bridge/docs', rel), 'utf8')).toBe(content);
     }
@@ -20,7 +29,7 @@ describe('provider docs', () => {
 
   it('every schema follows terraform\'s internal rules and documents every attribute', () => {
     expect(schemaViolations('provider', providerSchema.block)).toEqual([]);
-    for (const d of [...resources, ...dataSources]) {
+    for (const d of [...resources, ...dataSources, ...ephemeralResources]) {
       expect(d.typeName.startsWith('certusordo_')).toBe(true);
       expect(schemaViolations(d.typeName, d.schema.block)).toEqual([]);
     }
@@ -34,6 +43,10 @@ describe('provider docs', () => {
       expect.objectContaining({ type: 'string', computed: true, sensitive: true, description_kind: 'markdown' }),
     );
     expect(Object.keys(p.data_source_schemas)).toEqual(['certusordo_agent', 'certusordo_agents']);
+    expect(Object.keys(p.resource_schemas)).toEqual(['certusordo_agent', 'certusordo_agent_key']);
+    expect(p.ephemeral_resource_schemas.certusordo_access_token!.block.attributes.access_token).toEqual(
+      expect.objectContaining({ type: 'string', computed: true, sensitive: true }),
+    );
   });
 });
 
@@ -77,6 +90,8 @@ describeWithTerraform('HCL examples', () => {
         'resource.tf': fs.readFileSync(path.join(ex, 'resources/certusordo_agent/resource.tf'), 'utf8'),
         'ds_agent.tf': fs.readFileSync(path.join(ex, 'data-sources/certusordo_agent/data-source.tf'), 'utf8'),
         'ds_agents.tf': fs.readFileSync(path.join(ex, 'data-sources/certusordo_agents/data-source.tf'), 'utf8'),
+        'agent_key.tf': fs.readFileSync(path.join(ex, 'resources/certusordo_agent_key/resource.tf'), 'utf8'),
+        'access_token.tf': fs.readFileSync(path.join(ex, 'ephemeral-resources/certusordo_access_token/ephemeral-resource.tf'), 'utf8'),
       });
       await ws.must(['init', '-no-color']);
       const res = await ws.must(['validate', '-no-color']);
@@ -86,4 +101,43 @@ describeWithTerraform('HCL examples', () => {
       fs.rmSync(root, { recursive: true, force: true });
     }
   }, 120_000);
+});
+
+describeWithTerraform('HCL examples of the key resource, the access token and the agents filters', () => {
+  it('apply against a real control plane, then destroy', async () => {
+    ensureProviderBuilt();
+    const server = await startTestServer();
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'certusordo-examples-apply-'));
+    const sdk = new CertusOrdoClient({ apiKey: server.apiKey, baseUrl: server.url });
+    // The access-token example's agent, whose secret comes from outside Terraform.
+    const deployer = await sdk.agents.create({ name: 'example-deployer', scopes: ['deploy:write'] });
+    const ws = new TfWorkspace(installForTests(root), { endpoint: server.url, apiKey: server.apiKey }, { TF_VAR_deploy_agent_secret: deployer.secret! });
+    try {
+      const ex = path.join(ROOT, 'examples/terraform');
+      ws.write({
+        'provider.tf': fs.readFileSync(path.join(ex, 'provider/provider.tf'), 'utf8').replace('~> 0.1', '0.1.0'),
+        'agent_key.tf': fs.readFileSync(path.join(ex, 'resources/certusordo_agent_key/resource.tf'), 'utf8'),
+        'access_token.tf': fs.readFileSync(path.join(ex, 'ephemeral-resources/certusordo_access_token/ephemeral-resource.tf'), 'utf8'),
+        'ds_agents.tf': fs.readFileSync(path.join(ex, 'data-sources/certusordo_agents/data-source.tf'), 'utf8'),
+      });
+      await ws.must(['init', '-no-color']);
+      const applied = await ws.must(['apply', '-auto-approve', '-no-color']);
+      expect(applied.all).toContain('Apply complete! Resources: 4 added');
+      // Data sources are read during plan, before this run's agent existed: read them again.
+      await ws.must(['apply', '-auto-approve', '-no-color']);
+      const outputs = JSON.parse((await ws.must(['output', '-json'])).stdout) as Record<string, { value: unknown }>;
+      // The deployer authenticated (through the ephemeral token); billing-worker never did.
+      expect(outputs.never_used_agents!.value).toEqual(['billing-worker']);
+      expect(outputs.stale_agents!.value).toEqual(['billing-worker']);
+      const agentId = (ws.state().resources.find((r) => r.type === 'certusordo_agent')!.instances[0]!.attributes as { id: string }).id;
+      expect((await sdk.agents.get(agentId)).status).toBe('active');
+      await ws.must(['plan', '-no-color', '-detailed-exitcode'], [0]);
+      await ws.must(['destroy', '-auto-approve', '-no-color']);
+      expect((await sdk.agents.get(agentId)).status).toBe('revoked');
+    } finally {
+      ws.cleanup();
+      fs.rmSync(root, { recursive: true, force: true });
+      await server.close();
+    }
+  }, 300_000);
 });

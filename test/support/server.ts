@@ -32,6 +32,8 @@ export interface TestServerOptions {
   store?: TestStore;
   masterKey?: string;
   env?: Record<string, string>;
+  /** Where the server's JSON log lines go (default: stdout, at TEST_LOG_LEVEL or silent). */
+  logDestination?: { write(line: string): void };
 }
 
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
@@ -41,7 +43,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     { LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', ...opts.env },
     { PORT: 0, HOST: '127.0.0.1', DATABASE_URL: store.databaseUrl, CERTUSORDO_DATA_DIR: store.dataDir, CERTUSORDO_MASTER_KEY: masterKey },
   );
-  const running = await startServer(config, { logger: createLogger(config.logLevel) });
+  const running = await startServer(config, { logger: createLogger(config.logLevel, opts.logDestination) });
   if (!running.bootstrap && !opts.store) throw new Error('expected a bootstrap organization on a fresh store');
   const orgs = running.services.organizations;
   const organizationId = running.bootstrap?.organizationId ?? '';

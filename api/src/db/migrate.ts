@@ -12,6 +12,8 @@ import * as keyedAuditChain from '../../migrations/20261201000100_keyed_audit_ch
 import * as sessionParents from '../../migrations/20261201000200_session_parents';
 import * as boundedGrowth from '../../migrations/20261201000300_bounded_growth';
 import * as masterKeyFingerprint from '../../migrations/20261201000400_master_key_fingerprint';
+import * as rateLimitBuckets from '../../migrations/20261202000000_rate_limit_buckets';
+import * as listIndexes from '../../migrations/20261202000100_list_indexes';
 
 /**
  * What a migration may need besides the schema: the master key's derived keys, for a migration
@@ -36,6 +38,8 @@ export const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [
   ['20261201000200_session_parents', sessionParents],
   ['20261201000300_bounded_growth', boundedGrowth],
   ['20261201000400_master_key_fingerprint', masterKeyFingerprint],
+  ['20261202000000_rate_limit_buckets', rateLimitBuckets],
+  ['20261202000100_list_indexes', listIndexes],
 ];
 
 class ListMigrationSource implements Knex.MigrationSource<string> {

@@ -7,7 +7,7 @@ import type { ApiKeyRole } from '../db/tables';
 import { ForbiddenError, UnauthenticatedError } from '../errors';
 import type { AuthenticatedKey } from '../services/organizations';
 import type { AuditContext } from '../services/audit';
-import type { RateLimiter } from './rate-limit';
+import type { RequestLimiter } from './rate-limit';
 
 const RANK: Record<ApiKeyRole, number> = { reader: 0, operator: 1, admin: 2 };
 
@@ -23,16 +23,16 @@ export interface ApiKeyResolver {
   authenticate(presented: string): Promise<AuthenticatedKey | null>;
 }
 
-export function authenticateApiKey(keys: ApiKeyResolver, limiter: RateLimiter) {
+export function authenticateApiKey(keys: ApiKeyResolver, limiter: RequestLimiter) {
   return async (req: Request, _res: Response, next: NextFunction): Promise<void> => {
     const token = bearerToken(req);
     if (!token) return next(new UnauthenticatedError('Send an API key: Authorization: Bearer aa_…'));
     const key = await keys.authenticate(token);
     if (!key) {
-      limiter.take(`ip:${req.ip}`); // failed guesses count against the client address
+      await limiter.take(`ip:${req.ip}`); // failed guesses count against the client address
       return next(new UnauthenticatedError('The API key is invalid or revoked'));
     }
-    limiter.take(`key:${key.id}`);
+    await limiter.take(`key:${key.id}`);
     req.apiKey = key;
     next();
   };

@@ -7,6 +7,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { ZodError } from 'zod';
 import { ApiError, NotFoundError, PayloadTooLargeError, RateLimitedError, UnauthenticatedError, UnsupportedMediaTypeError, ValidationError } from '../errors';
 import type { Logger } from '../logger';
+import { requestPath } from '../http/request-path';
 
 export function fromZod(err: ZodError): ValidationError {
   const details = err.issues.map((i) => ({
@@ -43,7 +44,7 @@ export function errorHandler(logger: Logger) {
     if (res.headersSent) return next(err);
     const apiErr = toApiError(err);
     if (!apiErr || apiErr.status >= 500) {
-      logger.error({ err, request_id: req.id, method: req.method, path: req.path }, 'request failed');
+      logger.error({ err, request_id: req.id, method: req.method, path: requestPath(req) }, 'request failed');
     }
     const status = apiErr?.status ?? 500;
     if (apiErr instanceof RateLimitedError) res.setHeader('Retry-After', String(apiErr.retryAfterSeconds));

@@ -3,7 +3,7 @@
  * authentication (RFC 7523), as a chain of small named steps. State passes between steps on
  * `res.locals` (client, scopes); errors are OAuthErrors rendered by the router's error handler.
  */
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import type { TokenService, AuthenticatedClient, ClientAuthResult } from '../services/tokens';
 import { ASSERTION_LEEWAY_SECONDS, CLIENT_ASSERTION_TYPE } from '../services/tokens';
 import { DecodedJws, decodeJws } from '../tokens/jws';
@@ -11,11 +11,14 @@ import { OAuthError, invalidClient, invalidRequest } from './errors';
 import { bodyParam, noStore, parseBody, rejectDupes, requestInfo, sendJson } from './middleware';
 import { parseResources } from './resource';
 import type { EndpointLimits } from './token-limits';
+import type { Metrics, TokenOutcome } from '../metrics/metrics';
+import { TOKEN_OUTCOMES } from '../metrics/metrics';
 
 export interface TokenEndpointDeps {
   tokens: TokenService;
   limits: EndpointLimits;
   bodyLimitBytes: number;
+  metrics?: Metrics;
 }
 
 interface TokenLocals {
@@ -114,6 +117,7 @@ function issueToken(deps: TokenEndpointDeps) {
     const { client, scopes } = locals(res);
     try {
       sendJson(res, 200, await deps.tokens.issue(client!, scopes ?? null, requestInfo(req), locals(res).resources));
+      deps.metrics?.tokenRequest('issued');
     } catch (err) {
       deps.limits.successes.refund(client!.agentId); // no token was issued
       if (!(err instanceof OAuthError)) {
@@ -127,7 +131,24 @@ function issueToken(deps: TokenEndpointDeps) {
   };
 }
 
-export function tokenEndpoint(deps: TokenEndpointDeps): RequestHandler[] {
+const OUTCOMES = new Set<string>(TOKEN_OUTCOMES);
+
+/** The metrics outcome of a refused token request: its OAuth error code, or why it was throttled. */
+function outcomeOf(err: unknown): TokenOutcome {
+  if (!(err instanceof OAuthError)) return 'server_error';
+  if (err.error === 'slow_down') return err.detail === 'token_rate_limited' ? 'rate_limited' : 'throttled';
+  return OUTCOMES.has(err.error) ? (err.error as TokenOutcome) : 'server_error';
+}
+
+/** Counts the refusal, then hands the error on to the router's OAuth error handler. */
+function countRefusal(deps: TokenEndpointDeps) {
+  return function countRefusal(err: unknown, _req: Request, _res: Response, next: NextFunction): void {
+    deps.metrics?.tokenRequest(outcomeOf(err));
+    next(err);
+  };
+}
+
+export function tokenEndpoint(deps: TokenEndpointDeps): Array<RequestHandler | ErrorRequestHandler> {
   return [
     noStore,
     parseBody(deps.bodyLimitBytes),
@@ -139,5 +160,6 @@ export function tokenEndpoint(deps: TokenEndpointDeps): RequestHandler[] {
     validateScope(deps.tokens),
     claimAssertion(deps),
     issueToken(deps),
+    countRefusal(deps),
   ];
 }

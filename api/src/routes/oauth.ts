@@ -46,7 +46,9 @@ export function oauthRouter(deps: OAuthRouterDeps): Router {
 
   // Relying services: any API key of the organization (reader is enough).
   r.post('/introspect', ...common, authenticateCaller(deps, { apiKeyRole: 'reader' }), requireTokenParam, async (req, res) => {
-    sendJson(res, 200, await deps.tokens.introspect(bodyParam(req, 'token')!, req.apiKey!.organizationId));
+    const answer = await deps.tokens.introspect(bodyParam(req, 'token')!, req.apiKey!.organizationId);
+    deps.metrics?.introspection(answer.active ? 'active' : 'inactive');
+    sendJson(res, 200, answer);
   });
 
   // An operator API key, the agent (its access token as Bearer), or no credential at all: the

@@ -19,11 +19,19 @@ export const TransitionBody = z.strictObject({ reason: Reason.optional() }).meta
 
 const BoolString = z.enum(['true', 'false']).transform((v) => v === 'true');
 
+/** Most ids one list request may name (the list's own page maximum). */
+export const MAX_LIST_IDS = 200;
+/** `?id=…` once or repeated; a malformed id simply matches nothing, as GET /v1/agents/{id} answers 404. */
+const IdFilter = z
+  .preprocess((v) => (typeof v === 'string' ? [v] : v), z.array(z.string().max(64)).max(MAX_LIST_IDS, `at most ${MAX_LIST_IDS} ids per request`))
+  .meta({ description: `Only these agents (repeat \`id\`, at most ${MAX_LIST_IDS}); ids of other organizations, unknown or malformed ids match nothing` });
+
 export const AgentListQuery = z
   .strictObject({
     status: AgentStatusSchema.optional(),
     name: z.string().max(256).optional(),
     name_prefix: z.string().max(256).optional(),
+    id: IdFilter.optional(),
     never_authenticated: BoolString.optional(),
     inactive_since: z.iso.datetime({ offset: true }).transform((s) => new Date(s)).optional()
       .meta({ description: 'Agents with no authentication since this instant (or never)' }),

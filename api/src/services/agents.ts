@@ -124,9 +124,12 @@ export class AgentService {
 
   async list(orgId: string, q: AgentListQueryInput): Promise<{ data: AgentView[]; next_cursor: string | null }> {
     const afterId = q.cursor !== undefined ? decodeCursor(q.cursor) : undefined;
+    // Malformed ids match nothing (as GET /v1/agents/{id} answers 404); only well-formed ones reach the uuid column.
+    const ids = q.id ? [...new Set(q.id.filter(isUuid).map((i) => i.toLowerCase()))] : undefined;
+    if (ids && ids.length === 0) return { data: [], next_cursor: null };
     const rows = await ops.listAgents(this.db, orgId, {
       status: q.status, name: q.name, namePrefix: q.name_prefix, neverAuthenticated: q.never_authenticated,
-      inactiveSince: q.inactive_since, afterId, limit: q.limit + 1,
+      inactiveSince: q.inactive_since, ids, afterId, limit: q.limit + 1,
     });
     const page = rows.slice(0, q.limit);
     return { data: page.map(toAgentView), next_cursor: rows.length > q.limit ? encodeCursor(page[page.length - 1]!.id) : null };

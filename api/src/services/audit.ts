@@ -161,9 +161,15 @@ export class AuditLog {
   private readonly checkpointKids = new Map<string, string>();
   /** Verification calls and chain walks in this process (walks < calls when callers shared a run). */
   readonly stats = { calls: 0, walks: 0 };
+  /** Told how long each append took (chain-head lock wait included), for the metrics. */
+  private appendObserver: ((kind: 'single' | 'batch', seconds: number) => void) | null = null;
 
   constructor(chainKey: Buffer) {
     this.keys = chainKeys(chainKey);
+  }
+
+  observeAppends(fn: (kind: 'single' | 'batch', seconds: number) => void): void {
+    this.appendObserver = fn;
   }
 
   /** Checkpoints need the organization's signing keys, which the auth module owns. */
@@ -193,11 +199,13 @@ export class AuditLog {
    * in the organization waits for this lock.
    */
   async record(tx: Knex.Transaction, ctx: AuditContext, input: AuditEventInput): Promise<DbAuditEventRow> {
+    const start = this.appendObserver ? performance.now() : 0;
     const head = await ops.lockChainHead(tx, ctx.organizationId);
     if (!head) throw new Error(`organization ${ctx.organizationId} has no audit chain`);
     const base = eventBase(ctx, input, Number(head.last_seq) + 1);
     const row: DbAuditEventRow = { ...base, id: uuidv7(), prev_hash: head.last_hash, hash: this.link(head.last_hash, base) };
     await ops.appendAuditEvent(tx, row);
+    this.appendObserver?.('single', (performance.now() - start) / 1000);
     return row;
   }
 
@@ -207,6 +215,7 @@ export class AuditLog {
    */
   async appendMany(tx: Knex.Transaction, events: { ctx: AuditContext; event: AuditEventInput }[]): Promise<void> {
     if (events.length === 0) return;
+    const start = this.appendObserver ? performance.now() : 0;
     const orgIds = [...new Set(events.map((e) => e.ctx.organizationId))].sort();
     const heads = new Map((await ops.lockChainHeads(tx, orgIds)).map((h) => [h.organization_id, { organization_id: h.organization_id, last_seq: Number(h.last_seq), last_hash: h.last_hash }]));
     const rows: DbAuditEventRow[] = [];
@@ -220,6 +229,7 @@ export class AuditLog {
       head.last_hash = hash;
     }
     await ops.appendAuditEvents(tx, rows, [...heads.values()]);
+    this.appendObserver?.('batch', (performance.now() - start) / 1000);
   }
 
   /**

@@ -8,6 +8,7 @@
 import { hashApiKey } from '../crypto/api-keys';
 import type { AuthenticatedKey, OrganizationService } from '../services/organizations';
 import type { InvalidationBus } from './invalidation';
+import { newCacheStats } from '../metrics/metrics';
 
 const TTL_MS = 60_000;
 const MAX_ENTRIES = 10_000;
@@ -15,6 +16,7 @@ const MAX_ENTRIES = 10_000;
 export class ApiKeyAuthenticator {
   private readonly cache = new Map<string, { key: AuthenticatedKey; at: number }>();
   private generation = 0;
+  readonly stats = newCacheStats();
 
   constructor(private readonly orgs: OrganizationService, private readonly pepper: Buffer, private readonly bus: InvalidationBus) {
     bus.subscribe((e) => {
@@ -30,11 +32,18 @@ export class ApiKeyAuthenticator {
   }
 
   async authenticate(presented: string): Promise<AuthenticatedKey | null> {
-    if (!this.cacheable) return this.orgs.authenticate(presented);
+    if (!this.cacheable) {
+      this.stats.bypasses++;
+      return this.orgs.authenticate(presented);
+    }
     const id = hashApiKey(this.pepper, presented).toString('base64');
     const now = Date.now();
     const hit = this.cache.get(id);
-    if (hit && now - hit.at < TTL_MS) return hit.key;
+    if (hit && now - hit.at < TTL_MS) {
+      this.stats.hits++;
+      return hit.key;
+    }
+    this.stats.misses++;
     const g = this.generation;
     const key = await this.orgs.authenticate(presented);
     if (key && this.cacheable && g === this.generation) {

@@ -6,7 +6,8 @@
  */
 import type { NextFunction, Request, Response } from 'express';
 import { bearerToken } from '../middleware/auth';
-import type { RateLimiter } from '../middleware/rate-limit';
+import type { RequestLimiter } from '../middleware/rate-limit';
+import type { Metrics } from '../metrics/metrics';
 import type { ApiKeyRole } from '../db/tables';
 import { ForbiddenError, UnauthenticatedError } from '../errors';
 import { API_KEY_PREFIX } from '../crypto/api-keys';
@@ -18,7 +19,9 @@ const RANK: Record<ApiKeyRole, number> = { reader: 0, operator: 1, admin: 2 };
 export interface CallerAuthDeps {
   apiKeys: ApiKeyAuthenticator;
   tokens: TokenService;
-  limiter: RateLimiter;
+  /** The process's one per-caller request limiter (shared with the /v1 routes). */
+  limiter: RequestLimiter;
+  metrics?: Metrics;
 }
 
 export interface CallerPolicy {
@@ -44,10 +47,10 @@ export function authenticateCaller(deps: CallerAuthDeps, policy: CallerPolicy) {
     if (token.startsWith(API_KEY_PREFIX)) {
       const key = await deps.apiKeys.authenticate(token);
       if (!key) {
-        deps.limiter.take(`ip:${req.ip}`);
+        await deps.limiter.take(`ip:${req.ip}`);
         return next(new UnauthenticatedError('The API key is invalid or revoked'));
       }
-      deps.limiter.take(`key:${key.id}`);
+      await deps.limiter.take(`key:${key.id}`);
       if (policy.apiKeyRole === undefined) return next(new ForbiddenError('This call must be made by an agent with its access token'));
       if (RANK[key.role] < RANK[policy.apiKeyRole]) return next(new ForbiddenError(`This call needs the ${policy.apiKeyRole} role; the key has ${key.role}`));
       req.apiKey = key;
@@ -55,10 +58,10 @@ export function authenticateCaller(deps: CallerAuthDeps, policy: CallerPolicy) {
     }
     const claims = await deps.tokens.validate(token);
     if (!claims) {
-      deps.limiter.take(`ip:${req.ip}`);
+      await deps.limiter.take(`ip:${req.ip}`);
       return next(new UnauthenticatedError('The access token is invalid, expired or revoked'));
     }
-    deps.limiter.take(`agent:${claims.sub}`);
+    await deps.limiter.take(`agent:${claims.sub}`);
     if (!policy.agent) return next(new ForbiddenError('This call needs an API key'));
     (res.locals as { agent?: AccessTokenClaims }).agent = claims;
     next();

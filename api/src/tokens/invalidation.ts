@@ -109,6 +109,8 @@ export class PgListenBus extends BaseBus {
   private backoffMs = 50;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private pingTimer: NodeJS.Timeout | null = null;
+  private connects = 0;
+  private losses = 0;
 
   constructor(private readonly url: string, logger: Logger, private readonly pingIntervalMs = 5000) {
     super(logger);
@@ -116,6 +118,11 @@ export class PgListenBus extends BaseBus {
 
   get healthy(): boolean {
     return this.connected;
+  }
+
+  /** For metrics: the connection's state, reconnections (after the first connect) and losses. */
+  get stats(): { connected: boolean; reconnects: number; losses: number } {
+    return { connected: this.connected, reconnects: Math.max(0, this.connects - 1), losses: this.losses };
   }
 
   /** Resolves once listening (or rejects on the first failure, so a misconfigured start fails loudly). */
@@ -144,6 +151,7 @@ export class PgListenBus extends BaseBus {
     }
     if (this.client !== client || this.closed) return;
     this.connected = true;
+    this.connects++;
     this.backoffMs = 50;
     // Changes committed while we were not listening were missed: callers drop their caches.
     this.deliver({ kind: 'reset' });
@@ -158,6 +166,7 @@ export class PgListenBus extends BaseBus {
     client.end().catch(() => undefined);
     if (this.closed) return;
     if (wasConnected) {
+      this.losses++;
       this.logger.warn({ err }, 'auth invalidation listener lost its connection; caches bypassed until it reconnects');
       this.deliver({ kind: 'reset' });
     }

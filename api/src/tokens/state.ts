@@ -16,6 +16,7 @@ import * as sessionOps from '../db/operations/sessions';
 import type { SessionDbStatus } from '../db/tables';
 import type { Logger } from '../logger';
 import type { InvalidationBus, InvalidationEvent } from './invalidation';
+import { newCacheStats } from '../metrics/metrics';
 
 export interface AgentState {
   orgId: string;
@@ -40,6 +41,8 @@ export class AuthState {
   private revokedReady = false;
   private revokedLoading: Promise<void> | null = null;
   private generation = 0;
+  /** Lookups answered from memory (hits), read and cached (misses), read because the bus was unhealthy (bypasses). */
+  readonly stats = { agents: newCacheStats(), sessions: newCacheStats(), revoked: newCacheStats() };
 
   constructor(private readonly db: Knex, private readonly bus: InvalidationBus, private readonly logger: Logger) {
     bus.subscribe((e) => this.onEvent(e));
@@ -101,8 +104,12 @@ export class AuthState {
   async agent(id: string, fresh = false): Promise<AgentState | undefined> {
     if (this.cacheable && !fresh) {
       const hit = this.agents.get(id);
-      if (hit) return hit;
-    }
+      if (hit) {
+        this.stats.agents.hits++;
+        return hit;
+      }
+      this.stats.agents.misses++;
+    } else this.stats.agents.bypasses++;
     const g = this.generation;
     const row = await tokenOps.getAgentState(this.db, id);
     if (!row) return undefined;
@@ -117,8 +124,12 @@ export class AuthState {
   async session(id: string): Promise<SessionState | undefined> {
     if (this.cacheable) {
       const hit = this.sessions.get(id);
-      if (hit) return hit;
-    }
+      if (hit) {
+        this.stats.sessions.hits++;
+        return hit;
+      }
+      this.stats.sessions.misses++;
+    } else this.stats.sessions.bypasses++;
     const g = this.generation;
     const row = await sessionOps.getSessionState(this.db, id);
     if (!row) return undefined;
@@ -131,8 +142,11 @@ export class AuthState {
   }
 
   async isRevoked(jti: string): Promise<boolean> {
-    if (this.revoked.has(jti)) return true;
-    if (this.cacheable && this.revokedReady) return false;
+    if (this.revoked.has(jti) || (this.cacheable && this.revokedReady)) {
+      this.stats.revoked.hits++;
+      return this.revoked.has(jti);
+    }
+    this.stats.revoked.bypasses++;
     return tokenOps.isTokenRevoked(this.db, jti);
   }
 

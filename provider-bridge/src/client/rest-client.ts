@@ -4,12 +4,17 @@
  * logical create, and cancellation through the provider-wide stop signal (StopProvider).
  */
 import { randomUUID } from 'node:crypto';
-import { AbortedError, ApiError, ConnectionError, InsecureEndpointError, NotFoundError, ResponseTooLargeError } from './errors';
+import { AbortedError, ApiError, ConnectionError, InsecureEndpointError, ResponseTooLargeError } from './errors';
 import { INSECURE_FIX, displayEndpoint, needsInsecureOptIn } from './endpoint';
 import { scrubSecrets } from './scrub';
-import type { Agent, AgentCreate, AgentListQuery, AgentPatch, CreatedAgent, Page } from './types';
+import type { Agent, AgentCreate, AgentKey, AgentListQuery, AgentPatch, CreatedAgent, CreatedAgentKey, Page, TokenRequest, TokenResponse } from './types';
 import type { Logger } from '../log';
 import { nodeTransport, type Transport, type TransportResponse } from './transport';
+import { BatchReader } from './batch-reader';
+
+/** Most ids in one `GET /v1/agents?id=…` (the control plane's page maximum). */
+export const MAX_IDS_PER_LIST = 200;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface RestClientOptions {
   endpoint: string;
@@ -29,11 +34,17 @@ export interface RestClientOptions {
   insecure?: boolean;
   /** Response body cap per request; defaults to the transport's MAX_RESPONSE_BYTES. */
   maxResponseBytes?: number;
+  /** Batched findAgent lists outstanding at once (default 1: reads arriving meanwhile join the next batch). */
+  readBatchesInFlight?: number;
 }
 
 interface RequestOptions {
+  /** A function is called again for every attempt (a client assertion must be fresh per try). */
   body?: unknown;
-  query?: Record<string, string | number | undefined>;
+  /** No Authorization header: the OAuth token endpoint refuses one, and a token revokes itself. */
+  anonymous?: boolean;
+  /** An array value repeats the parameter (`id=a&id=b`). */
+  query?: Record<string, string | number | readonly string[] | undefined>;
   idempotencyKey?: string;
 }
 
@@ -75,6 +86,7 @@ export class RestClient {
   private readonly timeoutMs: number;
   private readonly maxRetries: number;
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  private reader: BatchReader<Agent> | undefined;
 
   constructor(private readonly opts: RestClientOptions) {
     this.endpoint = opts.endpoint.replace(/\/+$/, '');
@@ -91,27 +103,31 @@ export class RestClient {
     if (needsInsecureOptIn(url) && !this.opts.insecure) {
       throw new InsecureEndpointError(`refused to send the API key over plain http to ${displayEndpoint(new URL(url.origin))}. ${INSECURE_FIX}`);
     }
-    for (const [k, v] of Object.entries(ro.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    for (const [k, v] of Object.entries(ro.query ?? {})) {
+      if (Array.isArray(v)) for (const item of v) url.searchParams.append(k, item);
+      else if (v !== undefined) url.searchParams.set(k, String(v));
+    }
     const headers: Record<string, string> = {
-      authorization: `Bearer ${this.opts.apiKey}`,
+      ...(ro.anonymous ? {} : { authorization: `Bearer ${this.opts.apiKey}` }),
       accept: 'application/json',
       'user-agent': this.opts.userAgent ?? 'terraform-provider-certusordo',
     };
     if (ro.body !== undefined) headers['content-type'] = 'application/json';
     if (ro.idempotencyKey) headers['idempotency-key'] = ro.idempotencyKey;
-    const body = ro.body === undefined ? undefined : JSON.stringify(ro.body);
+    const bodyOf = (): string | undefined =>
+      ro.body === undefined ? undefined : JSON.stringify(typeof ro.body === 'function' ? (ro.body as () => unknown)() : ro.body);
 
     for (let attempt = 0; ; attempt++) {
       if (this.opts.stopSignal?.aborted) throw new AbortedError();
       let retryAfter: number | null = null;
       let failure: Error;
       try {
-        const res = await this.fetchOnce(url, method, headers, body);
+        const res = await this.fetchOnce(url, method, headers, bodyOf());
         const requestId = res.headers.get('x-request-id');
         const text = await res.text();
         const parsed: unknown = text ? safeJson(text) : null;
         if (res.ok) return parsed as T;
-        failure = ApiError.from(res.status, parsed, requestId, (t) => this.scrub(t));
+        failure = ApiError.from(res.status, oauthErrorAsApiError(parsed), requestId, (t) => this.scrub(t));
         if (!RETRYABLE_STATUS.has(res.status)) throw failure;
         retryAfter = parseRetryAfter(res.headers.get('retry-after'));
       } catch (err) {
@@ -175,13 +191,35 @@ export class RestClient {
     return this.request<Agent>('GET', `/v1/agents/${encodeURIComponent(id)}`);
   }
 
-  /** Like getAgent, but null when the agent does not exist (404). */
-  async findAgent(id: string): Promise<Agent | null> {
+  /**
+   * Like getAgent, but null when the agent does not exist. Concurrent calls (Terraform refreshing
+   * many agents) are coalesced into `GET /v1/agents?id=…` lists of up to MAX_IDS_PER_LIST ids.
+   */
+  findAgent(id: string): Promise<Agent | null> {
+    // The control plane answers a malformed id with 404; it never needs a request.
+    if (!UUID.test(id)) return Promise.resolve(null);
+    this.reader ??= new BatchReader<Agent>({ load: (ids) => this.findAgents(ids), maxBatch: MAX_IDS_PER_LIST, maxInFlight: this.opts.readBatchesInFlight });
+    return this.reader.get(id.toLowerCase());
+  }
+
+  /**
+   * The agents among `ids` (at most MAX_IDS_PER_LIST), keyed by id; missing ids do not exist in this
+   * organization. A batch whose answer exceeds the response cap (agents with metadata near the
+   * model's limits) is asked for again in halves; only a single agent over the cap is an error.
+   */
+  async findAgents(ids: readonly string[]): Promise<Map<string, Agent>> {
+    const found = new Map<string, Agent>();
+    if (ids.length === 0) return found;
     try {
-      return await this.getAgent(id);
+      const page = await this.listAgentsPage({ id: [...ids], limit: ids.length });
+      for (const a of page.data) found.set(a.id, a);
+      return found;
     } catch (err) {
-      if (err instanceof NotFoundError) return null;
-      throw err;
+      if (!(err instanceof ResponseTooLargeError) || ids.length <= 1) throw err;
+      const half = Math.ceil(ids.length / 2);
+      this.opts.logger?.debug('agent batch over the response cap; asking in halves', { ids: ids.length });
+      const parts = await Promise.all([this.findAgents(ids.slice(0, half)), this.findAgents(ids.slice(half))]);
+      return new Map([...parts[0], ...parts[1]]);
     }
   }
 
@@ -199,6 +237,38 @@ export class RestClient {
 
   revokeAgent(id: string, reason?: string): Promise<Agent> {
     return this.request<Agent>('POST', `/v1/agents/${encodeURIComponent(id)}/revoke`, { body: reason ? { reason } : {} });
+  }
+
+  // --- agent keys ---------------------------------------------------------------------
+
+  listAgentKeys(agentId: string): Promise<AgentKey[]> {
+    return this.request<{ data: AgentKey[] }>('GET', `/v1/agents/${encodeURIComponent(agentId)}/keys`).then((r) => r.data);
+  }
+
+  /** Like createAgent: one idempotency key per logical create, so a retry is a replay (without the secret). */
+  createAgentKey(agentId: string, input: { public_key?: string }, idempotencyKey: string = randomUUID()): Promise<CreatedAgentKey> {
+    return this.request<CreatedAgentKey>('POST', `/v1/agents/${encodeURIComponent(agentId)}/keys`, { body: input, idempotencyKey });
+  }
+
+  /** 409 ConflictError when it is the agent's last active key; removing a removed key is a 200. */
+  removeAgentKey(agentId: string, kid: string): Promise<AgentKey> {
+    return this.request<AgentKey>('DELETE', `/v1/agents/${encodeURIComponent(agentId)}/keys/${encodeURIComponent(kid)}`);
+  }
+
+  // --- OAuth (agent credentials, not the API key) ----------------------------------------
+
+  /**
+   * POST /v1/oauth/token without the API key. `body` is rebuilt per attempt (an assertion's jti is
+   * single-use) and gets the token endpoint URL, the assertion's `aud`.
+   */
+  requestToken(body: (tokenEndpoint: string) => TokenRequest): Promise<TokenResponse> {
+    const url = `${this.endpoint}/v1/oauth/token`;
+    return this.request<TokenResponse>('POST', '/v1/oauth/token', { body: () => body(url), anonymous: true });
+  }
+
+  /** RFC 7009 revocation by the token itself (no Authorization header). */
+  async revokeToken(token: string): Promise<void> {
+    await this.request<unknown>('POST', '/v1/oauth/revoke', { body: { token }, anonymous: true });
   }
 
   listAgentsPage(query: AgentListQuery & { cursor?: string }): Promise<Page<Agent>> {
@@ -229,6 +299,13 @@ export class RestClient {
       cursor = page.next_cursor ?? undefined;
     } while (cursor);
   }
+}
+
+/** OAuth endpoints answer `{error, error_description}` (RFC 6749 §5.2); map it to the API's shape. */
+function oauthErrorAsApiError(body: unknown): unknown {
+  const o = body as { error?: unknown; error_description?: unknown } | null;
+  if (typeof o?.error !== 'string') return body;
+  return { error: { code: o.error, message: typeof o.error_description === 'string' ? o.error_description : o.error } };
 }
 
 function safeJson(text: string): unknown {

@@ -7,9 +7,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { dataSources, providerSchema, resources } from '../provider';
+import { dataSources, ephemeralResources, providerSchema, resources } from '../provider';
 import { attributeNames, typeToDocName, type AttributeSchema, type SchemaDef } from '../schema/types';
-import { providerNotes, resourceNotes } from './notes';
+import { dataSourceNotes, ephemeralResourceNotes, providerNotes, resourceNotes } from './notes';
 
 const PROVIDER = 'certusordo';
 
@@ -92,6 +92,19 @@ export function generateDocs(root: string = repoRoot()): Record<string, string> 
       d.schema.block.description,
       ex && `## Example Usage\n\n${ex}`,
       schemaSection(d.schema),
+      dataSourceNotes[d.typeName] ?? null,
+    ]);
+  }
+  for (const e of ephemeralResources) {
+    const short = e.typeName.replace(`${PROVIDER}_`, '');
+    const ex = example(root, `ephemeral-resources/${e.typeName}/ephemeral-resource.tf`, 'terraform');
+    out[`ephemeral-resources/${short}.md`] = page([
+      frontMatter(`${e.typeName} Ephemeral Resource - ${PROVIDER}`, e.schema.block.description),
+      `# ${e.typeName} (Ephemeral Resource)`,
+      e.schema.block.description,
+      ex && `## Example Usage\n\n${ex}`,
+      schemaSection(e.schema),
+      ephemeralResourceNotes[e.typeName] ?? null,
     ]);
   }
   return out;

@@ -124,9 +124,25 @@ function plannedSecret(config: TfObject): TfValue {
   return null;
 }
 
+/**
+ * An unset `status` leaves a runtime suspension alone, so the plan is empty; the warning makes the
+ * suspended identity visible to whoever reviews the plan.
+ */
+export function suspendedWarning(prior: TfObject): Diagnostic {
+  const name = asString(prior.name) ?? '';
+  const id = asString(prior.id) ?? '';
+  return warning(
+    `Agent "${name}" is suspended`,
+    `Agent "${name}" (${id}) was suspended outside Terraform; it cannot obtain tokens. \`status\` is not set in the configuration, so Terraform leaves it suspended and plans no change. Reactivate it over the API (POST /v1/agents/${id}/activate), or set \`status = "active"\` to have Terraform enforce it.`,
+  );
+}
+
 function modifyPlan(req: PlanRequest, res: PlanAdjustment): PlanAdjustment {
   const planned = res.planned;
   const configStatus = req.config.status ?? null;
+  if (req.prior !== null && configStatus === null && req.prior.status === 'suspended' && res.requiresReplace.length === 0) {
+    res.diagnostics.push(suspendedWarning(req.prior));
+  }
   if (req.prior === null) {
     if (configStatus === null) planned.status = 'active';
     planned.secret = plannedSecret(req.config);
@@ -158,6 +174,27 @@ async function applyStatus(p: ProviderData, agent: Agent, want: TfValue): Promis
   if (want === 'suspended' && agent.status === 'active') return p.client.suspendAgent(agent.id, 'terraform: status = "suspended"');
   if (want === 'active' && agent.status === 'suspended') return p.client.activateAgent(agent.id, 'terraform: status = "active"');
   return agent;
+}
+
+/**
+ * The API reports an agent's newest active key as its `public_key`, so a key added by
+ * certusordo_agent_key would show here as a changed (for a brought key: replacing) public key.
+ * This resource tracks the key it created instead, for as long as that key is active; only then is
+ * the key list read (one extra GET, only when the reported key differs). Once that key has been
+ * removed, `public_key` follows the agent's newest key and the stale `secret` becomes null.
+ */
+export async function keyOfState(p: ProviderData, agent: Agent, state: TfObject): Promise<{ public_key: string; secret: TfValue }> {
+  const own = asString(state.public_key);
+  const secret = state.secret ?? null;
+  if (!own || own === agent.public_key || agent.status === 'revoked') return { public_key: agent.public_key, secret };
+  const keys = await p.client.listAgentKeys(agent.id);
+  if (keys.some((k) => k.public_key === own && k.status === 'active')) return { public_key: own, secret };
+  return { public_key: agent.public_key, secret: null };
+}
+
+/** `public_key` never changes in place (a change replaces), so an update keeps the planned one (see keyOfState). */
+function keepKey(state: TfObject, planned: TfObject): TfObject {
+  return typeof planned.public_key === 'string' ? { ...state, public_key: planned.public_key } : state;
 }
 
 export const agentResource = {
@@ -217,8 +254,9 @@ export const agentResource = {
         p.logger.info('agent no longer exists; removing from state', { agent_id: id });
         return { state: null, diagnostics: [], private: priv };
       }
+      const key = await keyOfState(p, agent, state);
       return {
-        state: toState(agent, { secret: state.secret ?? null, rotation_trigger: state.rotation_trigger ?? null }),
+        state: { ...toState(agent, { secret: key.secret, rotation_trigger: state.rotation_trigger ?? null }), public_key: key.public_key },
         diagnostics: [],
         private: priv,
       };
@@ -239,10 +277,10 @@ export const agentResource = {
     try {
       agent = Object.keys(patch).length > 0 ? await p.client.updateAgent(id, patch) : await p.client.getAgent(id);
       agent = await applyStatus(p, agent, planned.status ?? null);
-      return { state: toState(agent, extra), diagnostics: [] };
+      return { state: keepKey(toState(agent, extra), planned), diagnostics: [] };
     } catch (err) {
       const diag = diagFromError(err, `update agent ${id}`);
-      return { state: agent ? toState(agent, extra) : prior, diagnostics: [diag] };
+      return { state: agent ? keepKey(toState(agent, extra), planned) : prior, diagnostics: [diag] };
     }
   },
 

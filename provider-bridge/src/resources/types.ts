@@ -55,3 +55,20 @@ export interface DataSourceDefinition {
   validate(config: TfObject): Diagnostic[];
   read(p: ProviderData, config: TfObject): Promise<StateResult>;
 }
+
+export interface EphemeralOpenResult {
+  /** Null only together with an error diagnostic. */
+  result: TfObject | null;
+  diagnostics: Diagnostic[];
+  /** Handed back to close(); Terraform keeps it in memory only. */
+  private?: Buffer;
+}
+
+/** An ephemeral resource (Terraform >= 1.10): opened per plan/apply, never written to plan or state. */
+export interface EphemeralResourceDefinition {
+  readonly typeName: string;
+  readonly schema: SchemaDef;
+  validate(config: TfObject): Diagnostic[];
+  open(p: ProviderData, config: TfObject): Promise<EphemeralOpenResult>;
+  close(p: ProviderData, priv: Buffer): Promise<Diagnostic[]>;
+}

@@ -1,6 +1,6 @@
 /** State shared by the RPC handlers of one provider process. */
-import { dataSources, resources } from '../provider';
-import type { DataSourceDefinition, ProviderData, ResourceDefinition } from '../resources/types';
+import { dataSources, ephemeralResources, resources } from '../provider';
+import type { DataSourceDefinition, EphemeralResourceDefinition, ProviderData, ResourceDefinition } from '../resources/types';
 import type { Logger } from '../log';
 import { error, type Diagnostic } from '../diag';
 
@@ -23,6 +23,10 @@ export function findResource(typeName: string): ResourceDefinition | undefined {
 
 export function findDataSource(typeName: string): DataSourceDefinition | undefined {
   return dataSources.find((d) => d.typeName === typeName);
+}
+
+export function findEphemeralResource(typeName: string): EphemeralResourceDefinition | undefined {
+  return ephemeralResources.find((e) => e.typeName === typeName);
 }
 
 export const unknownType = (kind: string, typeName: string): Diagnostic =>

@@ -1,5 +1,5 @@
 /** The small informational RPCs: GetMetadata, GetResourceIdentitySchemas, GetFunctions. */
-import { dataSources, resources } from '../provider';
+import { dataSources, ephemeralResources, resources } from '../provider';
 
 export function getMetadata(): Record<string, unknown> {
   return {
@@ -7,6 +7,7 @@ export function getMetadata(): Record<string, unknown> {
     diagnostics: [],
     resources: resources.map((r) => ({ type_name: r.typeName })),
     data_sources: dataSources.map((d) => ({ type_name: d.typeName })),
+    ephemeral_resources: ephemeralResources.map((e) => ({ type_name: e.typeName })),
   };
 }
 

@@ -7,6 +7,7 @@ import { diagFromError, toWire } from '../diag';
 import type { ServerContext } from './context';
 import { applyResourceChange } from './apply-resource-change';
 import { configureProvider } from './configure-provider';
+import { closeEphemeralResource, openEphemeralResource, renewEphemeralResource, validateEphemeralResourceConfig } from './ephemeral-resource';
 import { getProviderSchema } from './get-provider-schema';
 import { getFunctions, getMetadata, getResourceIdentitySchemas } from './metadata';
 import { importResourceState } from './import-resource-state';
@@ -58,6 +59,10 @@ export function providerHandlers(ctx: ServerContext): grpc.UntypedServiceImpleme
     ApplyResourceChange: unary(ctx, 'ApplyResourceChange', (r) => applyResourceChange(ctx, r)),
     ImportResourceState: unary(ctx, 'ImportResourceState', (r) => importResourceState(ctx, r)),
     ReadDataSource: unary(ctx, 'ReadDataSource', (r) => readDataSource(ctx, r)),
+    ValidateEphemeralResourceConfig: unary(ctx, 'ValidateEphemeralResourceConfig', validateEphemeralResourceConfig),
+    OpenEphemeralResource: unary(ctx, 'OpenEphemeralResource', (r) => openEphemeralResource(ctx, r)),
+    RenewEphemeralResource: unary(ctx, 'RenewEphemeralResource', renewEphemeralResource),
+    CloseEphemeralResource: unary(ctx, 'CloseEphemeralResource', (r) => closeEphemeralResource(ctx, r)),
     StopProvider: unary(ctx, 'StopProvider', () => stopProvider(ctx)),
   };
 }

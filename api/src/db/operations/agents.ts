@@ -49,6 +49,8 @@ export interface AgentFilter {
   namePrefix?: string;
   neverAuthenticated?: boolean;
   inactiveSince?: Date;
+  /** Only these ids (well-formed UUIDs, at most a page's worth). */
+  ids?: readonly string[];
   afterId?: string;
   limit: number;
 }
@@ -61,6 +63,7 @@ export async function listAgents(tx: Tx, orgId: string, f: AgentFilter): Promise
   if (f.namePrefix !== undefined) q.whereRaw(`a.name like ? escape '\\'`, [f.namePrefix.replace(/[\\%_]/g, (c) => '\\' + c) + '%']);
   if (f.neverAuthenticated) q.whereNull('a.last_auth_at');
   if (f.inactiveSince) q.where((w) => w.whereNull('a.last_auth_at').orWhere('a.last_auth_at', '<', f.inactiveSince!));
+  if (f.ids) q.whereIn('a.id', f.ids);
   if (f.afterId) q.where('a.id', '>', f.afterId);
   return q.orderBy('a.id', 'asc').limit(f.limit);
 }

@@ -100,12 +100,36 @@ export interface AuditFilter {
   limit: number;
 }
 
+/**
+ * How far an event's created_at may lag behind or run ahead of its seq order (replicas' clocks
+ * disagree a little; seq is assigned under the chain-head lock, created_at by the appending
+ * replica's clock). `since`/`until` are exact for every event within this slack.
+ */
+export const TIME_ORDER_SLACK_MS = 60_000;
+
 export async function listAuditEvents(tx: Tx, orgId: string, f: AuditFilter): Promise<DbAuditEventRow[]> {
   const q = tx<DbAuditEventRow>('audit_events').where({ organization_id: orgId });
   if (f.agentId) q.where({ target_id: f.agentId });
   if (f.action) q.where({ action: f.action });
-  if (f.since) q.where('created_at', '>=', f.since);
-  if (f.until) q.where('created_at', '<', f.until);
+  // A time range becomes a seq range, found through audit_events_created_idx, so the page is read
+  // in seq order from near the range's start (or end) instead of from the organization's first (or
+  // last) event. Times follow seq except for clock differences between replicas, which
+  // TIME_ORDER_SLACK_MS covers. The exact time test stays, written so that it does not match an
+  // index: otherwise PostgreSQL may read the whole time range through the created_at index and sort it.
+  if (f.since) {
+    q.whereRaw(`created_at + interval '0 seconds' >= ?`, [f.since]);
+    q.where('seq', '>', tx.raw(
+      `coalesce((select e.seq from audit_events e where e.organization_id = ? and e.created_at < ? order by e.created_at desc, e.seq desc limit 1), 0)`,
+      [orgId, new Date(f.since.getTime() - TIME_ORDER_SLACK_MS)],
+    ));
+  }
+  if (f.until) {
+    q.whereRaw(`created_at + interval '0 seconds' < ?`, [f.until]);
+    q.where('seq', '<', tx.raw(
+      `coalesce((select e.seq from audit_events e where e.organization_id = ? and e.created_at >= ? order by e.created_at, e.seq limit 1), 9223372036854775807)`,
+      [orgId, new Date(f.until.getTime() + TIME_ORDER_SLACK_MS)],
+    ));
+  }
   const order = f.order ?? 'asc';
   if (f.afterSeq !== undefined) q.where('seq', order === 'asc' ? '>' : '<', f.afterSeq);
   return q.orderBy('seq', order).limit(f.limit);
