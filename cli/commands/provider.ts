@@ -23,7 +23,7 @@ export function register(program: Command): void {
     .option('--dev-overrides', 'emit a dev_overrides config instead (no `terraform init`; init fails offline)')
     .addHelpText(
       'after',
-      '\nExamples:\n  certusordo provider install\n  certusordo provider install --mirror ./mirror --write-config ./terraform.rc && TF_CLI_CONFIG_FILE=./terraform.rc terraform init',
+      '\nExample (the canonical setup):\n  certusordo provider install --write-config ~/.terraform.d/certusordo.tfrc\n  export TF_CLI_CONFIG_FILE=~/.terraform.d/certusordo.tfrc\n  terraform init',
     )
     .action(async (o: { mirror?: string; version?: string; writeConfig?: string; devOverrides?: boolean }, cmd: Command) => {
       const { install, printInstallReport } = await import('../../provider-bridge/src/install-cli');

@@ -51,7 +51,10 @@ export function install(o: InstallCliOptions): InstallReport {
   const version = o.version ?? packageVersion();
   const result = installProvider({ mirrorDir, version });
   const config = o.devOverrides ? result.devOverridesConfig : result.cliConfig;
-  if (o.writeConfig) fs.writeFileSync(o.writeConfig, config);
+  if (o.writeConfig) {
+    fs.mkdirSync(path.dirname(path.resolve(o.writeConfig)), { recursive: true });
+    fs.writeFileSync(o.writeConfig, config);
+  }
   return { version, mirrorDir, executable: result.executable, config, configFile: o.writeConfig ?? null };
 }
 
@@ -59,9 +62,18 @@ export function install(o: InstallCliOptions): InstallReport {
 export function printInstallReport(r: InstallReport): void {
   process.stderr.write(`Installed terraform-provider-certusordo v${r.version} at ${r.executable}\n`);
   if (r.configFile) {
-    process.stderr.write(`Wrote Terraform CLI configuration to ${r.configFile}; use it with TF_CLI_CONFIG_FILE=${r.configFile}\n`);
+    process.stderr.write(
+      `Wrote the Terraform CLI configuration to ${r.configFile}. In each shell that runs terraform:\n\n` +
+        `  export TF_CLI_CONFIG_FILE=${r.configFile}\n\n` +
+        'Then `terraform init` installs the provider from the mirror, offline. Its warning "Incomplete lock file\n' +
+        'information for providers" is expected: the lock file records the checksum of this machine\'s platform only.\n',
+    );
   } else {
-    process.stderr.write('Add this to ~/.terraformrc (or a file named by TF_CLI_CONFIG_FILE), then run `terraform init`:\n\n');
+    process.stderr.write(
+      'The Terraform CLI configuration follows. Save it and point TF_CLI_CONFIG_FILE at it, or let this command\n' +
+        'do both: `certusordo provider install --write-config ~/.terraform.d/certusordo.tfrc`, then\n' +
+        '`export TF_CLI_CONFIG_FILE=~/.terraform.d/certusordo.tfrc`.\n\n',
+    );
     process.stdout.write(r.config);
   }
 }

@@ -209,13 +209,14 @@ describe('provider install', () => {
 
   it('--version, --write-config, --dev-overrides, --json; bad version is a usage error', async () => {
     const mirror = path.join(dir, 'm2');
-    const rc = path.join(dir, 'terraform.rc');
+    const rc = path.join(dir, 'not-yet', 'certusordo.tfrc'); // its folder is created
     const r = await cli(['provider', 'install', '--mirror', mirror, '--version', '1.2.3', '--write-config', rc]);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('');
     expect(fs.statSync(executable(mirror, '1.2.3')).mode & 0o111).toBe(0o111);
     expect(fs.readFileSync(rc, 'utf8')).toContain('filesystem_mirror');
-    expect(r.stderr).toContain(`TF_CLI_CONFIG_FILE=${rc}`);
+    expect(r.stderr).toContain(`  export TF_CLI_CONFIG_FILE=${rc}\n`);
+    expect(r.stderr).toContain('"Incomplete lock file\ninformation for providers" is expected');
 
     const dev = await cli(['--json', 'provider', 'install', '--mirror', mirror, '--version', '1.2.3', '--dev-overrides']);
     expect(dev.code).toBe(0);
