@@ -1,7 +1,7 @@
 import { CertusOrdoError } from './errors';
 import { toIntrospection } from './internal/mappers';
 import { readEnv, resolveBaseUrl } from './internal/env';
-import { Transport, type RequestOptions } from './internal/transport';
+import { Transport, type RequestOptions, type Sleep } from './internal/transport';
 import { Agents } from './resources/agents';
 import { ApiKeys } from './resources/api-keys';
 import { AuditEvents } from './resources/audit-events';
@@ -23,6 +23,8 @@ export interface ClientOptions {
   fetch?: typeof fetch | undefined;
   /** Headers sent with every request. */
   defaultHeaders?: Record<string, string> | undefined;
+  /** Waits between retries (default: a timer). Inject one to test retry behaviour without waiting. */
+  sleep?: Sleep | undefined;
 }
 
 /** Admin client of the CertusOrdo control plane. */
@@ -46,6 +48,7 @@ export class CertusOrdoClient {
       maxRetries: options.maxRetries,
       fetch: options.fetch,
       defaultHeaders: options.defaultHeaders,
+      sleep: options.sleep,
     });
     this.baseUrl = this.#transport.baseUrl;
     this.agents = new Agents(this.#transport);

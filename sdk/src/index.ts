@@ -26,7 +26,7 @@ export {
   type CertusOrdoErrorInit,
 } from './errors';
 export { CursorPage, PagePromise, type PageFetcher } from './pagination';
-export { SDK_VERSION as VERSION, type RequestOptions } from './internal/transport';
+export { SDK_VERSION as VERSION, type RequestOptions, type Sleep } from './internal/transport';
 export { Agents } from './resources/agents';
 export { AgentKeys } from './resources/agent-keys';
 export { ApiKeys } from './resources/api-keys';

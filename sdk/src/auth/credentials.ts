@@ -10,7 +10,7 @@ import { resolveBaseUrl } from '../internal/env';
 import { randomId } from '../internal/encoding';
 import { sessionCreateBody, toAccessToken, toOpenedSession, toSession, type WireSession, type WireTokenResponse } from '../internal/mappers';
 import { path } from '../internal/path';
-import { Transport, type RequestOptions } from '../internal/transport';
+import { Transport, type RequestOptions, type Sleep } from '../internal/transport';
 import type { AccessToken, OpenedSession, Session, SessionCreateParams } from '../types';
 import { jwkThumbprint, parseAgentSecret, publicKeyFromPrivateKey, signJwt } from './keys';
 
@@ -24,6 +24,8 @@ export interface AgentCredentialsOptions {
   timeoutMs?: number | undefined;
   maxRetries?: number | undefined;
   fetch?: typeof fetch | undefined;
+  /** Waits between retries (default: a timer). */
+  sleep?: Sleep | undefined;
   /** A cached token is replaced this long before it expires (default 30 s). */
   refreshMarginMs?: number | undefined;
 }
@@ -67,6 +69,7 @@ export class AgentCredentials {
       timeoutMs: input.timeoutMs,
       maxRetries: input.maxRetries,
       fetch: input.fetch,
+      sleep: input.sleep,
     });
     this.baseUrl = this.#transport.baseUrl;
     this.#refreshMarginMs = input.refreshMarginMs ?? DEFAULT_REFRESH_MARGIN_MS;

@@ -61,7 +61,12 @@ export interface TransportConfig {
   /** A fetch implementation (defaults to `globalThis.fetch`). */
   fetch?: typeof fetch | undefined;
   defaultHeaders?: Record<string, string> | undefined;
+  /** Waits between retries (defaults to a timer); tests inject one that records and returns at once. */
+  sleep?: Sleep | undefined;
 }
+
+/** Resolves after `ms`, or rejects when `signal` aborts first. */
+export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
 export class Transport {
   readonly baseUrl: string;
@@ -70,6 +75,7 @@ export class Transport {
   readonly #apiKey: string | undefined;
   readonly #fetch: typeof fetch;
   readonly #defaultHeaders: Record<string, string>;
+  readonly #sleep: Sleep;
 
   constructor(config: TransportConfig) {
     this.baseUrl = normalizeBaseUrl(config.baseUrl);
@@ -80,6 +86,7 @@ export class Transport {
     if (typeof f !== 'function') throw new CertusOrdoError('no fetch implementation available; pass `fetch` to the client');
     this.#fetch = f;
     this.#defaultHeaders = config.defaultHeaders ?? {};
+    this.#sleep = config.sleep ?? timerSleep;
   }
 
   /** Absolute URL of an API path (e.g. the token endpoint, the client assertion's audience). */
@@ -114,7 +121,7 @@ export class Transport {
         const error =
           err instanceof APIConnectionError ? err : new APIConnectionError(connectionMessage(req.method, url), { cause: err });
         if (retriesLeft <= 0) throw error;
-        await sleep(retryDelayMs(attempt, undefined), opts.signal);
+        await this.#pause(retryDelayMs(attempt, undefined), opts.signal);
         continue;
       }
 
@@ -129,11 +136,18 @@ export class Transport {
         return body as T;
       }
       if (retriesLeft > 0 && shouldRetry(response)) {
-        await sleep(retryDelayMs(attempt, response.headers), opts.signal);
+        await this.#pause(retryDelayMs(attempt, response.headers), opts.signal);
         continue;
       }
       throw CertusOrdoError.generate(response.status, body === INVALID_JSON ? undefined : body, response.headers);
     }
+  }
+
+  /** The injected sleep, with the caller's cancellation honoured whatever the sleep does. */
+  async #pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+    if (signal?.aborted) throw new APIConnectionError('request aborted by the caller');
+    await this.#sleep(ms, signal);
+    if (signal?.aborted) throw new APIConnectionError('request aborted by the caller');
   }
 
   async #buildInit(req: TransportRequest, idempotencyKey: string | undefined): Promise<RequestInit> {
@@ -231,7 +245,7 @@ function connectionMessage(method: string, url: string): string {
   return `could not reach CertusOrdo at ${u.origin} (${method} ${u.pathname})`;
 }
 
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+function timerSleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(new APIConnectionError('request aborted by the caller'));
     const onAbort = () => {
