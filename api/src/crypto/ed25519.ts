@@ -1,5 +1,6 @@
 /**
- * Ed25519 keys on the server's hot path use node:crypto (about 14x faster than pure JS here).
+ * Ed25519 keys on the server's hot path use node:crypto, many times faster than pure-JS Ed25519
+ * (figures in docs/performance.md).
  * An agent secret is `cos_<agent id>_<base64url seed>`: it names the agent, so an SDK can
  * authenticate from the secret alone. Key ids are RFC 7638 JWK thumbprints.
  */
@@ -7,9 +8,8 @@ import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, Key
 
 export const AGENT_SECRET_PREFIX = 'cos_';
 
-// PKCS#8 / SPKI DER prefixes for Ed25519 (RFC 8410); the raw 32 bytes follow.
+// The PKCS#8 DER prefix for an Ed25519 private key (RFC 8410); the raw 32-byte seed follows.
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
-const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 
 export interface GeneratedKeyPair {
   readonly publicKey: Buffer; // 32 raw bytes
@@ -19,8 +19,7 @@ export interface GeneratedKeyPair {
 /**
  * A fresh key pair as raw bytes, read from one JWK export of the private key (it carries both
  * `d` and `x`). DER export goes through OpenSSL 3's encoder framework and costs more than
- * generating the key; the JWK export copies the raw bytes. Measured 2026-11-26 on this project's
- * 2-core machine: 0.26-0.47 ms per pair with two DER exports, 0.07-0.12 ms with one JWK export.
+ * generating the key; the JWK export only copies the raw bytes.
  */
 export function generateEd25519(): GeneratedKeyPair {
   const jwk = generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' });
@@ -30,7 +29,7 @@ export function generateEd25519(): GeneratedKeyPair {
   return { publicKey, seed };
 }
 
-/** Imported from a JWK for the same reason: the DER decoder took ~0.15 ms, the JWK import ~0.015 ms. */
+/** Imported from a JWK for the same reason: OpenSSL's DER decoder costs several times the JWK import. */
 export function publicKeyObject(raw: Buffer): KeyObject {
   return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: raw.toString('base64url') }, format: 'jwk' });
 }
@@ -39,9 +38,6 @@ export function privateKeyObject(seed: Buffer): KeyObject {
   return createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
 }
 
-export function publicKeyFromSeed(seed: Buffer): Buffer {
-  return createPublicKey(privateKeyObject(seed)).export({ format: 'der', type: 'spki' }).subarray(SPKI_PREFIX.length);
-}
 
 /**
  * Whether `publicKey` is the public key of `seed`. The JWK import derives the public key from `d`
