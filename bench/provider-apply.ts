@@ -282,7 +282,7 @@ async function main(): Promise<void> {
       `  apply ratio agents/terraform_data      ${ratio('agents_apply', 'data_apply').median.toFixed(2)}x median (for reference)`,
       `  state file bytes per instance          terraform_data ${bytes.data}, agents ${bytes.agents}, sized control ${bytes.sized}`,
       'breakdown (medians; CPU of processes, so on 2 cores they overlap with wall time):',
-      ...(['data_plan', 'agents_plan', 'data_destroy', 'agents_destroy', 'agents_apply'] as const).map(breakdown),
+      ...(['data_plan', 'agents_plan', 'data_destroy', 'agents_destroy', 'sized_apply', 'agents_apply'] as const).map(breakdown),
     ];
     process.stdout.write(lines.join('\n') + '\n');
   } finally {
@@ -306,12 +306,6 @@ function dataConfig(name: string, suffix: string): string {
 function freshApply(dir: string, env: NodeJS.ProcessEnv, extra: string[]): Promise<number> {
   for (const f of ['terraform.tfstate', 'terraform.tfstate.backup']) fs.rmSync(path.join(dir, f), { force: true });
   return terraform(dir, env, ['apply', '-auto-approve', '-no-color', ...extra]);
-}
-
-/** Resource ids in a workspace's state, in instance order. */
-function stateIds(dir: string): string[] {
-  const state = JSON.parse(fs.readFileSync(path.join(dir, 'terraform.tfstate'), 'utf8')) as { resources: { instances: { attributes: { id: string } }[] }[] };
-  return state.resources.flatMap((r) => r.instances.map((i) => i.attributes.id));
 }
 
 /** Bytes of terraform.tfstate per resource instance: what terraform rewrites after each change. */

@@ -6,15 +6,18 @@
  * to fill one page.
  *
  * - agents (organization_id, status, id): `status=` pages straight from the index;
- * - agents (organization_id, id) where last_auth_at is null: `never_authenticated=true`;
- * - agents (organization_id, last_auth_at, id): `inactive_since=` when few agents match (PostgreSQL
- *   takes the id-order walk when many do; either way the cost follows the matches, not the size);
  * - sessions (organization_id, status, id): `status=exhausted|ended|expired`;
  * - sessions (organization_id, expires_at, id) where status = 'active': `status=active` (the live
  *   sessions are the newest few among the active-in-table rows, most of them long expired);
  * - audit_events (organization_id, action, seq): `action=`;
  * - audit_events (organization_id, created_at, seq): the seq bounds that `since`/`until` are
  *   turned into (db/operations/audit.ts listAuditEvents).
+ *
+ * No index touches agents.last_auth_at on purpose: every token issuance stamps it, and an index on
+ * it (or a partial index whose predicate reads it) would turn each of those updates from a HOT
+ * update into one that writes a new entry in every agents index. `never_authenticated` and
+ * `inactive_since` walk the organization in id order instead, reading about limit / (share of
+ * agents that match) rows: the cost follows how rare the match is, not how many agents there are.
  *
  * Expand-only: nothing is dropped or rewritten, so replicas still on the previous version keep
  * working while it runs. `if not exists` lets an operator of a large PostgreSQL database build the
@@ -25,8 +28,6 @@ import type { Knex } from 'knex';
 
 export const LIST_INDEXES: ReadonlyArray<readonly [name: string, definition: string]> = [
   ['agents_status_idx', 'agents (organization_id, status, id)'],
-  ['agents_never_authenticated_idx', 'agents (organization_id, id) where last_auth_at is null'],
-  ['agents_last_auth_idx', 'agents (organization_id, last_auth_at, id)'],
   ['sessions_status_idx', 'sessions (organization_id, status, id)'],
   ['sessions_live_idx', "sessions (organization_id, expires_at, id) where status = 'active'"],
   ['audit_events_action_idx', 'audit_events (organization_id, action, seq)'],

@@ -15,6 +15,7 @@ import type { MasterKey } from './crypto/master-key';
 import type { RequestLimiter } from './middleware/rate-limit';
 import type { Metrics } from './metrics/metrics';
 import { registerOperations } from './openapi';
+import { AuthorizationServerMetadata, Introspection, Jwks, RevocationResponse, SigningKeyPage, SigningKeyRotation, TokenResponse } from './schemas/responses';
 import { EndpointLimits } from './oauth/token-limits';
 import { oauthRouter } from './routes/oauth';
 import { sessionsRouter } from './routes/sessions';
@@ -63,17 +64,17 @@ function registerAuthOperations(): void {
   operationsRegistered = true;
   const OAuthForm = z.record(z.string(), z.string()).meta({ description: 'application/x-www-form-urlencoded (or JSON) OAuth parameters' });
   registerOperations([
-    { method: 'post', path: '/v1/oauth/token', summary: 'Access token: grant_type=client_credentials with a private_key_jwt client_assertion (RFC 7523)', body: OAuthForm },
-    { method: 'post', path: '/v1/oauth/introspect', summary: 'Token introspection (RFC 7662): active only while unrevoked, agent active, session open', role: 'reader', body: OAuthForm },
-    { method: 'post', path: '/v1/oauth/revoke', summary: 'Token revocation (RFC 7009): an operator API key, the agent\'s token, or the token itself', body: OAuthForm },
-    { method: 'get', path: '/orgs/{org_id}/.well-known/jwks.json', summary: 'The organization\'s access-token signing keys (JWKS, OKP/Ed25519)' },
-    { method: 'get', path: '/.well-known/oauth-authorization-server/orgs/{org_id}', summary: 'The organization issuer\'s authorization server metadata (RFC 8414)' },
-    { method: 'get', path: '/v1/signing-keys', summary: 'List the organization\'s published signing keys', role: 'reader' },
-    { method: 'post', path: '/v1/signing-keys/rotate', summary: 'Rotate the organization\'s signing key now (the previous key stays published until its tokens expire)', role: 'admin', body: RotateBody },
-    { method: 'post', path: '/v1/sessions', summary: 'Open a bounded session (Bearer: the agent\'s access token); returns a session-bound token', body: SessionCreate, response: SessionView, status: 201 },
+    { method: 'post', path: '/v1/oauth/token', summary: 'Access token: grant_type=client_credentials with a private_key_jwt client_assertion (RFC 7523)', body: OAuthForm, response: TokenResponse, errorStyle: 'oauth', errors: [401, 429] },
+    { method: 'post', path: '/v1/oauth/introspect', summary: 'Token introspection (RFC 7662): active only while unrevoked, agent active, session open', role: 'reader', body: OAuthForm, response: Introspection, errorStyle: 'oauth' },
+    { method: 'post', path: '/v1/oauth/revoke', summary: 'Token revocation (RFC 7009): an operator API key, the agent\'s token, or the token itself; 200 whether or not the token was valid', body: OAuthForm, response: RevocationResponse, errorStyle: 'oauth', errors: [401, 429] },
+    { method: 'get', path: '/orgs/{org_id}/.well-known/jwks.json', summary: 'The organization\'s access-token signing keys (JWKS, OKP/Ed25519)', response: Jwks, contentType: 'application/jwk-set+json' },
+    { method: 'get', path: '/.well-known/oauth-authorization-server/orgs/{org_id}', summary: 'The organization issuer\'s authorization server metadata (RFC 8414)', response: AuthorizationServerMetadata },
+    { method: 'get', path: '/v1/signing-keys', summary: 'List the organization\'s published signing keys', role: 'reader', response: SigningKeyPage },
+    { method: 'post', path: '/v1/signing-keys/rotate', summary: 'Rotate the organization\'s signing key now (the previous key stays published until its tokens expire)', role: 'admin', body: RotateBody, response: SigningKeyRotation },
+    { method: 'post', path: '/v1/sessions', summary: 'Open a bounded session (Bearer: the agent\'s access token); returns a session-bound token', body: SessionCreate, response: SessionView, status: 201, errors: [401, 403, 429] },
     { method: 'get', path: '/v1/sessions', summary: 'List sessions (API key: reader; an agent sees its own)', role: 'reader', query: SessionListQuery, response: SessionPage },
     { method: 'get', path: '/v1/sessions/{id}', summary: 'Get a session (API key: reader; or the agent)', role: 'reader', response: SessionView },
-    { method: 'post', path: '/v1/sessions/{id}/operations', summary: 'Record an operation against the session (403 when outside scope, budget, time)', role: 'operator', body: SessionOperation, response: SessionView },
+    { method: 'post', path: '/v1/sessions/{id}/operations', summary: 'Record an operation against the session (403 when outside scope, budget, time)', role: 'operator', body: SessionOperation, response: SessionView, errors: [409] },
     { method: 'delete', path: '/v1/sessions/{id}', summary: 'End a session (the agent with its token, or an operator API key)', role: 'operator', response: SessionView },
   ]);
 }

@@ -17,8 +17,8 @@ const replicas: Replica[] = [];
 
 beforeAll(async () => {
   db = await freshDatabase();
-  for (let i = 0; i < 3; i++) replicas.push(await Replica.start(db, { CERTUSORDO_RATE_LIMIT: String(RATE), LOG_LEVEL: 'warn' }));
-});
+  for (let i = 0; i < 3; i++) replicas.push(await Replica.start(db, { CERTUSORDO_RATE_LIMIT: String(RATE) }));
+}, 240_000);
 afterAll(() => {
   for (const r of replicas) r.kill();
 });

@@ -33,8 +33,10 @@ export class Replica {
 
   private constructor(readonly child: ChildProcess, readonly url: string, out: string) {
     this.out = out;
-    child.stdout!.on('data', (d) => (this.out += d));
-    child.stderr!.on('data', (d) => (this.out += d));
+    // The start-up lines (the bootstrap key) and some context for a failure; not every access log.
+    const keep = (d: Buffer) => void (this.out.length < 256_000 && (this.out += d));
+    child.stdout!.on('data', keep);
+    child.stderr!.on('data', keep);
     this.exited = child.exitCode !== null ? Promise.resolve(child.exitCode) : once(child, 'exit').then(([code]) => code as number | null);
   }
 

@@ -8,11 +8,23 @@ import * as cdktf from 'cdktf';
 
 export interface DataCertusordoAgentsConfig extends cdktf.TerraformMetaArguments {
   /**
+  * RFC 3339 instant with a time zone (for example `2026-11-01T00:00:00Z`, or `timeadd(plantimestamp(), "-720h")`): only agents with no authentication since then, including those that never authenticated. Useful to find stale identities.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/certusordo/certusordo/latest/docs/data-sources/agents#inactive_since DataCertusordoAgents#inactive_since}
+  */
+  readonly inactiveSince?: string;
+  /**
   * Only agents whose name starts with this prefix.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/certusordo/certusordo/latest/docs/data-sources/agents#name_prefix DataCertusordoAgents#name_prefix}
   */
   readonly namePrefix?: string;
+  /**
+  * When `true`, only agents that have never authenticated (`last_auth_at` is null). `false` or unset: no filter.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/certusordo/certusordo/latest/docs/data-sources/agents#never_authenticated DataCertusordoAgents#never_authenticated}
+  */
+  readonly neverAuthenticated?: boolean | cdktf.IResolvable;
   /**
   * Only agents with this status: `active`, `suspended` or `revoked`.
   *
@@ -182,7 +194,9 @@ export class DataCertusordoAgents extends cdktf.TerraformDataSource {
       connection: config.connection,
       forEach: config.forEach
     });
+    this._inactiveSince = config.inactiveSince;
     this._namePrefix = config.namePrefix;
+    this._neverAuthenticated = config.neverAuthenticated;
     this._status = config.status;
   }
 
@@ -194,6 +208,22 @@ export class DataCertusordoAgents extends cdktf.TerraformDataSource {
   private _agents = new DataCertusordoAgentsAgentsList(this, "agents", false);
   public get agents() {
     return this._agents;
+  }
+
+  // inactive_since - computed: false, optional: true, required: false
+  private _inactiveSince?: string; 
+  public get inactiveSince() {
+    return this.getStringAttribute('inactive_since');
+  }
+  public set inactiveSince(value: string) {
+    this._inactiveSince = value;
+  }
+  public resetInactiveSince() {
+    this._inactiveSince = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get inactiveSinceInput() {
+    return this._inactiveSince;
   }
 
   // name_prefix - computed: false, optional: true, required: false
@@ -210,6 +240,22 @@ export class DataCertusordoAgents extends cdktf.TerraformDataSource {
   // Temporarily expose input value. Use with caution.
   public get namePrefixInput() {
     return this._namePrefix;
+  }
+
+  // never_authenticated - computed: false, optional: true, required: false
+  private _neverAuthenticated?: boolean | cdktf.IResolvable; 
+  public get neverAuthenticated() {
+    return this.getBooleanAttribute('never_authenticated');
+  }
+  public set neverAuthenticated(value: boolean | cdktf.IResolvable) {
+    this._neverAuthenticated = value;
+  }
+  public resetNeverAuthenticated() {
+    this._neverAuthenticated = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get neverAuthenticatedInput() {
+    return this._neverAuthenticated;
   }
 
   // status - computed: false, optional: true, required: false
@@ -234,18 +280,32 @@ export class DataCertusordoAgents extends cdktf.TerraformDataSource {
 
   protected override synthesizeAttributes(): { [name: string]: any } {
     return {
+      inactive_since: cdktf.stringToTerraform(this._inactiveSince),
       name_prefix: cdktf.stringToTerraform(this._namePrefix),
+      never_authenticated: cdktf.booleanToTerraform(this._neverAuthenticated),
       status: cdktf.stringToTerraform(this._status),
     };
   }
 
   protected override synthesizeHclAttributes(): { [name: string]: any } {
     const attrs = {
+      inactive_since: {
+        value: cdktf.stringToHclTerraform(this._inactiveSince),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "string",
+      },
       name_prefix: {
         value: cdktf.stringToHclTerraform(this._namePrefix),
         isBlock: false,
         type: "simple",
         storageClassType: "string",
+      },
+      never_authenticated: {
+        value: cdktf.booleanToHclTerraform(this._neverAuthenticated),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "boolean",
       },
       status: {
         value: cdktf.stringToHclTerraform(this._status),

@@ -1,0 +1,128 @@
+/**
+ * Response bodies of the routes whose results are not an agent or a session: API keys, audit
+ * events, health, and the OAuth endpoints (RFC 6749 / 7662 / 7009 / 8414 / 7517 shapes). They only
+ * describe what the routes send — the OpenAPI document is generated from them and a replay test
+ * holds real responses against them.
+ */
+import { z } from 'zod';
+
+const Time = z.string().describe('RFC 3339 time (UTC)');
+
+export const ApiKeyView = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    role: z.enum(['admin', 'operator', 'reader']),
+    prefix: z.string().describe('The public part of the key, shown to tell keys apart'),
+    created_at: Time,
+    last_used_at: Time.nullable(),
+    revoked_at: Time.nullable(),
+  })
+  .meta({ id: 'ApiKey' });
+
+export const ApiKeyCreated = ApiKeyView.extend({
+  key: z.string().optional().describe('The key itself (aa_…), in this response only; absent from an idempotent replay'),
+}).meta({ id: 'ApiKeyCreated' });
+
+export const ApiKeyPage = z.object({ data: z.array(ApiKeyView) }).meta({ id: 'ApiKeyList' });
+
+export const ApiKeyMe = z
+  .object({ id: z.string(), organization_id: z.string(), role: z.enum(['admin', 'operator', 'reader']) })
+  .meta({ id: 'ApiKeyIdentity' });
+
+export const AuditEventView = z
+  .object({
+    id: z.string(),
+    seq: z.number().int(),
+    action: z.string(),
+    actor_type: z.string(),
+    actor_id: z.string().nullable(),
+    target_type: z.string().nullable(),
+    target_id: z.string().nullable(),
+    outcome: z.string(),
+    reason: z.string().nullable(),
+    request_id: z.string().nullable(),
+    client_ip: z.string().nullable(),
+    data: z.record(z.string(), z.unknown()),
+    created_at: Time,
+    hash: z.string().describe('HMAC-SHA256 chain link (hex)'),
+  })
+  .meta({ id: 'AuditEvent' });
+
+export const AuditEventPage = z.object({ data: z.array(AuditEventView), next_cursor: z.string().nullable() }).meta({ id: 'AuditEventPage' });
+
+export const Health = z.object({ status: z.literal('ok') }).meta({ id: 'Health' });
+
+export const Readiness = z
+  .object({ status: z.enum(['ready', 'draining', 'unavailable']), database: z.string() })
+  .meta({ id: 'Readiness', description: '503 while the replica drains for shutdown or cannot reach its database' });
+
+/** RFC 6749 §5.2 error body of the OAuth endpoints (not the API's `{error: {code, …}}` shape). */
+export const OAuthErrorBody = z
+  .object({ error: z.string(), error_description: z.string().optional() })
+  .meta({ id: 'OAuthError' });
+
+/** RFC 7009: the revocation endpoint answers 200 whether or not the token was valid. */
+export const RevocationResponse = z.object({}).strict().meta({ id: 'RevocationResponse' });
+
+export const TokenResponse = z
+  .object({
+    access_token: z.string(),
+    token_type: z.literal('Bearer'),
+    expires_in: z.number().int(),
+    scope: z.string(),
+  })
+  .meta({ id: 'TokenResponse' });
+
+export const Introspection = z
+  .union([
+    z.object({ active: z.literal(false) }).strict(),
+    z.object({
+      active: z.literal(true),
+      token_type: z.literal('Bearer'),
+      iss: z.string(),
+      sub: z.string(),
+      aud: z.union([z.string(), z.array(z.string())]),
+      client_id: z.string(),
+      scope: z.string(),
+      jti: z.string(),
+      iat: z.number().int(),
+      exp: z.number().int(),
+      org_id: z.string(),
+      sid: z.string().optional(),
+    }),
+  ])
+  .meta({ id: 'Introspection' });
+
+export const AuthorizationServerMetadata = z
+  .object({
+    issuer: z.string(),
+    token_endpoint: z.string(),
+    jwks_uri: z.string(),
+    introspection_endpoint: z.string(),
+    revocation_endpoint: z.string(),
+    grant_types_supported: z.array(z.string()),
+    response_types_supported: z.array(z.string()),
+    token_endpoint_auth_methods_supported: z.array(z.string()),
+    token_endpoint_auth_signing_alg_values_supported: z.array(z.string()),
+    introspection_endpoint_auth_methods_supported: z.array(z.string()),
+    revocation_endpoint_auth_methods_supported: z.array(z.string()),
+    client_assertion_types_supported: z.array(z.string()),
+    access_token_signing_alg_values_supported: z.array(z.string()),
+    service_documentation: z.string(),
+  })
+  .meta({ id: 'AuthorizationServerMetadata' });
+
+export const Jwks = z
+  .object({ keys: z.array(z.object({ kty: z.literal('OKP'), crv: z.literal('Ed25519'), x: z.string(), kid: z.string(), alg: z.string().optional(), use: z.string().optional() })) })
+  .meta({ id: 'JWKS' });
+
+export const SigningKeyView = z
+  .object({ kid: z.string(), status: z.enum(['current', 'retired']), created_at: Time, rotated_at: Time.nullable(), expires_at: Time.nullable() })
+  .meta({ id: 'SigningKey' });
+
+export const SigningKeyPage = z.object({ data: z.array(SigningKeyView) }).meta({ id: 'SigningKeyList' });
+
+export const SigningKeyRotation = z
+  .object({ kid: z.string(), previous_kid: z.string().nullable(), created_at: Time })
+  .meta({ id: 'SigningKeyRotation' });
