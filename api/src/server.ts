@@ -27,6 +27,7 @@ import { AuthModule, createAuthModule } from './auth-module';
 import { ClusterRequestLimiter, LimiterObserver, LocalRequestLimiter, RequestLimiter } from './middleware/rate-limit';
 import { Metrics, PoolStats } from './metrics/metrics';
 import { startMetricsServer } from './metrics/http';
+import type { InvalidationBus } from './tokens/invalidation';
 
 export interface RunningServer {
   readonly url: string;
@@ -38,6 +39,12 @@ export interface RunningServer {
   readonly metrics: Metrics;
   /** The process's one per-caller request limiter. */
   readonly limiter: RequestLimiter;
+  /**
+   * The auth caches' invalidation bus. Exposed so tests and diagnostics can wait for "this
+   * process has heard of that change" (subscribe: caches have applied an event before later
+   * listeners see it) rather than poll; nothing outside the auth module should publish on it.
+   */
+  readonly invalidations: InvalidationBus;
   /** True from the start of a shutdown (/readyz answers 503). */
   readonly draining: boolean;
   /** CERTUSORDO_SHUTDOWN_DRAIN_MS. */
@@ -128,6 +135,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const purge = startIdempotencyPurge(db, config.idempotencyTtlSeconds * 1000, logger);
 
     const started = auth;
+    if (!started.auth) throw new Error('the auth module started without its services');
+    const invalidations = started.auth.bus;
     const startedLimiter = limiter;
     const startedMetrics = metricsServer;
     let closing: Promise<void> | undefined;
@@ -154,6 +163,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       bootstrap,
       metrics,
       limiter,
+      invalidations,
       get draining() {
         return lifecycle.draining;
       },

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { importJWK, SignJWT, type KeyLike } from 'jose';
 import request from 'supertest';
 import type { TestServer } from '../support/server';
+import type { InvalidationBus, InvalidationEvent } from '../../api/src/tokens/invalidation';
 
 export const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
@@ -99,6 +100,28 @@ export async function eventually(check: () => Promise<boolean>, timeoutMs = 5000
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/**
+ * The first invalidation event on `s` that `match` accepts, from now on: call it before making the
+ * change, await it after. The server's caches subscribed first, so they have applied the event
+ * when this resolves ("this replica has heard of the change"). The timeout only bounds the wait:
+ * a notification that never arrives fails the test with `what`.
+ */
+export function nextInvalidation(s: TestServer, what: string, match: (e: InvalidationEvent, bus: InvalidationBus) => boolean, timeoutMs = 10_000): Promise<InvalidationEvent> {
+  const bus = s.running.invalidations;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      unsubscribe();
+      reject(new Error(`no invalidation event within ${timeoutMs} ms: ${what}`));
+    }, timeoutMs);
+    const unsubscribe = bus.subscribe((e) => {
+      if (!match(e, bus)) return;
+      clearTimeout(timer);
+      unsubscribe();
+      resolve(e);
+    });
+  });
 }
 
 export function decodePayload(jwt: string): Record<string, unknown> {

@@ -10,18 +10,31 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
+import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import type { ISecret } from 'kubernetes-models/v1/Secret';
+import type { IService } from 'kubernetes-models/v1/Service';
+import type { IContainer } from 'kubernetes-models/v1/Container';
+import { parseAllDocuments } from 'yaml';
 import { loadConfig } from '../../api/src/config';
 
 const root = path.join(__dirname, '..', '..');
 const deploy = (...p: string[]) => path.join(root, 'deploy', ...p);
 const read = (file: string) => fs.readFileSync(file, 'utf8');
 
-/** js-yaml: in node_modules through jest's coverage tooling (3.x: safeLoadAll; 4.x: loadAll is safe). */
-const jsYaml = require('js-yaml') as { safeLoadAll?: (s: string) => unknown[]; loadAll: (s: string) => unknown[] };
-const parseYamlDocs = (text: string): Record<string, any>[] => (jsYaml.safeLoadAll ?? jsYaml.loadAll)(text).filter((d) => d != null) as Record<string, any>[];
+/** A parsed manifest; its shape is checked by the schema test, the other tests read it through the models' types. */
+type Manifest = { kind: string } & Record<string, unknown>;
+const parseYamlDocs = (text: string): Manifest[] =>
+  parseAllDocuments(text)
+    .map((d) => {
+      if (d.errors.length) throw new Error(`YAML error: ${d.errors[0]!.message}`);
+      return d.toJS() as unknown;
+    })
+    .filter((d) => d != null) as Manifest[];
 
 // kubernetes-models is ESM-only: a plain import() would be compiled to require() for jest.
-const importEsm = new Function('specifier', 'return import(specifier)') as (s: string) => Promise<Record<string, any>>;
+type ModelClass = new (data: unknown) => { validate(): void };
+const importEsm = new Function('specifier', 'return import(specifier)') as (s: string) => Promise<Record<string, ModelClass>>;
 
 /** Every environment variable config.ts reads (the keys of its zod Env object). */
 function configEnvNames(): Set<string> {
@@ -46,9 +59,12 @@ function shutdownBoundSeconds(env: Record<string, string>): number {
 describe('kubernetes manifests', () => {
   const docs = fs.readdirSync(deploy('kubernetes')).filter((f) => f.endsWith('.yaml')).flatMap((f) => parseYamlDocs(read(deploy('kubernetes', f))).map((d) => ({ file: f, doc: d })));
   const byKind = (kind: string) => docs.filter((d) => d.doc.kind === kind).map((d) => d.doc);
-  const deployment = () => byKind('Deployment')[0]!;
-  const container = () => deployment().spec.template.spec.containers[0];
-  const envOf = () => Object.fromEntries((container().env as { name: string; value?: string }[]).filter((e) => e.value !== undefined).map((e) => [e.name, e.value!]));
+  const deployment = () => byKind('Deployment')[0] as unknown as IDeployment & { spec: NonNullable<IDeployment['spec']> };
+  const podSpec = () => deployment().spec.template.spec!;
+  const service = () => byKind('Service')[0] as unknown as IService;
+  const pdb = () => byKind('PodDisruptionBudget')[0] as unknown as IPodDisruptionBudget;
+  const container = (): IContainer => podSpec().containers[0]!;
+  const envOf = () => Object.fromEntries((container().env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value!]));
 
   test('every manifest validates against the Kubernetes schema of its kind', async () => {
     const models: Record<string, [string, string]> = {
@@ -62,49 +78,46 @@ describe('kubernetes manifests', () => {
     for (const { file, doc } of docs) {
       if (doc.kind === 'Kustomization') continue;
       const [mod, name] = models[doc.kind]!;
-      const Model = (await importEsm(mod))[name] as new (d: unknown) => { validate(): void };
+      const Model = (await importEsm(mod))[name]!;
       expect(() => new Model(doc).validate()).not.toThrow();
       expect(file).toMatch(/\.yaml$/);
     }
     // The schema check is real: a wrong type is refused.
     const { Deployment } = await importEsm('kubernetes-models/apps/v1/Deployment');
-    const broken = JSON.parse(JSON.stringify(deployment()));
-    broken.spec.replicas = 'three';
-    expect(() => new Deployment(broken).validate()).toThrow();
+    const broken = { ...deployment(), spec: { ...deployment().spec, replicas: 'three' } };
+    expect(() => new Deployment!(broken).validate()).toThrow();
   });
 
   test('the kustomization lists every manifest but the example Secret', () => {
-    const k = parseYamlDocs(read(deploy('kubernetes', 'kustomization.yaml')))[0]!;
+    const k = parseYamlDocs(read(deploy('kubernetes', 'kustomization.yaml')))[0] as unknown as { resources: string[] };
     expect([...k.resources].sort()).toEqual(['deployment.yaml', 'poddisruptionbudget.yaml', 'service.yaml']);
   });
 
   test('three replicas, rolled one at a time, kept at two through voluntary disruptions', () => {
     const d = deployment();
     expect(d.spec.replicas).toBe(3);
-    expect(d.spec.strategy.rollingUpdate).toEqual({ maxSurge: 1, maxUnavailable: 0 });
-    const pdb = byKind('PodDisruptionBudget')[0]!;
-    expect(pdb.spec.minAvailable).toBe(2);
-    expect(pdb.spec.selector.matchLabels).toEqual(d.spec.selector.matchLabels);
-    expect(byKind('Service')[0]!.spec.selector).toEqual(d.spec.selector.matchLabels);
-    expect(d.spec.template.metadata.labels).toMatchObject(d.spec.selector.matchLabels);
+    expect(d.spec.strategy?.rollingUpdate).toEqual({ maxSurge: 1, maxUnavailable: 0 });
+    expect(pdb().spec?.minAvailable).toBe(2);
+    expect(pdb().spec?.selector?.matchLabels).toEqual(d.spec.selector.matchLabels);
+    expect(service().spec?.selector).toEqual(d.spec.selector.matchLabels);
+    expect(d.spec.template.metadata?.labels).toMatchObject(d.spec.selector.matchLabels!);
   });
 
   test('probes use paths the server serves, on the port it listens on', () => {
     const routes = appGetRoutes();
     const c = container();
-    expect(c.readinessProbe.httpGet.path).toBe('/readyz');
-    expect(c.livenessProbe.httpGet.path).toBe('/healthz');
+    expect(c.readinessProbe?.httpGet?.path).toBe('/readyz');
+    expect(c.livenessProbe?.httpGet?.path).toBe('/healthz');
     for (const probe of [c.readinessProbe, c.livenessProbe, c.startupProbe]) {
-      expect(routes.has(probe.httpGet.path)).toBe(true);
-      expect(probe.httpGet.port).toBe('http');
+      expect(routes.has(probe!.httpGet!.path!)).toBe(true);
+      expect(probe!.httpGet!.port).toBe('http');
     }
-    const http = (c.ports as { name: string; containerPort: number }[]).find((p) => p.name === 'http')!;
+    const http = c.ports!.find((p) => p.name === 'http')!;
     expect(String(http.containerPort)).toBe(envOf().PORT);
     expect(loadConfig({ PORT: envOf().PORT }).port).toBe(http.containerPort);
-    const metricsPort = (c.ports as { name: string; containerPort: number }[]).find((p) => p.name === 'metrics')!;
+    const metricsPort = c.ports!.find((p) => p.name === 'metrics')!;
     expect(String(metricsPort.containerPort)).toBe(envOf().CERTUSORDO_METRICS_PORT);
-    const svc = byKind('Service')[0]!;
-    expect(svc.spec.ports[0].targetPort).toBe('http');
+    expect(service().spec!.ports![0]!.targetPort).toBe('http');
   });
 
   test('readiness notices the drain before the listener closes, and the grace period outlasts the shutdown bound', () => {
@@ -112,37 +125,37 @@ describe('kubernetes manifests', () => {
     const env = envOf();
     const drainS = Number(env.CERTUSORDO_SHUTDOWN_DRAIN_MS) / 1000;
     // The kubelet sees /readyz fail within one period (failureThreshold 1), well inside the drain.
-    expect(c.readinessProbe.failureThreshold * c.readinessProbe.periodSeconds).toBeLessThan(drainS);
+    expect(c.readinessProbe!.failureThreshold! * c.readinessProbe!.periodSeconds!).toBeLessThan(drainS);
     const bound = shutdownBoundSeconds({ ...env, DATABASE_URL: 'postgres://x@localhost/x' });
     expect(bound).toBe(15);
-    expect(deployment().spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThan(bound + 5);
+    expect(podSpec().terminationGracePeriodSeconds).toBeGreaterThan(bound + 5);
   });
 
   test('every environment variable is one the server reads; secrets come from the Secret', () => {
     const names = configEnvNames();
     expect(names.has('DATABASE_URL')).toBe(true);
-    const env = container().env as { name: string; value?: string; valueFrom?: { secretKeyRef: { name: string; key: string } } }[];
+    const env = container().env!;
     expect(env.map((e) => e.name).filter((n) => !names.has(n))).toEqual([]);
     const fromSecret = Object.fromEntries(env.filter((e) => e.valueFrom).map((e) => [e.name, e.valueFrom!.secretKeyRef]));
     expect(fromSecret).toEqual({ DATABASE_URL: { name: 'certusordo', key: 'database-url' }, CERTUSORDO_MASTER_KEY: { name: 'certusordo', key: 'master-key' } });
-    const secret = byKind('Secret')[0]!;
-    expect(Object.keys(secret.stringData).sort()).toEqual(['database-url', 'master-key']);
+    const secret = byKind('Secret')[0] as unknown as ISecret;
+    expect(Object.keys(secret.stringData!).sort()).toEqual(['database-url', 'master-key']);
     // The non-secret values parse as the server would parse them.
     expect(() => loadConfig(Object.fromEntries(env.filter((e) => e.value !== undefined).map((e) => [e.name, e.value!])))).not.toThrow();
   });
 
   test('non-root, read-only root filesystem, no privilege escalation, writable dirs on emptyDir', () => {
-    const pod = deployment().spec.template.spec;
+    const pod = podSpec();
     const c = container();
-    expect(pod.securityContext.runAsNonRoot).toBe(true);
-    expect(pod.securityContext.runAsUser).toBeGreaterThan(0);
+    expect(pod.securityContext?.runAsNonRoot).toBe(true);
+    expect(pod.securityContext?.runAsUser).toBeGreaterThan(0);
     expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
-    const mounts = Object.fromEntries((c.volumeMounts as { name: string; mountPath: string }[]).map((m) => [m.mountPath, m.name]));
-    expect(Object.keys(mounts).sort()).toEqual(['/tmp', envOf().CERTUSORDO_DATA_DIR].sort());
-    for (const v of pod.volumes) expect(v.emptyDir).toBeDefined();
-    expect(c.resources.requests.cpu).toBeDefined();
-    expect(c.resources.requests.memory).toBeDefined();
-    expect(c.resources.limits.memory).toBeDefined();
+    const mounts = Object.fromEntries(c.volumeMounts!.map((m) => [m.mountPath, m.name]));
+    expect(Object.keys(mounts).sort()).toEqual(['/tmp', envOf().CERTUSORDO_DATA_DIR!].sort());
+    for (const v of pod.volumes!) expect(v.emptyDir).toBeDefined();
+    expect(c.resources?.requests?.cpu).toBeDefined();
+    expect(c.resources?.requests?.memory).toBeDefined();
+    expect(c.resources?.limits?.memory).toBeDefined();
   });
 });
 
@@ -211,9 +224,9 @@ test('the container image runs the CLI as a non-root user', () => {
   const dockerfile = read(deploy('container', 'Dockerfile'));
   expect(dockerfile).toMatch(/^USER 10001:10001$/m);
   expect(dockerfile).toMatch(/^ENTRYPOINT \["node", "dist\/cli\/main\.js"\]$/m);
-  const k8s = parseYamlDocs(read(deploy('kubernetes', 'deployment.yaml')))[0]!;
-  expect(k8s.spec.template.spec.securityContext.runAsUser).toBe(10001);
-  expect(k8s.spec.template.spec.containers[0].args).toEqual(['serve']);
+  const k8s = parseYamlDocs(read(deploy('kubernetes', 'deployment.yaml')))[0] as unknown as IDeployment;
+  expect(k8s.spec!.template.spec!.securityContext!.runAsUser).toBe(10001);
+  expect(k8s.spec!.template.spec!.containers[0]!.args).toEqual(['serve']);
   // The CLI the image runs has the `serve` command.
   expect(read(path.join(root, 'cli', 'commands', 'server', 'serve.ts'))).toMatch(/command\('serve'\)/);
 });

@@ -1,4 +1,5 @@
 /** Generated docs are current; the install layout is what terraform's filesystem mirror expects; examples validate. */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -7,7 +8,7 @@ import { installProvider, wrapperScript } from '../../provider-bridge/src/instal
 import { providerSchemaJson } from '../../provider-bridge/src/schema-json';
 import { dataSources, ephemeralResources, providerSchema, resources } from '../../provider-bridge/src/provider';
 import { schemaViolations } from '../../provider-bridge/src/schema/types';
-import { ROOT, TfWorkspace, describeWithTerraform, ensureProviderBuilt, installForTests } from './support/terraform';
+import { PROVIDER_BLOCK, ROOT, TfWorkspace, describeWithTerraform, ensureProviderBuilt, installForTests } from './support/terraform';
 import { CertusOrdoClient } from '../../sdk/src';
 import { startTestServer } from '../support/server';
 
@@ -51,31 +52,93 @@ describe('provider docs', () => {
 });
 
 describe('installProvider', () => {
-  it('writes the unpacked mirror layout with a stable, versioned wrapper', () => {
+  it('writes the unpacked mirror layout with a stable, versioned wrapper and a copy of the provider', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'certusordo-install-'));
     try {
-      const mainJs = path.join(dir, 'main.js');
-      fs.writeFileSync(mainJs, '');
-      const res = installProvider({ mirrorDir: path.join(dir, 'mirror'), version: '1.2.3', mainJs, platform: 'linux_amd64' });
+      // A built tree in miniature: src/main.js and the bundle beside it, as `npm run build` lays them out.
+      const mainJs = path.join(dir, 'dist/src/main.js');
+      fs.mkdirSync(path.dirname(mainJs), { recursive: true });
+      fs.mkdirSync(path.join(dir, 'dist/bundle'));
+      fs.writeFileSync(mainJs, '// launcher');
+      fs.writeFileSync(path.join(dir, 'dist/bundle/plugin.js'), '// bundle v1');
+      fs.writeFileSync(path.join(dir, 'dist/bundle/plugin.js.0123456789abcdef.cache'), 'cache');
+      const mirror = path.join(dir, 'mirror');
+      const res = installProvider({ mirrorDir: mirror, version: '1.2.3', mainJs, platform: 'linux_amd64' });
       expect(res.executable).toBe(
         path.join(dir, 'mirror/registry.terraform.io/certusordo/certusordo/1.2.3/linux_amd64/terraform-provider-certusordo_v1.2.3'),
       );
+      // The package directory holds the wrapper only (its h1 hash is what lock files record).
+      expect(fs.readdirSync(res.executableDir)).toEqual(['terraform-provider-certusordo_v1.2.3']);
+      const runtimeMain = path.join(mirror, '.certusordo-runtime/1.2.3/src/main.js');
+      expect(res.runtimeDir).toBe(path.join(mirror, '.certusordo-runtime/1.2.3'));
+      expect(fs.readFileSync(runtimeMain, 'utf8')).toBe('// launcher');
+      expect(fs.readFileSync(path.join(res.runtimeDir, 'bundle/plugin.js'), 'utf8')).toBe('// bundle v1');
+      expect(fs.existsSync(path.join(res.runtimeDir, 'bundle/plugin.js.0123456789abcdef.cache'))).toBe(true);
+      // The launcher treats a bundle older than itself as stale: the copy must not look so.
+      expect(fs.statSync(path.join(res.runtimeDir, 'bundle/plugin.js')).mtimeMs).toBeGreaterThan(fs.statSync(runtimeMain).mtimeMs);
       const content = fs.readFileSync(res.executable, 'utf8');
-      expect(content).toBe(wrapperScript('1.2.3', mainJs));
+      expect(content).toBe(wrapperScript('1.2.3', runtimeMain));
+      expect(content).not.toContain(path.join(dir, 'dist'));
       expect(content).toContain('v1.2.3');
       expect(fs.statSync(res.executable).mode & 0o111).toBeTruthy();
-      expect(res.cliConfig).toContain(`path    = "${path.join(dir, 'mirror')}"`);
+      expect(res.cliConfig).toContain(`path    = "${mirror}"`);
       expect(res.cliConfig).toContain('include = ["registry.terraform.io/certusordo/*"]');
       expect(res.cliConfig).toContain('exclude = ["registry.terraform.io/certusordo/*"]');
       expect(res.devOverridesConfig).toContain(`"registry.terraform.io/certusordo/certusordo" = "${res.executableDir}"`);
-      // Reinstalling the same version leaves the file byte-identical (lock-file hashes stay valid).
-      const again = installProvider({ mirrorDir: path.join(dir, 'mirror'), version: '1.2.3', mainJs, platform: 'linux_amd64' });
+      // Reinstalling a rebuilt provider of the same version replaces the copy but leaves the wrapper
+      // byte-identical (lock-file hashes stay valid), and drops code caches of the old bundle.
+      fs.writeFileSync(path.join(dir, 'dist/bundle/plugin.js'), '// bundle v2');
+      fs.renameSync(path.join(dir, 'dist/bundle/plugin.js.0123456789abcdef.cache'), path.join(dir, 'dist/bundle/plugin.js.fedcba9876543210.cache'));
+      const again = installProvider({ mirrorDir: mirror, version: '1.2.3', mainJs, platform: 'linux_amd64' });
       expect(fs.readFileSync(again.executable, 'utf8')).toBe(content);
+      expect(fs.readFileSync(path.join(res.runtimeDir, 'bundle/plugin.js'), 'utf8')).toBe('// bundle v2');
+      expect(fs.readdirSync(path.join(res.runtimeDir, 'bundle')).filter((f) => f.endsWith('.cache'))).toEqual(['plugin.js.fedcba9876543210.cache']);
       expect(() => installProvider({ mirrorDir: dir, version: 'latest', mainJs })).toThrow(/semantic version/);
+      fs.rmSync(path.join(dir, 'dist/bundle'), { recursive: true });
+      expect(() => installProvider({ mirrorDir: mirror, version: '1.2.4', mainJs })).toThrow(/npm run build/);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('the wrapper says what is wrong when node cannot be found', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'certusordo-wrapper-'));
+    try {
+      const wrapper = path.join(dir, 'provider');
+      fs.writeFileSync(wrapper, wrapperScript('1.2.3', '/nonexistent/main.js'), { mode: 0o755 });
+      const r = spawnSync('/bin/sh', [wrapper], { env: { PATH: '/nonexistent', CERTUSORDO_NODE: 'no-such-node' }, encoding: 'utf8' });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain('terraform-provider-certusordo: cannot run "no-such-node": install Node.js >= 20.19, or set CERTUSORDO_NODE to its path');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describeWithTerraform('a self-contained installation', () => {
+  it('keeps working after the tree it was installed from is gone', async () => {
+    ensureProviderBuilt();
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'certusordo-moved-'));
+    // Install from a copy of the build, then delete the copy: as if the checkout moved.
+    const copy = path.join(root, 'checkout/dist/provider-bridge');
+    fs.cpSync(path.join(ROOT, 'dist/provider-bridge/bundle'), path.join(copy, 'bundle'), { recursive: true });
+    fs.mkdirSync(path.join(copy, 'src'), { recursive: true });
+    fs.copyFileSync(path.join(ROOT, 'dist/provider-bridge/src/main.js'), path.join(copy, 'src/main.js'));
+    const res = installProvider({ mirrorDir: path.join(root, 'mirror'), version: '0.1.0', mainJs: path.join(copy, 'src/main.js') });
+    fs.rmSync(path.join(root, 'checkout'), { recursive: true });
+    const cfg = path.join(root, 'terraformrc');
+    fs.writeFileSync(cfg, res.cliConfig);
+    const ws = new TfWorkspace(cfg, { endpoint: 'http://127.0.0.1:1', apiKey: 'unused' });
+    try {
+      ws.write({ 'main.tf': PROVIDER_BLOCK });
+      await ws.must(['init', '-no-color']);
+      const schema = await ws.must(['providers', 'schema', '-json']);
+      expect(schema.stdout).toContain('certusordo_agent_key');
+    } finally {
+      ws.cleanup();
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
 
 describeWithTerraform('HCL examples', () => {

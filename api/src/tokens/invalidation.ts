@@ -33,7 +33,13 @@ export interface InvalidationBus {
   readonly healthy: boolean;
   /** True when changes made by other processes are delivered (PostgreSQL LISTEN). */
   readonly crossProcess: boolean;
-  subscribe(fn: InvalidationListener): void;
+  /**
+   * Calls `fn` for every event, after the listeners subscribed before it: a listener added once the
+   * caches are wired sees an event only when the caches have applied it, which is what lets tests
+   * (and diagnostics) wait for "this replica has heard of the change" instead of polling.
+   * Returns a function that removes `fn`.
+   */
+  subscribe(fn: InvalidationListener): () => void;
   /** Delivers an event in this process (called by services after their commit). */
   publishLocal(e: InvalidationEvent): void;
   close(): Promise<void>;
@@ -72,8 +78,12 @@ abstract class BaseBus implements InvalidationBus {
 
   constructor(protected readonly logger: Logger) {}
 
-  subscribe(fn: InvalidationListener): void {
+  subscribe(fn: InvalidationListener): () => void {
     this.listeners.push(fn);
+    return () => {
+      const i = this.listeners.indexOf(fn);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
   }
 
   publishLocal(e: InvalidationEvent): void {
@@ -81,7 +91,8 @@ abstract class BaseBus implements InvalidationBus {
   }
 
   protected deliver(e: InvalidationEvent): void {
-    for (const l of this.listeners) {
+    // A copy: a listener may unsubscribe itself while the event is delivered.
+    for (const l of [...this.listeners]) {
       try {
         l(e);
       } catch (err) {
@@ -111,6 +122,8 @@ export class PgListenBus extends BaseBus {
   private pingTimer: NodeJS.Timeout | null = null;
   private connects = 0;
   private losses = 0;
+  private reconnectHolds = 0;
+  private reconnectHeld = false;
 
   constructor(private readonly url: string, logger: Logger, private readonly pingIntervalMs = 5000) {
     super(logger);
@@ -175,6 +188,10 @@ export class PgListenBus extends BaseBus {
 
   private scheduleReconnect(): void {
     if (this.reconnectTimer || this.closed) return;
+    if (this.reconnectHolds > 0) {
+      this.reconnectHeld = true;
+      return;
+    }
     const delay = this.backoffMs;
     this.backoffMs = Math.min(this.backoffMs * 2, 5000);
     this.reconnectTimer = setTimeout(() => {
@@ -195,6 +212,24 @@ export class PgListenBus extends BaseBus {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * For tests: a connection lost after this call stays down (reconnection waits) until the
+   * returned function is called. Without it a test cannot know whether the bus is still down when
+   * its next request arrives (the first reconnection follows within milliseconds), so the
+   * "caches bypassed while down" path could not be checked deterministically.
+   */
+  holdReconnects(): () => void {
+    this.reconnectHolds++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      if (--this.reconnectHolds > 0 || !this.reconnectHeld) return;
+      this.reconnectHeld = false;
+      this.scheduleReconnect();
+    };
   }
 
   /** For tests: drop the LISTEN connection as if the network failed. */

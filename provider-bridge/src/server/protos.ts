@@ -6,7 +6,7 @@
  * apply. Messages convert exactly as proto-loader's options `keepCase, longs: String,
  * enums: String, oneofs: true, defaults: true` did, so handlers see the same plain objects.
  *
- * The single-file bundle (scripts/bundle.ts) inlines the parsed descriptor as
+ * The single-file bundle (src/bundle.ts) inlines the parsed descriptor as
  * `__TFPLUGIN_DESCRIPTOR__`, so a launch parses no .proto text; from source, the files are read.
  */
 import * as fs from 'node:fs';
@@ -18,7 +18,11 @@ declare const __TFPLUGIN_DESCRIPTOR__: protobuf.INamespace | undefined;
 
 export const PROTO_FILES = ['tfplugin6.proto', 'grpc_controller.proto'] as const;
 
-const TO_OBJECT: protobuf.IConversionOptions = { longs: String, enums: String, oneofs: true, defaults: true };
+/**
+ * How decoded requests (and responses) become plain objects. tfplugin6.gen.ts describes exactly
+ * these objects; src/proto-gen/generate.ts refuses to run when the options change under it.
+ */
+export const TO_OBJECT: Readonly<protobuf.IConversionOptions> = { longs: String, enums: String, oneofs: true, defaults: true };
 
 /** The proto directory from source (provider-bridge/src/server) or from dist (dist/provider-bridge/src/server). */
 export function protoDir(): string {
