@@ -65,7 +65,7 @@ export function generateDocs(root: string = repoRoot()): Record<string, string> 
     `# ${PROVIDER} Provider`,
     providerSchema.block.description,
     providerExample && `## Example Usage\n\n${providerExample}`,
-    '## Installing without a registry\n\nRun `npm run provider:install` (or `certusordo provider install`): it writes a filesystem mirror and prints the `provider_installation` block for your Terraform CLI configuration. Then `terraform init` works offline.',
+    '## Installing without a registry\n\nThe provider is installed into a local filesystem mirror, and Terraform finds it there through a CLI configuration file:\n\n```sh\nnpx certusordo provider install --write-config ~/.terraform.d/certusordo.tfrc\nexport TF_CLI_CONFIG_FILE=~/.terraform.d/certusordo.tfrc\nterraform init\n```\n\n`terraform init` then works offline. Its warning "Incomplete lock file information for providers" is expected: Terraform computed the checksum from the local mirror, for this platform only (see the provider README).',
     schemaSection(providerSchema),
     providerNotes,
   ]);

@@ -93,7 +93,11 @@ export function oneofKeys(t: protobuf.Type): string[] {
   return t.oneofsArray.flatMap((o) => [o.name, ...o.fieldsArray.map((f) => f.name)]);
 }
 
-const prop = (name: string): string => (/^[A-Za-z_$][\w$]*$/.test(name) ? name : JSON.stringify(name));
+const lit = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+const prop = (name: string): string => (/^[A-Za-z_$][\w$]*$/.test(name) ? name : lit(name));
+
+/** A message declared only to group others (e.g. `GetMetadata` around its Request and Response). */
+const isNamespaceOnly = (t: protobuf.Type): boolean => t.fieldsArray.length === 0 && t.nestedArray.length > 0;
 
 function messageType(t: protobuf.Type, form: Form): string {
   const name = form === 'decoded' ? tsName(t) : `${tsName(t)}Init`;
@@ -103,14 +107,14 @@ function messageType(t: protobuf.Type, form: Form): string {
     if (f.partOf && !isSynthetic(f.partOf)) continue;
     const optional = form === 'init' || f.partOf ? '?' : '';
     base.push(`${prop(f.name)}${optional}: ${fieldType(f, form)};`);
-    if (f.partOf && form === 'decoded') base.push(`${prop(f.partOf.name)}?: ${JSON.stringify(f.name)};`);
+    if (f.partOf && form === 'decoded') base.push(`${prop(f.partOf.name)}?: ${lit(f.name)};`);
   }
   const unions = t.oneofsArray
     .filter((o) => !isSynthetic(o))
     .map((o) => {
       const branch = (set: protobuf.Field | null): string => {
         const members = o.fieldsArray.map((f) => (f === set ? `${prop(f.name)}: ${fieldType(f, form)}` : `${prop(f.name)}?: undefined`));
-        const tag = form === 'decoded' ? [set ? `${prop(o.name)}: ${JSON.stringify(set.name)}` : `${prop(o.name)}?: undefined`] : [];
+        const tag = form === 'decoded' ? [set ? `${prop(o.name)}: ${lit(set.name)}` : `${prop(o.name)}?: undefined`] : [];
         return `{ ${[...tag, ...members].join('; ')} }`;
       };
       return [...o.fieldsArray.map(branch), branch(null)].map((b) => `\n  | ${b}`).join('');
@@ -118,11 +122,11 @@ function messageType(t: protobuf.Type, form: Form): string {
   if (!base.length && !unions.length) return `${doc}\nexport type ${name} = Record<string, never>;\n`;
   if (!unions.length) return `${doc}\nexport interface ${name} {\n${base.map((l) => `  ${l}\n`).join('')}}\n`;
   const parts = [...(base.length ? [`{\n${base.map((l) => `  ${l}\n`).join('')}}`] : []), ...unions.map((u) => (base.length || unions.length > 1 ? `(${u}\n)` : u))];
-  return `${doc}\nexport type ${name} = ${parts.join(' & ')};\n`;
+  return `${doc}\nexport type ${name} =${parts.length > 1 ? ' ' : ''}${parts.join(' & ')};\n`;
 }
 
 function enumType(e: protobuf.Enum): string {
-  const names = Object.keys(e.values).map((n) => JSON.stringify(n));
+  const names = Object.keys(e.values).map(lit);
   return `/** ${e.fullName.replace(/^\./, '')} by name. */\nexport type ${tsName(e)} = ${names.join(' | ')};\n`;
 }
 
@@ -156,6 +160,7 @@ export function renderProtoTypes(root: protobuf.Root = parseProtos()): string {
       '// Do not edit: change the .proto and run `npm run generate:proto` (test/provider/proto-types.test.ts checks it).\n',
   ];
   for (const obj of walk(root)) {
+    if (obj instanceof protobuf.Type && isNamespaceOnly(obj)) continue;
     if (obj instanceof protobuf.Type) out.push(messageType(obj, 'decoded'), messageType(obj, 'init'));
     else if (obj instanceof protobuf.Enum) out.push(enumType(obj));
     else if (obj instanceof protobuf.Service) out.push(serviceType(obj));

@@ -1,21 +1,16 @@
 /** ApplyResourceChange: null planned → delete, null prior → create, otherwise update. */
-import { decodeDynamicValue, encodeDynamicValue, type DynamicValueMsg } from '../codec/msgpack';
+import { decodeDynamicValue, encodeDynamicValue } from '../codec/msgpack';
 import { isWhollyKnown, type TfObject } from '../codec/values';
 import { error, toWire } from '../diag';
 import { impliedType } from '../schema/types';
 import type { StateResult } from '../resources/types';
 import { findResource, notConfigured, unknownType, type ServerContext } from './context';
+import type { ApplyResourceChange_Request, ApplyResourceChange_ResponseInit } from './tfplugin6.gen';
 
 export async function applyResourceChange(
   ctx: ServerContext,
-  req: {
-    type_name: string;
-    prior_state: DynamicValueMsg | null;
-    planned_state: DynamicValueMsg | null;
-    config: DynamicValueMsg | null;
-    planned_private: Buffer;
-  },
-): Promise<Record<string, unknown>> {
+  req: ApplyResourceChange_Request,
+): Promise<ApplyResourceChange_ResponseInit> {
   const r = findResource(req.type_name);
   if (!r) return { diagnostics: toWire([unknownType('resource', req.type_name)]) };
   const type = impliedType(r.schema.block);

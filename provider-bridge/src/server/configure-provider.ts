@@ -1,15 +1,13 @@
 /** ConfigureProvider: builds the REST client; failures name the provider attribute to fix. */
-import { decodeDynamicValue, type DynamicValueMsg } from '../codec/msgpack';
+import { decodeDynamicValue } from '../codec/msgpack';
 import type { TfObject } from '../codec/values';
 import { toWire } from '../diag';
 import { configureProvider as configure, providerSchema } from '../provider';
 import { impliedType } from '../schema/types';
 import type { ServerContext } from './context';
+import type { ConfigureProvider_Request, ConfigureProvider_ResponseInit } from './tfplugin6.gen';
 
-export async function configureProvider(
-  ctx: ServerContext,
-  req: { terraform_version: string; config: DynamicValueMsg | null },
-): Promise<Record<string, unknown>> {
+export async function configureProvider(ctx: ServerContext, req: ConfigureProvider_Request): Promise<ConfigureProvider_ResponseInit> {
   const config = (decodeDynamicValue(impliedType(providerSchema.block), req.config) ?? {}) as TfObject;
   const res = await configure(config, {
     env: ctx.env,

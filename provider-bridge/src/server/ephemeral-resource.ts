@@ -2,23 +2,30 @@
  * The ephemeral resource RPCs (Terraform >= 1.10): Validate, Open, Renew, Close. Results go to
  * Terraform's memory only; core never writes them to plan or state.
  */
-import { decodeDynamicValue, encodeDynamicValue, type DynamicValueMsg } from '../codec/msgpack';
+import { decodeDynamicValue, encodeDynamicValue } from '../codec/msgpack';
 import type { TfObject } from '../codec/values';
 import { toWire } from '../diag';
 import { impliedType } from '../schema/types';
 import { findEphemeralResource, notConfigured, unknownType, type ServerContext } from './context';
+import type {
+  CloseEphemeralResource_Request,
+  CloseEphemeralResource_ResponseInit,
+  OpenEphemeralResource_Request,
+  OpenEphemeralResource_ResponseInit,
+  RenewEphemeralResource_Request,
+  RenewEphemeralResource_ResponseInit,
+  ValidateEphemeralResourceConfig_Request,
+  ValidateEphemeralResourceConfig_ResponseInit,
+} from './tfplugin6.gen';
 
-export function validateEphemeralResourceConfig(req: { type_name: string; config: DynamicValueMsg | null }): Record<string, unknown> {
+export function validateEphemeralResourceConfig(req: ValidateEphemeralResourceConfig_Request): ValidateEphemeralResourceConfig_ResponseInit {
   const e = findEphemeralResource(req.type_name);
   if (!e) return { diagnostics: toWire([unknownType('ephemeral resource', req.type_name)]) };
   const config = (decodeDynamicValue(impliedType(e.schema.block), req.config) ?? {}) as TfObject;
   return { diagnostics: toWire(e.validate(config)) };
 }
 
-export async function openEphemeralResource(
-  ctx: ServerContext,
-  req: { type_name: string; config: DynamicValueMsg | null },
-): Promise<Record<string, unknown>> {
+export async function openEphemeralResource(ctx: ServerContext, req: OpenEphemeralResource_Request): Promise<OpenEphemeralResource_ResponseInit> {
   const e = findEphemeralResource(req.type_name);
   if (!e) return { diagnostics: toWire([unknownType('ephemeral resource', req.type_name)]) };
   if (!ctx.providerData) return { diagnostics: toWire([notConfigured()]) };
@@ -35,11 +42,11 @@ export async function openEphemeralResource(
 }
 
 /** Only called when Open set renew_at, which this provider never does. */
-export function renewEphemeralResource(req: { type_name: string; private?: Buffer }): Record<string, unknown> {
+export function renewEphemeralResource(req: RenewEphemeralResource_Request): RenewEphemeralResource_ResponseInit {
   return { diagnostics: [], ...(req.private ? { private: req.private } : {}) };
 }
 
-export async function closeEphemeralResource(ctx: ServerContext, req: { type_name: string; private?: Buffer }): Promise<Record<string, unknown>> {
+export async function closeEphemeralResource(ctx: ServerContext, req: CloseEphemeralResource_Request): Promise<CloseEphemeralResource_ResponseInit> {
   const e = findEphemeralResource(req.type_name);
   if (!e) return { diagnostics: toWire([unknownType('ephemeral resource', req.type_name)]) };
   if (!ctx.providerData) return { diagnostics: [] };

@@ -1,8 +1,9 @@
 /** GetProviderSchema: the schemas of the provider, its resources, data sources and ephemeral resources. */
 import { dataSources, ephemeralResources, providerSchema, resources } from '../provider';
 import { schemaToWire, type SchemaMsg } from '../schema/wire';
+import type { GetProviderSchema_ResponseInit } from './tfplugin6.gen';
 
-export function getProviderSchema(): Record<string, unknown> {
+export function getProviderSchema(): GetProviderSchema_ResponseInit {
   const resourceSchemas: Record<string, SchemaMsg> = {};
   for (const r of resources) resourceSchemas[r.typeName] = schemaToWire(r.schema);
   const dataSourceSchemas: Record<string, SchemaMsg> = {};

@@ -3,8 +3,9 @@ import { encodeDynamicValue } from '../codec/msgpack';
 import { error, toWire } from '../diag';
 import { impliedType } from '../schema/types';
 import { findResource, notConfigured, unknownType, type ServerContext } from './context';
+import type { ImportResourceState_Request, ImportResourceState_ResponseInit } from './tfplugin6.gen';
 
-export async function importResourceState(ctx: ServerContext, req: { type_name: string; id: string }): Promise<Record<string, unknown>> {
+export async function importResourceState(ctx: ServerContext, req: ImportResourceState_Request): Promise<ImportResourceState_ResponseInit> {
   const r = findResource(req.type_name);
   if (!r) return { diagnostics: toWire([unknownType('resource', req.type_name)]) };
   if (!req.id.trim()) {

@@ -1,7 +1,8 @@
 /** The small informational RPCs: GetMetadata, GetResourceIdentitySchemas, GetFunctions. */
 import { dataSources, ephemeralResources, resources } from '../provider';
+import type { GetFunctions_ResponseInit, GetMetadata_ResponseInit, GetResourceIdentitySchemas_ResponseInit } from './tfplugin6.gen';
 
-export function getMetadata(): Record<string, unknown> {
+export function getMetadata(): GetMetadata_ResponseInit {
   return {
     server_capabilities: { plan_destroy: false, get_provider_schema_optional: true, move_resource_state: false },
     diagnostics: [],
@@ -12,10 +13,10 @@ export function getMetadata(): Record<string, unknown> {
 }
 
 /** Terraform calls this after every GetProviderSchema; we have no resource identities. */
-export function getResourceIdentitySchemas(): Record<string, unknown> {
+export function getResourceIdentitySchemas(): GetResourceIdentitySchemas_ResponseInit {
   return { identity_schemas: {}, diagnostics: [] };
 }
 
-export function getFunctions(): Record<string, unknown> {
+export function getFunctions(): GetFunctions_ResponseInit {
   return { functions: {}, diagnostics: [] };
 }

@@ -2,20 +2,15 @@
  * PlanResourceChange: the generic planner plus the resource's modifyPlan. Destroys are planned
  * by core (we do not claim plan_destroy), but a null proposal is still answered with null.
  */
-import { decodeDynamicValue, encodeDynamicValue, type DynamicValueMsg } from '../codec/msgpack';
+import { decodeDynamicValue, encodeDynamicValue } from '../codec/msgpack';
 import type { TfObject } from '../codec/values';
 import { pathToMsg, toWire } from '../diag';
 import { planAttributes } from '../plan/planner';
 import { impliedType } from '../schema/types';
 import { findResource, unknownType } from './context';
+import type { PlanResourceChange_Request, PlanResourceChange_ResponseInit } from './tfplugin6.gen';
 
-export function planResourceChange(req: {
-  type_name: string;
-  prior_state: DynamicValueMsg | null;
-  proposed_new_state: DynamicValueMsg | null;
-  config: DynamicValueMsg | null;
-  prior_private: Buffer;
-}): Record<string, unknown> {
+export function planResourceChange(req: PlanResourceChange_Request): PlanResourceChange_ResponseInit {
   const r = findResource(req.type_name);
   if (!r) return { diagnostics: toWire([unknownType('resource', req.type_name)]) };
   const type = impliedType(r.schema.block);

@@ -1,14 +1,12 @@
 /** ReadDataSource: result must be non-null and wholly known. */
-import { decodeDynamicValue, encodeDynamicValue, type DynamicValueMsg } from '../codec/msgpack';
+import { decodeDynamicValue, encodeDynamicValue } from '../codec/msgpack';
 import type { TfObject } from '../codec/values';
 import { toWire } from '../diag';
 import { impliedType } from '../schema/types';
 import { findDataSource, notConfigured, unknownType, type ServerContext } from './context';
+import type { ReadDataSource_Request, ReadDataSource_ResponseInit } from './tfplugin6.gen';
 
-export async function readDataSource(
-  ctx: ServerContext,
-  req: { type_name: string; config: DynamicValueMsg | null },
-): Promise<Record<string, unknown>> {
+export async function readDataSource(ctx: ServerContext, req: ReadDataSource_Request): Promise<ReadDataSource_ResponseInit> {
   const d = findDataSource(req.type_name);
   if (!d) return { diagnostics: toWire([unknownType('data source', req.type_name)]) };
   const type = impliedType(d.schema.block);

@@ -12,6 +12,7 @@ import { getProviderSchema } from './get-provider-schema';
 import { getFunctions, getMetadata, getResourceIdentitySchemas } from './metadata';
 import { importResourceState } from './import-resource-state';
 import { loadServices } from './protos';
+import type { DiagnosticInit, plugin_GRPCController_Rpcs, plugin_GRPCStdio_Rpcs, Provider_Rpcs, StopProvider_ResponseInit } from './tfplugin6.gen';
 import { planResourceChange } from './plan-resource-change';
 import { readDataSource } from './read-data-source';
 import { readResource } from './read-resource';
@@ -23,49 +24,72 @@ import { validateResourceConfig } from './validate-resource-config';
 
 export const MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
 
-type Handler = (req: any) => Promise<Record<string, unknown>> | Record<string, unknown>;
+type ProviderRpc = keyof Provider_Rpcs;
+type Request<M extends ProviderRpc> = Provider_Rpcs[M]['request'];
+type Response<M extends ProviderRpc> = Provider_Rpcs[M]['responseInit'];
 
-function unary(ctx: ServerContext, rpc: string, fn: Handler, diagField = 'diagnostics'): grpc.handleUnaryCall<any, any> {
+/** Every RPC of tfplugin6.Provider in the .proto must have a handler, typed by the generated messages. */
+export type ProviderHandlers = { [M in ProviderRpc]: grpc.handleUnaryCall<Request<M>, Response<M>> };
+
+/** The reply when a handler throws: its error as a diagnostic. */
+const diagnosed = (diagnostics: DiagnosticInit[]) => ({ diagnostics });
+
+/** StopProvider.Response has no diagnostics; its `Error` text is what Terraform reports. */
+const stopFailed = (diagnostics: DiagnosticInit[]): StopProvider_ResponseInit => ({
+  Error: diagnostics.map((d) => `${d.summary}: ${d.detail}`).join('; '),
+});
+
+const typeNameOf = (req: object): string | undefined => ('type_name' in req && typeof req.type_name === 'string' ? req.type_name : undefined);
+
+function unary<M extends ProviderRpc>(
+  ctx: ServerContext,
+  rpc: M,
+  fn: (req: Request<M>) => Promise<Response<M>> | Response<M>,
+  failed: (diagnostics: DiagnosticInit[]) => Response<M>,
+): grpc.handleUnaryCall<Request<M>, Response<M>> {
   return (call, callback) => {
     const started = Date.now();
     Promise.resolve()
       .then(() => fn(call.request))
       .then(
         (res) => {
-          ctx.logger.log('trace', 'rpc done', { rpc, type_name: call.request?.type_name, ms: Date.now() - started });
+          ctx.logger.log('trace', 'rpc done', { rpc, type_name: typeNameOf(call.request), ms: Date.now() - started });
           callback(null, res);
         },
         (err: unknown) => {
           ctx.logger.error('rpc failed', { rpc, error: err instanceof Error ? err.message : String(err) });
-          callback(null, { [diagField]: toWire([diagFromError(err, rpc)]) });
+          callback(null, failed(toWire([diagFromError(err, rpc)])));
         },
       );
   };
 }
 
-export function providerHandlers(ctx: ServerContext): grpc.UntypedServiceImplementation {
+export function providerHandlers(ctx: ServerContext): ProviderHandlers {
   return {
-    GetMetadata: unary(ctx, 'GetMetadata', getMetadata),
-    GetProviderSchema: unary(ctx, 'GetProviderSchema', getProviderSchema),
-    GetResourceIdentitySchemas: unary(ctx, 'GetResourceIdentitySchemas', getResourceIdentitySchemas),
-    GetFunctions: unary(ctx, 'GetFunctions', getFunctions),
-    ValidateProviderConfig: unary(ctx, 'ValidateProviderConfig', (r) => validateProviderConfig(r, ctx.env)),
-    ValidateResourceConfig: unary(ctx, 'ValidateResourceConfig', validateResourceConfig),
-    ValidateDataResourceConfig: unary(ctx, 'ValidateDataResourceConfig', validateDataResourceConfig),
-    UpgradeResourceState: unary(ctx, 'UpgradeResourceState', upgradeResourceState),
-    ConfigureProvider: unary(ctx, 'ConfigureProvider', (r) => configureProvider(ctx, r)),
-    ReadResource: unary(ctx, 'ReadResource', (r) => readResource(ctx, r)),
-    PlanResourceChange: unary(ctx, 'PlanResourceChange', planResourceChange),
-    ApplyResourceChange: unary(ctx, 'ApplyResourceChange', (r) => applyResourceChange(ctx, r)),
-    ImportResourceState: unary(ctx, 'ImportResourceState', (r) => importResourceState(ctx, r)),
-    ReadDataSource: unary(ctx, 'ReadDataSource', (r) => readDataSource(ctx, r)),
-    ValidateEphemeralResourceConfig: unary(ctx, 'ValidateEphemeralResourceConfig', validateEphemeralResourceConfig),
-    OpenEphemeralResource: unary(ctx, 'OpenEphemeralResource', (r) => openEphemeralResource(ctx, r)),
-    RenewEphemeralResource: unary(ctx, 'RenewEphemeralResource', renewEphemeralResource),
-    CloseEphemeralResource: unary(ctx, 'CloseEphemeralResource', (r) => closeEphemeralResource(ctx, r)),
-    StopProvider: unary(ctx, 'StopProvider', () => stopProvider(ctx)),
+    GetMetadata: unary(ctx, 'GetMetadata', getMetadata, diagnosed),
+    GetProviderSchema: unary(ctx, 'GetProviderSchema', getProviderSchema, diagnosed),
+    GetResourceIdentitySchemas: unary(ctx, 'GetResourceIdentitySchemas', getResourceIdentitySchemas, diagnosed),
+    GetFunctions: unary(ctx, 'GetFunctions', getFunctions, diagnosed),
+    ValidateProviderConfig: unary(ctx, 'ValidateProviderConfig', (r) => validateProviderConfig(r, ctx.env), diagnosed),
+    ValidateResourceConfig: unary(ctx, 'ValidateResourceConfig', validateResourceConfig, diagnosed),
+    ValidateDataResourceConfig: unary(ctx, 'ValidateDataResourceConfig', validateDataResourceConfig, diagnosed),
+    UpgradeResourceState: unary(ctx, 'UpgradeResourceState', upgradeResourceState, diagnosed),
+    ConfigureProvider: unary(ctx, 'ConfigureProvider', (r) => configureProvider(ctx, r), diagnosed),
+    ReadResource: unary(ctx, 'ReadResource', (r) => readResource(ctx, r), diagnosed),
+    PlanResourceChange: unary(ctx, 'PlanResourceChange', planResourceChange, diagnosed),
+    ApplyResourceChange: unary(ctx, 'ApplyResourceChange', (r) => applyResourceChange(ctx, r), diagnosed),
+    ImportResourceState: unary(ctx, 'ImportResourceState', (r) => importResourceState(ctx, r), diagnosed),
+    ReadDataSource: unary(ctx, 'ReadDataSource', (r) => readDataSource(ctx, r), diagnosed),
+    ValidateEphemeralResourceConfig: unary(ctx, 'ValidateEphemeralResourceConfig', validateEphemeralResourceConfig, diagnosed),
+    OpenEphemeralResource: unary(ctx, 'OpenEphemeralResource', (r) => openEphemeralResource(ctx, r), diagnosed),
+    RenewEphemeralResource: unary(ctx, 'RenewEphemeralResource', renewEphemeralResource, diagnosed),
+    CloseEphemeralResource: unary(ctx, 'CloseEphemeralResource', (r) => closeEphemeralResource(ctx, r), diagnosed),
+    StopProvider: unary(ctx, 'StopProvider', () => stopProvider(ctx), stopFailed),
   };
 }
+
+type Rpc<M extends keyof plugin_GRPCController_Rpcs> = plugin_GRPCController_Rpcs[M];
+type StdioRpc = plugin_GRPCStdio_Rpcs['StreamStdio'];
 
 export interface ServeOptions {
   ctx: ServerContext;
@@ -82,15 +106,17 @@ export function createServer(opts: ServeOptions): grpc.Server {
     'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
   });
   server.addService(services.provider, providerHandlers(opts.ctx));
-  server.addService(services.controller, {
-    Shutdown: (_call: unknown, cb: grpc.sendUnaryData<object>) => {
+  const controller: { Shutdown: grpc.handleUnaryCall<Rpc<'Shutdown'>['request'], Rpc<'Shutdown'>['responseInit']> } = {
+    Shutdown: (_call, cb) => {
       cb(null, {});
       setImmediate(opts.onShutdown);
     },
-  });
-  server.addService(services.stdio, {
+  };
+  server.addService(services.controller, controller);
+  const stdio: { StreamStdio: grpc.handleServerStreamingCall<StdioRpc['request'], StdioRpc['responseInit']> } = {
     // We do not forward stdio over gRPC; ending the stream at once makes go-plugin stop reading it.
-    StreamStdio: (call: grpc.ServerWritableStream<object, object>) => call.end(),
-  });
+    StreamStdio: (call) => call.end(),
+  };
+  server.addService(services.stdio, stdio);
   return server;
 }

@@ -30,7 +30,7 @@ export interface DiagnosticInit {
 }
 
 /** tfplugin6.Diagnostic.Severity by name. */
-export type Diagnostic_Severity = "INVALID" | "ERROR" | "WARNING";
+export type Diagnostic_Severity = 'INVALID' | 'ERROR' | 'WARNING';
 
 /** tfplugin6.AttributePath, as a handler receives it. */
 export interface AttributePath {
@@ -43,24 +43,18 @@ export interface AttributePathInit {
 }
 
 /** tfplugin6.AttributePath.Step, as a handler receives it. */
-export type AttributePath_Step = 
-  | { selector: "attribute_name"; attribute_name: string; element_key_string?: undefined; element_key_int?: undefined }
-  | { selector: "element_key_string"; attribute_name?: undefined; element_key_string: string; element_key_int?: undefined }
-  | { selector: "element_key_int"; attribute_name?: undefined; element_key_string?: undefined; element_key_int: string }
+export type AttributePath_Step =
+  | { selector: 'attribute_name'; attribute_name: string; element_key_string?: undefined; element_key_int?: undefined }
+  | { selector: 'element_key_string'; attribute_name?: undefined; element_key_string: string; element_key_int?: undefined }
+  | { selector: 'element_key_int'; attribute_name?: undefined; element_key_string?: undefined; element_key_int: string }
   | { selector?: undefined; attribute_name?: undefined; element_key_string?: undefined; element_key_int?: undefined };
 
 /** tfplugin6.AttributePath.Step, as fromObject accepts it. */
-export type AttributePath_StepInit = 
+export type AttributePath_StepInit =
   | { attribute_name: string; element_key_string?: undefined; element_key_int?: undefined }
   | { attribute_name?: undefined; element_key_string: string; element_key_int?: undefined }
   | { attribute_name?: undefined; element_key_string?: undefined; element_key_int: number | string }
   | { attribute_name?: undefined; element_key_string?: undefined; element_key_int?: undefined };
-
-/** tfplugin6.StopProvider, as a handler receives it. */
-export type StopProvider = Record<string, never>;
-
-/** tfplugin6.StopProvider, as fromObject accepts it. */
-export type StopProviderInit = Record<string, never>;
 
 /** tfplugin6.StopProvider.Request, as a handler receives it. */
 export type StopProvider_Request = Record<string, never>;
@@ -91,7 +85,7 @@ export interface RawStateInit {
 }
 
 /** tfplugin6.StringKind by name. */
-export type StringKind = "PLAIN" | "MARKDOWN";
+export type StringKind = 'PLAIN' | 'MARKDOWN';
 
 /** tfplugin6.Schema, as a handler receives it. */
 export interface Schema {
@@ -170,7 +164,7 @@ export interface Schema_NestedBlockInit {
 }
 
 /** tfplugin6.Schema.NestedBlock.NestingMode by name. */
-export type Schema_NestedBlock_NestingMode = "INVALID" | "SINGLE" | "LIST" | "SET" | "MAP" | "GROUP";
+export type Schema_NestedBlock_NestingMode = 'INVALID' | 'SINGLE' | 'LIST' | 'SET' | 'MAP' | 'GROUP';
 
 /** tfplugin6.ServerCapabilities, as a handler receives it. */
 export interface ServerCapabilities {
@@ -370,12 +364,6 @@ export interface Provider_Rpcs {
   };
 }
 
-/** tfplugin6.GetMetadata, as a handler receives it. */
-export type GetMetadata = Record<string, never>;
-
-/** tfplugin6.GetMetadata, as fromObject accepts it. */
-export type GetMetadataInit = Record<string, never>;
-
 /** tfplugin6.GetMetadata.Request, as a handler receives it. */
 export type GetMetadata_Request = Record<string, never>;
 
@@ -430,12 +418,6 @@ export interface GetMetadata_ResourceMetadataInit {
   type_name?: string;
 }
 
-/** tfplugin6.GetProviderSchema, as a handler receives it. */
-export type GetProviderSchema = Record<string, never>;
-
-/** tfplugin6.GetProviderSchema, as fromObject accepts it. */
-export type GetProviderSchemaInit = Record<string, never>;
-
 /** tfplugin6.GetProviderSchema.Request, as a handler receives it. */
 export type GetProviderSchema_Request = Record<string, never>;
 
@@ -464,12 +446,6 @@ export interface GetProviderSchema_ResponseInit {
   ephemeral_resource_schemas?: { readonly [key: string]: SchemaInit };
 }
 
-/** tfplugin6.ValidateProviderConfig, as a handler receives it. */
-export type ValidateProviderConfig = Record<string, never>;
-
-/** tfplugin6.ValidateProviderConfig, as fromObject accepts it. */
-export type ValidateProviderConfigInit = Record<string, never>;
-
 /** tfplugin6.ValidateProviderConfig.Request, as a handler receives it. */
 export interface ValidateProviderConfig_Request {
   config: DynamicValue | null;
@@ -489,12 +465,6 @@ export interface ValidateProviderConfig_Response {
 export interface ValidateProviderConfig_ResponseInit {
   diagnostics?: readonly DiagnosticInit[];
 }
-
-/** tfplugin6.UpgradeResourceState, as a handler receives it. */
-export type UpgradeResourceState = Record<string, never>;
-
-/** tfplugin6.UpgradeResourceState, as fromObject accepts it. */
-export type UpgradeResourceStateInit = Record<string, never>;
 
 /** tfplugin6.UpgradeResourceState.Request, as a handler receives it. */
 export interface UpgradeResourceState_Request {
@@ -522,12 +492,6 @@ export interface UpgradeResourceState_ResponseInit {
   diagnostics?: readonly DiagnosticInit[];
 }
 
-/** tfplugin6.GetResourceIdentitySchemas, as a handler receives it. */
-export type GetResourceIdentitySchemas = Record<string, never>;
-
-/** tfplugin6.GetResourceIdentitySchemas, as fromObject accepts it. */
-export type GetResourceIdentitySchemasInit = Record<string, never>;
-
 /** tfplugin6.GetResourceIdentitySchemas.Request, as a handler receives it. */
 export type GetResourceIdentitySchemas_Request = Record<string, never>;
 
@@ -545,12 +509,6 @@ export interface GetResourceIdentitySchemas_ResponseInit {
   identity_schemas?: { readonly [key: string]: ResourceIdentitySchemaInit };
   diagnostics?: readonly DiagnosticInit[];
 }
-
-/** tfplugin6.ValidateResourceConfig, as a handler receives it. */
-export type ValidateResourceConfig = Record<string, never>;
-
-/** tfplugin6.ValidateResourceConfig, as fromObject accepts it. */
-export type ValidateResourceConfigInit = Record<string, never>;
 
 /** tfplugin6.ValidateResourceConfig.Request, as a handler receives it. */
 export interface ValidateResourceConfig_Request {
@@ -574,12 +532,6 @@ export interface ValidateResourceConfig_ResponseInit {
   diagnostics?: readonly DiagnosticInit[];
 }
 
-/** tfplugin6.ValidateDataResourceConfig, as a handler receives it. */
-export type ValidateDataResourceConfig = Record<string, never>;
-
-/** tfplugin6.ValidateDataResourceConfig, as fromObject accepts it. */
-export type ValidateDataResourceConfigInit = Record<string, never>;
-
 /** tfplugin6.ValidateDataResourceConfig.Request, as a handler receives it. */
 export interface ValidateDataResourceConfig_Request {
   type_name: string;
@@ -602,12 +554,6 @@ export interface ValidateDataResourceConfig_ResponseInit {
   diagnostics?: readonly DiagnosticInit[];
 }
 
-/** tfplugin6.ConfigureProvider, as a handler receives it. */
-export type ConfigureProvider = Record<string, never>;
-
-/** tfplugin6.ConfigureProvider, as fromObject accepts it. */
-export type ConfigureProviderInit = Record<string, never>;
-
 /** tfplugin6.ConfigureProvider.Request, as a handler receives it. */
 export interface ConfigureProvider_Request {
   terraform_version: string;
@@ -629,12 +575,6 @@ export interface ConfigureProvider_Response {
 export interface ConfigureProvider_ResponseInit {
   diagnostics?: readonly DiagnosticInit[];
 }
-
-/** tfplugin6.ReadResource, as a handler receives it. */
-export type ReadResource = Record<string, never>;
-
-/** tfplugin6.ReadResource, as fromObject accepts it. */
-export type ReadResourceInit = Record<string, never>;
 
 /** tfplugin6.ReadResource.Request, as a handler receives it. */
 export interface ReadResource_Request {
@@ -663,12 +603,6 @@ export interface ReadResource_ResponseInit {
   diagnostics?: readonly DiagnosticInit[];
   private?: Uint8Array;
 }
-
-/** tfplugin6.PlanResourceChange, as a handler receives it. */
-export type PlanResourceChange = Record<string, never>;
-
-/** tfplugin6.PlanResourceChange, as fromObject accepts it. */
-export type PlanResourceChangeInit = Record<string, never>;
 
 /** tfplugin6.PlanResourceChange.Request, as a handler receives it. */
 export interface PlanResourceChange_Request {
@@ -704,12 +638,6 @@ export interface PlanResourceChange_ResponseInit {
   diagnostics?: readonly DiagnosticInit[];
 }
 
-/** tfplugin6.ApplyResourceChange, as a handler receives it. */
-export type ApplyResourceChange = Record<string, never>;
-
-/** tfplugin6.ApplyResourceChange, as fromObject accepts it. */
-export type ApplyResourceChangeInit = Record<string, never>;
-
 /** tfplugin6.ApplyResourceChange.Request, as a handler receives it. */
 export interface ApplyResourceChange_Request {
   type_name: string;
@@ -741,12 +669,6 @@ export interface ApplyResourceChange_ResponseInit {
   private?: Uint8Array;
   diagnostics?: readonly DiagnosticInit[];
 }
-
-/** tfplugin6.ImportResourceState, as a handler receives it. */
-export type ImportResourceState = Record<string, never>;
-
-/** tfplugin6.ImportResourceState, as fromObject accepts it. */
-export type ImportResourceStateInit = Record<string, never>;
 
 /** tfplugin6.ImportResourceState.Request, as a handler receives it. */
 export interface ImportResourceState_Request {
@@ -786,12 +708,6 @@ export interface ImportResourceState_ResponseInit {
   diagnostics?: readonly DiagnosticInit[];
 }
 
-/** tfplugin6.ReadDataSource, as a handler receives it. */
-export type ReadDataSource = Record<string, never>;
-
-/** tfplugin6.ReadDataSource, as fromObject accepts it. */
-export type ReadDataSourceInit = Record<string, never>;
-
 /** tfplugin6.ReadDataSource.Request, as a handler receives it. */
 export interface ReadDataSource_Request {
   type_name: string;
@@ -816,12 +732,6 @@ export interface ReadDataSource_ResponseInit {
   diagnostics?: readonly DiagnosticInit[];
 }
 
-/** tfplugin6.ValidateEphemeralResourceConfig, as a handler receives it. */
-export type ValidateEphemeralResourceConfig = Record<string, never>;
-
-/** tfplugin6.ValidateEphemeralResourceConfig, as fromObject accepts it. */
-export type ValidateEphemeralResourceConfigInit = Record<string, never>;
-
 /** tfplugin6.ValidateEphemeralResourceConfig.Request, as a handler receives it. */
 export interface ValidateEphemeralResourceConfig_Request {
   type_name: string;
@@ -844,12 +754,6 @@ export interface ValidateEphemeralResourceConfig_ResponseInit {
   diagnostics?: readonly DiagnosticInit[];
 }
 
-/** tfplugin6.OpenEphemeralResource, as a handler receives it. */
-export type OpenEphemeralResource = Record<string, never>;
-
-/** tfplugin6.OpenEphemeralResource, as fromObject accepts it. */
-export type OpenEphemeralResourceInit = Record<string, never>;
-
 /** tfplugin6.OpenEphemeralResource.Request, as a handler receives it. */
 export interface OpenEphemeralResource_Request {
   type_name: string;
@@ -868,10 +772,10 @@ export interface OpenEphemeralResource_RequestInit {
 export interface OpenEphemeralResource_Response {
   diagnostics: Diagnostic[];
   renew_at?: google_protobuf_Timestamp;
-  _renew_at?: "renew_at";
+  _renew_at?: 'renew_at';
   result: DynamicValue | null;
   private?: Uint8Array;
-  _private?: "private";
+  _private?: 'private';
 }
 
 /** tfplugin6.OpenEphemeralResource.Response, as fromObject accepts it. */
@@ -882,17 +786,11 @@ export interface OpenEphemeralResource_ResponseInit {
   private?: Uint8Array;
 }
 
-/** tfplugin6.RenewEphemeralResource, as a handler receives it. */
-export type RenewEphemeralResource = Record<string, never>;
-
-/** tfplugin6.RenewEphemeralResource, as fromObject accepts it. */
-export type RenewEphemeralResourceInit = Record<string, never>;
-
 /** tfplugin6.RenewEphemeralResource.Request, as a handler receives it. */
 export interface RenewEphemeralResource_Request {
   type_name: string;
   private?: Uint8Array;
-  _private?: "private";
+  _private?: 'private';
 }
 
 /** tfplugin6.RenewEphemeralResource.Request, as fromObject accepts it. */
@@ -905,9 +803,9 @@ export interface RenewEphemeralResource_RequestInit {
 export interface RenewEphemeralResource_Response {
   diagnostics: Diagnostic[];
   renew_at?: google_protobuf_Timestamp;
-  _renew_at?: "renew_at";
+  _renew_at?: 'renew_at';
   private?: Uint8Array;
-  _private?: "private";
+  _private?: 'private';
 }
 
 /** tfplugin6.RenewEphemeralResource.Response, as fromObject accepts it. */
@@ -917,17 +815,11 @@ export interface RenewEphemeralResource_ResponseInit {
   private?: Uint8Array;
 }
 
-/** tfplugin6.CloseEphemeralResource, as a handler receives it. */
-export type CloseEphemeralResource = Record<string, never>;
-
-/** tfplugin6.CloseEphemeralResource, as fromObject accepts it. */
-export type CloseEphemeralResourceInit = Record<string, never>;
-
 /** tfplugin6.CloseEphemeralResource.Request, as a handler receives it. */
 export interface CloseEphemeralResource_Request {
   type_name: string;
   private?: Uint8Array;
-  _private?: "private";
+  _private?: 'private';
 }
 
 /** tfplugin6.CloseEphemeralResource.Request, as fromObject accepts it. */
@@ -945,12 +837,6 @@ export interface CloseEphemeralResource_Response {
 export interface CloseEphemeralResource_ResponseInit {
   diagnostics?: readonly DiagnosticInit[];
 }
-
-/** tfplugin6.GetFunctions, as a handler receives it. */
-export type GetFunctions = Record<string, never>;
-
-/** tfplugin6.GetFunctions, as fromObject accepts it. */
-export type GetFunctionsInit = Record<string, never>;
 
 /** tfplugin6.GetFunctions.Request, as a handler receives it. */
 export type GetFunctions_Request = Record<string, never>;
@@ -1013,7 +899,7 @@ export interface plugin_StdioDataInit {
 }
 
 /** plugin.StdioData.Channel by name. */
-export type plugin_StdioData_Channel = "INVALID" | "STDOUT" | "STDERR";
+export type plugin_StdioData_Channel = 'INVALID' | 'STDOUT' | 'STDERR';
 
 /** plugin.GRPCStdio: per RPC, what each side receives (request, response) and may send (the Init forms). */
 export interface plugin_GRPCStdio_Rpcs {

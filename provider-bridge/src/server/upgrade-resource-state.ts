@@ -6,12 +6,9 @@ import { encodeDynamicValue, fromRaw } from '../codec/msgpack';
 import { error, toWire } from '../diag';
 import { impliedType } from '../schema/types';
 import { findResource, unknownType } from './context';
+import type { UpgradeResourceState_Request, UpgradeResourceState_ResponseInit } from './tfplugin6.gen';
 
-export function upgradeResourceState(req: {
-  type_name: string;
-  version: string;
-  raw_state: { json?: Buffer | null; flatmap?: Record<string, string> } | null;
-}): Record<string, unknown> {
+export function upgradeResourceState(req: UpgradeResourceState_Request): UpgradeResourceState_ResponseInit {
   const r = findResource(req.type_name);
   if (!r) return { diagnostics: toWire([unknownType('resource', req.type_name)]) };
   const version = Number(req.version ?? 0);

@@ -1,11 +1,12 @@
 /** ValidateDataResourceConfig: offline checks of a data block. */
-import { decodeDynamicValue, type DynamicValueMsg } from '../codec/msgpack';
+import { decodeDynamicValue } from '../codec/msgpack';
 import type { TfObject } from '../codec/values';
 import { toWire } from '../diag';
 import { impliedType } from '../schema/types';
 import { findDataSource, unknownType } from './context';
+import type { ValidateDataResourceConfig_Request, ValidateDataResourceConfig_ResponseInit } from './tfplugin6.gen';
 
-export function validateDataResourceConfig(req: { type_name: string; config: DynamicValueMsg | null }): Record<string, unknown> {
+export function validateDataResourceConfig(req: ValidateDataResourceConfig_Request): ValidateDataResourceConfig_ResponseInit {
   const d = findDataSource(req.type_name);
   if (!d) return { diagnostics: toWire([unknownType('data source', req.type_name)]) };
   const config = (decodeDynamicValue(impliedType(d.schema.block), req.config) ?? {}) as TfObject;
