@@ -83,7 +83,9 @@ export async function createAuthModule(deps: AuthModuleDeps): Promise<AuthModule
   const { config, db, logger, services, keys, limiter, metrics } = deps;
   const baseUrl = (config.publicUrl ?? `http://${config.host}:${config.port}`).replace(/\/+$/, '');
 
-  const bus: InvalidationBus = db.backend === 'postgres' && db.url ? new PgListenBus(db.url, logger) : new InProcessBus(logger);
+  // The listener may need its own URL: through a transaction-mode pooler a LISTEN would be lost.
+  const listenUrl = config.listenDatabaseUrl ?? db.url;
+  const bus: InvalidationBus = db.backend === 'postgres' && listenUrl ? new PgListenBus(listenUrl, logger) : new InProcessBus(logger);
   if (bus instanceof PgListenBus) {
     await bus.start();
     metrics.watchListener({

@@ -11,6 +11,8 @@ export interface Config {
   readonly host: string;
   /** PostgreSQL connection string; when absent the embedded PGlite store is used. */
   readonly databaseUrl: string | undefined;
+  /** The connection that LISTENs for invalidations (default: databaseUrl); must not go through a transaction-mode pooler. */
+  readonly listenDatabaseUrl: string | undefined;
   /** Directory for the embedded database, its lock and the generated master key. */
   readonly dataDir: string;
   /** 32-byte master key (base64url) from which the API-key pepper and signing-key encryption key derive. */
@@ -80,6 +82,7 @@ const Env = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HOST: z.string().default('127.0.0.1'),
   DATABASE_URL: z.string().min(1).optional(),
+  CERTUSORDO_LISTEN_DATABASE_URL: z.string().min(1).optional(),
   CERTUSORDO_DATA_DIR: z.string().min(1).default('./.certusordo'),
   CERTUSORDO_MASTER_KEY: z.string().min(1).optional(),
   CERTUSORDO_PUBLIC_URL: z.string().url().optional(),
@@ -116,6 +119,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     port: e.PORT,
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
+    listenDatabaseUrl: e.CERTUSORDO_LISTEN_DATABASE_URL ?? e.DATABASE_URL,
     dataDir: path.resolve(e.CERTUSORDO_DATA_DIR),
     masterKey: e.CERTUSORDO_MASTER_KEY,
     publicUrl: e.CERTUSORDO_PUBLIC_URL?.replace(/\/+$/, ''),

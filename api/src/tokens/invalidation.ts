@@ -140,7 +140,13 @@ export class PgListenBus extends BaseBus {
 
   /** Resolves once listening (or rejects on the first failure, so a misconfigured start fails loudly). */
   async start(): Promise<void> {
-    await this.connect();
+    try {
+      await this.connect();
+    } catch (err) {
+      // The failed connect scheduled a retry: a start that fails must leave nothing running.
+      await this.close();
+      throw err;
+    }
     this.pingTimer = setInterval(() => void this.ping(), this.pingIntervalMs);
     this.pingTimer.unref();
   }
