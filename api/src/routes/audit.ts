@@ -3,36 +3,13 @@ import { Router } from 'express';
 import type { Knex } from 'knex';
 import { requireRole } from '../middleware/auth';
 import { AuditListQuery, AuditVerifyQuery } from '../schemas/audit';
-import { listAuditEvents } from '../db/operations/audit';
-import { AuditLog, toAuditEvent } from '../services/audit';
-import { ForbiddenError, ValidationError } from '../errors';
-
-/** Cursor prefixes per order, so a cursor cannot silently continue a list in the other direction. */
-const CURSOR_PREFIX = { asc: 'e1:', desc: 'e1d:' } as const;
-
-function encodeSeqCursor(seq: number, order: 'asc' | 'desc'): string {
-  return Buffer.from(`${CURSOR_PREFIX[order]}${seq}`).toString('base64url');
-}
-
-function decodeSeqCursor(cursor: string, order: 'asc' | 'desc'): number {
-  const raw = Buffer.from(cursor, 'base64url').toString('utf8');
-  const prefix = CURSOR_PREFIX[order];
-  const n = raw.startsWith(prefix) ? Number(raw.slice(prefix.length)) : NaN;
-  if (!Number.isSafeInteger(n) || n < 0) throw new ValidationError('cursor is invalid', [{ path: 'cursor', message: `use the next_cursor value of a previous page listed with order=${order}` }]);
-  return n;
-}
+import type { AuditLog } from '../services/audit';
+import { ForbiddenError } from '../errors';
 
 export function auditRouter(db: Knex, audit: AuditLog): Router {
   const r = Router();
   r.get('/audit-events', requireRole('reader'), async (req, res) => {
-    const q = AuditListQuery.parse(req.query);
-    const rows = await listAuditEvents(db, req.apiKey!.organizationId, {
-      agentId: q.agent_id, action: q.action, since: q.since, until: q.until,
-      afterSeq: q.cursor ? decodeSeqCursor(q.cursor, q.order) : undefined, order: q.order, limit: q.limit + 1,
-    });
-    const page = rows.slice(0, q.limit);
-    const last = page[page.length - 1];
-    res.json({ data: page.map(toAuditEvent), next_cursor: rows.length > q.limit && last ? encodeSeqCursor(last.seq, q.order) : null });
+    res.json(await audit.list(db, req.apiKey!.organizationId, AuditListQuery.parse(req.query)));
   });
   r.get('/audit-events/checkpoint', requireRole('reader'), async (req, res) => {
     res.json(await audit.checkpoint(db, req.apiKey!.organizationId));

@@ -12,10 +12,9 @@ import { requestInfo } from '../oauth/middleware';
 import { sessionCaller, SessionService } from '../services/sessions';
 import type { TokenService } from '../services/tokens';
 import { SessionCreate, SessionListQuery, SessionOperation } from '../sessions/schemas';
-import { ValidationError } from '../errors';
+import { idempotencyKey } from './idempotency';
 import { agentClaims, authenticateCaller, CallerAuthDeps } from '../tokens/http-auth';
 
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 export function sessionsRouter(deps: CallerAuthDeps & { sessions: SessionService; tokens: TokenService; bodyLimitBytes: number }): Router {
   const { sessions, tokens } = deps;
@@ -24,10 +23,7 @@ export function sessionsRouter(deps: CallerAuthDeps & { sessions: SessionService
 
   r.post('/', authenticateCaller(deps, { agent: true }), async (req, res) => {
     const input = SessionCreate.parse(req.body);
-    const key = req.get('idempotency-key');
-    if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
-      throw new ValidationError('Idempotency-Key must be 1-255 printable ASCII characters', [{ path: 'Idempotency-Key', message: 'invalid' }]);
-    }
+    const key = idempotencyKey(req);
     const { session, replayed } = await sessions.create(agentClaims(res)!, input, requestInfo(req), key);
     res.setHeader('Cache-Control', 'no-store');
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');

@@ -12,6 +12,7 @@ export const AuditListQuery = z
     order: z.enum(['asc', 'desc']).default('asc').describe('asc: oldest first (the chain order); desc: newest first. A cursor continues in the order it was made for'),
   })
   .meta({ id: 'AuditListQuery' });
+export type AuditListQueryInput = z.output<typeof AuditListQuery>;
 
 export const AuditVerifyQuery = z
   .strictObject({

@@ -12,12 +12,13 @@ import type { DbAgentKeyRow, DbAgentRow, DbAgentWithKeyRow } from '../db/tables'
 import { ConflictError, InvalidTransitionError, NotFoundError, ValidationError } from '../errors';
 import type { AgentCreateInput, AgentKeyView, AgentListQueryInput, AgentUpdateInput, AgentView } from '../schemas/agents';
 import type { AuditContext, AuditLog } from './audit';
+import { decodeIdCursor, encodeCursor } from './cursor';
 import { DEFAULT_IDEMPOTENCY_TTL_SECONDS, pgErrorCode, withIdempotency, IdempotentResult } from './idempotency';
 import { publicKeyViolations } from '../../../model/agent';
+import { iso } from './iso';
 
 export type Transition = 'suspend' | 'activate' | 'revoke';
 
-const iso = (d: Date | null): string | null => (d ? new Date(d).toISOString() : null);
 
 export function toAgentView(r: DbAgentWithKeyRow): AgentView {
   return {
@@ -123,7 +124,7 @@ export class AgentService {
   }
 
   async list(orgId: string, q: AgentListQueryInput): Promise<{ data: AgentView[]; next_cursor: string | null }> {
-    const afterId = q.cursor !== undefined ? decodeCursor(q.cursor) : undefined;
+    const afterId = q.cursor !== undefined ? decodeIdCursor('a1', q.cursor) : undefined;
     // Malformed ids match nothing (as GET /v1/agents/{id} answers 404); only well-formed ones reach the uuid column.
     const ids = q.id ? [...new Set(q.id.filter(isUuid).map((i) => i.toLowerCase()))] : undefined;
     if (ids && ids.length === 0) return { data: [], next_cursor: null };
@@ -132,7 +133,7 @@ export class AgentService {
       inactiveSince: q.inactive_since, ids, afterId, limit: q.limit + 1,
     });
     const page = rows.slice(0, q.limit);
-    return { data: page.map(toAgentView), next_cursor: rows.length > q.limit ? encodeCursor(page[page.length - 1]!.id) : null };
+    return { data: page.map(toAgentView), next_cursor: rows.length > q.limit ? encodeCursor('a1', page[page.length - 1]!.id) : null };
   }
 
   async update(ctx: AuditContext, id: string, patch: AgentUpdateInput): Promise<AgentView> {
@@ -236,13 +237,3 @@ function sortKeys(o: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
-export function encodeCursor(id: string): string {
-  return Buffer.from(`a1:${id}`).toString('base64url');
-}
-
-export function decodeCursor(cursor: string): string {
-  const raw = Buffer.from(cursor, 'base64url').toString('utf8');
-  const id = raw.startsWith('a1:') ? raw.slice(3) : '';
-  if (!isUuid(id)) throw new ValidationError('cursor is invalid', [{ path: 'cursor', message: 'use the next_cursor value of a previous page' }]);
-  return id;
-}

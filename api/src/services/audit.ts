@@ -25,6 +25,8 @@ import type { DbAuditChainHead, DbAuditLinkRow } from '../db/operations/audit';
 import type { DbAuditEventRow } from '../db/tables';
 import { ConflictError, ServiceUnavailableError, ValidationError } from '../errors';
 import { decodeJws, verifyEd25519 } from '../tokens/jws';
+import type { AuditListQueryInput } from '../schemas/audit';
+import { decodeSeqCursor, encodeCursor } from './cursor';
 
 /** Who did it, and from where; attached to every mutation. */
 export interface AuditContext {
@@ -237,6 +239,23 @@ export class AuditLog {
    * genesis) to the head, and, with a checkpoint, that the log still extends it. Concurrent calls
    * for one organization share one walk.
    */
+  /** One page of the organization's events in `seq` order (asc: the chain's order; desc: newest first). */
+  async list(db: Knex, orgId: string, q: AuditListQueryInput): Promise<{ data: AuditEvent[]; next_cursor: string | null }> {
+    const kind = q.order === 'asc' ? 'e1' : 'e1d';
+    const rows = await ops.listAuditEvents(db, orgId, {
+      agentId: q.agent_id,
+      action: q.action,
+      since: q.since,
+      until: q.until,
+      afterSeq: q.cursor ? decodeSeqCursor(kind, q.cursor) : undefined,
+      order: q.order,
+      limit: q.limit + 1,
+    });
+    const page = rows.slice(0, q.limit);
+    const last = page[page.length - 1];
+    return { data: page.map(toAuditEvent), next_cursor: rows.length > q.limit && last ? encodeCursor(kind, last.seq) : null };
+  }
+
   async verify(db: Knex, orgId: string, opts: VerifyOptions = {}): Promise<VerifyResult> {
     const cp = opts.checkpoint === undefined ? undefined : await this.readCheckpoint(orgId, opts.checkpoint);
     if (cp && !cp.ok) return broken(null, cp.reason, 0, 0);

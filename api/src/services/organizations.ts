@@ -13,6 +13,7 @@ import type { ApiKeyRole, DbApiKeyRow } from '../db/tables';
 import { ConflictError, NotFoundError, ValidationError } from '../errors';
 import type { AuditContext, AuditLog } from './audit';
 import { DEFAULT_IDEMPOTENCY_TTL_SECONDS, IdempotentResult, withIdempotency } from './idempotency';
+import { iso } from './iso';
 
 export const API_KEY_ROLES = ['admin', 'operator', 'reader'] as const satisfies readonly ApiKeyRole[];
 
@@ -40,7 +41,6 @@ export interface AuthenticatedKey {
   readonly role: ApiKeyRole;
 }
 
-const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 
 export function toApiKeyView(r: DbApiKeyRow): ApiKeyView {
   return { id: r.id, name: r.name, role: r.role, prefix: r.prefix, created_at: iso(r.created_at)!, last_used_at: iso(r.last_used_at), revoked_at: iso(r.revoked_at) };

@@ -25,13 +25,15 @@ import { lockChainHead } from '../db/operations/audit';
 import * as ops from '../db/operations/sessions';
 import { isTokenRevoked } from '../db/operations/tokens';
 import type { DbSessionRow } from '../db/tables';
-import { ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError } from '../errors';
+import { ForbiddenError, NotFoundError, UnauthenticatedError } from '../errors';
 import type { InvalidationBus, InvalidationEvent } from '../tokens/invalidation';
 import type { AuditContext, AuditLog } from './audit';
+import { decodeIdCursor, encodeCursor } from './cursor';
 import { DEFAULT_IDEMPOTENCY_TTL_SECONDS, withIdempotency } from './idempotency';
 import { MAX_TOKEN_LIFETIME_SECONDS } from './signing-keys';
 import type { AccessTokenClaims, TokenService } from './tokens';
 import type { SessionCreateInput, SessionListQueryInput, SessionOperationInput, SessionView } from '../sessions/schemas';
+import { iso } from './iso';
 
 export type SessionEndReason =
   | 'ended_by_agent' | 'ended_by_api_key' | 'agent_suspended' | 'agent_revoked' | 'parent_token_revoked' | 'session_token_revoked';
@@ -56,7 +58,6 @@ function visibleTo(row: Pick<DbSessionRow, 'id' | 'agent_id'>, caller: SessionCa
   return caller === undefined || (row.agent_id === caller.agentId && (caller.sessionId === undefined || row.id === caller.sessionId));
 }
 
-const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 
 export function sessionStatus(r: Pick<DbSessionRow, 'status' | 'expires_at'>, nowMs = Date.now()): SessionView['status'] {
   return r.status === 'active' && new Date(r.expires_at).getTime() <= nowMs ? 'expired' : r.status;
@@ -164,13 +165,13 @@ export class SessionService {
 
   /** With `caller`, only that agent's sessions (a session token: its own session), whatever the query asks. */
   async list(orgId: string, q: SessionListQueryInput, caller?: SessionCaller): Promise<{ data: SessionView[]; next_cursor: string | null }> {
-    const afterId = q.cursor !== undefined ? decodeSessionCursor(q.cursor) : undefined;
+    const afterId = q.cursor !== undefined ? decodeIdCursor('s1', q.cursor) : undefined;
     if (q.agent_id !== undefined && !isUuid(q.agent_id)) return { data: [], next_cursor: null };
     if (caller && q.agent_id !== undefined && q.agent_id !== caller.agentId) return { data: [], next_cursor: null };
     const agentId = caller?.agentId ?? q.agent_id;
     const rows = await ops.listSessions(this.db, orgId, { agentId, sessionId: caller?.sessionId, status: q.status, afterId, now: new Date(), limit: q.limit + 1 });
     const page = rows.slice(0, q.limit);
-    return { data: page.map(toSessionView), next_cursor: rows.length > q.limit ? encodeSessionCursor(page[page.length - 1]!.id) : null };
+    return { data: page.map(toSessionView), next_cursor: rows.length > q.limit ? encodeCursor('s1', page[page.length - 1]!.id) : null };
   }
 
   /**
@@ -265,13 +266,3 @@ export class SessionService {
   }
 }
 
-export function encodeSessionCursor(id: string): string {
-  return Buffer.from(`s1:${id}`).toString('base64url');
-}
-
-export function decodeSessionCursor(cursor: string): string {
-  const raw = Buffer.from(cursor, 'base64url').toString('utf8');
-  const id = raw.startsWith('s1:') ? raw.slice(3) : '';
-  if (!isUuid(id)) throw new ValidationError('cursor is invalid', [{ path: 'cursor', message: 'use the next_cursor value of a previous page' }]);
-  return id;
-}

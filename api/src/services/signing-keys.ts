@@ -24,6 +24,7 @@ import type { DbSigningKeyRow } from '../db/tables';
 import { signEd25519 } from '../tokens/jws';
 import { AuditContext, AuditLog } from './audit';
 import { RateLimitedError } from '../errors';
+import { iso } from './iso';
 
 /** The longest any access token lives (config max, and the cap on session tokens). */
 export const MAX_TOKEN_LIFETIME_SECONDS = 3600;
@@ -89,7 +90,6 @@ function sealedKeyMatches(encKey: Buffer, r: DbSigningKeyRow, pub: Buffer): bool
   }
 }
 
-const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 
 function toView(r: DbSigningKeyRow): SigningKeyView {
   return { kid: r.kid, status: r.rotated_at ? 'retired' : 'current', created_at: iso(r.created_at)!, rotated_at: iso(r.rotated_at), expires_at: iso(r.expires_at) };
