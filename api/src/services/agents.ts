@@ -13,7 +13,7 @@ import { ConflictError, InvalidTransitionError, NotFoundError, ValidationError }
 import type { AgentCreateInput, AgentKeyView, AgentListQueryInput, AgentUpdateInput, AgentView } from '../schemas/agents';
 import type { AuditContext, AuditLog } from './audit';
 import { decodeIdCursor, encodeCursor } from './cursor';
-import { DEFAULT_IDEMPOTENCY_TTL_SECONDS, pgErrorCode, withIdempotency, IdempotentResult } from './idempotency';
+import { DEFAULT_IDEMPOTENCY_TTL_SECONDS, withIdempotency, IdempotentResult } from './idempotency';
 import { publicKeyViolations } from '../../../model/agent';
 import { iso } from './iso';
 
@@ -99,12 +99,8 @@ export class AgentService {
         id, organization_id: ctx.organizationId, name: input.name, scopes: input.scopes, status: 'active',
         metadata: input.metadata, created_at: now, updated_at: now, last_auth_at: null, status_changed_at: now,
       };
-      try {
-        await ops.insertAgentWithKey(tx, row, { agent_id: id, kid, public_key: key.publicKey, created_at: now, revoked_at: null });
-      } catch (err) {
-        if (pgErrorCode(err) === '23505') throw nameTaken(input.name);
-        throw err;
-      }
+      const { inserted } = await ops.insertAgentWithKey(tx, row, { agent_id: id, kid, public_key: key.publicKey, created_at: now, revoked_at: null });
+      if (!inserted) throw nameTaken(input.name);
       const view = toAgentView({ ...row, public_key: key.publicKey });
       // The stored (replayable) body never includes the secret; only this first response does.
       // The audit event is appended by withIdempotency after the response is saved, right before
@@ -147,12 +143,8 @@ export class AgentService {
       if (patch.scopes !== undefined && JSON.stringify(patch.scopes) !== JSON.stringify(before.scopes)) changes.scopes = patch.scopes;
       if (patch.metadata !== undefined && JSON.stringify(sortKeys(patch.metadata)) !== JSON.stringify(sortKeys(before.metadata))) changes.metadata = patch.metadata;
       if (Object.keys(changes).length === 0) return toAgentView(before);
-      try {
-        await ops.updateAgent(tx, ctx.organizationId, id, { ...changes, updated_at: new Date() });
-      } catch (err) {
-        if (pgErrorCode(err) === '23505') throw nameTaken(String(changes.name));
-        throw err;
-      }
+      const { updated } = await ops.updateAgentFields(tx, ctx.organizationId, id, { ...changes, updated_at: new Date() });
+      if (!updated) throw nameTaken(String(changes.name));
       const view = toAgentView((await ops.getAgent(tx, ctx.organizationId, id))!);
       await this.audit.record(tx, ctx, { action: 'agent.updated', targetType: 'agent', targetId: id, data: { changed: Object.keys(changes), ...changes } });
       return view;

@@ -45,10 +45,6 @@ export function purgeExpiredIdempotencyKeys(db: Knex, ttlMs: number, now: number
   return ops.deleteExpiredIdempotencyKeys(db, new Date(now - ttlMs));
 }
 
-export function pgErrorCode(err: unknown): string | undefined {
-  return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;
-}
-
 export async function withIdempotency<T>(
   db: Knex,
   auditLog: AuditLog,

@@ -22,7 +22,7 @@ import { scopeCovers } from '../../../model/agent';
 import * as ops from '../db/operations/tokens';
 import type { Logger } from '../logger';
 import type { AuditContext, AuditEventInput, AuditLog } from '../services/audit';
-import { pgErrorCode } from '../services/idempotency';
+import { isRetryableTransactionError } from '../db/errors';
 import { DEFAULT_FAILURE_AUDIT_WINDOW_MS, FailureAuditCoalescer } from './failure-audit';
 
 export interface IssueRequest {
@@ -172,8 +172,7 @@ export class AuthWriter {
       try {
         return await this.db.transaction((tx) => this.flush(tx, batch));
       } catch (err) {
-        const code = pgErrorCode(err);
-        if (attempt < 3 && (code === '40P01' || code === '40001')) continue;
+        if (attempt < 3 && isRetryableTransactionError(err)) continue;
         throw err;
       }
     }

@@ -1,6 +1,7 @@
 /** Agent queries: one function per query, each taking the knex handle or transaction to run on. */
 import type { Knex } from 'knex';
 import type { DbAgentKeyRow, DbAgentRow, DbAgentWithKeyRow } from '../tables';
+import { isUniqueViolation } from '../errors';
 
 type Tx = Knex | Knex.Transaction;
 
@@ -16,10 +17,21 @@ function withPublicKey(tx: Tx) {
 
 /**
  * Inserts a new agent and its first key in one statement (one round trip instead of two). The
- * key's foreign key is checked at the end of the statement, when the agent row exists; a taken
- * name still fails with 23505 on agents_live_name_uniq, and nothing of the statement remains.
+ * key's foreign key is checked at the end of the statement, when the agent row exists. A name
+ * already taken by a live agent (agents_live_name_uniq) inserts nothing and answers
+ * `{ inserted: false }`; the transaction is then aborted, so the caller must end it.
  */
-export async function insertAgentWithKey(tx: Tx, agent: DbAgentRow, key: DbAgentKeyRow): Promise<void> {
+export async function insertAgentWithKey(tx: Tx, agent: DbAgentRow, key: DbAgentKeyRow): Promise<{ inserted: boolean }> {
+  try {
+    await insertAgentWithKeyStatement(tx, agent, key);
+    return { inserted: true };
+  } catch (err) {
+    if (isUniqueViolation(err)) return { inserted: false };
+    throw err;
+  }
+}
+
+async function insertAgentWithKeyStatement(tx: Tx, agent: DbAgentRow, key: DbAgentKeyRow): Promise<void> {
   await tx.raw(
     `with agent as (
        insert into agents (id, organization_id, name, scopes, status, metadata, created_at, updated_at, last_auth_at, status_changed_at)
@@ -66,6 +78,25 @@ export async function listAgents(tx: Tx, orgId: string, f: AgentFilter): Promise
   if (f.ids) q.whereIn('a.id', f.ids);
   if (f.afterId) q.where('a.id', '>', f.afterId);
   return q.orderBy('a.id', 'asc').limit(f.limit);
+}
+
+/**
+ * Changes an agent's editable fields; `{ updated: false }` when the new name is taken by a live
+ * agent (the transaction is then aborted, so the caller must end it).
+ */
+export async function updateAgentFields(
+  tx: Tx,
+  orgId: string,
+  id: string,
+  patch: Partial<Pick<DbAgentRow, 'name' | 'scopes' | 'metadata' | 'updated_at'>>,
+): Promise<{ updated: boolean }> {
+  try {
+    await updateAgent(tx, orgId, id, patch);
+    return { updated: true };
+  } catch (err) {
+    if (isUniqueViolation(err)) return { updated: false };
+    throw err;
+  }
 }
 
 export async function updateAgent(
