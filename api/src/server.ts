@@ -129,7 +129,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       });
     }
     // Last step that can fail: a first-start key is created only when it will be printed.
-    const bootstrap = opts.skipBootstrap ? null : await bootstrapIfEmpty(db.knex, services);
+    const bootstrap = opts.skipBootstrap ? null : await bootstrapIfEmpty(services);
     server.on('request', app);
     server.keepAliveTimeout = 5_000;
     const purge = startIdempotencyPurge(db, config.idempotencyTtlSeconds * 1000, logger);

@@ -25,15 +25,6 @@ onPostgres('concurrent verification (PostgreSQL: needs a second connection to ho
     await s?.close();
   });
 
-  /** Waits for a condition the server reaches on its own (checked between event-loop turns). */
-  async function until(what: string, cond: () => Promise<boolean> | boolean): Promise<void> {
-    for (let i = 0; i < 20_000; i++) {
-      if (await cond()) return;
-      await new Promise((r) => setTimeout(r, 5));
-    }
-    throw new Error(`never happened: ${what}`);
-  }
-
   test('ten reader requests at once share one walk and one waiting query', async () => {
     const admin = client(s.url, s.apiKey);
     for (let i = 0; i < 3; i++) await admin.post('/v1/agents', { name: `load-${i}` }).expect(201);
@@ -42,12 +33,24 @@ onPostgres('concurrent verification (PostgreSQL: needs a second connection to ho
     const calls = audit.stats.calls;
     const walks = audit.stats.walks;
 
+    // Resolves when the tenth request reaches the verifier (the real one: the spy calls through).
+    const verify = audit.verify.bind(audit);
+    let arrivals = 0;
+    let allArrived!: () => void;
+    const tenArrived = new Promise<void>((resolve) => (allArrived = resolve));
+    const spy = jest.spyOn(audit, 'verify').mockImplementation((...args) => {
+      const result = verify(...args);
+      if (++arrivals === 10) allArrived();
+      return result;
+    });
+
     const trx = await holder.transaction();
     let responses: Array<{ status: number; body: unknown }>;
     try {
       await trx.raw('lock table audit_events in access exclusive mode');
       const pending = Array.from({ length: 10 }, () => reader.get('/v1/audit-events/verify').then((r) => ({ status: r.status, body: r.body })));
-      await until('all ten requests reached the verifier', () => audit.stats.calls - calls === 10);
+      await tenArrived;
+      expect(audit.stats.calls - calls).toBe(10);
       const waiting = await trx.raw(
         `select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query ilike '%audit_events%'`,
       );
@@ -56,6 +59,7 @@ onPostgres('concurrent verification (PostgreSQL: needs a second connection to ho
       responses = await Promise.all(pending);
     } finally {
       if (!trx.isCompleted()) await trx.rollback();
+      spy.mockRestore();
     }
     expect(audit.stats.walks - walks).toBe(1);
     expect(responses.map((r) => r.status)).toEqual(Array(10).fill(200));

@@ -110,11 +110,12 @@ export async function eventually(check: () => Promise<boolean>, timeoutMs = 5000
  */
 export function nextInvalidation(s: TestServer, what: string, match: (e: InvalidationEvent, bus: InvalidationBus) => boolean, timeoutMs = 10_000): Promise<InvalidationEvent> {
   const bus = s.running.invalidations;
-  return new Promise((resolve, reject) => {
+  const heard = new Promise<InvalidationEvent>((resolve, reject) => {
     const timer = setTimeout(() => {
       unsubscribe();
       reject(new Error(`no invalidation event within ${timeoutMs} ms: ${what}`));
     }, timeoutMs);
+    timer.unref();
     const unsubscribe = bus.subscribe((e) => {
       if (!match(e, bus)) return;
       clearTimeout(timer);
@@ -122,6 +123,9 @@ export function nextInvalidation(s: TestServer, what: string, match: (e: Invalid
       resolve(e);
     });
   });
+  // A test that fails before awaiting this must not leave an unhandled rejection behind.
+  heard.catch(() => undefined);
+  return heard;
 }
 
 export function decodePayload(jwt: string): Record<string, unknown> {

@@ -78,11 +78,17 @@ describe('RestClient against the control plane', () => {
 
   it('cancels an in-flight request when the provider is stopped', async () => {
     const stop = new AbortController();
+    let sent!: () => void;
+    const inFlight = new Promise<void>((resolve) => (sent = resolve));
     const hanging: typeof fetch = (_input, init) =>
-      new Promise((_resolve, reject) => init?.signal?.addEventListener('abort', () => reject(new Error('aborted'))));
+      new Promise((_resolve, reject) => {
+        init?.signal?.addEventListener('abort', () => reject(new Error('aborted')));
+        sent();
+      });
     const client = new RestClient({ endpoint: server.url, apiKey: server.apiKey, fetch: hanging, stopSignal: stop.signal });
     const pending = client.getAgent('x');
-    setTimeout(() => stop.abort(), 20);
+    await inFlight; // the request is on the wire: stop now
+    stop.abort();
     await expect(pending).rejects.toBeInstanceOf(AbortedError);
   });
 

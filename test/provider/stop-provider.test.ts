@@ -118,11 +118,15 @@ function processesWithEnv(entry: string): number[] {
   return pids;
 }
 
-async function eventually(check: () => boolean, timeoutMs: number): Promise<boolean> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    if (check()) return true;
-    if (Date.now() > until) return false;
+/**
+ * Resolves once no process of this run is left. The plugins are terraform's children, not ours,
+ * so no exit event reaches this process: /proc is read until they are gone, and the bound only
+ * limits how long the test waits before it fails with the pids still alive.
+ */
+async function untilNoneLeft(leftovers: () => number[], boundMs: number): Promise<void> {
+  const until = Date.now() + boundMs;
+  for (let alive = leftovers(); alive.length > 0; alive = leftovers()) {
+    if (Date.now() > until) throw new Error(`still running ${boundMs} ms after terraform exited: pids ${alive.join(', ')}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -185,8 +189,7 @@ describeWithTerraform('StopProvider with terraform', () => {
       throw new Error(`${err.message}\n--- terraform output\n${out}`);
     });
     const blockedAt = Date.now();
-    // Let the create sit in the black hole for a moment: the provider is really blocked in it.
-    await new Promise((r) => setTimeout(r, 300));
+    // The provider is blocked in the create: the black hole holds it open.
     expect(hole.creates()[0]!.closedAt).toBeUndefined();
     const leftovers = (): number[] => processesWithEnv(`TF_CLI_CONFIG_FILE=${cliConfig}`);
     // terraform and the provider, so the leftover check at the end is not vacuous (Linux /proc only).
@@ -194,6 +197,8 @@ describeWithTerraform('StopProvider with terraform', () => {
 
     const interruptedAt = Date.now();
     process.kill(-tf.pid!, 'SIGINT');
+    // The bound only limits the wait for terraform's exit (far under one attempt's timeout, so a
+    // provider that let the request time out fails here, loudly).
     const timeout = new Promise<null>((r) => setTimeout(() => r(null), EXIT_BOUND_MS).unref());
     const result = await Promise.race([exited, timeout]);
     if (result === null) {
@@ -210,11 +215,11 @@ describeWithTerraform('StopProvider with terraform', () => {
     // A failure, not a kill: terraform handled the interrupt and reported the provider's error.
     expect(result.signal).toBeNull();
     expect(result.code).toBe(1);
-    expect(exitMs).toBeLessThan(EXIT_BOUND_MS);
 
-    // The provider closed the in-flight request itself, promptly, instead of letting it time out.
+    // The provider closed the in-flight request itself after the interrupt (the message below
+    // says why: the stop, not a timeout).
     expect(create.closedAt).toBeDefined();
-    expect(create.closedAt! - interruptedAt).toBeLessThan(EXIT_BOUND_MS);
+    expect(create.closedAt!).toBeGreaterThanOrEqual(interruptedAt);
 
     const flat = out.replace(/\s*\n[│\s]*/g, ' ');
     expect(flat).toContain('Interrupt received');
@@ -229,8 +234,8 @@ describeWithTerraform('StopProvider with terraform', () => {
     expect(hole.seen.map((s) => `${s.method} ${s.url.split('?')[0]}`)).toEqual(['GET /v1/agents', 'GET /v1/agents', 'POST /v1/agents']);
 
     // Nothing of this run is left running (terraform ends its plugins on exit).
-    expect(await eventually(() => leftovers().length === 0, 5_000)).toBe(true);
-    // And a late retry would have shown up by now.
+    await untilNoneLeft(leftovers, 5_000);
+    // So no late retry can come any more.
     expect(hole.creates()).toHaveLength(1);
   });
 });

@@ -166,13 +166,17 @@ describe('AgentCredentials against a token endpoint', () => {
   });
 
   it('caches per scope set, shares one in-flight request, and refreshes 30 s before expiry', async () => {
-    const { creds } = await setup((_r, i) => ({ ...tokenResponse(i, i === 0 ? 31 : 300), delayMs: 50 }));
+    let clock = Date.now();
+    const { creds } = await setup((_r, i) => ({ ...tokenResponse(i, i === 0 ? 31 : 300), delayMs: 50 }), { now: () => clock });
     const [a, b] = await Promise.all([creds.getToken(), creds.getToken()]);
     expect(a).toBe('tok-0');
     expect(b).toBe('tok-0');
     expect(peer!.received).toHaveLength(1);
-    // 31 s lifetime leaves just 1 s beyond the 30 s margin: wait for it to pass
-    await new Promise((r) => setTimeout(r, 1100));
+    // 31 s lifetime: served from the cache until 30 s before expiry, replaced from then on.
+    clock += 999;
+    expect(await creds.getToken()).toBe('tok-0');
+    expect(peer!.received).toHaveLength(1);
+    clock += 1;
     expect(await creds.getToken()).toBe('tok-1');
     expect(await creds.getToken()).toBe('tok-1');
     expect(await creds.getToken({ scope: ['b:read', 'a:read'] })).toBe('tok-2');

@@ -38,7 +38,7 @@ function serve(): Promise<Served> {
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (err += d));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no listening line within 120 s\n${out}\n${err}`)), 60_000);
+    const timer = setTimeout(() => reject(new Error(`no listening line within 60 s\n${out}\n${err}`)), 60_000);
     child.stdout!.on('data', () => {
       const m = /"url":"(http:\/\/[^"]+)".*listening/.exec(out);
       if (m) {

@@ -66,13 +66,32 @@ export class OrganizationService {
   async createOrganization(name: string): Promise<{ id: string; name: string }> {
     const problems = [...(name.trim() ? [] : ['name must not be empty']), ...textViolations(name, 'name')];
     if (problems.length) throw new ValidationError(`Invalid organization name: ${problems.join('; ')}`, problems.map((message) => ({ path: 'name', message })));
-    const id = uuidv7();
-    await this.db.transaction(async (tx) => {
-      await ops.insertOrganization(tx, { id, name, created_at: new Date() });
-      await this.audit.startChain(tx, id);
-      await this.audit.record(tx, systemContext(id), { action: 'organization.created', targetType: 'organization', targetId: id, data: { name } });
-    });
+    const id = await this.db.transaction((tx) => this.insertOrganization(tx, name, { name }));
     return { id, name };
+  }
+
+  /**
+   * First start: with no organization at all, creates one and its first admin API key, and returns
+   * the key (to be shown exactly once); null when the store already has organizations. Replicas
+   * starting together are serialized, so only one of them bootstraps.
+   */
+  async bootstrapIfEmpty(name = 'default'): Promise<{ organizationId: string; apiKey: string } | null> {
+    return this.db.transaction(async (tx) => {
+      await ops.lockBootstrap(tx);
+      if ((await ops.countOrganizations(tx)) > 0) return null;
+      const id = await this.insertOrganization(tx, name, { name, bootstrap: true });
+      const key = await this.createApiKey(systemContext(id), { name: 'bootstrap admin', role: 'admin' }, tx);
+      return { organizationId: id, apiKey: key.key };
+    });
+  }
+
+  /** The organization row, its audit chain, and the chain's first event, in `tx`. */
+  private async insertOrganization(tx: Knex.Transaction, name: string, data: Record<string, unknown>): Promise<string> {
+    const id = uuidv7();
+    await ops.insertOrganization(tx, { id, name, created_at: new Date() });
+    await this.audit.startChain(tx, id);
+    await this.audit.record(tx, systemContext(id), { action: 'organization.created', targetType: 'organization', targetId: id, data });
+    return id;
   }
 
   async isEmpty(): Promise<boolean> {

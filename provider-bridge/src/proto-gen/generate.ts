@@ -13,7 +13,7 @@
  *   name), bytes are a Uint8Array (a Buffer in node). A oneof's own name holds the name of its set
  *   field; members of a oneof, proto3 `optional` ones included, are present only when set.
  * - `XInit` is what a handler may return: what `fromObject` turns into that message. Every field is
- *   optional. It is narrower than what fromObject tolerates on purpose: enums by name only (an
+ *   optional, and null means unset, as fromObject reads it. It is narrower than what fromObject tolerates on purpose: enums by name only (an
  *   unknown name silently becomes 0), bytes as Uint8Array only (a string would be read as base64),
  *   at most one member of a oneof, and no unknown keys (fromObject drops them without a word).
  *
@@ -48,7 +48,7 @@ export function tsName(t: protobuf.ReflectionObject): string {
   return parts.join('_');
 }
 
-type Form = 'decoded' | 'init';
+export type Form = 'decoded' | 'init';
 
 const NUMBER_TYPES = new Set(['double', 'float', 'int32', 'uint32', 'sint32', 'fixed32', 'sfixed32']);
 const LONG_TYPES = new Set(['int64', 'uint64', 'sint64', 'fixed64', 'sfixed64']);
@@ -63,20 +63,21 @@ function scalarType(type: string, form: Form): string {
 }
 
 /** The type of one value of the field (an element for repeated fields, a value for maps). */
-function valueType(f: protobuf.Field, form: Form): string {
+export function valueType(f: protobuf.Field, form: Form): string {
   const rt = f.resolvedType;
   if (rt instanceof protobuf.Enum) return form === 'decoded' ? `${tsName(rt)} | number` : tsName(rt);
   if (rt instanceof protobuf.Type) return form === 'decoded' ? tsName(rt) : `${tsName(rt)}Init`;
   return scalarType(f.type, form);
 }
 
-function fieldType(f: protobuf.Field, form: Form): string {
+export function fieldType(f: protobuf.Field, form: Form): string {
   const v = valueType(f, form);
   const ro = form === 'init' ? 'readonly ' : '';
-  if (f.map) return `{ ${ro}[key: string]: ${v} }`;
-  if (f.repeated) return v.includes(' ') ? `${ro}Array<${v}>` : `${ro}${v}[]`;
-  // A oneof member is either set (never null) or absent.
-  if (f.resolvedType instanceof protobuf.Type && !f.partOf) return `${v} | null`;
+  const orNull = form === 'init' ? ' | null' : '';
+  if (f.map) return `{ ${ro}[key: string]: ${v} }${orNull}`;
+  if (f.repeated) return `${v.includes(' ') ? `${ro}Array<${v}>` : `${ro}${v}[]`}${orNull}`;
+  // fromObject reads null as unset; toObject gives null only for an absent message outside a oneof.
+  if (form === 'init' || (f.resolvedType instanceof protobuf.Type && !f.partOf)) return `${v} | null`;
   return v;
 }
 
@@ -113,7 +114,7 @@ function messageType(t: protobuf.Type, form: Form): string {
     .filter((o) => !isSynthetic(o))
     .map((o) => {
       const branch = (set: protobuf.Field | null): string => {
-        const members = o.fieldsArray.map((f) => (f === set ? `${prop(f.name)}: ${fieldType(f, form)}` : `${prop(f.name)}?: undefined`));
+        const members = o.fieldsArray.map((f) => (f === set ? `${prop(f.name)}: ${valueType(f, form)}` : `${prop(f.name)}?: ${form === 'init' ? 'null' : 'undefined'}`));
         const tag = form === 'decoded' ? [set ? `${prop(o.name)}: ${lit(set.name)}` : `${prop(o.name)}?: undefined`] : [];
         return `{ ${[...tag, ...members].join('; ')} }`;
       };

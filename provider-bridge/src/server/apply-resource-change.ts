@@ -4,12 +4,12 @@ import { isWhollyKnown, type TfObject } from '../codec/values';
 import { error, toWire } from '../diag';
 import { impliedType } from '../schema/types';
 import type { StateResult } from '../resources/types';
-import { findResource, notConfigured, unknownType, type ServerContext } from './context';
+import { findResource, notConfigured, unknownType, type Received, type ServerContext } from './context';
 import type { ApplyResourceChange_Request, ApplyResourceChange_ResponseInit } from './tfplugin6.gen';
 
 export async function applyResourceChange(
   ctx: ServerContext,
-  req: ApplyResourceChange_Request,
+  req: Received<ApplyResourceChange_Request>,
 ): Promise<ApplyResourceChange_ResponseInit> {
   const r = findResource(req.type_name);
   if (!r) return { diagnostics: toWire([unknownType('resource', req.type_name)]) };

@@ -4,10 +4,10 @@ import type { TfObject } from '../codec/values';
 import { toWire } from '../diag';
 import { configureProvider as configure, providerSchema } from '../provider';
 import { impliedType } from '../schema/types';
-import type { ServerContext } from './context';
+import type { Received, ServerContext } from './context';
 import type { ConfigureProvider_Request, ConfigureProvider_ResponseInit } from './tfplugin6.gen';
 
-export async function configureProvider(ctx: ServerContext, req: ConfigureProvider_Request): Promise<ConfigureProvider_ResponseInit> {
+export async function configureProvider(ctx: ServerContext, req: Received<ConfigureProvider_Request>): Promise<ConfigureProvider_ResponseInit> {
   const config = (decodeDynamicValue(impliedType(providerSchema.block), req.config) ?? {}) as TfObject;
   const res = await configure(config, {
     env: ctx.env,

@@ -3,6 +3,8 @@ import { dataSources, ephemeralResources, resources } from '../provider';
 import type { DataSourceDefinition, EphemeralResourceDefinition, ProviderData, ResourceDefinition } from '../resources/types';
 import type { Logger } from '../log';
 import { error, type Diagnostic } from '../diag';
+import type { DynamicValueMsg } from '../codec/msgpack';
+import type { DynamicValue } from './tfplugin6.gen';
 
 export interface ServerContext {
   logger: Logger;
@@ -28,6 +30,21 @@ export function findDataSource(typeName: string): DataSourceDefinition | undefin
 export function findEphemeralResource(typeName: string): EphemeralResourceDefinition | undefined {
   return ephemeralResources.find((e) => e.typeName === typeName);
 }
+
+/**
+ * A request as a handler takes it: the generated message, except that a DynamicValue may be
+ * anything the codec reads (msgpack if present, else json). Handlers hand DynamicValues to the
+ * codec untouched, and callers that build requests by hand (test/provider/plan.test.ts) send
+ * msgpack alone; what grpc-js delivers always has both fields.
+ */
+export type Received<T> = { [K in keyof T]: T[K] extends DynamicValue | null ? DynamicValueMsg | null : T[K] };
+
+/**
+ * A Buffer view of protobuf bytes (no copy). protobufjs hands bytes over as Uint8Array, which in
+ * node is a Buffer, but only a Buffer's toString decodes UTF-8 and resources take Buffers.
+ */
+export const asBuffer = (bytes: Uint8Array): Buffer =>
+  Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
 export const unknownType = (kind: string, typeName: string): Diagnostic =>
   error(`Unknown ${kind} type`, `This provider has no ${kind} "${typeName}".`);

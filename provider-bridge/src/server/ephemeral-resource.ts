@@ -6,7 +6,7 @@ import { decodeDynamicValue, encodeDynamicValue } from '../codec/msgpack';
 import type { TfObject } from '../codec/values';
 import { toWire } from '../diag';
 import { impliedType } from '../schema/types';
-import { findEphemeralResource, notConfigured, unknownType, type ServerContext } from './context';
+import { asBuffer, findEphemeralResource, notConfigured, unknownType, type Received, type ServerContext } from './context';
 import type {
   CloseEphemeralResource_Request,
   CloseEphemeralResource_ResponseInit,
@@ -18,14 +18,14 @@ import type {
   ValidateEphemeralResourceConfig_ResponseInit,
 } from './tfplugin6.gen';
 
-export function validateEphemeralResourceConfig(req: ValidateEphemeralResourceConfig_Request): ValidateEphemeralResourceConfig_ResponseInit {
+export function validateEphemeralResourceConfig(req: Received<ValidateEphemeralResourceConfig_Request>): ValidateEphemeralResourceConfig_ResponseInit {
   const e = findEphemeralResource(req.type_name);
   if (!e) return { diagnostics: toWire([unknownType('ephemeral resource', req.type_name)]) };
   const config = (decodeDynamicValue(impliedType(e.schema.block), req.config) ?? {}) as TfObject;
   return { diagnostics: toWire(e.validate(config)) };
 }
 
-export async function openEphemeralResource(ctx: ServerContext, req: OpenEphemeralResource_Request): Promise<OpenEphemeralResource_ResponseInit> {
+export async function openEphemeralResource(ctx: ServerContext, req: Received<OpenEphemeralResource_Request>): Promise<OpenEphemeralResource_ResponseInit> {
   const e = findEphemeralResource(req.type_name);
   if (!e) return { diagnostics: toWire([unknownType('ephemeral resource', req.type_name)]) };
   if (!ctx.providerData) return { diagnostics: toWire([notConfigured()]) };
@@ -50,5 +50,5 @@ export async function closeEphemeralResource(ctx: ServerContext, req: CloseEphem
   const e = findEphemeralResource(req.type_name);
   if (!e) return { diagnostics: toWire([unknownType('ephemeral resource', req.type_name)]) };
   if (!ctx.providerData) return { diagnostics: [] };
-  return { diagnostics: toWire(await e.close(ctx.providerData, req.private ?? Buffer.alloc(0))) };
+  return { diagnostics: toWire(await e.close(ctx.providerData, asBuffer(req.private ?? Buffer.alloc(0)))) };
 }

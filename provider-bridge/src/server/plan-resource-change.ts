@@ -7,10 +7,10 @@ import type { TfObject } from '../codec/values';
 import { pathToMsg, toWire } from '../diag';
 import { planAttributes } from '../plan/planner';
 import { impliedType } from '../schema/types';
-import { findResource, unknownType } from './context';
+import { findResource, unknownType, type Received } from './context';
 import type { PlanResourceChange_Request, PlanResourceChange_ResponseInit } from './tfplugin6.gen';
 
-export function planResourceChange(req: PlanResourceChange_Request): PlanResourceChange_ResponseInit {
+export function planResourceChange(req: Received<PlanResourceChange_Request>): PlanResourceChange_ResponseInit {
   const r = findResource(req.type_name);
   if (!r) return { diagnostics: toWire([unknownType('resource', req.type_name)]) };
   const type = impliedType(r.schema.block);

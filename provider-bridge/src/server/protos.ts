@@ -44,7 +44,8 @@ function loadRoot(): protobuf.Root {
   return parseProtos();
 }
 
-function codec(type: protobuf.Type): { serialize: (o: object) => Buffer; deserialize: (b: Buffer) => any } {
+/** Plain objects in and out: tfplugin6.gen.ts gives them their types where handlers are bound (service.ts). */
+function codec(type: protobuf.Type): { serialize: (o: object) => Buffer; deserialize: (b: Buffer) => object } {
   return {
     serialize: (o) => {
       const bytes = type.encode(type.fromObject(o)).finish();
@@ -57,7 +58,7 @@ function codec(type: protobuf.Type): { serialize: (o: object) => Buffer; deseria
 /** grpc-js ServiceDefinition for a fully qualified service name, e.g. `tfplugin6.Provider`. */
 function serviceDefinition(root: protobuf.Root, fullName: string): grpc.ServiceDefinition {
   const service = root.lookupService(fullName);
-  const def: Record<string, grpc.MethodDefinition<any, any>> = {};
+  const def: Record<string, grpc.MethodDefinition<object, object>> = {};
   for (const method of service.methodsArray) {
     method.resolve();
     const req = codec(method.resolvedRequestType!);
@@ -73,7 +74,7 @@ function serviceDefinition(root: protobuf.Root, fullName: string): grpc.ServiceD
       originalName: method.name,
     };
   }
-  return def as grpc.ServiceDefinition;
+  return def;
 }
 
 export interface PluginServices {

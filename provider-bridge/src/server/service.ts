@@ -1,6 +1,7 @@
 /**
- * Binds every RPC module to grpc-js. Each handler runs inside `guard`,
- * which turns an unexpected exception into an error diagnostic: nothing throws across gRPC.
+ * Binds every RPC module to grpc-js, typed by the generated messages (tfplugin6.gen.ts). Each
+ * handler runs inside `unary`, which turns an unexpected exception into the RPC's failure reply
+ * (an error diagnostic; StopProvider's `Error` text): nothing throws across gRPC.
  */
 import * as grpc from '@grpc/grpc-js';
 import { diagFromError, toWire } from '../diag';

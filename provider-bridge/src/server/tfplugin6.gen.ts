@@ -9,8 +9,8 @@ export interface DynamicValue {
 
 /** tfplugin6.DynamicValue, as fromObject accepts it. */
 export interface DynamicValueInit {
-  msgpack?: Uint8Array;
-  json?: Uint8Array;
+  msgpack?: Uint8Array | null;
+  json?: Uint8Array | null;
 }
 
 /** tfplugin6.Diagnostic, as a handler receives it. */
@@ -23,9 +23,9 @@ export interface Diagnostic {
 
 /** tfplugin6.Diagnostic, as fromObject accepts it. */
 export interface DiagnosticInit {
-  severity?: Diagnostic_Severity;
-  summary?: string;
-  detail?: string;
+  severity?: Diagnostic_Severity | null;
+  summary?: string | null;
+  detail?: string | null;
   attribute?: AttributePathInit | null;
 }
 
@@ -39,7 +39,7 @@ export interface AttributePath {
 
 /** tfplugin6.AttributePath, as fromObject accepts it. */
 export interface AttributePathInit {
-  steps?: readonly AttributePath_StepInit[];
+  steps?: readonly AttributePath_StepInit[] | null;
 }
 
 /** tfplugin6.AttributePath.Step, as a handler receives it. */
@@ -51,10 +51,10 @@ export type AttributePath_Step =
 
 /** tfplugin6.AttributePath.Step, as fromObject accepts it. */
 export type AttributePath_StepInit =
-  | { attribute_name: string; element_key_string?: undefined; element_key_int?: undefined }
-  | { attribute_name?: undefined; element_key_string: string; element_key_int?: undefined }
-  | { attribute_name?: undefined; element_key_string?: undefined; element_key_int: number | string }
-  | { attribute_name?: undefined; element_key_string?: undefined; element_key_int?: undefined };
+  | { attribute_name: string; element_key_string?: null; element_key_int?: null }
+  | { attribute_name?: null; element_key_string: string; element_key_int?: null }
+  | { attribute_name?: null; element_key_string?: null; element_key_int: number | string }
+  | { attribute_name?: null; element_key_string?: null; element_key_int?: null };
 
 /** tfplugin6.StopProvider.Request, as a handler receives it. */
 export type StopProvider_Request = Record<string, never>;
@@ -69,7 +69,7 @@ export interface StopProvider_Response {
 
 /** tfplugin6.StopProvider.Response, as fromObject accepts it. */
 export interface StopProvider_ResponseInit {
-  Error?: string;
+  Error?: string | null;
 }
 
 /** tfplugin6.RawState, as a handler receives it. */
@@ -80,8 +80,8 @@ export interface RawState {
 
 /** tfplugin6.RawState, as fromObject accepts it. */
 export interface RawStateInit {
-  json?: Uint8Array;
-  flatmap?: { readonly [key: string]: string };
+  json?: Uint8Array | null;
+  flatmap?: { readonly [key: string]: string } | null;
 }
 
 /** tfplugin6.StringKind by name. */
@@ -95,7 +95,7 @@ export interface Schema {
 
 /** tfplugin6.Schema, as fromObject accepts it. */
 export interface SchemaInit {
-  version?: number | string;
+  version?: number | string | null;
   block?: Schema_BlockInit | null;
 }
 
@@ -111,12 +111,12 @@ export interface Schema_Block {
 
 /** tfplugin6.Schema.Block, as fromObject accepts it. */
 export interface Schema_BlockInit {
-  version?: number | string;
-  attributes?: readonly Schema_AttributeInit[];
-  block_types?: readonly Schema_NestedBlockInit[];
-  description?: string;
-  description_kind?: StringKind;
-  deprecated?: boolean;
+  version?: number | string | null;
+  attributes?: readonly Schema_AttributeInit[] | null;
+  block_types?: readonly Schema_NestedBlockInit[] | null;
+  description?: string | null;
+  description_kind?: StringKind | null;
+  deprecated?: boolean | null;
 }
 
 /** tfplugin6.Schema.Attribute, as a handler receives it. */
@@ -134,15 +134,15 @@ export interface Schema_Attribute {
 
 /** tfplugin6.Schema.Attribute, as fromObject accepts it. */
 export interface Schema_AttributeInit {
-  name?: string;
-  type?: Uint8Array;
-  description?: string;
-  required?: boolean;
-  optional?: boolean;
-  computed?: boolean;
-  sensitive?: boolean;
-  description_kind?: StringKind;
-  deprecated?: boolean;
+  name?: string | null;
+  type?: Uint8Array | null;
+  description?: string | null;
+  required?: boolean | null;
+  optional?: boolean | null;
+  computed?: boolean | null;
+  sensitive?: boolean | null;
+  description_kind?: StringKind | null;
+  deprecated?: boolean | null;
 }
 
 /** tfplugin6.Schema.NestedBlock, as a handler receives it. */
@@ -156,11 +156,11 @@ export interface Schema_NestedBlock {
 
 /** tfplugin6.Schema.NestedBlock, as fromObject accepts it. */
 export interface Schema_NestedBlockInit {
-  type_name?: string;
+  type_name?: string | null;
   block?: Schema_BlockInit | null;
-  nesting?: Schema_NestedBlock_NestingMode;
-  min_items?: number | string;
-  max_items?: number | string;
+  nesting?: Schema_NestedBlock_NestingMode | null;
+  min_items?: number | string | null;
+  max_items?: number | string | null;
 }
 
 /** tfplugin6.Schema.NestedBlock.NestingMode by name. */
@@ -175,9 +175,9 @@ export interface ServerCapabilities {
 
 /** tfplugin6.ServerCapabilities, as fromObject accepts it. */
 export interface ServerCapabilitiesInit {
-  plan_destroy?: boolean;
-  get_provider_schema_optional?: boolean;
-  move_resource_state?: boolean;
+  plan_destroy?: boolean | null;
+  get_provider_schema_optional?: boolean | null;
+  move_resource_state?: boolean | null;
 }
 
 /** tfplugin6.ResourceIdentitySchema, as a handler receives it. */
@@ -187,7 +187,7 @@ export interface ResourceIdentitySchema {
 
 /** tfplugin6.ResourceIdentitySchema, as fromObject accepts it. */
 export interface ResourceIdentitySchemaInit {
-  version?: number | string;
+  version?: number | string | null;
 }
 
 /** tfplugin6.Function, as a handler receives it. */
@@ -204,8 +204,8 @@ export interface ClientCapabilities {
 
 /** tfplugin6.ClientCapabilities, as fromObject accepts it. */
 export interface ClientCapabilitiesInit {
-  deferral_allowed?: boolean;
-  write_only_attributes_allowed?: boolean;
+  deferral_allowed?: boolean | null;
+  write_only_attributes_allowed?: boolean | null;
 }
 
 /** tfplugin6.Provider: per RPC, what each side receives (request, response) and may send (the Init forms). */
@@ -382,10 +382,10 @@ export interface GetMetadata_Response {
 /** tfplugin6.GetMetadata.Response, as fromObject accepts it. */
 export interface GetMetadata_ResponseInit {
   server_capabilities?: ServerCapabilitiesInit | null;
-  diagnostics?: readonly DiagnosticInit[];
-  data_sources?: readonly GetMetadata_DataSourceMetadataInit[];
-  resources?: readonly GetMetadata_ResourceMetadataInit[];
-  ephemeral_resources?: readonly GetMetadata_EphemeralMetadataInit[];
+  diagnostics?: readonly DiagnosticInit[] | null;
+  data_sources?: readonly GetMetadata_DataSourceMetadataInit[] | null;
+  resources?: readonly GetMetadata_ResourceMetadataInit[] | null;
+  ephemeral_resources?: readonly GetMetadata_EphemeralMetadataInit[] | null;
 }
 
 /** tfplugin6.GetMetadata.EphemeralMetadata, as a handler receives it. */
@@ -395,7 +395,7 @@ export interface GetMetadata_EphemeralMetadata {
 
 /** tfplugin6.GetMetadata.EphemeralMetadata, as fromObject accepts it. */
 export interface GetMetadata_EphemeralMetadataInit {
-  type_name?: string;
+  type_name?: string | null;
 }
 
 /** tfplugin6.GetMetadata.DataSourceMetadata, as a handler receives it. */
@@ -405,7 +405,7 @@ export interface GetMetadata_DataSourceMetadata {
 
 /** tfplugin6.GetMetadata.DataSourceMetadata, as fromObject accepts it. */
 export interface GetMetadata_DataSourceMetadataInit {
-  type_name?: string;
+  type_name?: string | null;
 }
 
 /** tfplugin6.GetMetadata.ResourceMetadata, as a handler receives it. */
@@ -415,7 +415,7 @@ export interface GetMetadata_ResourceMetadata {
 
 /** tfplugin6.GetMetadata.ResourceMetadata, as fromObject accepts it. */
 export interface GetMetadata_ResourceMetadataInit {
-  type_name?: string;
+  type_name?: string | null;
 }
 
 /** tfplugin6.GetProviderSchema.Request, as a handler receives it. */
@@ -438,12 +438,12 @@ export interface GetProviderSchema_Response {
 /** tfplugin6.GetProviderSchema.Response, as fromObject accepts it. */
 export interface GetProviderSchema_ResponseInit {
   provider?: SchemaInit | null;
-  resource_schemas?: { readonly [key: string]: SchemaInit };
-  data_source_schemas?: { readonly [key: string]: SchemaInit };
-  diagnostics?: readonly DiagnosticInit[];
+  resource_schemas?: { readonly [key: string]: SchemaInit } | null;
+  data_source_schemas?: { readonly [key: string]: SchemaInit } | null;
+  diagnostics?: readonly DiagnosticInit[] | null;
   provider_meta?: SchemaInit | null;
   server_capabilities?: ServerCapabilitiesInit | null;
-  ephemeral_resource_schemas?: { readonly [key: string]: SchemaInit };
+  ephemeral_resource_schemas?: { readonly [key: string]: SchemaInit } | null;
 }
 
 /** tfplugin6.ValidateProviderConfig.Request, as a handler receives it. */
@@ -463,7 +463,7 @@ export interface ValidateProviderConfig_Response {
 
 /** tfplugin6.ValidateProviderConfig.Response, as fromObject accepts it. */
 export interface ValidateProviderConfig_ResponseInit {
-  diagnostics?: readonly DiagnosticInit[];
+  diagnostics?: readonly DiagnosticInit[] | null;
 }
 
 /** tfplugin6.UpgradeResourceState.Request, as a handler receives it. */
@@ -475,8 +475,8 @@ export interface UpgradeResourceState_Request {
 
 /** tfplugin6.UpgradeResourceState.Request, as fromObject accepts it. */
 export interface UpgradeResourceState_RequestInit {
-  type_name?: string;
-  version?: number | string;
+  type_name?: string | null;
+  version?: number | string | null;
   raw_state?: RawStateInit | null;
 }
 
@@ -489,7 +489,7 @@ export interface UpgradeResourceState_Response {
 /** tfplugin6.UpgradeResourceState.Response, as fromObject accepts it. */
 export interface UpgradeResourceState_ResponseInit {
   upgraded_state?: DynamicValueInit | null;
-  diagnostics?: readonly DiagnosticInit[];
+  diagnostics?: readonly DiagnosticInit[] | null;
 }
 
 /** tfplugin6.GetResourceIdentitySchemas.Request, as a handler receives it. */
@@ -506,8 +506,8 @@ export interface GetResourceIdentitySchemas_Response {
 
 /** tfplugin6.GetResourceIdentitySchemas.Response, as fromObject accepts it. */
 export interface GetResourceIdentitySchemas_ResponseInit {
-  identity_schemas?: { readonly [key: string]: ResourceIdentitySchemaInit };
-  diagnostics?: readonly DiagnosticInit[];
+  identity_schemas?: { readonly [key: string]: ResourceIdentitySchemaInit } | null;
+  diagnostics?: readonly DiagnosticInit[] | null;
 }
 
 /** tfplugin6.ValidateResourceConfig.Request, as a handler receives it. */
@@ -518,7 +518,7 @@ export interface ValidateResourceConfig_Request {
 
 /** tfplugin6.ValidateResourceConfig.Request, as fromObject accepts it. */
 export interface ValidateResourceConfig_RequestInit {
-  type_name?: string;
+  type_name?: string | null;
   config?: DynamicValueInit | null;
 }
 
@@ -529,7 +529,7 @@ export interface ValidateResourceConfig_Response {
 
 /** tfplugin6.ValidateResourceConfig.Response, as fromObject accepts it. */
 export interface ValidateResourceConfig_ResponseInit {
-  diagnostics?: readonly DiagnosticInit[];
+  diagnostics?: readonly DiagnosticInit[] | null;
 }
 
 /** tfplugin6.ValidateDataResourceConfig.Request, as a handler receives it. */
@@ -540,7 +540,7 @@ export interface ValidateDataResourceConfig_Request {
 
 /** tfplugin6.ValidateDataResourceConfig.Request, as fromObject accepts it. */
 export interface ValidateDataResourceConfig_RequestInit {
-  type_name?: string;
+  type_name?: string | null;
   config?: DynamicValueInit | null;
 }
 
@@ -551,7 +551,7 @@ export interface ValidateDataResourceConfig_Response {
 
 /** tfplugin6.ValidateDataResourceConfig.Response, as fromObject accepts it. */
 export interface ValidateDataResourceConfig_ResponseInit {
-  diagnostics?: readonly DiagnosticInit[];
+  diagnostics?: readonly DiagnosticInit[] | null;
 }
 
 /** tfplugin6.ConfigureProvider.Request, as a handler receives it. */
@@ -562,7 +562,7 @@ export interface ConfigureProvider_Request {
 
 /** tfplugin6.ConfigureProvider.Request, as fromObject accepts it. */
 export interface ConfigureProvider_RequestInit {
-  terraform_version?: string;
+  terraform_version?: string | null;
   config?: DynamicValueInit | null;
 }
 
@@ -573,7 +573,7 @@ export interface ConfigureProvider_Response {
 
 /** tfplugin6.ConfigureProvider.Response, as fromObject accepts it. */
 export interface ConfigureProvider_ResponseInit {
-  diagnostics?: readonly DiagnosticInit[];
+  diagnostics?: readonly DiagnosticInit[] | null;
 }
 
 /** tfplugin6.ReadResource.Request, as a handler receives it. */
@@ -585,9 +585,9 @@ export interface ReadResource_Request {
 
 /** tfplugin6.ReadResource.Request, as fromObject accepts it. */
 export interface ReadResource_RequestInit {
-  type_name?: string;
+  type_name?: string | null;
   current_state?: DynamicValueInit | null;
-  private?: Uint8Array;
+  private?: Uint8Array | null;
 }
 
 /** tfplugin6.ReadResource.Response, as a handler receives it. */
@@ -600,8 +600,8 @@ export interface ReadResource_Response {
 /** tfplugin6.ReadResource.Response, as fromObject accepts it. */
 export interface ReadResource_ResponseInit {
   new_state?: DynamicValueInit | null;
-  diagnostics?: readonly DiagnosticInit[];
-  private?: Uint8Array;
+  diagnostics?: readonly DiagnosticInit[] | null;
+  private?: Uint8Array | null;
 }
 
 /** tfplugin6.PlanResourceChange.Request, as a handler receives it. */
@@ -615,11 +615,11 @@ export interface PlanResourceChange_Request {
 
 /** tfplugin6.PlanResourceChange.Request, as fromObject accepts it. */
 export interface PlanResourceChange_RequestInit {
-  type_name?: string;
+  type_name?: string | null;
   prior_state?: DynamicValueInit | null;
   proposed_new_state?: DynamicValueInit | null;
   config?: DynamicValueInit | null;
-  prior_private?: Uint8Array;
+  prior_private?: Uint8Array | null;
 }
 
 /** tfplugin6.PlanResourceChange.Response, as a handler receives it. */
@@ -633,9 +633,9 @@ export interface PlanResourceChange_Response {
 /** tfplugin6.PlanResourceChange.Response, as fromObject accepts it. */
 export interface PlanResourceChange_ResponseInit {
   planned_state?: DynamicValueInit | null;
-  requires_replace?: readonly AttributePathInit[];
-  planned_private?: Uint8Array;
-  diagnostics?: readonly DiagnosticInit[];
+  requires_replace?: readonly AttributePathInit[] | null;
+  planned_private?: Uint8Array | null;
+  diagnostics?: readonly DiagnosticInit[] | null;
 }
 
 /** tfplugin6.ApplyResourceChange.Request, as a handler receives it. */
@@ -649,11 +649,11 @@ export interface ApplyResourceChange_Request {
 
 /** tfplugin6.ApplyResourceChange.Request, as fromObject accepts it. */
 export interface ApplyResourceChange_RequestInit {
-  type_name?: string;
+  type_name?: string | null;
   prior_state?: DynamicValueInit | null;
   planned_state?: DynamicValueInit | null;
   config?: DynamicValueInit | null;
-  planned_private?: Uint8Array;
+  planned_private?: Uint8Array | null;
 }
 
 /** tfplugin6.ApplyResourceChange.Response, as a handler receives it. */
@@ -666,8 +666,8 @@ export interface ApplyResourceChange_Response {
 /** tfplugin6.ApplyResourceChange.Response, as fromObject accepts it. */
 export interface ApplyResourceChange_ResponseInit {
   new_state?: DynamicValueInit | null;
-  private?: Uint8Array;
-  diagnostics?: readonly DiagnosticInit[];
+  private?: Uint8Array | null;
+  diagnostics?: readonly DiagnosticInit[] | null;
 }
 
 /** tfplugin6.ImportResourceState.Request, as a handler receives it. */
@@ -678,8 +678,8 @@ export interface ImportResourceState_Request {
 
 /** tfplugin6.ImportResourceState.Request, as fromObject accepts it. */
 export interface ImportResourceState_RequestInit {
-  type_name?: string;
-  id?: string;
+  type_name?: string | null;
+  id?: string | null;
 }
 
 /** tfplugin6.ImportResourceState.ImportedResource, as a handler receives it. */
@@ -691,9 +691,9 @@ export interface ImportResourceState_ImportedResource {
 
 /** tfplugin6.ImportResourceState.ImportedResource, as fromObject accepts it. */
 export interface ImportResourceState_ImportedResourceInit {
-  type_name?: string;
+  type_name?: string | null;
   state?: DynamicValueInit | null;
-  private?: Uint8Array;
+  private?: Uint8Array | null;
 }
 
 /** tfplugin6.ImportResourceState.Response, as a handler receives it. */
@@ -704,8 +704,8 @@ export interface ImportResourceState_Response {
 
 /** tfplugin6.ImportResourceState.Response, as fromObject accepts it. */
 export interface ImportResourceState_ResponseInit {
-  imported_resources?: readonly ImportResourceState_ImportedResourceInit[];
-  diagnostics?: readonly DiagnosticInit[];
+  imported_resources?: readonly ImportResourceState_ImportedResourceInit[] | null;
+  diagnostics?: readonly DiagnosticInit[] | null;
 }
 
 /** tfplugin6.ReadDataSource.Request, as a handler receives it. */
@@ -716,7 +716,7 @@ export interface ReadDataSource_Request {
 
 /** tfplugin6.ReadDataSource.Request, as fromObject accepts it. */
 export interface ReadDataSource_RequestInit {
-  type_name?: string;
+  type_name?: string | null;
   config?: DynamicValueInit | null;
 }
 
@@ -729,7 +729,7 @@ export interface ReadDataSource_Response {
 /** tfplugin6.ReadDataSource.Response, as fromObject accepts it. */
 export interface ReadDataSource_ResponseInit {
   state?: DynamicValueInit | null;
-  diagnostics?: readonly DiagnosticInit[];
+  diagnostics?: readonly DiagnosticInit[] | null;
 }
 
 /** tfplugin6.ValidateEphemeralResourceConfig.Request, as a handler receives it. */
@@ -740,7 +740,7 @@ export interface ValidateEphemeralResourceConfig_Request {
 
 /** tfplugin6.ValidateEphemeralResourceConfig.Request, as fromObject accepts it. */
 export interface ValidateEphemeralResourceConfig_RequestInit {
-  type_name?: string;
+  type_name?: string | null;
   config?: DynamicValueInit | null;
 }
 
@@ -751,7 +751,7 @@ export interface ValidateEphemeralResourceConfig_Response {
 
 /** tfplugin6.ValidateEphemeralResourceConfig.Response, as fromObject accepts it. */
 export interface ValidateEphemeralResourceConfig_ResponseInit {
-  diagnostics?: readonly DiagnosticInit[];
+  diagnostics?: readonly DiagnosticInit[] | null;
 }
 
 /** tfplugin6.OpenEphemeralResource.Request, as a handler receives it. */
@@ -763,7 +763,7 @@ export interface OpenEphemeralResource_Request {
 
 /** tfplugin6.OpenEphemeralResource.Request, as fromObject accepts it. */
 export interface OpenEphemeralResource_RequestInit {
-  type_name?: string;
+  type_name?: string | null;
   config?: DynamicValueInit | null;
   client_capabilities?: ClientCapabilitiesInit | null;
 }
@@ -780,10 +780,10 @@ export interface OpenEphemeralResource_Response {
 
 /** tfplugin6.OpenEphemeralResource.Response, as fromObject accepts it. */
 export interface OpenEphemeralResource_ResponseInit {
-  diagnostics?: readonly DiagnosticInit[];
-  renew_at?: google_protobuf_TimestampInit;
+  diagnostics?: readonly DiagnosticInit[] | null;
+  renew_at?: google_protobuf_TimestampInit | null;
   result?: DynamicValueInit | null;
-  private?: Uint8Array;
+  private?: Uint8Array | null;
 }
 
 /** tfplugin6.RenewEphemeralResource.Request, as a handler receives it. */
@@ -795,8 +795,8 @@ export interface RenewEphemeralResource_Request {
 
 /** tfplugin6.RenewEphemeralResource.Request, as fromObject accepts it. */
 export interface RenewEphemeralResource_RequestInit {
-  type_name?: string;
-  private?: Uint8Array;
+  type_name?: string | null;
+  private?: Uint8Array | null;
 }
 
 /** tfplugin6.RenewEphemeralResource.Response, as a handler receives it. */
@@ -810,9 +810,9 @@ export interface RenewEphemeralResource_Response {
 
 /** tfplugin6.RenewEphemeralResource.Response, as fromObject accepts it. */
 export interface RenewEphemeralResource_ResponseInit {
-  diagnostics?: readonly DiagnosticInit[];
-  renew_at?: google_protobuf_TimestampInit;
-  private?: Uint8Array;
+  diagnostics?: readonly DiagnosticInit[] | null;
+  renew_at?: google_protobuf_TimestampInit | null;
+  private?: Uint8Array | null;
 }
 
 /** tfplugin6.CloseEphemeralResource.Request, as a handler receives it. */
@@ -824,8 +824,8 @@ export interface CloseEphemeralResource_Request {
 
 /** tfplugin6.CloseEphemeralResource.Request, as fromObject accepts it. */
 export interface CloseEphemeralResource_RequestInit {
-  type_name?: string;
-  private?: Uint8Array;
+  type_name?: string | null;
+  private?: Uint8Array | null;
 }
 
 /** tfplugin6.CloseEphemeralResource.Response, as a handler receives it. */
@@ -835,7 +835,7 @@ export interface CloseEphemeralResource_Response {
 
 /** tfplugin6.CloseEphemeralResource.Response, as fromObject accepts it. */
 export interface CloseEphemeralResource_ResponseInit {
-  diagnostics?: readonly DiagnosticInit[];
+  diagnostics?: readonly DiagnosticInit[] | null;
 }
 
 /** tfplugin6.GetFunctions.Request, as a handler receives it. */
@@ -852,8 +852,8 @@ export interface GetFunctions_Response {
 
 /** tfplugin6.GetFunctions.Response, as fromObject accepts it. */
 export interface GetFunctions_ResponseInit {
-  functions?: { readonly [key: string]: FunctionInit };
-  diagnostics?: readonly DiagnosticInit[];
+  functions?: { readonly [key: string]: FunctionInit } | null;
+  diagnostics?: readonly DiagnosticInit[] | null;
 }
 
 /** google.protobuf.Timestamp, as a handler receives it. */
@@ -864,8 +864,8 @@ export interface google_protobuf_Timestamp {
 
 /** google.protobuf.Timestamp, as fromObject accepts it. */
 export interface google_protobuf_TimestampInit {
-  seconds?: number | string;
-  nanos?: number;
+  seconds?: number | string | null;
+  nanos?: number | null;
 }
 
 /** plugin.Empty, as a handler receives it. */
@@ -894,8 +894,8 @@ export interface plugin_StdioData {
 
 /** plugin.StdioData, as fromObject accepts it. */
 export interface plugin_StdioDataInit {
-  channel?: plugin_StdioData_Channel;
-  data?: Uint8Array;
+  channel?: plugin_StdioData_Channel | null;
+  data?: Uint8Array | null;
 }
 
 /** plugin.StdioData.Channel by name. */

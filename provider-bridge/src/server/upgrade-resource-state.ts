@@ -5,7 +5,7 @@
 import { encodeDynamicValue, fromRaw } from '../codec/msgpack';
 import { error, toWire } from '../diag';
 import { impliedType } from '../schema/types';
-import { findResource, unknownType } from './context';
+import { asBuffer, findResource, unknownType } from './context';
 import type { UpgradeResourceState_Request, UpgradeResourceState_ResponseInit } from './tfplugin6.gen';
 
 export function upgradeResourceState(req: UpgradeResourceState_Request): UpgradeResourceState_ResponseInit {
@@ -24,6 +24,6 @@ export function upgradeResourceState(req: UpgradeResourceState_Request): Upgrade
     return { diagnostics: toWire([error('Unsupported state format', 'Legacy flatmap state is not supported by this provider.')]) };
   }
   const type = impliedType(r.schema.block);
-  const value = fromRaw(type, JSON.parse(json.toString('utf8')));
+  const value = fromRaw(type, JSON.parse(asBuffer(json).toString('utf8')));
   return { upgraded_state: encodeDynamicValue(type, value), diagnostics: [] };
 }

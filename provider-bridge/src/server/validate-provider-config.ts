@@ -4,9 +4,10 @@ import type { TfObject } from '../codec/values';
 import { toWire } from '../diag';
 import { providerSchema, validateProviderConfig as validate } from '../provider';
 import { impliedType } from '../schema/types';
+import type { Received } from './context';
 import type { ValidateProviderConfig_Request, ValidateProviderConfig_ResponseInit } from './tfplugin6.gen';
 
-export function validateProviderConfig(req: ValidateProviderConfig_Request, env: NodeJS.ProcessEnv = process.env): ValidateProviderConfig_ResponseInit {
+export function validateProviderConfig(req: Received<ValidateProviderConfig_Request>, env: NodeJS.ProcessEnv = process.env): ValidateProviderConfig_ResponseInit {
   const config = (decodeDynamicValue(impliedType(providerSchema.block), req.config) ?? {}) as TfObject;
   return { diagnostics: toWire(validate(config, env)) };
 }

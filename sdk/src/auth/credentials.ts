@@ -28,6 +28,8 @@ export interface AgentCredentialsOptions {
   sleep?: Sleep | undefined;
   /** A cached token is replaced this long before it expires (default 30 s). */
   refreshMarginMs?: number | undefined;
+  /** The clock (ms since the epoch) for token expiry and assertion times (default `Date.now`); tests step it. */
+  now?: (() => number) | undefined;
 }
 
 export interface AgentKeyInput extends AgentCredentialsOptions {
@@ -55,6 +57,7 @@ export class AgentCredentials {
   readonly #privateKey: Uint8Array;
   readonly #transport: Transport;
   readonly #refreshMarginMs: number;
+  readonly #now: () => number;
   #kid: Promise<string> | undefined;
   /** Keyed by the normalized scope and resource set. */
   readonly #cache = new Map<string, AccessToken>();
@@ -73,6 +76,7 @@ export class AgentCredentials {
     });
     this.baseUrl = this.#transport.baseUrl;
     this.#refreshMarginMs = input.refreshMarginMs ?? DEFAULT_REFRESH_MARGIN_MS;
+    this.#now = input.now ?? Date.now;
   }
 
   /** From the `cos_<agent id>_<seed>` secret returned when the agent (or key) was created. */
@@ -103,7 +107,7 @@ export class AgentCredentials {
     const resources = normalizeResources(params.resource);
     const key = JSON.stringify([scope, [...resources].sort()]);
     const cached = this.#cache.get(key);
-    if (!params.forceRefresh && cached && cached.expiresAt.getTime() - this.#refreshMarginMs > Date.now()) return cached;
+    if (!params.forceRefresh && cached && cached.expiresAt.getTime() - this.#refreshMarginMs > this.#now()) return cached;
     let pending = this.#inflight.get(key);
     if (!pending) {
       pending = this.#requestToken(scope, resources).finally(() => this.#inflight.delete(key));
@@ -175,7 +179,7 @@ export class AgentCredentials {
   }
 
   /** The client assertion JWT (RFC 7523 §3); exposed for callers that talk to the token endpoint themselves. */
-  async createClientAssertion(now: number = Date.now()): Promise<string> {
+  async createClientAssertion(now: number = this.#now()): Promise<string> {
     const iat = Math.floor(now / 1000);
     return signJwt(
       { alg: 'EdDSA', typ: 'JWT', kid: await this.kid() },
@@ -205,7 +209,7 @@ export class AgentCredentials {
       ],
       bearer: '',
     });
-    return toAccessToken(wire);
+    return toAccessToken(wire, this.#now());
   }
 }
 

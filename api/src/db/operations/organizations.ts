@@ -8,6 +8,11 @@ export async function insertOrganization(tx: Tx, row: DbOrganizationRow): Promis
   await tx('organizations').insert(row);
 }
 
+/** Serializes first-start bootstraps of replicas starting together (held until the transaction ends). */
+export async function lockBootstrap(tx: Tx): Promise<void> {
+  await tx.raw(`select pg_advisory_xact_lock(hashtext('certusordo.bootstrap'))`);
+}
+
 export async function countOrganizations(tx: Tx): Promise<number> {
   const r = await tx('organizations').count<{ count: string }[]>('* as count');
   return Number(r[0]?.count ?? 0);
