@@ -81,8 +81,9 @@ export function publicKeyViolations(publicKey: string, field = 'public_key'): st
 }
 
 /**
- * The point check costs ~0.35 ms (BigInt square root), and Terraform validates the same
- * configuration in every walk of every plan and apply: remember recent answers (a pure function).
+ * The point check is a BigInt square root, costly next to everything else a validation does, and
+ * Terraform validates the same configuration in every walk of every plan and apply: remember
+ * recent answers (a pure function).
  */
 const pointChecks = new Map<string, string | null>();
 function pointViolation(encoded: string, raw: Uint8Array): string | null {

@@ -46,6 +46,8 @@ export interface AuthServices {
   readonly sessions: SessionService;
   readonly signingKeys: SigningKeyService;
   readonly bus: InvalidationBus;
+  /** Resolves when every authentication audit event queued so far is written (they are written after the response). */
+  settleAudit(): Promise<void>;
 }
 
 export interface AuthModule {
@@ -160,7 +162,7 @@ export async function createAuthModule(deps: AuthModuleDeps): Promise<AuthModule
     return {
       routers: [wellKnownRouter(baseUrl, signingKeys), api],
       apiKeys: callerDeps.apiKeys,
-      auth: { tokens, sessions, signingKeys, bus },
+      auth: { tokens, sessions, signingKeys, bus, settleAudit: () => writer.settle() },
       close: async () => {
         clearInterval(timer);
         await tick;

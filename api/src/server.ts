@@ -45,6 +45,11 @@ export interface RunningServer {
    * listeners see it) rather than poll; nothing outside the auth module should publish on it.
    */
   readonly invalidations: InvalidationBus;
+  /**
+   * Resolves when the authentication audit events of requests answered so far are written: the
+   * token endpoint writes them after its response, so a test waits on this, not on the clock.
+   */
+  settleAuthAudit(): Promise<void>;
   /** True from the start of a shutdown (/readyz answers 503). */
   readonly draining: boolean;
   /** CERTUSORDO_SHUTDOWN_DRAIN_MS. */
@@ -164,6 +169,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       metrics,
       limiter,
       invalidations,
+      settleAuthAudit: () => started.auth!.settleAudit(),
       get draining() {
         return lifecycle.draining;
       },

@@ -2,7 +2,7 @@
  * Entry point Terraform executes (through bin/terraform-provider-certusordo or the installed
  * wrapper). Terraform starts a fresh provider process for each graph walk — schema, validate,
  * plan and apply: four per `terraform apply` — so start-up is paid again and again. When the
- * build produced the single-file bundle (scripts/bundle.ts), it is compiled with a V8 code cache
+ * build produced the single-file bundle (src/bundle.ts), it is compiled with a V8 code cache
  * kept beside it, which skips resolving ~150 module files and most of the parsing; without the
  * bundle the module tree is loaded as usual. Both run the same plugin.ts.
  */

@@ -92,16 +92,6 @@ export function admin(s: TestServer, apiKey = s.apiKey) {
   };
 }
 
-/** Polls until `check` returns true (audit events of failures are written after the response). */
-export async function eventually(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 /**
  * The first invalidation event on `s` that `match` accepts, from now on: call it before making the
  * change, await it after. The server's caches subscribed first, so they have applied the event

@@ -15,7 +15,7 @@ import { AuthWriter } from '../../api/src/tokens/auth-writer';
 import { purgeAuthRows } from '../../api/src/tokens/purge';
 import { generateEd25519 } from '../../api/src/crypto/ed25519';
 import { startTestServer, TestServer } from '../support/server';
-import { admin, ASSERTION_TYPE, createAgent, eventually, getToken, requestToken, TestAgent, tokenRequest } from './helpers';
+import { admin, ASSERTION_TYPE, createAgent, getToken, requestToken, TestAgent, tokenRequest } from './helpers';
 
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 const privateKey = (seed: Buffer): KeyObject => createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
@@ -226,7 +226,8 @@ describe('failure audit coalescing', () => {
       const r = await post(s.url, '/v1/oauth/token', tokenForm(assertion));
       expect([r.status, r.body.error]).toEqual([401, 'invalid_client']);
     }
-    await eventually(async () => (await eventsFor(s.url, s.apiKey, a.id)).some((e) => e.reason === 'assertion_replayed'));
+    await s.running.settleAuthAudit();
+    expect((await eventsFor(s.url, s.apiKey, a.id)).some((e) => e.reason === 'assertion_replayed')).toBe(true);
     const replays = (await eventsFor(s.url, s.apiKey, a.id)).filter((e) => e.reason === 'assertion_replayed');
     expect(replays.map((e) => e.data.count)).toEqual([1]); // the other two wait for the window's summary
   });
@@ -319,7 +320,8 @@ describe('bounded growth', () => {
     expect(Number(limited.headers['retry-after'])).toBe(20); // one more every 60/3 s
     // Another agent has its own budget.
     expect((await requestToken(s, await createAgent(s))).status).toBe(200);
-    await eventually(async () => (await eventsFor(s.url, s.apiKey, a.id)).some((e) => e.reason === 'token_rate_limited'));
+    await s.running.settleAuthAudit();
+    expect((await eventsFor(s.url, s.apiKey, a.id)).some((e) => e.reason === 'token_rate_limited')).toBe(true);
     expect((await eventsFor(s.url, s.apiKey, a.id)).filter((e) => e.action === 'agent.authenticated')).toHaveLength(3);
   });
 

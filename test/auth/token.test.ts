@@ -4,7 +4,7 @@ import { createLocalJWKSet, jwtVerify, SignJWT } from 'jose';
 import request from 'supertest';
 import { startTestServer, TestServer } from '../support/server';
 import { generateEd25519 } from '../../api/src/crypto/ed25519';
-import { admin, ASSERTION_TYPE, assertion, createAgent, decodeHeader, decodePayload, eventually, requestToken, TestAgent, tokenRequest } from './helpers';
+import { admin, ASSERTION_TYPE, assertion, createAgent, decodeHeader, decodePayload, requestToken, TestAgent, tokenRequest } from './helpers';
 
 let s: TestServer;
 let agent: TestAgent;
@@ -93,7 +93,8 @@ describe('issuing', () => {
     for (const r of [wrong, unknown]) expectOAuthError(r, 401, 'invalid_client');
     expect(wrong.body).toEqual(unknown.body);
     // A valid signature with the wrong organization is attributed and audited as such.
-    await eventually(async () => (await auditEvents(agent.id, 'agent.authentication_failed')).some((e) => e.reason === 'wrong_audience'));
+    await s.running.settleAuthAudit();
+    expect((await auditEvents(agent.id, 'agent.authentication_failed')).some((e) => e.reason === 'wrong_audience')).toBe(true);
     // The other organization's own agents may name it.
     const theirs = await createAgent(s, {}, other.apiKey);
     expect((await requestToken(s, theirs, {}, { aud: issuer(other.organizationId) })).status).toBe(200);
@@ -160,7 +161,8 @@ describe('refusals', () => {
 
     // Known agent: audited as a failure (without the assertion); unknown agent: only logged. The
     // second bad_signature within the coalescing window is counted, not written (limits.test.ts).
-    await eventually(async () => (await auditEvents(agent.id, 'agent.authentication_failed')).some((e) => e.reason === 'bad_signature'));
+    await s.running.settleAuthAudit();
+    expect((await auditEvents(agent.id, 'agent.authentication_failed')).some((e) => e.reason === 'bad_signature')).toBe(true);
     const failures = await auditEvents(agent.id, 'agent.authentication_failed');
     expect(failures[0]).toMatchObject({ outcome: 'failure', actor_type: 'agent', target_id: agent.id });
     expect(JSON.stringify(failures)).not.toContain(tampered.split('.')[2]!.slice(0, 20));
@@ -202,7 +204,8 @@ describe('refusals', () => {
     // by the refusals above) is used up.
     const refused = (r: (typeof results)[number]) => (r.status === 401 && r.body.error === 'invalid_client') || (r.status === 429 && r.body.error === 'slow_down');
     expect(results.filter(refused)).toHaveLength(9);
-    await eventually(async () => (await auditEvents(agent.id, 'agent.authentication_failed')).some((e) => e.reason === 'assertion_replayed'));
+    await s.running.settleAuthAudit();
+    expect((await auditEvents(agent.id, 'agent.authentication_failed')).some((e) => e.reason === 'assertion_replayed')).toBe(true);
   });
 
   test('a scope outside the agent\'s is invalid_scope', async () => {
@@ -231,7 +234,8 @@ describe('refusals', () => {
     expect((await requestToken(s, a)).status).toBe(200);
     await admin(s).post(`/v1/agents/${a.id}/revoke`).expect(200);
     expectOAuthError(await requestToken(s, a), 400, 'invalid_grant');
-    await eventually(async () => (await auditEvents(a.id, 'agent.authentication_failed')).some((e) => e.reason === 'agent_revoked'));
+    await s.running.settleAuthAudit();
+    expect((await auditEvents(a.id, 'agent.authentication_failed')).some((e) => e.reason === 'agent_revoked')).toBe(true);
   });
 
   test('repeated failures are throttled per client address (429 slow_down with Retry-After)', async () => {

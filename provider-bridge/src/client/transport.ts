@@ -1,7 +1,7 @@
 /**
- * Minimal HTTP transport on node:http/https with keep-alive. The provider used global fetch
- * first; its per-request CPU (undici internals) was the largest provider-side cost when planning
- * hundreds of agents, and a plugin process competes for CPU with terraform itself.
+ * Minimal HTTP transport on node:http/https with keep-alive, rather than global fetch: undici's
+ * per-request CPU is a large provider-side cost when planning hundreds of agents, and a plugin
+ * process competes for CPU with terraform itself (figures in provider-bridge/README.md#benchmark).
  *
  * Response bodies are capped: the control plane's largest answer (a 200-agent page) is far below
  * the cap, and a wrong or hostile endpoint must not be able to grow the provider's memory without
