@@ -3,26 +3,14 @@
  * Chromium, with every request staying on the control plane's own origin (no CDN, no fonts from
  * elsewhere) and no Content-Security-Policy violation.
  */
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, BrowserContext } from 'playwright-core';
 import { startTestServer, TestServer } from '../support/server';
+import { CHROMIUM, CHROMIUM_FLAGS, describeWithChromium } from '../support/chromium';
 
-function findChromium(): string | null {
-  try {
-    return execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], { encoding: 'utf8' }).trim() || null;
-  } catch {
-    return null;
-  }
-}
-
-const CHROMIUM = findChromium();
-const CI = process.env.CI === 'true';
-if (!CHROMIUM && !CI) console.warn('\n*** SKIPPING the API reference browser test: `chromium` is not on the PATH. Under CI=true this fails. ***\n');
-const describeBrowser = CHROMIUM || CI ? describe : describe.skip;
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'];
+const describeBrowser = describeWithChromium('the API reference browser test');
 
 let server: TestServer;
 let context: BrowserContext;
@@ -58,7 +46,7 @@ describeBrowser('/docs in a browser', () => {
   it('renders every operation of the OpenAPI document, with nothing fetched from another origin', async () => {
     if (!CHROMIUM) throw new Error('chromium is not on the PATH: the API reference browser test cannot run under CI (apt-get install -y chromium)');
     userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'certusordo-chromium-'));
-    context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: FLAGS });
+    context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });
     const page = await context.newPage();
     const problems: string[] = [];
     const origins = new Set<string>();

@@ -4,7 +4,6 @@
  * control plane (PGlite for the UI suite, one run on PostgreSQL). Without chromium the suite is
  * skipped loudly, except under CI=true where that is a failure.
  */
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,28 +11,15 @@ import request from 'supertest';
 import { chromium, BrowserContext, Page } from 'playwright-core';
 import { startTestServer, TestServer } from '../support/server';
 import { ensureConsoleBuilt } from '../support/build';
+import { CHROMIUM, CHROMIUM_FLAGS, describeWithChromium } from '../support/chromium';
 import { createAgent, getToken, requestToken, seedFromSecret, TestAgent } from '../auth/helpers';
 import { uuidv7 } from '../../api/src/crypto/ids';
 
-function findChromium(): string | null {
-  try {
-    return execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], { encoding: 'utf8' }).trim() || null;
-  } catch {
-    return null;
-  }
-}
-
-const CHROMIUM = findChromium();
-const CI = process.env.CI === 'true';
-if (!CHROMIUM && !CI) {
-  console.warn('\n*** SKIPPING the console browser tests: `chromium` is not on the PATH (apt-get install -y chromium). Under CI=true this fails. ***\n');
-}
-const describeBrowser = CHROMIUM || CI ? describe : describe.skip;
+const describeBrowser = describeWithChromium('the console browser tests');
 
 const ROOT = path.resolve(__dirname, '../..');
 const SHOTS = path.join(os.tmpdir(), 'certusordo-console-screenshots');
 const README_SHOT = path.join(ROOT, 'docs/images/console-agents.png');
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'];
 
 let context: BrowserContext;
 let userDataDir: string;
@@ -44,7 +30,7 @@ async function launch(): Promise<void> {
   fs.mkdirSync(SHOTS, { recursive: true });
   userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'certusordo-chromium-'));
   // launchPersistentContext is playwright's way of passing a fresh --user-data-dir.
-  context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1280, height: 800 } });
+  context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS, viewport: { width: 1280, height: 800 } });
 }
 
 async function shutdown(): Promise<void> {
