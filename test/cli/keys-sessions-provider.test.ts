@@ -201,7 +201,10 @@ describe('provider install', () => {
     expect(fs.existsSync(exe)).toBe(true);
     expect(fs.statSync(exe).mode & 0o111).toBe(0o111);
     expect(() => fs.accessSync(exe, fs.constants.X_OK)).not.toThrow();
-    expect(fs.readFileSync(exe, 'utf8')).toContain(path.join(ROOT, 'dist/provider-bridge/src/main.js'));
+    // The wrapper runs the copy installed into the mirror, not the build it came from.
+    const installed = path.join(mirror, '.certusordo-runtime', VERSION, 'src/main.js');
+    expect(fs.readFileSync(exe, 'utf8')).toContain(installed);
+    expect(fs.readFileSync(installed, 'utf8')).toBe(fs.readFileSync(path.join(ROOT, 'dist/provider-bridge/src/main.js'), 'utf8'));
     expect(r.stdout).toContain('filesystem_mirror');
     expect(r.stdout).toContain(`path    = ${JSON.stringify(mirror)}`);
     expect(r.stderr).toContain(`Installed terraform-provider-certusordo v${VERSION} at ${exe}`);
