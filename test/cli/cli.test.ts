@@ -20,8 +20,8 @@ interface Result {
 
 let server: TestServer;
 
-/** Runs the CLI asynchronously (the server lives in this process, so a sync spawn would deadlock). */
-function cli(args: string[], opts: { env?: Record<string, string | undefined>; input?: string; bin?: boolean } = {}): Promise<Result> {
+/** Runs a command asynchronously against the test server (it lives in this process, so a sync spawn would deadlock). */
+function run(command: string, args: string[], opts: { env?: Record<string, string | undefined>; input?: string } = {}): Promise<Result> {
   return new Promise((resolve, reject) => {
     const env: Record<string, string | undefined> = {
       PATH: process.env.PATH,
@@ -30,7 +30,7 @@ function cli(args: string[], opts: { env?: Record<string, string | undefined>; i
       ...opts.env,
     };
     for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
-    const child = opts.bin ? spawn(BIN, args, { env, cwd: ROOT }) : spawn(process.execPath, [MAIN, ...args], { env, cwd: ROOT });
+    const child = spawn(command, args, { env, cwd: ROOT });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -39,6 +39,11 @@ function cli(args: string[], opts: { env?: Record<string, string | undefined>; i
     child.on('close', (code) => resolve({ code, stdout, stderr }));
     child.stdin.end(opts.input ?? '');
   });
+}
+
+/** The built CLI, or (bin) the repository's bin/certusordo launcher. */
+function cli(args: string[], opts: { env?: Record<string, string | undefined>; input?: string; bin?: boolean } = {}): Promise<Result> {
+  return opts.bin ? run(BIN, args, opts) : run(process.execPath, [MAIN, ...args], opts);
 }
 
 const json = (r: Result) => JSON.parse(r.stdout);
@@ -289,15 +294,7 @@ describe('output piped into a reader that stops early', () => {
       );
     }
     const command = `set -o pipefail; '${process.execPath}' '${MAIN}' agents list --json | head -c 100 > /dev/null`;
-    const result = await new Promise<Result>((resolve, reject) => {
-      const child = spawn('bash', ['-c', command], { env: { PATH: process.env.PATH, CERTUSORDO_ENDPOINT: server.url, CERTUSORDO_API_KEY: server.apiKey }, cwd: ROOT });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+    const result = await run('bash', ['-c', command]);
     expect(result.stderr).not.toMatch(/EPIPE|Error/);
     expect(result.code).toBe(0);
   });

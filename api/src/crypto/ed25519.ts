@@ -6,7 +6,7 @@
  */
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject } from 'node:crypto';
 
-export const AGENT_SECRET_PREFIX = 'cos_';
+import { joinAgentSecret } from '../../../model/agent-secret';
 
 // The PKCS#8 DER prefix for an Ed25519 private key (RFC 8410); the raw 32-byte seed follows.
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
@@ -59,11 +59,6 @@ export function jwkThumbprint(publicKey: Buffer): string {
 }
 
 export function formatAgentSecret(agentId: string, seed: Buffer): string {
-  return `${AGENT_SECRET_PREFIX}${agentId}_${seed.toString('base64url')}`;
+  return joinAgentSecret(agentId, seed.toString('base64url'));
 }
 
-export function parseAgentSecret(secret: string): { agentId: string; seed: Buffer } | null {
-  const m = /^cos_([0-9a-f-]{36})_([A-Za-z0-9_-]{43})$/.exec(secret);
-  if (!m) return null;
-  return { agentId: m[1]!, seed: Buffer.from(m[2]!, 'base64url') };
-}

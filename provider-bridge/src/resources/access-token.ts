@@ -15,8 +15,8 @@ import { scopesViolations } from '../../../model/agent';
 import { setOf, str, type SchemaDef } from '../schema/types';
 import { ed25519Kid } from './agent-key';
 import type { EphemeralOpenResult, EphemeralResourceDefinition, ProviderData } from './types';
+import { AGENT_SECRET_RULE, splitAgentSecret } from '../../../model/agent-secret';
 
-const SECRET_PATTERN = /^cos_([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})_([A-Za-z0-9_-]{43})$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** PKCS#8 DER prefix of an Ed25519 private key; the 32-byte seed follows (RFC 8410). */
 const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
@@ -97,12 +97,12 @@ function loadKey(config: TfObject): { key: AgentKeyMaterial | null; diagnostics:
   const secret = asString(config.secret);
   const agentId = asString(config.agent_id);
   if (secret !== null) {
-    const m = SECRET_PATTERN.exec(secret.trim());
-    if (!m) return { key: null, diagnostics: [secretDiag()] };
-    const seed = Buffer.from(m[2]!, 'base64url');
+    const parts = splitAgentSecret(secret);
+    if (!parts) return { key: null, diagnostics: [secretDiag()] };
+    const seed = Buffer.from(parts.seedBase64url, 'base64url');
     if (seed.length !== 32) return { key: null, diagnostics: [secretDiag()] };
     const privateKey = keyFromSeed(seed);
-    return { key: { agentId: m[1]!.toLowerCase(), privateKey, kid: kidOf(privateKey) }, diagnostics: [] };
+    return { key: { agentId: parts.agentId, privateKey, kid: kidOf(privateKey) }, diagnostics: [] };
   }
   const file = asString(config.private_key_file);
   if (file === null || agentId === null) return { key: null, diagnostics: [] };
@@ -124,7 +124,7 @@ function loadKey(config: TfObject): { key: AgentKeyMaterial | null; diagnostics:
 }
 
 const secretDiag = (): Diagnostic =>
-  error('Invalid agent secret', 'The value of `secret` is not an agent secret: expected `cos_<agent id>_<43 base64url characters>`, as returned when the agent or key was created.', ['secret']);
+  error('Invalid agent secret', `The value of \`secret\` is not an agent secret: expected \`${AGENT_SECRET_RULE}\`, as returned when the agent or key was created.`, ['secret']);
 
 const keyFileDiag = (file: string): Diagnostic =>
   error(
@@ -159,9 +159,9 @@ function validate(config: TfObject): Diagnostic[] {
   }
   const secret = config.secret;
   if (typeof secret === 'string') {
-    const m = SECRET_PATTERN.exec(secret.trim());
-    if (!m) out.push(secretDiag());
-    else if (typeof agentId === 'string' && UUID.test(agentId) && m[1]!.toLowerCase() !== agentId.toLowerCase()) {
+    const parts = splitAgentSecret(secret);
+    if (!parts) out.push(secretDiag());
+    else if (typeof agentId === 'string' && UUID.test(agentId) && parts.agentId !== agentId.toLowerCase()) {
       out.push(error('Secret of another agent', `The secret belongs to another agent than agent_id "${agentId}". Remove \`agent_id\` or fix it.`, ['agent_id']));
     }
   }

@@ -5,8 +5,8 @@
 import * as ed from '@noble/ed25519';
 import { CertusOrdoError } from '../errors';
 import { base64url, base64urlDecode, sha256, utf8 } from '../internal/encoding';
+import { AGENT_SECRET_RULE, joinAgentSecret, splitAgentSecret } from '../../../model/agent-secret';
 
-const SECRET_PATTERN = /^cos_([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})_([A-Za-z0-9_-]{43})$/;
 
 export interface ParsedAgentSecret {
   agentId: string;
@@ -19,20 +19,16 @@ export interface ParsedAgentSecret {
  * mistyped secret is still mostly a secret.
  */
 export function parseAgentSecret(secret: string): ParsedAgentSecret {
-  const m = SECRET_PATTERN.exec(secret.trim());
-  if (!m) {
-    throw new CertusOrdoError('malformed agent secret: expected cos_<agent id>_<43 base64url characters>', {
-      code: 'invalid_secret',
-    });
-  }
-  const privateKey = base64urlDecode(m[2]!);
+  const parts = splitAgentSecret(secret);
+  if (!parts) throw new CertusOrdoError(`malformed agent secret: expected ${AGENT_SECRET_RULE}`, { code: 'invalid_secret' });
+  const privateKey = base64urlDecode(parts.seedBase64url);
   if (privateKey.length !== 32) throw new CertusOrdoError('malformed agent secret: key must be 32 bytes', { code: 'invalid_secret' });
-  return { agentId: m[1]!.toLowerCase(), privateKey };
+  return { agentId: parts.agentId, privateKey };
 }
 
 /** Formats a secret (the inverse of `parseAgentSecret`). */
 export function formatAgentSecret(agentId: string, privateKey: Uint8Array): string {
-  return `cos_${agentId}_${base64url(privateKey)}`;
+  return joinAgentSecret(agentId, base64url(privateKey));
 }
 
 /** The raw 32-byte Ed25519 public key of a seed. */
