@@ -23,6 +23,9 @@ module.exports = {
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   testTimeout: 120000,
   maxWorkers: 2,
+  // A worker that has run many PGlite suites holds ~1.5 GB (each suite's WASM instance and data);
+  // recycle it between files past this, so one long run does not carry every suite's memory.
+  workerIdleMemoryLimit: '1GB',
   projects: [
     { ...base, displayName: 'pglite', testMatch: perBackend, setupFiles: ['<rootDir>/test/support/backend-pglite.ts'] },
     { ...base, displayName: 'postgres', testMatch: perBackend, setupFiles: ['<rootDir>/test/support/backend-postgres.ts'] },
