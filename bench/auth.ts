@@ -145,6 +145,7 @@ async function main(): Promise<void> {
       'baseline: pk lookup (same DB)': { url: `${a.served.baseline}/pk/${agents[0]!.id}` },
       'POST /v1/oauth/token': { url: `${A}/v1/oauth/token`, method: 'POST', assertions: { aud, agents } },
       'POST /v1/oauth/introspect': { url: `${A}/v1/oauth/introspect`, method: 'POST', headers: auth, form: new URLSearchParams({ token: t }).toString() },
+      'GET /v1/agents/{id}': { url: `${A}/v1/agents/${agents[0]!.id}`, headers: auth },
     };
     process.stdout.write(`node=${process.version} cpus=${os.cpus().length} (${os.cpus()[0]?.model ?? '?'}) seconds=${seconds}x${rounds} rounds connections=${connections} log=${env.LOG_LEVEL} loadavg=${os.loadavg().map((x) => x.toFixed(1)).join('/')}\n`);
     for (const spec of Object.values(specs)) await loadInChild({ ...spec, connections, seconds: 1 }); // warm-up
@@ -165,8 +166,10 @@ async function main(): Promise<void> {
     }
     const issuanceRatio = median(perRound.map((r) => r['POST /v1/oauth/token']!.rps / r['baseline: pk lookup (same DB)']!.rps));
     const introspectionRatio = median(perRound.map((r) => r['POST /v1/oauth/introspect']!.rps / r['baseline: express hello']!.rps));
-    process.stdout.write(`token issuance / pk lookup      = ${issuanceRatio.toFixed(2)}x   (target >= 0.5; per round: ${perRound.map((r) => (r['POST /v1/oauth/token']!.rps / r['baseline: pk lookup (same DB)']!.rps).toFixed(2)).join(', ')})\n`);
-    process.stdout.write(`introspection  / express hello  = ${introspectionRatio.toFixed(2)}x   (target >= 0.6; per round: ${perRound.map((r) => (r['POST /v1/oauth/introspect']!.rps / r['baseline: express hello']!.rps).toFixed(2)).join(', ')})\n`);
+    const getAgentRatio = median(perRound.map((r) => r['GET /v1/agents/{id}']!.rps / r['baseline: pk lookup (same DB)']!.rps));
+    process.stdout.write(`token issuance / pk lookup      = ${issuanceRatio.toFixed(2)}x   (target >= 0.6; per round: ${perRound.map((r) => (r['POST /v1/oauth/token']!.rps / r['baseline: pk lookup (same DB)']!.rps).toFixed(2)).join(', ')})\n`);
+    process.stdout.write(`introspection  / express hello  = ${introspectionRatio.toFixed(2)}x   (target >= 0.8; per round: ${perRound.map((r) => (r['POST /v1/oauth/introspect']!.rps / r['baseline: express hello']!.rps).toFixed(2)).join(', ')})\n`);
+    process.stdout.write(`GET agent      / pk lookup      = ${getAgentRatio.toFixed(2)}x   (target >= 0.8; per round: ${perRound.map((r) => (r['GET /v1/agents/{id}']!.rps / r['baseline: pk lookup (same DB)']!.rps).toFixed(2)).join(', ')})\n`);
 
     // Revocation on A → inactive on B. B has the token cached as active before each revocation.
     const measure = async (label: string, n: number, prepare: () => Promise<string>, act: (tok: string) => Promise<void>, after?: () => Promise<void>) => {
@@ -213,7 +216,7 @@ async function main(): Promise<void> {
       await call(`${A}/v1/agents/${victim.id}/activate`, { headers: auth, json: {} });
     });
 
-    process.stdout.write(JSON.stringify({ results, ratios: { issuance_vs_pk: issuanceRatio, introspection_vs_hello: introspectionRatio }, revoke, suspend }) + '\n');
+    process.stdout.write(JSON.stringify({ results, ratios: { issuance_vs_pk: issuanceRatio, introspection_vs_hello: introspectionRatio, get_agent_vs_pk: getAgentRatio }, revoke, suspend }) + '\n');
   } finally {
     for (const c of children) c.kill('SIGTERM');
     await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
