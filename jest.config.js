@@ -12,6 +12,9 @@ const base = {
   // ESM-only dependencies that must be compiled to CommonJS for jest: @noble, and openid-client with
   // oauth4webapi and its own jose 6 (the top-level jose 5 ships CommonJS and is left alone).
   transformIgnorePatterns: ['^(?!.*/node_modules/openid-client/node_modules/jose/).*/node_modules/(?!(@noble|openid-client|oauth4webapi)/)'],
+  // Examples import the packages by name, as users do; under jest they run from the sources
+  // (compiled examples resolve the names to the built workspace packages instead).
+  moduleNameMapper: { '^@certusordo/sdk$': '<rootDir>/sdk/src', '^@certusordo/cdktf$': '<rootDir>/constructs/src' },
   rootDir: __dirname,
 };
 
@@ -32,7 +35,7 @@ module.exports = {
     {
       ...base,
       displayName: 'e2e',
-      testMatch: ['<rootDir>/test/{provider,constructs,sdk,cli,model,migrations,server,console,ops}/**/*.test.ts'],
+      testMatch: ['<rootDir>/test/{provider,constructs,sdk,cli,model,migrations,server,console,ops,packages}/**/*.test.ts'],
       setupFiles: ['<rootDir>/test/support/backend-postgres.ts'],
     },
   ],

@@ -133,8 +133,11 @@ export async function run(argv: string[] = process.argv): Promise<number> {
  */
 const FAILED_EXIT_GRACE_MS = 500;
 
-if (require.main === module) {
+/** Runs the command line of this process, and ends the process if the command failed. */
+export function main(): void {
   void run().then((code) => {
     if (code !== 0) setTimeout(() => process.exit(code), FAILED_EXIT_GRACE_MS).unref();
   });
 }
+
+if (require.main === module) main();

@@ -11,6 +11,21 @@ function semver(value: string): string {
   return value;
 }
 
+/**
+ * From a clone the installer is part of the tree; the @certusordo/server package instead loads
+ * it from @certusordo/terraform-provider (an optional peer), so the provider ships once.
+ */
+async function loadInstaller(): Promise<typeof import('../../provider-bridge/src/install-cli')> {
+  try {
+    return await import('../../provider-bridge/src/install-cli');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && String((err as Error).message).includes('@certusordo/terraform-provider')) {
+      throw new Error('the Terraform provider is a package of its own: npm install @certusordo/terraform-provider, then run this again');
+    }
+    throw err;
+  }
+}
+
 export function register(program: Command): void {
   const provider = group(program, 'provider', 'The CertusOrdo Terraform provider');
 
@@ -26,7 +41,7 @@ export function register(program: Command): void {
       '\nExample (the canonical setup):\n  certusordo provider install --write-config ~/.terraform.d/certusordo.tfrc\n  export TF_CLI_CONFIG_FILE=~/.terraform.d/certusordo.tfrc\n  terraform init',
     )
     .action(async (o: { mirror?: string; version?: string; writeConfig?: string; devOverrides?: boolean }, cmd: Command) => {
-      const { install, printInstallReport } = await import('../../provider-bridge/src/install-cli');
+      const { install, printInstallReport } = await loadInstaller();
       const report = install(o);
       if (globals(cmd).json) printJson(report);
       else printInstallReport(report);

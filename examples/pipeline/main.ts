@@ -8,7 +8,7 @@
  */
 import { App, Aspects, TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
-import { AgentBestPractices, CertusordoProvider, ServiceAgents } from '../../constructs/src';
+import { AgentBestPractices, CertusordoProvider, ServiceAgents } from '@certusordo/cdktf';
 
 export const STACK_NAME = 'certusordo-agents';
 

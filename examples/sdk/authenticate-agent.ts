@@ -4,7 +4,7 @@
  * (introspection). Usage: authenticate-agent [<agent secret> [<organization id>]] (default: creates
  * a demo agent; the organization id defaults to CERTUSORDO_ORGANIZATION_ID).
  */
-import { AgentCredentials, CertusOrdoClient, verifyAccessToken } from '../../sdk/src';
+import { AgentCredentials, CertusOrdoClient, verifyAccessToken } from '@certusordo/sdk';
 import { runStandalone } from './run';
 
 export async function main(client: CertusOrdoClient, secret?: string, organizationId = process.env.CERTUSORDO_ORGANIZATION_ID) {

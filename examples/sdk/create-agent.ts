@@ -1,5 +1,5 @@
 /** Creating agents: the secret is returned only once — store it immediately. */
-import { CertusOrdoClient } from '../../sdk/src';
+import { CertusOrdoClient } from '@certusordo/sdk';
 import { runStandalone } from './run';
 
 export async function main(client: CertusOrdoClient) {

@@ -1,5 +1,5 @@
 /** Best practice 2: separate agents for each environment. */
-import { CertusOrdoClient } from '../../sdk/src';
+import { CertusOrdoClient } from '@certusordo/sdk';
 import { runStandalone } from './run';
 
 export async function main(client: CertusOrdoClient) {

@@ -1,5 +1,5 @@
 /** Error handling: every failure is a typed CertusOrdoError subclass. */
-import { CertusOrdoClient, NotFoundError, ValidationError } from '../../sdk/src';
+import { CertusOrdoClient, NotFoundError, ValidationError } from '@certusordo/sdk';
 import { runStandalone } from './run';
 
 export async function main(client: CertusOrdoClient) {

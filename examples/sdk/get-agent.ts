@@ -1,5 +1,5 @@
 /** Getting agent details. Usage: get-agent <agent id> (default: the first agent listed). */
-import { CertusOrdoClient } from '../../sdk/src';
+import { CertusOrdoClient } from '@certusordo/sdk';
 import { runStandalone } from './run';
 
 export async function main(client: CertusOrdoClient, agentId?: string) {

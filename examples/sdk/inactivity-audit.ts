@@ -1,5 +1,5 @@
 /** Best practice 3: regular audits — find agents never used, or inactive for 90+ days. */
-import { CertusOrdoClient } from '../../sdk/src';
+import { CertusOrdoClient } from '@certusordo/sdk';
 import { runStandalone } from './run';
 
 const DAY_MS = 24 * 60 * 60 * 1000;

@@ -2,7 +2,7 @@
  * Agent lifecycle: CREATE → ACTIVE ⇄ SUSPENDED, ACTIVE/SUSPENDED → REVOKED (permanent).
  * Usage: lifecycle [agent id] (default: creates a demo agent).
  */
-import { CertusOrdoClient, ConflictError } from '../../sdk/src';
+import { CertusOrdoClient, ConflictError } from '@certusordo/sdk';
 import { runStandalone } from './run';
 
 export async function main(client: CertusOrdoClient, agentId?: string) {

@@ -1,5 +1,5 @@
 /** Listing agents: iterate every page with `for await`, or filter on the server. */
-import { CertusOrdoClient, type Agent } from '../../sdk/src';
+import { CertusOrdoClient, type Agent } from '@certusordo/sdk';
 import { runStandalone } from './run';
 
 export async function main(client: CertusOrdoClient) {

@@ -1,5 +1,5 @@
 /** Agent metadata: string key/value pairs to track ownership, environment, version… */
-import { CertusOrdoClient } from '../../sdk/src';
+import { CertusOrdoClient } from '@certusordo/sdk';
 import { runStandalone } from './run';
 
 export async function main(client: CertusOrdoClient) {

@@ -1,5 +1,5 @@
 /** Agent naming conventions: descriptive, consistent names (service, purpose, environment). */
-import { CertusOrdoClient } from '../../sdk/src';
+import { CertusOrdoClient } from '@certusordo/sdk';
 import { runStandalone } from './run';
 
 export async function main(client: CertusOrdoClient) {

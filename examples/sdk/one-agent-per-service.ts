@@ -1,5 +1,5 @@
 /** Best practice 1: one agent per service, so each can be scoped, audited and revoked alone. */
-import { CertusOrdoClient } from '../../sdk/src';
+import { CertusOrdoClient } from '@certusordo/sdk';
 import { runStandalone } from './run';
 
 export async function main(client: CertusOrdoClient) {

@@ -3,7 +3,7 @@
  * with the same scopes. Usage: rotate-credentials <compromised agent id>
  * (without an id, a demo agent is created first so the recipe can be tried end to end).
  */
-import { CertusOrdoClient } from '../../sdk/src';
+import { CertusOrdoClient } from '@certusordo/sdk';
 import { runStandalone } from './run';
 
 export async function main(client: CertusOrdoClient, compromisedAgentId?: string) {

@@ -7,7 +7,7 @@
  * names are unique among an organization's non-revoked agents, so without this the second run of
  * an example, or the next example using the same name, would fail with a conflict.
  */
-import { CertusOrdoClient } from '../../sdk/src';
+import { CertusOrdoClient } from '@certusordo/sdk';
 
 export function runStandalone(main: (client: CertusOrdoClient, ...args: string[]) => Promise<unknown>): Promise<void> {
   const args = process.argv.slice(2);

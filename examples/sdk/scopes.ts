@@ -2,7 +2,7 @@
  * Defining scopes (`resource:action`, e.g. payments:read, users:delete, reports:generate,
  * transactions:rollback). Follow the principle of least privilege.
  */
-import { CertusOrdoClient } from '../../sdk/src';
+import { CertusOrdoClient } from '@certusordo/sdk';
 import { runStandalone } from './run';
 
 export async function main(client: CertusOrdoClient) {

@@ -17,7 +17,7 @@ function packageVersion(): string {
     const p = path.join(dir, 'package.json');
     if (fs.existsSync(p)) {
       const pkg = JSON.parse(fs.readFileSync(p, 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'certusordo' && pkg.version) return pkg.version;
+      if ((pkg.name === 'certusordo' || pkg.name === '@certusordo/terraform-provider') && pkg.version) return pkg.version;
     }
   }
   return '0.0.0';
@@ -88,6 +88,27 @@ export function runInstallCli(argv: string[]): number {
     }),
   );
   return 0;
+}
+
+const USAGE = 'usage: certusordo-provider install [--mirror DIR] [--write-config FILE] [--version X.Y.Z] [--dev-overrides]\n';
+
+/** `certusordo-provider <command>`, the @certusordo/terraform-provider package's command; returns the exit code. */
+export function main(argv: string[]): number {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (command !== 'install') {
+    process.stderr.write(`certusordo-provider: unknown command "${command}"\n${USAGE}`);
+    return 2;
+  }
+  try {
+    return runInstallCli(rest);
+  } catch (err) {
+    process.stderr.write(`provider install failed: ${(err as Error).message}\n`);
+    return 1;
+  }
 }
 
 if (require.main === module) {

@@ -15,7 +15,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { PROVIDER_ADDRESS } from './provider';
+import { PROVIDER_ADDRESS } from './address';
 
 export interface InstallOptions {
   /** Root of the filesystem mirror (created if missing). */

@@ -16,7 +16,7 @@ import { agentsDataSource } from './data-sources/agents';
 import type { DataSourceDefinition, EphemeralResourceDefinition, ProviderData, ResourceDefinition } from './resources/types';
 import type { Logger } from './log';
 
-export const PROVIDER_ADDRESS = 'registry.terraform.io/certusordo/certusordo';
+export { PROVIDER_ADDRESS } from './address';
 
 export const providerSchema = {
   version: 0,

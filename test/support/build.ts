@@ -10,7 +10,7 @@ import { bundleIsStale } from '../../provider-bridge/src/main';
 
 const ROOT = path.resolve(__dirname, '../..');
 const BUILD_INFO = path.join(ROOT, 'dist/.tsbuildinfo');
-const SOURCES = ['api', 'model', 'cli', 'sdk', 'provider-bridge', 'constructs/src', 'bench', 'examples/pipeline'];
+const SOURCES = ['api', 'model', 'cli', 'sdk', 'provider-bridge', 'constructs/src', 'packages', 'bench', 'examples/pipeline'];
 
 function newestMtime(dir: string): number {
   let newest = 0;
@@ -42,6 +42,19 @@ export function ensureBuilt(): void {
   }
   // The console that `certusordo serve` serves at /console.
   ensureConsoleBuilt();
+  // The published packages (packages/*/dist), built from all of the above.
+  if (packagesStale()) {
+    execFileSync(process.execPath, [path.join(ROOT, 'dist/packages/build.js')], { cwd: ROOT, stdio: 'inherit' });
+  }
+}
+
+const PACKAGE_DIRS = ['sdk', 'cdktf', 'server', 'terraform-provider'].map((p) => path.join(ROOT, 'packages', p, 'dist'));
+
+/** A package build older than the compiled tree, the provider bundle or the console is stale. */
+function packagesStale(): boolean {
+  const mtime = (f: string): number => (fs.existsSync(f) ? fs.statSync(f).mtimeMs : 0);
+  const oldestPackage = Math.min(...PACKAGE_DIRS.map(mtime));
+  return oldestPackage < Math.max(mtime(BUILD_INFO), mtime(BUNDLE), mtime(CONSOLE_INDEX));
 }
 
 const CONSOLE_INDEX = path.join(ROOT, 'dist/console/index.html');

@@ -38,8 +38,10 @@ function servedBundle(file: string): Buffer {
   return Buffer.from(fs.readFileSync(file, 'utf8').split(VENDOR_LOGO).join(EMPTY_IMAGE));
 }
 
-/** dist/api-reference, from the compiled tree (dist/api/src/routes) or from the sources (api/src/routes). */
+/** dist/api-reference: beside the @certusordo/server bundle, from the compiled tree (dist/api/src/routes) or from the sources (api/src/routes). */
 function builtDir(): string {
+  const besideBundle = path.join(__dirname, 'api-reference');
+  if (fs.existsSync(path.join(besideBundle, BUNDLE))) return besideBundle;
   const fromCompiled = path.resolve(__dirname, '../../../api-reference');
   return fs.existsSync(path.join(fromCompiled, BUNDLE)) ? fromCompiled : path.resolve(__dirname, '../../../dist/api-reference');
 }

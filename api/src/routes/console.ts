@@ -22,8 +22,13 @@ export const CONSOLE_CSP = [
   "object-src 'none'",
 ].join('; ');
 
-/** dist/console, from the compiled tree (dist/api/src/routes) or from the sources (api/src/routes, under ts-jest). */
+/**
+ * dist/console: beside the @certusordo/server bundle, or from the compiled tree
+ * (dist/api/src/routes), or from the sources (api/src/routes, under ts-jest).
+ */
 export function defaultConsoleDir(): string {
+  const besideBundle = path.join(__dirname, 'console');
+  if (fs.existsSync(path.join(besideBundle, 'index.html'))) return besideBundle;
   const fromSources = path.resolve(__dirname, '../../../dist/console');
   return fs.existsSync(path.join(fromSources, 'index.html')) ? fromSources : path.resolve(__dirname, '../../../console');
 }
