@@ -61,6 +61,8 @@ function serve(project: string): Promise<Served> {
     cwd: project,
     env: cleanEnv({ LOG_LEVEL: 'info' }),
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group: npx runs the server as a grandchild and does not pass signals on.
+    detached: true,
   });
   return new Promise((resolve, reject) => {
     let out = '';
@@ -113,8 +115,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (server) {
-    const exited = new Promise((r) => server!.proc.once('exit', r));
-    server.proc.kill('SIGTERM');
+    // 'close': every process holding its output (npx and the server under it) has exited.
+    const exited = new Promise((r) => server!.proc.once('close', r));
+    process.kill(-server.proc.pid!, 'SIGTERM');
     await exited;
   }
   if (work) fs.rmSync(work, { recursive: true, force: true });
@@ -128,10 +131,16 @@ it('installs nothing from the repository: every @certusordo package is a copy fr
   }
 });
 
-it('the SDK: its own files stay under 300 kB', () => {
+it('the SDK: its own files stay under 300 kB, and a browser bundler takes it with its dependencies', async () => {
   const size = (dir: string): number =>
     fs.readdirSync(dir, { withFileTypes: true }).reduce((n, e) => n + (e.isDirectory() ? size(path.join(dir, e.name)) : fs.statSync(path.join(dir, e.name)).size), 0);
   expect(size(path.join(consumer, 'node_modules/@certusordo/sdk'))).toBeLessThanOrEqual(300 * 1024);
+  // A node: import or a Node-only dependency anywhere on the public entry's graph fails this build.
+  const { build } = await import('esbuild');
+  writeFiles(consumer, { 'browser-entry.mjs': "export * from '@certusordo/sdk';\n" });
+  const result = await build({ entryPoints: [path.join(consumer, 'browser-entry.mjs')], absWorkingDir: consumer, bundle: true, platform: 'browser', format: 'esm', write: false, logLevel: 'silent' });
+  expect(result.errors).toEqual([]);
+  expect(result.outputFiles[0]!.text).toContain('CertusOrdoClient');
 });
 
 it('a strict TypeScript program creates an agent, gets a token and verifies it (CommonJS), and the ESM entry loads', async () => {

@@ -17,7 +17,8 @@ function newestMtime(dir: string): number {
   if (!fs.existsSync(dir)) return newest;
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
     const p = path.join(dir, e.name);
-    if (e.isDirectory()) newest = Math.max(newest, newestMtime(p));
+    // packages/*/dist holds build output (declarations included), not sources.
+    if (e.isDirectory()) newest = e.name === 'dist' ? newest : Math.max(newest, newestMtime(p));
     else if (e.name.endsWith('.ts') || e.name.endsWith('.proto')) newest = Math.max(newest, fs.statSync(p).mtimeMs);
   }
   return newest;
