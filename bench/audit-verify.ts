@@ -27,9 +27,9 @@ async function main(): Promise<void> {
     await migrateLatest(db.knex);
     const audit = new AuditLog(randomBytes(32));
     const org = uuidv7();
-    await db.knex.transaction(async (tx) => {
+    await audit.withAudit(db.knex, async (tx, unit) => {
       await tx('organizations').insert({ id: org, name: 'bench', created_at: new Date() });
-      await audit.startChain(tx, org);
+      await unit.startChain(org);
     });
     const append = async (n: number) => {
       for (let i = 0; i < n; i += 1000) {
@@ -37,7 +37,7 @@ async function main(): Promise<void> {
           ctx: { ...systemContext(org), actorType: 'api_key' as const, actorId: uuidv7(), requestId: `req-${i + j}`, clientIp: '203.0.113.7' },
           event: { action: 'agent.updated', targetType: 'agent', targetId: uuidv7(), data: { scopes: ['payments:read', 'payments:write'], changed: ['scopes'] } },
         }));
-        await db.knex.transaction((tx) => audit.appendMany(tx, batch));
+        await audit.withAudit(db.knex, async (_tx, unit) => unit.appendMany(batch));
       }
     };
     await append(events);

@@ -1,6 +1,8 @@
 /** zod schemas for the API, built from the model's rules (validation and OpenAPI from one source). */
 import { z } from 'zod';
-import { AGENT_STATUSES, metadataViolations, nameViolations, normalizeScopes, scopeViolations, SCOPES_MAX } from './agent';
+import { METADATA_RULE, metadataViolations, NAME_RULE, nameViolations } from './agent';
+import { normalizeScopes, SCOPE_RULE, scopeCountViolations, SCOPES_RULE, scopeViolations } from './scope';
+import { AGENT_STATUSES } from './statuses';
 import { textViolations } from './text';
 
 const refineWith = (fn: (v: any) => string[]) => (v: any, ctx: z.RefinementCtx) => {
@@ -13,17 +15,17 @@ export const Text = (max: number) => z.string().max(max).superRefine(refineWith(
 export const AgentName = z
   .string()
   .superRefine(refineWith(nameViolations))
-  .meta({ description: 'Human-readable name, unique among the organization\'s non-revoked agents', example: 'payment-processor' });
+  .meta({ description: `Human-readable name, unique among the organization's non-revoked agents: ${NAME_RULE}`, example: 'payment-processor' });
 
 export const Scopes = z
   .array(z.string().superRefine(refineWith(scopeViolations)))
-  .superRefine(refineWith((s: string[]) => (new Set(s).size > SCOPES_MAX ? [`at most ${SCOPES_MAX} scopes are allowed`] : [])))
+  .superRefine(refineWith(scopeCountViolations))
   .transform(normalizeScopes)
-  .meta({ description: 'Permitted operations, `resource:action`', example: ['payments:read'] });
+  .meta({ description: `Permitted operations, each ${SCOPE_RULE}; ${SCOPES_RULE}`, example: ['payments:read'] });
 
 export const Metadata = z
   .record(z.string(), z.string())
   .superRefine(refineWith(metadataViolations))
-  .meta({ description: 'String key/value pairs', example: { team: 'payments' } });
+  .meta({ description: `String key/value pairs: ${METADATA_RULE}`, example: { team: 'payments' } });
 
 export const AgentStatusSchema = z.enum(AGENT_STATUSES);

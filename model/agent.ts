@@ -1,23 +1,41 @@
 /**
  * The agent model's field rules, shared by every part of CertusOrdo (API validation,
- * CDKTF constructs, SDK, provider). One definition, so synth-time checks and the
- * server can never disagree. Dependency-free on purpose: the Terraform provider loads it in
- * every short-lived process; the zod adapters for the API live in `agent-schemas.ts`.
+ * CDKTF constructs, SDK, provider): the limits, the checks, and the rules in words for
+ * descriptions and help texts. One definition, so synth-time checks and the server can never
+ * disagree. Dependency-free and browser-safe on purpose: the Terraform provider loads it in every
+ * short-lived process, the console and the SDK run in browsers; the zod adapters for the API
+ * live in `agent-schemas.ts`.
  */
 
 import { ed25519PointViolation } from './ed25519-point';
 import { printableText, textViolations } from './text';
 
-export const AGENT_STATUSES = ['active', 'suspended', 'revoked'] as const;
-export type AgentStatus = (typeof AGENT_STATUSES)[number];
+export { AGENT_STATUSES, type AgentStatus } from './statuses';
+export {
+  isWildcardScope,
+  normalizeScopes,
+  scopeCovers,
+  SCOPE_PATTERN,
+  SCOPE_RULE,
+  scopeViolations,
+  SCOPES_MAX,
+  SCOPES_RULE,
+  scopesViolations,
+} from './scope';
 
 export const NAME_MAX = 64;
-export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-export const SCOPE_PATTERN = /^[a-z0-9_.-]+(:([a-z0-9_.-]+|\*))?$/;
-export const SCOPES_MAX = 100;
+/** `\-` rather than a bare `-`: browsers compile an input's `pattern` with the `v` flag, which refuses a bare one. */
+export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._\-]*$/;
 export const METADATA_MAX_KEYS = 50;
 export const METADATA_KEY_MAX = 64;
 export const METADATA_VALUE_MAX = 1024;
+
+/** The name rule in words (Markdown), for descriptions, help texts and the fixes diagnostics suggest. */
+export const NAME_RULE = `1-${NAME_MAX} characters: letters, digits, \`.\`, \`_\` and \`-\`, starting with a letter or digit`;
+/** The metadata rule in words. */
+export const METADATA_RULE = `at most ${METADATA_MAX_KEYS} keys of 1-${METADATA_KEY_MAX} characters, with string values of at most ${METADATA_VALUE_MAX} characters`;
+/** A brought public key in words. */
+export const PUBLIC_KEY_RULE = 'an Ed25519 public key: base64url (no padding) of the 32 raw bytes, 43 characters';
 
 /** Each returns a list of human-readable violations (empty when valid). */
 export function nameViolations(name: string): string[] {
@@ -27,18 +45,6 @@ export function nameViolations(name: string): string[] {
   if (name.length > 0 && !NAME_PATTERN.test(name)) {
     out.push('name may contain only letters, digits, ".", "_" and "-", and must start with a letter or digit');
   }
-  return out;
-}
-
-export function scopeViolations(scope: string): string[] {
-  return SCOPE_PATTERN.test(scope)
-    ? []
-    : [`scope "${printableText(scope)}" must look like "resource:action" (lowercase letters, digits, "_", "-", "."; "*" allowed as the action)`];
-}
-
-export function scopesViolations(scopes: readonly string[]): string[] {
-  const out = scopes.flatMap(scopeViolations);
-  if (new Set(scopes).size > SCOPES_MAX) out.push(`at most ${SCOPES_MAX} scopes are allowed`);
   return out;
 }
 
@@ -70,11 +76,11 @@ export const PUBLIC_KEY_PATTERN = /^[A-Za-z0-9_-]{43}$/;
  */
 export function publicKeyViolations(publicKey: string, field = 'public_key'): string[] {
   if (!PUBLIC_KEY_PATTERN.test(publicKey)) {
-    return [`${field} must be an Ed25519 public key: base64url (no padding) of the 32 raw bytes, 43 characters`];
+    return [`${field} must be ${PUBLIC_KEY_RULE}`];
   }
-  const raw = Buffer.from(publicKey, 'base64url');
-  if (raw.toString('base64url') !== publicKey) {
-    return [`${field} is not canonical base64url: its last character must encode zero spare bits (did you mean "${raw.toString('base64url')}"?)`];
+  const { raw, canonical } = decodePublicKey(publicKey);
+  if (canonical !== publicKey) {
+    return [`${field} is not canonical base64url: its last character must encode zero spare bits (did you mean "${canonical}"?)`];
   }
   const point = pointViolation(publicKey, raw);
   return point ? [`${field} ${point}`] : [];
@@ -96,19 +102,26 @@ function pointViolation(encoded: string, raw: Uint8Array): string | null {
   return v;
 }
 
-/** Removes duplicate scopes, keeping first-seen order. */
-export function normalizeScopes(scopes: readonly string[]): string[] {
-  return [...new Set(scopes)];
-}
+const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
-/** A wildcard scope grants every action on a resource (`payments:*`). */
-export function isWildcardScope(scope: string): boolean {
-  return scope.endsWith(':*') || scope === '*';
-}
-
-/** True when `granted` (an agent's or session's scopes) covers `requested`. */
-export function scopeCovers(granted: readonly string[], requested: string): boolean {
-  if (granted.includes(requested)) return true;
-  const resource = requested.split(':')[0];
-  return granted.includes(`${resource}:*`);
+/**
+ * The 32 bytes of a key matching PUBLIC_KEY_PATTERN, and the key's canonical spelling (its last
+ * character with the 2 spare bits cleared), decoded here so browsers can run the rule too.
+ */
+function decodePublicKey(publicKey: string): { raw: Uint8Array; canonical: string } {
+  const raw = new Uint8Array(32);
+  let bits = 0;
+  let acc = 0;
+  let n = 0;
+  for (const c of publicKey) {
+    acc = (acc << 6) | BASE64URL.indexOf(c);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      raw[n++] = (acc >> bits) & 0xff;
+      acc &= (1 << bits) - 1;
+    }
+  }
+  const last = BASE64URL.indexOf(publicKey.charAt(42)) & ~3;
+  return { raw, canonical: publicKey.slice(0, 42) + BASE64URL.charAt(last) };
 }

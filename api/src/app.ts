@@ -1,47 +1,43 @@
 /**
- * The Express application factory: middleware chain, routers and the error handler. It receives
- * its dependencies (no globals), so tests build as many independent apps as they need.
+ * The Express application: the middleware every request passes (request id, access log, metrics,
+ * draining, security headers), the documents (/v1/openapi.json, /docs, /console, /metrics), every
+ * route manifest mounted through the one pipeline (routes/mount.ts), and the error handler. Built
+ * by the composition root (compose.ts) from what it hands in; no globals, so tests build as many
+ * independent apps as they need.
  */
 import express, { Express, NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
-import type { Database } from './db/connect';
 import type { Config } from './config';
 import type { Logger } from './logger';
 import './http/express-augment';
 import { requestPath } from './http/request-path';
 import { requestId } from './middleware/request-id';
 import { errorHandler, notFoundHandler } from './middleware/error-handler';
-import { jsonBody } from './middleware/body';
-import { authenticateApiKey, ApiKeyResolver } from './middleware/auth';
-import type { RequestLimiter } from './middleware/rate-limit';
+import type { Authenticator } from './middleware/auth';
 import type { Metrics } from './metrics/metrics';
 import { metricsHandler, requestMetrics, trackRouteTemplates } from './metrics/http';
-import { agentsRouter } from './routes/agents';
-import { apiKeysRouter } from './routes/api-keys';
-import { auditRouter } from './routes/audit';
 import { consoleRouter } from './routes/console';
-import { openApiDocument, operationRows } from './openapi';
+import type { OpenApiDocument } from './openapi';
 import { apiReferenceRouter } from './routes/api-reference';
-import type { Services } from './services';
+import type { Lifecycle } from './routes/health';
+import type { RouteManifest } from './routes/manifest';
+import { mountManifest } from './routes/mount';
 
-export interface AppDeps {
+export type { Lifecycle } from './routes/health';
+
+export interface AppDeps<D> {
   config: Config;
-  db: Database;
   logger: Logger;
-  services: Services;
-  /** Routers mounted before the API-key-authenticated /v1 routes (OAuth, sessions, well-known). */
-  extraRouters?: express.Router[];
-  /** Resolves API keys; defaults to the organization service (one database read per request). */
-  apiKeys?: ApiKeyResolver;
-  /** The process's one per-caller request limiter (the auth module's routes share it). */
-  limiter: RequestLimiter;
   metrics: Metrics;
-  /** Shutdown state: while draining, /readyz answers 503 and every response closes its connection. */
-  lifecycle?: Lifecycle;
-}
-
-export interface Lifecycle {
-  readonly draining: boolean;
+  /** Shutdown state: while draining, every response closes its connection. */
+  lifecycle: Lifecycle;
+  /** The one authenticator every route's `auth` goes through. */
+  authenticator: Authenticator;
+  routes: readonly RouteManifest<D>[];
+  /** What the routes' handlers are given (the services). */
+  routeDeps: D;
+  /** Generated from `routes` (openapi.ts): served as JSON and rendered at /docs. */
+  openApi: OpenApiDocument;
 }
 
 function accessLog(logger: Logger) {
@@ -55,15 +51,13 @@ function accessLog(logger: Logger) {
   };
 }
 
-export function createApp(deps: AppDeps): Express {
-  const { config, db, logger, services } = deps;
+export function createApp<D>(deps: AppDeps<D>): Express {
+  const { config, logger, metrics, lifecycle } = deps;
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   // req.ip (per-address limits, audit client_ip) is the socket address unless proxies are configured.
   app.set('trust proxy', typeof config.trustProxy === 'object' ? [...config.trustProxy] : config.trustProxy);
-  const { limiter, metrics } = deps;
-  const lifecycle: Lifecycle = deps.lifecycle ?? { draining: false };
 
   app.use(requestId);
   app.use(accessLog(logger));
@@ -79,30 +73,14 @@ export function createApp(deps: AppDeps): Express {
   });
   app.use(helmet({ contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], styleSrc: ["'unsafe-inline'"] } } }));
 
-  app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
-  app.get('/readyz', async (_req, res) => {
-    if (lifecycle.draining) return void res.status(503).json({ status: 'draining', database: db.backend });
-    try {
-      await db.knex.raw('select 1');
-      res.json({ status: 'ready', database: db.backend });
-    } catch {
-      res.status(503).json({ status: 'unavailable', database: db.backend });
-    }
-  });
   if (config.metrics && config.metricsPort === undefined) app.get('/metrics', metricsHandler(metrics));
-  app.get('/v1/openapi.json', (_req, res) => void res.json(openApiDocument(config.publicUrl)));
-  app.use('/docs', apiReferenceRouter(operationRows()));
+  const openApiJson = JSON.stringify(deps.openApi);
+  app.get('/v1/openapi.json', (_req, res) => void res.type('application/json').send(openApiJson));
+  app.use('/docs', apiReferenceRouter(deps.openApi));
   app.use('/console', consoleRouter());
 
-  for (const router of deps.extraRouters ?? []) app.use(router);
-
-  const v1 = express.Router();
-  v1.use(jsonBody(config.bodyLimitBytes));
-  v1.use(authenticateApiKey(deps.apiKeys ?? services.organizations, limiter));
-  v1.use(agentsRouter(services.agents));
-  v1.use(apiKeysRouter(services.organizations));
-  v1.use(auditRouter(db.knex, services.audit));
-  app.use('/v1', v1);
+  const mount = { authenticator: deps.authenticator, bodyLimitBytes: config.bodyLimitBytes, logger };
+  for (const manifest of deps.routes) mountManifest(app, manifest, deps.routeDeps, mount);
 
   app.use(notFoundHandler);
   app.use(errorHandler(logger));

@@ -1,67 +1,37 @@
 /**
- * Domain errors. Each carries a stable machine `code` and the HTTP status it maps to;
- * services throw them, and the one error middleware renders them.
+ * The REST edge's view of the domain errors (domain/errors.ts): the one table that gives each
+ * domain code its HTTP status. The error middleware (middleware/error-handler.ts) renders them as
+ * `{error: {code, message, details}, request_id}`; messages of 5xx answers are not shown.
+ *
+ * The error classes are re-exported for the HTTP edge (routes, middleware); services import them
+ * from domain/errors.ts.
  */
-export interface ErrorDetail {
-  readonly path: string;
-  readonly message: string;
-}
+import type { DomainError, DomainErrorCode } from './domain/errors';
 
-export abstract class ApiError extends Error {
-  abstract readonly status: number;
-  abstract readonly code: string;
-  readonly details: ErrorDetail[];
-  constructor(message: string, details: ErrorDetail[] = []) {
-    super(message);
-    this.name = new.target.name;
-    this.details = details;
-  }
-  /** Whether the message may be shown to the caller (5xx messages are hidden). */
-  get expose(): boolean {
-    return this.status < 500;
-  }
-}
+export {
+  ConflictError, DomainError, ForbiddenError, InvalidTransitionError, NotFoundError, PayloadTooLargeError, RateLimitedError,
+  ServiceUnavailableError, UnauthenticatedError, UnsupportedMediaTypeError, ValidationError,
+} from './domain/errors';
+export type { ErrorDetail } from './domain/errors';
 
-export class ValidationError extends ApiError {
-  readonly status = 400;
-  readonly code = 'validation_error';
-}
-export class UnauthenticatedError extends ApiError {
-  readonly status = 401;
-  readonly code = 'unauthenticated';
-}
-export class ForbiddenError extends ApiError {
-  readonly status = 403;
-  readonly code = 'forbidden';
-}
-export class NotFoundError extends ApiError {
-  readonly status = 404;
-  readonly code = 'not_found';
-}
-export class ConflictError extends ApiError {
-  readonly status = 409;
-  readonly code = 'conflict';
-}
-export class InvalidTransitionError extends ApiError {
-  readonly status = 409;
-  readonly code = 'invalid_transition';
-}
-export class PayloadTooLargeError extends ApiError {
-  readonly status = 413;
-  readonly code = 'payload_too_large';
-}
-export class UnsupportedMediaTypeError extends ApiError {
-  readonly status = 415;
-  readonly code = 'unsupported_media_type';
-}
-export class RateLimitedError extends ApiError {
-  readonly status = 429;
-  readonly code = 'rate_limited';
-  constructor(message: string, readonly retryAfterSeconds: number) {
-    super(message);
-  }
-}
-export class ServiceUnavailableError extends ApiError {
-  readonly status = 503;
-  readonly code = 'unavailable';
+export const REST_STATUS: Readonly<Record<DomainErrorCode, number>> = {
+  validation_error: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  invalid_transition: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  unavailable: 503,
+  invalid_client: 401,
+  invalid_grant: 400,
+  invalid_scope: 400,
+  invalid_target: 400,
+  unsupported_grant_type: 400,
+};
+
+export function restStatus(err: DomainError): number {
+  return REST_STATUS[err.code];
 }

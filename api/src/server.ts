@@ -1,7 +1,8 @@
 /**
  * Runs the control plane: open the store (bounded connect, master-key check, migrate), listen,
- * bootstrap, and shut down gracefully on SIGTERM/SIGINT. This is the composition root: the one
- * per-caller request limiter and the metrics registry are built here and handed to every part.
+ * bootstrap, and shut down gracefully on SIGTERM/SIGINT. The parts of the control plane are
+ * built by the composition root (compose.ts), once the listen address (the default public URL) is
+ * known; the metrics registry is built here and handed to it.
  *
  * Shutdown (`shutdown()`, on a signal) is built for rolling restarts behind a load balancer:
  * 1. drain: /readyz answers 503 (the balancer stops routing here) while requests are still
@@ -19,12 +20,11 @@ import { createLogger, Logger } from './logger';
 import type { Database } from './db/connect';
 import { openStore } from './db/open-store';
 import { FatalStartError } from './fatal';
-import { createServices, Services } from './services';
+import type { Services } from './services';
 import { purgeExpiredIdempotencyKeys } from './services/idempotency';
-import { createApp } from './app';
 import { bootstrapIfEmpty, BootstrapResult } from './bootstrap';
-import { AuthModule, createAuthModule } from './auth-module';
-import { ClusterRequestLimiter, LimiterObserver, LocalRequestLimiter, RequestLimiter } from './middleware/rate-limit';
+import { composeControlPlane, ControlPlane } from './compose';
+import type { RequestLimiter } from './middleware/rate-limit';
 import { Metrics, PoolStats } from './metrics/metrics';
 import { startMetricsServer } from './metrics/http';
 import type { InvalidationBus } from './tokens/invalidation';
@@ -77,21 +77,6 @@ export interface StartOptions {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-function createLimiter(config: Config, db: Database, metrics: Metrics, logger: Logger): RequestLimiter {
-  const observer: LimiterObserver = { refused: (s) => metrics.rateLimitRefusal(s), leased: (r) => metrics.rateLimitLease(r) };
-  // PGlite: one process owns the store, so this process's buckets are the whole truth.
-  if (db.backend !== 'postgres') return new LocalRequestLimiter(config.rateLimitPerSecond, observer);
-  let lastLogged = 0;
-  return new ClusterRequestLimiter(db.knex, config.rateLimitPerSecond, {
-    observer,
-    onError: (err) => {
-      if (Date.now() - lastLogged < 10_000) return;
-      lastLogged = Date.now();
-      logger.warn({ err }, 'cluster rate limit: leasing from the database failed; limiting per replica until it works again');
-    },
-  });
-}
-
 /** knex's tarn pool and its size (knex does not type `client.pool`). */
 function poolOf(db: Database): { pool: PoolStats; max: number } | null {
   const client = db.knex.client as { pool?: PoolStats; config?: { pool?: { max?: number } } };
@@ -104,28 +89,24 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     throw explainStartError(err);
   });
   const server = http.createServer();
-  let auth: AuthModule | undefined;
-  let limiter: RequestLimiter | undefined;
+  let plane: ControlPlane | undefined;
   let metricsServer: { url: string; close(): Promise<void> } | undefined;
   try {
     if (applied.length) logger.info({ migrations: applied }, 'applied migrations');
-    const services = createServices(db.knex, keys, { idempotencyTtlSeconds: config.idempotencyTtlSeconds });
     const metrics = new Metrics();
     if (config.metrics) {
       metrics.enableProcessMetrics();
       const p = poolOf(db);
       if (p) metrics.watchPool(p.pool, p.max);
-      services.audit.observeAppends((kind, seconds) => metrics.auditAppend(kind, seconds));
     }
-    limiter = createLimiter(config, db, metrics, logger);
     const lifecycle = { draining: false };
 
     await listen(server, config);
     const { port } = server.address() as AddressInfo;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
-    auth = await createAuthModule({ config: { ...config, publicUrl: config.publicUrl ?? url }, db, logger, services, keys, limiter, metrics });
-    const app = createApp({ config, db, logger, services, extraRouters: auth.routers, apiKeys: auth.apiKeys, limiter, metrics, lifecycle });
+    plane = await composeControlPlane({ config: { ...config, publicUrl: config.publicUrl ?? url }, db, keys, logger, metrics, lifecycle });
+    const { services, limiter } = plane;
     if (config.metricsPort !== undefined) {
       metricsServer = await startMetricsServer(metrics, config.host, config.metricsPort).catch((err: NodeJS.ErrnoException) => {
         throw err.code === 'EADDRINUSE'
@@ -135,14 +116,11 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     }
     // Last step that can fail: a first-start key is created only when it will be printed.
     const bootstrap = opts.skipBootstrap ? null : await bootstrapIfEmpty(services);
-    server.on('request', app);
+    server.on('request', plane.app);
     server.keepAliveTimeout = 5_000;
     const purge = startIdempotencyPurge(db, config.idempotencyTtlSeconds * 1000, logger);
 
-    const started = auth;
-    if (!started.auth) throw new Error('the auth module started without its services');
-    const invalidations = started.auth.bus;
-    const startedLimiter = limiter;
+    const started = plane;
     const startedMetrics = metricsServer;
     let closing: Promise<void> | undefined;
     const stop = (drainMs: number, wait: (ms: number) => Promise<void>) =>
@@ -156,7 +134,6 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         });
         await purge.stop();
         await started.close();
-        await startedLimiter.close();
         await startedMetrics?.close();
         await db.close();
       })());
@@ -168,8 +145,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       bootstrap,
       metrics,
       limiter,
-      invalidations,
-      settleAuthAudit: () => started.auth!.settleAudit(),
+      invalidations: started.bus,
+      settleAuthAudit: () => started.settleAudit(),
       get draining() {
         return lifecycle.draining;
       },
@@ -186,8 +163,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         server.closeAllConnections();
       });
     }
-    await auth?.close().catch(() => undefined);
-    await limiter?.close().catch(() => undefined);
+    await plane?.close().catch(() => undefined);
     await metricsServer?.close().catch(() => undefined);
     await db.close().catch(() => undefined);
     throw explainStartError(err);

@@ -1,6 +1,9 @@
 /** `certusordo agents …`: create, list, inspect and change the lifecycle of agents (via the SDK). */
 import type { Command } from 'commander';
 import type { Agent, AgentListParams, AgentStatus, CreatedAgent } from '../../sdk/src';
+import { NAME_RULE, SCOPE_RULE } from '../../model/agent';
+import { LIST_PAGE_MAX } from '../../model/limits';
+import { AGENT_STATUSES } from '../../model/statuses';
 import {
   clientFor,
   collect,
@@ -18,7 +21,7 @@ import {
   UsageError,
 } from './common';
 
-const STATUSES: AgentStatus[] = ['active', 'suspended', 'revoked'];
+const STATUSES: readonly string[] = AGENT_STATUSES;
 export const DESCRIPTION = 'Manage agents (AI systems with cryptographic identities)';
 
 function printAgent(agent: Agent): void {
@@ -27,7 +30,7 @@ function printAgent(agent: Agent): void {
     ['Name', agent.name],
     ['Status', agent.status],
     ['Scopes', agent.scopes.join(' ') || '-'],
-    ['Public key', agent.publicKey],
+    ['Public key', agent.publicKey ?? '-'],
     ['Metadata', Object.keys(agent.metadata).length ? Object.entries(agent.metadata).map(([k, v]) => `${k}=${v}`).join(' ') : '-'],
     ['Created', formatDate(agent.createdAt)],
     ['Updated', formatDate(agent.updatedAt)],
@@ -46,8 +49,8 @@ export function register(program: Command): void {
   agents
     .command('create')
     .description('Register an agent; prints its secret once')
-    .argument('<name>', 'unique name: 1-64 of [A-Za-z0-9._-], starting with a letter or digit (e.g. invoice-processor-prod)')
-    .option('-s, --scope <scope>', 'permitted operation, resource:action (repeatable or comma-separated)', collectList)
+    .argument('<name>', `unique name, ${NAME_RULE} (e.g. invoice-processor-prod)`)
+    .option('-s, --scope <scope>', `permitted operation, ${SCOPE_RULE} (repeatable or comma-separated)`, collectList)
     .option('-m, --metadata <key=value>', 'metadata entry (repeatable)', collectPairs)
     .option('--public-key <base64url>', 'register your own Ed25519 public key instead of having one generated (no secret is returned)')
     .addHelpText(
@@ -85,7 +88,7 @@ export function register(program: Command): void {
     .option('--limit <n>', 'stop after n agents', parsePositiveInt)
     .addHelpText('after', '\nExamples:\n  certusordo agents list --status active\n  certusordo agents list --inactive-since 90d --json')
     .action(async (o: { status?: string; name?: string; namePrefix?: string; neverAuthenticated?: boolean; inactiveSince?: Date; limit?: number }, cmd: Command) => {
-      if (o.status !== undefined && !STATUSES.includes(o.status as AgentStatus)) {
+      if (o.status !== undefined && !STATUSES.includes(o.status)) {
         throw new UsageError(`--status must be one of ${STATUSES.join(', ')}`);
       }
       const params: AgentListParams = {
@@ -94,7 +97,7 @@ export function register(program: Command): void {
         ...(o.namePrefix ? { namePrefix: o.namePrefix } : {}),
         ...(o.neverAuthenticated ? { neverAuthenticated: true } : {}),
         ...(o.inactiveSince ? { inactiveSince: o.inactiveSince } : {}),
-        limit: Math.min(o.limit ?? 200, 200),
+        limit: Math.min(o.limit ?? LIST_PAGE_MAX, LIST_PAGE_MAX),
       };
       const found = await collect(clientFor(cmd).agents.list(params), 'agents', o.limit);
       if (globals(cmd).json) return printJson(found);

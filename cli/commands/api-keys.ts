@@ -1,9 +1,9 @@
 /** `certusordo api-keys …`: the organization's admin API keys, over the API (via the SDK). */
 import type { Command } from 'commander';
-import type { ApiKey, ApiKeyRole } from '../../sdk/src';
+import type { ApiKey } from '../../sdk/src';
+import { API_KEY_ROLE_RULE, API_KEY_ROLES, isApiKeyRole } from '../../model/roles';
 import { clientFor, confirm, formatDate, globals, group, printFields, printJson, printTable, UsageError } from './common';
 
-const ROLES: ApiKeyRole[] = ['admin', 'operator', 'reader'];
 export const DESCRIPTION = "Manage the organization's API keys";
 
 function fields(k: ApiKey): Array<[string, string]> {
@@ -25,10 +25,10 @@ export function register(program: Command): void {
     .command('create')
     .description('Create an API key; prints the key once')
     .requiredOption('--name <name>', 'what the key is for')
-    .requiredOption('--role <role>', `one of ${ROLES.join(', ')} (admin: everything; operator: read + suspend/activate/revoke; reader: read only)`)
+    .requiredOption('--role <role>', `one of ${API_KEY_ROLES.join(', ')} (${API_KEY_ROLE_RULE})`)
     .action(async (o: { name: string; role: string }, cmd: Command) => {
-      if (!ROLES.includes(o.role as ApiKeyRole)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`);
-      const key = await clientFor(cmd).apiKeys.create({ name: o.name, role: o.role as ApiKeyRole });
+      if (!isApiKeyRole(o.role)) throw new UsageError(`--role must be one of ${API_KEY_ROLES.join(', ')}`);
+      const key = await clientFor(cmd).apiKeys.create({ name: o.name, role: o.role });
       if (globals(cmd).json) printJson(key);
       else printFields([...fields(key), ['Key', key.key]]);
       process.stderr.write('\nWARNING: store the key now. It is shown only this once and cannot be retrieved later.\n');

@@ -2,12 +2,11 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import type { AuditEventListParams } from '../../sdk/src';
+import { AUDIT_PAGE_MAX } from '../../model/limits';
 import { clientFor, collect, formatDate, globals, group, parsePositiveInt, parseTime, printJson, printTable, UsageError } from './common';
 
 /** Events a plain `audit list` shows: a screenful of the most recent. */
 const DEFAULT_LIST_LIMIT = 20;
-/** The API's largest page of audit events. */
-const MAX_PAGE = 500;
 /** Short actor kinds keep the table narrow; --json has the full record. */
 const ACTOR_LABEL: Record<string, string> = { api_key: 'key', agent: 'agent', system: 'system' };
 
@@ -31,7 +30,7 @@ export function register(program: Command): void {
         ...(o.since ? { since: o.since } : {}),
         ...(o.until ? { until: o.until } : {}),
         order: o.oldestFirst ? 'asc' : 'desc',
-        limit: Math.min(limit, MAX_PAGE),
+        limit: Math.min(limit, AUDIT_PAGE_MAX),
       };
       const events = await collect(clientFor(cmd).auditEvents.list(params), 'events', limit);
       if (globals(cmd).json) return printJson(events);

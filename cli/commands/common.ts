@@ -1,7 +1,8 @@
 /**
  * What every remote command shares: the SDK client from flags/env, output (tables or --json),
- * exit codes per SDK error class, confirmation prompts and a progress indicator. Remote commands
- * talk to the control plane only through the SDK.
+ * exit codes per error class of the client core (sdk/src/core/errors.ts, re-exported by the SDK),
+ * confirmation prompts and a progress indicator. Remote commands talk to the control plane only
+ * through the SDK.
  */
 import { createInterface } from 'node:readline/promises';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
@@ -10,6 +11,7 @@ import {
   AuthenticationError,
   CertusOrdoClient,
   CertusOrdoError,
+  ConfigurationError,
   ConflictError,
   NotFoundError,
   PermissionDeniedError,
@@ -49,7 +51,7 @@ export function clientFor(cmd: Command): CertusOrdoClient {
   try {
     return new CertusOrdoClient({ apiKey: o.apiKey, baseUrl: o.endpoint });
   } catch (err) {
-    if (err instanceof CertusOrdoError && err.code === 'invalid_configuration') {
+    if (err instanceof ConfigurationError) {
       throw new UsageError(err.message.replace('pass `apiKey`', 'pass --api-key').replace('baseUrl', '--endpoint'));
     }
     throw err;
@@ -58,13 +60,18 @@ export function clientFor(cmd: Command): CertusOrdoClient {
 
 // ---- exit codes ------------------------------------------------------------------------------
 
+/**
+ * The CLI's one mapping from error classes to exit codes. Subclasses go with their parent: an
+ * APITimeoutError or APIUserAbortError is a network failure (7), like any APIConnectionError; every
+ * 400 is a ValidationError (6). Other API failures (5xx, 429 after the retries) are 1.
+ */
 export function exitCodeFor(err: unknown): number {
   if (err instanceof CommanderError) {
     // --help and --version end with code 0; every other commander error is a usage error.
     return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
   }
   if (err instanceof UsageError) return EXIT.usage;
-  if (err instanceof CertusOrdoError && err.code === 'invalid_configuration') return EXIT.usage;
+  if (err instanceof ConfigurationError) return EXIT.usage;
   if (err instanceof NotFoundError) return EXIT.notFound;
   if (err instanceof AuthenticationError || err instanceof PermissionDeniedError) return EXIT.auth;
   if (err instanceof ConflictError) return EXIT.conflict;

@@ -1,9 +1,11 @@
 /** `certusordo sessions …`: agents' bounded sessions, seen from the organization (via the SDK). */
 import type { Command } from 'commander';
 import type { Session, SessionListParams, SessionStatus } from '../../sdk/src';
+import { LIST_PAGE_MAX } from '../../model/limits';
+import { SESSION_STATUSES } from '../../model/statuses';
 import { clientFor, collect, confirm, formatDate, globals, group, parsePositiveInt, printFields, printJson, printTable, UsageError } from './common';
 
-const STATUSES: SessionStatus[] = ['active', 'exhausted', 'expired', 'ended'];
+const STATUSES: readonly string[] = SESSION_STATUSES;
 
 const budget = (s: Session) => (s.maxOperations === null ? `${s.operationsUsed}` : `${s.operationsUsed}/${s.maxOperations}`);
 
@@ -33,13 +35,13 @@ export function register(program: Command): void {
     .option('--limit <n>', 'stop after n sessions', parsePositiveInt)
     .addHelpText('after', '\nExamples:\n  certusordo sessions list --status active\n  certusordo sessions list --agent <agent-id> --json')
     .action(async (o: { agent?: string; status?: string; limit?: number }, cmd: Command) => {
-      if (o.status !== undefined && !STATUSES.includes(o.status as SessionStatus)) {
+      if (o.status !== undefined && !STATUSES.includes(o.status)) {
         throw new UsageError(`--status must be one of ${STATUSES.join(', ')}`);
       }
       const params: SessionListParams = {
         ...(o.agent ? { agentId: o.agent } : {}),
         ...(o.status ? { status: o.status as SessionStatus } : {}),
-        limit: Math.min(o.limit ?? 200, 200),
+        limit: Math.min(o.limit ?? LIST_PAGE_MAX, LIST_PAGE_MAX),
       };
       const found = await collect(clientFor(cmd).sessions.list(params), 'sessions', o.limit);
       if (globals(cmd).json) return printJson(found);

@@ -1,7 +1,10 @@
 /** The agents table (search, filters, keyset pagination, row actions) and the create dialog. */
 import { useState } from 'preact/hooks';
+import { NAME_MAX, NAME_PATTERN, NAME_RULE, PUBLIC_KEY_RULE } from '../../model/agent';
+import { LIST_PAGE_DEFAULT, REASON_MAX } from '../../model/limits';
+import { AGENT_STATUSES } from '../../model/statuses';
 import { Agent, api, can, Role } from './api';
-import { ErrorBanner, inputChecked, inputValue, Modal, Notice, parseMetadata, parseScopes, SecretOnce, StatusBadge, Time, usePoll } from './ui';
+import { ErrorBanner, inputChecked, inputValue, Modal, Notice, parseMetadata, parseScopes, RuleText, SecretOnce, StatusBadge, Time, usePoll } from './ui';
 
 type Action = { kind: 'suspend' | 'activate' | 'revoke'; agent: Agent };
 
@@ -33,7 +36,7 @@ export function ActionDialog({ action, onDone, onCancel }: { action: Action; onD
         {kind === 'suspend' && <p>Its tokens stop working at once and it cannot get new ones until it is activated.</p>}
         {kind === 'revoke' && <p class="warning"><strong>Revocation is permanent.</strong> The agent can never authenticate again.</p>}
         <label for="transition-reason">Reason (recorded in the audit log{kind === 'suspend' ? '' : ', optional'})</label>
-        <textarea id="transition-reason" rows={2} maxLength={500} value={reason} onInput={(e) => setReason(inputValue(e))} />
+        <textarea id="transition-reason" rows={2} maxLength={REASON_MAX} value={reason} onInput={(e) => setReason(inputValue(e))} />
         {kind === 'revoke' && (
           <>
             <label for="revoke-confirm">Type the agent's name, <code>{agent.name}</code>, to confirm</label>
@@ -103,13 +106,13 @@ function CreateDialog({ onClose, onCreated }: { onClose: () => void; onCreated: 
     <Modal title="Create an agent" onClose={onClose}>
       <form onSubmit={submit}>
         <label for="create-name">Name</label>
-        <input id="create-name" required maxLength={64} pattern="[A-Za-z0-9][A-Za-z0-9._\-]*" autoComplete="off" spellcheck={false} value={name} onInput={(e) => setName(inputValue(e))} aria-describedby="create-name-help" />
-        <p id="create-name-help" class="help">1–64 characters: letters, digits, <code>.</code> <code>_</code> <code>-</code>.</p>
+        <input id="create-name" required maxLength={NAME_MAX} pattern={NAME_PATTERN.source} autoComplete="off" spellcheck={false} value={name} onInput={(e) => setName(inputValue(e))} aria-describedby="create-name-help" />
+        <p id="create-name-help" class="help"><RuleText text={NAME_RULE} />.</p>
         <label for="create-scopes">Scopes (space or comma separated)</label>
         <input id="create-scopes" autoComplete="off" spellcheck={false} placeholder="payments:read reports:*" value={scopes} onInput={(e) => setScopes(inputValue(e))} />
         <label for="create-metadata">Metadata (one <code>key=value</code> per line)</label>
         <textarea id="create-metadata" rows={3} spellcheck={false} value={metadata} onInput={(e) => setMetadata(inputValue(e))} />
-        <label for="create-public-key">Bring your own public key (optional: Ed25519, base64url of the 32 raw bytes)</label>
+        <label for="create-public-key">Bring your own public key (optional: {PUBLIC_KEY_RULE})</label>
         <input id="create-public-key" class="mono" autoComplete="off" spellcheck={false} value={publicKey} onInput={(e) => setPublicKey(inputValue(e))} aria-describedby="create-pk-help" />
         <p id="create-pk-help" class="help">Leave empty to have a key generated: its secret is shown once.</p>
         <ErrorBanner error={error} />
@@ -141,7 +144,7 @@ export function AgentsPage({ role }: { role: Role }) {
       status: filters.status || undefined,
       never_authenticated: filters.never || undefined,
       inactive_since: filters.inactiveSince ? new Date(filters.inactiveSince).toISOString() : undefined,
-      limit: 50,
+      limit: LIST_PAGE_DEFAULT,
       cursor,
     }),
     [filters, cursor],
@@ -176,9 +179,7 @@ export function AgentsPage({ role }: { role: Role }) {
           <label for="f-status">Status</label>
           <select id="f-status" value={draft.status} onChange={(e) => setDraft({ ...draft, status: inputValue(e) })}>
             <option value="">Any</option>
-            <option value="active">Active</option>
-            <option value="suspended">Suspended</option>
-            <option value="revoked">Revoked</option>
+            {AGENT_STATUSES.map((s) => <option key={s} value={s}>{s.charAt(0).toUpperCase() + s.slice(1)}</option>)}
           </select>
         </div>
         <div class="field">

@@ -1,17 +1,22 @@
 /** The console's REST client: same-origin calls with the API key from sessionStorage (Bearer). */
+import { LIST_PAGE_DEFAULT } from '../../model/limits';
+import type { ApiKeyRole } from '../../model/roles';
+import type { AgentKeyStatus, AgentStatus, SessionStatus } from '../../model/statuses';
 
-export type Role = 'reader' | 'operator' | 'admin';
-export type AgentStatus = 'active' | 'suspended' | 'revoked';
+/** Roles and statuses are model/'s lists, the ones the server enforces. */
+export type Role = ApiKeyRole;
+export type { AgentStatus };
+export { roleAtLeast as can } from '../../model/roles';
 
 export interface Me { id: string; organization_id: string; role: Role }
 export interface Agent {
   id: string; name: string; public_key: string | null; scopes: string[]; status: AgentStatus;
   metadata: Record<string, string>; created_at: string; updated_at: string; last_auth_at: string | null; secret?: string;
 }
-export interface AgentKey { kid: string; public_key: string; status: 'active' | 'revoked'; created_at: string; revoked_at: string | null; secret?: string }
+export interface AgentKey { kid: string; public_key: string; status: AgentKeyStatus; created_at: string; revoked_at: string | null; secret?: string }
 export interface Session {
   id: string; agent_id: string; scopes: string[]; max_operations: number | null; operations_used: number;
-  status: 'active' | 'exhausted' | 'expired' | 'ended'; purpose: string | null; created_at: string; expires_at: string;
+  status: SessionStatus; purpose: string | null; created_at: string; expires_at: string;
   ended_at: string | null; end_reason: string | null;
 }
 export interface AuditEvent {
@@ -97,11 +102,9 @@ export const api = {
   keys: (id: string) => call<{ data: AgentKey[] }>('GET', `/v1/agents/${enc(id)}/keys`),
   addKey: (id: string, publicKey?: string) => call<AgentKey>('POST', `/v1/agents/${enc(id)}/keys`, publicKey ? { public_key: publicKey } : {}),
   removeKey: (id: string, kid: string) => call<AgentKey>('DELETE', `/v1/agents/${enc(id)}/keys/${enc(kid)}`),
-  sessions: (agentId: string) => call<Page<Session>>('GET', `/v1/sessions${query({ agent_id: agentId, limit: 50 })}`),
+  sessions: (agentId: string) => call<Page<Session>>('GET', `/v1/sessions${query({ agent_id: agentId, limit: LIST_PAGE_DEFAULT })}`),
   endSession: (id: string) => call<Session>('DELETE', `/v1/sessions/${enc(id)}`),
   audit: (q: Record<string, string | number | undefined>) => call<Page<AuditEvent>>('GET', `/v1/audit-events${query(q)}`),
   verify: () => call<Verification>('GET', '/v1/audit-events/verify'),
 };
 
-const RANK: Record<Role, number> = { reader: 0, operator: 1, admin: 2 };
-export const can = (role: Role, needed: Role): boolean => RANK[role] >= RANK[needed];

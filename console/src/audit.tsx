@@ -1,5 +1,6 @@
 /** The organization's audit log, with filters, and the chain verification result. */
 import { useState } from 'preact/hooks';
+import { AUDIT_PAGE_DEFAULT } from '../../model/limits';
 import { api, AuditEvent } from './api';
 import { ErrorBanner, inputValue, Time, usePoll } from './ui';
 
@@ -16,7 +17,7 @@ export function AuditTable({ filters }: { filters: AuditFilters }) {
   const [cursor, setCursor] = useState<string | undefined>(undefined);
   const [previous, setPrevious] = useState<(string | undefined)[]>([]);
   const key = JSON.stringify(filters);
-  const { data, error } = usePoll(() => api.audit({ ...filters, limit: 100, cursor }), [key, cursor]);
+  const { data, error } = usePoll(() => api.audit({ ...filters, limit: AUDIT_PAGE_DEFAULT, cursor }), [key, cursor]);
   const page = previous.length + 1;
   return (
     <>

@@ -41,6 +41,11 @@ export function Notice({ text }: { text: string | null }) {
   return <p class="banner notice" role="status" aria-live="polite">{text ?? ''}</p>;
 }
 
+/** A rule text from model/ (Markdown code spans in backticks), its code spans shown as <code>. */
+export function RuleText({ text }: { text: string }) {
+  return <>{text.split('`').map((part, i) => (i % 2 ? <code key={i}>{part}</code> : part))}</>;
+}
+
 export function StatusBadge({ status }: { status: string }) {
   return <span class={`badge status-${status}`}>{status}</span>;
 }

@@ -8,11 +8,11 @@ import { Lazy, TerraformOutput, TerraformStack, Token } from 'cdktf';
 import { Agent } from '../.gen/providers/certusordo/agent';
 import { DataCertusordoAgent } from '../.gen/providers/certusordo/data-certusordo-agent';
 import { metadataViolations, nameViolations, normalizeScopes, publicKeyViolations, scopesViolations, scopeViolations } from '../../model/agent';
+import { managedAgentStatusViolation, MANAGED_AGENT_STATUSES, type ManagedAgentStatus } from '../../model/statuses';
 import { ValidationError } from './errors';
 
-/** The statuses Terraform can enforce. Revoking is permanent: destroy the resource instead. */
-export type ManagedAgentStatus = 'active' | 'suspended';
-export const MANAGED_AGENT_STATUSES: readonly ManagedAgentStatus[] = ['active', 'suspended'];
+/** The statuses Terraform can enforce (model/statuses.ts). Revoking is permanent: destroy the resource instead. */
+export { MANAGED_AGENT_STATUSES, type ManagedAgentStatus };
 
 /** The read surface shared by agents defined here and agents imported by id. */
 export interface IAgent extends IConstruct {
@@ -24,34 +24,37 @@ export interface IAgent extends IConstruct {
 
 export interface CertusOrdoAgentProps {
   /**
-   * Human-readable name, unique among the organization's non-revoked agents: 1-64 characters,
+   * Human-readable name, unique among the organization's non-revoked agents. 1-64 characters:
    * letters, digits, `.`, `_` and `-`, starting with a letter or digit. Name it after the service
    * and environment it serves, for example `invoice-processor-prod`.
    * @default - the construct id
    */
   readonly name?: string;
   /**
-   * Permitted operations, each `resource:action` (`payments:read`), a single segment (`read`) or
-   * `resource:*`; at most 100, duplicates removed. Grant the least that works; more can be added
-   * with `grantRead`/`grantWrite`/`grantAllActions`.
+   * Permitted operations, each `resource:action` in lowercase letters, digits, `_`, `-` and `.`
+   * (for example `payments:read`), a single segment (`read`), or `resource:*`; at most 100 scopes;
+   * duplicates are removed. Grant the least that works; more can be added with
+   * `grantRead`/`grantWrite`/`grantAllActions`.
    * @default [] - no permissions
    */
   readonly scopes?: readonly string[];
   /**
-   * String key/value pairs (at most 50 keys; keys 1-64 characters, values at most 1024). The
-   * `environment` key is read by `AgentBestPractices` to recognise production agents.
+   * String key/value pairs: at most 50 keys of 1-64 characters, with string values of at most 1024
+   * characters. The `environment` key is read by `AgentBestPractices` to recognise production agents.
    * @default {} - no metadata
    */
   readonly metadata?: Readonly<Record<string, string>>;
   /**
-   * `active` or `suspended`, enforced on every apply when set.
+   * `active` or `suspended`; to revoke an agent, destroy the resource (revocation is permanent).
+   * Enforced on every apply when set.
    * @default - not managed: Terraform leaves the status alone, so a suspension made at runtime
    * (for example by an operator over the REST API) survives the next deploy
    */
   readonly status?: ManagedAgentStatus;
   /**
-   * Bring your own Ed25519 public key (base64url of the 32 raw bytes). Then no secret is issued
-   * and `secretOutput` is not available. Changing it replaces the agent.
+   * Bring your own key, an Ed25519 public key: base64url (no padding) of the 32 raw bytes, 43
+   * characters. Then no secret is issued and `secretOutput` is not available. Changing it replaces
+   * the agent.
    * @default - the control plane generates a key pair; its secret is available once, through `secretOutput`
    */
   readonly publicKey?: string;
@@ -143,7 +146,7 @@ export class CertusOrdoAgent extends Construct implements IAgent {
   }
 
   /**
-   * A **sensitive** Terraform output holding the agent's secret (`cos_<id>_<seed>`). The control
+   * A **sensitive** Terraform output holding the agent's secret (`cos_<agent id>_<43 base64url characters>`). The control
    * plane returns the secret only when it creates the agent, so read it from that deploy's outputs
    * (`cdktf deploy --outputs-file out.json --outputs-file-include-sensitive-outputs`) and store it.
    */
@@ -212,11 +215,8 @@ function propViolations(props: CertusOrdoAgentProps & { name: string }): string[
     const known = Object.entries(props.metadata).map(([k, v], i) => [Token.isUnresolved(k) ? `token-key-${i}` : k, Token.isUnresolved(v) ? '' : v]);
     out.push(...metadataViolations(Object.fromEntries(known)));
   }
-  if (props.status !== undefined && !Token.isUnresolved(props.status) && !MANAGED_AGENT_STATUSES.includes(props.status)) {
-    out.push(
-      `status "${props.status}" is not allowed: use "active" or "suspended", or leave it unset to keep the control plane's value (destroy the resource to revoke)`,
-    );
-  }
+  const statusViolation = props.status === undefined || Token.isUnresolved(props.status) ? null : managedAgentStatusViolation(props.status);
+  if (statusViolation) out.push(statusViolation);
   if (props.publicKey !== undefined && !Token.isUnresolved(props.publicKey)) {
     out.push(...publicKeyViolations(props.publicKey, 'publicKey'));
   }

@@ -4,17 +4,19 @@
  * user-facing text.
  */
 import {
-  AbortedError,
-  ApiError,
+  APIConnectionError,
+  APIError,
+  APIUserAbortError,
   AuthenticationError,
+  CertusOrdoError,
+  ConfigurationError,
   ConflictError,
-  ConnectionError,
-  InsecureEndpointError,
   NotFoundError,
   PermissionDeniedError,
   RateLimitError,
   ResponseTooLargeError,
-} from './client/errors';
+} from '../../sdk/src/core/errors';
+import { isInsecureEndpointError } from './client/endpoint';
 import { CodecError } from './codec/msgpack';
 
 /** Attribute path steps: a string names an attribute; {key} is a map key, {index} a list index. */
@@ -80,7 +82,7 @@ const ENDPOINT_FIX =
 export function diagFromError(err: unknown, action: string): Diagnostic {
   // Provider-level failures (key, endpoint) carry no attribute path here: a path is relative
   // to the resource being handled. ConfigureProvider attaches provider paths itself.
-  const rid = err instanceof ApiError && err.requestId ? ` (request id ${err.requestId})` : '';
+  const rid = err instanceof CertusOrdoError && err.requestId ? ` (request id ${err.requestId})` : '';
   if (err instanceof AuthenticationError) {
     return error('Invalid CertusOrdo API key', `Unable to ${action}: the control plane rejected the API key${rid}. ${API_KEY_FIX}`);
   }
@@ -90,11 +92,18 @@ export function diagFromError(err: unknown, action: string): Diagnostic {
       `Unable to ${action}: ${err.message}${rid}. Managing agents needs an API key with the \`admin\` role; reading needs \`reader\` or higher.`,
     );
   }
-  if (err instanceof ConnectionError) {
+  // The stop signal is the provider's only cancellation: an abort is always Terraform's StopProvider.
+  if (err instanceof APIUserAbortError) {
+    return error('Operation cancelled', `Unable to ${action}: request cancelled because Terraform asked the provider to stop.`);
+  }
+  if (err instanceof APIConnectionError) {
     return error('Cannot reach the CertusOrdo control plane', `Unable to ${action}: ${err.message}. ${ENDPOINT_FIX}`);
   }
-  if (err instanceof InsecureEndpointError) {
+  if (isInsecureEndpointError(err)) {
     return error('Insecure endpoint', `Unable to ${action}: ${err.message}`);
+  }
+  if (err instanceof ConfigurationError) {
+    return error('Invalid provider configuration', `Unable to ${action}: ${err.message}.`);
   }
   if (err instanceof ResponseTooLargeError) {
     return error(
@@ -102,15 +111,13 @@ export function diagFromError(err: unknown, action: string): Diagnostic {
       `Unable to ${action}: ${err.message}. A CertusOrdo control plane never sends answers this large; ${ENDPOINT_FIX}`,
     );
   }
-  if (err instanceof AbortedError) {
-    return error('Operation cancelled', `Unable to ${action}: ${err.message}.`);
-  }
   if (err instanceof RateLimitError) {
     return error('Rate limited by the control plane', `Unable to ${action}: still rate limited after retries${rid}. Lower -parallelism or retry later.`);
   }
-  if (err instanceof ApiError) {
-    const first = err.details[0];
-    const detailText = err.details.map((d) => (d.path ? `${d.path}: ${d.message}` : d.message)).join('; ');
+  if (err instanceof APIError) {
+    const details = err.details ?? [];
+    const first = details[0];
+    const detailText = details.map((d) => (d.path ? `${d.path}: ${d.message}` : d.message)).join('; ');
     const path = first?.path && /^[a-z_]+$/.test(first.path.split('.')[0]!) ? [first.path.split('.')[0]!] : undefined;
     const summary =
       err instanceof ConflictError ? 'Conflict in the control plane' : err instanceof NotFoundError ? 'Agent not found' : 'Control plane error';

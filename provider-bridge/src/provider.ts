@@ -4,8 +4,8 @@
  */
 import { asString, isUnknown, type TfObject, type TfValue } from './codec/values';
 import { RestClient } from './client/rest-client';
-import { AuthenticationError, ConnectionError, InsecureEndpointError, PermissionDeniedError } from './client/errors';
-import { displayEndpoint, endpointProblem, insecureFromEnv, needsInsecureOptIn } from './client/endpoint';
+import { APIConnectionError, APIUserAbortError, AuthenticationError, PermissionDeniedError } from '../../sdk/src/core/errors';
+import { displayEndpoint, endpointProblem, insecureFromEnv, isInsecureEndpointError, needsInsecureOptIn } from './client/endpoint';
 import { API_KEY_FIX, ENDPOINT_FIX, diagFromError, error, type Diagnostic } from './diag';
 import { bool, str, type SchemaDef } from './schema/types';
 import { agentResource } from './resources/agent';
@@ -127,10 +127,10 @@ export async function configureProvider(
       if (err instanceof AuthenticationError) {
         return { data: null, diagnostics: [error('Invalid CertusOrdo API key', `The control plane at ${shown} rejected the API key. ${API_KEY_FIX}`, ['api_key'])] };
       }
-      if (err instanceof InsecureEndpointError) {
+      if (isInsecureEndpointError(err)) {
         return { data: null, diagnostics: [error('Insecure endpoint', err.message, ['endpoint'])] };
       }
-      if (err instanceof ConnectionError) {
+      if (err instanceof APIConnectionError && !(err instanceof APIUserAbortError)) {
         return { data: null, diagnostics: [error('Cannot reach the CertusOrdo control plane', `${err.message}. ${ENDPOINT_FIX}`, ['endpoint'])] };
       }
       if (!(err instanceof PermissionDeniedError)) return { data: null, diagnostics: [diagFromError(err, 'verify the provider configuration')] };

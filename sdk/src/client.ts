@@ -1,7 +1,7 @@
-import { CertusOrdoError } from './errors';
+import { ConfigurationError } from './core/errors';
 import { toIntrospection } from './internal/mappers';
 import { readEnv, resolveBaseUrl } from './internal/env';
-import { Transport, type RequestOptions, type Sleep } from './internal/transport';
+import { Transport, type RequestOptions, type TransportConfig } from './core/transport';
 import { Agents } from './resources/agents';
 import { ApiKeys } from './resources/api-keys';
 import { AuditEvents } from './resources/audit-events';
@@ -10,21 +10,12 @@ import type { TokenIntrospection } from './types';
 
 export { DEFAULT_BASE_URL } from './internal/env';
 
-export interface ClientOptions {
+/** The transport settings a client passes through (documented on TransportConfig). */
+export interface ClientOptions extends Pick<TransportConfig, 'timeoutMs' | 'maxRetries' | 'fetch' | 'defaultHeaders' | 'sleep' | 'now'> {
   /** Organization API key (`aa_…`). Defaults to `CERTUSORDO_API_KEY`. */
   apiKey?: string | undefined;
   /** Control plane URL. Defaults to `CERTUSORDO_ENDPOINT`, then http://127.0.0.1:8080. */
   baseUrl?: string | undefined;
-  /** Per-attempt timeout in ms (default 60 000). */
-  timeoutMs?: number | undefined;
-  /** Retries of failed requests (default 2). */
-  maxRetries?: number | undefined;
-  /** A fetch implementation (default `globalThis.fetch`). */
-  fetch?: typeof fetch | undefined;
-  /** Headers sent with every request. */
-  defaultHeaders?: Record<string, string> | undefined;
-  /** Waits between retries (default: a timer). Inject one to test retry behaviour without waiting. */
-  sleep?: Sleep | undefined;
 }
 
 /** Admin client of the CertusOrdo control plane. */
@@ -39,7 +30,7 @@ export class CertusOrdoClient {
   constructor(options: ClientOptions = {}) {
     const apiKey = options.apiKey ?? readEnv('CERTUSORDO_API_KEY');
     if (!apiKey) {
-      throw new CertusOrdoError('no API key: pass `apiKey` or set CERTUSORDO_API_KEY', { code: 'invalid_configuration' });
+      throw new ConfigurationError('no API key: pass `apiKey` or set CERTUSORDO_API_KEY');
     }
     this.#transport = new Transport({
       baseUrl: resolveBaseUrl(options.baseUrl),
@@ -49,6 +40,7 @@ export class CertusOrdoClient {
       fetch: options.fetch,
       defaultHeaders: options.defaultHeaders,
       sleep: options.sleep,
+      now: options.now,
     });
     this.baseUrl = this.#transport.baseUrl;
     this.agents = new Agents(this.#transport);

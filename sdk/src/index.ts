@@ -6,12 +6,17 @@
  * Agents:  `AgentCredentials.fromSecret(secret)` → `getToken()`, `openSession()`, `endSession()`, `revokeToken()`.
  * Services: `verifyAccessToken(token, { baseUrl, organizationId, audience })` (or `{ issuer }`: your organization's).
  *
- * Everything public is exported here; `./internal/*` is not part of the API and may change.
+ * Everything public is exported here; `./internal/*` is not part of the API and may change. `./core/*`
+ * is the client core this SDK shares with the CLI and the Terraform provider (its public parts are
+ * re-exported here).
  */
 export { CertusOrdoClient, DEFAULT_BASE_URL, type ClientOptions } from './client';
 export {
   CertusOrdoError,
+  ConfigurationError,
+  APIError,
   ValidationError,
+  BadRequestError,
   AuthenticationError,
   PermissionDeniedError,
   NotFoundError,
@@ -20,13 +25,17 @@ export {
   InternalServerError,
   APIConnectionError,
   APITimeoutError,
+  APIUserAbortError,
+  ResponseTooLargeError,
   TokenVerificationError,
   generate,
   type ErrorDetail,
   type CertusOrdoErrorInit,
-} from './errors';
+} from './core/errors';
+export type { Fetch, FetchInit, FetchResponse, HeadersLike } from './core/fetch';
+export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './core/retry';
 export { CursorPage, PagePromise, type PageFetcher } from './pagination';
-export { SDK_VERSION as VERSION, type RequestOptions, type Sleep } from './internal/transport';
+export { SDK_VERSION as VERSION, type RequestOptions, type Sleep } from './core/transport';
 export { Agents } from './resources/agents';
 export { AgentKeys } from './resources/agent-keys';
 export { ApiKeys } from './resources/api-keys';

@@ -1,13 +1,15 @@
-/** Public, camelCase shapes of the API's objects. The wire (snake_case) names live only in internal/mappers.ts. */
+/** Public, camelCase shapes of the API's objects. The wire (snake_case) names live in core/wire.ts and are mapped in internal/mappers.ts. */
+import type { AgentKeyStatus, AgentStatus, SessionEndReason, SessionStatus } from '../../model/statuses';
+import type { ApiKeyRole } from '../../model/roles';
 
-export type AgentStatus = 'active' | 'suspended' | 'revoked';
-export type ApiKeyRole = 'admin' | 'operator' | 'reader';
+/** Statuses and roles are model/'s lists (model/statuses.ts, model/roles.ts), so they match the server's. */
+export type { AgentKeyStatus, AgentStatus, ApiKeyRole, SessionEndReason, SessionStatus };
 
 export interface Agent {
   id: string;
   name: string;
-  /** base64url of the 32 raw Ed25519 public-key bytes. */
-  publicKey: string;
+  /** base64url of the 32 raw Ed25519 public-key bytes of the agent's newest active key; null when it has none. */
+  publicKey: string | null;
   scopes: string[];
   status: AgentStatus;
   metadata: Record<string, string>;
@@ -51,8 +53,6 @@ export interface AgentListParams {
   /** Resume from a page's `nextCursor`. */
   cursor?: string;
 }
-
-export type AgentKeyStatus = 'active' | 'revoked';
 
 export interface AgentKey {
   /** RFC 7638 JWK thumbprint of the public key. */
@@ -187,18 +187,6 @@ export interface SessionCreateParams {
   maxOperations?: number;
   purpose?: string;
 }
-
-export type SessionStatus = 'active' | 'exhausted' | 'expired' | 'ended';
-/** Why a session ended (set with `endedAt`). */
-export type SessionEndReason =
-  | 'ended_by_agent'
-  | 'ended_by_api_key'
-  | 'agent_suspended'
-  | 'agent_revoked'
-  /** The access token that opened the session was revoked. */
-  | 'parent_token_revoked'
-  /** The session's own token was revoked. */
-  | 'session_token_revoked';
 
 /** A bounded session: a subset of the agent's scopes, for a limited time and operation budget. */
 export interface Session {

@@ -10,6 +10,8 @@ import addFormats from 'ajv-formats';
 import request from 'supertest';
 import { startTestServer, TestServer } from '../support/server';
 import { assertion, ASSERTION_TYPE, createAgent, getToken, TestAgent } from '../auth/helpers';
+import { openApiDocument } from '../../api/src/openapi';
+import { controlPlaneRoutes } from '../../api/src/routes';
 
 interface Observed {
   method: string;
@@ -175,6 +177,17 @@ test('every response of every route is documented, with a body that matches its 
   const statuses = new Set(observed.map((o) => o.status));
   for (const expected of [200, 201, 400, 401, 403, 404, 409, 413, 415]) expect(statuses).toContain(expected);
   expect(mismatches(served, observed.filter((o) => o.path !== '/v1/no-such-route'))).toEqual([]);
+
+  // The served document is the route manifests' own, and nothing else.
+  expect(served).toEqual(openApiDocument(controlPlaneRoutes, s.url));
+  // A descriptor without its response schema makes the replay fail.
+  const withoutSchema = controlPlaneRoutes.map((m) => ({
+    ...m,
+    routes: m.routes.map((r) => (r.method === 'get' && r.path === '/v1/agents/{id}' ? { ...r, responses: {} } : r)),
+  }));
+  expect(mismatches(openApiDocument(withoutSchema, s.url) as unknown as OpenApi, observed)).toEqual(
+    expect.arrayContaining([expect.stringContaining('GET /v1/agents/{id} → 200: status not documented')]),
+  );
 
   // The check can fail: drop one documented response and the replay notices.
   const broken = structuredClone(served);

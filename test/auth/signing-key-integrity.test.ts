@@ -8,7 +8,7 @@ import request from 'supertest';
 import { startTestServer, TestServer } from '../support/server';
 import { generateEd25519, jwkThumbprint, privateKeyObject, seedMatchesPublicKey } from '../../api/src/crypto/ed25519';
 import { MAX_PUBLISHED_KEYS } from '../../api/src/services/signing-keys';
-import { signEd25519 } from '../../api/src/tokens/jws';
+import { signEd25519 } from '../../api/src/crypto/jws';
 import { admin, createAgent, decodeHeader, getToken, introspect, nextInvalidation } from './helpers';
 
 let s: TestServer;

@@ -79,3 +79,16 @@ test('shape and canonical base64url come first, with the field name and a fix', 
   expect(v).toHaveLength(1);
   expect(v[0]).toContain(`did you mean "${good}"`);
 });
+
+test('the rule decodes keys itself (no Buffer, browsers run it): the same bytes and canonical form as node', () => {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  for (let i = 0; i < 500; i++) {
+    const bytes = randomBytes(32);
+    const point = ed25519PointViolation(bytes);
+    expect(publicKeyViolations(b64(bytes))).toEqual(point ? [`public_key ${point}`] : []);
+    // Every spelling of the last character names the same bytes; only one is canonical.
+    const key = b64(bytes);
+    const spare = key.slice(0, 42) + alphabet[alphabet.indexOf(key[42]!) | 3];
+    if (spare !== key) expect(publicKeyViolations(spare)[0]).toContain(`did you mean "${key}"`);
+  }
+});

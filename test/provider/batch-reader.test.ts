@@ -5,8 +5,9 @@
  */
 import { BatchReader } from '../../provider-bridge/src/client/batch-reader';
 import { MAX_IDS_PER_LIST, RestClient } from '../../provider-bridge/src/client/rest-client';
-import { nodeTransport, type Transport } from '../../provider-bridge/src/client/transport';
-import { AuthenticationError } from '../../provider-bridge/src/client/errors';
+import { nodeFetch } from '../../provider-bridge/src/client/node-fetch';
+import { AuthenticationError } from '../../sdk/src/core/errors';
+import type { Fetch } from '../../sdk/src/core/fetch';
 import { startTestServer, type TestServer } from '../support/server';
 
 /** A scheduler that runs flushes only when the test says so. */
@@ -122,14 +123,15 @@ describe('RestClient.findAgent against the control plane', () => {
   });
   afterAll(async () => server?.close());
 
-  /** The real transport, recording each request's method, path and ids. */
-  function counting(): { transport: Transport; requests: { method: string; path: string; ids: string[] }[] } {
+  /** The provider's real fetch, recording each request's method, path and ids. */
+  function counting(real: Fetch = nodeFetch()): { transport: Fetch; requests: { method: string; path: string; ids: string[] }[] } {
     const requests: { method: string; path: string; ids: string[] }[] = [];
     return {
       requests,
-      transport: (url, init) => {
+      transport: (href, init) => {
+        const url = new URL(href);
         requests.push({ method: init.method, path: url.pathname, ids: url.searchParams.getAll('id') });
-        return nodeTransport(url, init);
+        return real(href, init);
       },
     };
   }
@@ -169,9 +171,9 @@ describe('RestClient.findAgent against the control plane', () => {
     const big = { blob: 'x'.repeat(1000) };
     const agents = [];
     for (let i = 0; i < 8; i++) agents.push(await admin.createAgent({ name: `batch-big-${i}`, metadata: big }));
-    const { transport, requests } = counting();
     // Room for about three agents per response.
-    const client = new RestClient({ endpoint: server.url, apiKey: server.apiKey, fetch: transport, maxResponseBytes: 4000 });
+    const { transport, requests } = counting(nodeFetch({ maxResponseBytes: 4000 }));
+    const client = new RestClient({ endpoint: server.url, apiKey: server.apiKey, fetch: transport });
     const found = await Promise.all(agents.map((a) => client.findAgent(a.id)));
     expect(found.map((a) => a?.id)).toEqual(agents.map((a) => a.id));
     const sizes = requests.map((r) => r.ids.length);

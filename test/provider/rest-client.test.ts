@@ -1,25 +1,11 @@
-/** The provider's REST client: retry policy, idempotent creates, cancellation, typed errors. */
+/**
+ * The provider's REST client on the client core: idempotent creates, cancellation, typed errors,
+ * and the core's retry policy with the provider's retry count (the policy itself: test/sdk/retry-policy.test.ts).
+ */
 import { startTestServer, type TestServer } from '../support/server';
-import { RestClient, backoffMs, parseRetryAfter } from '../../provider-bridge/src/client/rest-client';
-import { AbortedError, AuthenticationError, ConnectionError, NotFoundError } from '../../provider-bridge/src/client/errors';
+import { PROVIDER_MAX_RETRIES, RestClient } from '../../provider-bridge/src/client/rest-client';
+import { APIConnectionError, APIUserAbortError, AuthenticationError, NotFoundError } from '../../sdk/src/core/errors';
 import { createLogger } from '../../provider-bridge/src/log';
-
-describe('retry policy', () => {
-  it('backs off exponentially from 0.5 s to 8 s with at most 25 % jitter', () => {
-    expect(backoffMs(0, () => 0)).toBe(500);
-    expect(backoffMs(3, () => 0)).toBe(4000);
-    expect(backoffMs(10, () => 0)).toBe(8000);
-    expect(backoffMs(1, () => 1)).toBe(750);
-  });
-
-  it('honours Retry-After in seconds or as a date, capped at 60 s', () => {
-    expect(parseRetryAfter('2')).toBe(2000);
-    expect(parseRetryAfter('3600')).toBe(60_000);
-    expect(parseRetryAfter(new Date(10_000 + 5_000).toUTCString(), 10_000)).toBe(5000);
-    expect(parseRetryAfter(null)).toBeNull();
-    expect(parseRetryAfter('soon')).toBeNull();
-  });
-});
 
 describe('RestClient against the control plane', () => {
   let server: TestServer;
@@ -69,11 +55,40 @@ describe('RestClient against the control plane', () => {
     await expect(bad.listAgentsPage({})).rejects.toBeInstanceOf(AuthenticationError);
   });
 
-  it('reports an unreachable endpoint as a ConnectionError after retrying', async () => {
+  it('reports an unreachable endpoint as an APIConnectionError after retrying', async () => {
     let sleeps = 0;
     const client = new RestClient({ endpoint: 'http://127.0.0.1:1', apiKey: 'x', maxRetries: 2, sleep: async () => void sleeps++ });
-    await expect(client.listAgentsPage({})).rejects.toBeInstanceOf(ConnectionError);
+    await expect(client.listAgentsPage({})).rejects.toBeInstanceOf(APIConnectionError);
     expect(sleeps).toBe(2);
+  });
+
+  it(`retries ${PROVIDER_MAX_RETRIES} times by default, waiting the core's backoff, and logs each retry`, async () => {
+    const waits: number[] = [];
+    const lines: string[] = [];
+    let calls = 0;
+    const unavailable: typeof fetch = async () => {
+      calls++;
+      return new Response(JSON.stringify({ error: { code: 'unavailable', message: 'draining' } }), {
+        status: 503,
+        headers: { 'content-type': 'application/json' },
+      });
+    };
+    const client = new RestClient({
+      endpoint: server.url,
+      apiKey: server.apiKey,
+      fetch: unavailable,
+      sleep: async (ms) => void waits.push(ms),
+      logger: createLogger((l) => lines.push(l), 'debug'),
+    });
+    const err = await client.getAgent('00000000-0000-7000-8000-000000000000').catch((e: unknown) => e);
+    expect((err as Error).name).toBe('InternalServerError');
+    expect(calls).toBe(PROVIDER_MAX_RETRIES + 1);
+    expect(waits).toHaveLength(PROVIDER_MAX_RETRIES);
+    // Full jitter: each wait is within [0, min(500 * 2^n, 8000)).
+    waits.forEach((w, n) => expect(w).toBeLessThan(Math.min(500 * 2 ** n, 8000)));
+    const retries = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l['@message'] === 'retrying control plane request');
+    expect(retries.map((l) => l.attempt)).toEqual([1, 2, 3, 4, 5]);
+    expect(retries[0]).toMatchObject({ method: 'GET', reason: 'draining' });
   });
 
   it('cancels an in-flight request when the provider is stopped', async () => {
@@ -89,7 +104,7 @@ describe('RestClient against the control plane', () => {
     const pending = client.getAgent('x');
     await inFlight; // the request is on the wire: stop now
     stop.abort();
-    await expect(pending).rejects.toBeInstanceOf(AbortedError);
+    await expect(pending).rejects.toBeInstanceOf(APIUserAbortError);
   });
 
   it('never logs the API key or a secret', async () => {

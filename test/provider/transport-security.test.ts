@@ -9,19 +9,15 @@ import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { RestClient } from '../../provider-bridge/src/client/rest-client';
-import {
-  ApiError,
-  ConnectionError,
-  InsecureEndpointError,
-  ResponseTooLargeError,
-} from '../../provider-bridge/src/client/errors';
+import { APIConnectionError, APIError, ResponseTooLargeError } from '../../sdk/src/core/errors';
 import {
   endpointProblem,
   insecureFromEnv,
+  isInsecureEndpointError,
   isLoopbackHost,
   loopbackOnlyLookup,
 } from '../../provider-bridge/src/client/endpoint';
-import { MAX_RESPONSE_BYTES, nodeTransport } from '../../provider-bridge/src/client/transport';
+import { MAX_RESPONSE_BYTES, nodeFetch } from '../../provider-bridge/src/client/node-fetch';
 import { scrubSecrets } from '../../provider-bridge/src/client/scrub';
 import { configureProvider, validateProviderConfig } from '../../provider-bridge/src/provider';
 import { diagFromError, type Diagnostic } from '../../provider-bridge/src/diag';
@@ -259,10 +255,11 @@ describe('ValidateProviderConfig and ConfigureProvider refuse before any request
 });
 
 describe('RestClient refuses on its own (defence in depth)', () => {
-  it('plain http off loopback: InsecureEndpointError, no retry, no connection', async () => {
+  it('plain http off loopback: an insecure-endpoint ConfigurationError, no retry, no connection', async () => {
     let sleeps = 0;
     const client = new RestClient({ endpoint: 'http://10.0.0.1:1', apiKey: KEY, sleep: async () => void sleeps++ });
-    await expect(client.listAgentsPage({})).rejects.toBeInstanceOf(InsecureEndpointError);
+    const err = await client.listAgentsPage({}).catch((e: unknown) => e);
+    expect(isInsecureEndpointError(err)).toBe(true);
     expect(sleeps).toBe(0);
     expect(guard.events).toEqual([]);
   });
@@ -275,7 +272,7 @@ describe('RestClient refuses on its own (defence in depth)', () => {
     let sleeps = 0;
     const client = new RestClient({ endpoint: 'http://localhost:1', apiKey: KEY, sleep: async () => void sleeps++ });
     const err = await client.listAgentsPage({}).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(InsecureEndpointError);
+    expect(isInsecureEndpointError(err)).toBe(true);
     expect((err as Error).message).toContain('localhost does not resolve to a loopback address');
     expect(sleeps).toBe(0);
     expect(guard.events.filter((e) => e.kind === 'lookup')).toEqual([{ kind: 'lookup', host: 'localhost', address: '0.0.0.0', blocked: false }]);
@@ -289,11 +286,11 @@ describe('RestClient refuses on its own (defence in depth)', () => {
     try {
       const client = new RestClient({ endpoint: srv.url.replace('http://', 'http://deploy:hunter2-pw@'), apiKey: KEY });
       const err = await client.getAgent('x').catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(ApiError);
+      expect(err).toBeInstanceOf(APIError);
       expect(srv.requests[0]!.headers.authorization).toBe(`Bearer ${KEY}`);
       const dead = new RestClient({ endpoint: 'http://deploy:hunter2-pw@127.0.0.1:1', apiKey: KEY, maxRetries: 0 });
       const conn = await dead.getAgent('x').catch((e: unknown) => e);
-      expect(conn).toBeInstanceOf(ConnectionError);
+      expect(conn).toBeInstanceOf(APIConnectionError);
       expect(`${(conn as Error).message} ${diagFromError(conn, 'read').detail}`).not.toMatch(/hunter2|deploy/);
     } finally {
       await srv.close();
@@ -348,12 +345,13 @@ describe('response body cap', () => {
       res.end(body);
     });
     try {
-      const huge = await nodeTransport(new URL(`${srv.url}/huge`), { method: 'GET', headers: {} }).catch((e: unknown) => e);
+      const get = { method: 'GET', headers: {}, signal: new AbortController().signal };
+      const huge = await nodeFetch()(`${srv.url}/huge`, get).catch((e: unknown) => e);
       expect(huge).toBeInstanceOf(ResponseTooLargeError);
       expect((huge as ResponseTooLargeError).limitBytes).toBe(MAX_RESPONSE_BYTES);
-      const atCap = await nodeTransport(new URL(`${srv.url}/ok`), { method: 'GET', headers: {}, maxResponseBytes: 1000 });
+      const atCap = await nodeFetch({ maxResponseBytes: 1000 })(`${srv.url}/ok`, get);
       expect((await atCap.text()).length).toBe(1000);
-      const overCap = await nodeTransport(new URL(`${srv.url}/ok`), { method: 'GET', headers: {}, maxResponseBytes: 999 }).catch((e: unknown) => e);
+      const overCap = await nodeFetch({ maxResponseBytes: 999 })(`${srv.url}/ok`, get).catch((e: unknown) => e);
       expect(overCap).toBeInstanceOf(ResponseTooLargeError);
     } finally {
       await srv.close();
@@ -389,8 +387,8 @@ describe('credentials echoed by a failing endpoint', () => {
       const logger = createLogger((l) => lines.push(l));
       const client = new RestClient({ endpoint: srv.url, apiKey: key, logger, sleep: async () => {}, maxRetries: 2 });
       const err = await client.createAgent({ name: 'x' }).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(ApiError);
-      const api = err as ApiError;
+      expect(err).toBeInstanceOf(APIError);
+      const api = err as APIError;
       const diag = diagFromError(err, 'create agent "x"');
       const configured = await configureProvider(
         { endpoint: srv.url, api_key: key, insecure: null },

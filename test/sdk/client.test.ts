@@ -97,7 +97,7 @@ describe('agent keys', () => {
   it('create (server-generated secret), list, revoke; the last active key cannot be revoked', async () => {
     const agent = await client.agents.create({ name: 'sdk-keys' });
     const [first] = await client.agents.keys.list(agent.id);
-    expect(first!.kid).toBe(await jwkThumbprint(agent.publicKey));
+    expect(first!.kid).toBe(await jwkThumbprint(agent.publicKey!));
     const second = await client.agents.keys.create(agent.id);
     expect(second.secret).toMatch(new RegExp(`^cos_${agent.id}_`));
     expect(await client.agents.keys.list(agent.id)).toHaveLength(2);

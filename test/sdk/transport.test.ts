@@ -1,6 +1,7 @@
 import {
   APIConnectionError,
   APITimeoutError,
+  APIUserAbortError,
   AuthenticationError,
   CertusOrdoClient,
   CertusOrdoError,
@@ -10,7 +11,6 @@ import {
   RateLimitError,
   ValidationError,
 } from '../../sdk/src';
-import { retryDelayMs, shouldRetry } from '../../sdk/src/internal/transport';
 import { startPeer, wireAgent, type Peer } from './helpers/peer';
 
 const API_KEY = 'aa_test_0123456789abcdef_secretpart';
@@ -45,12 +45,12 @@ describe('retries', () => {
     const keys = peer.received.map((r) => r.headers['idempotency-key']);
     expect(keys[0]).toMatch(/^[0-9a-f-]{36}$/);
     expect(new Set(keys).size).toBe(1);
-    // backoff: ~0.5 s then ~1 s (±25 %)
+    // backoff with full jitter: below 0.5 s, then below 1 s (the policy: retry-policy.test.ts)
     expect(waits).toHaveLength(2);
-    expect(waits[0]).toBeGreaterThanOrEqual(375);
-    expect(waits[0]).toBeLessThanOrEqual(625);
-    expect(waits[1]).toBeGreaterThanOrEqual(750);
-    expect(waits[1]).toBeLessThanOrEqual(1250);
+    expect(waits[0]).toBeGreaterThanOrEqual(0);
+    expect(waits[0]).toBeLessThan(500);
+    expect(waits[1]).toBeGreaterThanOrEqual(0);
+    expect(waits[1]).toBeLessThan(1000);
     expect(JSON.parse(peer.received[0]!.body)).toEqual({ name: 'payment-processor', scopes: ['payments:read'] });
   });
 
@@ -126,16 +126,16 @@ describe('retries', () => {
 });
 
 describe('timeouts', () => {
-  it('aborts a slow attempt, retries it, and reports APITimeoutError', async () => {
-    peer = await startPeer([{ status: 200, body: wireAgent(), delayMs: 1500 }]);
+  it('aborts an attempt that gets no answer, retries it, and reports APITimeoutError', async () => {
+    peer = await startPeer([{ status: 200, hang: true }]);
     const e = await client(peer.url, { timeoutMs: 150, maxRetries: 1 }).agents.get('x').catch((x) => x);
     expect(e).toBeInstanceOf(APITimeoutError);
     expect(e).toBeInstanceOf(APIConnectionError);
     expect(peer.received).toHaveLength(2);
   });
 
-  it('per-call timeoutMs overrides the client’s; a fast answer after a slow one succeeds', async () => {
-    peer = await startPeer([{ status: 200, body: wireAgent(), delayMs: 800 }, { status: 200, body: wireAgent() }]);
+  it('per-call timeoutMs overrides the client’s; an answer after an unanswered attempt succeeds', async () => {
+    peer = await startPeer([{ status: 200, hang: true }, { status: 200, body: wireAgent() }]);
     const agent = await client(peer.url).agents.get('x', { timeoutMs: 100 });
     expect(agent.id).toBe(wireAgent().id);
     expect(peer.received).toHaveLength(2);
@@ -146,9 +146,10 @@ describe('timeouts', () => {
     // abort once the request has reached the peer, which then takes its time to answer
     peer = await startPeer(() => {
       setImmediate(() => ac.abort());
-      return { status: 200, body: wireAgent(), delayMs: 2000 };
+      return { status: 200, hang: true };
     });
     const e = await client(peer.url).agents.get('x', { signal: ac.signal }).catch((x) => x);
+    expect(e).toBeInstanceOf(APIUserAbortError);
     expect(e).toBeInstanceOf(APIConnectionError);
     expect(e).not.toBeInstanceOf(APITimeoutError);
     expect(e.message).toMatch(/aborted/);
@@ -313,30 +314,5 @@ describe('pagination', () => {
         for await (const _ of c.auditEvents.list()) void _;
       })(),
     ).rejects.toMatchObject({ status: 403 });
-  });
-});
-
-describe('retry policy', () => {
-  const h = (o: Record<string, string>) => new Headers(o);
-  it('backs off 0.5 s → 8 s with ±25 % jitter', () => {
-    const expected = [500, 1000, 2000, 4000, 8000, 8000];
-    expected.forEach((base, attempt) => {
-      expect(retryDelayMs(attempt, undefined, () => 0.5)).toBe(base);
-      expect(retryDelayMs(attempt, undefined, () => 0)).toBe(base * 0.75);
-      expect(retryDelayMs(attempt, undefined, () => 1)).toBe(base * 1.25);
-    });
-  });
-  it('uses Retry-After (seconds, HTTP date, -ms) up to 60 s', () => {
-    expect(retryDelayMs(0, h({ 'retry-after': '3' }))).toBe(3000);
-    expect(retryDelayMs(0, h({ 'retry-after-ms': '250' }))).toBe(250);
-    const inTwo = new Date(Date.now() + 2000).toUTCString();
-    expect(retryDelayMs(0, h({ 'retry-after': inTwo }))).toBeLessThanOrEqual(2000);
-    expect(retryDelayMs(0, h({ 'retry-after': '3600' }), () => 0.5)).toBe(500);
-  });
-  it('retries 408, 429, 5xx; not 400/401/403/404/409', () => {
-    const r = (status: number, headers: Record<string, string> = {}) => shouldRetry({ status, headers: h(headers) });
-    expect([408, 429, 500, 502, 503, 504].every((s) => r(s))).toBe(true);
-    expect([400, 401, 403, 404, 409, 413, 415].some((s) => r(s))).toBe(false);
-    expect(r(409, { 'x-should-retry': 'true' })).toBe(true);
   });
 });

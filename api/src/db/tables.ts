@@ -50,6 +50,7 @@ export interface DbIdempotencyRow {
   key: string;
   scope: string;
   request_hash: string;
+  /** Not written (placeholder 0): every idempotent request is a create, and a replay answers 201 like it. */
   response_status: number;
   response_body: unknown;
   created_at: Date;

@@ -1,11 +1,12 @@
 /**
- * The one place errors become HTTP responses: `{error: {code, message, details}, request_id}`.
- * Domain errors map to their status; body-parser and zod errors become 4xx; anything else is a
- * logged 500 whose details stay in the log.
+ * The one place errors become REST responses: `{error: {code, message, details}, request_id}`.
+ * Domain errors get their status from the REST table (errors.ts); body-parser and zod errors
+ * become domain errors first; anything else is a logged 500 whose details stay in the log.
  */
 import type { NextFunction, Request, Response } from 'express';
 import { ZodError } from 'zod';
-import { ApiError, NotFoundError, PayloadTooLargeError, RateLimitedError, UnauthenticatedError, UnsupportedMediaTypeError, ValidationError } from '../errors';
+import { DomainError, NotFoundError, PayloadTooLargeError, RateLimitedError, UnauthenticatedError, UnsupportedMediaTypeError, ValidationError } from '../domain/errors';
+import { restStatus } from '../errors';
 import type { Logger } from '../logger';
 import { requestPath } from '../http/request-path';
 
@@ -18,7 +19,7 @@ export function fromZod(err: ZodError): ValidationError {
 }
 
 /** Errors thrown by express.json (body-parser) carry a `type`. */
-function fromBodyParser(err: { type?: string; status?: number }): ApiError | undefined {
+function fromBodyParser(err: { type?: string; status?: number }): DomainError | undefined {
   switch (err.type) {
     case 'entity.parse.failed':
       return new ValidationError('The request body is not valid JSON');
@@ -32,8 +33,9 @@ function fromBodyParser(err: { type?: string; status?: number }): ApiError | und
   }
 }
 
-export function toApiError(err: unknown): ApiError | undefined {
-  if (err instanceof ApiError) return err;
+/** The domain error `err` is or stands for; undefined for anything unexpected (a 500). */
+export function toDomainError(err: unknown): DomainError | undefined {
+  if (err instanceof DomainError) return err;
   if (err instanceof ZodError) return fromZod(err);
   if (typeof err === 'object' && err !== null && 'type' in err) return fromBodyParser(err as { type?: string; status?: number });
   return undefined;
@@ -42,18 +44,20 @@ export function toApiError(err: unknown): ApiError | undefined {
 export function errorHandler(logger: Logger) {
   return (err: unknown, req: Request, res: Response, next: NextFunction): void => {
     if (res.headersSent) return next(err);
-    const apiErr = toApiError(err);
-    if (!apiErr || apiErr.status >= 500) {
+    const domainErr = toDomainError(err);
+    const status = domainErr ? restStatus(domainErr) : 500;
+    if (status >= 500) {
       logger.error({ err, request_id: req.id, method: req.method, path: requestPath(req) }, 'request failed');
     }
-    const status = apiErr?.status ?? 500;
-    if (apiErr instanceof RateLimitedError) res.setHeader('Retry-After', String(apiErr.retryAfterSeconds));
-    if (apiErr instanceof UnauthenticatedError) res.setHeader('WWW-Authenticate', 'Bearer realm="certusordo"');
+    if (domainErr instanceof RateLimitedError) res.setHeader('Retry-After', String(domainErr.retryAfterSeconds));
+    if (domainErr instanceof UnauthenticatedError) res.setHeader('WWW-Authenticate', 'Bearer realm="certusordo"');
+    // 5xx messages and details are not shown: they may describe the server's internals.
+    const expose = domainErr !== undefined && status < 500;
     res.status(status).json({
       error: {
-        code: apiErr?.code ?? 'internal_error',
-        message: apiErr?.expose ? apiErr.message : 'An internal error occurred',
-        details: apiErr?.expose ? apiErr.details : [],
+        code: domainErr?.code ?? 'internal_error',
+        message: expose ? domainErr.message : 'An internal error occurred',
+        details: expose ? domainErr.details : [],
       },
       request_id: req.id,
     });

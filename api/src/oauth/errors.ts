@@ -1,11 +1,12 @@
 /**
- * OAuth 2.0 errors (RFC 6749 §5.2): `{error, error_description}` with the status the RFC assigns,
- * `WWW-Authenticate` on 401 and `Cache-Control: no-store`. The OAuth endpoints render these
- * instead of the API's `{error: {code, …}}` envelope, as OAuth clients expect.
+ * The OAuth endpoints' edge for domain errors (RFC 6749 §5.2): the one table that gives each
+ * domain code the status and `error` the OAuth endpoints answer with, and the error middleware
+ * that renders `{error, error_description}` with `Cache-Control: no-store` and, on 401,
+ * `WWW-Authenticate`. OAuth clients expect this shape instead of the API's `{error: {code, …}}`.
  */
 import type { NextFunction, Request, Response } from 'express';
-import { ApiError, PayloadTooLargeError, RateLimitedError, UnsupportedMediaTypeError } from '../errors';
-import { toApiError } from '../middleware/error-handler';
+import { DomainError, DomainErrorCode, RateLimitedError } from '../domain/errors';
+import { toDomainError } from '../middleware/error-handler';
 import type { Logger } from '../logger';
 
 export type OAuthErrorCode =
@@ -17,51 +18,53 @@ export type OAuthErrorCode =
   | 'invalid_target'
   | 'unauthorized_client'
   | 'unsupported_grant_type'
-  | 'unsupported_token_type'
   | 'slow_down'
   | 'server_error';
 
-export class OAuthError extends Error {
-  constructor(
-    readonly status: number,
-    readonly error: OAuthErrorCode,
-    readonly description: string,
-    /** For the audit log / server log only; never sent. */
-    readonly detail?: string,
-    readonly retryAfterSeconds?: number,
-  ) {
-    super(description);
-    this.name = 'OAuthError';
-  }
+export interface OAuthErrorMapping {
+  readonly status: number;
+  readonly error: OAuthErrorCode;
 }
 
-export const invalidRequest = (d: string) => new OAuthError(400, 'invalid_request', d);
-export const invalidClient = (d: string, detail?: string) => new OAuthError(401, 'invalid_client', d, detail);
+export const OAUTH_ERRORS: Readonly<Record<DomainErrorCode, OAuthErrorMapping>> = {
+  validation_error: { status: 400, error: 'invalid_request' },
+  // A bad API key or access token on introspection or revocation.
+  unauthenticated: { status: 401, error: 'invalid_client' },
+  forbidden: { status: 403, error: 'unauthorized_client' },
+  not_found: { status: 400, error: 'invalid_request' },
+  conflict: { status: 400, error: 'invalid_request' },
+  invalid_transition: { status: 400, error: 'invalid_request' },
+  // The body could not be read: the HTTP status says why, the OAuth error that the request is bad.
+  payload_too_large: { status: 413, error: 'invalid_request' },
+  unsupported_media_type: { status: 415, error: 'invalid_request' },
+  rate_limited: { status: 429, error: 'slow_down' },
+  unavailable: { status: 500, error: 'server_error' },
+  invalid_client: { status: 401, error: 'invalid_client' },
+  invalid_grant: { status: 400, error: 'invalid_grant' },
+  invalid_scope: { status: 400, error: 'invalid_scope' },
+  invalid_target: { status: 400, error: 'invalid_target' },
+  unsupported_grant_type: { status: 400, error: 'unsupported_grant_type' },
+};
 
-function fromApiError(err: ApiError): OAuthError {
-  if (err instanceof RateLimitedError) return new OAuthError(429, 'slow_down', err.message, undefined, err.retryAfterSeconds);
-  if (err instanceof PayloadTooLargeError || err instanceof UnsupportedMediaTypeError) return new OAuthError(err.status, 'invalid_request', err.message);
-  if (err.status === 401) return new OAuthError(401, 'invalid_client', err.message);
-  if (err.status === 403) return new OAuthError(403, 'unauthorized_client', err.message);
-  if (err.status < 500) return new OAuthError(400, 'invalid_request', err.message);
-  return new OAuthError(500, 'server_error', 'An internal error occurred');
+const SERVER_ERROR: OAuthErrorMapping = { status: 500, error: 'server_error' };
+
+/** How `err` is answered on an OAuth endpoint (anything but a domain error is a server_error). */
+export function oauthErrorFor(err: unknown): OAuthErrorMapping {
+  const e = toDomainError(err);
+  return e ? OAUTH_ERRORS[e.code] : SERVER_ERROR;
 }
 
 /** Error middleware for the OAuth routes. */
 export function oauthErrorHandler(logger: Logger) {
   return (err: unknown, req: Request, res: Response, next: NextFunction): void => {
     if (res.headersSent) return next(err);
-    let e: OAuthError;
-    if (err instanceof OAuthError) e = err;
-    else {
-      const api = toApiError(err);
-      e = api ? fromApiError(api) : new OAuthError(500, 'server_error', 'An internal error occurred');
-      if (!api || api.status >= 500) logger.error({ err, request_id: req.id, path: req.path }, 'oauth request failed');
-    }
+    const e: DomainError | undefined = toDomainError(err);
+    const { status, error } = e ? OAUTH_ERRORS[e.code] : SERVER_ERROR;
+    if (status >= 500) logger.error({ err, request_id: req.id, path: req.path }, 'oauth request failed');
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('Pragma', 'no-cache');
-    if (e.status === 401) res.setHeader('WWW-Authenticate', `Bearer realm="certusordo", error="${e.error}"`);
-    if (e.retryAfterSeconds) res.setHeader('Retry-After', String(e.retryAfterSeconds));
-    res.status(e.status).json({ error: e.error, error_description: e.description });
+    if (status === 401) res.setHeader('WWW-Authenticate', `Bearer realm="certusordo", error="${error}"`);
+    if (e instanceof RateLimitedError && e.retryAfterSeconds) res.setHeader('Retry-After', String(e.retryAfterSeconds));
+    res.status(status).json({ error, error_description: status >= 500 ? 'An internal error occurred' : e!.message });
   };
 }

@@ -1,7 +1,6 @@
 /** Small named steps shared by the OAuth endpoints (token, introspection, revocation). */
 import type { NextFunction, Request, Response } from 'express';
-import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../errors';
-import { invalidRequest } from './errors';
+import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../domain/errors';
 import { assertBodyText, assertUtf8, strictFormEntries } from '../middleware/body';
 
 /** RFC 6749 §5.1: responses carrying tokens (and their errors) must not be cached. */
@@ -97,10 +96,10 @@ export function sendJson(res: Response, status: number, body: unknown): void {
 /** RFC 6749 §3.2: parameters must not be repeated; values must be strings. */
 export function rejectDupes(req: Request, _res: Response, next: NextFunction): void {
   const body: unknown = req.body;
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) return next(invalidRequest('The request body must be a set of parameters'));
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return next(new ValidationError('The request body must be a set of parameters'));
   for (const [name, value] of Object.entries(body as Record<string, unknown>)) {
-    if (Array.isArray(value)) return next(invalidRequest(`The parameter ${name} is repeated`));
-    if (typeof value !== 'string') return next(invalidRequest(`The parameter ${name} must be a string`));
+    if (Array.isArray(value)) return next(new ValidationError(`The parameter ${name} is repeated`));
+    if (typeof value !== 'string') return next(new ValidationError(`The parameter ${name} must be a string`));
   }
   next();
 }

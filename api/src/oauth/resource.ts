@@ -4,7 +4,7 @@
  * repeatable; each value an absolute URI without a fragment.
  */
 import type { NextFunction, Request, Response } from 'express';
-import { OAuthError } from './errors';
+import { InvalidTargetError } from '../domain/errors';
 
 export const MAX_RESOURCES = 10;
 export const MAX_RESOURCE_LENGTH = 2048;
@@ -13,7 +13,7 @@ const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:/;
 /** URIs are printable ASCII without spaces (RFC 3986); anything else is refused, not re-encoded. */
 const URI_CHARS = /^[\x21-\x7e]+$/;
 
-const invalidTarget = (d: string) => new OAuthError(400, 'invalid_target', d);
+const invalidTarget = (d: string) => new InvalidTargetError(d);
 
 /** The distinct resource values in request order; throws invalid_target. */
 export function parseResourceValues(value: unknown): string[] {

@@ -1,13 +1,15 @@
 /**
  * POST /v1/oauth/token — OAuth 2.0 client credentials (RFC 6749 §4.4) with private_key_jwt client
  * authentication (RFC 7523), as a chain of small named steps. State passes between steps on
- * `res.locals` (client, scopes); errors are OAuthErrors rendered by the router's error handler.
+ * `res.locals` (client, scopes); errors are domain errors, rendered as RFC 6749 bodies by the
+ * router's error handler (oauth/errors.ts).
  */
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import type { TokenService, AuthenticatedClient, ClientAuthResult } from '../services/tokens';
 import { ASSERTION_LEEWAY_SECONDS, CLIENT_ASSERTION_TYPE } from '../services/tokens';
-import { DecodedJws, decodeJws } from '../tokens/jws';
-import { OAuthError, invalidClient, invalidRequest } from './errors';
+import { DecodedJws, decodeJws } from '../crypto/jws';
+import { DomainError, InvalidClientError, RateLimitedError, UnsupportedGrantTypeError, ValidationError } from '../domain/errors';
+import { oauthErrorFor } from './errors';
 import { bodyParam, noStore, parseBody, rejectDupes, requestInfo, sendJson } from './middleware';
 import { parseResources } from './resource';
 import type { EndpointLimits } from './token-limits';
@@ -35,17 +37,17 @@ const locals = (res: Response) => res.locals as TokenLocals;
 
 function checkGrantType(req: Request, _res: Response, next: NextFunction): void {
   const grant = bodyParam(req, 'grant_type');
-  if (grant === undefined) return next(invalidRequest('grant_type is required'));
-  if (grant !== 'client_credentials') return next(new OAuthError(400, 'unsupported_grant_type', 'Only grant_type=client_credentials is supported'));
+  if (grant === undefined) return next(new ValidationError('grant_type is required'));
+  if (grant !== 'client_credentials') return next(new UnsupportedGrantTypeError('Only grant_type=client_credentials is supported'));
   next();
 }
 
 function checkClientAssertion(req: Request, res: Response, next: NextFunction): void {
   const type = bodyParam(req, 'client_assertion_type');
   const assertion = bodyParam(req, 'client_assertion');
-  if (req.get('authorization')) return next(invalidRequest('Authenticate with client_assertion (private_key_jwt), not an Authorization header'));
-  if (type === undefined || assertion === undefined) return next(invalidRequest('client_assertion_type and client_assertion are required (private_key_jwt)'));
-  if (type !== CLIENT_ASSERTION_TYPE) return next(invalidRequest(`client_assertion_type must be ${CLIENT_ASSERTION_TYPE}`));
+  if (req.get('authorization')) return next(new ValidationError('Authenticate with client_assertion (private_key_jwt), not an Authorization header'));
+  if (type === undefined || assertion === undefined) return next(new ValidationError('client_assertion_type and client_assertion are required (private_key_jwt)'));
+  if (type !== CLIENT_ASSERTION_TYPE) return next(new ValidationError(`client_assertion_type must be ${CLIENT_ASSERTION_TYPE}`));
   locals(res).assertion = decodeJws(assertion);
   next();
 }
@@ -63,7 +65,7 @@ function refuse(deps: TokenEndpointDeps, req: Request, result: Extract<ClientAut
   next(wait > 0 ? throttled(wait) : result.error);
 }
 
-const throttled = (wait: number) => new OAuthError(429, 'slow_down', 'Too many failed authentication attempts; retry later', 'throttled', wait);
+const throttled = (wait: number) => new RateLimitedError('Too many failed authentication attempts; retry later', wait, 'throttled');
 
 function authenticateClient(deps: TokenEndpointDeps) {
   return async function authenticateClient(req: Request, res: Response, next: NextFunction): Promise<void> {
@@ -80,7 +82,7 @@ function validateScope(tokens: TokenService) {
     try {
       locals(res).scopes = await tokens.grantedScopes(client, bodyParam(req, 'scope'));
     } catch (err) {
-      if (err instanceof OAuthError) {
+      if (err instanceof DomainError) {
         tokens.recordFailure({ ok: false, error: err, agent: { id: client.agentId, orgId: client.orgId } }, requestInfo(req));
       }
       return next(err);
@@ -99,11 +101,11 @@ function claimAssertion(deps: TokenEndpointDeps) {
     const c = locals(res).client!;
     const agent = { id: c.agentId, orgId: c.orgId };
     if (deps.limits.spent.has(c.agentId, c.assertionJti)) {
-      return refuse(deps, req, { ok: false, error: invalidClient('client_assertion was already used (jti replay)', 'assertion_replayed'), agent }, next);
+      return refuse(deps, req, { ok: false, error: new InvalidClientError('client_assertion was already used (jti replay)', 'assertion_replayed'), agent }, next);
     }
     const wait = deps.limits.successes.take(c.agentId);
     if (wait > 0) {
-      const error = new OAuthError(429, 'slow_down', 'Too many token requests for this agent; retry later', 'token_rate_limited', wait);
+      const error = new RateLimitedError('Too many token requests for this agent; retry later', wait, 'token_rate_limited');
       deps.tokens.recordFailure({ ok: false, error, agent }, requestInfo(req));
       return next(error);
     }
@@ -120,7 +122,7 @@ function issueToken(deps: TokenEndpointDeps) {
       deps.metrics?.tokenRequest('issued');
     } catch (err) {
       deps.limits.successes.refund(client!.agentId); // no token was issued
-      if (!(err instanceof OAuthError)) {
+      if (!(err instanceof DomainError)) {
         deps.limits.spent.delete(client!.agentId, client!.assertionJti); // not necessarily consumed; the database decides a retry
         return next(err);
       }
@@ -135,9 +137,9 @@ const OUTCOMES = new Set<string>(TOKEN_OUTCOMES);
 
 /** The metrics outcome of a refused token request: its OAuth error code, or why it was throttled. */
 function outcomeOf(err: unknown): TokenOutcome {
-  if (!(err instanceof OAuthError)) return 'server_error';
-  if (err.error === 'slow_down') return err.detail === 'token_rate_limited' ? 'rate_limited' : 'throttled';
-  return OUTCOMES.has(err.error) ? (err.error as TokenOutcome) : 'server_error';
+  const { error } = oauthErrorFor(err);
+  if (error === 'slow_down') return err instanceof DomainError && err.reason === 'token_rate_limited' ? 'rate_limited' : 'throttled';
+  return OUTCOMES.has(error) ? (error as TokenOutcome) : 'server_error';
 }
 
 /** Counts the refusal, then hands the error on to the router's OAuth error handler. */

@@ -1,50 +1,64 @@
-/** /v1/agents: thin HTTP layer — parse, authorize, call the service, render. */
-import { Router } from 'express';
-import { param } from './params';
-import { auditContext, requireRole } from '../middleware/auth';
-import { AgentCreate, AgentKeyCreate, AgentListQuery, AgentUpdate, TransitionBody } from '../schemas/agents';
+/** /v1/agents: the agents of the caller's organization and their keys (API keys; roles per route). */
+import { z } from 'zod';
+import { AgentCreate, AgentKeyCreate, AgentKeyView, AgentListQuery, AgentPage, AgentUpdate, AgentView, TransitionBody } from '../schemas/agents';
+import { AgentKeyParams, IdParams } from '../schemas/params';
 import type { AgentService, Transition } from '../services/agents';
-import { idempotencyKey, sendCreated } from './idempotency';
+import { auditContext } from '../middleware/auth';
+import { created } from './idempotency';
+import { auth, manifest, REST } from './manifest';
 
-export function agentsRouter(agents: AgentService): Router {
-  const r = Router();
-
-  r.post('/agents', requireRole('admin'), async (req, res) => {
-    const input = AgentCreate.parse(req.body);
-    sendCreated(res, await agents.create(auditContext(req), input, idempotencyKey(req)));
-  });
-
-  r.get('/agents', requireRole('reader'), async (req, res) => {
-    res.json(await agents.list(req.apiKey!.organizationId, AgentListQuery.parse(req.query)));
-  });
-
-  r.get('/agents/:id', requireRole('reader'), async (req, res) => {
-    res.json(await agents.get(req.apiKey!.organizationId, param(req, 'id')));
-  });
-
-  r.patch('/agents/:id', requireRole('admin'), async (req, res) => {
-    res.json(await agents.update(auditContext(req), param(req, 'id'), AgentUpdate.parse(req.body)));
-  });
-
-  for (const action of ['suspend', 'activate', 'revoke'] as const satisfies readonly Transition[]) {
-    r.post(`/agents/:id/${action}`, requireRole('operator'), async (req, res) => {
-      const { reason } = TransitionBody.parse(req.body);
-      res.json(await agents.transition(auditContext(req), param(req, 'id'), action, reason));
-    });
-  }
-
-  r.get('/agents/:id/keys', requireRole('reader'), async (req, res) => {
-    res.json({ data: await agents.listKeys(req.apiKey!.organizationId, param(req, 'id')) });
-  });
-
-  r.post('/agents/:id/keys', requireRole('admin'), async (req, res) => {
-    const { public_key } = AgentKeyCreate.parse(req.body);
-    sendCreated(res, await agents.addKey(auditContext(req), param(req, 'id'), public_key, idempotencyKey(req)));
-  });
-
-  r.delete('/agents/:id/keys/:kid', requireRole('admin'), async (req, res) => {
-    res.json(await agents.removeKey(auditContext(req), param(req, 'id'), param(req, 'kid')));
-  });
-
-  return r;
+export interface AgentRouteDeps {
+  agents: AgentService;
 }
+
+const TRANSITIONS: ReadonlyArray<{ action: Transition; summary: string; conflicts: boolean }> = [
+  { action: 'suspend', summary: 'Suspend (tokens stop working at once)', conflicts: true },
+  { action: 'activate', summary: 'Reactivate a suspended agent', conflicts: true },
+  { action: 'revoke', summary: 'Revoke permanently', conflicts: false },
+];
+
+export const agentRoutes = manifest<AgentRouteDeps>('agents', (route) => [
+  route({
+    ...REST, method: 'post', path: '/v1/agents', summary: 'Create an agent (Idempotency-Key supported)', auth: auth.apiKey('admin'),
+    body: AgentCreate, idempotent: true, responses: { 201: AgentView }, errors: [409],
+    handle: async ({ caller, body, idempotencyKey, request }, { agents }) => created(await agents.create(auditContext(caller, request), body, idempotencyKey)),
+  }),
+  route({
+    ...REST, method: 'get', path: '/v1/agents', summary: 'List agents (keyset pagination)', auth: auth.apiKey('reader'),
+    query: AgentListQuery, responses: { 200: AgentPage },
+    handle: async ({ caller, query }, { agents }) => ({ body: await agents.list(caller.key.organizationId, query) }),
+  }),
+  route({
+    ...REST, method: 'get', path: '/v1/agents/{id}', summary: 'Get an agent', auth: auth.apiKey('reader'),
+    params: IdParams, responses: { 200: AgentView },
+    handle: async ({ caller, params }, { agents }) => ({ body: await agents.get(caller.key.organizationId, params.id) }),
+  }),
+  route({
+    ...REST, method: 'patch', path: '/v1/agents/{id}', summary: 'Update name, scopes or metadata', auth: auth.apiKey('admin'),
+    params: IdParams, body: AgentUpdate, responses: { 200: AgentView }, errors: [409],
+    handle: async ({ caller, params, body, request }, { agents }) => ({ body: await agents.update(auditContext(caller, request), params.id, body) }),
+  }),
+  ...TRANSITIONS.map(({ action, summary, conflicts }) =>
+    route({
+      ...REST, method: 'post', path: `/v1/agents/{id}/${action}`, summary, auth: auth.apiKey('operator'),
+      params: IdParams, body: TransitionBody, responses: { 200: AgentView }, errors: conflicts ? [409] : [],
+      handle: async ({ caller, params, body, request }, { agents }) => ({ body: await agents.transition(auditContext(caller, request), params.id, action, body.reason) }),
+    }),
+  ),
+  route({
+    ...REST, method: 'get', path: '/v1/agents/{id}/keys', summary: 'List the agent\'s public keys', auth: auth.apiKey('reader'),
+    params: IdParams, responses: { 200: z.object({ data: z.array(AgentKeyView) }).meta({ id: 'AgentKeyList' }) },
+    handle: async ({ caller, params }, { agents }) => ({ body: { data: await agents.listKeys(caller.key.organizationId, params.id) } }),
+  }),
+  route({
+    ...REST, method: 'post', path: '/v1/agents/{id}/keys', summary: 'Add a key (generated, with a one-time secret, or brought)', auth: auth.apiKey('admin'),
+    params: IdParams, body: AgentKeyCreate, idempotent: true, responses: { 201: AgentKeyView }, errors: [409],
+    handle: async ({ caller, params, body, idempotencyKey, request }, { agents }) =>
+      created(await agents.addKey(auditContext(caller, request), params.id, body.public_key, idempotencyKey)),
+  }),
+  route({
+    ...REST, method: 'delete', path: '/v1/agents/{id}/keys/{kid}', summary: 'Remove a key', auth: auth.apiKey('admin'),
+    params: AgentKeyParams, responses: { 200: AgentKeyView }, errors: [409],
+    handle: async ({ caller, params, request }, { agents }) => ({ body: await agents.removeKey(auditContext(caller, request), params.id, params.kid) }),
+  }),
+]);

@@ -9,6 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Router } from 'express';
+import type { OpenApiDocument } from '../openapi';
 
 export const API_REFERENCE_CSP = [
   "default-src 'none'",
@@ -57,7 +58,18 @@ export function redocBundlePath(): string | null {
   }
 }
 
-export function apiReferencePage(fallbackRows: string): string {
+const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+
+/** The document's operations as table rows: the page's fallback when JavaScript is off. */
+export function operationRows(doc: OpenApiDocument): string {
+  return Object.entries(doc.paths)
+    .flatMap(([p, ops]) => Object.entries(ops).map(([method, op]) => `<tr><td><code>${method.toUpperCase()}</code></td><td><code>${esc(p)}</code></td><td>${esc(op.summary)}</td><td>${esc(op['x-auth'])}</td></tr>`))
+    .join('\n');
+}
+
+/** The page; the browser renders `doc` as served at /v1/openapi.json, and the table is the same document's. */
+export function apiReferencePage(doc: OpenApiDocument): string {
+  const fallbackRows = operationRows(doc);
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>CertusOrdo API reference</title></head>
 <body><redoc spec-url="/v1/openapi.json" hide-download-button="false" expand-responses="200,201" path-in-middle-panel="true"></redoc>
@@ -66,9 +78,9 @@ export function apiReferencePage(fallbackRows: string): string {
 <script src="/docs/${BUNDLE}"></script></body></html>`;
 }
 
-export function apiReferenceRouter(fallbackRows: string): Router {
+export function apiReferenceRouter(doc: OpenApiDocument): Router {
   const r = Router();
-  const page = apiReferencePage(fallbackRows);
+  const page = apiReferencePage(doc);
   r.use((_req, res, next) => {
     res.setHeader('Content-Security-Policy', API_REFERENCE_CSP);
     res.setHeader('Referrer-Policy', 'no-referrer');

@@ -1,7 +1,8 @@
 /** The Idempotency-Key header: parsed once here, and replays marked on the response. */
-import type { Request, Response } from 'express';
+import type { Request } from 'express';
 import { ValidationError } from '../errors';
 import type { IdempotentResult } from '../services/idempotency';
+import type { Reply } from './manifest';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
@@ -13,9 +14,11 @@ export function idempotencyKey(req: Request): string | undefined {
   return key;
 }
 
-/** Sends a create's result; creates may carry a one-time secret, so nothing is cached. */
-export function sendCreated<T>(res: Response, result: IdempotentResult<T>): void {
-  if (result.replayed) res.setHeader('Idempotent-Replayed', 'true');
-  res.setHeader('Cache-Control', 'no-store');
-  res.status(result.status).json(result.response);
+/** A create's reply; creates may carry a one-time secret, so nothing is cached. */
+export function created<T>(result: Pick<IdempotentResult<T>, 'response' | 'replayed'>): Reply {
+  return {
+    status: 201,
+    body: result.response,
+    headers: result.replayed ? { 'Cache-Control': 'no-store', 'Idempotent-Replayed': 'true' } : { 'Cache-Control': 'no-store' },
+  };
 }

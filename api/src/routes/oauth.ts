@@ -2,21 +2,23 @@
  * /v1/oauth: the token endpoint (client credentials + private_key_jwt), introspection (RFC 7662)
  * and revocation (RFC 7009). Errors use the OAuth shape `{error, error_description}`.
  */
-import { NextFunction, Request, Response, Router } from 'express';
-import type { Logger } from '../logger';
+import type { NextFunction, Request, Response } from 'express';
+import type { Metrics } from '../metrics/metrics';
 import type { TokenService } from '../services/tokens';
-import { OAuthError, oauthErrorHandler, invalidRequest } from '../oauth/errors';
+import { RateLimitedError } from '../domain/errors';
 import type { EndpointLimits } from '../oauth/token-limits';
 import { addressKey } from '../oauth/token-limits';
-import { bodyParam, noStore, parseBody, rejectDupes, requestInfo, sendJson } from '../oauth/middleware';
+import { noStore } from '../oauth/middleware';
 import { tokenEndpoint } from '../oauth/token-endpoint';
-import { agentClaims, authenticateCaller, CallerAuthDeps } from '../tokens/http-auth';
+import { IntrospectionRequest, RevocationRequest, TokenRequest } from '../schemas/oauth';
+import { Introspection, RevocationResponse, TokenResponse } from '../schemas/responses';
+import { auth, manifest } from './manifest';
 
-export interface OAuthRouterDeps extends CallerAuthDeps {
+export interface OAuthRouteDeps {
   tokens: TokenService;
   limits: EndpointLimits;
+  metrics: Metrics;
   bodyLimitBytes: number;
-  logger: Logger;
 }
 
 /**
@@ -27,37 +29,39 @@ function limitAnonymous(limits: EndpointLimits) {
   return function limitAnonymous(req: Request, _res: Response, next: NextFunction): void {
     if (req.get('authorization')) return next();
     const wait = limits.anonymousRevocations.take(`ip:${addressKey(req.ip)}`);
-    if (wait > 0) return next(new OAuthError(429, 'slow_down', 'Too many revocation requests from this address; retry later', 'revoke_rate_limited', wait));
+    if (wait > 0) return next(new RateLimitedError('Too many revocation requests from this address; retry later', wait, 'revoke_rate_limited'));
     next();
   };
 }
 
-function requireTokenParam(req: Request, _res: Response, next: NextFunction): void {
-  const token = bodyParam(req, 'token');
-  if (!token) return next(invalidRequest('The token parameter is required'));
-  next();
-}
+const oauth = { reads: 'oauth_params', errorShape: 'oauth' } as const;
 
-export function oauthRouter(deps: OAuthRouterDeps): Router {
-  const r = Router();
-  const common = [noStore, parseBody(deps.bodyLimitBytes), rejectDupes];
-
-  r.post('/token', ...tokenEndpoint(deps));
-
+export const oauthRoutes = manifest<OAuthRouteDeps>('oauth', (route) => [
+  {
+    ...oauth, method: 'post', path: '/v1/oauth/token', summary: 'Access token: grant_type=client_credentials with a private_key_jwt client_assertion (RFC 7523)',
+    auth: auth.none, body: TokenRequest, responses: { 200: TokenResponse }, errors: [401, 429],
+    steps: (deps) => tokenEndpoint(deps),
+  },
   // Relying services: any API key of the organization (reader is enough).
-  r.post('/introspect', ...common, authenticateCaller(deps, { apiKeyRole: 'reader' }), requireTokenParam, async (req, res) => {
-    const answer = await deps.tokens.introspect(bodyParam(req, 'token')!, req.apiKey!.organizationId);
-    deps.metrics?.introspection(answer.active ? 'active' : 'inactive');
-    sendJson(res, 200, answer);
-  });
-
+  route({
+    ...oauth, method: 'post', path: '/v1/oauth/introspect', summary: 'Token introspection (RFC 7662): active only while unrevoked, agent active, session open',
+    auth: auth.apiKey('reader'), body: IntrospectionRequest, responses: { 200: Introspection },
+    before: () => [noStore],
+    handle: async ({ caller, body }, { tokens, metrics }) => {
+      const answer = await tokens.introspect(body.token, caller.key.organizationId);
+      metrics.introspection(answer.active ? 'active' : 'inactive');
+      return { body: answer };
+    },
+  }),
   // An operator API key, the agent (its access token as Bearer), or no credential at all: the
   // token in the body is then its own proof (revoking a token you hold is always allowed).
-  r.post('/revoke', limitAnonymous(deps.limits), ...common, authenticateCaller(deps, { apiKeyRole: 'operator', agent: true, optional: true }), requireTokenParam, async (req, res) => {
-    await deps.tokens.revoke(bodyParam(req, 'token')!, { apiKey: req.apiKey, agent: agentClaims(res) }, requestInfo(req));
-    sendJson(res, 200, {});
-  });
-
-  r.use(oauthErrorHandler(deps.logger));
-  return r;
-}
+  route({
+    ...oauth, method: 'post', path: '/v1/oauth/revoke', summary: 'Token revocation (RFC 7009): an operator API key, the agent\'s token, or the token itself; 200 whether or not the token was valid',
+    auth: auth.apiKeyOrAgent('operator', { anonymous: true }), body: RevocationRequest, responses: { 200: RevocationResponse },
+    before: ({ limits }) => [limitAnonymous(limits), noStore],
+    handle: async ({ caller, body, request }, { tokens }) => {
+      await tokens.revoke(body.token, { apiKey: caller.kind === 'api_key' ? caller.key : undefined, agent: caller.kind === 'agent' ? caller.claims : undefined }, request);
+      return { body: {} };
+    },
+  }),
+]);

@@ -4,54 +4,54 @@
  * readers list and get. An agent sees only its own sessions; a session token only its own session
  * (another session is 404, and it cannot open sessions).
  */
-import { Router } from 'express';
-import { param } from './params';
-import { jsonBody } from '../middleware/body';
-import { auditContext } from '../middleware/auth';
-import { requestInfo } from '../oauth/middleware';
+import { IdParams } from '../schemas/params';
 import { sessionCaller, SessionService } from '../services/sessions';
 import type { TokenService } from '../services/tokens';
-import { SessionCreate, SessionListQuery, SessionOperation } from '../sessions/schemas';
-import { idempotencyKey } from './idempotency';
-import { agentClaims, authenticateCaller, CallerAuthDeps } from '../tokens/http-auth';
+import { SessionCreate, SessionListQuery, SessionOperation, SessionPage, SessionView } from '../sessions/schemas';
+import { auditContext } from '../middleware/auth';
+import { created } from './idempotency';
+import { auth, manifest, REST } from './manifest';
 
-
-export function sessionsRouter(deps: CallerAuthDeps & { sessions: SessionService; tokens: TokenService; bodyLimitBytes: number }): Router {
-  const { sessions, tokens } = deps;
-  const r = Router();
-  r.use(jsonBody(deps.bodyLimitBytes));
-
-  r.post('/', authenticateCaller(deps, { agent: true }), async (req, res) => {
-    const input = SessionCreate.parse(req.body);
-    const key = idempotencyKey(req);
-    const { session, replayed } = await sessions.create(agentClaims(res)!, input, requestInfo(req), key);
-    res.setHeader('Cache-Control', 'no-store');
-    if (replayed) res.setHeader('Idempotent-Replayed', 'true');
-    res.status(201).json(session);
-  });
-
-  r.get('/', authenticateCaller(deps, { apiKeyRole: 'reader', agent: true }), async (req, res) => {
-    const q = SessionListQuery.parse(req.query);
-    const agent = agentClaims(res);
-    res.json(agent ? await sessions.list(agent.org_id, q, sessionCaller(agent)) : await sessions.list(req.apiKey!.organizationId, q));
-  });
-
-  r.get('/:id', authenticateCaller(deps, { apiKeyRole: 'reader', agent: true }), async (req, res) => {
-    const agent = agentClaims(res);
-    res.json(agent ? await sessions.get(agent.org_id, param(req, 'id'), sessionCaller(agent)) : await sessions.get(req.apiKey!.organizationId, param(req, 'id')));
-  });
-
-  r.post('/:id/operations', authenticateCaller(deps, { apiKeyRole: 'operator' }), async (req, res) => {
-    const input = SessionOperation.parse(req.body);
-    res.json(await sessions.recordOperation(auditContext(req), param(req, 'id'), input));
-  });
-
-  r.delete('/:id', authenticateCaller(deps, { apiKeyRole: 'operator', agent: true }), async (req, res) => {
-    const agent = agentClaims(res);
-    res.json(agent
-      ? await sessions.end(tokens.agentContext(agent.org_id, agent.sub, requestInfo(req)), param(req, 'id'), sessionCaller(agent))
-      : await sessions.end(auditContext(req), param(req, 'id')));
-  });
-
-  return r;
+export interface SessionRouteDeps {
+  sessions: SessionService;
+  tokens: TokenService;
 }
+
+export const sessionRoutes = manifest<SessionRouteDeps>('sessions', (route) => [
+  route({
+    ...REST, method: 'post', path: '/v1/sessions', summary: 'Open a bounded session (Bearer: the agent\'s access token); returns a session-bound token',
+    auth: auth.agent({ sessionTokens: false }), body: SessionCreate, idempotent: true, responses: { 201: SessionView },
+    handle: async ({ caller, body, idempotencyKey, request }, { sessions }) => {
+      const { session, replayed } = await sessions.create(caller.claims, body, request, idempotencyKey);
+      return created({ response: session, replayed });
+    },
+  }),
+  route({
+    ...REST, method: 'get', path: '/v1/sessions', summary: 'List sessions (API key: reader; an agent sees its own)',
+    auth: auth.apiKeyOrAgent('reader'), query: SessionListQuery, responses: { 200: SessionPage },
+    handle: async ({ caller, query }, { sessions }) => ({
+      body: caller.kind === 'agent' ? await sessions.list(caller.claims.org_id, query, sessionCaller(caller.claims)) : await sessions.list(caller.key.organizationId, query),
+    }),
+  }),
+  route({
+    ...REST, method: 'get', path: '/v1/sessions/{id}', summary: 'Get a session (API key: reader; or the agent)',
+    auth: auth.apiKeyOrAgent('reader'), params: IdParams, responses: { 200: SessionView },
+    handle: async ({ caller, params }, { sessions }) => ({
+      body: caller.kind === 'agent' ? await sessions.get(caller.claims.org_id, params.id, sessionCaller(caller.claims)) : await sessions.get(caller.key.organizationId, params.id),
+    }),
+  }),
+  route({
+    ...REST, method: 'post', path: '/v1/sessions/{id}/operations', summary: 'Record an operation against the session (403 when outside scope, budget, time)',
+    auth: auth.apiKey('operator'), params: IdParams, body: SessionOperation, responses: { 200: SessionView }, errors: [409],
+    handle: async ({ caller, params, body, request }, { sessions }) => ({ body: await sessions.recordOperation(auditContext(caller, request), params.id, body) }),
+  }),
+  route({
+    ...REST, method: 'delete', path: '/v1/sessions/{id}', summary: 'End a session (the agent with its token, or an operator API key)',
+    auth: auth.apiKeyOrAgent('operator'), params: IdParams, responses: { 200: SessionView },
+    handle: async ({ caller, params, request }, { sessions, tokens }) => ({
+      body: caller.kind === 'agent'
+        ? await sessions.end(tokens.agentContext(caller.claims.org_id, caller.claims.sub, request), params.id, sessionCaller(caller.claims))
+        : await sessions.end(auditContext(caller, request), params.id),
+    }),
+  }),
+]);

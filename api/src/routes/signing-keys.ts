@@ -2,24 +2,25 @@
  * /v1/signing-keys: the caller's organization's token signing keys (public information) and their
  * on-demand rotation. An API key sees and rotates only its own organization's keys.
  */
-import { Router } from 'express';
-import { z } from 'zod';
-import { jsonBody } from '../middleware/body';
 import { auditContext } from '../middleware/auth';
+import { SigningKeyPage, SigningKeyRotation } from '../schemas/responses';
+import { SigningKeyRotate } from '../schemas/signing-keys';
 import type { SigningKeyService } from '../services/signing-keys';
-import { authenticateCaller, CallerAuthDeps } from '../tokens/http-auth';
+import { auth, manifest, REST } from './manifest';
 
-export const RotateBody = z.strictObject({ reason: z.string().max(500).optional() }).meta({ id: 'SigningKeyRotate' });
-
-export function signingKeysRouter(deps: CallerAuthDeps & { signingKeys: SigningKeyService; bodyLimitBytes: number }): Router {
-  const r = Router();
-  r.use(jsonBody(deps.bodyLimitBytes));
-  r.get('/', authenticateCaller(deps, { apiKeyRole: 'reader' }), async (req, res) => {
-    res.json({ data: await deps.signingKeys.list(req.apiKey!.organizationId) });
-  });
-  r.post('/rotate', authenticateCaller(deps, { apiKeyRole: 'admin' }), async (req, res) => {
-    const { reason } = RotateBody.parse(req.body);
-    res.json(await deps.signingKeys.rotate(auditContext(req), reason));
-  });
-  return r;
+export interface SigningKeyRouteDeps {
+  signingKeys: SigningKeyService;
 }
+
+export const signingKeyRoutes = manifest<SigningKeyRouteDeps>('signing-keys', (route) => [
+  route({
+    ...REST, method: 'get', path: '/v1/signing-keys', summary: 'List the organization\'s published signing keys', auth: auth.apiKey('reader'),
+    responses: { 200: SigningKeyPage },
+    handle: async ({ caller }, { signingKeys }) => ({ body: { data: await signingKeys.list(caller.key.organizationId) } }),
+  }),
+  route({
+    ...REST, method: 'post', path: '/v1/signing-keys/rotate', summary: 'Rotate the organization\'s signing key now (the previous key stays published until its tokens expire)',
+    auth: auth.apiKey('admin'), body: SigningKeyRotate, responses: { 200: SigningKeyRotation },
+    handle: async ({ caller, body, request }, { signingKeys }) => ({ body: await signingKeys.rotate(auditContext(caller, request), body.reason) }),
+  }),
+]);

@@ -1,14 +1,22 @@
 /**
- * Discovery, per organization issuer (see oauth/issuer.ts): RFC 8414 metadata at the path-inserted
+ * Discovery, per organization issuer (see services/issuer.ts): RFC 8414 metadata at the path-inserted
  * well-known URL and the organization's signing keys (JWKS). The server root is no issuer: its
  * well-known URLs answer 404 with a pointer to the per-organization ones.
  */
-import { Router } from 'express';
 import { NotFoundError } from '../errors';
 import { isUuid } from '../crypto/ids';
-import { orgIssuer, orgJwksUrl, orgMetadataUrl } from '../oauth/issuer';
+import { orgIssuer, orgJwksUrl, orgMetadataUrl } from '../services/issuer';
+import { OrgParams } from '../schemas/params';
+import { AuthorizationServerMetadata, Jwks } from '../schemas/responses';
 import type { SigningKeyService } from '../services/signing-keys';
 import { CLIENT_ASSERTION_TYPE } from '../services/tokens';
+import { auth, manifest } from './manifest';
+
+export interface WellKnownRouteDeps {
+  signingKeys: SigningKeyService;
+  /** The public base URL (CERTUSORDO_PUBLIC_URL), without a trailing slash. */
+  baseUrl: string;
+}
 
 /** RFC 8414 metadata of an organization's issuer; every endpoint but the JWKS is shared by all organizations. */
 export function authorizationServerMetadata(base: string, orgId: string): Record<string, unknown> {
@@ -32,42 +40,55 @@ export function authorizationServerMetadata(base: string, orgId: string): Record
 }
 
 /** Organization ids appear in issuers in their canonical (lowercase) form only, so each issuer has one spelling. */
-function canonicalOrgId(id: string | undefined): string | null {
-  return id !== undefined && isUuid(id) && id === id.toLowerCase() ? id : null;
+function canonicalOrgId(id: string): string | null {
+  return isUuid(id) && id === id.toLowerCase() ? id : null;
 }
 
 function noSuchIssuer(): NotFoundError {
   return new NotFoundError('No such organization issuer');
 }
 
-export function wellKnownRouter(base: string, signingKeys: SigningKeyService): Router {
-  const r = Router();
-  const pointer = (what: string, url: string) => new NotFoundError(
-    `This server is not an issuer itself: every organization is (${orgIssuer(base, '{org_id}')}). Fetch the ${what} at ${url}.`,
-    [{ path: 'org_id', message: 'per_organization_issuer' }],
-  );
+const pointer = (base: string, what: string, url: string) => new NotFoundError(
+  `This server is not an issuer itself: every organization is (${orgIssuer(base, '{org_id}')}). Fetch the ${what} at ${url}.`,
+  [{ path: 'org_id', message: 'per_organization_issuer' }],
+);
 
-  r.get('/.well-known/oauth-authorization-server/orgs/:orgId', async (req, res) => {
-    const orgId = canonicalOrgId(req.params.orgId);
-    // Loading the keys proves the organization exists (and readies its JWKS before any token).
-    if (!orgId || !(await signingKeys.findJwks(orgId))) throw noSuchIssuer();
-    res.setHeader('Cache-Control', 'public, max-age=3600');
-    res.json(authorizationServerMetadata(base, orgId));
-  });
-  r.get('/orgs/:orgId/.well-known/jwks.json', async (req, res) => {
-    const orgId = canonicalOrgId(req.params.orgId);
-    const jwks = orgId ? await signingKeys.findJwks(orgId) : null;
-    if (!jwks) throw noSuchIssuer();
-    // Short: a rotated-in key must reach verifiers before its tokens do.
-    res.setHeader('Cache-Control', 'public, max-age=60');
-    res.type('application/jwk-set+json').send(JSON.stringify(jwks));
-  });
+const discovery = { reads: 'nothing', errorShape: 'api' } as const;
 
-  r.get('/.well-known/oauth-authorization-server', () => {
-    throw pointer('metadata', orgMetadataUrl(base, '{org_id}'));
-  });
-  r.get('/.well-known/jwks.json', () => {
-    throw pointer('keys', orgJwksUrl(base, '{org_id}'));
-  });
-  return r;
-}
+export const wellKnownRoutes = manifest<WellKnownRouteDeps>('well-known', (route) => [
+  route({
+    ...discovery, method: 'get', path: '/.well-known/oauth-authorization-server/orgs/{org_id}', summary: 'The organization issuer\'s authorization server metadata (RFC 8414)',
+    auth: auth.none, params: OrgParams, responses: { 200: AuthorizationServerMetadata },
+    handle: async ({ params }, { signingKeys, baseUrl }) => {
+      const orgId = canonicalOrgId(params.org_id);
+      // Loading the keys proves the organization exists (and readies its JWKS before any token).
+      if (!orgId || !(await signingKeys.findJwks(orgId))) throw noSuchIssuer();
+      return { body: authorizationServerMetadata(baseUrl, orgId), headers: { 'Cache-Control': 'public, max-age=3600' } };
+    },
+  }),
+  route({
+    ...discovery, method: 'get', path: '/orgs/{org_id}/.well-known/jwks.json', summary: 'The organization\'s access-token signing keys (JWKS, OKP/Ed25519)',
+    auth: auth.none, params: OrgParams, responses: { 200: Jwks }, contentType: 'application/jwk-set+json',
+    handle: async ({ params }, { signingKeys }) => {
+      const orgId = canonicalOrgId(params.org_id);
+      const jwks = orgId ? await signingKeys.findJwks(orgId) : null;
+      if (!jwks) throw noSuchIssuer();
+      // Short: a rotated-in key must reach verifiers before its tokens do.
+      return { body: jwks, headers: { 'Cache-Control': 'public, max-age=60' } };
+    },
+  }),
+  route({
+    ...discovery, method: 'get', path: '/.well-known/oauth-authorization-server', summary: 'Not an issuer: 404, pointing to the per-organization metadata',
+    auth: auth.none, responses: {}, errors: [404],
+    handle: async (_ctx, { baseUrl }) => {
+      throw pointer(baseUrl, 'metadata', orgMetadataUrl(baseUrl, '{org_id}'));
+    },
+  }),
+  route({
+    ...discovery, method: 'get', path: '/.well-known/jwks.json', summary: 'Not an issuer: 404, pointing to the per-organization JWKS',
+    auth: auth.none, responses: {}, errors: [404],
+    handle: async (_ctx, { baseUrl }) => {
+      throw pointer(baseUrl, 'keys', orgJwksUrl(baseUrl, '{org_id}'));
+    },
+  }),
+]);

@@ -1,9 +1,12 @@
 /** HTTP contract for agents: request schemas (validation + OpenAPI) and the response view. */
 import { z } from 'zod';
 import { AgentName, AgentStatusSchema, Metadata, Scopes, Text } from '../../../model/agent-schemas';
+import { PUBLIC_KEY_RULE } from '../../../model/agent';
+import { LIST_IDS_MAX, LIST_IDS_RULE, LIST_PAGE_DEFAULT, LIST_PAGE_MAX, NAME_FILTER_MAX, REASON_MAX } from '../../../model/limits';
+import { AGENT_KEY_STATUSES } from '../../../model/statuses';
 
-const PublicKey = z.string().meta({ description: 'Ed25519 public key, base64url of the 32 raw bytes (bring your own key)', example: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' });
-const Reason = Text(500).meta({ description: 'Why; recorded in the audit log' });
+const PublicKey = z.string().meta({ description: `Bring your own key: ${PUBLIC_KEY_RULE}`, example: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' });
+const Reason = Text(REASON_MAX).meta({ description: 'Why; recorded in the audit log' });
 
 export const AgentCreate = z
   .strictObject({ name: AgentName, scopes: Scopes.default([]), metadata: Metadata.default({}), public_key: PublicKey.optional() })
@@ -20,22 +23,22 @@ export const TransitionBody = z.strictObject({ reason: Reason.optional() }).meta
 const BoolString = z.enum(['true', 'false']).transform((v) => v === 'true');
 
 /** Most ids one list request may name (the list's own page maximum). */
-export const MAX_LIST_IDS = 200;
+export const MAX_LIST_IDS = LIST_IDS_MAX;
 /** `?id=…` once or repeated; a malformed id simply matches nothing, as GET /v1/agents/{id} answers 404. */
 const IdFilter = z
-  .preprocess((v) => (typeof v === 'string' ? [v] : v), z.array(z.string().max(64)).max(MAX_LIST_IDS, `at most ${MAX_LIST_IDS} ids per request`))
+  .preprocess((v) => (typeof v === 'string' ? [v] : v), z.array(z.string().max(64)).max(MAX_LIST_IDS, LIST_IDS_RULE))
   .meta({ description: `Only these agents (repeat \`id\`, at most ${MAX_LIST_IDS}); ids of other organizations, unknown or malformed ids match nothing` });
 
 export const AgentListQuery = z
   .strictObject({
     status: AgentStatusSchema.optional(),
-    name: z.string().max(256).optional(),
-    name_prefix: z.string().max(256).optional(),
+    name: z.string().max(NAME_FILTER_MAX).optional(),
+    name_prefix: z.string().max(NAME_FILTER_MAX).optional(),
     id: IdFilter.optional(),
     never_authenticated: BoolString.optional(),
     inactive_since: z.iso.datetime({ offset: true }).transform((s) => new Date(s)).optional()
       .meta({ description: 'Agents with no authentication since this instant (or never)' }),
-    limit: z.coerce.number().int().min(1).max(200).default(50),
+    limit: z.coerce.number().int().min(1).max(LIST_PAGE_MAX).default(LIST_PAGE_DEFAULT),
     cursor: z.string().max(200).optional().meta({ description: 'Opaque cursor from `next_cursor`' }),
   })
   .meta({ id: 'AgentListQuery' });
@@ -63,10 +66,12 @@ export const AgentKeyView = z
   .object({
     kid: z.string(),
     public_key: z.string(),
-    status: z.enum(['active', 'revoked']),
+    status: z.enum(AGENT_KEY_STATUSES),
     created_at: z.iso.datetime(),
     revoked_at: z.iso.datetime().nullable(),
     secret: z.string().optional(),
   })
   .meta({ id: 'AgentKey' });
 export type AgentKeyView = z.infer<typeof AgentKeyView>;
+
+export const AgentPage = z.object({ data: z.array(AgentView), next_cursor: z.string().nullable() }).meta({ id: 'AgentPage' });

@@ -1,5 +1,6 @@
 /** HTTP contract for the audit log. */
 import { z } from 'zod';
+import { AUDIT_PAGE_DEFAULT, AUDIT_PAGE_MAX } from '../../../model/limits';
 
 export const AuditListQuery = z
   .strictObject({
@@ -7,7 +8,7 @@ export const AuditListQuery = z
     action: z.string().max(100).optional(),
     since: z.iso.datetime({ offset: true }).transform((s) => new Date(s)).optional(),
     until: z.iso.datetime({ offset: true }).transform((s) => new Date(s)).optional(),
-    limit: z.coerce.number().int().min(1).max(500).default(100),
+    limit: z.coerce.number().int().min(1).max(AUDIT_PAGE_MAX).default(AUDIT_PAGE_DEFAULT),
     cursor: z.string().max(100).optional(),
     order: z.enum(['asc', 'desc']).default('asc').describe('asc: oldest first (the chain order); desc: newest first. A cursor continues in the order it was made for'),
   })

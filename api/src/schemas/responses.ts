@@ -5,6 +5,8 @@
  * holds real responses against them.
  */
 import { z } from 'zod';
+import { API_KEY_ROLES } from '../../../model/roles';
+import { SIGNING_KEY_STATUSES } from '../../../model/statuses';
 
 const Time = z.string().describe('RFC 3339 time (UTC)');
 
@@ -12,7 +14,7 @@ export const ApiKeyView = z
   .object({
     id: z.string(),
     name: z.string(),
-    role: z.enum(['admin', 'operator', 'reader']),
+    role: z.enum(API_KEY_ROLES),
     prefix: z.string().describe('The public part of the key, shown to tell keys apart'),
     created_at: Time,
     last_used_at: Time.nullable(),
@@ -27,7 +29,7 @@ export const ApiKeyCreated = ApiKeyView.extend({
 export const ApiKeyPage = z.object({ data: z.array(ApiKeyView) }).meta({ id: 'ApiKeyList' });
 
 export const ApiKeyMe = z
-  .object({ id: z.string(), organization_id: z.string(), role: z.enum(['admin', 'operator', 'reader']) })
+  .object({ id: z.string(), organization_id: z.string(), role: z.enum(API_KEY_ROLES) })
   .meta({ id: 'ApiKeyIdentity' });
 
 export const AuditEventView = z
@@ -56,11 +58,6 @@ export const Health = z.object({ status: z.literal('ok') }).meta({ id: 'Health' 
 export const Readiness = z
   .object({ status: z.enum(['ready', 'draining', 'unavailable']), database: z.string() })
   .meta({ id: 'Readiness', description: '503 while the replica drains for shutdown or cannot reach its database' });
-
-/** RFC 6749 §5.2 error body of the OAuth endpoints (not the API's `{error: {code, …}}` shape). */
-export const OAuthErrorBody = z
-  .object({ error: z.string(), error_description: z.string().optional() })
-  .meta({ id: 'OAuthError' });
 
 /** RFC 7009: the revocation endpoint answers 200 whether or not the token was valid. */
 export const RevocationResponse = z.object({}).strict().meta({ id: 'RevocationResponse' });
@@ -118,7 +115,7 @@ export const Jwks = z
   .meta({ id: 'JWKS' });
 
 export const SigningKeyView = z
-  .object({ kid: z.string(), status: z.enum(['current', 'retired']), created_at: Time, rotated_at: Time.nullable(), expires_at: Time.nullable() })
+  .object({ kid: z.string(), status: z.enum(SIGNING_KEY_STATUSES), created_at: Time, rotated_at: Time.nullable(), expires_at: Time.nullable() })
   .meta({ id: 'SigningKey' });
 
 export const SigningKeyPage = z.object({ data: z.array(SigningKeyView) }).meta({ id: 'SigningKeyList' });

@@ -1,7 +1,7 @@
 /**
  * Agents: creation (with server-generated or brought keys), listing, updates, the lifecycle
- * (active ⇄ suspended → revoked) and keys. Every mutation runs in one transaction with its
- * audit event; lifecycle changes lock the agent row so concurrent calls serialize.
+ * (active ⇄ suspended → revoked) and keys. Every mutation is one audited unit of work
+ * (AuditLog.withAudit); lifecycle changes lock the agent row so concurrent calls serialize.
  */
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
@@ -9,9 +9,9 @@ import { isUuid, uuidv7 } from '../crypto/ids';
 import { formatAgentSecret, generateEd25519, jwkThumbprint } from '../crypto/ed25519';
 import * as ops from '../db/operations/agents';
 import type { DbAgentKeyRow, DbAgentRow, DbAgentWithKeyRow } from '../db/tables';
-import { ConflictError, InvalidTransitionError, NotFoundError, ValidationError } from '../errors';
+import { ConflictError, InvalidTransitionError, NotFoundError, ValidationError } from '../domain/errors';
 import type { AgentCreateInput, AgentKeyView, AgentListQueryInput, AgentUpdateInput, AgentView } from '../schemas/agents';
-import type { AuditContext, AuditLog } from './audit';
+import type { AuditContext, AuditLog, AuditUnit } from './audit';
 import { decodeIdCursor, encodeCursor } from './cursor';
 import { DEFAULT_IDEMPOTENCY_TTL_SECONDS, withIdempotency, IdempotentResult } from './idempotency';
 import { publicKeyViolations } from '../../../model/agent';
@@ -67,8 +67,11 @@ function keyMaterial(agentId: string, publicKey: string | undefined): { publicKe
 /** Listeners told after commit that an agent's status changed (token caches use this). */
 export type StatusListener = (orgId: string, agentId: string, status: AgentView['status']) => void;
 
-/** Work done inside a status change's transaction, after its audit event (e.g. ending sessions). */
-export type TransitionHook = (tx: Knex.Transaction, ctx: AuditContext, agentId: string, to: AgentView['status']) => Promise<void>;
+/**
+ * Work done inside a status change's unit of work, after its audit event is queued (e.g. ending
+ * sessions); it holds the agent's row lock, so it follows the lock order from there.
+ */
+export type TransitionHook = (tx: Knex.Transaction, audit: AuditUnit, ctx: AuditContext, agentId: string, to: AgentView['status']) => Promise<void>;
 
 export class AgentService {
   private readonly statusListeners: StatusListener[] = [];
@@ -90,7 +93,7 @@ export class AgentService {
 
   async create(ctx: AuditContext, input: AgentCreateInput, idempotencyKey?: string): Promise<IdempotentResult<AgentView>> {
     const requestHash = createHash('sha256').update(JSON.stringify(input)).digest('hex');
-    return withIdempotency(this.db, this.audit, { orgId: ctx.organizationId, scope: 'agents.create', key: idempotencyKey, requestHash, ttlMs: this.idempotencyTtlMs }, async (tx) => {
+    return withIdempotency(this.db, this.audit, { orgId: ctx.organizationId, scope: 'agents.create', key: idempotencyKey, requestHash, ttlMs: this.idempotencyTtlMs }, async (tx, audit) => {
       const now = new Date();
       const id = uuidv7(now.getTime());
       const key = keyMaterial(id, input.public_key);
@@ -102,13 +105,9 @@ export class AgentService {
       const { inserted } = await ops.insertAgentWithKey(tx, row, { agent_id: id, kid, public_key: key.publicKey, created_at: now, revoked_at: null });
       if (!inserted) throw nameTaken(input.name);
       const view = toAgentView({ ...row, public_key: key.publicKey });
+      audit.append(ctx, { action: 'agent.created', targetType: 'agent', targetId: id, data: { name: input.name, scopes: input.scopes, kid, key_source: key.secret ? 'generated' : 'brought' } });
       // The stored (replayable) body never includes the secret; only this first response does.
-      // The audit event is appended by withIdempotency after the response is saved, right before
-      // commit, so the organization's chain-head lock is held as briefly as possible.
-      return {
-        status: 201, stored: view, response: key.secret ? { ...view, secret: key.secret } : view,
-        audit: { ctx, event: { action: 'agent.created', targetType: 'agent', targetId: id, data: { name: input.name, scopes: input.scopes, kid, key_source: key.secret ? 'generated' : 'brought' } } },
-      };
+      return { stored: view, response: key.secret ? { ...view, secret: key.secret } : view };
     });
   }
 
@@ -134,7 +133,7 @@ export class AgentService {
 
   async update(ctx: AuditContext, id: string, patch: AgentUpdateInput): Promise<AgentView> {
     if (!isUuid(id)) throw notFound();
-    return this.db.transaction(async (tx) => {
+    return this.audit.withAudit(this.db, async (tx, audit) => {
       const before = await ops.getAgent(tx, ctx.organizationId, id, { forUpdate: true });
       if (!before) throw notFound();
       if (before.status === 'revoked') throw new ConflictError('The agent is revoked and can no longer be changed');
@@ -146,7 +145,7 @@ export class AgentService {
       const { updated } = await ops.updateAgentFields(tx, ctx.organizationId, id, { ...changes, updated_at: new Date() });
       if (!updated) throw nameTaken(String(changes.name));
       const view = toAgentView((await ops.getAgent(tx, ctx.organizationId, id))!);
-      await this.audit.record(tx, ctx, { action: 'agent.updated', targetType: 'agent', targetId: id, data: { changed: Object.keys(changes), ...changes } });
+      audit.append(ctx, { action: 'agent.updated', targetType: 'agent', targetId: id, data: { changed: Object.keys(changes), ...changes } });
       return view;
     });
   }
@@ -154,7 +153,7 @@ export class AgentService {
   async transition(ctx: AuditContext, id: string, action: Transition, reason: string | undefined): Promise<AgentView> {
     if (!isUuid(id)) throw notFound();
     let changedTo: AgentView['status'] | null = null;
-    const view = await this.db.transaction(async (tx) => {
+    const view = await this.audit.withAudit(this.db, async (tx, audit) => {
       const before = await ops.getAgent(tx, ctx.organizationId, id, { forUpdate: true });
       if (!before) throw notFound();
       const target = action === 'suspend' ? 'suspended' : action === 'activate' ? 'active' : 'revoked';
@@ -165,11 +164,11 @@ export class AgentService {
       if (before.status === target) return toAgentView(before);
       const now = new Date();
       await ops.updateAgent(tx, ctx.organizationId, id, { status: target, updated_at: now, status_changed_at: now });
-      await this.audit.record(tx, ctx, {
+      audit.append(ctx, {
         action: `agent.${target === 'active' ? 'activated' : target}`, targetType: 'agent', targetId: id,
         reason: reason ?? null, data: { from: before.status, to: target },
       });
-      for (const hook of this.transitionHooks) await hook(tx, ctx, id, target);
+      for (const hook of this.transitionHooks) await hook(tx, audit, ctx, id, target);
       changedTo = target;
       return toAgentView({ ...before, status: target, updated_at: now, status_changed_at: now });
     });
@@ -185,7 +184,7 @@ export class AgentService {
   async addKey(ctx: AuditContext, id: string, publicKey: string | undefined, idempotencyKey?: string): Promise<IdempotentResult<AgentKeyView>> {
     if (!isUuid(id)) throw notFound();
     const requestHash = createHash('sha256').update(JSON.stringify({ id, publicKey })).digest('hex');
-    return withIdempotency(this.db, this.audit, { orgId: ctx.organizationId, scope: 'agent_keys.create', key: idempotencyKey, requestHash, ttlMs: this.idempotencyTtlMs }, async (tx) => {
+    return withIdempotency(this.db, this.audit, { orgId: ctx.organizationId, scope: 'agent_keys.create', key: idempotencyKey, requestHash, ttlMs: this.idempotencyTtlMs }, async (tx, audit) => {
       const agent = await ops.getAgent(tx, ctx.organizationId, id, { forUpdate: true });
       if (!agent) throw notFound();
       if (agent.status === 'revoked') throw new ConflictError('The agent is revoked; it can no longer hold keys');
@@ -197,16 +196,14 @@ export class AgentService {
       await ops.insertAgentKey(tx, row);
       await ops.updateAgent(tx, ctx.organizationId, id, { updated_at: row.created_at });
       const view = toKeyView(row);
-      return {
-        status: 201, stored: view, response: key.secret ? { ...view, secret: key.secret } : view,
-        audit: { ctx, event: { action: 'agent_key.created', targetType: 'agent', targetId: id, data: { kid, key_source: key.secret ? 'generated' : 'brought' } } }, // appended last, as in create
-      };
+      audit.append(ctx, { action: 'agent_key.created', targetType: 'agent', targetId: id, data: { kid, key_source: key.secret ? 'generated' : 'brought' } });
+      return { stored: view, response: key.secret ? { ...view, secret: key.secret } : view };
     });
   }
 
   async removeKey(ctx: AuditContext, id: string, kid: string): Promise<AgentKeyView> {
     if (!isUuid(id)) throw notFound();
-    return this.db.transaction(async (tx) => {
+    return this.audit.withAudit(this.db, async (tx, audit) => {
       const agent = await ops.getAgent(tx, ctx.organizationId, id, { forUpdate: true });
       if (!agent) throw notFound();
       const keys = await ops.listAgentKeys(tx, id);
@@ -219,7 +216,7 @@ export class AgentService {
       const now = new Date();
       await ops.revokeAgentKey(tx, id, kid, now);
       await ops.updateAgent(tx, ctx.organizationId, id, { updated_at: now });
-      await this.audit.record(tx, ctx, { action: 'agent_key.revoked', targetType: 'agent', targetId: id, data: { kid } });
+      audit.append(ctx, { action: 'agent_key.revoked', targetType: 'agent', targetId: id, data: { kid } });
       return toKeyView({ ...key, revoked_at: now });
     });
   }

@@ -19,35 +19,17 @@
  */
 import { createHash, createHmac, hkdfSync, KeyObject, timingSafeEqual } from 'node:crypto';
 import type { Knex } from 'knex';
-import { uuidv7 } from '../crypto/ids';
 import * as ops from '../db/operations/audit';
 import type { DbAuditChainHead, DbAuditLinkRow } from '../db/operations/audit';
 import type { DbAuditEventRow } from '../db/tables';
-import { ConflictError, ServiceUnavailableError, ValidationError } from '../errors';
-import { decodeJws, verifyEd25519 } from '../tokens/jws';
+import { ConflictError, ServiceUnavailableError, ValidationError } from '../domain/errors';
+import { decodeJws, verifyEd25519 } from '../crypto/jws';
 import type { AuditListQueryInput } from '../schemas/audit';
 import { decodeSeqCursor, encodeCursor } from './cursor';
+import { iso } from './iso';
+import { AppendObserver, AuditedTransaction, AuditUnit, ChainEventBody } from './audit-unit';
 
-/** Who did it, and from where; attached to every mutation. */
-export interface AuditContext {
-  readonly organizationId: string;
-  readonly actorType: 'api_key' | 'agent' | 'system';
-  readonly actorId: string | null;
-  readonly requestId: string | null;
-  readonly clientIp: string | null;
-}
-
-export interface AuditEventInput {
-  action: string;
-  targetType?: string;
-  targetId?: string;
-  outcome?: 'success' | 'failure';
-  reason?: string | null;
-  data?: Record<string, unknown>;
-}
-
-/** The fields a link covers. */
-export type ChainEventBody = Omit<DbAuditEventRow, 'hash' | 'prev_hash' | 'id'>;
+export type { AuditContext, AuditEventInput, AuditUnit, ChainEventBody, QueuedAuditEvent } from './audit-unit';
 
 /** The two keys derived from the chain key: one links events, one seals records about the chain. */
 export interface ChainKeys {
@@ -164,13 +146,13 @@ export class AuditLog {
   /** Verification calls and chain walks in this process (walks < calls when callers shared a run). */
   readonly stats = { calls: 0, walks: 0 };
   /** Told how long each append took (chain-head lock wait included), for the metrics. */
-  private appendObserver: ((kind: 'single' | 'batch', seconds: number) => void) | null = null;
+  private appendObserver: AppendObserver | null = null;
 
   constructor(chainKey: Buffer) {
     this.keys = chainKeys(chainKey);
   }
 
-  observeAppends(fn: (kind: 'single' | 'batch', seconds: number) => void): void {
+  observeAppends(fn: AppendObserver): void {
     this.appendObserver = fn;
   }
 
@@ -189,49 +171,18 @@ export class AuditLog {
     return keyedLink(this.keys, prevHash, e);
   }
 
-  /** Creates an organization's empty chain (in the organization's creating transaction). */
-  async startChain(tx: Knex.Transaction, orgId: string): Promise<void> {
-    await ops.insertChainHead(tx, orgId, this.genesis(orgId));
-  }
-
   /**
-   * Appends an event in the caller's transaction: two statements, the chain-head lock (held until
-   * commit, so appends in one organization serialize and the chain stays linear) and the insert
-   * with the head's advance. Call it as late as possible in the transaction: every audited change
-   * in the organization waits for this lock.
+   * Runs `work` as one audited unit of work (see audit-unit.ts): one transaction on `db`, whose
+   * queued audit events are appended, under their chain heads and in the one lock order, when the
+   * work has returned. The only way anything writes audit events.
    */
-  async record(tx: Knex.Transaction, ctx: AuditContext, input: AuditEventInput): Promise<DbAuditEventRow> {
-    const start = this.appendObserver ? performance.now() : 0;
-    const head = await ops.lockChainHead(tx, ctx.organizationId);
-    if (!head) throw new Error(`organization ${ctx.organizationId} has no audit chain`);
-    const base = eventBase(ctx, input, Number(head.last_seq) + 1);
-    const row: DbAuditEventRow = { ...base, id: uuidv7(), prev_hash: head.last_hash, hash: this.link(head.last_hash, base) };
-    await ops.appendAuditEvent(tx, row);
-    this.appendObserver?.('single', (performance.now() - start) / 1000);
-    return row;
-  }
-
-  /**
-   * Appends events for any number of organizations in one transaction: one statement locks the
-   * chain heads (in organization id order), one inserts the events and advances the heads.
-   */
-  async appendMany(tx: Knex.Transaction, events: { ctx: AuditContext; event: AuditEventInput }[]): Promise<void> {
-    if (events.length === 0) return;
-    const start = this.appendObserver ? performance.now() : 0;
-    const orgIds = [...new Set(events.map((e) => e.ctx.organizationId))].sort();
-    const heads = new Map((await ops.lockChainHeads(tx, orgIds)).map((h) => [h.organization_id, { organization_id: h.organization_id, last_seq: Number(h.last_seq), last_hash: h.last_hash }]));
-    const rows: DbAuditEventRow[] = [];
-    for (const { ctx, event } of events) {
-      const head = heads.get(ctx.organizationId);
-      if (!head) throw new Error(`organization ${ctx.organizationId} has no audit chain`);
-      const base = eventBase(ctx, event, head.last_seq + 1);
-      const hash = this.link(head.last_hash, base);
-      rows.push({ ...base, id: uuidv7(), prev_hash: head.last_hash, hash });
-      head.last_seq = base.seq;
-      head.last_hash = hash;
-    }
-    await ops.appendAuditEvents(tx, rows, [...heads.values()]);
-    this.appendObserver?.('batch', (performance.now() - start) / 1000);
+  withAudit<T>(db: Knex, work: (tx: Knex.Transaction, audit: AuditUnit) => Promise<T>): Promise<T> {
+    return db.transaction(async (tx) => {
+      const unit = new AuditedTransaction(tx, this, this.appendObserver);
+      const result = await work(tx, unit);
+      await unit.write();
+      return result;
+    });
   }
 
   /**
@@ -426,28 +377,10 @@ function broken(seq: number | null, reason: string, checked: number, from: numbe
   return { valid: false, events_checked: checked, first_broken_seq: seq, reason, seq: null, hash: null, from_seq: from };
 }
 
-function eventBase(ctx: AuditContext, input: AuditEventInput, seq: number): ChainEventBody {
-  return {
-    organization_id: ctx.organizationId,
-    seq,
-    action: input.action,
-    actor_type: ctx.actorType,
-    actor_id: ctx.actorId,
-    target_type: input.targetType ?? null,
-    target_id: input.targetId ?? null,
-    outcome: input.outcome ?? 'success',
-    reason: input.reason ?? null,
-    request_id: ctx.requestId,
-    client_ip: ctx.clientIp,
-    data: input.data ?? {},
-    created_at: new Date(),
-  };
-}
-
 /** The API's view of an event: the row without its tenant and chain link, with an ISO timestamp. */
 export type AuditEvent = Omit<DbAuditEventRow, 'organization_id' | 'prev_hash' | 'created_at'> & { created_at: string };
 
 export function toAuditEvent(r: DbAuditEventRow): AuditEvent {
   const { organization_id: _org, prev_hash: _prev, ...rest } = r;
-  return { ...rest, seq: Number(r.seq), created_at: new Date(r.created_at).toISOString() };
+  return { ...rest, seq: Number(r.seq), created_at: iso(r.created_at)! };
 }

@@ -3,7 +3,7 @@
  * where the kind names the list (and for audit events its order), so a cursor of one list is
  * refused by another instead of silently paging from the wrong place.
  */
-import { ValidationError } from '../errors';
+import { ValidationError } from '../domain/errors';
 import { isUuid } from '../crypto/ids';
 
 export type CursorKind = 'a1' | 's1' | 'e1' | 'e1d';

@@ -5,12 +5,11 @@
  * Keys are remembered for a TTL (default 24 h); an expired key starts afresh.
  */
 import type { Knex } from 'knex';
-import { ConflictError } from '../errors';
+import { ConflictError } from '../domain/errors';
 import * as ops from '../db/operations/idempotency';
-import type { AuditContext, AuditEventInput, AuditLog } from './audit';
+import type { AuditLog, AuditUnit } from './audit';
 
 export interface IdempotentResult<T> {
-  status: number;
   /** The body to send now. */
   response: T;
   /** The body to replay later (must hold no secret). */
@@ -18,15 +17,8 @@ export interface IdempotentResult<T> {
   replayed?: boolean;
 }
 
-/** What a create's work returns: its result, and optionally its audit event to append last. */
-export interface IdempotentWork<T> extends IdempotentResult<T> {
-  /**
-   * Appended after the response is saved, as the transaction's last statement: appending locks
-   * the organization's audit chain head until commit, and every audited change in the
-   * organization waits for that lock, so nothing else should run while it is held.
-   */
-  audit?: { ctx: AuditContext; event: AuditEventInput };
-}
+/** What a create's work returns: the body to send now and the body to replay later. */
+export type IdempotentWork<T> = Omit<IdempotentResult<T>, 'replayed'>;
 
 export interface IdempotencyScope {
   orgId: string;
@@ -49,15 +41,15 @@ export async function withIdempotency<T>(
   db: Knex,
   auditLog: AuditLog,
   s: IdempotencyScope,
-  work: (tx: Knex.Transaction) => Promise<IdempotentWork<T>>,
+  work: (tx: Knex.Transaction, audit: AuditUnit) => Promise<IdempotentWork<T>>,
 ): Promise<IdempotentResult<T>> {
-  return db.transaction(async (tx) => {
+  // An audited unit of work: the events the work queues are appended after the response is saved.
+  return auditLog.withAudit(db, async (tx, audit) => {
     const rowKey = s.key ? { orgId: s.orgId, scope: s.scope, key: s.key } : undefined;
     const now = Date.now();
     if (rowKey && !(await ops.claimIdempotencyKey(tx, rowKey, s.requestHash, new Date(now), new Date(now - s.ttlMs)))) return replay<T>(tx, rowKey, s.requestHash);
-    const { audit, ...result } = await work(tx);
-    if (rowKey) await ops.saveIdempotentResponse(tx, rowKey, result.status, result.stored);
-    if (audit) await auditLog.record(tx, audit.ctx, audit.event);
+    const result = await work(tx, audit);
+    if (rowKey) await ops.saveIdempotentResponse(tx, rowKey, result.stored);
     return result;
   });
 }
@@ -68,5 +60,5 @@ async function replay<T>(tx: Knex.Transaction, rowKey: ops.IdempotencyRowKey, re
   if (!prior || prior.request_hash !== requestHash) {
     throw new ConflictError('This Idempotency-Key was already used with a different request body', [{ path: 'Idempotency-Key', message: 'reuse a key only to retry the identical request' }]);
   }
-  return { status: prior.response_status, response: prior.response_body as T, stored: prior.response_body as T, replayed: true };
+  return { response: prior.response_body as T, stored: prior.response_body as T, replayed: true };
 }

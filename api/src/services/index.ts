@@ -3,14 +3,17 @@ import type { Knex } from 'knex';
 import type { MasterKey } from '../crypto/master-key';
 import { AgentService } from './agents';
 import { AuditLog } from './audit';
+import { AuditEventService } from './audit-events';
 import { DEFAULT_IDEMPOTENCY_TTL_SECONDS } from './idempotency';
 import { OrganizationService } from './organizations';
 
 export interface Services {
   readonly organizations: OrganizationService;
   readonly agents: AgentService;
-  /** The audit chains (keyed by the master key); every audited change appends through it. */
+  /** The audit chains (keyed by the master key); every audited unit of work runs through it (withAudit). */
   readonly audit: AuditLog;
+  /** Reading, checkpointing and verifying an organization's audit log (the routes' view of it). */
+  readonly auditEvents: AuditEventService;
 }
 
 export interface ServiceOptions {
@@ -21,5 +24,10 @@ export interface ServiceOptions {
 export function createServices(db: Knex, keys: MasterKey, opts: ServiceOptions = {}): Services {
   const ttlMs = (opts.idempotencyTtlSeconds ?? DEFAULT_IDEMPOTENCY_TTL_SECONDS) * 1000;
   const audit = new AuditLog(keys.auditChain);
-  return { organizations: new OrganizationService(db, keys.apiKeyPepper, audit, ttlMs), agents: new AgentService(db, audit, ttlMs), audit };
+  return {
+    organizations: new OrganizationService(db, keys.apiKeyPepper, audit, ttlMs),
+    agents: new AgentService(db, audit, ttlMs),
+    audit,
+    auditEvents: new AuditEventService(db, audit),
+  };
 }

@@ -10,17 +10,18 @@ import { isUuid, uuidv7 } from '../crypto/ids';
 import { textViolations } from '../../../model/text';
 import * as ops from '../db/operations/organizations';
 import type { ApiKeyRole, DbApiKeyRow } from '../db/tables';
-import { ConflictError, NotFoundError, ValidationError } from '../errors';
-import type { AuditContext, AuditLog } from './audit';
+import { ConflictError, NotFoundError, ValidationError } from '../domain/errors';
+import type { AuditContext, AuditLog, AuditUnit } from './audit';
 import { DEFAULT_IDEMPOTENCY_TTL_SECONDS, IdempotentResult, withIdempotency } from './idempotency';
 import { iso } from './iso';
 
-export const API_KEY_ROLES = ['admin', 'operator', 'reader'] as const satisfies readonly ApiKeyRole[];
+import { API_KEY_NAME_MAX } from '../../../model/limits';
+import { API_KEY_ROLE_RULE, API_KEY_ROLES } from '../../../model/roles';
 
 export const ApiKeyCreate = z
   .strictObject({
-    name: z.string().trim().min(1).max(100).superRefine((v, ctx) => textViolations(v).forEach((message) => ctx.addIssue({ code: 'custom', message }))).meta({ description: 'What the key is for', example: 'ci-pipeline' }),
-    role: z.enum(API_KEY_ROLES).meta({ description: 'Required. admin: everything; operator: read + suspend/activate/revoke; reader: read only' }),
+    name: z.string().trim().min(1).max(API_KEY_NAME_MAX).superRefine((v, ctx) => textViolations(v).forEach((message) => ctx.addIssue({ code: 'custom', message }))).meta({ description: 'What the key is for', example: 'ci-pipeline' }),
+    role: z.enum(API_KEY_ROLES).meta({ description: `Required. ${API_KEY_ROLE_RULE}` }),
   })
   .meta({ id: 'ApiKeyCreate' });
 export type ApiKeyCreateInput = z.output<typeof ApiKeyCreate>;
@@ -66,7 +67,7 @@ export class OrganizationService {
   async createOrganization(name: string): Promise<{ id: string; name: string }> {
     const problems = [...(name.trim() ? [] : ['name must not be empty']), ...textViolations(name, 'name')];
     if (problems.length) throw new ValidationError(`Invalid organization name: ${problems.join('; ')}`, problems.map((message) => ({ path: 'name', message })));
-    const id = await this.db.transaction((tx) => this.insertOrganization(tx, name, { name }));
+    const id = await this.audit.withAudit(this.db, (tx, audit) => this.insertOrganization(tx, audit, name, { name }));
     return { id, name };
   }
 
@@ -76,21 +77,21 @@ export class OrganizationService {
    * starting together are serialized, so only one of them bootstraps.
    */
   async bootstrapIfEmpty(name = 'default'): Promise<{ organizationId: string; apiKey: string } | null> {
-    return this.db.transaction(async (tx) => {
+    return this.audit.withAudit(this.db, async (tx, audit) => {
       await ops.lockBootstrap(tx);
       if ((await ops.countOrganizations(tx)) > 0) return null;
-      const id = await this.insertOrganization(tx, name, { name, bootstrap: true });
-      const key = await this.createApiKey(systemContext(id), { name: 'bootstrap admin', role: 'admin' }, tx);
+      const id = await this.insertOrganization(tx, audit, name, { name, bootstrap: true });
+      const key = await this.insertApiKey(tx, audit, systemContext(id), { name: 'bootstrap admin', role: 'admin' });
       return { organizationId: id, apiKey: key.key };
     });
   }
 
-  /** The organization row, its audit chain, and the chain's first event, in `tx`. */
-  private async insertOrganization(tx: Knex.Transaction, name: string, data: Record<string, unknown>): Promise<string> {
+  /** The organization row, its audit chain, and the chain's first event. */
+  private async insertOrganization(tx: Knex.Transaction, audit: AuditUnit, name: string, data: Record<string, unknown>): Promise<string> {
     const id = uuidv7();
     await ops.insertOrganization(tx, { id, name, created_at: new Date() });
-    await this.audit.startChain(tx, id);
-    await this.audit.record(tx, systemContext(id), { action: 'organization.created', targetType: 'organization', targetId: id, data });
+    await audit.startChain(id);
+    audit.append(systemContext(id), { action: 'organization.created', targetType: 'organization', targetId: id, data });
     return id;
   }
 
@@ -102,31 +103,35 @@ export class OrganizationService {
     return isUuid(id) && (await ops.getOrganization(this.db, id)) !== undefined;
   }
 
-  /** Creates a key and returns it once, with its view. Runs in `tx` when given (bootstrap). */
-  async createApiKey(ctx: AuditContext, input: ApiKeyCreateInput, tx?: Knex.Transaction): Promise<ApiKeyView & { key: string }> {
-    const run = async (t: Knex.Transaction) => {
-      // The 8-character prefix has 48 random bits; retry on the (astronomically rare) collision.
-      for (let attempt = 0; ; attempt++) {
-        const { key, prefix } = generateApiKey();
-        if (attempt < 3 && (await ops.findApiKeyByPrefix(t, prefix))) continue;
-        const row: DbApiKeyRow = {
-          id: uuidv7(), organization_id: ctx.organizationId, name: input.name, role: input.role, prefix,
-          key_hash: hashApiKey(this.pepper, key), created_at: new Date(), last_used_at: null, revoked_at: null,
-        };
-        await ops.insertApiKey(t, row);
-        await this.audit.record(t, ctx, { action: 'api_key.created', targetType: 'api_key', targetId: row.id, data: { name: row.name, role: row.role, prefix } });
-        return { ...toApiKeyView(row), key };
+  /** Creates a key and returns it once, with its view. */
+  async createApiKey(ctx: AuditContext, input: ApiKeyCreateInput): Promise<ApiKeyView & { key: string }> {
+    return this.audit.withAudit(this.db, (tx, audit) => this.insertApiKey(tx, audit, ctx, input));
+  }
+
+  private async insertApiKey(tx: Knex.Transaction, audit: AuditUnit, ctx: AuditContext, input: ApiKeyCreateInput): Promise<ApiKeyView & { key: string }> {
+    // The 8-character prefix has 48 random bits; a new key is drawn on the (astronomically rare) collision.
+    for (let attempt = 1; ; attempt++) {
+      const { key, prefix } = generateApiKey();
+      const row: DbApiKeyRow = {
+        id: uuidv7(), organization_id: ctx.organizationId, name: input.name, role: input.role, prefix,
+        key_hash: hashApiKey(this.pepper, key), created_at: new Date(), last_used_at: null, revoked_at: null,
+      };
+      const { inserted } = await ops.insertApiKey(tx, row);
+      if (!inserted) {
+        if (attempt < 3) continue;
+        throw new Error('could not draw an unused API key prefix');
       }
-    };
-    return tx ? run(tx) : this.db.transaction(run);
+      audit.append(ctx, { action: 'api_key.created', targetType: 'api_key', targetId: row.id, data: { name: row.name, role: row.role, prefix } });
+      return { ...toApiKeyView(row), key };
+    }
   }
 
   /** The HTTP create: idempotent, and a replay never contains the key (it is not stored). */
   async createApiKeyOnce(ctx: AuditContext, input: ApiKeyCreateInput, idempotencyKey?: string): Promise<IdempotentResult<ApiKeyView & { key?: string }>> {
     const requestHash = createHash('sha256').update(JSON.stringify(input)).digest('hex');
-    return withIdempotency(this.db, this.audit, { orgId: ctx.organizationId, scope: 'api_keys.create', key: idempotencyKey, requestHash, ttlMs: this.idempotencyTtlMs }, async (tx) => {
-      const { key, ...view } = await this.createApiKey(ctx, input, tx);
-      return { status: 201, stored: view, response: { ...view, key } };
+    return withIdempotency(this.db, this.audit, { orgId: ctx.organizationId, scope: 'api_keys.create', key: idempotencyKey, requestHash, ttlMs: this.idempotencyTtlMs }, async (tx, audit) => {
+      const { key, ...view } = await this.insertApiKey(tx, audit, ctx, input);
+      return { stored: view, response: { ...view, key } };
     });
   }
 
@@ -141,7 +146,7 @@ export class OrganizationService {
    */
   async revokeApiKey(ctx: AuditContext, id: string): Promise<ApiKeyView> {
     if (!isUuid(id)) throw new NotFoundError('API key not found');
-    const view = await this.db.transaction(async (tx) => {
+    const view = await this.audit.withAudit(this.db, async (tx, audit) => {
       await ops.lockOrganization(tx, ctx.organizationId);
       const target = await ops.getApiKey(tx, ctx.organizationId, id);
       if (!target) throw new NotFoundError('API key not found');
@@ -154,7 +159,7 @@ export class OrganizationService {
       const changed = await ops.revokeApiKey(tx, ctx.organizationId, id, new Date());
       const row = await ops.getApiKey(tx, ctx.organizationId, id);
       if (!row) throw new NotFoundError('API key not found');
-      if (changed) await this.audit.record(tx, ctx, { action: 'api_key.revoked', targetType: 'api_key', targetId: id });
+      if (changed) audit.append(ctx, { action: 'api_key.revoked', targetType: 'api_key', targetId: id });
       return toApiKeyView(row);
     });
     for (const l of this.revokedListeners) l(id);

@@ -12,22 +12,22 @@
  * the agent can mint a new token at any time anyway, and the session has its own bound (TTL of at
  * most an hour). A session token manages only its own session.
  *
- * Lock order (shared with the token endpoint, agent transitions and revocation): agent row → audit
- * chain head → session row. Every session mutation therefore takes its organization's chain head
- * first. The chain head also orders opening against revoking the parent token: either the
- * revocation sees the new session (and ends it) or the opening sees the revocation (and refuses).
+ * Every mutation is an audited unit of work, in its lock order (audit-unit.ts): agent row → audit
+ * chain head → session row, so every session mutation takes its organization's chain head
+ * (`lockHead`) before it touches a session row. The chain head also orders opening against
+ * revoking the parent token: either the revocation sees the new session (and ends it) or the
+ * opening sees the revocation (and refuses).
  */
 import type { Knex } from 'knex';
 import { createHash, randomUUID } from 'node:crypto';
 import { scopeCovers } from '../../../model/agent';
 import { isUuid, uuidv7 } from '../crypto/ids';
-import { lockChainHead } from '../db/operations/audit';
 import * as ops from '../db/operations/sessions';
 import { isTokenRevoked } from '../db/operations/tokens';
 import type { DbSessionRow } from '../db/tables';
-import { ForbiddenError, NotFoundError, UnauthenticatedError } from '../errors';
+import { ForbiddenError, NotFoundError, UnauthenticatedError } from '../domain/errors';
 import type { InvalidationBus, InvalidationEvent } from '../tokens/invalidation';
-import type { AuditContext, AuditLog } from './audit';
+import type { AuditContext, AuditLog, AuditUnit } from './audit';
 import { decodeIdCursor, encodeCursor } from './cursor';
 import { DEFAULT_IDEMPOTENCY_TTL_SECONDS, withIdempotency } from './idempotency';
 import { MAX_TOKEN_LIFETIME_SECONDS } from './signing-keys';
@@ -35,8 +35,8 @@ import type { AccessTokenClaims, TokenService } from './tokens';
 import type { SessionCreateInput, SessionListQueryInput, SessionOperationInput, SessionView } from '../sessions/schemas';
 import { iso } from './iso';
 
-export type SessionEndReason =
-  | 'ended_by_agent' | 'ended_by_api_key' | 'agent_suspended' | 'agent_revoked' | 'parent_token_revoked' | 'session_token_revoked';
+export type { SessionEndReason } from '../../../model/statuses';
+import type { SessionEndReason } from '../../../model/statuses';
 
 /** Why an operation was refused (the `details` of the 403). */
 export type OperationDenial = 'scope_not_in_session' | 'scope_revoked' | 'budget_exhausted' | 'session_expired' | 'session_ended' | 'agent_inactive';
@@ -112,7 +112,7 @@ export class SessionService {
     }
     const ctx = this.tokens.agentContext(claims.org_id, claims.sub, r);
     const requestHash = createHash('sha256').update(JSON.stringify(input)).digest('hex');
-    const result = await withIdempotency<SessionView>(this.db, this.audit, { orgId: claims.org_id, scope: `sessions.create:${claims.sub}`, key: idempotencyKey, requestHash, ttlMs: this.idempotencyTtlMs }, async (tx) => {
+    const result = await withIdempotency<SessionView>(this.db, this.audit, { orgId: claims.org_id, scope: `sessions.create:${claims.sub}`, key: idempotencyKey, requestHash, ttlMs: this.idempotencyTtlMs }, async (tx, audit) => {
       // Waits for a concurrent status or scope change of the agent to commit, then sees its outcome.
       const agent = await ops.getAgentForShare(tx, claims.org_id, claims.sub);
       if (!agent || agent.status !== 'active' || claims.iat_ms < new Date(agent.status_changed_at).getTime()) {
@@ -122,7 +122,7 @@ export class SessionService {
       if (revoked.length) {
         throw new ForbiddenError('The agent no longer holds every requested scope', revoked.map((sc) => ({ path: 'scopes', message: `"${sc}" is no longer granted to the agent` })));
       }
-      await lockChainHead(tx, claims.org_id);
+      await audit.lockHead(claims.org_id);
       // After the chain head: a revocation of the caller's token that committed first is visible
       // now; one that commits later ends this session (see endSessionsForRevokedToken).
       if (await isTokenRevoked(tx, claims.jti)) throw new UnauthenticatedError('The access token is invalid, expired or revoked');
@@ -134,12 +134,12 @@ export class SessionService {
         parent_jti: claims.jti,
       };
       await ops.insertSession(tx, row);
-      await this.audit.record(tx, ctx, {
+      audit.append(ctx, {
         action: 'session.created', targetType: 'session', targetId: row.id,
         data: { agent_id: row.agent_id, scopes: row.scopes, ttl_seconds: input.ttl_seconds, max_operations: row.max_operations, purpose: row.purpose, parent_jti: row.parent_jti },
       });
       const view = toSessionView(row);
-      return { status: 201, stored: view, response: view };
+      return { stored: view, response: view };
     });
     const row = result.replayed ? await ops.getSession(this.db, claims.org_id, result.response.id) : undefined;
     const view = row ? toSessionView(row) : result.response;
@@ -182,12 +182,12 @@ export class SessionService {
    */
   async recordOperation(ctx: AuditContext, id: string, input: SessionOperationInput): Promise<SessionView> {
     if (!isUuid(id)) throw notFound();
-    const result = await this.db.transaction(async (tx) => {
+    const result = await this.audit.withAudit(this.db, async (tx, audit) => {
       const before = await ops.getSession(tx, ctx.organizationId, id);
       if (!before) throw notFound();
       // Lock order: agent row, then chain head (the session's agent and scopes never change).
       const agent = await ops.getAgentForShare(tx, ctx.organizationId, before.agent_id);
-      await lockChainHead(tx, ctx.organizationId);
+      await audit.lockHead(ctx.organizationId);
       let denial: OperationDenial | null = null;
       let row: DbSessionRow | undefined;
       if (!scopeCovers(before.scopes, input.scope)) denial = 'scope_not_in_session';
@@ -206,10 +206,10 @@ export class SessionService {
       }
       const base = { targetType: 'session', targetId: id, data: { agent_id: before.agent_id, scope: input.scope, ...(input.description ? { description: input.description } : {}) } };
       if (denial) {
-        await this.audit.record(tx, ctx, { ...base, action: 'session.operation_denied', outcome: 'failure', reason: denial });
+        audit.append(ctx, { ...base, action: 'session.operation_denied', outcome: 'failure', reason: denial });
         return { denial, row: undefined };
       }
-      await this.audit.record(tx, ctx, { ...base, action: 'session.operation', data: { ...base.data, operations_used: row!.operations_used, max_operations: row!.max_operations } });
+      audit.append(ctx, { ...base, action: 'session.operation', data: { ...base.data, operations_used: row!.operations_used, max_operations: row!.max_operations } });
       return { denial: null, row: row! };
     });
     if (result.denial) throw new ForbiddenError(DENIAL_MESSAGES[result.denial], [{ path: 'reason', message: result.denial }]);
@@ -222,15 +222,15 @@ export class SessionService {
     if (!isUuid(id)) throw notFound();
     if (caller?.sessionId !== undefined && caller.sessionId !== id) throw notFound();
     const reason: SessionEndReason = caller ? 'ended_by_agent' : 'ended_by_api_key';
-    const row = await this.db.transaction(async (tx) => {
-      await lockChainHead(tx, ctx.organizationId);
+    const row = await this.audit.withAudit(this.db, async (tx, audit) => {
+      await audit.lockHead(ctx.organizationId);
       const ended = await ops.endSession(tx, ctx.organizationId, id, new Date(), reason, caller?.agentId);
       if (!ended) {
         const existing = await ops.getSession(tx, ctx.organizationId, id);
         if (!existing || !visibleTo(existing, caller)) throw notFound();
         return existing; // already ended
       }
-      await this.audit.record(tx, ctx, { action: 'session.ended', targetType: 'session', targetId: id, reason, data: { agent_id: ended.agent_id, operations_used: ended.operations_used } });
+      audit.append(ctx, { action: 'session.ended', targetType: 'session', targetId: id, reason, data: { agent_id: ended.agent_id, operations_used: ended.operations_used } });
       return ended;
     });
     this.bus.publishLocal({ kind: 'session', id });
@@ -238,13 +238,13 @@ export class SessionService {
   }
 
   /**
-   * Inside a token's revocation transaction (TokenService.onRevoke), after the revocation row is
+   * Inside a token's revocation unit of work (TokenService.onRevoke), after the revocation row is
    * written: ends the open sessions that token opened, and the session of a session token,
    * audited as the revoker. Returns the invalidations to announce in this process after commit
    * (other replicas hear of the status change from the sessions trigger).
    */
-  async endSessionsForRevokedToken(tx: Knex.Transaction, ctx: AuditContext, claims: AccessTokenClaims): Promise<InvalidationEvent[]> {
-    await lockChainHead(tx, claims.org_id);
+  async endSessionsForRevokedToken(tx: Knex.Transaction, audit: AuditUnit, ctx: AuditContext, claims: AccessTokenClaims): Promise<InvalidationEvent[]> {
+    await audit.lockHead(claims.org_id);
     const at = new Date();
     const ended: { id: string; agent_id: string; reason: SessionEndReason }[] = (await ops.endSessionsByParent(tx, claims.org_id, claims.jti, at, 'parent_token_revoked'))
       .map((r) => ({ ...r, reason: 'parent_token_revoked' }));
@@ -253,16 +253,17 @@ export class SessionService {
       if (own) ended.push({ id: own.id, agent_id: own.agent_id, reason: 'session_token_revoked' });
     }
     for (const e of ended) {
-      await this.audit.record(tx, ctx, { action: 'session.ended', targetType: 'session', targetId: e.id, reason: e.reason, data: { agent_id: e.agent_id, token_jti: claims.jti } });
+      audit.append(ctx, { action: 'session.ended', targetType: 'session', targetId: e.id, reason: e.reason, data: { agent_id: e.agent_id, token_jti: claims.jti } });
     }
     return ended.map((e) => ({ kind: 'session', id: e.id }));
   }
 
-  /** Inside an agent's suspension/revocation transaction: ends its open sessions, audited. */
-  async endSessionsForAgent(tx: Knex.Transaction, ctx: AuditContext, agentId: string, to: 'suspended' | 'revoked'): Promise<void> {
+  /** Inside an agent's suspension/revocation unit of work (it holds the agent row): ends its open sessions, audited. */
+  async endSessionsForAgent(tx: Knex.Transaction, audit: AuditUnit, ctx: AuditContext, agentId: string, to: 'suspended' | 'revoked'): Promise<void> {
     const reason: SessionEndReason = to === 'suspended' ? 'agent_suspended' : 'agent_revoked';
+    await audit.lockHead(ctx.organizationId);
     const ids = await ops.endAgentSessions(tx, agentId, new Date(), reason);
-    for (const id of ids) await this.audit.record(tx, ctx, { action: 'session.ended', targetType: 'session', targetId: id, reason, data: { agent_id: agentId } });
+    for (const id of ids) audit.append(ctx, { action: 'session.ended', targetType: 'session', targetId: id, reason, data: { agent_id: agentId } });
   }
 }
 

@@ -21,13 +21,15 @@ import type { MasterKey } from '../crypto/master-key';
 import { getOrganization } from '../db/operations/organizations';
 import * as ops from '../db/operations/signing-keys';
 import type { DbSigningKeyRow } from '../db/tables';
-import { signEd25519 } from '../tokens/jws';
-import { AuditContext, AuditLog } from './audit';
-import { RateLimitedError } from '../errors';
+import { signEd25519 } from '../crypto/jws';
+import { AuditContext, AuditLog, AuditUnit } from './audit';
+import { RateLimitedError } from '../domain/errors';
 import { iso } from './iso';
+import { ACCESS_TOKEN_TTL_MAX_SECONDS } from '../../../model/limits';
+import type { SigningKeyStatus } from '../../../model/statuses';
 
 /** The longest any access token lives (config max, and the cap on session tokens). */
-export const MAX_TOKEN_LIFETIME_SECONDS = 3600;
+export const MAX_TOKEN_LIFETIME_SECONDS = ACCESS_TOKEN_TTL_MAX_SECONDS;
 /** Retired keys stay published this long past the longest token lifetime (clock skew margin). */
 const RETIRE_MARGIN_SECONDS = 120;
 /** Organizations whose keys are held in memory at once (least recently loaded evicted first). */
@@ -52,7 +54,7 @@ export interface PublicJwk {
 
 export interface SigningKeyView {
   kid: string;
-  status: 'current' | 'retired';
+  status: SigningKeyStatus;
   created_at: string;
   rotated_at: string | null;
   expires_at: string | null;
@@ -100,7 +102,7 @@ type RotationMode =
   | { kind: 'first' }
   /** Only when the current key is at least this old (the schedule); never creates a first key. */
   | { kind: 'due'; olderThanMs: number }
-  | { kind: 'now'; audit?: { log: AuditLog; ctx: AuditContext }; reason?: string; maxPublished?: number };
+  | { kind: 'now'; audit?: { unit: AuditUnit; ctx: AuditContext }; reason?: string; maxPublished?: number };
 
 /**
  * Makes a new key current for the organization and retires the previous one, under the
@@ -130,7 +132,7 @@ async function rotateInTx(tx: Knex.Transaction, encKey: Buffer, orgId: string, m
   });
   await ops.deleteExpiredSigningKeys(tx, now, orgId);
   if (mode.kind === 'now' && mode.audit) {
-    await mode.audit.log.record(tx, mode.audit.ctx, {
+    mode.audit.unit.append(mode.audit.ctx, {
       action: 'signing_key.rotated', targetType: 'signing_key', targetId: kid, reason: mode.reason ?? null, data: { previous_kid: current?.kid ?? null },
     });
   }
@@ -143,7 +145,7 @@ async function rotateInTx(tx: Knex.Transaction, encKey: Buffer, orgId: string, m
  */
 export async function rotateSigningKey(db: Knex, keys: MasterKey, orgId: string, reason?: string): Promise<RotationResult> {
   const ctx: AuditContext = { organizationId: orgId, actorType: 'system', actorId: null, requestId: null, clientIp: null };
-  return (await db.transaction((tx) => rotateInTx(tx, keys.signingKeyEncryption, orgId, { kind: 'now', audit: { log: new AuditLog(keys.auditChain), ctx }, reason })))!;
+  return (await new AuditLog(keys.auditChain).withAudit(db, (tx, audit) => rotateInTx(tx, keys.signingKeyEncryption, orgId, { kind: 'now', audit: { unit: audit, ctx }, reason })))!;
 }
 
 /** One organization's published keys, decoded for use. */
@@ -200,7 +202,7 @@ export class SigningKeyService {
   /** Rotates the key of the context's organization now; audited in that organization's chain. */
   async rotate(ctx: AuditContext, reason?: string): Promise<RotationResult> {
     const orgId = ctx.organizationId;
-    const r = (await this.db.transaction((tx) => rotateInTx(tx, this.encKey, orgId, { kind: 'now', audit: { log: this.audit, ctx }, reason, maxPublished: MAX_PUBLISHED_KEYS })))!;
+    const r = (await this.audit.withAudit(this.db, (tx, audit) => rotateInTx(tx, this.encKey, orgId, { kind: 'now', audit: { unit: audit, ctx }, reason, maxPublished: MAX_PUBLISHED_KEYS })))!;
     this.invalidate(orgId);
     await this.load(orgId, false);
     return r;

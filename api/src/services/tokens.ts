@@ -1,11 +1,13 @@
 /**
- * Agent authentication and access tokens.
+ * Agent authentication and access tokens: the rules. Their HTTP edge is oauth/ (the OAuth
+ * endpoints' steps, limits and RFC 6749 error bodies); their runtime state is tokens/ (caches,
+ * invalidation, the group-committed writer, purge); their queries are db/operations/tokens.ts.
  *
  * - Client authentication: RFC 7523 private_key_jwt — an Ed25519 JWT (`alg` EdDSA, or its RFC 9864
  *   fully-specified name Ed25519) signed by one of the agent's active keys, single use (jti),
  *   short-lived, for this token endpoint (or the server, or the agent's organization issuer).
  * - Access tokens: RFC 9068 JWTs (`typ: at+jwt`) signed EdDSA with the current signing key of the
- *   agent's organization, which is their issuer (`iss`, see oauth/issuer.ts); `aud` is the RFC 8707
+ *   agent's organization, which is their issuer (`iss`, see issuer.ts); `aud` is the RFC 8707
  *   resource(s) requested, else the issuer. Besides the registered claims they carry `org_id`,
  *   `sid` for session tokens, and `iat_ms`, the exact issue time: a token is valid only if issued
  *   at or after its agent's last status change, so tokens issued before a suspension stay dead
@@ -18,15 +20,16 @@
 import { KeyObject, randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { scopeCovers, SCOPE_PATTERN } from '../../../model/agent';
+import { CLIENT_ASSERTION_MAX_LIFETIME_SECONDS } from '../../../model/limits';
 import { generateEd25519, publicKeyObject } from '../crypto/ed25519';
 import { isUuid } from '../crypto/ids';
 import * as ops from '../db/operations/tokens';
 import type { Logger } from '../logger';
-import { OAuthError, invalidClient } from '../oauth/errors';
-import { orgIdFromIssuer, orgIssuer } from '../oauth/issuer';
+import { DomainError, InvalidClientError, InvalidGrantError, InvalidScopeError } from '../domain/errors';
+import { orgIdFromIssuer, orgIssuer } from './issuer';
 import type { AuthenticatedKey } from './organizations';
-import type { AuditContext, AuditLog } from './audit';
-import { DecodedJws, decodeJws, verifyEd25519 } from '../tokens/jws';
+import type { AuditContext, AuditLog, AuditUnit } from './audit';
+import { DecodedJws, decodeJws, verifyEd25519 } from '../crypto/jws';
 import type { InvalidationBus, InvalidationEvent } from '../tokens/invalidation';
 import type { AuthState } from '../tokens/state';
 import type { AuthWriter } from '../tokens/auth-writer';
@@ -36,7 +39,7 @@ import { MAX_TOKEN_LIFETIME_SECONDS, SigningKeyService } from './signing-keys';
 export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 /** Clock tolerance for client assertions (their iat/exp/nbf come from the agent's clock). */
 export const ASSERTION_LEEWAY_SECONDS = 10;
-export const MAX_ASSERTION_LIFETIME_SECONDS = 300;
+export const MAX_ASSERTION_LIFETIME_SECONDS = CLIENT_ASSERTION_MAX_LIFETIME_SECONDS;
 /** The one message for every failure that could reveal whether an agent exists. */
 export const CLIENT_AUTH_FAILED = 'Client authentication failed';
 
@@ -71,7 +74,7 @@ export interface AuthenticatedClient {
 export type ClientAuthResult =
   | { ok: true; client: AuthenticatedClient }
   /** `agent` is set when the failure can be attributed (audit); otherwise only `claimedAgentId` (log). */
-  | { ok: false; error: OAuthError; agent?: { id: string; orgId: string }; claimedAgentId?: string };
+  | { ok: false; error: DomainError; agent?: { id: string; orgId: string }; claimedAgentId?: string };
 
 export interface TokenResponse {
   access_token: string;
@@ -83,10 +86,10 @@ export interface TokenResponse {
 export type Introspection = ({ active: true; token_type: 'Bearer' } & Omit<AccessTokenClaims, 'iat_ms'>) | { active: false };
 
 /**
- * Called inside a token's revocation transaction with the revoked token's claims and the revoker's
- * audit context; returns the invalidations to announce in this process once it commits.
+ * Called inside a token's revocation unit of work with the revoked token's claims and the
+ * revoker's audit context; returns the invalidations to announce in this process once it commits.
  */
-export type RevocationHook = (tx: Knex.Transaction, claims: AccessTokenClaims, ctx: AuditContext) => Promise<InvalidationEvent[] | void>;
+export type RevocationHook = (tx: Knex.Transaction, audit: AuditUnit, claims: AccessTokenClaims, ctx: AuditContext) => Promise<InvalidationEvent[] | void>;
 
 export interface TokenServiceOptions {
   /** The server's public URL without a trailing slash; every organization's issuer is below it. */
@@ -145,12 +148,12 @@ export class TokenService {
 
   /** Verifies a client assertion (everything except single use, which the issuing transaction enforces). */
   async authenticateClient(assertion: string | DecodedJws | null, clientIdParam: string | undefined, nowMs = Date.now()): Promise<ClientAuthResult> {
-    const fail = (error: OAuthError, extra: Partial<Extract<ClientAuthResult, { ok: false }>> = {}): ClientAuthResult => ({ ok: false, error, ...extra });
+    const fail = (error: DomainError, extra: Partial<Extract<ClientAuthResult, { ok: false }>> = {}): ClientAuthResult => ({ ok: false, error, ...extra });
     const jws = typeof assertion === 'string' ? decodeJws(assertion) : assertion;
-    if (!jws) return fail(invalidClient('client_assertion is not a compact JWS', 'malformed_assertion'));
+    if (!jws) return fail(new InvalidClientError('client_assertion is not a compact JWS', 'malformed_assertion'));
     const { header, payload: p } = jws;
     const claimed = typeof p.sub === 'string' && isUuid(p.sub) ? p.sub : undefined;
-    const bad = (description: string, detail: string) => fail(invalidClient(description, detail), { claimedAgentId: claimed });
+    const bad = (description: string, reason: string) => fail(new InvalidClientError(description, reason), { claimedAgentId: claimed });
     if (header.alg !== 'EdDSA' && header.alg !== 'Ed25519') return bad('client_assertion must be signed with Ed25519 (alg EdDSA or Ed25519)', 'unsupported_alg');
     if (header.crit !== undefined) return bad('client_assertion uses unsupported critical headers', 'crit_header');
     if (header.kid !== undefined && typeof header.kid !== 'string') return bad('client_assertion kid must be a string', 'malformed_assertion');
@@ -191,13 +194,13 @@ export class TokenService {
     const attributed = { agent: { id: agent.id, orgId: agent.organization_id }, claimedAgentId: claimed };
     if (!matched) {
       if (candidates.length === 0) verifyEd25519(jws, DUMMY_KEY);
-      return fail(invalidClient(CLIENT_AUTH_FAILED, candidates.length === 0 ? 'unknown_key' : 'bad_signature'), attributed);
+      return fail(new InvalidClientError(CLIENT_AUTH_FAILED, candidates.length === 0 ? 'unknown_key' : 'bad_signature'), attributed);
     }
     // After the signature check, and with the same message as any other failure: another
     // organization's issuer as audience must not reveal which organization the agent belongs to.
-    if (!audServer && !audOrgs.includes(this.issuerFor(agent.organization_id))) return fail(invalidClient(CLIENT_AUTH_FAILED, 'wrong_audience'), attributed);
+    if (!audServer && !audOrgs.includes(this.issuerFor(agent.organization_id))) return fail(new InvalidClientError(CLIENT_AUTH_FAILED, 'wrong_audience'), attributed);
     if (agent.status !== 'active') {
-      return fail(new OAuthError(400, 'invalid_grant', `The agent is ${agent.status}`, `agent_${agent.status}`), attributed);
+      return fail(new InvalidGrantError(`The agent is ${agent.status}`, `agent_${agent.status}`), attributed);
     }
     return {
       ok: true,
@@ -245,11 +248,11 @@ export class TokenService {
   async grantedScopes(client: AuthenticatedClient, scopeParam: string | undefined): Promise<string[] | null> {
     if (scopeParam === undefined || scopeParam.trim() === '') return null;
     const requested = [...new Set(scopeParam.split(' ').filter(Boolean))];
-    for (const s of requested) if (!SCOPE_PATTERN.test(s)) throw new OAuthError(400, 'invalid_scope', `"${s.slice(0, 100)}" is not a valid scope`);
+    for (const s of requested) if (!SCOPE_PATTERN.test(s)) throw new InvalidScopeError(`"${s.slice(0, 100)}" is not a valid scope`);
     let granted = client.scopes;
     if (client.fromCache && !requested.every((s) => scopeCovers(granted, s))) granted = (await this.credentials(client.agentId, true)).row?.scopes ?? [];
     const missing = requested.find((s) => !scopeCovers(granted, s));
-    if (missing) throw new OAuthError(400, 'invalid_scope', `The scope "${missing}" is not granted to this agent`);
+    if (missing) throw new InvalidScopeError(`The scope "${missing}" is not granted to this agent`);
     return requested;
   }
 
@@ -274,13 +277,13 @@ export class TokenService {
     if (!outcome.ok) {
       switch (outcome.reason) {
         case 'assertion_replayed':
-          throw invalidClient('client_assertion was already used (jti replay)', outcome.reason);
+          throw new InvalidClientError('client_assertion was already used (jti replay)', outcome.reason);
         case 'key_removed':
-          throw invalidClient(CLIENT_AUTH_FAILED, outcome.reason);
+          throw new InvalidClientError(CLIENT_AUTH_FAILED, outcome.reason);
         case 'scope_not_granted':
-          throw new OAuthError(400, 'invalid_scope', 'A requested scope is no longer granted to this agent', outcome.reason);
+          throw new InvalidScopeError('A requested scope is no longer granted to this agent', outcome.reason);
         default:
-          throw new OAuthError(400, 'invalid_grant', 'The agent is not active', outcome.reason);
+          throw new InvalidGrantError('The agent is not active', outcome.reason);
       }
     }
     const scopes = outcome.scopes;
@@ -305,7 +308,7 @@ export class TokenService {
    * `throttled`: the failure was over its budget; it is only counted, and not logged.
    */
   recordFailure(result: Extract<ClientAuthResult, { ok: false }>, r: { requestId: string | null; clientIp: string | null }, throttled = false): void {
-    const reason = result.error.detail ?? result.error.error;
+    const reason = result.error.reason ?? result.error.code;
     if (result.agent) {
       this.writer.recordFailure(this.agentContext(result.agent.orgId, result.agent.id, r), {
         action: 'agent.authentication_failed', targetType: 'agent', targetId: result.agent.id, outcome: 'failure', reason,
@@ -410,12 +413,12 @@ export class TokenService {
       ? { organizationId: c.org_id, actorType: 'api_key', actorId: by.apiKey.id, requestId: r.requestId, clientIp: r.clientIp }
       : this.agentContext(c.org_id, c.sub, r);
     const expiresAt = new Date(c.exp * 1000);
-    const events = await this.db.transaction(async (tx) => {
+    const events = await this.audit.withAudit(this.db, async (tx, audit) => {
       const inserted = await ops.insertRevokedToken(tx, { jti: c.jti, organization_id: c.org_id, agent_id: c.sub, expires_at: expiresAt, revoked_at: new Date() });
       const announce: InvalidationEvent[] = [];
       if (inserted) {
-        await this.audit.record(tx, ctx, { action: 'token.revoked', targetType: 'agent', targetId: c.sub, data: { jti: c.jti, ...(c.sid ? { sid: c.sid } : {}) } });
-        for (const hook of this.revokeHooks) announce.push(...((await hook(tx, c, ctx)) ?? []));
+        audit.append(ctx, { action: 'token.revoked', targetType: 'agent', targetId: c.sub, data: { jti: c.jti, ...(c.sid ? { sid: c.sid } : {}) } });
+        for (const hook of this.revokeHooks) announce.push(...((await hook(tx, audit, c, ctx)) ?? []));
       }
       return announce;
     });

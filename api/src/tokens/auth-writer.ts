@@ -14,14 +14,14 @@
  * request was authenticated with (agent active, key active, scopes granted) is re-checked there,
  * under the agent row lock, so a cached credential can never outlive its revocation.
  *
- * Lock order (shared with agent transitions and sessions, so no cycles): agent rows (by id) →
- * audit chain heads (by organization id) → session rows.
+ * Each batch is one audited unit of work (services/audit-unit.ts), in its one lock order: agent
+ * rows (by id) → audit chain heads (by organization id) → session rows.
  */
 import type { Knex } from 'knex';
 import { scopeCovers } from '../../../model/agent';
 import * as ops from '../db/operations/tokens';
 import type { Logger } from '../logger';
-import type { AuditContext, AuditEventInput, AuditLog } from '../services/audit';
+import type { AuditContext, AuditEventInput, AuditLog, AuditUnit, QueuedAuditEvent } from '../services/audit';
 import { isRetryableTransactionError } from '../db/errors';
 import { DEFAULT_FAILURE_AUDIT_WINDOW_MS, FailureAuditCoalescer } from './failure-audit';
 
@@ -170,7 +170,7 @@ export class AuthWriter {
   private async flushWithRetry(batch: Pending[]): Promise<(IssueOutcome | null)[]> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.db.transaction((tx) => this.flush(tx, batch));
+        return await this.audit.withAudit(this.db, (tx, audit) => this.flush(tx, audit, batch));
       } catch (err) {
         if (attempt < 3 && isRetryableTransactionError(err)) continue;
         throw err;
@@ -178,9 +178,10 @@ export class AuthWriter {
     }
   }
 
-  private async flush(tx: Knex.Transaction, batch: Pending[]): Promise<(IssueOutcome | null)[]> {
+  /** One batch as one audited unit of work; its events (of any organizations) are appended as one batch. */
+  private async flush(tx: Knex.Transaction, audit: AuditUnit, batch: Pending[]): Promise<(IssueOutcome | null)[]> {
     const outcomes: (IssueOutcome | null)[] = batch.map(() => null);
-    const events: { ctx: AuditContext; event: AuditEventInput }[] = [];
+    const events: QueuedAuditEvent[] = [];
     const issues = batch.flatMap((p, i) => (p.issue ? [{ i, req: p.issue }] : []));
     if (issues.length) {
       const r = await ops.authorizeBatch(tx, issues.map(({ req }) => ({ agent_id: req.agentId, kid: req.kid, jti: req.jti, expires_at: req.assertionExpiresAt })), new Date());
@@ -203,7 +204,7 @@ export class AuthWriter {
       }
     }
     for (const p of batch) if (p.kind === 'audit') events.push({ ctx: p.ctx, event: p.event! });
-    await this.audit.appendMany(tx, events);
+    audit.appendMany(events);
     return outcomes;
   }
 }

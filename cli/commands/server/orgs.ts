@@ -8,7 +8,8 @@ import { loadConfig } from '../../../api/src/config';
 import type { Database } from '../../../api/src/db/connect';
 import { openStore } from '../../../api/src/db/open-store';
 import { createServices, Services } from '../../../api/src/services';
-import { API_KEY_ROLES, systemContext } from '../../../api/src/services/organizations';
+import { systemContext } from '../../../api/src/services/organizations';
+import { API_KEY_ROLE_RULE, API_KEY_ROLES, isApiKeyRole } from '../../../model/roles';
 import { StoreFlags, storeOverrides, withStoreOptions } from './serve';
 
 async function withServices<T>(o: StoreFlags, fn: (s: Services, db: Database) => Promise<T>): Promise<T> {
@@ -49,12 +50,13 @@ export function registerLocalApiKeyCreate(apiKeys: Command): void {
       .description('Create an API key directly in the database (bootstrap; no server or key needed)')
       .requiredOption('--org <id>', 'organization id')
       .option('--name <name>', 'what the key is for', 'cli')
-      .requiredOption('--role <role>', `one of ${API_KEY_ROLES.join(', ')}`),
+      .requiredOption('--role <role>', `one of ${API_KEY_ROLES.join(', ')} (${API_KEY_ROLE_RULE})`),
   ).action(async (o: StoreFlags & { org: string; name: string; role: string }, cmd: Command) => {
-    if (!(API_KEY_ROLES as readonly string[]).includes(o.role)) throw new Error(`--role must be one of ${API_KEY_ROLES.join(', ')}`);
+    const role = o.role;
+    if (!isApiKeyRole(role)) throw new Error(`--role must be one of ${API_KEY_ROLES.join(', ')}`);
     const key = await withServices(o, async (s) => {
       if (!(await s.organizations.organizationExists(o.org))) throw new Error(`No organization ${o.org}`);
-      return s.organizations.createApiKey(systemContext(o.org), { name: o.name, role: o.role as (typeof API_KEY_ROLES)[number] });
+      return s.organizations.createApiKey(systemContext(o.org), { name: o.name, role });
     });
     if (cmd.optsWithGlobals().json) process.stdout.write(JSON.stringify(key, null, 2) + '\n');
     else process.stdout.write(`API key ${key.id} (${key.role}) created (shown only now):\nCERTUSORDO_API_KEY=${key.key}\n`);

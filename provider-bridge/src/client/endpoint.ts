@@ -8,6 +8,7 @@
  */
 import * as dns from 'node:dns';
 import * as net from 'node:net';
+import { ConfigurationError } from '../../../sdk/src/core/errors';
 
 export const INSECURE_ENV = 'CERTUSORDO_INSECURE';
 
@@ -64,6 +65,18 @@ export interface EndpointProblem {
 
 export const INSECURE_FIX =
   'Use an https:// endpoint. Only on a network you trust, opt in to plain http with `insecure = true` in the provider "certusordo" block or CERTUSORDO_INSECURE=1 in the environment. Plain http is always allowed to loopback (127.0.0.0/8, ::1, localhost).';
+
+/** The `code` of the ConfigurationError a refused endpoint raises at request time. */
+export const INSECURE_ENDPOINT = 'insecure_endpoint';
+
+/** The request-time refusal (defence in depth behind ConfigureProvider's checks): nothing was sent. */
+export function insecureEndpointError(reason: string): ConfigurationError {
+  return new ConfigurationError(`refused to send the API key over plain http: ${reason}. ${INSECURE_FIX}`, { code: INSECURE_ENDPOINT });
+}
+
+export function isInsecureEndpointError(err: unknown): err is ConfigurationError {
+  return err instanceof ConfigurationError && err.code === INSECURE_ENDPOINT;
+}
 
 /**
  * Static checks of an endpoint before anything is sent to it. `source` names where the value came

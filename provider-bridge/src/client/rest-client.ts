@@ -1,194 +1,120 @@
 /**
- * The provider's only transport to the control plane: timeouts, retries with exponential
- * backoff + jitter on 429/5xx/network errors (Retry-After honoured), one Idempotency-Key per
- * logical create, and cancellation through the provider-wide stop signal (StopProvider).
+ * The provider's REST client: the control plane's agent, key and OAuth calls the resources need,
+ * on the client core the SDK and the CLI use too (sdk/src/core: transport, retry policy, errors,
+ * wire types). What is the provider's own: the node:http fetch with its body cap and loopback-only
+ * resolution (./node-fetch.ts), the endpoint policy (./endpoint.ts), the stop signal (StopProvider)
+ * as every request's cancellation, scrubbing of echoed credentials, retry logging, and batched reads.
  */
 import { randomUUID } from 'node:crypto';
-import { AbortedError, ApiError, ConnectionError, InsecureEndpointError, ResponseTooLargeError } from './errors';
-import { INSECURE_FIX, displayEndpoint, needsInsecureOptIn } from './endpoint';
-import { scrubSecrets } from './scrub';
-import type { Agent, AgentCreate, AgentKey, AgentListQuery, AgentPatch, CreatedAgent, CreatedAgentKey, Page, TokenRequest, TokenResponse } from './types';
+import { ResponseTooLargeError } from '../../../sdk/src/core/errors';
+import type { Fetch } from '../../../sdk/src/core/fetch';
+import { path } from '../../../sdk/src/core/path';
+import { Transport, type Sleep, type TransportRequest } from '../../../sdk/src/core/transport';
+import type {
+  WireAgent as Agent,
+  WireAgentCreate as AgentCreate,
+  WireAgentKey as AgentKey,
+  WireAgentKeyCreate as AgentKeyCreate,
+  WireAgentListQuery as AgentListQuery,
+  WireAgentUpdate as AgentPatch,
+  WireList,
+  WirePage as Page,
+  WireTokenRequest as TokenRequest,
+  WireTokenResponse as TokenResponse,
+} from '../../../sdk/src/core/wire';
 import type { Logger } from '../log';
-import { nodeTransport, type Transport, type TransportResponse } from './transport';
+import { displayEndpoint, insecureEndpointError, needsInsecureOptIn } from './endpoint';
+import { nodeFetch } from './node-fetch';
+import { scrubSecrets } from './scrub';
 import { BatchReader } from './batch-reader';
 
 /** Most ids in one `GET /v1/agents?id=…` (the control plane's page maximum). */
 export const MAX_IDS_PER_LIST = 200;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/**
+ * More retries than the core's default (2): an apply runs unattended, often hundreds of operations
+ * at -parallelism 10 that can meet the per-key rate limit or a rolling restart of the control
+ * plane, and a failed apply leaves work half done for a person to resume, which costs far more
+ * than waiting. With the core's backoff (full jitter, ceilings 0.5 s doubling to 8 s) five retries
+ * wait about 8 s on average, 15.5 s at most, unless the server asks for longer with Retry-After.
+ */
+export const PROVIDER_MAX_RETRIES = 5;
+/**
+ * Shorter than the core's default (60 s): every control-plane call the provider makes is small,
+ * and terraform shows nothing while a provider call hangs.
+ */
+export const PROVIDER_TIMEOUT_MS = 30_000;
+
 export interface RestClientOptions {
   endpoint: string;
   apiKey: string;
-  /** Per-attempt timeout. */
+  /** Per-attempt timeout (default PROVIDER_TIMEOUT_MS). */
   timeoutMs?: number;
+  /** Default PROVIDER_MAX_RETRIES. */
   maxRetries?: number;
-  /** Aborted when Terraform sends StopProvider. */
+  /** Aborted when Terraform sends StopProvider: cancels in-flight requests and pending retries. */
   stopSignal?: AbortSignal;
   logger?: Logger;
   userAgent?: string;
   /** Injected in tests to avoid real sleeping. */
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
-  /** Defaults to node:http with keep-alive; tests pass a wrapped global fetch to lose responses on purpose. */
-  fetch?: Transport;
+  sleep?: Sleep;
+  /** Defaults to node:http with keep-alive (./node-fetch.ts); tests pass a wrapped fetch to lose responses on purpose. */
+  fetch?: Fetch;
   /** Allows plain http to hosts that are not loopback (the provider's `insecure` opt-in). */
   insecure?: boolean;
-  /** Response body cap per request; defaults to the transport's MAX_RESPONSE_BYTES. */
+  /** Response body cap per request for the default fetch; defaults to node-fetch's MAX_RESPONSE_BYTES. */
   maxResponseBytes?: number;
   /** Batched findAgent lists outstanding at once (default 1: reads arriving meanwhile join the next batch). */
   readBatchesInFlight?: number;
 }
 
-interface RequestOptions {
-  /** A function is called again for every attempt (a client assertion must be fresh per try). */
-  body?: unknown;
-  /** No Authorization header: the OAuth token endpoint refuses one, and a token revokes itself. */
-  anonymous?: boolean;
-  /** An array value repeats the parameter (`id=a&id=b`). */
-  query?: Record<string, string | number | readonly string[] | undefined>;
-  idempotencyKey?: string;
-}
-
-const RETRYABLE_STATUS = new Set([408, 429, 500, 502, 503, 504]);
-const MAX_RETRY_AFTER_MS = 60_000;
-
-/** 0.5 s doubling to 8 s, minus up to 25 % jitter so parallel retries spread out. */
-export function backoffMs(attempt: number, random: () => number = Math.random): number {
-  const base = Math.min(500 * 2 ** attempt, 8000);
-  return Math.round(base * (1 - 0.25 * random()));
-}
-
-/** Retry-After as seconds or HTTP date; null when absent or unusable. */
-export function parseRetryAfter(value: string | null, now: number = Date.now()): number | null {
-  if (!value) return null;
-  const secs = Number(value);
-  if (Number.isFinite(secs) && secs >= 0) return Math.min(secs * 1000, MAX_RETRY_AFTER_MS);
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? null : Math.min(Math.max(at - now, 0), MAX_RETRY_AFTER_MS);
-}
-
-function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new AbortedError());
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(t);
-      reject(new AbortedError());
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 export class RestClient {
-  private readonly endpoint: string;
-  private readonly timeoutMs: number;
-  private readonly maxRetries: number;
-  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  private readonly transport: Transport;
+  private readonly refusal: Error | undefined;
   private reader: BatchReader<Agent> | undefined;
 
   constructor(private readonly opts: RestClientOptions) {
-    this.endpoint = opts.endpoint.replace(/\/+$/, '');
-    this.timeoutMs = opts.timeoutMs ?? 30_000;
-    this.maxRetries = opts.maxRetries ?? 5;
-    this.sleep = opts.sleep ?? defaultSleep;
-  }
-
-  async request<T>(method: string, path: string, ro: RequestOptions = {}): Promise<T> {
-    const url = new URL(this.endpoint + path);
+    const base = new URL(opts.endpoint);
     // Userinfo is never sent (the key goes in the Authorization header) and never printed.
-    url.username = '';
-    url.password = '';
-    if (needsInsecureOptIn(url) && !this.opts.insecure) {
-      throw new InsecureEndpointError(`refused to send the API key over plain http to ${displayEndpoint(new URL(url.origin))}. ${INSECURE_FIX}`);
-    }
-    for (const [k, v] of Object.entries(ro.query ?? {})) {
-      if (Array.isArray(v)) for (const item of v) url.searchParams.append(k, item);
-      else if (v !== undefined) url.searchParams.set(k, String(v));
-    }
-    const headers: Record<string, string> = {
-      ...(ro.anonymous ? {} : { authorization: `Bearer ${this.opts.apiKey}` }),
-      accept: 'application/json',
-      'user-agent': this.opts.userAgent ?? 'terraform-provider-certusordo',
-    };
-    if (ro.body !== undefined) headers['content-type'] = 'application/json';
-    if (ro.idempotencyKey) headers['idempotency-key'] = ro.idempotencyKey;
-    const bodyOf = (): string | undefined =>
-      ro.body === undefined ? undefined : JSON.stringify(typeof ro.body === 'function' ? (ro.body as () => unknown)() : ro.body);
-
-    for (let attempt = 0; ; attempt++) {
-      if (this.opts.stopSignal?.aborted) throw new AbortedError();
-      let retryAfter: number | null = null;
-      let failure: Error;
-      try {
-        const res = await this.fetchOnce(url, method, headers, bodyOf());
-        const requestId = res.headers.get('x-request-id');
-        const text = await res.text();
-        const parsed: unknown = text ? safeJson(text) : null;
-        if (res.ok) return parsed as T;
-        failure = ApiError.from(res.status, oauthErrorAsApiError(parsed), requestId, (t) => this.scrub(t));
-        if (!RETRYABLE_STATUS.has(res.status)) throw failure;
-        retryAfter = parseRetryAfter(res.headers.get('retry-after'));
-      } catch (err) {
-        if (err instanceof ApiError && !RETRYABLE_STATUS.has(err.status)) throw err;
-        // Not transient: retrying would only repeat the same refusal or the same oversized body.
-        if (err instanceof AbortedError || err instanceof ResponseTooLargeError || err instanceof InsecureEndpointError) throw err;
-        failure = err as Error;
-      }
-      if (attempt >= this.maxRetries) throw failure;
-      const wait = retryAfter ?? backoffMs(attempt);
-      this.opts.logger?.debug('retrying control plane request', {
-        method,
-        path: url.pathname,
-        attempt: attempt + 1,
-        wait_ms: wait,
-        reason: failure.message,
-      });
-      await this.sleep(wait, this.opts.stopSignal);
-    }
+    base.username = '';
+    base.password = '';
+    this.refusal = needsInsecureOptIn(base) && !opts.insecure ? insecureEndpointError(`${displayEndpoint(new URL(base.origin))} is not a loopback host`) : undefined;
+    const logger = opts.logger;
+    this.transport = new Transport({
+      baseUrl: base.toString(),
+      apiKey: opts.apiKey,
+      timeoutMs: opts.timeoutMs ?? PROVIDER_TIMEOUT_MS,
+      maxRetries: opts.maxRetries ?? PROVIDER_MAX_RETRIES,
+      fetch: opts.fetch ?? nodeFetch({ insecure: opts.insecure, maxResponseBytes: opts.maxResponseBytes }),
+      sleep: opts.sleep,
+      defaultHeaders: { 'user-agent': opts.userAgent ?? 'terraform-provider-certusordo' },
+      // Network-supplied text loses this client's key (and anything key-shaped) before it is shown.
+      redact: (text) => scrubSecrets(text, [opts.apiKey]),
+      onRetry: logger
+        ? (e) => logger.debug('retrying control plane request', { method: e.method, path: e.path, attempt: e.attempt, wait_ms: e.delayMs, reason: e.error.message })
+        : undefined,
+    });
   }
 
-  /** One attempt: per-attempt timeout combined with the provider-wide stop signal. */
-  private async fetchOnce(url: URL, method: string, headers: Record<string, string>, body?: string): Promise<TransportResponse> {
-    const timeout = AbortSignal.timeout(this.timeoutMs);
-    const signals = [timeout, ...(this.opts.stopSignal ? [this.opts.stopSignal] : [])];
-    try {
-      return await (this.opts.fetch ?? nodeTransport)(url, {
-        method,
-        headers,
-        body,
-        signal: AbortSignal.any(signals),
-        loopbackOnly: url.protocol === 'http:' && !this.opts.insecure,
-        maxResponseBytes: this.opts.maxResponseBytes,
-      });
-    } catch (err) {
-      if (this.opts.stopSignal?.aborted) throw new AbortedError();
-      if (err instanceof ResponseTooLargeError) throw err;
-      if (timeout.aborted) throw new ConnectionError(`no answer from ${url.origin} within ${this.timeoutMs} ms`, true);
-      // node:http puts the errno code on the error; fetch puts it on `cause`.
-      const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
-      if (e.code === 'ENOTLOOPBACK') {
-        throw new InsecureEndpointError(`refused to send the API key over plain http: ${url.hostname} does not resolve to a loopback address. ${INSECURE_FIX}`);
-      }
-      throw new ConnectionError(`cannot reach ${url.origin}: ${this.scrub(e.code ?? e.cause?.code ?? e.cause?.message ?? e.message ?? 'unknown error')}`, false, { cause: err });
-    }
-  }
-
-  /** Network-supplied text loses this client's key (and anything key-shaped) before it is shown. */
-  private scrub(text: string): string {
-    return scrubSecrets(text, [this.opts.apiKey]);
+  /** Every call: refused before sending to an endpoint the policy forbids, cancelled by StopProvider. */
+  private request<T>(req: Omit<TransportRequest, 'options'>, idempotencyKey?: string): Promise<T> {
+    if (this.refusal) return Promise.reject(this.refusal);
+    return this.transport.request<T>({
+      ...req,
+      options: { ...(this.opts.stopSignal ? { signal: this.opts.stopSignal } : {}), ...(idempotencyKey ? { idempotencyKey } : {}) },
+    });
   }
 
   // --- agents -------------------------------------------------------------------------
 
-  /** The idempotency key is made here, once, before any retry: a retried create is a replay. */
-  createAgent(input: AgentCreate, idempotencyKey: string = randomUUID()): Promise<CreatedAgent> {
-    return this.request<CreatedAgent>('POST', '/v1/agents', { body: input, idempotencyKey });
+  /** The idempotency key is made by the caller, once, before any retry: a retried create is a replay. */
+  createAgent(input: AgentCreate, idempotencyKey: string = randomUUID()): Promise<Agent> {
+    return this.request<Agent>({ method: 'POST', path: '/v1/agents', body: input, idempotent: true }, idempotencyKey);
   }
 
   getAgent(id: string): Promise<Agent> {
-    return this.request<Agent>('GET', `/v1/agents/${encodeURIComponent(id)}`);
+    return this.request<Agent>({ method: 'GET', path: path`/v1/agents/${id}` });
   }
 
   /**
@@ -224,55 +150,59 @@ export class RestClient {
   }
 
   updateAgent(id: string, patch: AgentPatch): Promise<Agent> {
-    return this.request<Agent>('PATCH', `/v1/agents/${encodeURIComponent(id)}`, { body: patch });
+    return this.request<Agent>({ method: 'PATCH', path: path`/v1/agents/${id}`, body: patch });
   }
 
   suspendAgent(id: string, reason?: string): Promise<Agent> {
-    return this.request<Agent>('POST', `/v1/agents/${encodeURIComponent(id)}/suspend`, { body: reason ? { reason } : {} });
+    return this.transition(id, 'suspend', reason);
   }
 
   activateAgent(id: string, reason?: string): Promise<Agent> {
-    return this.request<Agent>('POST', `/v1/agents/${encodeURIComponent(id)}/activate`, { body: reason ? { reason } : {} });
+    return this.transition(id, 'activate', reason);
   }
 
   revokeAgent(id: string, reason?: string): Promise<Agent> {
-    return this.request<Agent>('POST', `/v1/agents/${encodeURIComponent(id)}/revoke`, { body: reason ? { reason } : {} });
+    return this.transition(id, 'revoke', reason);
+  }
+
+  private transition(id: string, action: 'suspend' | 'activate' | 'revoke', reason: string | undefined): Promise<Agent> {
+    return this.request<Agent>({ method: 'POST', path: path`/v1/agents/${id}/${action}`, body: reason ? { reason } : {} });
   }
 
   // --- agent keys ---------------------------------------------------------------------
 
   listAgentKeys(agentId: string): Promise<AgentKey[]> {
-    return this.request<{ data: AgentKey[] }>('GET', `/v1/agents/${encodeURIComponent(agentId)}/keys`).then((r) => r.data);
+    return this.request<WireList<AgentKey>>({ method: 'GET', path: path`/v1/agents/${agentId}/keys` }).then((r) => r.data);
   }
 
   /** Like createAgent: one idempotency key per logical create, so a retry is a replay (without the secret). */
-  createAgentKey(agentId: string, input: { public_key?: string }, idempotencyKey: string = randomUUID()): Promise<CreatedAgentKey> {
-    return this.request<CreatedAgentKey>('POST', `/v1/agents/${encodeURIComponent(agentId)}/keys`, { body: input, idempotencyKey });
+  createAgentKey(agentId: string, input: AgentKeyCreate, idempotencyKey: string = randomUUID()): Promise<AgentKey> {
+    return this.request<AgentKey>({ method: 'POST', path: path`/v1/agents/${agentId}/keys`, body: input, idempotent: true }, idempotencyKey);
   }
 
   /** 409 ConflictError when it is the agent's last active key; removing a removed key is a 200. */
   removeAgentKey(agentId: string, kid: string): Promise<AgentKey> {
-    return this.request<AgentKey>('DELETE', `/v1/agents/${encodeURIComponent(agentId)}/keys/${encodeURIComponent(kid)}`);
+    return this.request<AgentKey>({ method: 'DELETE', path: path`/v1/agents/${agentId}/keys/${kid}` });
   }
 
   // --- OAuth (agent credentials, not the API key) ----------------------------------------
 
   /**
-   * POST /v1/oauth/token without the API key. `body` is rebuilt per attempt (an assertion's jti is
-   * single-use) and gets the token endpoint URL, the assertion's `aud`.
+   * POST /v1/oauth/token without the API key (bearer ''). `body` is rebuilt per attempt (an
+   * assertion's jti is single-use) and gets the token endpoint URL, the assertion's `aud`.
    */
   requestToken(body: (tokenEndpoint: string) => TokenRequest): Promise<TokenResponse> {
-    const url = `${this.endpoint}/v1/oauth/token`;
-    return this.request<TokenResponse>('POST', '/v1/oauth/token', { body: () => body(url), anonymous: true });
+    const url = this.transport.url('/v1/oauth/token');
+    return this.request<TokenResponse>({ method: 'POST', path: '/v1/oauth/token', body: () => body(url), bearer: '' });
   }
 
   /** RFC 7009 revocation by the token itself (no Authorization header). */
   async revokeToken(token: string): Promise<void> {
-    await this.request<unknown>('POST', '/v1/oauth/revoke', { body: { token }, anonymous: true });
+    await this.request<unknown>({ method: 'POST', path: '/v1/oauth/revoke', body: { token }, bearer: '' });
   }
 
-  listAgentsPage(query: AgentListQuery & { cursor?: string }): Promise<Page<Agent>> {
-    return this.request<Page<Agent>>('GET', '/v1/agents', { query: { ...query } });
+  listAgentsPage(query: AgentListQuery): Promise<Page<Agent>> {
+    return this.request<Page<Agent>>({ method: 'GET', path: '/v1/agents', query: { ...query } });
   }
 
   /**
@@ -281,7 +211,7 @@ export class RestClient {
    * page is asked for again with half the limit (the cursor is keyset-based, so nothing is skipped);
    * only a single agent over the cap is an error.
    */
-  async *listAgents(query: AgentListQuery = {}): AsyncGenerator<Agent> {
+  async *listAgents(query: Omit<AgentListQuery, 'cursor'> = {}): AsyncGenerator<Agent> {
     let cursor: string | undefined;
     let limit = query.limit ?? 200;
     do {
@@ -298,20 +228,5 @@ export class RestClient {
       yield* page.data;
       cursor = page.next_cursor ?? undefined;
     } while (cursor);
-  }
-}
-
-/** OAuth endpoints answer `{error, error_description}` (RFC 6749 §5.2); map it to the API's shape. */
-function oauthErrorAsApiError(body: unknown): unknown {
-  const o = body as { error?: unknown; error_description?: unknown } | null;
-  if (typeof o?.error !== 'string') return body;
-  return { error: { code: o.error, message: typeof o.error_description === 'string' ? o.error_description : o.error } };
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
   }
 }

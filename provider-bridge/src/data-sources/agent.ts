@@ -1,9 +1,12 @@
 /** Data source certusordo_agent: one agent by `id` or by `name`. Never exposes a secret. */
 import { asString, isUnknown, type TfObject } from '../codec/values';
-import { NotFoundError } from '../client/errors';
+import { NotFoundError } from '../../../sdk/src/core/errors';
 import { diagFromError, error, type Diagnostic } from '../diag';
 import { mapOf, setOf, str, type SchemaDef } from '../schema/types';
-import { agentAttributes } from '../resources/agent-model';
+import { PUBLIC_KEY_RULE, SCOPE_RULE } from '../../../model/agent';
+import { AGENT_STATUSES } from '../../../model/statuses';
+import { codeChoices } from '../../../model/words';
+import { agentAttributes, capitalize } from '../resources/agent-model';
 import type { DataSourceDefinition, StateResult } from '../resources/types';
 
 export const agentDataSchema = {
@@ -18,10 +21,10 @@ export const agentDataSchema = {
         computed: true,
         description: 'Agent name. Set this or `id`. Names are unique among non-revoked agents, so a revoked agent can only be looked up by `id`.',
       },
-      scopes: { type: setOf(str), computed: true, description: 'Permitted operations (`resource:action`).' },
+      scopes: { type: setOf(str), computed: true, description: `Permitted operations, each ${SCOPE_RULE}.` },
       metadata: { type: mapOf(str), computed: true, description: 'String key/value pairs.' },
-      public_key: { type: str, computed: true, description: 'Ed25519 public key, base64url of the 32 raw bytes.' },
-      status: { type: str, computed: true, description: '`active`, `suspended` or `revoked`.' },
+      public_key: { type: str, computed: true, description: `${capitalize(PUBLIC_KEY_RULE)}.` },
+      status: { type: str, computed: true, description: `${capitalize(codeChoices(AGENT_STATUSES))}.` },
       created_at: { type: str, computed: true, description: 'Creation time (RFC 3339).' },
       last_auth_at: { type: str, computed: true, description: 'Last successful authentication (RFC 3339), or null.' },
     },

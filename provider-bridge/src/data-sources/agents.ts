@@ -1,6 +1,9 @@
 /** Data source certusordo_agents: every agent matching the filters, across all pages. */
 import { asString, type TfObject } from '../codec/values';
-import { AGENT_STATUSES, type AgentStatus } from '../../../model/agent';
+import { NAME_MAX } from '../../../model/agent';
+import { NAME_FILTER_MAX } from '../../../model/limits';
+import { AGENT_STATUSES, type AgentStatus } from '../../../model/statuses';
+import { codeChoices, quotedChoices } from '../../../model/words';
 import { diagFromError, error, type Diagnostic } from '../diag';
 import { bool, listOf, mapOf, objectOf, setOf, str, type SchemaDef } from '../schema/types';
 import { agentAttributes } from '../resources/agent-model';
@@ -23,7 +26,7 @@ export const agentsDataSchema = {
     description:
       'Lists the organization\'s agents, optionally filtered, following the API\'s pagination to the end. Ordered by creation time. Secrets are never exposed.',
     attributes: {
-      status: { type: str, optional: true, description: 'Only agents with this status: `active`, `suspended` or `revoked`.' },
+      status: { type: str, optional: true, description: `Only agents with this status: ${codeChoices(AGENT_STATUSES)}.` },
       name_prefix: { type: str, optional: true, description: 'Only agents whose name starts with this prefix.' },
       never_authenticated: {
         type: bool,
@@ -53,7 +56,7 @@ function validate(config: TfObject): Diagnostic[] {
   const out: Diagnostic[] = [];
   const status = config.status;
   if (typeof status === 'string' && !(AGENT_STATUSES as readonly string[]).includes(status)) {
-    out.push(error('Invalid status filter', `status "${status}" is not one of ${AGENT_STATUSES.map((s) => `"${s}"`).join(', ')}. Fix \`status\` or remove it.`, ['status']));
+    out.push(error('Invalid status filter', `status "${status}" is not one of ${quotedChoices(AGENT_STATUSES)}. Fix \`status\` or remove it.`, ['status']));
   }
   const since = config.inactive_since;
   if (typeof since === 'string' && (!RFC3339.test(since) || Number.isNaN(Date.parse(since)))) {
@@ -66,8 +69,8 @@ function validate(config: TfObject): Diagnostic[] {
     );
   }
   const prefix = config.name_prefix;
-  if (typeof prefix === 'string' && prefix.length > 256) {
-    out.push(error('Invalid name_prefix filter', `name_prefix is ${prefix.length} characters long; agent names have at most 64.`, ['name_prefix']));
+  if (typeof prefix === 'string' && prefix.length > NAME_FILTER_MAX) {
+    out.push(error('Invalid name_prefix filter', `name_prefix is ${prefix.length} characters long; the API accepts at most ${NAME_FILTER_MAX} (agent names have at most ${NAME_MAX}).`, ['name_prefix']));
   }
   return out;
 }

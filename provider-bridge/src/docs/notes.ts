@@ -1,4 +1,6 @@
 /** Hand-written sections appended to generated pages (behaviour the schema cannot express). */
+import { ACCESS_TOKEN_TTL_RULE } from '../../../model/limits';
+
 export const resourceNotes: Record<string, string> = {
   certusordo_agent: `## Lifecycle and drift
 
@@ -44,7 +46,7 @@ export const ephemeralResourceNotes: Record<string, string> = {
 
 - **Terraform 1.10 or later.** Ephemeral resources are a Terraform 1.10 feature. Older versions reject the configuration before any provider starts (\`Blocks of type "ephemeral" are not expected here\`), so the provider cannot add a message of its own; put \`required_version = ">= 1.10"\` in the \`terraform\` block to get a clear version error instead.
 - **Never stored.** The token, and the \`secret\` you pass in, are not written to the plan file or the state file. Pass the secret from an ephemeral variable (\`ephemeral = true\`) or another ephemeral source: a secret read from a managed resource's attribute is already in that resource's state.
-- **Minted per run, revoked at the end.** Terraform opens the resource during \`plan\` and again during \`apply\`, each time minting a new token with the agent's own key (an Ed25519 \`private_key_jwt\` client assertion to \`POST /v1/oauth/token\`), and closes it when the run no longer needs it: the provider then revokes the token (\`POST /v1/oauth/revoke\`), and introspection reports it inactive at once. The token is not renewed; it expires after the control plane's token lifetime (default 5 minutes).
+- **Minted per run, revoked at the end.** Terraform opens the resource during \`plan\` and again during \`apply\`, each time minting a new token with the agent's own key (an Ed25519 \`private_key_jwt\` client assertion to \`POST /v1/oauth/token\`), and closes it when the run no longer needs it: the provider then revokes the token (\`POST /v1/oauth/revoke\`), and introspection reports it inactive at once. The token is not renewed; it expires after the control plane's token lifetime, ${ACCESS_TOKEN_TTL_RULE}.
 - **Errors.** A refused request is reported as \`Access token refused\` with the OAuth error: \`invalid_client\` (unknown or removed key), \`invalid_grant\` (agent suspended or revoked), \`invalid_scope\` (a scope the agent does not hold), \`invalid_target\` (a bad \`resource\`).
 - **Key file.** \`private_key_file\` is a PEM PKCS#8 Ed25519 private key (\`openssl genpkey -algorithm ed25519 -out agent.pem\`); register its public key with the agent (\`public_key\` of \`certusordo_agent\` or \`certusordo_agent_key\`) and set \`agent_id\`.
 `,

@@ -9,19 +9,20 @@
 import { createPrivateKey, createPublicKey, randomUUID, sign, type KeyObject } from 'node:crypto';
 import * as fs from 'node:fs';
 import { UNKNOWN, asString, asStringList, isWhollyKnown, type TfObject, type TfValue } from '../codec/values';
-import { ApiError } from '../client/errors';
+import { APIError } from '../../../sdk/src/core/errors';
 import { diagFromError, error, warning, type Diagnostic, type PathStep } from '../diag';
 import { scopesViolations } from '../../../model/agent';
 import { setOf, str, type SchemaDef } from '../schema/types';
 import { ed25519Kid } from './agent-key';
 import type { EphemeralOpenResult, EphemeralResourceDefinition, ProviderData } from './types';
 import { AGENT_SECRET_RULE, splitAgentSecret } from '../../../model/agent-secret';
+import { ACCESS_TOKEN_TTL_RULE, CLIENT_ASSERTION_MAX_LIFETIME_SECONDS } from '../../../model/limits';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** PKCS#8 DER prefix of an Ed25519 private key; the 32-byte seed follows (RFC 8410). */
 const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
-/** Within the control plane's 300 s limit, and short: the assertion is used at once. */
-const ASSERTION_LIFETIME_S = 60;
+/** Short (the assertion is used at once), and within the control plane's limit. */
+const ASSERTION_LIFETIME_S = Math.min(60, CLIENT_ASSERTION_MAX_LIFETIME_SECONDS);
 
 export const accessTokenSchema = {
   version: 0,
@@ -34,7 +35,7 @@ export const accessTokenSchema = {
         optional: true,
         sensitive: true,
         description:
-          'Agent secret (`cos_<agent id>_<seed>`), for example from an ephemeral input variable or a secrets manager. Exactly one of `secret` and `private_key_file` must be set. Never printed, logged or stored.',
+          `Agent secret (\`${AGENT_SECRET_RULE}\`), for example from an ephemeral input variable or a secrets manager. Exactly one of \`secret\` and \`private_key_file\` must be set. Never printed, logged or stored.`,
       },
       private_key_file: {
         type: str,
@@ -72,7 +73,7 @@ export const accessTokenSchema = {
       expires_at: {
         type: str,
         computed: true,
-        description: 'Expiry of the token (RFC 3339). Tokens live `CERTUSORDO_TOKEN_TTL` seconds (default 300) and are not renewed: keep the work that uses one shorter than that.',
+        description: `Expiry of the token (RFC 3339). Tokens live ${ACCESS_TOKEN_TTL_RULE} and are not renewed: keep the work that uses one shorter than that.`,
       },
     },
   },
@@ -216,7 +217,7 @@ const OAUTH_HINTS: Record<string, { hint: string; path?: PathStep[] }> = {
 };
 
 function tokenDiag(err: unknown, agentId: string): Diagnostic {
-  if (err instanceof ApiError && (err.status === 400 || err.status === 401)) {
+  if (err instanceof APIError && (err.status === 400 || err.status === 401)) {
     const h = OAUTH_HINTS[err.code];
     return error('Access token refused', `The control plane refused a token for agent ${agentId}: ${err.code}: ${err.message}. ${h?.hint ?? ''}`.trimEnd(), h?.path);
   }

@@ -8,12 +8,14 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { UNKNOWN, asString, isUnknown, type TfObject, type TfValue } from '../codec/values';
-import type { AgentKey } from '../client/types';
-import { ConflictError, NotFoundError } from '../client/errors';
+import type { WireAgentKey as AgentKey } from '../../../sdk/src/core/wire';
+import { ConflictError, NotFoundError } from '../../../sdk/src/core/errors';
 import { diagFromError, error, warning, type Diagnostic } from '../diag';
 import { requiresReplace, requiresReplaceIf, useStateForUnknown } from '../plan/modifiers';
 import { mapOf, str, type SchemaDef } from '../schema/types';
-import { publicKeyViolations } from '../../../model/agent';
+import { PUBLIC_KEY_RULE, publicKeyViolations } from '../../../model/agent';
+import { AGENT_SECRET_RULE } from '../../../model/agent-secret';
+import { capitalize } from './agent-model';
 import type { PlanAdjustment, PlanRequest, ResourceDefinition, StateResult } from './types';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -40,8 +42,7 @@ export const agentKeySchema = {
         type: str,
         optional: true,
         computed: true,
-        description:
-          'Ed25519 public key, base64url of the 32 raw bytes. Set it to bring your own key (then no `secret` is issued); leave it unset to let the control plane generate the key pair. Changing it replaces the key.',
+        description: `${capitalize(PUBLIC_KEY_RULE)}. Set it to bring your own key (then no \`secret\` is issued); leave it unset to let the control plane generate the key pair. Changing it replaces the key.`,
         planModifiers: [useStateForUnknown(), requiresReplace()],
       },
       kid: {
@@ -55,7 +56,7 @@ export const agentKeySchema = {
         computed: true,
         sensitive: true,
         description:
-          'Agent credential for this key (`cos_<agent id>_<seed>`), only when the control plane generated the key, and only in the state of the apply that created it. Null when `public_key` was brought and after `terraform import`. Treat the state as secret.',
+          `Agent credential for this key (\`${AGENT_SECRET_RULE}\`), only when the control plane generated the key, and only in the state of the apply that created it. Null when \`public_key\` was brought and after \`terraform import\`. Treat the state as secret.`,
         planModifiers: [useStateForUnknown()],
       },
       created_at: {

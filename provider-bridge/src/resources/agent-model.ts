@@ -1,7 +1,7 @@
 /** Conversions between API agents and Terraform objects, shared by the resource and data sources. */
 import type { TfValue } from '../codec/values';
-import type { Agent } from '../client/types';
-import { metadataViolations, nameViolations, publicKeyViolations, scopesViolations } from '../../../model/agent';
+import type { WireAgent as Agent } from '../../../sdk/src/core/wire';
+import { METADATA_RULE, metadataViolations, NAME_RULE, nameViolations, publicKeyViolations, SCOPE_RULE, scopesViolations } from '../../../model/agent';
 import { asStringMap, isUnknown, type TfObject } from '../codec/values';
 import { error, type Diagnostic } from '../diag';
 
@@ -19,9 +19,9 @@ export function agentAttributes(a: Agent): Record<string, TfValue> {
   };
 }
 
-const NAME_FIX = 'Use 1-64 characters: letters, digits, ".", "_" or "-", starting with a letter or digit (for example `payment-processor`).';
-const SCOPE_FIX = 'Each scope is `resource:action` in lowercase letters, digits, "_", "-" or "." (for example `payments:read`), a single segment (`read`), or `resource:*`.';
-const METADATA_FIX = 'Use at most 50 keys of 1-64 characters with string values of at most 1024 characters.';
+const NAME_FIX = `Use ${NAME_RULE} (for example \`payment-processor\`).`;
+const SCOPE_FIX = `Each scope is ${SCOPE_RULE}.`;
+const METADATA_FIX = `Use ${METADATA_RULE}.`;
 const PUBLIC_KEY_FIX = 'Leave `public_key` unset to let the control plane generate a key pair.';
 
 /** Known parts of name/scopes/metadata/public_key checked with the shared model rules (model/agent.ts). */
@@ -49,6 +49,7 @@ export function agentFieldDiagnostics(config: TfObject): Diagnostic[] {
   return out;
 }
 
-function capitalize(s: string): string {
+/** The first letter in upper case: model rule texts start in lower case, diagnostics as sentences. */
+export function capitalize(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }

@@ -8,15 +8,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import { UNKNOWN, asString, asStringList, asStringMap, isUnknown, valuesEqual, type TfObject, type TfValue } from '../codec/values';
-import type { Agent, AgentPatch } from '../client/types';
-import { NotFoundError } from '../client/errors';
+import type { WireAgent as Agent, WireAgentUpdate as AgentPatch } from '../../../sdk/src/core/wire';
+import { NotFoundError } from '../../../sdk/src/core/errors';
 import { diagFromError, error, warning, type Diagnostic } from '../diag';
 import { requiresReplace, requiresReplaceIf, useStateForUnknown } from '../plan/modifiers';
 import { mapOf, setOf, str, type SchemaDef } from '../schema/types';
-import { agentAttributes, agentFieldDiagnostics } from './agent-model';
+import { METADATA_RULE, NAME_RULE, PUBLIC_KEY_RULE, SCOPE_RULE, SCOPES_RULE } from '../../../model/agent';
+import { AGENT_SECRET_RULE } from '../../../model/agent-secret';
+import { managedAgentStatusViolation, MANAGED_AGENT_STATUS_RULE } from '../../../model/statuses';
+import { agentAttributes, agentFieldDiagnostics, capitalize } from './agent-model';
 import type { PlanAdjustment, PlanRequest, ProviderData, ResourceDefinition, StateResult } from './types';
-
-export const MANAGED_STATUSES = ['active', 'suspended'] as const;
 
 export const agentSchema = {
   version: 0,
@@ -33,38 +34,34 @@ export const agentSchema = {
       name: {
         type: str,
         required: true,
-        description:
-          'Human-readable name, unique among the organization\'s non-revoked agents. 1-64 characters: letters, digits, `.`, `_` and `-`, starting with a letter or digit. Updated in place.',
+        description: `Human-readable name, unique among the organization's non-revoked agents. ${capitalize(NAME_RULE)}. Updated in place.`,
       },
       scopes: {
         type: setOf(str),
         optional: true,
         computed: true,
         default: [],
-        description:
-          'Permitted operations, each `resource:action` (for example `payments:read`), a single segment, or `resource:*`. At most 100. Defaults to an empty set. Updated in place.',
+        description: `Permitted operations, each ${SCOPE_RULE}; ${SCOPES_RULE}. Defaults to an empty set. Updated in place.`,
       },
       metadata: {
         type: mapOf(str),
         optional: true,
         computed: true,
         default: {},
-        description: 'String key/value pairs (at most 50 keys; keys up to 64 characters, values up to 1024). Defaults to an empty map. Replaced as a whole on update, in place.',
+        description: `String key/value pairs: ${METADATA_RULE}. Defaults to an empty map. Replaced as a whole on update, in place.`,
       },
       public_key: {
         type: str,
         optional: true,
         computed: true,
-        description:
-          'Ed25519 public key, base64url of the 32 raw bytes. Set it to bring your own key (then no `secret` is issued); leave it unset to let the control plane generate a key pair. Changing it replaces the agent.',
+        description: `${capitalize(PUBLIC_KEY_RULE)}. Set it to bring your own key (then no \`secret\` is issued); leave it unset to let the control plane generate a key pair. Changing it replaces the agent.`,
         planModifiers: [useStateForUnknown(), requiresReplace()],
       },
       secret: {
         type: str,
         computed: true,
         sensitive: true,
-        description:
-          'Agent credential (`cos_<id>_<seed>`), only known when the control plane generated the key, and only in the state of the apply that created the agent. Null when `public_key` was brought and after `terraform import`. Treat the state as secret.',
+        description: `Agent credential (\`${AGENT_SECRET_RULE}\`), only known when the control plane generated the key, and only in the state of the apply that created the agent. Null when \`public_key\` was brought and after \`terraform import\`. Treat the state as secret.`,
         planModifiers: [useStateForUnknown()],
       },
       status: {
@@ -72,7 +69,7 @@ export const agentSchema = {
         optional: true,
         computed: true,
         description:
-          '`active` or `suspended`. When set, Terraform enforces it. When unset, Terraform leaves the status alone: a suspension made at runtime (for example by an operator over the API) is kept. An agent revoked outside Terraform is replaced on the next apply.',
+          `${MANAGED_AGENT_STATUS_RULE}. When set, Terraform enforces it. When unset, Terraform leaves the status alone: a suspension made at runtime (for example by an operator over the API) is kept. An agent revoked outside Terraform is replaced on the next apply.`,
         planModifiers: [useStateForUnknown()],
       },
       rotation_trigger: {
@@ -105,15 +102,8 @@ export const agentSchema = {
 function validate(config: TfObject): Diagnostic[] {
   const out = agentFieldDiagnostics(config);
   const status = config.status;
-  if (typeof status === 'string' && !(MANAGED_STATUSES as readonly string[]).includes(status)) {
-    out.push(
-      error(
-        'Invalid agent status',
-        `status "${status}" is not allowed. Set \`status\` to "active" or "suspended", or leave it unset to keep the control plane's value. To revoke an agent, destroy the resource.`,
-        ['status'],
-      ),
-    );
-  }
+  const violation = typeof status === 'string' ? managedAgentStatusViolation(status) : null;
+  if (violation) out.push(error('Invalid agent status', `${capitalize(violation)}.`, ['status']));
   return out;
 }
 
@@ -183,7 +173,7 @@ async function applyStatus(p: ProviderData, agent: Agent, want: TfValue): Promis
  * the key list read (one extra GET, only when the reported key differs). Once that key has been
  * removed, `public_key` follows the agent's newest key and the stale `secret` becomes null.
  */
-export async function keyOfState(p: ProviderData, agent: Agent, state: TfObject): Promise<{ public_key: string; secret: TfValue }> {
+export async function keyOfState(p: ProviderData, agent: Agent, state: TfObject): Promise<{ public_key: string | null; secret: TfValue }> {
   const own = asString(state.public_key);
   const secret = state.secret ?? null;
   if (!own || own === agent.public_key || agent.status === 'revoked') return { public_key: agent.public_key, secret };

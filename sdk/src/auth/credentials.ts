@@ -8,9 +8,10 @@
  */
 import { resolveBaseUrl } from '../internal/env';
 import { randomId } from '../internal/encoding';
-import { sessionCreateBody, toAccessToken, toOpenedSession, toSession, type WireSession, type WireTokenResponse } from '../internal/mappers';
-import { path } from '../internal/path';
-import { Transport, type RequestOptions, type Sleep } from '../internal/transport';
+import { sessionCreateBody, toAccessToken, toOpenedSession, toSession } from '../internal/mappers';
+import type { WireSession, WireTokenResponse } from '../core/wire';
+import { path } from '../core/path';
+import { Transport, type RequestOptions, type TransportConfig } from '../core/transport';
 import type { AccessToken, OpenedSession, Session, SessionCreateParams } from '../types';
 import { jwkThumbprint, parseAgentSecret, publicKeyFromPrivateKey, signJwt } from './keys';
 
@@ -18,18 +19,12 @@ export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-typ
 const ASSERTION_LIFETIME_S = 60;
 const DEFAULT_REFRESH_MARGIN_MS = 30_000;
 
-export interface AgentCredentialsOptions {
+/** `now` also times token expiry and client assertions (tests step it); the rest is documented on TransportConfig. */
+export interface AgentCredentialsOptions extends Pick<TransportConfig, 'timeoutMs' | 'maxRetries' | 'fetch' | 'sleep' | 'now'> {
   /** Control plane URL. Defaults to `CERTUSORDO_ENDPOINT`, then http://127.0.0.1:8080. */
   baseUrl?: string | undefined;
-  timeoutMs?: number | undefined;
-  maxRetries?: number | undefined;
-  fetch?: typeof fetch | undefined;
-  /** Waits between retries (default: a timer). */
-  sleep?: Sleep | undefined;
   /** A cached token is replaced this long before it expires (default 30 s). */
   refreshMarginMs?: number | undefined;
-  /** The clock (ms since the epoch) for token expiry and assertion times (default `Date.now`); tests step it. */
-  now?: (() => number) | undefined;
 }
 
 export interface AgentKeyInput extends AgentCredentialsOptions {
@@ -73,6 +68,7 @@ export class AgentCredentials {
       maxRetries: input.maxRetries,
       fetch: input.fetch,
       sleep: input.sleep,
+      now: input.now,
     });
     this.baseUrl = this.#transport.baseUrl;
     this.#refreshMarginMs = input.refreshMarginMs ?? DEFAULT_REFRESH_MARGIN_MS;

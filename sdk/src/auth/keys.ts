@@ -3,7 +3,7 @@
  * Uses @noble/ed25519's async API, whose SHA-512 is WebCrypto, so it runs in any modern runtime.
  */
 import * as ed from '@noble/ed25519';
-import { CertusOrdoError } from '../errors';
+import { CertusOrdoError } from '../core/errors';
 import { base64url, base64urlDecode, sha256, utf8 } from '../internal/encoding';
 import { AGENT_SECRET_RULE, joinAgentSecret, splitAgentSecret } from '../../../model/agent-secret';
 

@@ -9,7 +9,7 @@
  * tokens carry another `iss` and are signed with another organization's keys.
  */
 import type { createRemoteJWKSet, JWTPayload } from 'jose';
-import { APIConnectionError, APITimeoutError, CertusOrdoError, TokenVerificationError } from '../errors';
+import { APIConnectionError, APITimeoutError, CertusOrdoError, TokenVerificationError } from '../core/errors';
 
 interface VerifyOptionsCommon {
   /**

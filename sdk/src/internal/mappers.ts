@@ -1,12 +1,12 @@
 /**
- * The one place where wire (snake_case) names meet SDK (camelCase) names, in both directions.
+ * The one place where wire (snake_case) names meet SDK (camelCase) names, in both directions. The
+ * wire shapes are the client core's (../core/wire.ts, checked against the server's schemas).
  * Metadata maps and audit `data` are user data and are passed through untouched.
  */
 import type {
   AccessToken,
   Agent,
   AgentCreateParams,
-  AgentKey,
   AgentListParams,
   AgentUpdateParams,
   ApiKey,
@@ -24,105 +24,22 @@ import type {
   SessionOperationParams,
   TokenIntrospection,
 } from '../types';
-import type { QueryValue } from './transport';
-
-// ---- wire shapes -------------------------------------------------------------------------
-
-export interface WireAgent {
-  id: string;
-  name: string;
-  public_key: string;
-  scopes: string[];
-  status: Agent['status'];
-  metadata: Record<string, string> | null;
-  created_at: string;
-  updated_at: string;
-  last_auth_at: string | null;
-  secret?: string;
-}
-
-export interface WireAgentKey {
-  kid: string;
-  public_key: string;
-  status: AgentKey['status'];
-  created_at: string;
-  revoked_at: string | null;
-  secret?: string;
-}
-
-export interface WireApiKey {
-  id: string;
-  name: string;
-  role: ApiKey['role'];
-  prefix: string;
-  created_at: string;
-  last_used_at: string | null;
-  revoked_at: string | null;
-  key?: string;
-}
-
-export interface WireAuditEvent {
-  id: string;
-  seq: number | string;
-  action: string;
-  actor_type: string;
-  actor_id: string | null;
-  target_type: string | null;
-  target_id: string | null;
-  outcome: string;
-  reason: string | null;
-  request_id: string | null;
-  client_ip: string | null;
-  data: Record<string, unknown> | null;
-  created_at: string;
-  hash: string;
-}
-
-export interface WireAuditVerification {
-  valid: boolean;
-  events_checked: number;
-  first_broken_seq: number | string | null;
-  reason: string | null;
-  seq?: number | null;
-  hash?: string | null;
-  from_seq?: number;
-}
-
-export interface WireAuditCheckpoint {
-  checkpoint: string;
-  org_id: string;
-  seq: number;
-  hash: string;
-  created_at: string;
-}
-
-export interface WireTokenResponse {
-  access_token: string;
-  token_type: string;
-  expires_in: number;
-  scope?: string;
-}
-
-export interface WireSession {
-  id: string;
-  agent_id: string;
-  scopes: string[];
-  max_operations: number | null;
-  operations_used: number;
-  status: Session['status'];
-  purpose: string | null;
-  created_at: string;
-  expires_at: string;
-  ended_at: string | null;
-  end_reason: Session['endReason'];
-  /** Only in the create response. */
-  access_token?: string;
-}
-
-export interface WireList<T> {
-  data: T[];
-  next_cursor?: string | null;
-}
+import type { QueryValue } from '../core/transport';
+import type {
+  WireAgent,
+  WireAgentCreate,
+  WireAgentKey,
+  WireAgentUpdate,
+  WireApiKey,
+  WireAuditCheckpoint,
+  WireAuditEvent,
+  WireAuditVerification,
+  WireCreatedApiKey,
+  WireSession,
+  WireSessionCreate,
+  WireSessionOperation,
+  WireTokenResponse,
+} from '../core/wire';
 
 // ---- responses -----------------------------------------------------------------------------
 
@@ -173,7 +90,7 @@ export function toApiKey(w: WireApiKey): ApiKey {
   };
 }
 
-export function toCreatedApiKey(w: WireApiKey): CreatedApiKey {
+export function toCreatedApiKey(w: WireCreatedApiKey): CreatedApiKey {
   return { ...toApiKey(w), key: w.key ?? '' };
 }
 
@@ -234,7 +151,8 @@ export function toSession(w: WireSession): Session {
     createdAt: date(w.created_at),
     expiresAt: date(w.expires_at),
     endedAt: dateOrNull(w.ended_at),
-    endReason: w.end_reason ?? null,
+    // The server's schema types it as a string; its values are the SessionEndReason union.
+    endReason: (w.end_reason ?? null) as Session['endReason'],
   };
 }
 
@@ -267,14 +185,14 @@ export function toIntrospection(w: Record<string, unknown>): TokenIntrospection 
 // ---- requests ------------------------------------------------------------------------------
 
 /** Copies only the keys that are set, so an omitted field is never sent as null. */
-function defined<T extends Record<string, unknown>>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+function defined<T extends Record<string, unknown>>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
-export const agentCreateBody = (p: AgentCreateParams) =>
+export const agentCreateBody = (p: AgentCreateParams): WireAgentCreate =>
   defined({ name: p.name, scopes: p.scopes, metadata: p.metadata, public_key: p.publicKey });
 
-export const agentUpdateBody = (p: AgentUpdateParams) => defined({ name: p.name, scopes: p.scopes, metadata: p.metadata });
+export const agentUpdateBody = (p: AgentUpdateParams): WireAgentUpdate => defined({ name: p.name, scopes: p.scopes, metadata: p.metadata });
 
 export const agentListQuery = (p: AgentListParams): Record<string, QueryValue> => ({
   status: p.status,
@@ -296,7 +214,7 @@ export const auditEventListQuery = (p: AuditEventListParams): Record<string, Que
   cursor: p.cursor,
 });
 
-export const sessionCreateBody = (p: SessionCreateParams) =>
+export const sessionCreateBody = (p: SessionCreateParams): WireSessionCreate =>
   defined({ scopes: p.scopes, ttl_seconds: p.ttlSeconds, max_operations: p.maxOperations, purpose: p.purpose });
 
 export const sessionListQuery = (p: SessionListParams): Record<string, QueryValue> => ({
@@ -306,4 +224,4 @@ export const sessionListQuery = (p: SessionListParams): Record<string, QueryValu
   cursor: p.cursor,
 });
 
-export const sessionOperationBody = (p: SessionOperationParams) => defined({ scope: p.scope, description: p.description });
+export const sessionOperationBody = (p: SessionOperationParams): WireSessionOperation => defined({ scope: p.scope, description: p.description });

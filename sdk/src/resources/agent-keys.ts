@@ -1,6 +1,7 @@
-import { path } from '../internal/path';
-import type { RequestOptions } from '../internal/transport';
-import { toAgentKey, type WireAgentKey, type WireList } from '../internal/mappers';
+import { path } from '../core/path';
+import type { RequestOptions } from '../core/transport';
+import { toAgentKey } from '../internal/mappers';
+import type { WireAgentKey, WireList } from '../core/wire';
 import type { AgentKey, AgentKeyCreateParams, CreatedAgentKey } from '../types';
 import { APIResource } from './resource';
 

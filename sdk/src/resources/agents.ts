@@ -1,13 +1,13 @@
-import { path } from '../internal/path';
-import type { RequestOptions } from '../internal/transport';
+import { path } from '../core/path';
+import type { RequestOptions } from '../core/transport';
 import {
   agentCreateBody,
   agentListQuery,
   agentUpdateBody,
   toAgent,
   toCreatedAgent,
-  type WireAgent,
 } from '../internal/mappers';
+import type { WireAgent } from '../core/wire';
 import { CursorPage, PagePromise } from '../pagination';
 import type { Agent, AgentCreateParams, AgentListParams, AgentUpdateParams, CreatedAgent } from '../types';
 import { APIResource } from './resource';

@@ -1,6 +1,7 @@
-import { path } from '../internal/path';
-import type { RequestOptions } from '../internal/transport';
-import { toApiKey, toCreatedApiKey, type WireApiKey, type WireList } from '../internal/mappers';
+import { path } from '../core/path';
+import type { RequestOptions } from '../core/transport';
+import { toApiKey, toCreatedApiKey } from '../internal/mappers';
+import type { WireApiKey, WireCreatedApiKey, WireList } from '../core/wire';
 import type { ApiKey, ApiKeyCreateParams, CreatedApiKey } from '../types';
 import { APIResource } from './resource';
 
@@ -8,7 +9,7 @@ import { APIResource } from './resource';
 export class ApiKeys extends APIResource {
   /** Creates a key; `key` is returned once. */
   async create(params: ApiKeyCreateParams, options?: RequestOptions): Promise<CreatedApiKey> {
-    const wire = await this._transport.request<WireApiKey>({
+    const wire = await this._transport.request<WireCreatedApiKey>({
       method: 'POST',
       path: '/v1/api-keys',
       body: { name: params.name, role: params.role },

@@ -1,13 +1,11 @@
-import type { RequestOptions } from '../internal/transport';
+import type { RequestOptions } from '../core/transport';
 import {
   auditEventListQuery,
   toAuditCheckpoint,
   toAuditEvent,
   toAuditVerification,
-  type WireAuditCheckpoint,
-  type WireAuditEvent,
-  type WireAuditVerification,
 } from '../internal/mappers';
+import type { WireAuditCheckpoint, WireAuditEvent, WireAuditVerification } from '../core/wire';
 import { CursorPage, PagePromise } from '../pagination';
 import type { AuditCheckpoint, AuditEvent, AuditEventListParams, AuditVerification, AuditVerifyParams } from '../types';
 import { APIResource } from './resource';

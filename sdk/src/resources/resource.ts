@@ -1,5 +1,5 @@
-import type { WireList } from '../internal/mappers';
-import type { QueryValue, RequestOptions, Transport } from '../internal/transport';
+import type { WirePage } from '../core/wire';
+import type { QueryValue, RequestOptions, Transport } from '../core/transport';
 import type { PageFetcher } from '../pagination';
 
 /** Base of the thin resource classes: each method is one request through the shared transport. */
@@ -17,7 +17,7 @@ export abstract class APIResource {
     options: RequestOptions | undefined,
   ): PageFetcher<T> {
     return async (cursor) => {
-      const wire = await this._transport.request<WireList<W>>({ method: 'GET', path: listPath, query: query(cursor), options });
+      const wire = await this._transport.request<WirePage<W>>({ method: 'GET', path: listPath, query: query(cursor), options });
       return { data: wire.data.map(map), nextCursor: wire.next_cursor ?? null };
     };
   }

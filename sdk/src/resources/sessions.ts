@@ -1,6 +1,7 @@
-import { path } from '../internal/path';
-import type { RequestOptions } from '../internal/transport';
-import { sessionListQuery, sessionOperationBody, toSession, type WireSession } from '../internal/mappers';
+import { path } from '../core/path';
+import type { RequestOptions } from '../core/transport';
+import { sessionListQuery, sessionOperationBody, toSession } from '../internal/mappers';
+import type { WireSession } from '../core/wire';
 import { CursorPage, PagePromise } from '../pagination';
 import type { Session, SessionListParams, SessionOperationParams } from '../types';
 import { APIResource } from './resource';

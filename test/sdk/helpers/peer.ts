@@ -12,6 +12,8 @@ export interface ScriptedResponse {
   body?: unknown;
   /** Wait this long before answering. */
   delayMs?: number;
+  /** Never answer (until the peer closes): a timeout or an abort is then the only way out. */
+  hang?: boolean;
 }
 
 export interface ReceivedRequest {
@@ -45,6 +47,7 @@ export async function startPeer(
         typeof script === 'function'
           ? script(rec, index)
           : (script[index] ?? script[script.length - 1] ?? { status: 500, body: { error: { code: 'internal_error', message: 'script exhausted' } } });
+      if (r.hang) return;
       const timer = setTimeout(() => {
         timers.delete(timer);
         if (res.destroyed) return;

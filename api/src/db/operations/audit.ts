@@ -1,4 +1,7 @@
-/** Audit log queries. Appends lock the organization's chain head so sequence and hash stay in order. */
+/**
+ * Audit log queries. Appends lock the organization's chain head so sequence and hash stay in order;
+ * only the audited unit of work (services/audit-unit.ts) locks heads and appends.
+ */
 import type { Knex } from 'knex';
 import type { DbAuditChainHeadRow, DbAuditEventRow } from '../tables';
 

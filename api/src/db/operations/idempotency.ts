@@ -36,10 +36,10 @@ export async function getIdempotencyRecord(tx: Knex.Transaction, k: IdempotencyR
   return tx<DbIdempotencyRow>('idempotency_keys').where({ organization_id: k.orgId, scope: k.scope, key: k.key }).first();
 }
 
-/** Stores the response a retry replays (it must hold no secret). */
-export async function saveIdempotentResponse(tx: Knex.Transaction, k: IdempotencyRowKey, status: number, body: unknown): Promise<void> {
-  await tx.raw(
-    `update idempotency_keys set response_status = ?, response_body = ? where organization_id = ? and scope = ? and key = ?`,
-    [status, JSON.stringify(body), k.orgId, k.scope, k.key],
-  );
+/**
+ * Stores the response a retry replays (it must hold no secret). Every idempotent request is a
+ * create, so a replay is answered like the original (201) and response_status is not written.
+ */
+export async function saveIdempotentResponse(tx: Knex.Transaction, k: IdempotencyRowKey, body: unknown): Promise<void> {
+  await tx.raw(`update idempotency_keys set response_body = ? where organization_id = ? and scope = ? and key = ?`, [JSON.stringify(body), k.orgId, k.scope, k.key]);
 }

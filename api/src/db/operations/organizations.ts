@@ -37,8 +37,10 @@ export async function countActiveAdminKeys(tx: Tx, orgId: string): Promise<numbe
   return Number(r[0]?.count ?? 0);
 }
 
-export async function insertApiKey(tx: Tx, row: DbApiKeyRow): Promise<void> {
-  await tx('api_keys').insert(row);
+/** Inserts the key unless its prefix is taken (inserted: false). */
+export async function insertApiKey(tx: Tx, row: DbApiKeyRow): Promise<{ inserted: boolean }> {
+  const r = await tx('api_keys').insert(row).onConflict('prefix').ignore().returning('id');
+  return { inserted: r.length > 0 };
 }
 
 export async function findApiKeyByPrefix(tx: Tx, prefix: string): Promise<DbApiKeyRow | undefined> {

@@ -14,7 +14,7 @@ export interface AgentKeyConfig extends cdktf.TerraformMetaArguments {
   */
   readonly agentId: string;
   /**
-  * Ed25519 public key, base64url of the 32 raw bytes. Set it to bring your own key (then no `secret` is issued); leave it unset to let the control plane generate the key pair. Changing it replaces the key.
+  * An Ed25519 public key: base64url (no padding) of the 32 raw bytes, 43 characters. Set it to bring your own key (then no `secret` is issued); leave it unset to let the control plane generate the key pair. Changing it replaces the key.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/certusordo/certusordo/latest/docs/resources/agent_key#public_key AgentKey#public_key}
   */

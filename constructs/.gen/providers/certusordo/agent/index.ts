@@ -8,7 +8,7 @@ import * as cdktf from 'cdktf';
 
 export interface AgentConfig extends cdktf.TerraformMetaArguments {
   /**
-  * String key/value pairs (at most 50 keys; keys up to 64 characters, values up to 1024). Defaults to an empty map. Replaced as a whole on update, in place.
+  * String key/value pairs: at most 50 keys of 1-64 characters, with string values of at most 1024 characters. Defaults to an empty map. Replaced as a whole on update, in place.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/certusordo/certusordo/latest/docs/resources/agent#metadata Agent#metadata}
   */
@@ -20,7 +20,7 @@ export interface AgentConfig extends cdktf.TerraformMetaArguments {
   */
   readonly name: string;
   /**
-  * Ed25519 public key, base64url of the 32 raw bytes. Set it to bring your own key (then no `secret` is issued); leave it unset to let the control plane generate a key pair. Changing it replaces the agent.
+  * An Ed25519 public key: base64url (no padding) of the 32 raw bytes, 43 characters. Set it to bring your own key (then no `secret` is issued); leave it unset to let the control plane generate a key pair. Changing it replaces the agent.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/certusordo/certusordo/latest/docs/resources/agent#public_key Agent#public_key}
   */
@@ -32,13 +32,13 @@ export interface AgentConfig extends cdktf.TerraformMetaArguments {
   */
   readonly rotationTrigger?: { [key: string]: string };
   /**
-  * Permitted operations, each `resource:action` (for example `payments:read`), a single segment, or `resource:*`. At most 100. Defaults to an empty set. Updated in place.
+  * Permitted operations, each `resource:action` in lowercase letters, digits, `_`, `-` and `.` (for example `payments:read`), a single segment (`read`), or `resource:*`; at most 100 scopes; duplicates are removed. Defaults to an empty set. Updated in place.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/certusordo/certusordo/latest/docs/resources/agent#scopes Agent#scopes}
   */
   readonly scopes?: string[];
   /**
-  * `active` or `suspended`. When set, Terraform enforces it. When unset, Terraform leaves the status alone: a suspension made at runtime (for example by an operator over the API) is kept. An agent revoked outside Terraform is replaced on the next apply.
+  * `active` or `suspended`; to revoke an agent, destroy the resource (revocation is permanent). When set, Terraform enforces it. When unset, Terraform leaves the status alone: a suspension made at runtime (for example by an operator over the API) is kept. An agent revoked outside Terraform is replaced on the next apply.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/certusordo/certusordo/latest/docs/resources/agent#status Agent#status}
   */

@@ -1,9 +1,10 @@
-import { ValidationError } from '../errors';
+import { ValidationError } from './errors';
 
 /**
  * Tagged template that percent-encodes every interpolated value as one path segment, so an id can
  * never change the route (`path\`/v1/agents/${id}\``: `"../api-keys"` stays inside the segment).
- * "." and ".." are refused: URL parsers remove them as dot segments even when percent-encoded.
+ * "", "." and ".." are refused: URL parsers remove dot segments even when percent-encoded, and an
+ * empty segment would name the collection instead of one of its members.
  */
 export function path(strings: TemplateStringsArray, ...values: Array<string | number>): string {
   let out = strings[0] ?? '';

@@ -1,0 +1,35 @@
+/** /healthz (liveness) and /readyz (readiness: the database answers and the replica is not draining). */
+import type { Database } from '../db/connect';
+import { Health, Readiness } from '../schemas/responses';
+import { auth, manifest } from './manifest';
+
+export interface Lifecycle {
+  /** True from the start of a shutdown: /readyz answers 503 and every response closes its connection. */
+  readonly draining: boolean;
+}
+
+export interface HealthRouteDeps {
+  database: Database;
+  lifecycle: Lifecycle;
+}
+
+const probe = { reads: 'nothing', errorShape: 'api', auth: auth.none } as const;
+
+export const healthRoutes = manifest<HealthRouteDeps>('health', (route) => [
+  route({
+    ...probe, method: 'get', path: '/healthz', summary: 'Liveness', responses: { 200: Health },
+    handle: async () => ({ body: { status: 'ok' } }),
+  }),
+  route({
+    ...probe, method: 'get', path: '/readyz', summary: 'Readiness (database reachable, not draining)', responses: { 200: Readiness, 503: Readiness },
+    handle: async (_ctx, { database, lifecycle }) => {
+      if (lifecycle.draining) return { status: 503, body: { status: 'draining', database: database.backend } };
+      try {
+        await database.knex.raw('select 1');
+        return { body: { status: 'ready', database: database.backend } };
+      } catch {
+        return { status: 503, body: { status: 'unavailable', database: database.backend } };
+      }
+    },
+  }),
+]);

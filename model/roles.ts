@@ -1,0 +1,36 @@
+/**
+ * API-key roles: one ordered list, so the server's authorization, the console's buttons, the CLI's
+ * choices and the SDK's types cannot rank them differently. Each role can do everything the roles
+ * before it can. Dependency-free (the browser SDK and console import it).
+ */
+
+/** Ordered lowest to highest: each role includes the rights of those before it. */
+export const API_KEY_ROLES = ['reader', 'operator', 'admin'] as const;
+export type ApiKeyRole = (typeof API_KEY_ROLES)[number];
+
+/** What each role may do, in words (API schema descriptions, CLI help, console). */
+export const API_KEY_ROLE_RIGHTS: Readonly<Record<ApiKeyRole, string>> = {
+  reader: 'read only',
+  operator: 'read + suspend/activate/revoke agents, record session operations, end sessions, revoke tokens',
+  admin: 'everything',
+};
+
+/** The roles and their rights in one sentence, highest first: `admin: everything; operator: …; reader: read only`. */
+export const API_KEY_ROLE_RULE = [...API_KEY_ROLES]
+  .reverse()
+  .map((r) => `${r}: ${API_KEY_ROLE_RIGHTS[r]}`)
+  .join('; ');
+
+export function isApiKeyRole(value: unknown): value is ApiKeyRole {
+  return typeof value === 'string' && (API_KEY_ROLES as readonly string[]).includes(value);
+}
+
+/** True when `role` grants at least what `min` grants. */
+export function roleAtLeast(role: ApiKeyRole, min: ApiKeyRole): boolean {
+  return API_KEY_ROLES.indexOf(role) >= API_KEY_ROLES.indexOf(min);
+}
+
+/** The refusal text of a call the key's role does not reach. */
+export function roleRefusal(needed: ApiKeyRole, has: ApiKeyRole): string {
+  return `This call needs the ${needed} role; the key has ${has}`;
+}

@@ -1,0 +1,49 @@
+/**
+ * The scope grammar: what an agent, a session or a token may do, as `resource:action`. One
+ * definition for the API's validation and coverage checks, the constructs' synth-time checks and
+ * the provider's plan-time checks. Dependency-free (the browser SDK and the console import it).
+ */
+import { printableText } from './text';
+
+export const SCOPE_PATTERN = /^[a-z0-9_.-]+(:([a-z0-9_.-]+|\*))?$/;
+export const SCOPES_MAX = 100;
+
+/** The grammar in words (Markdown), for descriptions, help texts and the fixes diagnostics suggest. */
+export const SCOPE_RULE =
+  '`resource:action` in lowercase letters, digits, `_`, `-` and `.` (for example `payments:read`), a single segment (`read`), or `resource:*`';
+/** How many scopes one agent or session may hold, in words. */
+export const SCOPES_RULE = `at most ${SCOPES_MAX} scopes; duplicates are removed`;
+
+export function scopeViolations(scope: string): string[] {
+  return SCOPE_PATTERN.test(scope)
+    ? []
+    : [`scope "${printableText(scope)}" must look like "resource:action" (lowercase letters, digits, "_", "-", "."; "*" allowed as the action)`];
+}
+
+export function scopesViolations(scopes: readonly string[]): string[] {
+  const out = scopes.flatMap(scopeViolations);
+  out.push(...scopeCountViolations(scopes));
+  return out;
+}
+
+/** The count rule alone (duplicates count once). */
+export function scopeCountViolations(scopes: readonly string[]): string[] {
+  return new Set(scopes).size > SCOPES_MAX ? [`at most ${SCOPES_MAX} scopes are allowed`] : [];
+}
+
+/** Removes duplicate scopes, keeping first-seen order. */
+export function normalizeScopes(scopes: readonly string[]): string[] {
+  return [...new Set(scopes)];
+}
+
+/** A wildcard scope grants every action on a resource (`payments:*`). */
+export function isWildcardScope(scope: string): boolean {
+  return scope.endsWith(':*') || scope === '*';
+}
+
+/** True when `granted` (an agent's or session's scopes) covers `requested`. */
+export function scopeCovers(granted: readonly string[], requested: string): boolean {
+  if (granted.includes(requested)) return true;
+  const resource = requested.split(':')[0];
+  return granted.includes(`${resource}:*`);
+}
