@@ -36,13 +36,11 @@ const KNOWN: ReadonlyArray<{ file: string; fragment: string; why: string }> = [
   { file: 'api/src/db/tables.ts', fragment: "'active' | 'suspended' | 'revoked'", why: 'db row types (db/ not yet on model types)' },
   { file: 'api/src/db/tables.ts', fragment: "'admin' | 'operator' | 'reader'", why: 'db row types' },
   { file: 'api/src/db/tables.ts', fragment: "'active' | 'exhausted' | 'ended'", why: 'db row types (model: STORED_SESSION_STATUSES)' },
-  { file: 'api/src/db/tables.ts', fragment: "'ended_by_agent'", why: 'db row types (model: SESSION_END_REASONS)' },
   { file: 'api/src/db/operations/sessions.ts', fragment: "'active' | 'suspended' | 'revoked'", why: 'db row types' },
   { file: 'api/src/db/operations/sessions.ts', fragment: "'active' | 'exhausted' | 'expired' | 'ended'", why: 'db filter type' },
   { file: 'api/src/db/operations/tokens.ts', fragment: "'active' | 'suspended' | 'revoked'", why: 'db row types' },
   { file: 'api/src/services/sessions.ts', fragment: "to: 'suspended' | 'revoked'", why: "being restructured by the unit-of-work work (model: Exclude<AgentStatus, 'active'>)" },
   { file: 'api/src/tokens/state.ts', fragment: "'active' | 'suspended' | 'revoked'", why: 'token state cache row type' },
-  { file: 'api/src/tokens/http-auth.ts', fragment: 'reader: 0', why: 'second authenticator, being merged into middleware/auth.ts (which uses roleAtLeast)' },
   { file: 'provider-bridge/src/client/types.ts', fragment: "'active' | 'revoked'", why: 'provider wire types, being replaced by the shared client core' },
   { file: 'provider-bridge/src/client/rest-client.ts', fragment: 'MAX_IDS_PER_LIST = 200', why: 'provider client, being replaced by the shared client core (model: LIST_IDS_MAX)' },
   { file: 'provider-bridge/src/client/rest-client.ts', fragment: 'query.limit ?? 200', why: 'provider client (model: LIST_PAGE_MAX)' },
@@ -51,7 +49,6 @@ const KNOWN: ReadonlyArray<{ file: string; fragment: string; why: string }> = [
   { file: 'api/src/config.ts', fragment: '.min(30).max(3600).default(300)', why: 'configuration schema of CERTUSORDO_TOKEN_TTL (model: ACCESS_TOKEN_TTL_*)' },
   { file: 'api/src/config.ts', fragment: 'positive().default(200)', why: 'a rate (requests per second), not a model limit' },
   { file: 'api/src/services/tokens.ts', fragment: 'jti of 1-256', why: "a client assertion's jti length, not a model limit" },
-  { file: 'api/src/schemas/oauth.ts', fragment: 'exp within 5 minutes', why: 'OAuth request schema (model: CLIENT_ASSERTION_MAX_LIFETIME_SECONDS)' },
 ];
 
 /** Bounds on query parameters that only harden input (ids, cursors, filters): no client states them. */
@@ -202,6 +199,11 @@ describe('the texts users read carry model/ rule texts', () => {
     ]) {
       expect(doc).toContain(rule);
     }
+  });
+
+  it("the REST handbook (docs/rest-api.md) states the agent field rules in model's words", () => {
+    const doc = fs.readFileSync(path.join(ROOT, 'docs/rest-api.md'), 'utf8').replace(/\s+/g, ' ');
+    for (const rule of [agentModel.NAME_RULE, agentModel.SCOPE_RULE, agentModel.SCOPES_RULE, agentModel.METADATA_RULE]) expect(doc).toContain(rule);
   });
 
   it("the CLI's help lists model's statuses, roles and rules", () => {
