@@ -1,4 +1,6 @@
 /** Row types mirroring the columns (snake_case, as the driver returns them). Domain types live in services. */
+import type { AuditEventFields } from '../../../model/audit-event';
+
 export interface DbOrganizationRow {
   id: string;
   name: string;
@@ -62,23 +64,10 @@ export interface DbAuditChainHeadRow {
   last_hash: string;
 }
 
-export interface DbAuditEventRow {
-  id: string;
+/** An audit event's columns: the fields the API shows, plus its organization and the chain's previous link. */
+export interface DbAuditEventRow extends AuditEventFields<Date> {
   organization_id: string;
-  seq: number;
-  action: string;
-  actor_type: string;
-  actor_id: string | null;
-  target_type: string | null;
-  target_id: string | null;
-  outcome: string;
-  reason: string | null;
-  request_id: string | null;
-  client_ip: string | null;
-  data: Record<string, unknown>;
-  created_at: Date;
   prev_hash: string;
-  hash: string;
 }
 
 /** A control-plane token signing key (private part encrypted at rest). */

@@ -24,7 +24,8 @@ import type { DbAuditChainHead, DbAuditLinkRow } from '../db/operations/audit';
 import type { DbAuditEventRow } from '../db/tables';
 import { ConflictError, ServiceUnavailableError, ValidationError } from '../domain/errors';
 import { decodeJws, verifyEd25519 } from '../crypto/jws';
-import type { AuditListQueryInput } from '../schemas/audit';
+import type { z } from 'zod';
+import type { AuditListQueryInput, AuditVerification } from '../schemas/audit';
 import { decodeSeqCursor, encodeCursor } from './cursor';
 import { iso } from './iso';
 import { AppendObserver, AuditedTransaction, AuditUnit, ChainEventBody } from './audit-unit';
@@ -102,18 +103,8 @@ export interface CheckpointSigner {
 
 export const CHECKPOINT_TYP = 'certusordo-audit-checkpoint+jwt';
 
-export interface VerifyResult {
-  valid: boolean;
-  /** Events whose link this run recomputed (incremental: those after the last verified point). */
-  events_checked: number;
-  first_broken_seq: number | null;
-  reason: string | null;
-  /** The seq and hash the log is verified through (null when it is broken). */
-  seq: number | null;
-  hash: string | null;
-  /** The verified seq this run resumed from (0: from the genesis). */
-  from_seq: number;
-}
+/** A verification's outcome, as `GET /v1/audit-events/verify` shows it (incremental runs recompute only the links after the last verified point). */
+export type VerifyResult = z.output<typeof AuditVerification>;
 
 export interface Checkpoint {
   checkpoint: string;

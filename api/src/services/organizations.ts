@@ -10,6 +10,7 @@ import { isUuid, uuidv7 } from '../crypto/ids';
 import { textViolations } from '../../../model/text';
 import * as ops from '../db/operations/organizations';
 import type { ApiKeyRole, DbApiKeyRow } from '../db/tables';
+import type { ApiKeyView as ApiKeyViewSchema } from '../schemas/responses';
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors';
 import type { AuditContext, AuditLog, AuditUnit } from './audit';
 import { DEFAULT_IDEMPOTENCY_TTL_SECONDS, IdempotentResult, withIdempotency } from './idempotency';
@@ -26,15 +27,8 @@ export const ApiKeyCreate = z
   .meta({ id: 'ApiKeyCreate' });
 export type ApiKeyCreateInput = z.output<typeof ApiKeyCreate>;
 
-export interface ApiKeyView {
-  id: string;
-  name: string;
-  role: ApiKeyRole;
-  prefix: string;
-  created_at: string;
-  last_used_at: string | null;
-  revoked_at: string | null;
-}
+/** An API key as the API shows it (its response schema). */
+export type ApiKeyView = z.output<typeof ApiKeyViewSchema>;
 
 export interface AuthenticatedKey {
   readonly id: string;

@@ -19,6 +19,8 @@
  */
 import { KeyObject, randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
+import type { z } from 'zod';
+import type { Introspection } from '../schemas/responses';
 import { scopeCovers, SCOPE_PATTERN } from '../../../model/agent';
 import { CLIENT_ASSERTION_MAX_LIFETIME_SECONDS } from '../../../model/limits';
 import { generateEd25519, publicKeyObject } from '../crypto/ed25519';
@@ -43,22 +45,12 @@ export const MAX_ASSERTION_LIFETIME_SECONDS = CLIENT_ASSERTION_MAX_LIFETIME_SECO
 /** The one message for every failure that could reveal whether an agent exists. */
 export const CLIENT_AUTH_FAILED = 'Client authentication failed';
 
-export interface AccessTokenClaims {
-  /** The organization's issuer, `<public url>/orgs/<org_id>`. */
-  iss: string;
-  sub: string;
-  /** The RFC 8707 resource(s) of the token request (one: a string), else the issuer. */
-  aud: string | string[];
-  client_id: string;
-  scope: string;
-  jti: string;
-  iat: number;
-  /** Exact issue time in milliseconds. */
-  iat_ms: number;
-  exp: number;
-  org_id: string;
-  sid?: string;
-}
+/**
+ * An access token's claims: what introspection shows of an active token (its response schema: iss,
+ * the organization's issuer; aud, the RFC 8707 resource(s) of the request or else the issuer; sid
+ * for a session token), plus the exact issue time in milliseconds.
+ */
+export type AccessTokenClaims = Omit<Extract<z.output<typeof Introspection>, { active: true }>, 'active' | 'token_type'> & { iat_ms: number };
 
 export interface AuthenticatedClient {
   agentId: string;

@@ -7,6 +7,7 @@
  * api/src/sessions/schemas.ts), so a change on either side that the other does not follow fails
  * `tsc`. The SDK itself imports neither api/ nor zod.
  */
+import type { AuditEventFields } from '../../../model/audit-event';
 import type { ApiKeyRole } from '../../../model/roles';
 import type { AgentKeyStatus, AgentStatus, SessionStatus } from '../../../model/statuses';
 
@@ -52,22 +53,7 @@ export interface WireCreatedApiKey extends WireApiKey {
   key?: string | undefined;
 }
 
-export interface WireAuditEvent {
-  id: string;
-  seq: number;
-  action: string;
-  actor_type: string;
-  actor_id: string | null;
-  target_type: string | null;
-  target_id: string | null;
-  outcome: string;
-  reason: string | null;
-  request_id: string | null;
-  client_ip: string | null;
-  data: Record<string, unknown>;
-  created_at: string;
-  hash: string;
-}
+export type WireAuditEvent = AuditEventFields<string>;
 
 export interface WireAuditVerification {
   valid: boolean;
