@@ -5,6 +5,7 @@
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
+import { ACCESS_TOKEN_TTL_DEFAULT_SECONDS, ACCESS_TOKEN_TTL_MAX_SECONDS, ACCESS_TOKEN_TTL_MIN_SECONDS } from '../../model/limits';
 
 export interface Config {
   readonly port: number;
@@ -88,7 +89,7 @@ const Env = z.object({
   CERTUSORDO_PUBLIC_URL: z.string().url().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   CERTUSORDO_RATE_LIMIT: z.coerce.number().positive().default(200),
-  CERTUSORDO_TOKEN_TTL: z.coerce.number().int().min(30).max(3600).default(300),
+  CERTUSORDO_TOKEN_TTL: z.coerce.number().int().min(ACCESS_TOKEN_TTL_MIN_SECONDS).max(ACCESS_TOKEN_TTL_MAX_SECONDS).default(ACCESS_TOKEN_TTL_DEFAULT_SECONDS),
   CERTUSORDO_SIGNING_KEY_ROTATION: z.coerce.number().int().min(60).default(7 * 24 * 3600),
   CERTUSORDO_IDEMPOTENCY_TTL: z.coerce.number().int().min(60).default(24 * 3600),
   CERTUSORDO_TRUST_PROXY: z.string().optional().superRefine((v, ctx) => {

@@ -48,7 +48,7 @@ export interface AgentListParams {
   neverAuthenticated?: boolean;
   /** Only agents that have not authenticated since this time (as the server defines `inactive_since`). */
   inactiveSince?: Date | string;
-  /** Page size, 1–200 (server default 50). */
+  /** Page size: LIST_PAGE_RULE of model/limits.ts (the server's bounds and default). */
   limit?: number;
   /** Resume from a page's `nextCursor`. */
   cursor?: string;
@@ -214,7 +214,7 @@ export interface OpenedSession extends Session {
 export interface SessionListParams {
   agentId?: string;
   status?: SessionStatus;
-  /** Page size, 1–200 (server default 50). */
+  /** Page size: LIST_PAGE_RULE of model/limits.ts (the server's bounds and default). */
   limit?: number;
   /** Resume from a page's `nextCursor`. */
   cursor?: string;

@@ -1,5 +1,7 @@
 /** Row types mirroring the columns (snake_case, as the driver returns them). Domain types live in services. */
 import type { AuditEventFields } from '../../../model/audit-event';
+import type { ApiKeyRole } from '../../../model/roles';
+import type { AgentStatus, StoredSessionStatus } from '../../../model/statuses';
 
 export interface DbOrganizationRow {
   id: string;
@@ -7,7 +9,7 @@ export interface DbOrganizationRow {
   created_at: Date;
 }
 
-export type ApiKeyRole = 'admin' | 'operator' | 'reader';
+export type { ApiKeyRole };
 
 export interface DbApiKeyRow {
   id: string;
@@ -26,7 +28,7 @@ export interface DbAgentRow {
   organization_id: string;
   name: string;
   scopes: string[];
-  status: 'active' | 'suspended' | 'revoked';
+  status: AgentStatus;
   metadata: Record<string, string>;
   created_at: Date;
   updated_at: Date;
@@ -90,7 +92,7 @@ export interface DbRevokedTokenRow {
   revoked_at: Date;
 }
 
-export type SessionDbStatus = 'active' | 'exhausted' | 'ended';
+export type SessionDbStatus = StoredSessionStatus;
 
 export interface DbSessionRow {
   id: string;

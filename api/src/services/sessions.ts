@@ -36,7 +36,7 @@ import type { SessionCreateInput, SessionListQueryInput, SessionOperationInput, 
 import { iso } from './iso';
 
 export type { SessionEndReason } from '../../../model/statuses';
-import type { SessionEndReason } from '../../../model/statuses';
+import type { AgentStatus, SessionEndReason } from '../../../model/statuses';
 
 /** Why an operation was refused (the `details` of the 403). */
 export type OperationDenial = 'scope_not_in_session' | 'scope_revoked' | 'budget_exhausted' | 'session_expired' | 'session_ended' | 'agent_inactive';
@@ -259,7 +259,7 @@ export class SessionService {
   }
 
   /** Inside an agent's suspension/revocation unit of work (it holds the agent row): ends its open sessions, audited. */
-  async endSessionsForAgent(tx: Knex.Transaction, audit: AuditUnit, ctx: AuditContext, agentId: string, to: 'suspended' | 'revoked'): Promise<void> {
+  async endSessionsForAgent(tx: Knex.Transaction, audit: AuditUnit, ctx: AuditContext, agentId: string, to: Exclude<AgentStatus, 'active'>): Promise<void> {
     const reason: SessionEndReason = to === 'suspended' ? 'agent_suspended' : 'agent_revoked';
     await audit.lockHead(ctx.organizationId);
     const ids = await ops.endAgentSessions(tx, agentId, new Date(), reason);

@@ -17,10 +17,11 @@ import type { SessionDbStatus } from '../db/tables';
 import type { Logger } from '../logger';
 import type { InvalidationBus, InvalidationEvent } from './invalidation';
 import { newCacheStats } from '../metrics/metrics';
+import type { AgentStatus } from '../../../model/statuses';
 
 export interface AgentState {
   orgId: string;
-  status: 'active' | 'suspended' | 'revoked';
+  status: AgentStatus;
   /** Tokens whose exact issue time (ms) is before this are invalid. */
   statusChangedAtMs: number;
 }

@@ -27,9 +27,10 @@ import { displayEndpoint, insecureEndpointError, needsInsecureOptIn } from './en
 import { nodeFetch } from './node-fetch';
 import { scrubSecrets } from './scrub';
 import { BatchReader } from './batch-reader';
+import { LIST_IDS_MAX, LIST_PAGE_MAX } from '../../../model/limits';
 
-/** Most ids in one `GET /v1/agents?id=…` (the control plane's page maximum). */
-export const MAX_IDS_PER_LIST = 200;
+/** Most ids in one `GET /v1/agents?id=…`. */
+export const MAX_IDS_PER_LIST = LIST_IDS_MAX;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
@@ -213,7 +214,7 @@ export class RestClient {
    */
   async *listAgents(query: Omit<AgentListQuery, 'cursor'> = {}): AsyncGenerator<Agent> {
     let cursor: string | undefined;
-    let limit = query.limit ?? 200;
+    let limit = query.limit ?? LIST_PAGE_MAX;
     do {
       let page: Page<Agent> | undefined;
       while (!page) {

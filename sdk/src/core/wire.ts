@@ -149,7 +149,7 @@ export interface WireAgentListQuery {
   status?: AgentStatus | undefined;
   name?: string | undefined;
   name_prefix?: string | undefined;
-  /** Only these agents (at most 200): `id=…&id=…`. */
+  /** Only these agents (`id=…&id=…`; model/limits.ts LIST_IDS_RULE). */
   id?: readonly string[] | undefined;
   /** Only `true` filters (agents that never authenticated). */
   never_authenticated?: 'true' | 'false' | undefined;

@@ -6,13 +6,10 @@ import { isUniqueViolation } from '../errors';
 type Tx = Knex | Knex.Transaction;
 
 /** The newest active key of each agent, as a correlated subquery (indexed by agent_keys_pk). */
+const NEWEST_KEY_SQL = 'select k.public_key from agent_keys k where k.agent_id = a.id and k.revoked_at is null order by k.created_at desc, k.kid limit 1';
+
 function withPublicKey(tx: Tx) {
-  return tx<DbAgentWithKeyRow>('agents as a').select(
-    'a.*',
-    tx.raw(
-      `(select k.public_key from agent_keys k where k.agent_id = a.id and k.revoked_at is null order by k.created_at desc, k.kid limit 1) as public_key`,
-    ),
-  );
+  return tx<DbAgentWithKeyRow>('agents as a').select('a.*', tx.raw(`(${NEWEST_KEY_SQL}) as public_key`));
 }
 
 /**
@@ -46,13 +43,21 @@ async function insertAgentWithKeyStatement(tx: Tx, agent: DbAgentRow, key: DbAge
   );
 }
 
+/**
+ * One agent with its newest active key: the hottest read of the API, so its SQL is written once
+ * (no query building per call) and runs as a named prepared statement, which PostgreSQL parses
+ * and plans once per connection instead of on every call.
+ */
+const GET_AGENT_SQL = `select a.*, (${NEWEST_KEY_SQL}) as public_key from agents a where a.organization_id = ? and a.id = ? limit 1`;
+
 export async function getAgent(tx: Tx, orgId: string, id: string, opts: { forUpdate?: boolean } = {}): Promise<DbAgentWithKeyRow | undefined> {
   if (opts.forUpdate) {
     // Lock the agent row first (FOR UPDATE cannot apply to the aggregate subquery), then read it with its key.
     const locked = await tx('agents').where({ organization_id: orgId, id }).forUpdate().first('id');
     if (!locked) return undefined;
   }
-  return withPublicKey(tx).where('a.organization_id', orgId).andWhere('a.id', id).first();
+  const r = await tx.raw<{ rows: DbAgentWithKeyRow[] }>(GET_AGENT_SQL, [orgId, id]).options({ name: 'certusordo_get_agent' });
+  return r.rows[0];
 }
 
 export interface AgentFilter {

@@ -1,6 +1,7 @@
 /** Session queries: one function per query, each taking the knex handle or transaction to run on. */
 import type { Knex } from 'knex';
 import type { DbSessionRow } from '../tables';
+import type { AgentStatus, SessionStatus } from '../../../../model/statuses';
 
 type Tx = Knex | Knex.Transaction;
 
@@ -52,7 +53,7 @@ export async function endSessionsByParent(tx: Tx, orgId: string, parentJti: stri
 }
 
 export interface SessionAgentRow {
-  status: 'active' | 'suspended' | 'revoked';
+  status: AgentStatus;
   status_changed_at: Date;
   scopes: string[];
 }
@@ -72,7 +73,7 @@ export async function endAgentSessions(tx: Tx, agentId: string, at: Date, reason
   return rows.map((r: { id: string }) => r.id);
 }
 
-export type SessionStatusFilter = 'active' | 'exhausted' | 'expired' | 'ended';
+export type SessionStatusFilter = SessionStatus;
 
 export interface SessionFilter {
   agentId?: string;

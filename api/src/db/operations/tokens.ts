@@ -4,13 +4,14 @@
  */
 import type { Knex } from 'knex';
 import type { DbRevokedTokenRow } from '../tables';
+import type { AgentStatus } from '../../../../model/statuses';
 
 type Tx = Knex | Knex.Transaction;
 
 export interface AgentCredentialsRow {
   id: string;
   organization_id: string;
-  status: 'active' | 'suspended' | 'revoked';
+  status: AgentStatus;
   scopes: string[];
   /** Active keys: [{kid, x}] with x the base64url public key. */
   keys: { kid: string; x: string }[];
@@ -109,7 +110,7 @@ export async function deleteExpiredRevokedTokens(tx: Tx, before: Date): Promise<
 
 export interface AgentStateRow {
   organization_id: string;
-  status: 'active' | 'suspended' | 'revoked';
+  status: AgentStatus;
   status_changed_at: Date;
 }
 
