@@ -40,6 +40,8 @@ export interface ComposeDeps {
   logger: Logger;
   metrics: Metrics;
   lifecycle: Lifecycle;
+  /** The clock of the token endpoint's failure budgets (default Date.now). */
+  clock?: () => number;
 }
 
 /** The agent-authentication services (for the CLI, tests and benchmarks). */
@@ -149,7 +151,7 @@ export async function composeControlPlane(deps: ComposeDeps): Promise<ControlPla
       sessions,
       tokens,
       signingKeys,
-      limits: new EndpointLimits(config),
+      limits: new EndpointLimits(config, undefined, deps.clock),
       metrics,
       bodyLimitBytes: config.bodyLimitBytes,
       baseUrl,

@@ -73,6 +73,8 @@ export interface StartOptions {
   logger?: Logger;
   /** Skip creating the first organization (tests create their own). */
   skipBootstrap?: boolean;
+  /** The clock of the token endpoint's failure budgets (tests freeze it; default Date.now). */
+  clock?: () => number;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -105,7 +107,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const { port } = server.address() as AddressInfo;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
-    plane = await composeControlPlane({ config: { ...config, publicUrl: config.publicUrl ?? url }, db, keys, logger, metrics, lifecycle });
+    plane = await composeControlPlane({ config: { ...config, publicUrl: config.publicUrl ?? url }, db, keys, logger, metrics, lifecycle, clock: opts.clock });
     const { services, limiter } = plane;
     if (config.metricsPort !== undefined) {
       metricsServer = await startMetricsServer(metrics, config.host, config.metricsPort).catch((err: NodeJS.ErrnoException) => {

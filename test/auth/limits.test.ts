@@ -248,7 +248,8 @@ describe('trusted proxies (CERTUSORDO_TRUST_PROXY)', () => {
   const unknownAgentStatus = async (s: TestServer, forwardedFor: string) => (await post(s.url, '/v1/oauth/token', failing(s), { 'x-forwarded-for': forwardedFor })).status;
 
   test('set to loopback: X-Forwarded-For from 127.0.0.1 separates clients for the per-address failure budget (and the audit client_ip)', async () => {
-    const s = await startTestServer({ env: { CERTUSORDO_TRUST_PROXY: 'loopback' } });
+    const frozen = Date.now(); // the spent budget must not refill while the test runs, however slow the machine
+    const s = await startTestServer({ env: { CERTUSORDO_TRUST_PROXY: 'loopback' }, clock: () => frozen });
     try {
       expect(s.config.trustProxy).toEqual(['loopback']);
       const throttled = await exhaust(s, '203.0.113.7');
@@ -266,7 +267,8 @@ describe('trusted proxies (CERTUSORDO_TRUST_PROXY)', () => {
   });
 
   test('not set (the default): X-Forwarded-For is ignored, every client is 127.0.0.1', async () => {
-    const s = await startTestServer();
+    const frozen = Date.now();
+    const s = await startTestServer({ clock: () => frozen });
     try {
       expect(s.config.trustProxy).toBe(false);
       await exhaust(s, '203.0.113.7');

@@ -22,7 +22,11 @@ export class FailureLimiter {
   private readonly byAddress: RateLimiter;
   private readonly byAgent: RateLimiter;
 
-  constructor(private readonly limits: FailureLimits = DEFAULT_FAILURE_LIMITS) {
+  /** `clock`: the budgets' time (injected by tests, so a budget refills only when they say). */
+  constructor(
+    private readonly limits: FailureLimits = DEFAULT_FAILURE_LIMITS,
+    private readonly clock: () => number = Date.now,
+  ) {
     this.byAddress = new RateLimiter(limits.perAddressPerSecond, limits.perAddressBurst);
     this.byAgent = new RateLimiter(limits.perAgentPerSecond, limits.perAgentBurst);
   }
@@ -32,7 +36,7 @@ export class FailureLimiter {
    * agent only spends that agent's failure budget, which gates nothing but failures). Returns 0
    * while both budgets last, else the seconds until the exhausted one allows a failure again.
    */
-  recordFailure(address: string | undefined, agentId: string | undefined, now = Date.now()): number {
+  recordFailure(address: string | undefined, agentId: string | undefined, now = this.clock()): number {
     let wait = 0;
     if (!this.byAddress.tryTake(`ip:${addressKey(address)}`, now)) wait = Math.max(wait, 1 / this.limits.perAddressPerSecond);
     if (agentId && !this.byAgent.tryTake(`agent:${agentId}`, now)) wait = Math.max(wait, 1 / this.limits.perAgentPerSecond);

@@ -111,8 +111,8 @@ export class EndpointLimits {
   readonly spent = new SpentAssertions();
   readonly anonymousRevocations: PerMinuteLimit;
 
-  constructor(settings: EndpointLimitSettings, failureLimits: FailureLimits = DEFAULT_FAILURE_LIMITS) {
-    this.failures = new FailureLimiter(failureLimits);
+  constructor(settings: EndpointLimitSettings, failureLimits: FailureLimits = DEFAULT_FAILURE_LIMITS, clock: () => number = Date.now) {
+    this.failures = new FailureLimiter(failureLimits, clock);
     this.successes = new PerMinuteLimit(settings.tokenRateLimitPerMinute);
     this.anonymousRevocations = new PerMinuteLimit(settings.revokeRateLimitPerMinute);
   }
