@@ -17,6 +17,7 @@ import type { IService } from 'kubernetes-models/v1/Service';
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import { parseAllDocuments } from 'yaml';
 import { loadConfig } from '../../api/src/config';
+import { controlPlaneRoutes } from '../../api/src/routes';
 
 const root = path.join(__dirname, '..', '..');
 const deploy = (...p: string[]) => path.join(root, 'deploy', ...p);
@@ -44,10 +45,9 @@ function configEnvNames(): Set<string> {
   return new Set([...env.matchAll(/^\s+([A-Z][A-Z0-9_]+):/gm)].map((m) => m[1]!));
 }
 
-/** The GET routes the app itself serves (app.ts), e.g. /healthz and /readyz. */
+/** The GET paths the control plane serves, from its route manifests (e.g. /healthz and /readyz). */
 function appGetRoutes(): Set<string> {
-  const src = read(path.join(root, 'api', 'src', 'app.ts'));
-  return new Set([...src.matchAll(/app\.get\('([^']+)'/g)].map((m) => m[1]!));
+  return new Set(controlPlaneRoutes.flatMap((m) => m.routes.filter((r) => r.method === 'get').map((r) => r.path)));
 }
 
 /** The server's worst-case stop time in seconds with the given environment: drain + in-flight bound. */
