@@ -6,12 +6,12 @@
  * independent apps as they need.
  */
 import express, { Express, NextFunction, Request, Response } from 'express';
-import helmet from 'helmet';
 import type { Config } from './config';
 import type { Logger } from './logger';
 import './http/express-augment';
 import { requestPath } from './http/request-path';
-import { requestId } from './middleware/request-id';
+import { assignRequestId } from './middleware/request-id';
+import { type HeaderList, securityHeaders } from './middleware/security-headers';
 import { errorHandler, notFoundHandler } from './middleware/error-handler';
 import type { Authenticator } from './middleware/auth';
 import type { Metrics } from './metrics/metrics';
@@ -40,13 +40,25 @@ export interface AppDeps<D> {
   openApi: OpenApiDocument;
 }
 
-function accessLog(logger: Logger) {
+/**
+ * What every request gets before its route, in one middleware: an id, the access log line (only
+ * when the level logs it), `Connection: close` while draining, the security headers.
+ */
+function preamble(logger: Logger, lifecycle: Lifecycle, headers: HeaderList) {
+  const logs = logger.isLevelEnabled('info');
   return (req: Request, res: Response, next: NextFunction): void => {
-    const start = process.hrtime.bigint();
-    res.on('finish', () => {
-      // Path only: query strings and headers may carry credentials.
-      logger.info({ request_id: req.id, method: req.method, path: requestPath(req), status: res.statusCode, ms: Number(process.hrtime.bigint() - start) / 1e6 }, 'request');
-    });
+    assignRequestId(req, res);
+    if (logs) {
+      const start = process.hrtime.bigint();
+      res.on('finish', () => {
+        // Path only: query strings and headers may carry credentials.
+        logger.info({ request_id: req.id, method: req.method, path: requestPath(req), status: res.statusCode, ms: Number(process.hrtime.bigint() - start) / 1e6 }, 'request');
+      });
+    }
+    // A load balancer reuses kept-alive connections: close each one after its response while
+    // draining, so none is left open (and then cut) when the listener closes.
+    if (lifecycle.draining) res.setHeader('Connection', 'close');
+    for (const [name, value] of headers) res.setHeader(name, value);
     next();
   };
 }
@@ -59,19 +71,11 @@ export function createApp<D>(deps: AppDeps<D>): Express {
   // req.ip (per-address limits, audit client_ip) is the socket address unless proxies are configured.
   app.set('trust proxy', typeof config.trustProxy === 'object' ? [...config.trustProxy] : config.trustProxy);
 
-  app.use(requestId);
-  app.use(accessLog(logger));
+  app.use(preamble(logger, lifecycle, securityHeaders({ contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], styleSrc: ["'unsafe-inline'"] } } })));
   if (config.metrics) {
     trackRouteTemplates(app);
     app.use(requestMetrics(metrics));
   }
-  app.use((_req, res, next) => {
-    // A load balancer reuses kept-alive connections: close each one after its response while
-    // draining, so none is left open (and then cut) when the listener closes.
-    if (lifecycle.draining) res.setHeader('Connection', 'close');
-    next();
-  });
-  app.use(helmet({ contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], styleSrc: ["'unsafe-inline'"] } } }));
 
   if (config.metrics && config.metricsPort === undefined) app.get('/metrics', metricsHandler(metrics));
   const openApiJson = JSON.stringify(deps.openApi);

@@ -16,7 +16,7 @@ import { REST_STATUS } from '../../api/src/errors';
 import { OAUTH_ERRORS } from '../../api/src/oauth/errors';
 import { errorHandler } from '../../api/src/middleware/error-handler';
 import { oauthErrorHandler } from '../../api/src/oauth/errors';
-import { requestId } from '../../api/src/middleware/request-id';
+import { assignRequestId } from '../../api/src/middleware/request-id';
 import { createLogger } from '../../api/src/logger';
 
 /** One instance per code; a `Record` over the codes, so a new code without an example does not compile. */
@@ -43,7 +43,10 @@ const silent = createLogger('silent');
 /** A real Express app whose one route throws `err`, rendered by the given edge's error middleware. */
 function appThrowing(err: DomainError, edge: 'rest' | 'oauth') {
   const app = express();
-  app.use(requestId);
+  app.use((req, res, next) => {
+    assignRequestId(req, res);
+    next();
+  });
   app.get('/throw', (_req: Request, _res: Response, next: NextFunction) => next(err));
   app.use(edge === 'rest' ? errorHandler(silent) : oauthErrorHandler(silent));
   return app;

@@ -27,6 +27,8 @@ test('health, readiness, request ids and security headers', async () => {
   expect(h.headers['x-content-type-options']).toBe('nosniff');
   expect(h.headers['x-powered-by']).toBeUndefined();
   expect(h.headers['strict-transport-security']).toBeDefined();
+  expect(h.headers['content-security-policy']).toContain("default-src 'self'");
+  expect(h.headers['cross-origin-opener-policy']).toBe('same-origin');
 });
 
 test('unknown routes are JSON 404s', async () => {
