@@ -51,8 +51,12 @@ function importedPackages(meta: Metafile): Set<string> {
   return names;
 }
 
-/** Fails unless every imported package is declared, with the root's range, and nothing else is. */
-function checkDependencies(dir: string, imported: Set<string>, extraDeclared: readonly string[] = []): void {
+/**
+ * Fails unless every npm package the bundles import is declared in the package's package.json,
+ * with the root's range, and nothing else is.
+ */
+function checkDependencies(dir: string, bundles: readonly Metafile[], extraDeclared: readonly string[] = []): void {
+  const imported = new Set(bundles.flatMap((meta) => [...importedPackages(meta)]));
   const pkg = readJson<PackageJson>(path.join(dir, 'package.json'));
   const problems: string[] = [];
   if (pkg.version !== rootPkg.version) problems.push(`version ${pkg.version} differs from the root package.json's ${rootPkg.version}`);
@@ -75,6 +79,11 @@ function checkDependencies(dir: string, imported: Set<string>, extraDeclared: re
  * check is turned off and each package's entry file starts what it means to start.
  */
 const NOT_MAIN: BuildOptions['define'] = { 'require.main': 'undefined' };
+
+/** A CommonJS bundle for Node of a module that a package's bin file starts (its `main`). */
+function binEntry(entry: string, outfile: string, extra: BuildOptions = {}): Promise<Metafile> {
+  return esbuild({ entryPoints: [path.join(ROOT, entry)], platform: 'node', format: 'cjs', define: NOT_MAIN, outfile, ...extra });
+}
 
 async function esbuild(options: BuildOptions): Promise<Metafile> {
   const { build } = await import('esbuild');
@@ -114,9 +123,7 @@ async function buildSdk(): Promise<void> {
   // What a browser or edge bundler does with the public entry: any node: import fails here.
   await esbuild({ entryPoints: [entry], platform: 'browser', format: 'esm', packages: undefined, write: false, outfile: 'browser.js' });
   emitDeclarations(path.join(dir, 'tsconfig.types.json'));
-  const imported = importedPackages(esm);
-  for (const name of importedPackages(cjs)) imported.add(name);
-  checkDependencies(dir, imported);
+  checkDependencies(dir, [esm, cjs]);
 }
 
 /** Rewrites `cdktf` imports to `cdktn` (CDK Terrain keeps cdktf's API under a new name). */
@@ -146,9 +153,7 @@ async function buildCdktf(): Promise<void> {
   emitDeclarations(path.join(dir, 'tsconfig.types.json'));
   copyTree(path.join(dir, 'dist/cdktf/types'), path.join(dir, 'dist/cdktn/types'));
   rewriteDeclarations(path.join(dir, 'dist/cdktn/types'), /(from |import\()(['"])cdktf(['"/])/g, '$1$2cdktn$3');
-  const imported = importedPackages(forCdktf);
-  for (const name of importedPackages(forCdktn)) imported.add(name);
-  checkDependencies(dir, imported);
+  checkDependencies(dir, [forCdktf, forCdktn]);
 }
 
 /** `packages: 'external'` for builds that also need an onResolve plugin of their own (plugins run first). */
@@ -180,19 +185,11 @@ async function buildProvider(): Promise<void> {
     // The module-tree fallback does not exist in the package; the launcher always finds the bundle.
     external: ['./plugin'],
   });
-  const installer = await esbuild({
-    entryPoints: [path.join(ROOT, 'provider-bridge/src/install-cli.ts')],
-    platform: 'node',
-    format: 'cjs',
-    define: NOT_MAIN,
-    outfile: path.join(dir, 'dist/src/install.js'),
-  });
+  const installer = await binEntry('provider-bridge/src/install-cli.ts', path.join(dir, 'dist/src/install.js'));
   // The bundle must be newer than the launcher, or the launcher takes it for stale.
   const later = new Date(fs.statSync(path.join(dir, 'dist/src/main.js')).mtimeMs + 1000);
   fs.utimesSync(path.join(dir, 'dist/bundle/plugin.js'), later, later);
-  const imported = importedPackages(launcher);
-  for (const name of importedPackages(installer)) imported.add(name);
-  checkDependencies(dir, imported);
+  checkDependencies(dir, [launcher, installer]);
 }
 
 /**
@@ -209,20 +206,13 @@ async function buildServer(): Promise<void> {
       build.onResolve({ filter: /provider-bridge\/src\/install-cli$/ }, () => ({ path: '@certusordo/terraform-provider/install', external: true }));
     },
   };
-  const server = await esbuild({
-    entryPoints: [path.join(ROOT, 'cli/main.ts')],
-    platform: 'node',
-    format: 'cjs',
-    define: NOT_MAIN,
-    outfile: path.join(dir, 'dist/cli.js'),
-    plugins: [providerInstall],
-  });
+  const server = await binEntry('cli/main.ts', path.join(dir, 'dist/cli.js'), { plugins: [providerInstall] });
   for (const asset of ['console', 'api-reference']) {
     const from = path.join(ROOT, 'dist', asset);
     if (!fs.existsSync(from)) throw new Error(`${from} is missing: the ${asset} is built before the packages`);
     copyTree(from, path.join(dir, 'dist', asset));
   }
-  checkDependencies(dir, importedPackages(server));
+  checkDependencies(dir, [server]);
 }
 
 export async function buildPackages(): Promise<void> {
