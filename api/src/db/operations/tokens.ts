@@ -118,7 +118,3 @@ export async function getAgentState(tx: Tx, agentId: string): Promise<AgentState
   return (await tx('agents').where({ id: agentId }).first('organization_id', 'status', 'status_changed_at')) as AgentStateRow | undefined;
 }
 
-/** Share-locks the agent row (waits for a concurrent status change to commit) and reads its state. */
-export async function getAgentStateForShare(tx: Knex.Transaction, orgId: string, agentId: string): Promise<AgentStateRow | undefined> {
-  return (await tx('agents').where({ organization_id: orgId, id: agentId }).forShare().first('organization_id', 'status', 'status_changed_at')) as AgentStateRow | undefined;
-}
