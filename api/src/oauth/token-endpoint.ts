@@ -122,12 +122,12 @@ function issueToken(deps: TokenEndpointDeps) {
       deps.metrics?.tokenRequest('issued');
     } catch (err) {
       deps.limits.successes.refund(client!.agentId); // no token was issued
-      if (!(err instanceof DomainError)) {
-        deps.limits.spent.delete(client!.agentId, client!.assertionJti); // not necessarily consumed; the database decides a retry
-        return next(err);
-      }
-      // A refusal at commit (replay on another replica, key removed, agent no longer active), audited by the writer.
+      // A refusal at commit (replay on another replica, key removed, agent no longer active, audited
+      // by the writer) or an error: either is a failure, and counts against the failure budgets,
+      // so that requests which keep failing the same way are throttled like any other failure.
       const wait = deps.limits.failures.recordFailure(req.ip, client!.agentId);
+      // An error did not necessarily consume the assertion; the database decides a retry.
+      if (!(err instanceof DomainError)) deps.limits.spent.delete(client!.agentId, client!.assertionJti);
       next(wait > 0 ? throttled(wait) : err);
     }
   };

@@ -31,7 +31,7 @@ import { DomainError, InvalidClientError, InvalidGrantError, InvalidScopeError }
 import { orgIdFromIssuer, orgIssuer } from './issuer';
 import type { AuthenticatedKey } from './organizations';
 import type { AuditContext, AuditLog, AuditUnit } from './audit';
-import { DecodedJws, decodeJws, verifyEd25519 } from '../crypto/jws';
+import { claimTextViolation, DecodedJws, decodeJws, verifyEd25519 } from '../crypto/jws';
 import type { InvalidationBus, InvalidationEvent } from '../tokens/invalidation';
 import type { AuthState } from '../tokens/state';
 import type { AuthWriter } from '../tokens/auth-writer';
@@ -146,6 +146,9 @@ export class TokenService {
     const { header, payload: p } = jws;
     const claimed = typeof p.sub === 'string' && isUuid(p.sub) ? p.sub : undefined;
     const bad = (description: string, reason: string) => fail(new InvalidClientError(description, reason), { claimedAgentId: claimed });
+    // Before any claim is read: the jti is stored, kid and aud are compared.
+    const textViolation = claimTextViolation(jws, 'client_assertion');
+    if (textViolation) return bad(textViolation, 'malformed_assertion');
     if (header.alg !== 'EdDSA' && header.alg !== 'Ed25519') return bad('client_assertion must be signed with Ed25519 (alg EdDSA or Ed25519)', 'unsupported_alg');
     if (header.crit !== undefined) return bad('client_assertion uses unsupported critical headers', 'crit_header');
     if (header.kid !== undefined && typeof header.kid !== 'string') return bad('client_assertion kid must be a string', 'malformed_assertion');

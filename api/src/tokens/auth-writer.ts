@@ -9,10 +9,15 @@
  * the same queue (without delaying the response), coalesced per agent, reason and window
  * (FailureAuditCoalescer), so a flood of failures writes a bounded number of events.
  *
- * Per batch: BEGIN, one statement (lock + stamp agents, check keys, record jtis), one statement
- * (lock chain heads), one statement (insert events, advance heads), COMMIT. Everything the
+ * Per batch: BEGIN, one statement (lock agents, check keys, record jtis, stamp the agents whose
+ * request passed), one statement (lock chain heads), one statement (insert events, advance heads),
+ * COMMIT. Everything the
  * request was authenticated with (agent active, key active, scopes granted) is re-checked there,
  * under the agent row lock, so a cached credential can never outlive its revocation.
+ *
+ * One request cannot fail its batch: a batch the database refuses because of a value is split
+ * until the request carrying it fails alone (the client authentication already refuses claims
+ * outside the text rule; this holds for whatever slips past it).
  *
  * Each batch is one audited unit of work (services/audit-unit.ts), in its one lock order: agent
  * rows (by id) → audit chain heads (by organization id) → session rows.
@@ -22,7 +27,7 @@ import { scopeCovers } from '../../../model/agent';
 import * as ops from '../db/operations/tokens';
 import type { Logger } from '../logger';
 import type { AuditContext, AuditEventInput, AuditLog, AuditUnit, QueuedAuditEvent } from '../services/audit';
-import { isRetryableTransactionError } from '../db/errors';
+import { isRetryableTransactionError, isValueRefusal } from '../db/errors';
 import { DEFAULT_FAILURE_AUDIT_WINDOW_MS, FailureAuditCoalescer } from './failure-audit';
 
 export interface IssueRequest {
@@ -146,25 +151,40 @@ export class AuthWriter {
   }
 
   private async loop(): Promise<void> {
-    while (this.queue.length) {
-      const batch = this.queue.splice(0, MAX_BATCH);
-      try {
-        const outcomes = await this.flushWithRetry(batch);
-        batch.forEach((p, i) => p.resolve(outcomes[i] ?? null));
-        // Refusals are audited after the commit, like the other failures (and coalesced with them).
-        batch.forEach((p, i) => {
-          const o = outcomes[i];
-          if (p.issue && o && !o.ok) {
-            this.recordFailure(p.ctx, {
-              action: 'agent.authentication_failed', targetType: 'agent', targetId: p.issue.agentId, outcome: 'failure', reason: o.reason,
-              data: { method: 'private_key_jwt', reason: o.reason },
-            });
-          }
-        });
-      } catch (err) {
-        for (const p of batch) p.reject(err);
+    while (this.queue.length) await this.write(this.queue.splice(0, MAX_BATCH));
+  }
+
+  /**
+   * Writes one batch and settles its requests. A batch the database refuses because of a value in
+   * it is split in halves and each half written on its own, down to the one request that carries
+   * the value, which fails alone: one request can never fail the others of its batch (other
+   * organizations' tokens and audit events included).
+   */
+  private async write(batch: Pending[]): Promise<void> {
+    let outcomes: (IssueOutcome | null)[];
+    try {
+      outcomes = await this.flushWithRetry(batch);
+    } catch (err) {
+      if (batch.length > 1 && isValueRefusal(err)) {
+        const half = Math.ceil(batch.length / 2);
+        await this.write(batch.slice(0, half));
+        await this.write(batch.slice(half));
+        return;
       }
+      for (const p of batch) p.reject(err);
+      return;
     }
+    batch.forEach((p, i) => p.resolve(outcomes[i] ?? null));
+    // Refusals are audited after the commit, like the other failures (and coalesced with them).
+    batch.forEach((p, i) => {
+      const o = outcomes[i];
+      if (p.issue && o && !o.ok) {
+        this.recordFailure(p.ctx, {
+          action: 'agent.authentication_failed', targetType: 'agent', targetId: p.issue.agentId, outcome: 'failure', reason: o.reason,
+          data: { method: 'private_key_jwt', reason: o.reason },
+        });
+      }
+    });
   }
 
   private async flushWithRetry(batch: Pending[]): Promise<(IssueOutcome | null)[]> {

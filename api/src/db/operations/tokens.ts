@@ -38,7 +38,7 @@ export interface AuthorizeItem {
 }
 
 export interface AuthorizeResult {
-  /** Agents still active, now locked (until commit) and stamped with last_auth_at. */
+  /** Agents still active, now locked (until commit). */
   agents: { id: string; organization_id: string; status_changed_at: string; scopes: string[] }[];
   /** (agent, kid) pairs of the batch whose key is still active. */
   keys: { agent_id: string; kid: string }[];
@@ -47,13 +47,14 @@ export interface AuthorizeResult {
 }
 
 /**
- * The token endpoint's batch authorization, in one statement: lock the batch's agents in id order
- * (a fixed order, so concurrent batches cannot deadlock) and stamp last_auth_at on those still
- * active; check the keys used are still active; record the assertion ids (single use) of the
- * active agents' requests. Holding the agent row locks until commit orders the batch before any
- * concurrent suspension or key removal of those agents.
+ * The token endpoint's batch authorization, in one statement: lock the batch's active agents in id
+ * order (a fixed order, so concurrent batches cannot deadlock); check the keys used are still
+ * active; record the assertion ids (single use) of the active agents' requests; stamp last_auth_at
+ * on the agents with a request that passed both (an active key and a jti not used before), so a
+ * refused request never counts as activity. Holding the agent row locks until commit orders the
+ * batch before any concurrent suspension or key removal of those agents.
  *
- * The key rows are share-locked after their agent's row (the join through `stamped`): a key
+ * The key rows are share-locked after their agent's row (the join through `locked`): a key
  * removal that committed while this statement waited for the agent lock is invisible to the
  * statement's snapshot, but FOR SHARE under READ COMMITTED re-reads the newest version of each
  * key row and re-checks `revoked_at is null` on it. Lock order agent row → key rows, as in
@@ -64,25 +65,27 @@ export async function authorizeBatch(tx: Knex.Transaction, items: AuthorizeItem[
   const r = await tx.raw(
     `with req as (
        select * from unnest(?::uuid[], ?::text[], ?::text[], ?::timestamptz[]) as r(agent_id, kid, jti, expires_at)
-     ), stamped as (
-       update agents a set last_auth_at = ?
-         from (select id from agents where id = any(?::uuid[]) and status = 'active' order by id for update) l
-        where a.id = l.id
-        returning a.id, a.organization_id, a.status_changed_at, a.scopes
+     ), locked as materialized (
+       select id, organization_id, status_changed_at, scopes from agents
+        where id = any(?::uuid[]) and status = 'active' order by id for update
      ), keys as (
-       select k.agent_id, k.kid from agent_keys k join stamped s on s.id = k.agent_id
+       select k.agent_id, k.kid from agent_keys k join locked l on l.id = k.agent_id
         where k.revoked_at is null and (k.agent_id, k.kid) in (select agent_id, kid from req)
         for share of k
      ), used as (
        insert into assertion_jtis (agent_id, jti, expires_at)
-       select distinct on (agent_id, jti) agent_id, jti, expires_at from req where agent_id in (select id from stamped)
+       select distinct on (agent_id, jti) agent_id, jti, expires_at from req where agent_id in (select id from locked)
        on conflict on constraint assertion_jtis_pk do nothing
        returning agent_id, jti
+     ), stamped as (
+       update agents a set last_auth_at = ?
+        where a.id in (select r.agent_id from req r join used u on u.agent_id = r.agent_id and u.jti = r.jti
+                                               join keys k on k.agent_id = r.agent_id and k.kid = r.kid)
      )
-     select (select coalesce(json_agg(stamped), '[]'::json) from stamped) as agents,
+     select (select coalesce(json_agg(locked), '[]'::json) from locked) as agents,
             (select coalesce(json_agg(keys), '[]'::json) from keys) as keys,
             (select coalesce(json_agg(used), '[]'::json) from used) as jtis`,
-    [items.map((i) => i.agent_id), items.map((i) => i.kid), items.map((i) => i.jti), items.map((i) => i.expires_at), at, agentIds],
+    [items.map((i) => i.agent_id), items.map((i) => i.kid), items.map((i) => i.jti), items.map((i) => i.expires_at), agentIds, at],
   );
   return r.rows[0] as AuthorizeResult;
 }
