@@ -302,13 +302,16 @@ describe('organization-bound tokens', () => {
     expect(kids(jwksA).filter((k) => kids(jwksB).includes(k))).toEqual([]);
   });
 
-  test('a session token keeps its parent\'s organization issuer and audience', async () => {
+  test('a session token keeps its parent\'s organization issuer and audience (the control plane and a relying service)', async () => {
     const resource = 'https://payments.example.com/api';
-    const parent = (await requestToken(s, agent, { resource, scope: 'payments:read' })).body.access_token as string;
+    // The parent must name the control plane among its audiences to open a session there.
+    const body = new URLSearchParams([['grant_type', 'client_credentials'], ['client_assertion_type', ASSERTION_TYPE], ['client_assertion', await assertion(s, agent)],
+      ['resource', resource], ['resource', issuer()], ['scope', 'payments:read']]);
+    const parent = (await request(s.url).post('/v1/oauth/token').type('form').send(body.toString())).body.access_token as string;
     const session = await request(s.url).post('/v1/sessions').set('Authorization', `Bearer ${parent}`).send({ scopes: ['payments:read'] });
     expect(session.status).toBe(201);
     const { payload } = await jwtVerify(session.body.access_token, createLocalJWKSet(await fetchJwks()), { issuer: issuer(), audience: resource, typ: 'at+jwt' });
-    expect(payload).toMatchObject({ iss: issuer(), aud: resource, sid: session.body.id, org_id: s.organizationId });
+    expect(payload).toMatchObject({ iss: issuer(), aud: [resource, issuer()], sid: session.body.id, org_id: s.organizationId });
   });
 });
 

@@ -2,7 +2,7 @@
  * The one authenticator: every route's `auth` descriptor (routes/manifest.ts) is enforced here.
  * `Authorization: Bearer aa_…` is an organization API key (checked against the role rank of
  * model/roles.ts); any other bearer is an agent's access token, fully validated (signature,
- * revocation, agent status, session state). Every authenticated request spends one token of its
+ * revocation, agent status, session state) and minted for the control plane (its audience). Every authenticated request spends one token of its
  * caller's budget in the process's one RequestLimiter (`key:<id>` or `agent:<id>`); a failed
  * authentication spends the client address's (`ip:<address>`).
  */
@@ -31,6 +31,8 @@ export interface ApiKeyResolver {
 /** Validates an agent's access token (the token service). */
 export interface AccessTokenValidator {
   validate(token: string): Promise<AccessTokenClaims | null>;
+  /** The token's audience is this control plane (not a relying service it was minted for). */
+  isForControlPlane(claims: AccessTokenClaims): boolean;
 }
 
 export interface AuthenticatorDeps {
@@ -75,6 +77,10 @@ export class Authenticator {
       throw new UnauthenticatedError('The access token is invalid, expired or revoked');
     }
     await this.deps.limiter.take(`agent:${claims.sub}`);
+    // RFC 6750 invalid_token: a genuine token, but minted for another service (its `resource`).
+    if (!this.deps.tokens.isForControlPlane(claims)) {
+      throw new UnauthenticatedError('The access token was issued for another audience; request one without resource (or with this server\'s URL) to call the control plane', [{ path: 'authorization', message: 'wrong_audience' }]);
+    }
     if (auth.kind === 'api_key') throw new ForbiddenError('This call needs an API key');
     if (auth.kind === 'agent' && !auth.sessionTokens && claims.sid !== undefined) {
       throw new ForbiddenError('A session token cannot make this call; use the agent\'s access token', [{ path: 'authorization', message: 'session_token' }]);

@@ -376,6 +376,17 @@ export class TokenService {
     return claims;
   }
 
+  /**
+   * The token was minted for this control plane: its audience includes the organization's issuer
+   * (the audience of a token requested without `resource`) or the server's public URL. A token
+   * minted for a relying service (`resource=https://tool.example`) is that service's alone: it does
+   * not open sessions or revoke tokens here.
+   */
+  isForControlPlane(claims: Pick<AccessTokenClaims, 'aud' | 'org_id'>): boolean {
+    const aud = typeof claims.aud === 'string' ? [claims.aud] : claims.aud;
+    return aud.some((a) => a === this.issuerFor(claims.org_id) || a === this.options.baseUrl);
+  }
+
   /** RFC 7662 for the caller's organization: another organization's token is simply inactive. */
   async introspect(token: string, orgId: string): Promise<Introspection> {
     const c = await this.validate(token);
