@@ -47,3 +47,14 @@ export function scopeCovers(granted: readonly string[], requested: string): bool
   const resource = requested.split(':')[0];
   return granted.includes(`${resource}:*`);
 }
+
+/**
+ * What two scope lists both grant, as scopes: each of `held` that `limit` covers, then each of
+ * `limit` that a wildcard of `held` covers (`payments:*` limited to `payments:read` is
+ * `payments:read`). `held` comes back unchanged when `limit` covers all of it.
+ */
+export function intersectScopes(held: readonly string[], limit: readonly string[]): string[] {
+  const out = held.filter((s) => scopeCovers(limit, s));
+  for (const s of limit) if (!scopeCovers(out, s) && scopeCovers(held, s)) out.push(s);
+  return out;
+}

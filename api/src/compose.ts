@@ -136,6 +136,8 @@ export async function composeControlPlane(deps: ComposeDeps): Promise<ControlPla
     tokens.onRevoke((tx, audit, claims, ctx) => sessions.endSessionsForRevokedToken(tx, audit, ctx, claims));
     // After commit, before the transition's response: this process forgets at once.
     services.agents.onStatusChange((_orgId, agentId) => bus.publishLocal({ kind: 'agent', id: agentId }));
+    // A removed scope leaves the agent's live tokens at once (TokenService.validate reads them).
+    services.agents.onScopesChange((_orgId, agentId) => bus.publishLocal({ kind: 'credentials', id: agentId }));
     services.organizations.onApiKeyRevoked((id) => bus.publishLocal({ kind: 'api_key', id }));
 
     // The one API-key authenticator and the one Authenticator of the process: every route's

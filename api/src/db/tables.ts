@@ -110,3 +110,11 @@ export interface DbSessionRow {
   /** The jti of the access token that opened the session (null for sessions older than the column). */
   parent_jti: string | null;
 }
+
+/** An access token a session's token was renewed with (revoking it ends the session). */
+export interface DbSessionRenewalRow {
+  session_id: string;
+  jti: string;
+  organization_id: string;
+  created_at: Date;
+}

@@ -76,6 +76,7 @@ export type TransitionHook = (tx: Knex.Transaction, audit: AuditUnit, ctx: Audit
 export class AgentService {
   private readonly statusListeners: StatusListener[] = [];
   private readonly transitionHooks: TransitionHook[] = [];
+  private readonly scopesListeners: Array<(orgId: string, agentId: string) => void> = [];
 
   constructor(
     private readonly db: Knex,
@@ -89,6 +90,11 @@ export class AgentService {
 
   onTransition(hook: TransitionHook): void {
     this.transitionHooks.push(hook);
+  }
+
+  /** Called after a change of an agent's scopes commits (before the change's response). */
+  onScopesChange(listener: (orgId: string, agentId: string) => void): void {
+    this.scopesListeners.push(listener);
   }
 
   async create(ctx: AuditContext, input: AgentCreateInput, idempotencyKey?: string): Promise<IdempotentResult<AgentView>> {
@@ -133,7 +139,8 @@ export class AgentService {
 
   async update(ctx: AuditContext, id: string, patch: AgentUpdateInput): Promise<AgentView> {
     if (!isUuid(id)) throw notFound();
-    return this.audit.withAudit(this.db, async (tx, audit) => {
+    let scopesChanged = false;
+    const view = await this.audit.withAudit(this.db, async (tx, audit) => {
       const before = await ops.getAgent(tx, ctx.organizationId, id, { forUpdate: true });
       if (!before) throw notFound();
       if (before.status === 'revoked') throw new ConflictError('The agent is revoked and can no longer be changed');
@@ -146,8 +153,11 @@ export class AgentService {
       if (!updated) throw nameTaken(String(changes.name));
       const view = toAgentView((await ops.getAgent(tx, ctx.organizationId, id))!);
       audit.append(ctx, { action: 'agent.updated', targetType: 'agent', targetId: id, data: { changed: Object.keys(changes), ...changes } });
+      scopesChanged = changes.scopes !== undefined;
       return view;
     });
+    if (scopesChanged) for (const l of this.scopesListeners) l(ctx.organizationId, id);
+    return view;
   }
 
   async transition(ctx: AuditContext, id: string, action: Transition, reason: string | undefined): Promise<AgentView> {

@@ -15,13 +15,14 @@
  *   precision).
  * - Validation (introspection, agent-authenticated calls) checks signature (a key of the token's
  *   organization), issuer (that organization's), expiry, then revocation, agent status and
- *   session state through AuthState (cached, invalidated on change).
+ *   session state through AuthState (cached, invalidated on change), and narrows the token's
+ *   scopes to those the agent still holds.
  */
 import { KeyObject, randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { z } from 'zod';
 import type { Introspection } from '../schemas/responses';
-import { scopeCovers, SCOPE_PATTERN } from '../../../model/agent';
+import { intersectScopes, scopeCovers, SCOPE_PATTERN } from '../../../model/agent';
 import { CLIENT_ASSERTION_MAX_LIFETIME_SECONDS } from '../../../model/limits';
 import { generateEd25519, publicKeyObject } from '../crypto/ed25519';
 import { isUuid } from '../crypto/ids';
@@ -339,7 +340,8 @@ export class TokenService {
     return claims;
   }
 
-  private async verifyUncached(token: string, nowMs: number): Promise<AccessTokenClaims | null> {
+  /** `nowMs` null: whatever the expiry (revocation accepts an expired token; see revoke). */
+  private async verifyUncached(token: string, nowMs: number | null): Promise<AccessTokenClaims | null> {
     const jws = decodeJws(token);
     if (!jws) return null;
     const h = jws.header;
@@ -354,7 +356,7 @@ export class TokenService {
     if (p.iss !== this.issuerFor(org) || typeof p.sub !== 'string' || typeof p.jti !== 'string') return null;
     if (!(typeof p.aud === 'string' || (Array.isArray(p.aud) && p.aud.length > 0 && p.aud.every((a) => typeof a === 'string')))) return null;
     if (typeof p.exp !== 'number' || typeof p.iat !== 'number' || typeof p.iat_ms !== 'number' || typeof p.scope !== 'string') return null;
-    if (p.exp * 1000 <= nowMs) return null;
+    if (nowMs !== null && p.exp * 1000 <= nowMs) return null;
     if (p.sid !== undefined && typeof p.sid !== 'string') return null;
     return p as unknown as AccessTokenClaims;
   }
@@ -373,7 +375,11 @@ export class TokenService {
       const s = await this.state.session(claims.sid);
       if (!s || s.agentId !== claims.sub || s.status !== 'active' || s.expiresAtMs <= nowMs) return null;
     }
-    return claims;
+    // A scope removed from the agent is gone from its live tokens at once: the token holds what it
+    // was issued with and the agent holds now.
+    const scopes = claims.scope.split(' ').filter(Boolean);
+    const held = intersectScopes(scopes, agent.scopes);
+    return held.length === scopes.length && held.every((sc, i) => sc === scopes[i]) ? claims : { ...claims, scope: held.join(' ') };
   }
 
   /**
@@ -404,13 +410,15 @@ export class TokenService {
   }
 
   /**
-   * RFC 7009. Revokes `token` when it is one of ours, unexpired, and the caller may: an API key of
+   * RFC 7009. Revokes `token` when it is one of ours (expired or not) and the caller may: an API key of
    * its organization, the same agent's token, or (no credential) the token itself; a session token
    * (claims.sid) may revoke only itself. Anything else is a silent no-op, as the RFC requires for
    * invalid tokens. What the revocation hooks change (the sessions the token opened) commits with it.
    */
   async revoke(token: string, by: { apiKey?: AuthenticatedKey; agent?: AccessTokenClaims }, r: { requestId: string | null; clientIp: string | null }): Promise<void> {
-    const c = await this.verifySignature(token);
+    // An expired token is still genuine, and still names the sessions it opened or renewed: those
+    // outlive it, so revoking it ends them (while its signing key is published).
+    const c = await this.verifyUncached(token, null);
     if (!c) return;
     if (by.apiKey && by.apiKey.organizationId !== c.org_id) return;
     if (by.agent && (by.agent.sub !== c.sub || by.agent.org_id !== c.org_id)) return;

@@ -16,7 +16,7 @@ import type { Logger } from '../logger';
 
 export type InvalidationEvent =
   | { kind: 'agent'; id: string }
-  /** An agent's keys, scopes or status changed (token-endpoint credential cache). */
+  /** An agent's keys, scopes or status changed (the token endpoint's credentials; the scopes AuthState holds). */
   | { kind: 'credentials'; id: string }
   | { kind: 'session'; id: string }
   | { kind: 'token'; jti: string; expiresAtMs: number }

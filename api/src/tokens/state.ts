@@ -1,6 +1,6 @@
 /**
- * What introspection needs to know beyond a token's signature — the agent's status, the session's
- * state, whether the jti was revoked — held in memory and dropped on invalidation events.
+ * What introspection needs to know beyond a token's signature — the agent's status and scopes, the
+ * session's state, whether the jti was revoked — held in memory and dropped on invalidation events.
  *
  * Correctness rules:
  * - caches are consulted only while the invalidation bus is healthy; otherwise every lookup reads
@@ -24,6 +24,8 @@ export interface AgentState {
   status: AgentStatus;
   /** Tokens whose exact issue time (ms) is before this are invalid. */
   statusChangedAtMs: number;
+  /** The agent's scopes now: a live token holds no scope outside them. */
+  scopes: string[];
 }
 
 export interface SessionState {
@@ -61,6 +63,11 @@ export class AuthState {
         this.agents.delete(e.id);
         // Sessions end in the same transaction as a suspension or revocation.
         this.sessions.clear();
+        break;
+      case 'credentials':
+        // Its scopes may have changed.
+        this.generation++;
+        this.agents.delete(e.id);
         break;
       case 'session':
         this.generation++;
@@ -114,7 +121,7 @@ export class AuthState {
     const g = this.generation;
     const row = await tokenOps.getAgentState(this.db, id);
     if (!row) return undefined;
-    const state: AgentState = { orgId: row.organization_id, status: row.status, statusChangedAtMs: new Date(row.status_changed_at).getTime() };
+    const state: AgentState = { orgId: row.organization_id, status: row.status, statusChangedAtMs: new Date(row.status_changed_at).getTime(), scopes: row.scopes };
     if (this.cacheable && g === this.generation) {
       if (this.agents.size >= MAX_ENTRIES) this.agents.clear();
       this.agents.set(id, state);

@@ -115,9 +115,10 @@ export interface AgentStateRow {
   organization_id: string;
   status: AgentStatus;
   status_changed_at: Date;
+  scopes: string[];
 }
 
 export async function getAgentState(tx: Tx, agentId: string): Promise<AgentStateRow | undefined> {
-  return (await tx('agents').where({ id: agentId }).first('organization_id', 'status', 'status_changed_at')) as AgentStateRow | undefined;
+  return (await tx('agents').where({ id: agentId }).first('organization_id', 'status', 'status_changed_at', 'scopes')) as AgentStateRow | undefined;
 }
 
