@@ -133,6 +133,9 @@ async function driveEveryRoute(): Promise<void> {
   await call('get', '/v1/sessions?limit=5');
   await call('get', `/v1/sessions/${session.body.id}`);
   await call('get', '/v1/sessions/00000000-0000-4000-8000-000000000000');
+  await call('post', `/v1/sessions/${session.body.id}/token`, { key: token });
+  await call('post', `/v1/sessions/${session.body.id}/token`, { key: session.body.access_token }); // 403: a session token
+  await call('post', '/v1/sessions/00000000-0000-4000-8000-000000000000/token', { key: token }); // 404
   await call('post', `/v1/sessions/${session.body.id}/operations`, { key: operator, body: { scope: 'payments:read' } });
   await call('post', `/v1/sessions/${session.body.id}/operations`, { key: operator, body: { scope: 'payments:write' } }); // 403 outside scope
   await call('delete', `/v1/sessions/${session.body.id}`, { key: operator });
