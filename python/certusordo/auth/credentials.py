@@ -137,6 +137,16 @@ class AgentCredentials:
         )
         return to_opened_session(wire, self)
 
+    def renew_session_token(self, session_id: str, *, options: Optional[RequestOptions] = None) -> OpenedSession:
+        """A new token for one of this agent's open sessions. A session's token expires with the access
+        token it was minted from at the latest, while the session may last longer: renew it before its
+        ``exp``. The new token is minted from this agent's current access token (``get_token``) and
+        bounded by it; a session that is over is refused (``ForbiddenError``, e.g. its opener was revoked)."""
+        wire = self._transport.request(
+            "POST", encode_path("/v1/sessions/{}/token", session_id), bearer=self.get_token, options=options
+        )
+        return to_opened_session(wire, self)
+
     def get_session(self, session_id: str, *, options: Optional[RequestOptions] = None) -> Session:
         """One of this agent's own sessions (another agent's is a ``NotFoundError``)."""
         wire = self._transport.request("GET", encode_path("/v1/sessions/{}", session_id), bearer=self.get_token, options=options)

@@ -135,6 +135,22 @@ export class AgentCredentials {
     return toOpenedSession(wire);
   }
 
+  /**
+   * A new token for one of this agent's open sessions. A session's token expires with the access
+   * token it was minted from at the latest, while the session may last longer: renew it before its
+   * `exp`. The new token is minted from this agent's current access token (`getToken`) and bounded
+   * by it; the server refuses a session that is over (`ForbiddenError`, e.g. its opener was revoked).
+   */
+  async renewSessionToken(sessionId: string, options?: RequestOptions): Promise<OpenedSession> {
+    const wire = await this.#transport.request<WireSession>({
+      method: 'POST',
+      path: path`/v1/sessions/${sessionId}/token`,
+      bearer: () => this.getToken(),
+      options,
+    });
+    return toOpenedSession(wire);
+  }
+
   /** One of this agent's own sessions (another agent's is a `NotFoundError`). */
   async getSession(sessionId: string, options?: RequestOptions): Promise<Session> {
     const wire = await this.#transport.request<WireSession>({
