@@ -60,7 +60,8 @@ test('the token is still its own proof: revoking it without credentials works', 
 
 test('the issuer, the public URL, or either among several audiences is the control plane', async () => {
   issuer = decodePayload(await tokenFor()).iss as string;
-  for (const token of [await tokenFor(), await tokenFor(issuer), await tokenFor(s.config.publicUrl ?? s.url), await tokenFor('https://tool.example', issuer)]) {
+  const publicUrl = s.config.publicUrl ?? s.url;
+  for (const token of [await tokenFor(), await tokenFor(issuer), await tokenFor(publicUrl), await tokenFor(`${publicUrl}/`), await tokenFor('https://tool.example', issuer)]) {
     const opened = await bearer(token).post('/v1/sessions', { scopes: ['payments:read'], ttl_seconds: 60 });
     expect(opened.status).toBe(201);
     const own = await tokenFor();

@@ -390,7 +390,9 @@ export class TokenService {
    */
   isForControlPlane(claims: Pick<AccessTokenClaims, 'aud' | 'org_id'>): boolean {
     const aud = typeof claims.aud === 'string' ? [claims.aud] : claims.aud;
-    return aud.some((a) => a === this.issuerFor(claims.org_id) || a === this.options.baseUrl);
+    const issuer = this.issuerFor(claims.org_id);
+    // `https://cp.example.com/` names the public URL as much as `https://cp.example.com` does.
+    return aud.some((a) => a === issuer || a.replace(/\/+$/, '') === this.options.baseUrl);
   }
 
   /** RFC 7662 for the caller's organization: another organization's token is simply inactive. */
