@@ -21,9 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import knexFactory from 'knex';
-import { loadConfig } from '../api/src/config';
-import { createLogger } from '../api/src/logger';
-import { startServer } from '../api/src/server';
+import { startReplica, stopReplicas } from './support/replica';
 import { startPostgres } from './support/postgres';
 import { loadInChild, LoadResult, LoadSpec } from './support/load';
 
@@ -43,17 +41,9 @@ interface Client {
 
 interface Served {
   url: string;
-  apiKey?: string | null;
 }
 
 // ---- children ---------------------------------------------------------------------------------
-
-async function serveCertusOrdo(): Promise<void> {
-  const config = loadConfig(process.env, { PORT: 0, HOST: '127.0.0.1' });
-  const running = await startServer(config, { logger: createLogger(config.logLevel) });
-  process.send!({ url: running.url, apiKey: running.bootstrap?.apiKey ?? null } satisfies Served);
-  process.once('SIGTERM', () => void running.close().finally(() => process.exit(0)));
-}
 
 /** oidc-provider is ESM only; this bench is compiled to CommonJS, whose `import()` would become require(). */
 const importEsm = new Function('specifier', 'return import(specifier)') as (s: string) => Promise<{
@@ -140,14 +130,14 @@ async function main(): Promise<void> {
     const settings = (await admin.raw(`select name, setting from pg_settings where name in ('fsync', 'synchronous_commit', 'full_page_writes') order by name`)).rows as { name: string; setting: string }[];
     await admin.destroy();
 
-    const ours = await start('serve-certusordo', {
+    const ours = await startReplica({
       DATABASE_URL: pg.url('bench'), CERTUSORDO_MASTER_KEY: randomBytes(32).toString('base64url'), CERTUSORDO_DATA_DIR: dataDir,
       LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', CERTUSORDO_RATE_LIMIT: '1000000000', CERTUSORDO_TOKEN_RATE_LIMIT: '1000000000',
       CERTUSORDO_TOKEN_TTL: String(TOKEN_TTL_SECONDS),
     });
     children.push(ours.child);
-    const A = ours.served.url;
-    const auth = { authorization: `Bearer ${ours.served.apiKey!}` };
+    const A = ours.url;
+    const auth = { authorization: `Bearer ${ours.apiKey!}` };
     const agents: Client[] = [];
     for (let i = 0; i < 20; i++) {
       const res = await fetch(`${A}/v1/agents`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ name: `peer-bench-${i}`, scopes: SCOPES.split(' ') }) });
@@ -212,8 +202,7 @@ async function main(): Promise<void> {
     process.stdout.write(`introspection  / peer = ${median(introspection).toFixed(2)}x (rounds ${range(introspection)}; target >= 1.2)\n`);
     process.stdout.write(JSON.stringify({ postgres: Object.fromEntries(settings.map((s) => [s.name, s.setting])), rounds: perRound, ratios: { issuance, introspection } }) + '\n');
   } finally {
-    for (const c of children) c.kill('SIGTERM');
-    await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
+    await stopReplicas(children);
     pg.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
@@ -221,7 +210,7 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
   const mode = process.argv[2];
-  const job = mode === 'serve-certusordo' ? serveCertusOrdo() : mode === 'serve-peer' ? servePeer() : main();
+  const job = mode === 'serve-peer' ? servePeer() : main();
   job.catch((err) => {
     process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
     process.exit(1);
