@@ -50,9 +50,10 @@ export interface AuthorizeResult {
  * The token endpoint's batch authorization, in one statement: lock the batch's active agents in id
  * order (a fixed order, so concurrent batches cannot deadlock); check the keys used are still
  * active; record the assertion ids (single use) of the active agents' requests; stamp last_auth_at
- * on the agents with a request that passed both (an active key and a jti not used before), so a
- * refused request never counts as activity. Holding the agent row locks until commit orders the
- * batch before any concurrent suspension or key removal of those agents.
+ * (and, the first time, first_auth_at: rewriting its own value keeps later updates HOT) on the
+ * agents with a request that passed both (an active key and a jti not used before), so a refused
+ * request never counts as activity. Holding the agent row locks until commit orders the batch
+ * before any concurrent suspension or key removal of those agents.
  *
  * The key rows are share-locked after their agent's row (the join through `locked`): a key
  * removal that committed while this statement waited for the agent lock is invisible to the
@@ -78,14 +79,14 @@ export async function authorizeBatch(tx: Knex.Transaction, items: AuthorizeItem[
        on conflict on constraint assertion_jtis_pk do nothing
        returning agent_id, jti
      ), stamped as (
-       update agents a set last_auth_at = ?
+       update agents a set last_auth_at = ?, first_auth_at = coalesce(a.first_auth_at, ?)
         where a.id in (select r.agent_id from req r join used u on u.agent_id = r.agent_id and u.jti = r.jti
                                                join keys k on k.agent_id = r.agent_id and k.kid = r.kid)
      )
      select (select coalesce(json_agg(locked), '[]'::json) from locked) as agents,
             (select coalesce(json_agg(keys), '[]'::json) from keys) as keys,
             (select coalesce(json_agg(used), '[]'::json) from used) as jtis`,
-    [items.map((i) => i.agent_id), items.map((i) => i.kid), items.map((i) => i.jti), items.map((i) => i.expires_at), agentIds, at],
+    [items.map((i) => i.agent_id), items.map((i) => i.kid), items.map((i) => i.jti), items.map((i) => i.expires_at), agentIds, at, at],
   );
   return r.rows[0] as AuthorizeResult;
 }
