@@ -29,8 +29,15 @@ export const ApiKeyCreated = ApiKeyView.extend({
 export const ApiKeyPage = z.object({ data: z.array(ApiKeyView) }).meta({ id: 'ApiKeyList' });
 
 export const ApiKeyMe = z
-  .object({ id: z.string(), organization_id: z.string(), role: z.enum(API_KEY_ROLES) })
+  .object({ id: z.string(), organization_id: z.string(), organization_name: z.string(), role: z.enum(API_KEY_ROLES) })
   .meta({ id: 'ApiKeyIdentity' });
+
+/** What any key may learn of the organization's keys: enough to name an audit event's actor, nothing to use or manage a key with. */
+export const ApiKeyName = z
+  .object({ id: z.string(), name: z.string(), role: z.enum(API_KEY_ROLES), revoked: z.boolean() })
+  .meta({ id: 'ApiKeyName' });
+
+export const ApiKeyNamePage = z.object({ data: z.array(ApiKeyName) }).meta({ id: 'ApiKeyNameList' });
 
 export const AuditEventView = z
   .object({
