@@ -62,6 +62,16 @@ export const AuditEventPage = z.object({ data: z.array(AuditEventView), next_cur
 
 export const Health = z.object({ status: z.literal('ok') }).meta({ id: 'Health' });
 
+export const Home = z
+  .object({
+    service: z.literal('certusordo'),
+    console: z.string().describe('The admin console (sign in with an organization API key)'),
+    api_reference: z.string().describe('The browsable API reference'),
+    openapi: z.string().describe('The OpenAPI document'),
+    health: z.string(),
+  })
+  .meta({ id: 'Home', description: 'Where to go from the root: the console, the API reference, the OpenAPI document' });
+
 export const Readiness = z
   .object({ status: z.enum(['ready', 'draining', 'unavailable']), database: z.string() })
   .meta({ id: 'Readiness', description: '503 while the replica drains for shutdown or cannot reach its database' });
