@@ -7,6 +7,7 @@ import { AgentsPage } from './agents';
 import { AgentPage } from './agent';
 import { AuditPage } from './audit';
 import { inputValue } from './ui';
+import { IdToggle } from './names';
 
 type Route = { page: 'agents' } | { page: 'agent'; id: string } | { page: 'audit' };
 
@@ -106,7 +107,8 @@ function App() {
           <a href="#/audit" aria-current={current === 'audit' ? 'page' : undefined}>Audit</a>
         </nav>
         <span class="who">
-          <span class="mono muted" title="Organization id">{me.organization_id}</span>{' '}
+          <span class="org" data-organization={me.organization_name}><span class="sr-only">Organization </span>{me.organization_name}</span>{' '}
+          <IdToggle id={me.organization_id} of={`organization ${me.organization_name}`} />{' '}
           <span class={`badge role-${me.role}`} data-role={me.role}>{me.role}</span>
         </span>
         <button type="button" onClick={signOut}>Sign out</button>
