@@ -315,6 +315,16 @@ describeBrowser('admin console (PGlite)', () => {
     await header.getByText(s.organizationId).waitFor({ state: 'detached' });
   });
 
+  test("help: the concepts, and where the guide and the API reference are", async () => {
+    await page.getByRole('link', { name: 'Help', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: 'Help' }).waitFor();
+    for (const concept of ['Agent', 'Keys', 'Scopes', 'Lifecycle', 'Sessions', 'Audit']) await page.locator('dl.concepts dt', { hasText: new RegExp(`^${concept}$`) }).waitFor();
+    await page.getByText('docs/guide.md').waitFor();
+    const reference = page.getByRole('link', { name: 'API reference' });
+    expect(await reference.getAttribute('href')).toBe('/docs');
+    expect((await request(s.url).get('/docs')).status).toBe(200);
+  });
+
   test('incident view: the audit log newest first, the chain order a click away', async () => {
     await page.getByRole('link', { name: 'Audit', exact: true }).click();
     await page.getByRole('heading', { level: 1, name: 'Audit log' }).waitFor();
