@@ -202,7 +202,8 @@ function explainStartError(err: unknown): unknown {
       'Give every replica the same CERTUSORDO_MASTER_KEY: the key the database was first opened with',
     );
   }
-  return new FatalStartError(`The server could not start: ${message}`, 'Fix the cause above and start it again (nothing was left running)');
+  // The fix follows after ". ": a cause that ends its own sentence must not leave a stray period.
+  return new FatalStartError(`The server could not start: ${message.replace(/\.+$/, '')}`, 'Fix the cause above and start it again (nothing was left running)');
 }
 
 /**

@@ -20,6 +20,7 @@ import {
   printTable,
   UsageError,
 } from './common';
+import { AGENT_REF_HELP, resolveAgentId } from './agent-ref';
 
 const STATUSES: readonly string[] = AGENT_STATUSES;
 export const DESCRIPTION = 'Manage agents (AI systems with cryptographic identities)';
@@ -111,13 +112,16 @@ export function register(program: Command): void {
   agents
     .command('get')
     .description("Show one agent's details")
-    .argument('<id>', 'agent id')
-    .action(async (id: string, _o: object, cmd: Command) => show(cmd, await clientFor(cmd).agents.get(id)));
+    .argument('<agent>', AGENT_REF_HELP)
+    .action(async (ref: string, _o: object, cmd: Command) => {
+      const client = clientFor(cmd);
+      show(cmd, await client.agents.get(await resolveAgentId(client, ref)));
+    });
 
   agents
     .command('update')
     .description("Change an agent's name, scopes or metadata")
-    .argument('<id>', 'agent id')
+    .argument('<agent>', AGENT_REF_HELP)
     .option('--name <name>', 'new name')
     .option('-s, --scope <scope>', 'the new scope list, replacing the old one (repeatable or comma-separated)', collectList)
     .option('--clear-scopes', 'remove every scope')
@@ -125,7 +129,7 @@ export function register(program: Command): void {
     .option('--clear-metadata', 'remove all metadata')
     .action(
       async (
-        id: string,
+        ref: string,
         o: { name?: string; scope?: string[]; clearScopes?: boolean; metadata?: Record<string, string>; clearMetadata?: boolean },
         cmd: Command,
       ) => {
@@ -136,7 +140,8 @@ export function register(program: Command): void {
         if (o.name === undefined && scopes === undefined && metadata === undefined) {
           throw new UsageError('nothing to update: pass --name, --scope, --clear-scopes, --metadata or --clear-metadata');
         }
-        const agent = await clientFor(cmd).agents.update(id, {
+        const client = clientFor(cmd);
+        const agent = await client.agents.update(await resolveAgentId(client, ref), {
           ...(o.name !== undefined ? { name: o.name } : {}),
           ...(scopes !== undefined ? { scopes } : {}),
           ...(metadata !== undefined ? { metadata } : {}),
@@ -148,25 +153,32 @@ export function register(program: Command): void {
   agents
     .command('suspend')
     .description('Temporarily disable an agent: it can no longer authenticate (undo with activate)')
-    .argument('<id>', 'agent id')
+    .argument('<agent>', AGENT_REF_HELP)
     .option('--reason <text>', 'why (recorded in the audit log)')
-    .action(async (id: string, o: { reason?: string }, cmd: Command) => show(cmd, await clientFor(cmd).agents.suspend(id, o.reason)));
+    .action(async (ref: string, o: { reason?: string }, cmd: Command) => {
+      const client = clientFor(cmd);
+      show(cmd, await client.agents.suspend(await resolveAgentId(client, ref), o.reason));
+    });
 
   agents
     .command('activate')
     .description('Re-enable a suspended agent (a revoked agent cannot be activated)')
-    .argument('<id>', 'agent id')
+    .argument('<agent>', AGENT_REF_HELP)
     .option('--reason <text>', 'why (recorded in the audit log)')
-    .action(async (id: string, o: { reason?: string }, cmd: Command) => show(cmd, await clientFor(cmd).agents.activate(id, o.reason)));
+    .action(async (ref: string, o: { reason?: string }, cmd: Command) => {
+      const client = clientFor(cmd);
+      show(cmd, await client.agents.activate(await resolveAgentId(client, ref), o.reason));
+    });
 
   agents
     .command('revoke')
     .description('Permanently disable an agent and invalidate its tokens. Cannot be undone')
-    .argument('<id>', 'agent id')
+    .argument('<agent>', AGENT_REF_HELP)
     .option('--reason <text>', 'why (recorded in the audit log)')
     .option('-y, --yes', 'do not ask for confirmation (required when not on a terminal)')
-    .action(async (id: string, o: { reason?: string; yes?: boolean }, cmd: Command) => {
+    .action(async (ref: string, o: { reason?: string; yes?: boolean }, cmd: Command) => {
       const client = clientFor(cmd);
+      const id = await resolveAgentId(client, ref);
       if (!o.yes) {
         const agent = await client.agents.get(id);
         await confirm(`Revoke agent ${agent.name} (${agent.id})? This is permanent and cannot be undone.`, o.yes);

@@ -103,7 +103,7 @@ export function reportError(err: unknown, json: boolean): number {
   const lines = [`error: ${message}`];
   if (err instanceof CertusOrdoError) {
     for (const d of err.details ?? []) lines.push(`  - ${d.path ? `${d.path}: ` : ''}${d.message}`);
-    if (err instanceof NotFoundError) lines.push('  (check the id: `certusordo agents list` shows them)');
+    if (err instanceof NotFoundError) lines.push('  (`certusordo agents list` shows the ids and names)');
     if (err instanceof AuthenticationError) lines.push('  (check CERTUSORDO_API_KEY / --api-key)');
     if (err instanceof APIConnectionError) lines.push('  (check CERTUSORDO_ENDPOINT / --endpoint and that the server is running)');
     if (err.requestId) lines.push(`  request id: ${err.requestId}`);

@@ -125,6 +125,40 @@ function CreateDialog({ onClose, onCreated }: { onClose: () => void; onCreated: 
   );
 }
 
+type SortKey = 'name' | 'status' | 'created' | 'last_auth';
+interface Sort { key: SortKey; dir: 'asc' | 'desc' }
+const BY_CREATION: Sort = { key: 'created', dir: 'asc' };
+const SORT_LABEL: Record<SortKey, string> = { name: 'name', status: 'status', created: 'creation', last_auth: 'last authentication' };
+const time = (iso: string | null): number => (iso ? Date.parse(iso) : -Infinity); // never: before any time
+const COMPARE: Record<SortKey, (a: Agent, b: Agent) => number> = {
+  name: (a, b) => a.name.localeCompare(b.name),
+  status: (a, b) => AGENT_STATUSES.indexOf(a.status) - AGENT_STATUSES.indexOf(b.status),
+  created: (a, b) => time(a.created_at) - time(b.created_at) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+  last_auth: (a, b) => time(a.last_auth_at) - time(b.last_auth_at),
+};
+
+/**
+ * The page's rows in the chosen order. The server pages in creation order (keyset pagination on an
+ * index: a page costs the same at any size of the organization); sorting by another column orders
+ * the page at hand, ties broken by creation.
+ */
+function sorted(agents: readonly Agent[], sort: Sort): Agent[] {
+  const sign = sort.dir === 'asc' ? 1 : -1;
+  return [...agents].sort((a, b) => sign * COMPARE[sort.key](a, b) || COMPARE.created(a, b));
+}
+
+function SortHeader({ label, sortKey, sort, onSort, class: className }: { label: string; sortKey: SortKey; sort: Sort; onSort: (s: Sort) => void; class?: string }) {
+  const current = sort.key === sortKey;
+  const next: Sort = { key: sortKey, dir: current && sort.dir === 'asc' ? 'desc' : 'asc' };
+  return (
+    <th scope="col" class={className} aria-sort={current ? (sort.dir === 'asc' ? 'ascending' : 'descending') : 'none'}>
+      <button type="button" class="sort" title={`Sort by ${SORT_LABEL[sortKey]}, ${next.dir === 'asc' ? 'ascending' : 'descending'}`} onClick={() => onSort(next)}>
+        {label}<span aria-hidden="true" class="arrow">{current ? (sort.dir === 'asc' ? ' ▲' : ' ▼') : ''}</span>
+      </button>
+    </th>
+  );
+}
+
 interface Filters { prefix: string; status: string; never: boolean; inactiveSince: string }
 const NO_FILTERS: Filters = { prefix: '', status: '', never: false, inactiveSince: '' };
 
@@ -138,6 +172,7 @@ export function AgentsPage({ role }: { role: Role }) {
   const [creating, setCreating] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
   const [filterError, setFilterError] = useState<string | null>(null);
+  const [sort, setSort] = useState<Sort>(BY_CREATION);
   const { data, error, loading, reload } = usePoll(
     () => api.agents({
       name_prefix: filters.prefix.trim() || undefined,
@@ -200,12 +235,19 @@ export function AgentsPage({ role }: { role: Role }) {
       <ErrorBanner error={error} />
       <div class="table-wrap" role="region" aria-label="Agents table" tabIndex={0}>
         <table class="agents" aria-busy={loading}>
-          <caption class="sr-only">Agents, page {page}, oldest first</caption>
+          <caption class="sr-only">Agents, page {page}, {sort === BY_CREATION ? 'oldest first' : `sorted by ${SORT_LABEL[sort.key]}, ${sort.dir === 'asc' ? 'ascending' : 'descending'}, within the page`}</caption>
           <thead>
-            <tr><th scope="col">Name</th><th scope="col">Status</th><th scope="col" class="col-scopes">Scopes</th><th scope="col">Created</th><th scope="col">Last authentication</th>{can(role, 'operator') && <th scope="col">Actions</th>}</tr>
+            <tr>
+              <SortHeader label="Name" sortKey="name" sort={sort} onSort={setSort} />
+              <SortHeader label="Status" sortKey="status" sort={sort} onSort={setSort} />
+              <th scope="col" class="col-scopes">Scopes</th>
+              <SortHeader label="Created" sortKey="created" sort={sort} onSort={setSort} />
+              <SortHeader label="Last authentication" sortKey="last_auth" sort={sort} onSort={setSort} />
+              {can(role, 'operator') && <th scope="col">Actions</th>}
+            </tr>
           </thead>
           <tbody>
-            {data?.data.map((a) => (
+            {data && sorted(data.data, sort).map((a) => (
               <tr key={a.id} data-agent={a.name}>
                 <th scope="row"><a href={`#/agents/${a.id}`}>{a.name}</a></th>
                 <td><StatusBadge status={a.status} /></td>
@@ -220,6 +262,7 @@ export function AgentsPage({ role }: { role: Role }) {
         {data && data.data.length === 0 && <p class="empty">No agents match.</p>}
         {!data && loading && <p class="empty">Loading…</p>}
       </div>
+      {sort !== BY_CREATION && (page > 1 || data?.next_cursor) && <p class="help" data-sort-note>Sorted within this page; the pages follow creation order. Narrow the list with the filters to sort all of it.</p>}
       <nav class="pager" aria-label="Pages">
         <button type="button" disabled={page === 1} onClick={() => { setCursor(previous[previous.length - 1]); setPrevious(previous.slice(0, -1)); }}>Previous page</button>
         <span>Page {page}</span>

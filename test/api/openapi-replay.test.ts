@@ -88,6 +88,7 @@ async function driveEveryRoute(): Promise<void> {
   const other = await s.createOrganization();
 
   // Health
+  await call('get', '/', { key: null });
   await call('get', '/healthz', { key: null });
   await call('get', '/readyz', { key: null });
 
@@ -158,6 +159,7 @@ async function driveEveryRoute(): Promise<void> {
   await call('get', '/v1/api-keys');
   await call('get', '/v1/api-keys', { key: reader });
   await call('get', '/v1/api-keys/me', { key: reader });
+  await call('get', '/v1/api-keys/names?id=00000000-0000-4000-8000-000000000000', { key: reader });
   await call('post', `/v1/api-keys/${apiKey.body.id}/revoke`);
   await call('post', '/v1/api-keys/00000000-0000-4000-8000-000000000000/revoke');
   await call('get', '/v1/agents', { key: 'aa_not_a_real_key' });

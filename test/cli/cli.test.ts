@@ -172,7 +172,7 @@ describe('agents', () => {
   });
 
   it('exit codes: not found 3, validation 6, conflict 5, auth 4, permission 4, network 7', async () => {
-    const nf = await cli(['agents', 'get', 'non-existent-id']);
+    const nf = await cli(['agents', 'get', '00000000-0000-4000-8000-000000000000']);
     expect(nf.code).toBe(3);
     expect(nf.stderr).toMatch(/request id: /);
 
@@ -199,6 +199,38 @@ describe('agents', () => {
     expect(down.code).toBe(7);
     expect(down.stderr).toContain('could not reach');
   }, 30_000);
+
+  it('takes an agent name wherever it takes an id; a revoked agent is found by id only', async () => {
+    const bot = json(await cli(['agents', 'create', 'cli-billing-bot', '--json']));
+    const got = await cli(['agents', 'get', 'cli-billing-bot', '--json']);
+    expect(got.code).toBe(0);
+    expect(json(got)).toMatchObject({ id: bot.id, name: 'cli-billing-bot' });
+    expect(json(await cli(['agents', 'update', 'cli-billing-bot', '-m', 'team=billing', '--json'])).metadata).toEqual({ team: 'billing' });
+    expect(json(await cli(['agents', 'suspend', 'cli-billing-bot', '--json'])).status).toBe('suspended');
+    expect(json(await cli(['agents', 'activate', 'cli-billing-bot', '--json'])).status).toBe('active');
+    expect(json(await cli(['agents', 'keys', 'list', 'cli-billing-bot', '--json']))).toHaveLength(1);
+    const events = json(await cli(['audit', 'list', '--agent', 'cli-billing-bot', '--json']));
+    expect(events.map((e: { action: string }) => e.action)).toEqual(['agent.activated', 'agent.suspended', 'agent.updated', 'agent.created']);
+    expect(events.every((e: { targetId: string }) => e.targetId === bot.id)).toBe(true);
+    expect(json(await cli(['sessions', 'list', '--agent', 'cli-billing-bot', '--json']))).toEqual([]);
+
+    // no such name: exit 3, a message that names what was looked for
+    const unknown = await cli(['agents', 'get', 'cli-no-such-bot']);
+    expect(unknown.code).toBe(3);
+    expect(unknown.stderr).toContain('No agent is named "cli-no-such-bot"');
+    const unknownJson = await cli(['agents', 'suspend', 'cli-no-such-bot', '--json']);
+    expect(unknownJson.code).toBe(3);
+    expect(JSON.parse(unknownJson.stderr)).toMatchObject({ error: { code: 'not_found', status: 404 }, exit_code: 3 });
+
+    // revoked: the name no longer resolves, the id still does; a new agent may take the name
+    expect((await cli(['agents', 'revoke', 'cli-billing-bot', '--yes'])).code).toBe(0);
+    const gone = await cli(['agents', 'get', 'cli-billing-bot']);
+    expect(gone.code).toBe(3);
+    expect(gone.stderr).toContain('a revoked one was');
+    expect(json(await cli(['agents', 'get', bot.id, '--json'])).status).toBe('revoked');
+    const successor = json(await cli(['agents', 'create', 'cli-billing-bot', '--json']));
+    expect(json(await cli(['agents', 'get', 'cli-billing-bot', '--json'])).id).toBe(successor.id);
+  });
 
   it('--endpoint and --api-key flags replace the environment', async () => {
     const r = await cli(['--endpoint', server.url, '--api-key', server.apiKey, 'agents', 'list', '--json'], {

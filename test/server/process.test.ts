@@ -78,6 +78,9 @@ test('first start, second process refused, graceful stop, restart keeps data', a
   expect(second).not.toBeNull();
   expect(second!.code).not.toBe(0);
   expect(second!.stderr + second!.stdout).toMatch(/in use by another CertusOrdo process \(pid \d+\)/);
+  // One `error: <cause>. <fix>` line: the cause as it stands, no "could not start" wrapper, no stray "..".
+  expect(second!.stderr).toMatch(/^error: The data directory .* is in use by another CertusOrdo process \(pid \d+\)\. Stop that process, or choose another directory with --data-dir \/ CERTUSORDO_DATA_DIR$/m);
+  expect(second!.stderr).not.toContain('..');
 
   expect(await stop(first)).toBe(0);
   expect(fs.existsSync(path.join(dataDir, 'certusordo.lock'))).toBe(false);

@@ -1,11 +1,7 @@
 /** Identifier helpers. */
 import { randomBytes } from 'node:crypto';
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function isUuid(value: string): boolean {
-  return UUID_RE.test(value);
-}
+export { isUuid } from '../../../model/ids';
 
 let lastMs = 0;
 let counter = 0;

@@ -43,6 +43,7 @@ export interface AuthenticatorDeps {
 }
 
 const ANONYMOUS: Caller = { kind: 'anonymous' };
+const INVALID_API_KEY = 'The API key is invalid or revoked';
 
 export class Authenticator {
   constructor(private readonly deps: AuthenticatorDeps) {}
@@ -62,7 +63,7 @@ export class Authenticator {
     const key = await this.deps.apiKeys.authenticate(token);
     if (!key) {
       await this.deps.limiter.take(`ip:${req.ip}`); // failed guesses count against the client address
-      throw new UnauthenticatedError('The API key is invalid or revoked');
+      throw new UnauthenticatedError(INVALID_API_KEY);
     }
     await this.deps.limiter.take(`key:${key.id}`);
     if (auth.kind === 'agent') throw new ForbiddenError('This call must be made by an agent with its access token');
@@ -74,7 +75,9 @@ export class Authenticator {
     const claims = await this.deps.tokens.validate(token);
     if (!claims) {
       await this.deps.limiter.take(`ip:${req.ip}`);
-      throw new UnauthenticatedError('The access token is invalid, expired or revoked');
+      // On a route that takes only API keys the caller meant one (a mistyped or truncated key need
+      // not keep the aa_ prefix): say so in those terms, not in an agent's.
+      throw new UnauthenticatedError(auth.kind === 'api_key' ? `${INVALID_API_KEY} (an API key begins with ${API_KEY_PREFIX})` : 'The access token is invalid, expired or revoked');
     }
     await this.deps.limiter.take(`agent:${claims.sub}`);
     // RFC 6750 invalid_token: a genuine token, but minted for another service (its `resource`).

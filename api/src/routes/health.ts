@@ -1,6 +1,6 @@
-/** /healthz (liveness) and /readyz (readiness: the database answers and the replica is not draining). */
+/** / (where to go from here), /healthz (liveness) and /readyz (readiness: the database answers and the replica is not draining). */
 import type { Database } from '../db/connect';
-import { Health, Readiness } from '../schemas/responses';
+import { Health, Home, Readiness } from '../schemas/responses';
 import { auth, manifest } from './manifest';
 
 export interface Lifecycle {
@@ -16,6 +16,11 @@ export interface HealthRouteDeps {
 const probe = { reads: 'nothing', errorShape: 'api', auth: auth.none } as const;
 
 export const healthRoutes = manifest<HealthRouteDeps>('health', (route) => [
+  // Someone who opens the server's address in a browser (or curls it) finds the way in, not a 404.
+  route({
+    ...probe, method: 'get', path: '/', summary: 'Where to go: the console, the API reference, the OpenAPI document', responses: { 200: Home },
+    handle: async () => ({ body: { service: 'certusordo', console: '/console', api_reference: '/docs', openapi: '/v1/openapi.json', health: '/healthz' } }),
+  }),
   route({
     ...probe, method: 'get', path: '/healthz', summary: 'Liveness', responses: { 200: Health },
     handle: async () => ({ body: { status: 'ok' } }),

@@ -25,9 +25,12 @@ const BoolString = z.enum(['true', 'false']).transform((v) => v === 'true');
 /** Most ids one list request may name (the list's own page maximum). */
 export const MAX_LIST_IDS = LIST_IDS_MAX;
 /** `?id=…` once or repeated; a malformed id simply matches nothing, as GET /v1/agents/{id} answers 404. */
-const IdFilter = z
-  .preprocess((v) => (typeof v === 'string' ? [v] : v), z.array(z.string().max(64)).max(MAX_LIST_IDS, LIST_IDS_RULE))
-  .meta({ description: `Only these agents (repeat \`id\`, at most ${MAX_LIST_IDS}); ids of other organizations, unknown or malformed ids match nothing` });
+export function idFilter(what: string) {
+  return z
+    .preprocess((v) => (typeof v === 'string' ? [v] : v), z.array(z.string().max(64)).max(MAX_LIST_IDS, LIST_IDS_RULE))
+    .meta({ description: `Only these ${what} (repeat \`id\`, at most ${MAX_LIST_IDS}); ids of other organizations, unknown or malformed ids match nothing` });
+}
+const IdFilter = idFilter('agents');
 
 export const AgentListQuery = z
   .strictObject({

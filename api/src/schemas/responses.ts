@@ -29,8 +29,15 @@ export const ApiKeyCreated = ApiKeyView.extend({
 export const ApiKeyPage = z.object({ data: z.array(ApiKeyView) }).meta({ id: 'ApiKeyList' });
 
 export const ApiKeyMe = z
-  .object({ id: z.string(), organization_id: z.string(), role: z.enum(API_KEY_ROLES) })
+  .object({ id: z.string(), organization_id: z.string(), organization_name: z.string(), role: z.enum(API_KEY_ROLES) })
   .meta({ id: 'ApiKeyIdentity' });
+
+/** What any key may learn of the organization's keys: enough to name an audit event's actor, nothing to use or manage a key with. */
+export const ApiKeyName = z
+  .object({ id: z.string(), name: z.string(), role: z.enum(API_KEY_ROLES), revoked: z.boolean() })
+  .meta({ id: 'ApiKeyName' });
+
+export const ApiKeyNamePage = z.object({ data: z.array(ApiKeyName) }).meta({ id: 'ApiKeyNameList' });
 
 export const AuditEventView = z
   .object({
@@ -54,6 +61,16 @@ export const AuditEventView = z
 export const AuditEventPage = z.object({ data: z.array(AuditEventView), next_cursor: z.string().nullable() }).meta({ id: 'AuditEventPage' });
 
 export const Health = z.object({ status: z.literal('ok') }).meta({ id: 'Health' });
+
+export const Home = z
+  .object({
+    service: z.literal('certusordo'),
+    console: z.string().describe('The admin console (sign in with an organization API key)'),
+    api_reference: z.string().describe('The browsable API reference'),
+    openapi: z.string().describe('The OpenAPI document'),
+    health: z.string(),
+  })
+  .meta({ id: 'Home', description: 'Where to go from the root: the console, the API reference, the OpenAPI document' });
 
 export const Readiness = z
   .object({ status: z.enum(['ready', 'draining', 'unavailable']), database: z.string() })

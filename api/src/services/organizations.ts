@@ -10,7 +10,7 @@ import { isUuid, uuidv7 } from '../crypto/ids';
 import { textViolations } from '../../../model/text';
 import * as ops from '../db/operations/organizations';
 import type { ApiKeyRole, DbApiKeyRow } from '../db/tables';
-import type { ApiKeyView as ApiKeyViewSchema } from '../schemas/responses';
+import type { ApiKeyMe, ApiKeyName as ApiKeyNameSchema, ApiKeyView as ApiKeyViewSchema } from '../schemas/responses';
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors';
 import type { AuditContext, AuditLog, AuditUnit } from './audit';
 import { DEFAULT_IDEMPOTENCY_TTL_SECONDS, IdempotentResult, withIdempotency } from './idempotency';
@@ -29,6 +29,8 @@ export type ApiKeyCreateInput = z.output<typeof ApiKeyCreate>;
 
 /** An API key as the API shows it (its response schema). */
 export type ApiKeyView = z.output<typeof ApiKeyViewSchema>;
+export type ApiKeyIdentity = z.output<typeof ApiKeyMe>;
+export type ApiKeyName = z.output<typeof ApiKeyNameSchema>;
 
 export interface AuthenticatedKey {
   readonly id: string;
@@ -127,6 +129,20 @@ export class OrganizationService {
       const { key, ...view } = await this.insertApiKey(tx, audit, ctx, input);
       return { stored: view, response: { ...view, key } };
     });
+  }
+
+  /** The presented key as the key itself may see it, with its organization's name. */
+  async describeKey(key: AuthenticatedKey): Promise<ApiKeyIdentity> {
+    const org = await ops.getOrganization(this.db, key.organizationId);
+    if (!org) throw new NotFoundError('Organization not found');
+    return { id: key.id, organization_id: key.organizationId, organization_name: org.name, role: key.role };
+  }
+
+  /** Names and roles of the organization's keys among `ids` (revoked ones too: old audit events name them); unknown and malformed ids match nothing. */
+  async apiKeyNames(orgId: string, ids: readonly string[]): Promise<ApiKeyName[]> {
+    const wanted = [...new Set(ids.filter(isUuid).map((i) => i.toLowerCase()))];
+    if (wanted.length === 0) return [];
+    return (await ops.listApiKeyNames(this.db, orgId, wanted)).map((r) => ({ id: r.id, name: r.name, role: r.role, revoked: r.revoked_at !== null }));
   }
 
   async listApiKeys(orgId: string): Promise<ApiKeyView[]> {
