@@ -42,6 +42,8 @@ export interface ComposeDeps {
   lifecycle: Lifecycle;
   /** The clock of the token endpoint's failure budgets (default Date.now). */
   clock?: () => number;
+  /** The clock the LISTEN link's heartbeats are timed with (default Date.now; tests move it forward). */
+  invalidationClock?: () => number;
 }
 
 /** The agent-authentication services (for the CLI, tests and benchmarks). */
@@ -81,11 +83,11 @@ function createLimiter(config: Config, db: Database, metrics: Metrics, logger: L
   });
 }
 
-async function startBus(config: Config, db: Database, logger: Logger, metrics: Metrics): Promise<InvalidationBus> {
+async function startBus(config: Config, db: Database, logger: Logger, metrics: Metrics, now?: () => number): Promise<InvalidationBus> {
   // The listener may need its own URL: through a transaction-mode pooler a LISTEN would be lost.
   const listenUrl = config.listenDatabaseUrl ?? db.url;
   if (db.backend !== 'postgres' || !listenUrl) return new InProcessBus(logger);
-  const bus = new PgListenBus(listenUrl, logger);
+  const bus = new PgListenBus(listenUrl, logger, { now });
   await bus.start();
   metrics.watchListener({
     get connected() {
@@ -97,6 +99,9 @@ async function startBus(config: Config, db: Database, logger: Logger, metrics: M
     get losses() {
       return bus.stats.losses;
     },
+    get lagMs() {
+      return bus.stats.lagMs;
+    },
   });
   return bus;
 }
@@ -107,7 +112,7 @@ export async function composeControlPlane(deps: ComposeDeps): Promise<ControlPla
   const services = createServices(db.knex, keys, { idempotencyTtlSeconds: config.idempotencyTtlSeconds });
   if (config.metrics) services.audit.observeAppends((kind, seconds) => metrics.auditAppend(kind, seconds));
 
-  const bus = await startBus(config, db, logger, metrics);
+  const bus = await startBus(config, db, logger, metrics, deps.invalidationClock);
   const limiter = createLimiter(config, db, metrics, logger);
   try {
     const signingKeys = new SigningKeyService(db.knex, services.audit, keys.signingKeyEncryption, config.signingKeyRotationSeconds);

@@ -67,6 +67,8 @@ export interface ListenerStats {
   readonly reconnects: number;
   /** Times an established connection was lost. */
   readonly losses: number;
+  /** How long ago the latest heartbeat that came back was sent (null while disconnected); caches are bypassed from 1 s. */
+  readonly lagMs: number | null;
 }
 
 /** tarn's pool, as knex exposes it on `knex.client.pool`. */
@@ -205,11 +207,20 @@ export class Metrics {
     });
     new Counter({
       name: 'certusordo_listen_losses_total',
-      help: 'Established LISTEN connections lost (network, database restart, failed ping)',
+      help: 'Established LISTEN connections lost (network, database restart, a heartbeat that never came back)',
       registers: [this.registry],
       collect() {
         this.reset();
         this.inc(stats.losses);
+      },
+    });
+    new Gauge({
+      name: 'certusordo_listen_lag_seconds',
+      help: 'Age of the newest proof that the LISTEN connection delivers (a heartbeat it sent itself came back); caches are bypassed from 1 s; absent while disconnected',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        if (stats.lagMs !== null) this.set(stats.lagMs / 1000);
       },
     });
   }
