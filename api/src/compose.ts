@@ -17,6 +17,7 @@ import type { Logger } from './logger';
 import type { MasterKey } from './crypto/master-key';
 import type { Metrics } from './metrics/metrics';
 import { createApp } from './app';
+import { DatabaseProbe } from './db/readiness';
 import { ClusterRequestLimiter, LimiterObserver, LocalRequestLimiter, RequestLimiter } from './middleware/rate-limit';
 import { Authenticator } from './middleware/auth';
 import { openApiDocument, OpenApiDocument } from './openapi';
@@ -115,10 +116,11 @@ export async function composeControlPlane(deps: ComposeDeps): Promise<ControlPla
   const bus = await startBus(config, db, logger, metrics, deps.invalidationClock);
   const limiter = createLimiter(config, db, metrics, logger);
   try {
-    const signingKeys = new SigningKeyService(db.knex, services.audit, keys.signingKeyEncryption, config.signingKeyRotationSeconds);
+    const signingKeys = new SigningKeyService(db.knex, services.audit, keys.signingKeyEncryption, config.signingKeyRotationSeconds, () => bus.healthy);
     await signingKeys.init();
     bus.subscribe((e) => {
       if (e.kind === 'signing_keys') signingKeys.invalidate(e.orgId);
+      else if (e.kind === 'organization') signingKeys.invalidate(e.id);
       else if (e.kind === 'reset') signingKeys.invalidate(null);
     });
 
@@ -142,12 +144,19 @@ export async function composeControlPlane(deps: ComposeDeps): Promise<ControlPla
     // After commit, before the transition's response: this process forgets at once.
     services.agents.onStatusChange((_orgId, agentId) => bus.publishLocal({ kind: 'agent', id: agentId }));
     services.organizations.onApiKeyRevoked((id) => bus.publishLocal({ kind: 'api_key', id }));
+    // Creations too: the negative caches of this process forget the id before the response (on
+    // PGlite nothing else would tell them; on PostgreSQL the triggers tell the other replicas).
+    services.organizations.onCreated((c) => bus.publishLocal(c));
+    services.agents.onCreated((id) => bus.publishLocal({ kind: 'credentials', id }));
 
     // The one API-key authenticator and the one Authenticator of the process: every route's
     // credentials go through them, and every caller's budget through the one limiter.
     const apiKeys = new ApiKeyAuthenticator(services.organizations, keys.apiKeyPepper, bus);
     const authenticator = new Authenticator({ apiKeys, tokens, limiter });
-    metrics.watchCaches({ agent_status: state.stats.agents, session_state: state.stats.sessions, revoked_jti: state.stats.revoked, api_key: apiKeys.stats });
+    metrics.watchCaches({
+      agent_status: state.stats.agents, session_state: state.stats.sessions, revoked_jti: state.stats.revoked, api_key: apiKeys.stats,
+      unknown_organization: signingKeys.absent.stats, unknown_agent: tokens.unknownAgents.stats, unknown_api_key: apiKeys.unknownPrefixes.stats,
+    });
 
     const routeDeps: ControlPlaneRouteDeps = {
       agents: services.agents,
@@ -162,6 +171,7 @@ export async function composeControlPlane(deps: ComposeDeps): Promise<ControlPla
       baseUrl,
       database: db,
       lifecycle,
+      readiness: new DatabaseProbe(db.knex),
     };
     const openApi = openApiDocument(controlPlaneRoutes, config.publicUrl);
     const app = createApp({ config, logger, metrics, lifecycle, authenticator, routes: controlPlaneRoutes, routeDeps, openApi });

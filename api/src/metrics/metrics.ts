@@ -41,7 +41,7 @@ export type TokenOutcome = (typeof TOKEN_OUTCOMES)[number];
 export const INTROSPECTION_OUTCOMES = ['active', 'inactive'] as const;
 export type IntrospectionOutcome = (typeof INTROSPECTION_OUTCOMES)[number];
 
-export const CACHES = ['agent_status', 'session_state', 'revoked_jti', 'api_key'] as const;
+export const CACHES = ['agent_status', 'session_state', 'revoked_jti', 'api_key', 'unknown_organization', 'unknown_agent', 'unknown_api_key'] as const;
 export type CacheName = (typeof CACHES)[number];
 
 /** hit: answered from memory; miss: read the database and cached; bypass: read the database because the cache could not be trusted. */
@@ -172,7 +172,7 @@ export class Metrics {
     const entries = Object.entries(caches) as [CacheName, CacheStats][];
     new Counter({
       name: 'certusordo_cache_lookups_total',
-      help: 'Cache lookups by cache and result (hit, miss: read and cached, bypass: read because the invalidation bus was not healthy); hit ratio = hit / sum',
+      help: 'Cache lookups by cache and result (hit, miss: read and cached, bypass: read because the invalidation bus was not healthy; unknown_*: ids known not to exist, a hit is a refusal without a read); hit ratio = hit / sum',
       labelNames: ['cache', 'result'],
       registers: [this.registry],
       collect() {

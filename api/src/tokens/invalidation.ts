@@ -18,11 +18,14 @@ import type { Logger } from '../logger';
 
 export type InvalidationEvent =
   | { kind: 'agent'; id: string }
-  /** An agent's keys, scopes or status changed (token-endpoint credential cache). */
+  /** An agent was created, or its keys, scopes or status changed (token-endpoint credential cache). */
   | { kind: 'credentials'; id: string }
   | { kind: 'session'; id: string }
   | { kind: 'token'; jti: string; expiresAtMs: number }
+  /** An API key was created, revoked, changed role or deleted. */
   | { kind: 'api_key'; id: string }
+  /** An organization was created (negative caches forget its id). */
+  | { kind: 'organization'; id: string }
   /** An organization's signing keys changed (rotation, first key, expiry); null: any organization's. */
   | { kind: 'signing_keys'; orgId: string | null }
   /** Anything may have changed (listener reconnected): drop all cached state. */
@@ -67,6 +70,8 @@ export function parseNotification(payload: string): InvalidationEvent | null {
       return { kind: 'session', id: rest };
     case 'api_key':
       return { kind: 'api_key', id: rest };
+    case 'organization':
+      return { kind: 'organization', id: rest };
     case 'signing_keys':
       return { kind: 'signing_keys', orgId: rest === '' ? null : rest };
     case 'token': {
