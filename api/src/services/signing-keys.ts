@@ -332,8 +332,10 @@ export class SigningKeyService {
     load.promise = this.read(orgId, create)
       .then((keys) => {
         if (load.superseded) return keys;
-        if (keys) this.store(orgId, keys);
-        else {
+        if (keys) {
+          this.store(orgId, keys);
+          this.absent.delete(orgId);
+        } else {
           this.orgs.delete(orgId); // no published key left (organization deleted): drop, do not keep stale keys
           // A load that may create the first key finds nothing only when there is no organization.
           this.absent.remember(orgId, mark, create ? 'no_organization' : 'no_keys');

@@ -57,6 +57,11 @@ export class NegativeCache<V = true> {
     this.absent.delete(id);
   }
 
+  /** `id` was found to exist: no longer absent (nothing was created that a read in flight could have missed). */
+  delete(id: string): void {
+    this.absent.delete(id);
+  }
+
   /** Anything may exist now. */
   clear(): void {
     this.generation++;
