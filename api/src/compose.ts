@@ -17,6 +17,7 @@ import type { Logger } from './logger';
 import type { MasterKey } from './crypto/master-key';
 import type { Metrics } from './metrics/metrics';
 import { createApp } from './app';
+import { DatabaseProbe } from './db/readiness';
 import { ClusterRequestLimiter, LimiterObserver, LocalRequestLimiter, RequestLimiter } from './middleware/rate-limit';
 import { Authenticator } from './middleware/auth';
 import { openApiDocument, OpenApiDocument } from './openapi';
@@ -42,6 +43,8 @@ export interface ComposeDeps {
   lifecycle: Lifecycle;
   /** The clock of the token endpoint's failure budgets (default Date.now). */
   clock?: () => number;
+  /** The clock the LISTEN link's heartbeats are timed with (default Date.now; tests move it forward). */
+  invalidationClock?: () => number;
 }
 
 /** The agent-authentication services (for the CLI, tests and benchmarks). */
@@ -81,11 +84,11 @@ function createLimiter(config: Config, db: Database, metrics: Metrics, logger: L
   });
 }
 
-async function startBus(config: Config, db: Database, logger: Logger, metrics: Metrics): Promise<InvalidationBus> {
+async function startBus(config: Config, db: Database, logger: Logger, metrics: Metrics, now?: () => number): Promise<InvalidationBus> {
   // The listener may need its own URL: through a transaction-mode pooler a LISTEN would be lost.
   const listenUrl = config.listenDatabaseUrl ?? db.url;
   if (db.backend !== 'postgres' || !listenUrl) return new InProcessBus(logger);
-  const bus = new PgListenBus(listenUrl, logger);
+  const bus = new PgListenBus(listenUrl, logger, { now });
   await bus.start();
   metrics.watchListener({
     get connected() {
@@ -97,6 +100,9 @@ async function startBus(config: Config, db: Database, logger: Logger, metrics: M
     get losses() {
       return bus.stats.losses;
     },
+    get lagMs() {
+      return bus.stats.lagMs;
+    },
   });
   return bus;
 }
@@ -107,13 +113,14 @@ export async function composeControlPlane(deps: ComposeDeps): Promise<ControlPla
   const services = createServices(db.knex, keys, { idempotencyTtlSeconds: config.idempotencyTtlSeconds });
   if (config.metrics) services.audit.observeAppends((kind, seconds) => metrics.auditAppend(kind, seconds));
 
-  const bus = await startBus(config, db, logger, metrics);
+  const bus = await startBus(config, db, logger, metrics, deps.invalidationClock);
   const limiter = createLimiter(config, db, metrics, logger);
   try {
-    const signingKeys = new SigningKeyService(db.knex, services.audit, keys.signingKeyEncryption, config.signingKeyRotationSeconds);
+    const signingKeys = new SigningKeyService(db.knex, services.audit, keys.signingKeyEncryption, config.signingKeyRotationSeconds, () => bus.healthy);
     await signingKeys.init();
     bus.subscribe((e) => {
       if (e.kind === 'signing_keys') signingKeys.invalidate(e.orgId);
+      else if (e.kind === 'organization') signingKeys.invalidate(e.id);
       else if (e.kind === 'reset') signingKeys.invalidate(null);
     });
 
@@ -139,12 +146,19 @@ export async function composeControlPlane(deps: ComposeDeps): Promise<ControlPla
     // A removed scope leaves the agent's live tokens at once (TokenService.validate reads them).
     services.agents.onScopesChange((_orgId, agentId) => bus.publishLocal({ kind: 'credentials', id: agentId }));
     services.organizations.onApiKeyRevoked((id) => bus.publishLocal({ kind: 'api_key', id }));
+    // Creations too: the negative caches of this process forget the id before the response (on
+    // PGlite nothing else would tell them; on PostgreSQL the triggers tell the other replicas).
+    services.organizations.onCreated((c) => bus.publishLocal(c));
+    services.agents.onCreated((id) => bus.publishLocal({ kind: 'credentials', id }));
 
     // The one API-key authenticator and the one Authenticator of the process: every route's
     // credentials go through them, and every caller's budget through the one limiter.
     const apiKeys = new ApiKeyAuthenticator(services.organizations, keys.apiKeyPepper, bus);
     const authenticator = new Authenticator({ apiKeys, tokens, limiter });
-    metrics.watchCaches({ agent_status: state.stats.agents, session_state: state.stats.sessions, revoked_jti: state.stats.revoked, api_key: apiKeys.stats });
+    metrics.watchCaches({
+      agent_status: state.stats.agents, session_state: state.stats.sessions, revoked_jti: state.stats.revoked, api_key: apiKeys.stats,
+      unknown_organization: signingKeys.absent.stats, unknown_agent: tokens.unknownAgents.stats, unknown_api_key: apiKeys.unknownPrefixes.stats,
+    });
 
     const routeDeps: ControlPlaneRouteDeps = {
       agents: services.agents,
@@ -159,6 +173,7 @@ export async function composeControlPlane(deps: ComposeDeps): Promise<ControlPla
       baseUrl,
       database: db,
       lifecycle,
+      readiness: new DatabaseProbe(db.knex),
     };
     const openApi = openApiDocument(controlPlaneRoutes, config.publicUrl);
     const app = createApp({ config, logger, metrics, lifecycle, authenticator, routes: controlPlaneRoutes, routeDeps, openApi });

@@ -75,6 +75,8 @@ export interface StartOptions {
   skipBootstrap?: boolean;
   /** The clock of the token endpoint's failure budgets (tests freeze it; default Date.now). */
   clock?: () => number;
+  /** The clock the invalidation link's heartbeats are timed with (tests move it forward; default Date.now). */
+  invalidationClock?: () => number;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -107,7 +109,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const { port } = server.address() as AddressInfo;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
-    plane = await composeControlPlane({ config: { ...config, publicUrl: config.publicUrl ?? url }, db, keys, logger, metrics, lifecycle, clock: opts.clock });
+    plane = await composeControlPlane({ config: { ...config, publicUrl: config.publicUrl ?? url }, db, keys, logger, metrics, lifecycle, clock: opts.clock, invalidationClock: opts.invalidationClock });
     const { services, limiter } = plane;
     if (config.metricsPort !== undefined) {
       metricsServer = await startMetricsServer(metrics, config.host, config.metricsPort).catch((err: NodeJS.ErrnoException) => {

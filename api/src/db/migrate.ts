@@ -16,6 +16,7 @@ import * as rateLimitBuckets from '../../migrations/20261202000000_rate_limit_bu
 import * as listIndexes from '../../migrations/20261202000100_list_indexes';
 import * as firstAuthMarker from '../../migrations/20261204000000_first_auth_marker';
 import * as sessionRenewals from '../../migrations/20261204100000_session_renewals';
+import * as creationNotifications from '../../migrations/20261204120000_creation_notifications';
 
 /**
  * What a migration may need besides the schema: the master key's derived keys, for a migration
@@ -44,6 +45,7 @@ export const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [
   ['20261202000100_list_indexes', listIndexes],
   ['20261204000000_first_auth_marker', firstAuthMarker],
   ['20261204100000_session_renewals', sessionRenewals],
+  ['20261204120000_creation_notifications', creationNotifications],
 ];
 
 class ListMigrationSource implements Knex.MigrationSource<string> {

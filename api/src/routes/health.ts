@@ -1,5 +1,6 @@
 /** / (where to go from here), /healthz (liveness) and /readyz (readiness: the database answers and the replica is not draining). */
 import type { Database } from '../db/connect';
+import type { DatabaseProbe } from '../db/readiness';
 import { Health, Home, Readiness } from '../schemas/responses';
 import { auth, manifest } from './manifest';
 
@@ -11,6 +12,8 @@ export interface Lifecycle {
 export interface HealthRouteDeps {
   database: Database;
   lifecycle: Lifecycle;
+  /** Whether the database answers (at most one query per second, however often /readyz is called). */
+  readiness: DatabaseProbe;
 }
 
 const probe = { reads: 'nothing', errorShape: 'api', auth: auth.none } as const;
@@ -27,14 +30,10 @@ export const healthRoutes = manifest<HealthRouteDeps>('health', (route) => [
   }),
   route({
     ...probe, method: 'get', path: '/readyz', summary: 'Readiness (database reachable, not draining)', responses: { 200: Readiness, 503: Readiness },
-    handle: async (_ctx, { database, lifecycle }) => {
+    handle: async (_ctx, { database, lifecycle, readiness }) => {
       if (lifecycle.draining) return { status: 503, body: { status: 'draining', database: database.backend } };
-      try {
-        await database.knex.raw('select 1');
-        return { body: { status: 'ready', database: database.backend } };
-      } catch {
-        return { status: 503, body: { status: 'unavailable', database: database.backend } };
-      }
+      if (await readiness.ready()) return { body: { status: 'ready', database: database.backend } };
+      return { status: 503, body: { status: 'unavailable', database: database.backend } };
     },
   }),
 ]);

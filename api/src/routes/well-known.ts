@@ -4,7 +4,7 @@
  * well-known URLs answer 404 with a pointer to the per-organization ones.
  */
 import { NotFoundError } from '../errors';
-import { isUuid } from '../crypto/ids';
+import { isCanonicalUuid } from '../crypto/ids';
 import { orgIssuer, orgJwksUrl, orgMetadataUrl } from '../services/issuer';
 import { OrgParams } from '../schemas/params';
 import { AuthorizationServerMetadata, Jwks } from '../schemas/responses';
@@ -42,7 +42,7 @@ export function authorizationServerMetadata(base: string, orgId: string): Record
 
 /** Organization ids appear in issuers in their canonical (lowercase) form only, so each issuer has one spelling. */
 function canonicalOrgId(id: string): string | null {
-  return isUuid(id) && id === id.toLowerCase() ? id : null;
+  return isCanonicalUuid(id) ? id : null;
 }
 
 function noSuchIssuer(): NotFoundError {

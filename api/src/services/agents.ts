@@ -75,6 +75,7 @@ export type TransitionHook = (tx: Knex.Transaction, audit: AuditUnit, ctx: Audit
 
 export class AgentService {
   private readonly statusListeners: StatusListener[] = [];
+  private readonly createdListeners: Array<(agentId: string) => void> = [];
   private readonly transitionHooks: TransitionHook[] = [];
   private readonly scopesListeners: Array<(orgId: string, agentId: string) => void> = [];
 
@@ -88,6 +89,11 @@ export class AgentService {
     this.statusListeners.push(listener);
   }
 
+  /** Told after commit that an agent was created (negative caches in this process forget its id at once). */
+  onCreated(listener: (agentId: string) => void): void {
+    this.createdListeners.push(listener);
+  }
+
   onTransition(hook: TransitionHook): void {
     this.transitionHooks.push(hook);
   }
@@ -99,7 +105,7 @@ export class AgentService {
 
   async create(ctx: AuditContext, input: AgentCreateInput, idempotencyKey?: string): Promise<IdempotentResult<AgentView>> {
     const requestHash = createHash('sha256').update(JSON.stringify(input)).digest('hex');
-    return withIdempotency(this.db, this.audit, { orgId: ctx.organizationId, scope: 'agents.create', key: idempotencyKey, requestHash, ttlMs: this.idempotencyTtlMs }, async (tx, audit) => {
+    const result = await withIdempotency(this.db, this.audit, { orgId: ctx.organizationId, scope: 'agents.create', key: idempotencyKey, requestHash, ttlMs: this.idempotencyTtlMs }, async (tx, audit) => {
       const now = new Date();
       const id = uuidv7(now.getTime());
       const key = keyMaterial(id, input.public_key);
@@ -115,6 +121,8 @@ export class AgentService {
       // The stored (replayable) body never includes the secret; only this first response does.
       return { stored: view, response: key.secret ? { ...view, secret: key.secret } : view };
     });
+    if (!result.replayed) for (const l of this.createdListeners) l(result.stored.id);
+    return result;
   }
 
   async get(orgId: string, id: string): Promise<AgentView> {

@@ -25,7 +25,7 @@ import type { Introspection } from '../schemas/responses';
 import { intersectScopes, scopeCovers, SCOPE_PATTERN } from '../../../model/agent';
 import { CLIENT_ASSERTION_MAX_LIFETIME_SECONDS } from '../../../model/limits';
 import { generateEd25519, publicKeyObject } from '../crypto/ed25519';
-import { isUuid } from '../crypto/ids';
+import { canonicalUuid, isCanonicalUuid } from '../crypto/ids';
 import * as ops from '../db/operations/tokens';
 import type { Logger } from '../logger';
 import { DomainError, InvalidClientError, InvalidGrantError, InvalidScopeError } from '../domain/errors';
@@ -36,6 +36,7 @@ import { claimTextViolation, DecodedJws, decodeJws, verifyEd25519 } from '../cry
 import type { InvalidationBus, InvalidationEvent } from '../tokens/invalidation';
 import type { AuthState } from '../tokens/state';
 import type { AuthWriter } from '../tokens/auth-writer';
+import { NegativeCache } from '../tokens/negative-cache';
 import { purgeAuthRows, PurgeCounts, PurgeOptions } from '../tokens/purge';
 import { MAX_TOKEN_LIFETIME_SECONDS, SigningKeyService } from './signing-keys';
 
@@ -112,6 +113,8 @@ export class TokenService {
   /** Agent credentials for the token endpoint (agent id → keys, scopes, status); see credentials(). */
   private readonly credentialCache = new Map<string, ops.AgentCredentialsRow>();
   private credentialGeneration = 0;
+  /** Agent ids that name no agent (a made-up `sub` is refused without a read after the first). */
+  readonly unknownAgents: NegativeCache;
   /** Access tokens whose signature was verified (token → claims), bounded. */
   private readonly verified = new Map<string, AccessTokenClaims>();
 
@@ -126,13 +129,18 @@ export class TokenService {
     readonly options: TokenServiceOptions,
   ) {
     this.tokenEndpoint = `${options.baseUrl}/v1/oauth/token`;
+    // Both backends: every agent creation is announced (in process by the agents service, on every
+    // replica by the agent_keys trigger), which is all the negative cache needs.
+    this.unknownAgents = new NegativeCache(() => bus.healthy);
     bus.subscribe((e) => {
       if (e.kind === 'credentials' || e.kind === 'agent') {
         this.credentialGeneration++;
         this.credentialCache.delete(e.id);
+        this.unknownAgents.forget(e.id);
       } else if (e.kind === 'reset') {
         this.credentialGeneration++;
         this.credentialCache.clear();
+        this.unknownAgents.clear();
       }
     });
   }
@@ -155,7 +163,8 @@ export class TokenService {
     const jws = typeof assertion === 'string' ? decodeJws(assertion) : assertion;
     if (!jws) return fail(new InvalidClientError('client_assertion is not a compact JWS', 'malformed_assertion'));
     const { header, payload: p } = jws;
-    const claimed = typeof p.sub === 'string' && isUuid(p.sub) ? p.sub : undefined;
+    // One spelling per agent: case variants of an id share its cache entries (and its budgets).
+    const claimed = canonicalUuid(p.sub) ?? undefined;
     const bad = (description: string, reason: string) => fail(new InvalidClientError(description, reason), { claimedAgentId: claimed });
     // Before any claim is read: the jti is stored, kid and aud are compared.
     const textViolation = claimTextViolation(jws, 'client_assertion');
@@ -164,7 +173,7 @@ export class TokenService {
     if (header.crit !== undefined) return bad('client_assertion uses unsupported critical headers', 'crit_header');
     if (header.kid !== undefined && typeof header.kid !== 'string') return bad('client_assertion kid must be a string', 'malformed_assertion');
     if (!claimed || p.iss !== p.sub) return bad('client_assertion iss and sub must both be the agent id', 'bad_issuer');
-    if (clientIdParam !== undefined && clientIdParam !== claimed) return bad('client_id does not match the client_assertion subject', 'client_id_mismatch');
+    if (clientIdParam !== undefined && canonicalUuid(clientIdParam) !== claimed) return bad('client_id does not match the client_assertion subject', 'client_id_mismatch');
     const aud = typeof p.aud === 'string' ? [p.aud] : Array.isArray(p.aud) ? p.aud : [];
     // The token endpoint or the server; an organization issuer is checked against the agent's below.
     const audServer = aud.some((a) => a === this.tokenEndpoint || a === this.options.baseUrl);
@@ -228,8 +237,11 @@ export class TokenService {
       const hit = this.credentialCache.get(agentId);
       if (hit) return { row: hit, cached: true };
     }
+    if (!fresh && this.unknownAgents.get(agentId)) return { row: undefined, cached: true };
     const g = this.credentialGeneration;
+    const mark = this.unknownAgents.mark();
     const row = await ops.getAgentCredentials(this.db, agentId);
+    if (!row) this.unknownAgents.remember(agentId, mark, true);
     if (row && cacheable && g === this.credentialGeneration) {
       if (this.credentialCache.size >= MAX_KEY_OBJECTS) this.credentialCache.clear();
       this.credentialCache.set(agentId, row);
@@ -363,7 +375,7 @@ export class TokenService {
     // The key is looked up in the claimed organization's set: a token verifies only with a key of
     // the organization it names, and names only that organization's issuer.
     const org = p.org_id;
-    if (typeof org !== 'string' || !isUuid(org)) return null;
+    if (typeof org !== 'string' || !isCanonicalUuid(org)) return null;
     const key = this.signingKeys.knownVerificationKey(org, h.kid) ?? (await this.signingKeys.verificationKey(org, h.kid));
     if (!key || !verifyEd25519(jws, key)) return null;
     if (p.iss !== this.issuerFor(org) || typeof p.sub !== 'string' || typeof p.jti !== 'string') return null;

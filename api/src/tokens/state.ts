@@ -8,7 +8,12 @@
  * - a value read from the database is cached only if no invalidation happened while it was being
  *   read (a generation counter), so a stale read can never overwrite a newer invalidation;
  * - the revoked-jti set is complete while `revokedReady` (loaded after LISTEN started, then fed by
- *   events); until then, revocation checks read the database.
+ *   events); until then, revocation checks read the database;
+ * - the revoked-jti set is bounded: any database role can NOTIFY on the channel, so an event's
+ *   expiry is capped at the longest token lifetime, and an event that would exceed the bound is
+ *   not held but makes the set incomplete (revocation checks read the database) until the set,
+ *   swept of expired entries, can be loaded whole again. A revocation is never dropped: a jti not
+ *   in memory is looked up in the database unless the set is known complete.
  */
 import type { Knex } from 'knex';
 import * as tokenOps from '../db/operations/tokens';
@@ -18,6 +23,7 @@ import type { Logger } from '../logger';
 import type { InvalidationBus, InvalidationEvent } from './invalidation';
 import { newCacheStats } from '../metrics/metrics';
 import type { AgentStatus } from '../../../model/statuses';
+import { ACCESS_TOKEN_TTL_MAX_SECONDS } from '../../../model/limits';
 
 export interface AgentState {
   orgId: string;
@@ -36,6 +42,15 @@ export interface SessionState {
 }
 
 const MAX_ENTRIES = 100_000;
+/** Revoked jtis held in memory at most (beyond it, revocation checks read the database). */
+export const MAX_REVOKED_ENTRIES = 100_000;
+/** No genuine revocation outlives this: a token lives at most the longest lifetime (plus clock skew). */
+const MAX_REVOKED_LIFETIME_MS = (ACCESS_TOKEN_TTL_MAX_SECONDS + 120) * 1000;
+
+export interface AuthStateOptions {
+  /** The bound of the revoked-jti set (default MAX_REVOKED_ENTRIES). */
+  maxRevoked?: number;
+}
 
 export class AuthState {
   private readonly agents = new Map<string, AgentState>();
@@ -47,8 +62,21 @@ export class AuthState {
   /** Lookups answered from memory (hits), read and cached (misses), read because the bus was unhealthy (bypasses). */
   readonly stats = { agents: newCacheStats(), sessions: newCacheStats(), revoked: newCacheStats() };
 
-  constructor(private readonly db: Knex, private readonly bus: InvalidationBus, private readonly logger: Logger) {
+  private readonly maxRevoked: number;
+
+  constructor(private readonly db: Knex, private readonly bus: InvalidationBus, private readonly logger: Logger, options: AuthStateOptions = {}) {
+    this.maxRevoked = options.maxRevoked ?? MAX_REVOKED_ENTRIES;
     bus.subscribe((e) => this.onEvent(e));
+  }
+
+  /** How many revoked jtis are held in memory (bounded by `maxRevoked`). */
+  get revokedHeld(): number {
+    return this.revoked.size;
+  }
+
+  /** Whether revocation checks may answer from memory alone (the set is complete). */
+  get revokedComplete(): boolean {
+    return this.revokedReady;
   }
 
   /** Loads the revoked-jti set; call after the bus started listening. */
@@ -74,18 +102,45 @@ export class AuthState {
         this.sessions.delete(e.id);
         break;
       case 'token':
-        if (e.expiresAtMs > Date.now()) this.revoked.set(e.jti, e.expiresAtMs);
+        this.holdRevoked(e.jti, e.expiresAtMs);
+        break;
+      case 'link':
+        // A stale link refused the set's readiness (or a load): try again now that it delivers.
+        if (e.fresh && !this.revokedReady) this.reloadRevoked();
         break;
       case 'reset':
         this.generation++;
         this.agents.clear();
         this.sessions.clear();
         this.revokedReady = false;
-        if (this.bus.healthy) void this.loadRevoked().catch((err) => this.logger.error({ err }, 'reloading revoked tokens failed'));
+        this.reloadRevoked();
         break;
       default:
         break;
     }
+  }
+
+  /**
+   * Holds a revoked jti until its token expires. Over the bound the jti is not held and the set
+   * stops being complete: revocation checks then read the database, so nothing is lost.
+   */
+  private holdRevoked(jti: string, expiresAtMs: number, now = Date.now()): boolean {
+    const exp = Math.min(expiresAtMs, now + MAX_REVOKED_LIFETIME_MS);
+    if (exp <= now) return true;
+    if (this.revoked.size >= this.maxRevoked && !this.revoked.has(jti)) {
+      this.sweep(now);
+      if (this.revoked.size >= this.maxRevoked) {
+        if (this.revokedReady) this.logger.warn({ bound: this.maxRevoked }, 'revoked-token set is full; revocation checks read the database until it has room again');
+        this.revokedReady = false;
+        return false;
+      }
+    }
+    this.revoked.set(jti, exp);
+    return true;
+  }
+
+  private reloadRevoked(): void {
+    if (this.bus.healthy) void this.loadRevoked().catch((err) => this.logger.error({ err }, 'reloading revoked tokens failed'));
   }
 
   private loadRevoked(): Promise<void> {
@@ -93,10 +148,18 @@ export class AuthState {
     this.revokedLoading = (async () => {
       try {
         const g = this.generation;
-        const rows = await tokenOps.listUnexpiredRevokedTokens(this.db, new Date());
-        for (const r of rows) this.revoked.set(r.jti, new Date(r.expires_at).getTime());
+        const now = new Date();
+        // One row more than the bound tells that the whole set cannot be held.
+        const rows = await tokenOps.listUnexpiredRevokedTokens(this.db, now, this.maxRevoked + 1);
+        let complete = rows.length <= this.maxRevoked;
+        for (const r of rows) {
+          if (!complete || !this.holdRevoked(r.jti, new Date(r.expires_at).getTime(), now.getTime())) {
+            complete = false;
+            break;
+          }
+        }
         // Ready only if no reset happened meanwhile (a reset schedules its own load).
-        if (this.bus.healthy && g === this.generation) this.revokedReady = true;
+        if (complete && this.bus.healthy && g === this.generation) this.revokedReady = true;
       } finally {
         this.revokedLoading = null;
       }
@@ -158,8 +221,9 @@ export class AuthState {
     return tokenOps.isTokenRevoked(this.db, jti);
   }
 
-  /** Drops revoked jtis whose tokens have expired anyway. */
+  /** Drops revoked jtis whose tokens have expired anyway; a set that overflowed is loaded again once half of it is free. */
   sweep(now = Date.now()): void {
     for (const [jti, exp] of this.revoked) if (exp <= now) this.revoked.delete(jti);
+    if (!this.revokedReady && !this.revokedLoading && this.revoked.size <= this.maxRevoked / 2) this.reloadRevoked();
   }
 }

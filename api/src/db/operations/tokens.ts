@@ -104,8 +104,8 @@ export async function isTokenRevoked(tx: Tx, jti: string): Promise<boolean> {
   return (await tx('revoked_tokens').where({ jti }).first('jti')) !== undefined;
 }
 
-export async function listUnexpiredRevokedTokens(tx: Tx, now: Date): Promise<{ jti: string; expires_at: Date }[]> {
-  return tx('revoked_tokens').where('expires_at', '>', now).select('jti', 'expires_at');
+export async function listUnexpiredRevokedTokens(tx: Tx, now: Date, limit: number): Promise<{ jti: string; expires_at: Date }[]> {
+  return tx('revoked_tokens').where('expires_at', '>', now).select('jti', 'expires_at').limit(limit);
 }
 
 export async function deleteExpiredRevokedTokens(tx: Tx, before: Date): Promise<number> {
