@@ -1,19 +1,21 @@
 /** Identifier helpers. */
 import { randomBytes } from 'node:crypto';
 
-export { isUuid } from '../../../model/ids';
+import { isUuid } from '../../../model/ids';
+
+export { isUuid };
 
 /**
  * Ids are issued in lowercase: this spelling only names the id in issuers, tokens and caches, so
  * an upper- or mixed-case variant is a different string that no cache entry or lookup may take.
  */
 export function isCanonicalUuid(value: string): boolean {
-  return UUID_RE.test(value) && value === value.toLowerCase();
+  return isUuid(value) && value === value.toLowerCase();
 }
 
 /** The canonical (lowercase) spelling of a UUID a client sent, or null when it is none. */
 export function canonicalUuid(value: unknown): string | null {
-  return typeof value === 'string' && UUID_RE.test(value) ? value.toLowerCase() : null;
+  return typeof value === 'string' && isUuid(value) ? value.toLowerCase() : null;
 }
 
 let lastMs = 0;
