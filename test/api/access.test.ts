@@ -2,6 +2,8 @@
 import request from 'supertest';
 import { startTestServer, TestServer } from '../support/server';
 import { client, Client, expectError } from '../support/http';
+import { controlPlaneRoutes } from '../../api/src/routes';
+import { API_KEY_ROLES, type ApiKeyRole } from '../../model/roles';
 
 let s: TestServer;
 let admin: Client;
@@ -126,15 +128,47 @@ describe('roles', () => {
     expect((await admin.get(`/v1/agents/${agentId}`)).body.status).toBe('active');
   });
 
-  test('operator reads and suspends/activates/revokes, but cannot create or edit', async () => {
+  test('operator reads and suspends, but cannot create, edit, reactivate or revoke', async () => {
     expectError(await operator.post('/v1/agents', { name: 'nope' }), 403, 'forbidden');
     expectError(await operator.patch(`/v1/agents/${agentId}`, { scopes: [] }), 403, 'forbidden');
     expectError(await operator.post(`/v1/agents/${agentId}/keys`), 403, 'forbidden');
     expectError(await operator.post('/v1/api-keys', { name: 'x', role: 'admin' }), 403, 'forbidden');
     expect((await operator.post(`/v1/agents/${agentId}/suspend`)).body.status).toBe('suspended');
-    expect((await operator.post(`/v1/agents/${agentId}/activate`)).body.status).toBe('active');
+    // An admin's suspension (a compromised agent) is not the operator's to undo, nor is revocation.
+    const activate = await operator.post(`/v1/agents/${agentId}/activate`);
+    expectError(activate, 403, 'forbidden');
+    expect(activate.body.error.message).toBe('This call needs the admin role; the key has operator');
+    expectError(await operator.post(`/v1/agents/${agentId}/revoke`), 403, 'forbidden');
+    expect((await admin.get(`/v1/agents/${agentId}`)).body.status).toBe('suspended');
+    expect((await admin.post(`/v1/agents/${agentId}/activate`)).body.status).toBe('active');
     const victim = (await admin.post('/v1/agents', { name: 'role-victim' })).body.id;
-    expect((await operator.post(`/v1/agents/${victim}/revoke`)).body.status).toBe('revoked');
+    expectError(await operator.post(`/v1/agents/${victim}/revoke`), 403, 'forbidden');
+    expect((await admin.post(`/v1/agents/${victim}/revoke`)).body.status).toBe('revoked');
+  });
+
+  test('every route with a role refuses a key of the role below it (403 naming both), and changes nothing', async () => {
+    const keys: Record<ApiKeyRole, Client> = { reader, operator, admin };
+    const seen: Array<{ route: string; status: number; message: string }> = [];
+    const expected: typeof seen = [];
+    for (const { routes } of controlPlaneRoutes) {
+      for (const r of routes) {
+        if (r.auth.kind !== 'api_key' && r.auth.kind !== 'api_key_or_agent') continue;
+        const below = API_KEY_ROLES[API_KEY_ROLES.indexOf(r.auth.role) - 1];
+        if (!below) continue;
+        const route = `${r.method.toUpperCase()} ${r.path} as ${below}`;
+        const res = await call(keys[below], r.method, r.path.replace(/\{[a-z_]+\}/g, agentId), {});
+        seen.push({ route, status: res.status, message: res.body?.error?.message ?? res.body?.error_description });
+        expected.push({ route, status: 403, message: `This call needs the ${r.auth.role} role; the key has ${below}` });
+      }
+    }
+    expect(seen).toEqual(expected);
+    // The roles of the status changes: suspension is every operator's; reactivation and revocation are admin's.
+    expect(expected.filter((e) => /^POST \/v1\/agents\/\{id\}\/(suspend|activate|revoke) /.test(e.route)).map((e) => e.route)).toEqual([
+      'POST /v1/agents/{id}/suspend as reader',
+      'POST /v1/agents/{id}/activate as operator',
+      'POST /v1/agents/{id}/revoke as operator',
+    ]);
+    expect((await admin.get(`/v1/agents/${agentId}`)).body.status).toBe('active');
   });
 });
 

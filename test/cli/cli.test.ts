@@ -171,6 +171,19 @@ describe('agents', () => {
     expect(again.stderr).toMatch(/^error: /);
   });
 
+  it('an operator key suspends; activate and revoke need an admin key (exit 4, the role named)', async () => {
+    const a = json(await cli(['agents', 'create', 'cli-incident', '--json']));
+    const env = { env: { CERTUSORDO_API_KEY: await server.createApiKey('operator') } };
+    expect((await cli(['agents', 'suspend', a.id, '--reason', 'incident'], env)).code).toBe(0);
+    const activate = await cli(['agents', 'activate', a.id], env);
+    expect(activate.code).toBe(4);
+    expect(activate.stderr).toContain('This call needs the admin role; the key has operator');
+    expect((await cli(['agents', 'revoke', a.id, '--yes'], env)).code).toBe(4);
+    expect(json(await cli(['agents', 'get', a.id, '--json'])).status).toBe('suspended');
+    expect((await cli(['agents', 'activate', '--help'])).stdout).toContain('Needs an admin key');
+    expect((await cli(['agents', 'suspend', '--help'])).stdout).toContain('Needs an operator or admin key');
+  });
+
   it('exit codes: not found 3, validation 6, conflict 5, auth 4, permission 4, network 7', async () => {
     const nf = await cli(['agents', 'get', 'non-existent-id']);
     expect(nf.code).toBe(3);

@@ -17,7 +17,9 @@ import { DEFAULT_IDEMPOTENCY_TTL_SECONDS, withIdempotency, IdempotentResult } fr
 import { publicKeyViolations } from '../../../model/agent';
 import { iso } from './iso';
 
-export type Transition = 'suspend' | 'activate' | 'revoke';
+import type { AgentTransition } from '../../../model/roles';
+
+export type Transition = AgentTransition;
 
 
 export function toAgentView(r: DbAgentWithKeyRow): AgentView {
