@@ -97,6 +97,26 @@ describe('API keys', () => {
     expectError(await admin.post('/v1/api-keys/nope/revoke'), 404, 'not_found');
   });
 
+  test('a database writer holding a key cannot move its row to another organization or raise its role', async () => {
+    const other = await s.createOrganization('admin');
+    const otherAgent = (await client(s.url, other.apiKey).post('/v1/agents', { name: 'moved-into' })).body.id;
+    const tamper = async (role: 'reader' | 'admin', organizationId: string) => {
+      const created = (await admin.post('/v1/api-keys', { name: `tamper-${role}-${organizationId.slice(-4)}`, role: 'reader' })).body;
+      // The writer edits the row before the key is ever used, so no cache stands between.
+      await s.running.db.knex('api_keys').where({ id: created.id }).update({ role, organization_id: organizationId });
+      return { id: created.id as string, key: client(s.url, created.key) };
+    };
+    const moved = await tamper('reader', other.organizationId);
+    expectError(await moved.key.get(`/v1/agents/${otherAgent}`), 401, 'unauthenticated');
+    const raised = await tamper('admin', s.organizationId);
+    expectError(await raised.key.post('/v1/agents', { name: 'escalated' }), 401, 'unauthenticated');
+    expectError(await raised.key.get('/v1/agents'), 401, 'unauthenticated');
+    // Put back as created, the same key works again: the binding was the only thing refusing it.
+    await s.running.db.knex('api_keys').where({ id: raised.id }).update({ role: 'reader', organization_id: s.organizationId });
+    expect((await raised.key.get('/v1/agents')).status).toBe(200);
+    expectError(await raised.key.post('/v1/agents', { name: 'escalated' }), 403, 'forbidden');
+  });
+
   test('the key is stored only as a keyed hash', async () => {
     const created = await admin.post('/v1/api-keys', { name: 'hash-check', role: 'reader' });
     const row = await s.running.db.knex('api_keys').where({ id: created.body.id }).first();

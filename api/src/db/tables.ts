@@ -18,6 +18,8 @@ export interface DbApiKeyRow {
   role: ApiKeyRole;
   prefix: string;
   key_hash: Buffer;
+  /** HMAC binding key_hash to organization_id and role (crypto/api-keys.ts). */
+  binding: Buffer;
   created_at: Date;
   last_used_at: Date | null;
   revoked_at: Date | null;
