@@ -10,7 +10,7 @@ import { apiKeyMatches, generateApiKey, hashApiKey } from '../../api/src/crypto/
 import { readMasterKey } from '../../api/src/crypto/master-key';
 import { migrateDown, migrateLatest, migrateTo } from '../../api/src/db/migrate';
 
-const BEFORE = '20261202000100_list_indexes';
+const BEFORE = '20261204000000_first_auth_marker';
 let admin: Knex;
 let db: Knex;
 let name: string;
