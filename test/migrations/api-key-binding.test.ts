@@ -8,9 +8,10 @@ import os from 'node:os';
 import knexFactory, { Knex } from 'knex';
 import { apiKeyMatches, generateApiKey, hashApiKey } from '../../api/src/crypto/api-keys';
 import { readMasterKey } from '../../api/src/crypto/master-key';
-import { migrateDown, migrateLatest, migrateTo } from '../../api/src/db/migrate';
+import { migrateDown, migrateTo } from '../../api/src/db/migrate';
 
 const BEFORE = '20261204000000_first_auth_marker';
+const BINDING = '20261204000300_api_key_binding';
 let admin: Knex;
 let db: Knex;
 let name: string;
@@ -41,10 +42,10 @@ test('binds existing keys with the master key, refuses without it, and goes down
   const row = { id: '0190a000-0000-7000-8000-0000000000b1', organization_id: orgs[0], name: 'old', role: 'reader', prefix, key_hash: hashApiKey(keys.apiKeyPepper, key), created_at: now };
   await db('api_keys').insert(row);
 
-  await expect(migrateLatest(db)).rejects.toThrow(/binds the 1 existing API key\(s\) with the master key, and this process has none/);
+  await expect(migrateTo(db, BINDING)).rejects.toThrow(/binds the 1 existing API key\(s\) with the master key, and this process has none/);
   expect(await db.schema.hasColumn('api_keys', 'binding')).toBe(false);
 
-  expect(await migrateLatest(db, { keys })).toEqual(['20261204000300_api_key_binding']);
+  await migrateTo(db, BINDING, { keys });
   const bound = await db('api_keys').where({ id: row.id }).first();
   expect(Buffer.from(bound.key_hash)).toEqual(row.key_hash);
   expect(apiKeyMatches(keys.apiKeyPepper, key, bound)).toBe(true);

@@ -16,6 +16,7 @@ import * as rateLimitBuckets from '../../migrations/20261202000000_rate_limit_bu
 import * as listIndexes from '../../migrations/20261202000100_list_indexes';
 import * as firstAuthMarker from '../../migrations/20261204000000_first_auth_marker';
 import * as apiKeyBinding from '../../migrations/20261204000300_api_key_binding';
+import * as agentKeySeals from '../../migrations/20261204000310_agent_key_seals';
 
 /**
  * What a migration may need besides the schema: the master key's derived keys, for a migration
@@ -44,6 +45,7 @@ export const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [
   ['20261202000100_list_indexes', listIndexes],
   ['20261204000000_first_auth_marker', firstAuthMarker],
   ['20261204000300_api_key_binding', apiKeyBinding],
+  ['20261204000310_agent_key_seals', agentKeySeals],
 ];
 
 class ListMigrationSource implements Knex.MigrationSource<string> {

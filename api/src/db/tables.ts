@@ -49,6 +49,8 @@ export interface DbAgentKeyRow {
   agent_id: string;
   kid: string;
   public_key: Buffer;
+  /** HMAC over (organization, agent, kid, public key) under the master key's agent-key seal (crypto/agent-key-seal.ts). */
+  seal: Buffer;
   created_at: Date;
   revoked_at: Date | null;
 }
