@@ -5,34 +5,17 @@
  */
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
-import knexFactory, { Knex } from 'knex';
 import { apiKeyMatches, generateApiKey, hashApiKey } from '../../api/src/crypto/api-keys';
 import { readMasterKey } from '../../api/src/crypto/master-key';
+import { emptyDatabase } from '../support/empty-database';
 import { migrateDown, migrateTo } from '../../api/src/db/migrate';
 
 const BEFORE = '20261204000000_first_auth_marker';
 const BINDING = '20261204000300_api_key_binding';
-let admin: Knex;
-let db: Knex;
-let name: string;
-
-beforeAll(async () => {
-  const adminUrl = process.env.CERTUSORDO_TEST_PG_ADMIN_URL!;
-  admin = knexFactory({ client: 'pg', connection: adminUrl, pool: { min: 0, max: 1 } });
-  name = `mig_bind_${randomBytes(5).toString('hex')}`;
-  await admin.raw(`create database ${name}`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  db = knexFactory({ client: 'pg', connection: url.toString(), pool: { min: 0, max: 2 } });
-});
-
-afterAll(async () => {
-  await db?.destroy();
-  await admin?.raw(`drop database if exists ${name}`);
-  await admin?.destroy();
-});
+const database = emptyDatabase('mig_bind');
 
 test('binds existing keys with the master key, refuses without it, and goes down cleanly', async () => {
+  const db = database();
   const keys = readMasterKey(randomBytes(32).toString('base64url'), os.tmpdir())!.keys;
   await migrateTo(db, BEFORE);
   const now = new Date();
