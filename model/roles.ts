@@ -11,9 +11,17 @@ export type ApiKeyRole = (typeof API_KEY_ROLES)[number];
 /** What each role may do, in words (API schema descriptions, CLI help, console). */
 export const API_KEY_ROLE_RIGHTS: Readonly<Record<ApiKeyRole, string>> = {
   reader: 'read only',
-  operator: 'read + suspend/activate/revoke agents, record session operations, end sessions, revoke tokens',
+  operator: 'read + suspend agents, record session operations, end sessions, revoke tokens',
   admin: 'everything',
 };
+
+/**
+ * The role each agent status change needs. Suspension is the incident button: every operator has
+ * it. Undoing a suspension (an admin may have suspended the agent as compromised) and permanent
+ * revocation are admin decisions, so a relying service's operator key cannot make them.
+ */
+export const AGENT_TRANSITION_ROLES = { suspend: 'operator', activate: 'admin', revoke: 'admin' } as const satisfies Readonly<Record<string, ApiKeyRole>>;
+export type AgentTransition = keyof typeof AGENT_TRANSITION_ROLES;
 
 /** The roles and their rights in one sentence, highest first: `admin: everything; operator: …; reader: read only`. */
 export const API_KEY_ROLE_RULE = [...API_KEY_ROLES]

@@ -127,9 +127,9 @@ export async function composeControlPlane(deps: ComposeDeps): Promise<ControlPla
     const state = new AuthState(db.knex, bus, logger);
     await state.start();
     const writer = new AuthWriter(db.knex, services.audit, logger);
-    const tokens = new TokenService(db.knex, signingKeys, state, writer, services.audit, bus, logger, { baseUrl, accessTokenTtlSeconds: config.accessTokenTtlSeconds });
+    const tokens = new TokenService(db.knex, signingKeys, state, writer, services.audit, bus, logger, { baseUrl, accessTokenTtlSeconds: config.accessTokenTtlSeconds, agentKeySeal: keys.agentKeySeal });
     const sessions = new SessionService(db.knex, tokens, bus, services.audit, config.idempotencyTtlSeconds * 1000);
-    // Audit checkpoints are signed with the organization's token signing key, under its issuer.
+    // Audit checkpoints are signed with the organization's token signing key, under its checkpoint issuer.
     services.audit.useCheckpointSigner({
       sign: (orgId, header, payload) => signingKeys.sign(orgId, header, payload),
       verificationKey: (orgId, kid) => signingKeys.verificationKey(orgId, kid),

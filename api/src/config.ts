@@ -44,6 +44,8 @@ export interface Config {
   readonly shutdownDrainMs: number;
   /** After the drain: how long in-flight requests may take before their connections are cut. */
   readonly shutdownTimeoutMs: number;
+  /** Where `serve` writes the first-start admin key (a new file, mode 0600); undefined: stderr. */
+  readonly bootstrapKeyFile: string | undefined;
 }
 
 export type TrustProxy = false | number | readonly string[];
@@ -103,6 +105,7 @@ const Env = z.object({
   CERTUSORDO_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   CERTUSORDO_SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).max(600_000).optional(),
   CERTUSORDO_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+  CERTUSORDO_BOOTSTRAP_KEY_FILE: z.string().min(1).optional(),
 });
 
 export type ConfigOverrides = Partial<Record<keyof z.input<typeof Env>, string | number | undefined>>;
@@ -141,5 +144,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     // listener goes; the embedded store is one process with nobody to hand its traffic to.
     shutdownDrainMs: e.CERTUSORDO_SHUTDOWN_DRAIN_MS ?? (e.DATABASE_URL ? 5_000 : 0),
     shutdownTimeoutMs: e.CERTUSORDO_SHUTDOWN_TIMEOUT_MS,
+    bootstrapKeyFile: e.CERTUSORDO_BOOTSTRAP_KEY_FILE ? path.resolve(e.CERTUSORDO_BOOTSTRAP_KEY_FILE) : undefined,
   });
 }

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { Agent, AgentListParams, AgentStatus, CreatedAgent } from '../../sdk/src';
 import { NAME_RULE, SCOPE_RULE } from '../../model/agent';
 import { LIST_PAGE_MAX } from '../../model/limits';
+import { AGENT_TRANSITION_ROLES } from '../../model/roles';
 import { AGENT_STATUSES } from '../../model/statuses';
 import {
   clientFor,
@@ -152,7 +153,7 @@ export function register(program: Command): void {
 
   agents
     .command('suspend')
-    .description('Temporarily disable an agent: it can no longer authenticate (undo with activate)')
+    .description(`Temporarily disable an agent: it can no longer authenticate (undo with activate). Needs an ${AGENT_TRANSITION_ROLES.suspend} or admin key`)
     .argument('<agent>', AGENT_REF_HELP)
     .option('--reason <text>', 'why (recorded in the audit log)')
     .action(async (ref: string, o: { reason?: string }, cmd: Command) => {
@@ -162,7 +163,7 @@ export function register(program: Command): void {
 
   agents
     .command('activate')
-    .description('Re-enable a suspended agent (a revoked agent cannot be activated)')
+    .description(`Re-enable a suspended agent (a revoked agent cannot be activated). Needs an ${AGENT_TRANSITION_ROLES.activate} key`)
     .argument('<agent>', AGENT_REF_HELP)
     .option('--reason <text>', 'why (recorded in the audit log)')
     .action(async (ref: string, o: { reason?: string }, cmd: Command) => {
@@ -172,7 +173,7 @@ export function register(program: Command): void {
 
   agents
     .command('revoke')
-    .description('Permanently disable an agent and invalidate its tokens. Cannot be undone')
+    .description(`Permanently disable an agent and invalidate its tokens. Cannot be undone. Needs an ${AGENT_TRANSITION_ROLES.revoke} key`)
     .argument('<agent>', AGENT_REF_HELP)
     .option('--reason <text>', 'why (recorded in the audit log)')
     .option('-y, --yes', 'do not ask for confirmation (required when not on a terminal)')

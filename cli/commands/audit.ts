@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import type { Command } from 'commander';
 import type { AuditEventListParams } from '../../sdk/src';
 import { AUDIT_PAGE_MAX } from '../../model/limits';
-import { clientFor, collect, formatDate, globals, group, parsePositiveInt, parseTime, printJson, printTable, UsageError } from './common';
+import { clientFor, collect, formatDate, globals, group, parsePositiveInt, parseTime, printJson, printTable, terminalSafe, UsageError } from './common';
 import { AGENT_REF_HELP, resolveAgentId } from './agent-ref';
 
 /** Events a plain `audit list` shows: a screenful of the most recent. */
@@ -75,7 +75,7 @@ export function register(program: Command): void {
         if (checkpoint) process.stdout.write(`The log extends the checkpoint${checkpointSeq(checkpoint)}.\n`);
       } else {
         process.stdout.write(
-          `Audit chain BROKEN${result.firstBrokenSeq === null ? '' : ` at seq ${result.firstBrokenSeq}`}: ${result.reason ?? 'unknown reason'} (${result.eventsChecked} events checked).\n`,
+          `Audit chain BROKEN${result.firstBrokenSeq === null ? '' : ` at seq ${result.firstBrokenSeq}`}: ${terminalSafe(result.reason ?? 'unknown reason')} (${result.eventsChecked} events checked).\n`,
         );
       }
       if (!result.valid) process.exitCode = 1;

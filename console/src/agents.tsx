@@ -2,11 +2,12 @@
 import { useState } from 'preact/hooks';
 import { NAME_MAX, NAME_PATTERN, NAME_RULE, PUBLIC_KEY_RULE } from '../../model/agent';
 import { LIST_PAGE_DEFAULT, REASON_MAX } from '../../model/limits';
+import { AGENT_TRANSITION_ROLES, type AgentTransition } from '../../model/roles';
 import { AGENT_STATUSES } from '../../model/statuses';
 import { Agent, api, can, Role } from './api';
 import { ErrorBanner, inputChecked, inputValue, Modal, Notice, parseMetadata, parseScopes, RuleText, SecretOnce, StatusBadge, Time, usePoll } from './ui';
 
-type Action = { kind: 'suspend' | 'activate' | 'revoke'; agent: Agent };
+type Action = { kind: AgentTransition; agent: Agent };
 
 /** Suspend (reason), activate, revoke (typed name): one dialog per action. */
 export function ActionDialog({ action, onDone, onCancel }: { action: Action; onDone: (a: Agent, msg: string) => void; onCancel: () => void }) {
@@ -53,13 +54,18 @@ export function ActionDialog({ action, onDone, onCancel }: { action: Action; onD
   );
 }
 
+/** The lowest role with a row action (suspension): below it the table has no actions column. */
+export const ACTIONS_ROLE = AGENT_TRANSITION_ROLES.suspend;
+
+/** The status changes the role may make on the agent, each button only where the server would allow it. */
 export function ActionButtons({ agent, role, onAction }: { agent: Agent; role: Role; onAction: (a: Action) => void }) {
-  if (!can(role, 'operator') || agent.status === 'revoked') return null;
+  const may = (kind: AgentTransition) => can(role, AGENT_TRANSITION_ROLES[kind]);
+  if (!can(role, ACTIONS_ROLE) || agent.status === 'revoked') return null;
   return (
     <div class="actions">
-      {agent.status === 'active' && <button type="button" class="danger" aria-label={`Suspend ${agent.name}`} onClick={() => onAction({ kind: 'suspend', agent })}>Suspend</button>}
-      {agent.status === 'suspended' && <button type="button" class="primary" aria-label={`Activate ${agent.name}`} onClick={() => onAction({ kind: 'activate', agent })}>Activate</button>}
-      <button type="button" class="danger ghost" aria-label={`Revoke ${agent.name}`} onClick={() => onAction({ kind: 'revoke', agent })}>Revoke</button>
+      {agent.status === 'active' && may('suspend') && <button type="button" class="danger" aria-label={`Suspend ${agent.name}`} onClick={() => onAction({ kind: 'suspend', agent })}>Suspend</button>}
+      {agent.status === 'suspended' && may('activate') && <button type="button" class="primary" aria-label={`Activate ${agent.name}`} onClick={() => onAction({ kind: 'activate', agent })}>Activate</button>}
+      {may('revoke') && <button type="button" class="danger ghost" aria-label={`Revoke ${agent.name}`} onClick={() => onAction({ kind: 'revoke', agent })}>Revoke</button>}
     </div>
   );
 }
@@ -243,7 +249,7 @@ export function AgentsPage({ role }: { role: Role }) {
               <th scope="col" class="col-scopes">Scopes</th>
               <SortHeader label="Created" sortKey="created" sort={sort} onSort={setSort} />
               <SortHeader label="Last authentication" sortKey="last_auth" sort={sort} onSort={setSort} />
-              {can(role, 'operator') && <th scope="col">Actions</th>}
+              {can(role, ACTIONS_ROLE) && <th scope="col">Actions</th>}
             </tr>
           </thead>
           <tbody>
@@ -254,7 +260,7 @@ export function AgentsPage({ role }: { role: Role }) {
                 <td class="scopes col-scopes">{a.scopes.join(' ') || <span class="muted">none</span>}</td>
                 <td><Time iso={a.created_at} /></td>
                 <td><Time iso={a.last_auth_at} /></td>
-                {can(role, 'operator') && <td><ActionButtons agent={a} role={role} onAction={setAction} /></td>}
+                {can(role, ACTIONS_ROLE) && <td><ActionButtons agent={a} role={role} onAction={setAction} /></td>}
               </tr>
             ))}
           </tbody>

@@ -142,7 +142,7 @@ export interface AuditVerifyParams {
 
 /** The verified head of the audit chain, signed with the organization's token signing key. */
 export interface AuditCheckpoint {
-  /** Compact JWS (`typ: certusordo-audit-checkpoint+jwt`), verifiable offline with the organization's JWKS. */
+  /** Compact JWS (`typ: certusordo-audit-checkpoint+jwt`, `iss` `<organization issuer>/audit-checkpoints`), verifiable offline with the organization's JWKS. */
   checkpoint: string;
   orgId: string;
   seq: number;

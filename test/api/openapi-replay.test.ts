@@ -111,7 +111,8 @@ async function driveEveryRoute(): Promise<void> {
   await call('patch', `/v1/agents/${id}`, { body: { scopes: ['payments:read', 'payments:write'] } });
   await call('patch', `/v1/agents/${id}`, { body: { unknown: 1 } });
   await call('post', `/v1/agents/${id}/suspend`, { key: operator, body: { reason: 'replay' } });
-  await call('post', `/v1/agents/${id}/activate`, { key: operator, body: {} });
+  await call('post', `/v1/agents/${id}/activate`, { key: operator, body: {} }); // 403: reactivation is admin's
+  await call('post', `/v1/agents/${id}/activate`, { body: {} });
   const keys = await call('get', `/v1/agents/${id}/keys`);
   const added = await call('post', `/v1/agents/${id}/keys`, { body: {} });
   await call('delete', `/v1/agents/${id}/keys/${added.body.kid}`);
@@ -150,7 +151,7 @@ async function driveEveryRoute(): Promise<void> {
   await call('post', '/v1/signing-keys/rotate', { key: operator, body: {} });
 
   // Transitions that end the agent
-  await call('post', `/v1/agents/${id}/revoke`, { key: operator, body: {} });
+  await call('post', `/v1/agents/${id}/revoke`, { body: {} });
   await call('post', `/v1/agents/${id}/suspend`, { key: operator, body: {} }); // 409 invalid_transition
 
   // API keys

@@ -12,7 +12,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { startTestServer, TestServer } from '../support/server';
 import { loadMasterKey } from '../../api/src/crypto/master-key';
-import { hashApiKey } from '../../api/src/crypto/api-keys';
+import { apiKeyBinding, hashApiKey } from '../../api/src/crypto/api-keys';
+import { agentKeySeal } from '../../api/src/crypto/agent-key-seal';
+import type { DbAgentKeyRow } from '../../api/src/db/tables';
 import { generateEd25519, jwkThumbprint } from '../../api/src/crypto/ed25519';
 import { uuidv7 } from '../../api/src/crypto/ids';
 import { DatabaseProbe } from '../../api/src/db/readiness';
@@ -159,8 +161,9 @@ describe('API keys', () => {
     expect(await reads(async () => expect((await request(s.url).get('/v1/agents').set('Authorization', `Bearer ${key}`)).status).toBe(401))).toEqual([]);
     const id = uuidv7();
     const pepper = loadMasterKey(masterKey, s.store.dataDir).apiKeyPepper;
+    const grant = { organization_id: s.organizationId, role: 'reader' as const, key_hash: hashApiKey(pepper, key) };
     await announced('the API key is created', { kind: 'api_key', id }, (e) => e.kind === 'api_key' && e.id === id, () => orgOps.insertApiKey(s.running.db.knex, {
-      id, organization_id: s.organizationId, name: 'direct', role: 'reader', prefix: key.slice(0, 11), key_hash: hashApiKey(pepper, key),
+      id, name: 'direct', prefix: key.slice(0, 11), ...grant, binding: apiKeyBinding(pepper, grant),
       created_at: new Date(), last_used_at: null, revoked_at: null,
     }));
     expect((await request(s.url).get('/v1/agents').set('Authorization', `Bearer ${key}`)).status).toBe(200);
@@ -168,6 +171,12 @@ describe('API keys', () => {
 });
 
 describe('agents at the token endpoint', () => {
+  /** A key row sealed as the control plane seals the ones it writes. */
+  function sealedKey(k: Omit<DbAgentKeyRow, 'seal'>): DbAgentKeyRow {
+    const sealKey = loadMasterKey(masterKey, s.store.dataDir).agentKeySeal;
+    return { ...k, seal: agentKeySeal(sealKey, { organization_id: s.organizationId, agent_id: k.agent_id, kid: k.kid, public_key: k.public_key }) };
+  }
+
   /** An agent that exists nowhere yet, with a key pair a client could hold. */
   function unknownAgent(): TestAgent {
     const pair = generateEd25519();
@@ -192,7 +201,7 @@ describe('agents at the token endpoint', () => {
       agentOps.insertAgentWithKey(s.running.db.knex, {
         id: ghost.id, organization_id: s.organizationId, name: `direct-${ghost.id.slice(-6)}`, scopes: ['payments:read'], status: 'active',
         metadata: {}, created_at: now, updated_at: now, last_auth_at: null, status_changed_at: now,
-      }, { agent_id: ghost.id, kid: jwkThumbprint(Buffer.from(ghost.publicKey, 'base64url')), public_key: Buffer.from(ghost.publicKey, 'base64url'), created_at: now, revoked_at: null }));
+      }, sealedKey({ agent_id: ghost.id, kid: jwkThumbprint(Buffer.from(ghost.publicKey, 'base64url')), public_key: Buffer.from(ghost.publicKey, 'base64url'), created_at: now, revoked_at: null })));
     expect((await requestToken(s, ghost)).status).toBe(200);
   });
 });

@@ -491,6 +491,24 @@ describeBrowser('admin console (PGlite)', () => {
     await readerPage.close();
   });
 
+  test('an operator key suspends, but is offered neither Activate nor Revoke (admin decisions)', async () => {
+    const activeName = `op-active-${uuidv7().slice(-6)}`;
+    const suspendedName = `op-suspended-${uuidv7().slice(-6)}`;
+    await createAgent(s, { name: activeName });
+    const suspended = await createAgent(s, { name: suspendedName });
+    await request(s.url).post(`/v1/agents/${suspended.id}/suspend`).set('Authorization', `Bearer ${s.apiKey}`).expect(200);
+    const opPage = await newPage(problems);
+    await signIn(opPage, s.url, await s.createApiKey('operator'));
+    await opPage.locator('[data-role="operator"]').waitFor();
+    await search(opPage, activeName);
+    await row(opPage, activeName).getByRole('button', { name: `Suspend ${activeName}` }).waitFor();
+    expect(await row(opPage, activeName).getByRole('button', { name: /^(Activate|Revoke)/ }).count()).toBe(0);
+    await search(opPage, suspendedName);
+    await expectText(statusOf(opPage, suspendedName), 'suspended');
+    expect(await row(opPage, suspendedName).getByRole('button', { name: /^(Activate|Revoke|Suspend)/ }).count()).toBe(0);
+    await opPage.close();
+  });
+
   test('a 403 from the server is shown clearly', async () => {
     // An operator key sees the operator's buttons; an admin-only call made anyway (the key was
     // downgraded under it: simulated by signing in as admin, then swapping in an operator key).

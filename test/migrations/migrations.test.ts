@@ -2,44 +2,28 @@
  * Every migration goes up and down cleanly on PostgreSQL, with data in place, and `down` leaves
  * no trace. Run on an empty database (not the run's pre-migrated template).
  */
-import knexFactory, { Knex } from 'knex';
-import { randomBytes } from 'node:crypto';
+import type { Knex } from 'knex';
+import { emptyDatabase } from '../support/empty-database';
 import { MIGRATIONS, migrateDown, migrateLatest, migrateTo } from '../../api/src/db/migrate';
 
-let admin: Knex;
-let db: Knex;
-let name: string;
+const database = emptyDatabase('mig');
 
-beforeAll(async () => {
-  const adminUrl = process.env.CERTUSORDO_TEST_PG_ADMIN_URL!;
-  admin = knexFactory({ client: 'pg', connection: adminUrl, pool: { min: 0, max: 1 } });
-  name = `mig_${randomBytes(5).toString('hex')}`;
-  await admin.raw(`create database ${name}`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  db = knexFactory({ client: 'pg', connection: url.toString(), pool: { min: 0, max: 2 } });
-});
-
-afterAll(async () => {
-  await db?.destroy();
-  await admin?.raw(`drop database if exists ${name}`);
-  await admin?.destroy();
-});
-
-const tables = async () =>
+const tables = async (db: Knex) =>
   (await db.raw(`select tablename from pg_tables where schemaname = 'public' and tablename not like 'knex_%' order by 1`)).rows.map((r: { tablename: string }) => r.tablename);
 
 test('all migrations apply, then roll back one by one to an empty schema, then apply again', async () => {
+  const db = database();
   const applied = await migrateLatest(db);
   expect(applied).toEqual(MIGRATIONS.map(([n]) => n));
-  expect(await tables()).toEqual(expect.arrayContaining(['agents', 'agent_keys', 'api_keys', 'audit_events', 'organizations']));
+  expect(await tables(db)).toEqual(expect.arrayContaining(['agents', 'agent_keys', 'api_keys', 'audit_events', 'organizations']));
   for (let i = 0; i < MIGRATIONS.length; i++) await migrateDown(db);
-  expect(await tables()).toEqual([]);
+  expect(await tables(db)).toEqual([]);
   expect((await db.raw(`select count(*)::int as n from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname = 'public'`)).rows[0].n).toBe(0);
   expect(await migrateLatest(db)).toHaveLength(MIGRATIONS.length);
 });
 
 test('each later migration keeps the data written under the one before it', async () => {
+  const db = database();
   for (let i = 0; i < MIGRATIONS.length; i++) await migrateDown(db);
   const [first] = MIGRATIONS[0]!;
   await migrateTo(db, first);
@@ -54,6 +38,7 @@ test('each later migration keeps the data written under the one before it', asyn
 });
 
 test('first_auth_at is backfilled from last_auth_at, indexed only where null, and dropped by down', async () => {
+  const db = database();
   const before = MIGRATIONS.findIndex(([n]) => n === '20261202000100_list_indexes');
   for (let i = MIGRATIONS.length - 1; i > before; i--) await migrateDown(db);
   const now = new Date('2026-12-01T10:00:00.000Z');

@@ -18,6 +18,8 @@ export interface DbApiKeyRow {
   role: ApiKeyRole;
   prefix: string;
   key_hash: Buffer;
+  /** HMAC binding key_hash to organization_id and role (crypto/api-keys.ts). */
+  binding: Buffer;
   created_at: Date;
   last_used_at: Date | null;
   revoked_at: Date | null;
@@ -47,6 +49,8 @@ export interface DbAgentKeyRow {
   agent_id: string;
   kid: string;
   public_key: Buffer;
+  /** HMAC over (organization, agent, kid, public key) under the master key's agent-key seal (crypto/agent-key-seal.ts). */
+  seal: Buffer;
   created_at: Date;
   revoked_at: Date | null;
 }

@@ -1,7 +1,7 @@
 /**
  * The one place errors become REST responses: `{error: {code, message, details}, request_id}`.
- * Domain errors get their status from the REST table (errors.ts); body-parser and zod errors
- * become domain errors first; anything else is a logged 500 whose details stay in the log.
+ * Domain errors get their status from the REST table (errors.ts); body-parser, router and zod
+ * errors become domain errors first; anything else is a logged 500 whose details stay in the log.
  */
 import type { NextFunction, Request, Response } from 'express';
 import { ZodError } from 'zod';
@@ -33,10 +33,20 @@ function fromBodyParser(err: { type?: string; status?: number }): DomainError | 
   }
 }
 
+/**
+ * The router's refusal of a path parameter that is not percent-encoded UTF-8 (a URIError it marks
+ * 400). Its message quotes the raw parameter, so it is replaced rather than shown.
+ */
+function fromRouter(err: URIError & { status?: number }): DomainError | undefined {
+  if (err.status !== 400) return undefined;
+  return new ValidationError('The request path is not valid percent-encoded UTF-8', [{ path: 'path', message: 'must be percent-encoded UTF-8' }]);
+}
+
 /** The domain error `err` is or stands for; undefined for anything unexpected (a 500). */
 export function toDomainError(err: unknown): DomainError | undefined {
   if (err instanceof DomainError) return err;
   if (err instanceof ZodError) return fromZod(err);
+  if (err instanceof URIError) return fromRouter(err);
   if (typeof err === 'object' && err !== null && 'type' in err) return fromBodyParser(err as { type?: string; status?: number });
   return undefined;
 }

@@ -6,6 +6,7 @@ import type { AgentService, Transition } from '../services/agents';
 import { auditContext } from '../middleware/auth';
 import { created } from './idempotency';
 import { auth, manifest, REST } from './manifest';
+import { AGENT_TRANSITION_ROLES } from '../../../model/roles';
 
 export interface AgentRouteDeps {
   agents: AgentService;
@@ -40,7 +41,7 @@ export const agentRoutes = manifest<AgentRouteDeps>('agents', (route) => [
   }),
   ...TRANSITIONS.map(({ action, summary, conflicts }) =>
     route({
-      ...REST, method: 'post', path: `/v1/agents/{id}/${action}`, summary, auth: auth.apiKey('operator'),
+      ...REST, method: 'post', path: `/v1/agents/{id}/${action}`, summary, auth: auth.apiKey(AGENT_TRANSITION_ROLES[action]),
       params: IdParams, body: TransitionBody, responses: { 200: AgentView }, errors: conflicts ? [409] : [],
       handle: async ({ caller, params, body, request }, { agents }) => ({ body: await agents.transition(auditContext(caller, request), params.id, action, body.reason) }),
     }),

@@ -16,8 +16,11 @@ import { decodeIdCursor, encodeCursor } from './cursor';
 import { DEFAULT_IDEMPOTENCY_TTL_SECONDS, withIdempotency, IdempotentResult } from './idempotency';
 import { publicKeyViolations } from '../../../model/agent';
 import { iso } from './iso';
+import { agentKeySeal } from '../crypto/agent-key-seal';
 
-export type Transition = 'suspend' | 'activate' | 'revoke';
+import type { AgentTransition } from '../../../model/roles';
+
+export type Transition = AgentTransition;
 
 
 export function toAgentView(r: DbAgentWithKeyRow): AgentView {
@@ -82,8 +85,16 @@ export class AgentService {
   constructor(
     private readonly db: Knex,
     private readonly audit: AuditLog,
+    /** Seals every key row (crypto/agent-key-seal.ts): the token endpoint trusts only sealed keys. */
+    private readonly keySeal: Buffer,
     private readonly idempotencyTtlMs: number = DEFAULT_IDEMPOTENCY_TTL_SECONDS * 1000,
   ) {}
+
+  /** A new active key row of the agent, sealed to its organization and agent. */
+  private keyRow(orgId: string, agentId: string, kid: string, publicKey: Buffer, at: Date): DbAgentKeyRow {
+    const seal = agentKeySeal(this.keySeal, { organization_id: orgId, agent_id: agentId, kid, public_key: publicKey });
+    return { agent_id: agentId, kid, public_key: publicKey, seal, created_at: at, revoked_at: null };
+  }
 
   onStatusChange(listener: StatusListener): void {
     this.statusListeners.push(listener);
@@ -114,7 +125,7 @@ export class AgentService {
         id, organization_id: ctx.organizationId, name: input.name, scopes: input.scopes, status: 'active',
         metadata: input.metadata, created_at: now, updated_at: now, last_auth_at: null, status_changed_at: now,
       };
-      const { inserted } = await ops.insertAgentWithKey(tx, row, { agent_id: id, kid, public_key: key.publicKey, created_at: now, revoked_at: null });
+      const { inserted } = await ops.insertAgentWithKey(tx, row, this.keyRow(ctx.organizationId, id, kid, key.publicKey, now));
       if (!inserted) throw nameTaken(input.name);
       const view = toAgentView({ ...row, public_key: key.publicKey });
       audit.append(ctx, { action: 'agent.created', targetType: 'agent', targetId: id, data: { name: input.name, scopes: input.scopes, kid, key_source: key.secret ? 'generated' : 'brought' } });
@@ -210,7 +221,7 @@ export class AgentService {
       const kid = jwkThumbprint(key.publicKey);
       const existing = (await ops.listAgentKeys(tx, id)).find((k) => k.kid === kid);
       if (existing) throw new ConflictError('This public key is already registered for the agent', [{ path: 'public_key', message: 'duplicate key' }]);
-      const row: DbAgentKeyRow = { agent_id: id, kid, public_key: key.publicKey, created_at: new Date(), revoked_at: null };
+      const row = this.keyRow(ctx.organizationId, id, kid, key.publicKey, new Date());
       await ops.insertAgentKey(tx, row);
       await ops.updateAgent(tx, ctx.organizationId, id, { updated_at: row.created_at });
       const view = toKeyView(row);

@@ -26,7 +26,7 @@ export function createServices(db: Knex, keys: MasterKey, opts: ServiceOptions =
   const audit = new AuditLog(keys.auditChain);
   return {
     organizations: new OrganizationService(db, keys.apiKeyPepper, audit, ttlMs),
-    agents: new AgentService(db, audit, ttlMs),
+    agents: new AgentService(db, audit, keys.agentKeySeal, ttlMs),
     audit,
     auditEvents: new AuditEventService(db, audit),
   };

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import { z } from 'zod';
-import { generateApiKey, hashApiKey, apiKeyMatches, isWellFormedApiKey, lookupPrefix } from '../crypto/api-keys';
+import { apiKeyBinding, generateApiKey, hashApiKey, apiKeyMatches, isWellFormedApiKey, lookupPrefix } from '../crypto/api-keys';
 import { isUuid, uuidv7 } from '../crypto/ids';
 import { textViolations } from '../../../model/text';
 import * as ops from '../db/operations/organizations';
@@ -127,9 +127,9 @@ export class OrganizationService {
     // The 8-character prefix has 48 random bits; a new key is drawn on the (astronomically rare) collision.
     for (let attempt = 1; ; attempt++) {
       const { key, prefix } = generateApiKey();
+      const grant = { organization_id: ctx.organizationId, role: input.role, key_hash: hashApiKey(this.pepper, key) };
       const row: DbApiKeyRow = {
-        id: uuidv7(), organization_id: ctx.organizationId, name: input.name, role: input.role, prefix,
-        key_hash: hashApiKey(this.pepper, key), created_at: new Date(), last_used_at: null, revoked_at: null,
+        id: uuidv7(), name: input.name, prefix, ...grant, binding: apiKeyBinding(this.pepper, grant), created_at: new Date(), last_used_at: null, revoked_at: null,
       };
       const { inserted } = await ops.insertApiKey(tx, row);
       if (!inserted) {
@@ -197,7 +197,7 @@ export class OrganizationService {
     return view;
   }
 
-  /** Resolves a presented key, or null. Lookup by public prefix, then a constant-time HMAC compare. */
+  /** Resolves a presented key, or null. Lookup by public prefix, then constant-time compares of its HMAC and of the row's binding. */
   async authenticate(presented: string): Promise<AuthenticatedKey | null> {
     return (await this.resolve(presented)).key;
   }
@@ -210,7 +210,7 @@ export class OrganizationService {
     if (!isWellFormedApiKey(presented)) return { key: null, unknownPrefix: false };
     const row = await ops.findApiKeyByPrefix(this.db, lookupPrefix(presented));
     if (!row) return { key: null, unknownPrefix: true };
-    if (!apiKeyMatches(this.pepper, presented, row.key_hash) || row.revoked_at) return { key: null, unknownPrefix: false };
+    if (!apiKeyMatches(this.pepper, presented, row) || row.revoked_at) return { key: null, unknownPrefix: false };
     const now = Date.now();
     if ((this.touched.get(row.id) ?? 0) < now - 60_000) {
       this.touched.set(row.id, now);

@@ -32,6 +32,7 @@ import { DomainError, InvalidClientError, InvalidGrantError, InvalidScopeError }
 import { orgIdFromIssuer, orgIssuer } from './issuer';
 import type { AuthenticatedKey } from './organizations';
 import type { AuditContext, AuditLog, AuditUnit } from './audit';
+import { agentKeySealMatches } from '../crypto/agent-key-seal';
 import { claimTextViolation, DecodedJws, decodeJws, verifyEd25519 } from '../crypto/jws';
 import type { InvalidationBus, InvalidationEvent } from '../tokens/invalidation';
 import type { AuthState } from '../tokens/state';
@@ -99,6 +100,8 @@ export interface TokenServiceOptions {
   /** The server's public URL without a trailing slash; every organization's issuer is below it. */
   baseUrl: string;
   accessTokenTtlSeconds: number;
+  /** The master key's agent-key seal: only keys whose seal verifies authenticate (crypto/agent-key-seal.ts). */
+  agentKeySeal: Buffer;
 }
 
 /** A throwaway key so that an unknown agent costs the same signature check as a known one. */
@@ -240,13 +243,33 @@ export class TokenService {
     if (!fresh && this.unknownAgents.get(agentId)) return { row: undefined, cached: true };
     const g = this.credentialGeneration;
     const mark = this.unknownAgents.mark();
-    const row = await ops.getAgentCredentials(this.db, agentId);
+    const row = await this.sealedCredentials(agentId);
     if (!row) this.unknownAgents.remember(agentId, mark, true);
     if (row && cacheable && g === this.credentialGeneration) {
       if (this.credentialCache.size >= MAX_KEY_OBJECTS) this.credentialCache.clear();
       this.credentialCache.set(agentId, row);
     }
     return { row, cached: false };
+  }
+
+  /**
+   * The agent's credentials with only its sealed keys: a key row whose seal does not verify (one
+   * written straight into the database, or of an agent moved to another organization) is left
+   * out, as if it were not there, and logged.
+   */
+  private async sealedCredentials(agentId: string): Promise<ops.AgentCredentialsRow | undefined> {
+    const row = await ops.getAgentCredentials(this.db, agentId);
+    if (!row) return row;
+    const keys = row.keys.filter((k) => agentKeySealMatches(
+      this.options.agentKeySeal,
+      { organization_id: row.organization_id, agent_id: row.id, kid: k.kid, public_key: Buffer.from(k.x, 'base64url') },
+      k.seal === null ? null : Buffer.from(k.seal, 'hex'),
+    ));
+    if (keys.length < row.keys.length) {
+      const unsealed = row.keys.filter((k) => !keys.includes(k)).map((k) => k.kid);
+      this.logger.warn({ agent_id: row.id, organization_id: row.organization_id, kids: unsealed }, 'agent key rows whose seal does not verify are ignored (written outside the control plane?)');
+    }
+    return { ...row, keys };
   }
 
   private keyObject(kid: string, x: string): KeyObject {

@@ -34,11 +34,11 @@ async function insertAgentWithKeyStatement(tx: Tx, agent: DbAgentRow, key: DbAge
        insert into agents (id, organization_id, name, scopes, status, metadata, created_at, updated_at, last_auth_at, status_changed_at)
        values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      )
-     insert into agent_keys (agent_id, kid, public_key, created_at, revoked_at) values (?, ?, ?, ?, ?)`,
+     insert into agent_keys (agent_id, kid, public_key, seal, created_at, revoked_at) values (?, ?, ?, ?, ?, ?)`,
     [
       agent.id, agent.organization_id, agent.name, JSON.stringify(agent.scopes), agent.status, JSON.stringify(agent.metadata),
       agent.created_at, agent.updated_at, agent.last_auth_at, agent.status_changed_at,
-      key.agent_id, key.kid, key.public_key, key.created_at, key.revoked_at,
+      key.agent_id, key.kid, key.public_key, key.seal, key.created_at, key.revoked_at,
     ],
   );
 }

@@ -13,15 +13,15 @@ export interface AgentCredentialsRow {
   organization_id: string;
   status: AgentStatus;
   scopes: string[];
-  /** Active keys: [{kid, x}] with x the base64url public key. */
-  keys: { kid: string; x: string }[];
+  /** Active keys: [{kid, x, seal}] with x the base64url public key and seal its hex seal (null: none). */
+  keys: { kid: string; x: string; seal: string | null }[];
 }
 
 /** An agent with its active public keys, in one round trip (the token endpoint's only read). */
 export async function getAgentCredentials(tx: Tx, agentId: string): Promise<AgentCredentialsRow | undefined> {
   const r = await tx.raw(
     `select a.id, a.organization_id, a.status, a.scopes,
-            coalesce((select json_agg(json_build_object('kid', k.kid, 'x', translate(trim(trailing '=' from encode(k.public_key, 'base64')), '+/', '-_'))
+            coalesce((select json_agg(json_build_object('kid', k.kid, 'x', translate(trim(trailing '=' from encode(k.public_key, 'base64')), '+/', '-_'), 'seal', encode(k.seal, 'hex'))
                                       order by k.created_at desc, k.kid)
                         from agent_keys k where k.agent_id = a.id and k.revoked_at is null), '[]'::json) as keys
        from agents a where a.id = ?`,
