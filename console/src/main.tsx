@@ -2,11 +2,17 @@
 import { render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import './styles.css';
-import { api, clearKey, describeError, Me, onUnauthorized, storedKey, storeKey } from './api';
+import { API_KEY_ROLE_RIGHTS } from '../../model/roles';
+import { api, can, clearKey, describeError, Me, onUnauthorized, storedKey, storeKey } from './api';
 import { AgentsPage } from './agents';
 import { AgentPage } from './agent';
 import { AuditPage } from './audit';
 import { inputValue } from './ui';
+
+/** The console reads the organization: a key below reader (an introspector's) cannot sign in. */
+function consoleRefusal(me: Me): string | null {
+  return can(me.role, 'reader') ? null : `This key has the ${me.role} role (${API_KEY_ROLE_RIGHTS[me.role]}): it is for a resource server, not the console. Sign in with a reader key or higher.`;
+}
 
 type Route = { page: 'agents' } | { page: 'agent'; id: string } | { page: 'audit' };
 
@@ -37,6 +43,11 @@ function SignIn({ onSignedIn, reason }: { onSignedIn: (me: Me) => void; reason: 
     setError(null);
     try {
       const me = await api.me(key.trim());
+      const refusal = consoleRefusal(me);
+      if (refusal) {
+        setError(refusal);
+        return;
+      }
       storeKey(key.trim());
       setKey('');
       onSignedIn(me);
@@ -69,7 +80,12 @@ function App() {
 
   useEffect(() => {
     if (storedKey()) {
-      api.me().then(setMe, (e) => {
+      api.me().then((m) => {
+        const refusal = consoleRefusal(m);
+        if (!refusal) return setMe(m);
+        clearKey();
+        setReason(refusal);
+      }, (e) => {
         clearKey();
         setReason(describeError(e));
       }).finally(() => setChecking(false));

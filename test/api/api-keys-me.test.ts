@@ -9,7 +9,7 @@ beforeAll(async () => {
 afterAll(async () => s?.close());
 
 test('each role sees its own organization and role, and nothing else', async () => {
-  for (const role of ['admin', 'operator', 'reader'] as const) {
+  for (const role of ['admin', 'operator', 'reader', 'introspector'] as const) {
     const key = role === 'admin' ? s.apiKey : await s.createApiKey(role);
     const res = await request(s.url).get('/v1/api-keys/me').set('Authorization', `Bearer ${key}`);
     expect(res.status).toBe(200);

@@ -23,7 +23,7 @@ export const apiKeyRoutes = manifest<ApiKeyRouteDeps>('api-keys', (route) => [
   }),
   // Who am I: the presented key's organization and role (any role; the console adapts to it).
   route({
-    ...REST, method: 'get', path: '/v1/api-keys/me', summary: 'The presented key: {id, organization_id, role}', auth: auth.apiKey('reader'),
+    ...REST, method: 'get', path: '/v1/api-keys/me', summary: 'The presented key: {id, organization_id, role}', auth: auth.apiKey('introspector'),
     responses: { 200: ApiKeyMe },
     handle: async ({ caller: { key } }) => ({ body: { id: key.id, organization_id: key.organizationId, role: key.role }, headers: { 'Cache-Control': 'no-store' } }),
   }),

@@ -11,6 +11,7 @@ import { AuthorizationServerMetadata, Jwks } from '../schemas/responses';
 import type { SigningKeyService } from '../services/signing-keys';
 import { CLIENT_ASSERTION_TYPE } from '../services/tokens';
 import { auth, manifest } from './manifest';
+import { AUTHORIZATION_ENDPOINT_PATH } from './oauth';
 
 export interface WellKnownRouteDeps {
   signingKeys: SigningKeyService;
@@ -22,6 +23,9 @@ export interface WellKnownRouteDeps {
 export function authorizationServerMetadata(base: string, orgId: string): Record<string, unknown> {
   return {
     issuer: orgIssuer(base, orgId),
+    // Required by RFC 8414 (and by the MCP SDKs' metadata schemas) although no response type is
+    // offered: it answers unsupported_response_type directly, never by redirect (routes/oauth.ts).
+    authorization_endpoint: `${base}${AUTHORIZATION_ENDPOINT_PATH}`,
     token_endpoint: `${base}/v1/oauth/token`,
     jwks_uri: orgJwksUrl(base, orgId),
     introspection_endpoint: `${base}/v1/oauth/introspect`,
