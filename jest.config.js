@@ -14,7 +14,7 @@ const base = {
   transformIgnorePatterns: ['^(?!.*/node_modules/openid-client/node_modules/jose/).*/node_modules/(?!(@noble|openid-client|oauth4webapi)/)'],
   // Examples import the packages by name, as users do; under jest they run from the sources
   // (compiled examples resolve the names to the built workspace packages instead).
-  moduleNameMapper: { '^@certusordo/sdk$': '<rootDir>/sdk/src', '^@certusordo/cdktf$': '<rootDir>/constructs/src' },
+  moduleNameMapper: { '^@certusordo/sdk$': '<rootDir>/sdk/src', '^@certusordo/sdk/mcp$': '<rootDir>/sdk/src/mcp', '^@certusordo/cdktf$': '<rootDir>/constructs/src' },
   rootDir: __dirname,
 };
 
