@@ -57,6 +57,8 @@ export {
   publicKeyFromPrivateKey,
   jwkThumbprint,
   generateAgentKeyPair,
+  agentPrivateJwk,
+  type Ed25519PrivateJwk,
   type ParsedAgentSecret,
 } from './auth/keys';
 export {
