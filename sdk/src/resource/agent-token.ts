@@ -70,6 +70,15 @@ function actorOf(value: unknown, depth = 0): ActorClaim | undefined {
   return actor;
 }
 
+/** Which check refused the token, in words a client can act on (jose's `claim` names the failed claim). */
+function describeFailedCheck(err: TokenVerificationError): string {
+  const claim = (err.cause as { claim?: unknown } | undefined)?.claim;
+  if (claim === 'aud') return 'The token was not issued for this resource: request it with resource=<this server\'s URL>';
+  if (claim === 'iss') return 'The token was not issued by this organization\'s issuer';
+  if (err.code === 'ERR_JWT_EXPIRED') return 'The token has expired';
+  return `The access token is invalid: ${err.message}`;
+}
+
 export function createAgentTokenVerifier(options: AgentTokenVerifierOptions): AgentTokenVerifier {
   const issuer = resolveIssuer(options);
   const resource = checkResource(options.resource);
@@ -80,7 +89,7 @@ export function createAgentTokenVerifier(options: AgentTokenVerifierOptions): Ag
     try {
       return await verifyAccessToken(token, { issuer, audience, clockToleranceSeconds: options.clockToleranceSeconds, timeoutMs: options.timeoutMs });
     } catch (err) {
-      if (err instanceof TokenVerificationError) throw new AgentTokenRefusal('invalid_token', `The access token is not valid here: ${err.message}`, { cause: err });
+      if (err instanceof TokenVerificationError) throw new AgentTokenRefusal('invalid_token', describeFailedCheck(err), { cause: err });
       throw new AgentTokenRefusal('temporarily_unavailable', 'The issuer\'s signing keys could not be fetched; retry later', { cause: err });
     }
   }

@@ -7,7 +7,7 @@
  * On success `req.agent` is the verified token and `req.auth` its MCP `AuthInfo`, which the MCP
  * SDK's transports hand to tool handlers (so an MCP server can sit behind this middleware).
  */
-import { agentAuthInfo, createAgentTokenVerifier, requireScopes, type AgentAuthInfo, type AgentTokenVerifierOptions, type VerifiedAgentToken } from './agent-token';
+import { agentAuthInfo, createAgentTokenVerifier, requireScopes, type AgentTokenVerifierOptions, type VerifiedAgentToken } from './agent-token';
 import { protectedResourceMetadataUrl } from './metadata';
 import { AgentTokenRefusal, bearerTokenOf, wwwAuthenticate } from './refusal';
 
@@ -22,7 +22,11 @@ export type RequireAgentTokenOptions = AgentTokenVerifierOptions & {
 export interface AgentTokenRequest {
   headers: { authorization?: string | undefined } & Record<string, string | string[] | undefined>;
   agent?: VerifiedAgentToken;
-  auth?: AgentAuthInfo;
+  /**
+   * Set to an `AgentAuthInfo`. Typed loosely on purpose: the MCP SDK declares Express's `req.auth`
+   * as its own `AuthInfo`, and both must accept this middleware.
+   */
+  auth?: unknown;
 }
 
 /** The parts of a response the middleware uses (Express's and Node's). */

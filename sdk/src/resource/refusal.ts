@@ -44,9 +44,12 @@ export class AgentTokenRefusal extends CertusOrdoError {
   }
 }
 
-/** A quoted-string value for an auth-param (RFC 9110 §5.6.4): backslash and double quote escaped. */
+/**
+ * A quoted-string auth-param value. RFC 6750 §3 allows no `"` or `\` (nor anything outside
+ * printable ASCII) in its values: double quotes become single ones, the rest is dropped.
+ */
 function quoted(value: string): string {
-  return `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+  return `"${value.replace(/"/g, "'").replace(/[^\x20-\x21\x23-\x5b\x5d-\x7e]/g, '')}"`;
 }
 
 /** The `WWW-Authenticate` value for a refusal (none for `temporarily_unavailable`, which is no challenge). */
