@@ -18,13 +18,14 @@ import { InsufficientScopeError, InvalidTokenError, ServerError } from '@modelco
 import type { OAuthTokenVerifier } from '@modelcontextprotocol/sdk/server/auth/provider.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { OAuthMetadata } from '@modelcontextprotocol/sdk/shared/auth.js';
-import { discoverAuthorizationServer, type IssuerOptions } from '../auth/verify';
-import { agentAuthInfo, createAgentTokenVerifier } from '../resource/agent-token';
-import type { IntrospectionOptions, IntrospectionTuning } from '../resource/introspection';
-import { protectedResourceMetadataUrl } from '../resource/metadata';
-import { AgentTokenRefusal } from '../resource/refusal';
+// Only through the SDK's public entry: the published package builds this entry against
+// `@certusordo/sdk` itself, so both entries share one kit (its classes and its caches).
+import {
+  AgentTokenRefusal, agentAuthInfo, createAgentTokenVerifier, discoverAuthorizationServer, protectedResourceMetadataUrl,
+  type IntrospectionOptions, type IntrospectionTuning, type IssuerOptions,
+} from '../index';
 
-export type { ActorClaim, AgentAuthExtra } from '../resource/agent-token';
+export type { ActorClaim, AgentAuthExtra } from '../index';
 
 export type McpTokenVerifierOptions = IssuerOptions & {
   /** This MCP server's URL (e.g. `https://tools.example.com/mcp`): tokens for any other resource are refused. */
