@@ -88,7 +88,7 @@ function fromEnv(): { issuer: string; port: number; introspection?: { apiKey: st
 }
 
 if (require.main === module) {
-  startToolServer(fromEnv()).then(
+  Promise.resolve().then(() => startToolServer(fromEnv())).then(
     (s) => console.log(`MCP server listening on ${s.url}`),
     (err: unknown) => {
       console.error(`error: ${err instanceof Error ? err.message : String(err)}`);

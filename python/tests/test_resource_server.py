@@ -51,6 +51,8 @@ def test_accepts_the_organizations_agent_for_this_resource(server, client, uniqu
         assert decision.ok and decision.status == 200 and decision.refusal is None
         assert decision.token.agent_id == agent.id and decision.token.organization_id == server.tests.id
         assert decision.token.resource == RESOURCE and decision.token.scopes == ["reports:read"] and decision.token.delegation is None
+    _, wildcard = agent_creds(server, client, unique, ["reports:*"])  # resource:* covers every action
+    assert guard.check(f"Bearer {wildcard.get_token(resource=RESOURCE)}").ok
     assert guard.metadata()["authorization_servers"] == [organization_issuer(server.url, server.tests.id)]
 
 

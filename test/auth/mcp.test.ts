@@ -55,9 +55,12 @@ async function mcpCall(url: string, authorization?: string): Promise<{ status: n
 
 const metadataUrl = (server: ToolServer) => `${new URL(server.url).origin}/.well-known/oauth-protected-resource/mcp`;
 
-describe.each(['EdDSA', 'Ed25519'] as const)('the stock MCP client with PrivateKeyJwtProvider (alg %s)', (algorithm) => {
+describe.each([
+  ['EdDSA', ['tools:read', 'tools:write']],
+  ['Ed25519', ['tools:*']],
+] as const)('the stock MCP client with PrivateKeyJwtProvider (alg %s, agent scopes %j)', (algorithm, scopes) => {
   test('discovers the issuer through the server, gets a token bound to it, and calls the tools as the agent', async () => {
-    const agent = await toolAgent();
+    const agent = await toolAgent([...scopes]);
     const result = await runAgent({ serverUrl: offline.url, secret: agent.secret, issuer, algorithm });
     expect(result.tools.sort()).toEqual(['add', 'whoami']);
     expect(result.sum).toBe('5');

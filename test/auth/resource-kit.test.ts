@@ -71,6 +71,8 @@ describe('offline', () => {
     const doc = await (await fetch(protectedResourceMetadataUrl(api))).json();
     expect(doc).toEqual({ resource: api, authorization_servers: [issuer], bearer_methods_supported: ['header'], scopes_supported: ['reports:read'] });
     const agent = await createAgent(s, { scopes: ['reports:read'] });
+    const wildcard = await createAgent(s, { scopes: ['reports:*'] });
+    expect((await get(api, `Bearer ${await tokenFor(wildcard, { resource: api })}`)).status).toBe(200);
     // one trailing slash aside, the resource is the same
     for (const resource of [api, `${api}/`]) {
       const ok = await get(api, `Bearer ${await tokenFor(agent, { resource })}`);

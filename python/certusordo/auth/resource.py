@@ -194,6 +194,11 @@ class _Introspection:
         return len(self._answers)
 
 
+def _covers(granted: Sequence[str], requested: str) -> bool:
+    # The model's rule (model/scope.ts scopeCovers): `resource:*` grants every action on the resource.
+    return requested in granted or f"{requested.split(':')[0]}:*" in granted
+
+
 def _actor(value: Any, depth: int = 0) -> Optional[Dict[str, Any]]:
     if value is None:
         return None
@@ -294,7 +299,7 @@ class ResourceServer:
             if not active:
                 raise AgentTokenRefusal("invalid_token", _NOT_ACTIVE)
         needed = self.scopes if scopes is None else list(scopes)
-        missing = [s for s in needed if s not in v.scopes]
+        missing = [s for s in needed if not _covers(v.scopes, s)]
         if missing:
             plural = "s" if len(missing) > 1 else ""
             raise AgentTokenRefusal("insufficient_scope", f"The token lacks the scope{plural} this request needs: {' '.join(missing)}", scope=" ".join(missing))

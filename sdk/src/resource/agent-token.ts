@@ -5,6 +5,7 @@
  * (none yet: DPoP-bound tokens are refused), then, with `introspection`, the control plane's word.
  * Every failure is an `AgentTokenRefusal` with its RFC 6750 code.
  */
+import { scopeCovers } from '../../../model/scope';
 import { TokenVerificationError } from '../core/errors';
 import { issuerBaseUrl, resolveIssuer, verifyAccessToken, type IssuerOptions, type VerifiedAccessToken } from '../auth/verify';
 import { audiencesOf, checkResource } from './audience';
@@ -125,9 +126,12 @@ export function createAgentTokenVerifier(options: AgentTokenVerifierOptions): Ag
   };
 }
 
-/** Refuses `token` unless it holds every scope in `required` (`insufficient_scope` names those missing). */
+/**
+ * Refuses `token` unless its scopes cover every scope in `required` (`resource:*` covers every
+ * action on the resource, as everywhere in CertusOrdo); `insufficient_scope` names those missing.
+ */
 export function requireScopes(token: VerifiedAgentToken, required: readonly string[]): void {
-  const missing = required.filter((s) => !token.scopes.includes(s));
+  const missing = required.filter((s) => !scopeCovers(token.scopes, s));
   if (missing.length > 0) {
     throw new AgentTokenRefusal('insufficient_scope', `The token lacks the scope${missing.length > 1 ? 's' : ''} this request needs: ${missing.join(' ')}`, { scope: missing.join(' ') });
   }
