@@ -27,7 +27,10 @@ beforeAll(async () => {
   clock = Date.now();
 });
 afterAll(async () => {
-  for (const h of servers) await new Promise((r) => h.close(r));
+  for (const h of servers) {
+    h.closeAllConnections();
+    await new Promise((r) => h.close(r));
+  }
   await s?.close();
 });
 
