@@ -37,6 +37,7 @@ __all__ = [
     "protected_resource_metadata_url",
 ]
 
+# model/limits.ts INTROSPECTION_CACHE_*: an answer is reused at most 1 s (default 0.5 s), 1000 tokens.
 MAX_INTROSPECTION_CACHE_TTL = 1.0
 
 _STATUS = {"missing_token": 401, "invalid_request": 400, "invalid_token": 401, "insufficient_scope": 403, "temporarily_unavailable": 503}

@@ -5,6 +5,9 @@
  * short time in a small bounded cache (per token), and concurrent checks of one token share one
  * request. A failed or unusable answer is never remembered and never counts as active.
  */
+import {
+  INTROSPECTION_CACHE_RULE, INTROSPECTION_CACHE_SIZE, INTROSPECTION_CACHE_TTL_DEFAULT_SECONDS, INTROSPECTION_CACHE_TTL_MAX_SECONDS,
+} from '../../../model/limits';
 import { CertusOrdoClient } from '../client';
 import type { Fetch } from '../core/fetch';
 
@@ -16,11 +19,11 @@ export interface IntrospectionOptions {
   apiKey: string;
 }
 
-/** Knobs of the cache, for tests and tuning; the defaults keep a suspension visible within 1 s. */
+/** Knobs of the cache, for tests and tuning (model/limits.ts INTROSPECTION_CACHE_RULE); the defaults keep a suspension visible within 1 s. */
 export interface IntrospectionTuning {
-  /** How long an answer is reused (default 500 ms; at most 1000). */
+  /** How long an answer is reused, in ms. */
   cacheTtlMs?: number | undefined;
-  /** How many tokens' answers are kept (default 1000; the oldest is dropped first). */
+  /** How many tokens' answers are kept (the oldest is dropped first). */
   maxCacheEntries?: number | undefined;
   /** Timeout of one introspection request (default 2000 ms). */
   timeoutMs?: number | undefined;
@@ -29,9 +32,6 @@ export interface IntrospectionTuning {
   fetch?: Fetch | undefined;
 }
 
-export const MAX_INTROSPECTION_CACHE_TTL_MS = 1000;
-const DEFAULT_TTL_MS = 500;
-const DEFAULT_MAX_ENTRIES = 1000;
 const DEFAULT_TIMEOUT_MS = 2000;
 
 /** Ok: the control plane answered; `active` is its verdict. Unavailable: no usable answer. */
@@ -52,10 +52,10 @@ export class IntrospectionGate {
 
   constructor(baseUrl: string, options: IntrospectionOptions, tuning: IntrospectionTuning = {}) {
     if (typeof options.apiKey !== 'string' || options.apiKey === '') throw new TypeError('introspection.apiKey must be an API key of the organization (an introspector key)');
-    const ttl = tuning.cacheTtlMs ?? DEFAULT_TTL_MS;
-    if (!(ttl >= 0 && ttl <= MAX_INTROSPECTION_CACHE_TTL_MS)) throw new TypeError(`cacheTtlMs must be 0-${MAX_INTROSPECTION_CACHE_TTL_MS}`);
+    const ttl = tuning.cacheTtlMs ?? INTROSPECTION_CACHE_TTL_DEFAULT_SECONDS * 1000;
+    if (!(ttl >= 0 && ttl <= INTROSPECTION_CACHE_TTL_MAX_SECONDS * 1000)) throw new TypeError(`cacheTtlMs (milliseconds): ${INTROSPECTION_CACHE_RULE}`);
     this.#ttlMs = ttl;
-    this.#maxEntries = Math.max(1, tuning.maxCacheEntries ?? DEFAULT_MAX_ENTRIES);
+    this.#maxEntries = Math.max(1, tuning.maxCacheEntries ?? INTROSPECTION_CACHE_SIZE);
     this.#now = tuning.now ?? Date.now;
     // No retries: a resource server answers its caller now; the caller retries a refused call.
     this.#client = new CertusOrdoClient({ apiKey: options.apiKey, baseUrl, maxRetries: 0, timeoutMs: tuning.timeoutMs ?? DEFAULT_TIMEOUT_MS, fetch: tuning.fetch });
