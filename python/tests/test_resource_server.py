@@ -6,8 +6,11 @@ next call once the cached answer (at most 1 s, driven by an injected clock) is g
 unreachable control plane refuses (503), never accepts."""
 from __future__ import annotations
 
+import json
 import socket
 import time
+import urllib.error
+import urllib.request
 
 import pytest
 
@@ -118,3 +121,24 @@ def test_introspection_unreachable_refuses_with_503(server, client, unique):
     assert "WWW-Authenticate" not in d.headers
     with pytest.raises(TypeError):
         rs(server, introspection={"api_key": key, "cache_ttl": 5})
+
+
+def test_issuer_metadata_meets_the_python_mcp_sdks_model_and_its_authorization_endpoint_never_redirects(server):
+    # What the `mcp` SDK's OAuthMetadata (pydantic) requires: issuer, authorization_endpoint and
+    # token_endpoint as http(s) URLs, response_types_supported a list of strings (it may be empty).
+    with urllib.request.urlopen(f"{server.url}/.well-known/oauth-authorization-server/orgs/{server.tests.id}") as res:
+        md = json.load(res)
+    for field in ("issuer", "authorization_endpoint", "token_endpoint"):
+        assert isinstance(md[field], str) and md[field].startswith(("http://", "https://")), field
+    assert md["response_types_supported"] == [] and "private_key_jwt" in md["token_endpoint_auth_methods_supported"]
+    assert {"EdDSA", "Ed25519"} <= set(md["token_endpoint_auth_signing_alg_values_supported"])
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            raise AssertionError("the authorization endpoint redirected")
+
+    url = md["authorization_endpoint"] + "?response_type=code&client_id=x&redirect_uri=https%3A%2F%2Fevil.example%2F"
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.build_opener(NoRedirect).open(url)
+    assert caught.value.code == 400 and caught.value.headers.get("Location") is None
+    assert json.load(caught.value)["error"] == "unsupported_response_type"

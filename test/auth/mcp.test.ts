@@ -7,6 +7,7 @@
  * the verifier's cache (≤ 1 s, driven here by an injected clock) no longer holds the answer.
  */
 import { InvalidTokenError, ServerError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
+import { OAuthMetadataSchema, OAuthProtectedResourceMetadataSchema } from '@modelcontextprotocol/sdk/shared/auth.js';
 import { mcpTokenVerifier } from '@certusordo/sdk/mcp';
 import { startTestServer, TestServer } from '../support/server';
 import { startToolServer, ToolServer } from '../../examples/mcp/server';
@@ -68,9 +69,12 @@ describe.each([
   });
 });
 
-test('the server publishes RFC 9728 metadata naming the organization issuer, whose RFC 8414 metadata the MCP SDK accepted', async () => {
+test('the server publishes RFC 9728 metadata naming the organization issuer, whose RFC 8414 metadata the MCP SDK accepts', async () => {
   const doc = await (await fetch(metadataUrl(offline))).json();
   expect(doc).toMatchObject({ resource: offline.url, authorization_servers: [issuer], scopes_supported: ['tools:read'] });
+  expect(OAuthProtectedResourceMetadataSchema.safeParse(doc).success).toBe(true);
+  const asMetadata = await (await fetch(`${s.url}/.well-known/oauth-authorization-server/orgs/${s.organizationId}`)).json();
+  expect(OAuthMetadataSchema.safeParse(asMetadata).error).toBeUndefined();
   const challenge = (await mcpCall(offline.url)).challenge;
   expect(challenge).toContain(`resource_metadata="${metadataUrl(offline)}"`);
 });
