@@ -9,7 +9,8 @@ import { orgIssuer, orgJwksUrl, orgMetadataUrl } from '../services/issuer';
 import { OrgParams } from '../schemas/params';
 import { AuthorizationServerMetadata, Jwks } from '../schemas/responses';
 import type { SigningKeyService } from '../services/signing-keys';
-import { CLIENT_ASSERTION_TYPE } from '../services/tokens';
+import { CLIENT_AUTH_METHODS } from '../oauth/client-auth';
+import { GRANTS } from '../oauth/grants';
 import { auth, manifest } from './manifest';
 import { AUTHORIZATION_ENDPOINT_PATH } from './oauth';
 
@@ -30,14 +31,14 @@ export function authorizationServerMetadata(base: string, orgId: string): Record
     jwks_uri: orgJwksUrl(base, orgId),
     introspection_endpoint: `${base}/v1/oauth/introspect`,
     revocation_endpoint: `${base}/v1/oauth/revoke`,
-    grant_types_supported: ['client_credentials'],
+    grant_types_supported: GRANTS.map((g) => g.grantType),
     response_types_supported: [],
-    token_endpoint_auth_methods_supported: ['private_key_jwt'],
+    token_endpoint_auth_methods_supported: [...new Set(CLIENT_AUTH_METHODS.map((m) => m.name))],
     // RFC 9864 fully-specified name as well as the polymorphic one (both mean Ed25519 here).
     token_endpoint_auth_signing_alg_values_supported: ['EdDSA', 'Ed25519'],
     introspection_endpoint_auth_methods_supported: ['bearer'],
     revocation_endpoint_auth_methods_supported: ['bearer', 'none'],
-    client_assertion_types_supported: [CLIENT_ASSERTION_TYPE],
+    client_assertion_types_supported: [...new Set(CLIENT_AUTH_METHODS.map((m) => m.assertionType))],
     access_token_signing_alg_values_supported: ['EdDSA'],
     service_documentation: `${base}/docs`,
   };

@@ -53,6 +53,8 @@ export const CLIENT_AUTH_FAILED = 'Client authentication failed';
 export type AccessTokenClaims = Omit<Extract<z.output<typeof Introspection>, { active: true }>, 'active' | 'token_type'> & { iat_ms: number };
 
 export interface AuthenticatedClient {
+  /** The client-authentication method that authenticated it (its RFC 8414 name). */
+  method: string;
   agentId: string;
   orgId: string;
   scopes: string[];
@@ -66,7 +68,15 @@ export interface AuthenticatedClient {
 export type ClientAuthResult =
   | { ok: true; client: AuthenticatedClient }
   /** `agent` is set when the failure can be attributed (audit); otherwise only `claimedAgentId` (log). */
-  | { ok: false; error: DomainError; agent?: { id: string; orgId: string }; claimedAgentId?: string };
+  | { ok: false; error: DomainError; agent?: { id: string; orgId: string }; claimedAgentId?: string; method?: string };
+
+/** What a grant or a proof adds to the token it issues, beside the client's own claims. */
+export interface IssueOptions {
+  /** RFC 8707 resources, validated by the endpoint: the token's audience. */
+  resources?: string[];
+  /** Further claims (for example `cnf`, `act`); they never replace a claim the service sets. */
+  claims?: Record<string, unknown>;
+}
 
 export interface TokenResponse {
   access_token: string;
@@ -197,7 +207,7 @@ export class TokenService {
     return {
       ok: true,
       client: {
-        agentId: agent.id, orgId: agent.organization_id, scopes: agent.scopes, kid: matched.kid, assertionJti: p.jti,
+        method: 'private_key_jwt', agentId: agent.id, orgId: agent.organization_id, scopes: agent.scopes, kid: matched.kid, assertionJti: p.jti,
         assertionExpiresAt: new Date(p.exp * 1000), fromCache: cached,
       },
     };
@@ -252,10 +262,12 @@ export class TokenService {
    * Consumes the assertion, stamps last_auth_at, audits, then signs the access token; `resources`
    * (RFC 8707, validated by the endpoint) become its audience.
    */
-  async issue(client: AuthenticatedClient, requested: string[] | null, ctx: { requestId: string | null; clientIp: string | null }, resources: string[] = []): Promise<TokenResponse> {
+  async issue(client: AuthenticatedClient, requested: string[] | null, ctx: { requestId: string | null; clientIp: string | null }, opts: IssueOptions = {}): Promise<TokenResponse> {
+    const resources = opts.resources ?? [];
     const jti = randomUUID();
     const outcome = await this.writer.issue({
       ctx: this.agentContext(client.orgId, client.agentId, ctx),
+      method: client.method,
       agentId: client.agentId,
       kid: client.kid,
       scopes: requested,
@@ -263,7 +275,7 @@ export class TokenService {
       assertionExpiresAt: client.assertionExpiresAt,
       success: {
         action: 'agent.authenticated', targetType: 'agent', targetId: client.agentId,
-        data: { method: 'private_key_jwt', kid: client.kid, token_jti: jti, ...(resources.length ? { resource: resources } : {}) },
+        data: { method: client.method, kid: client.kid, token_jti: jti, ...(resources.length ? { resource: resources } : {}) },
       },
     });
     if (!outcome.ok) {
@@ -284,6 +296,7 @@ export class TokenService {
     const iss = this.issuerFor(client.orgId);
     const aud = resources.length === 0 ? iss : resources.length === 1 ? resources[0]! : resources;
     const token = await this.sign({
+      ...opts.claims,
       iss, sub: client.agentId, aud, client_id: client.agentId, scope: scopes.join(' '),
       jti, iat, iat_ms: outcome.issuedAtMs, exp: iat + ttl, org_id: client.orgId,
     });
@@ -304,7 +317,7 @@ export class TokenService {
     if (result.agent) {
       this.writer.recordFailure(this.agentContext(result.agent.orgId, result.agent.id, r), {
         action: 'agent.authentication_failed', targetType: 'agent', targetId: result.agent.id, outcome: 'failure', reason,
-        data: { method: 'private_key_jwt', reason },
+        data: { method: result.method ?? 'private_key_jwt', reason },
       }, throttled);
     } else if (!throttled) {
       this.logger.warn({ event: 'agent.authentication_failed', claimed_agent_id: result.claimedAgentId ?? null, reason, client_ip: r.clientIp, request_id: r.requestId }, 'agent authentication failed');

@@ -27,6 +27,8 @@ import { DEFAULT_FAILURE_AUDIT_WINDOW_MS, FailureAuditCoalescer } from './failur
 
 export interface IssueRequest {
   ctx: AuditContext;
+  /** The client-authentication method (audited with a refusal). */
+  method: string;
   agentId: string;
   /** The key the assertion was verified with: it must still be active at commit. */
   kid: string;
@@ -157,7 +159,7 @@ export class AuthWriter {
           if (p.issue && o && !o.ok) {
             this.recordFailure(p.ctx, {
               action: 'agent.authentication_failed', targetType: 'agent', targetId: p.issue.agentId, outcome: 'failure', reason: o.reason,
-              data: { method: 'private_key_jwt', reason: o.reason },
+              data: { method: p.issue.method, reason: o.reason },
             });
           }
         });
