@@ -33,7 +33,7 @@ export interface ToolServer {
 }
 
 /** The tools: `whoami` answers with the caller's identity as the verifier saw it; `add` adds. */
-function tools(): McpServer {
+export function tools(): McpServer {
   const server = new McpServer({ name: 'certusordo-example-tools', version: '1.0.0' });
   server.registerTool('whoami', { description: 'The calling agent, as its CertusOrdo token says' }, async (extra) => {
     const auth = extra.authInfo!;

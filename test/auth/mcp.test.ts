@@ -8,9 +8,16 @@
  */
 import { InvalidTokenError, ServerError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
 import { OAuthMetadataSchema, OAuthProtectedResourceMetadataSchema } from '@modelcontextprotocol/sdk/shared/auth.js';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { requireAgentToken } from '@certusordo/sdk';
 import { mcpTokenVerifier } from '@certusordo/sdk/mcp';
 import { startTestServer, TestServer } from '../support/server';
-import { startToolServer, ToolServer } from '../../examples/mcp/server';
+import { startToolServer, ToolServer, tools } from '../../examples/mcp/server';
 import { runAgent } from '../../examples/mcp/agent';
 import { admin, createAgent, decodePayload, requestToken, TestAgent } from './helpers';
 
@@ -162,4 +169,34 @@ describe('introspection', () => {
     const foreign = mcpTokenVerifier({ issuer, resource: confirmed.url, introspection: { apiKey: (await s.createOrganization('introspector')).apiKey } });
     await expect(foreign.verifyAccessToken(token)).rejects.toBeInstanceOf(InvalidTokenError);
   });
+});
+
+test("an MCP transport behind the kit's own middleware (requireAgentToken, where DPoP will be checked): tools see the agent in authInfo", async () => {
+  const app = express();
+  const http = await new Promise<Server>((resolve) => {
+    const h = app.listen(0, '127.0.0.1', () => resolve(h));
+  });
+  const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`;
+  app.post('/mcp', requireAgentToken({ issuer, resource: url, scopes: ['tools:read'] }), express.json(), async (req, res) => {
+    const server = tools();
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+    res.on('close', () => void transport.close().then(() => server.close()));
+    await server.connect(transport);
+    await transport.handleRequest(req, res, req.body);
+  });
+  try {
+    const agent = await toolAgent(['tools:*']);
+    const token = await tokenFor(agent, { resource: url, scope: 'tools:read' });
+    const client = new Client({ name: 'static-token', version: '1' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
+    const result = await client.callTool({ name: 'whoami', arguments: {} });
+    await client.close();
+    const text = (result.content as Array<{ text: string }>)[0]!.text;
+    expect(JSON.parse(text)).toEqual({ agentId: agent.id, organizationId: s.organizationId, scopes: ['tools:read'], resource: url });
+    const refused = await mcpCall(url, `Bearer ${await tokenFor(agent, { resource: offline.url })}`);
+    expect([refused.status, refused.challenge]).toEqual([401, expect.stringContaining('error="invalid_token"')]);
+  } finally {
+    http.closeAllConnections();
+    await new Promise((r) => http.close(r));
+  }
 });
