@@ -46,6 +46,15 @@ export function tools(): McpServer {
   return server;
 }
 
+/** One MCP request, stateless: a fresh server and transport per request; `req.auth` is the caller. */
+export async function mcpHandler(req: express.Request, res: express.Response): Promise<void> {
+  const server = tools();
+  const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+  res.on('close', () => void transport.close().then(() => server.close()));
+  await server.connect(transport);
+  await transport.handleRequest(req, res, req.body);
+}
+
 export async function startToolServer(options: ToolServerOptions): Promise<ToolServer> {
   const host = options.host ?? '127.0.0.1';
   const http: Server = createServer();
@@ -58,13 +67,7 @@ export async function startToolServer(options: ToolServerOptions): Promise<ToolS
   app.use(mcpAuthMetadataRouter({ oauthMetadata: await verifier.authorizationServerMetadata(), resourceServerUrl: new URL(url), scopesSupported: ['tools:read'], resourceName: 'Example tools' }));
   const auth = requireBearerAuth({ verifier, requiredScopes: ['tools:read'], resourceMetadataUrl: verifier.resourceMetadataUrl, expectedResource: new URL(url) });
 
-  app.post('/mcp', auth, express.json(), async (req, res) => {
-    const server = tools();
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
-    res.on('close', () => void transport.close().then(() => server.close()));
-    await server.connect(transport);
-    await transport.handleRequest(req, res, req.body);
-  });
+  app.post('/mcp', auth, express.json(), mcpHandler);
   // Stateless: no server-initiated stream and no session to delete.
   app.all('/mcp', auth, (_req, res) => void res.status(405).set('Allow', 'POST').json({ error: 'method_not_allowed' }));
   http.on('request', app);

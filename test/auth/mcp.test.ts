@@ -13,11 +13,10 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { requireAgentToken } from '@certusordo/sdk';
 import { mcpTokenVerifier } from '@certusordo/sdk/mcp';
 import { startTestServer, TestServer } from '../support/server';
-import { startToolServer, ToolServer, tools } from '../../examples/mcp/server';
+import { mcpHandler, startToolServer, ToolServer } from '../../examples/mcp/server';
 import { runAgent } from '../../examples/mcp/agent';
 import { admin, createAgent, decodePayload, requestToken, TestAgent } from './helpers';
 
@@ -177,13 +176,7 @@ test("an MCP transport behind the kit's own middleware (requireAgentToken, where
     const h = app.listen(0, '127.0.0.1', () => resolve(h));
   });
   const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`;
-  app.post('/mcp', requireAgentToken({ issuer, resource: url, scopes: ['tools:read'] }), express.json(), async (req, res) => {
-    const server = tools();
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
-    res.on('close', () => void transport.close().then(() => server.close()));
-    await server.connect(transport);
-    await transport.handleRequest(req, res, req.body);
-  });
+  app.post('/mcp', requireAgentToken({ issuer, resource: url, scopes: ['tools:read'] }), express.json(), mcpHandler);
   try {
     const agent = await toolAgent(['tools:*']);
     const token = await tokenFor(agent, { resource: url, scope: 'tools:read' });
