@@ -30,6 +30,7 @@ export const REST_STATUS: Readonly<Record<DomainErrorCode, number>> = {
   invalid_scope: 400,
   invalid_target: 400,
   unsupported_grant_type: 400,
+  unsupported_response_type: 400,
 };
 
 export function restStatus(err: DomainError): number {

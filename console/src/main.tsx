@@ -2,7 +2,8 @@
 import { render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import './styles.css';
-import { api, clearKey, describeError, Me, onUnauthorized, storedKey, storeKey } from './api';
+import { API_KEY_ROLE_RIGHTS } from '../../model/roles';
+import { api, can, clearKey, describeError, Me, onUnauthorized, storedKey, storeKey } from './api';
 import { AgentsPage } from './agents';
 import { AgentPage } from './agent';
 import { AuditPage } from './audit';
@@ -10,7 +11,13 @@ import { HelpPage } from './help';
 import { inputValue } from './ui';
 import { IdToggle } from './names';
 
+/** The console reads the organization: a key below reader (an introspector's) cannot sign in. */
+function consoleRefusal(me: Me): string | null {
+  return can(me.role, 'reader') ? null : `This key has the ${me.role} role (${API_KEY_ROLE_RIGHTS[me.role]}): it is for a resource server, not the console. Sign in with a reader key or higher.`;
+}
+
 type Route = { page: 'agents' } | { page: 'agent'; id: string } | { page: 'audit' } | { page: 'help' };
+
 
 function parseRoute(hash: string): Route {
   const m = /^#\/agents\/([0-9A-Za-z-]{1,64})$/.exec(hash);
@@ -40,6 +47,11 @@ function SignIn({ onSignedIn, reason }: { onSignedIn: (me: Me) => void; reason: 
     setError(null);
     try {
       const me = await api.me(key.trim());
+      const refusal = consoleRefusal(me);
+      if (refusal) {
+        setError(refusal);
+        return;
+      }
       storeKey(key.trim());
       setKey('');
       onSignedIn(me);
@@ -72,7 +84,12 @@ function App() {
 
   useEffect(() => {
     if (storedKey()) {
-      api.me().then(setMe, (e) => {
+      api.me().then((m) => {
+        const refusal = consoleRefusal(m);
+        if (!refusal) return setMe(m);
+        clearKey();
+        setReason(refusal);
+      }, (e) => {
         clearKey();
         setReason(describeError(e));
       }).finally(() => setChecking(false));

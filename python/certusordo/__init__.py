@@ -3,7 +3,9 @@
 Admin:     ``CertusOrdoClient(api_key=...)`` → ``agents`` (and ``agents.keys``), ``api_keys``,
            ``audit_events``, ``sessions``, ``introspect``, ``revoke_token``.
 Agents:    ``AgentCredentials.from_secret(secret)`` → ``get_token()``, ``open_session()``, ``revoke_token()``.
-Services:  ``verify_access_token(token, issuer=organization_issuer(base_url, org_id))``.
+Services:  ``verify_access_token(token, issuer=organization_issuer(base_url, org_id))``;
+           ``ResourceServer(issuer=…, resource=…, scopes=[…], introspection={"api_key": …}).check(header)``
+           (RFC 6750 answers, RFC 9728 metadata) for any HTTP API or MCP server.
 
 Same semantics as the TypeScript SDK (sdk/src): the same errors, retries and idempotency.
 """
@@ -24,6 +26,14 @@ from .auth import (
     parse_agent_secret,
     public_key_from_private_key,
     verify_access_token,
+)
+from .auth.resource import (
+    AccessDecision,
+    AgentTokenRefusal,
+    ResourceServer,
+    VerifiedAgentToken,
+    protected_resource_metadata,
+    protected_resource_metadata_url,
 )
 from .client import CertusOrdoClient
 from .errors import (
@@ -110,4 +120,11 @@ __all__ = [
     "organization_issuer",
     "authorization_server_metadata_url",
     "JWKSCache",
+    # resource servers
+    "ResourceServer",
+    "AccessDecision",
+    "AgentTokenRefusal",
+    "VerifiedAgentToken",
+    "protected_resource_metadata",
+    "protected_resource_metadata_url",
 ]

@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .auth.credentials import AgentCredentials
 
 AgentStatus = Literal["active", "suspended", "revoked"]
-ApiKeyRole = Literal["admin", "operator", "reader"]
+ApiKeyRole = Literal["admin", "operator", "reader", "introspector"]
 SessionStatus = Literal["active", "exhausted", "expired", "ended"]
 
 __all__ = [

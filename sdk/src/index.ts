@@ -4,7 +4,9 @@
  * Admin:   `new CertusOrdoClient({ apiKey, baseUrl })` → agents, agent keys, API keys, audit events, sessions,
  *          introspection, token revocation.
  * Agents:  `AgentCredentials.fromSecret(secret)` → `getToken()`, `openSession()`, `endSession()`, `revokeToken()`.
- * Services: `verifyAccessToken(token, { baseUrl, organizationId, audience })` (or `{ issuer }`: your organization's).
+ * Services: `verifyAccessToken(token, { baseUrl, organizationId, audience })` (or `{ issuer }`: your organization's);
+ *          `requireAgentToken({ issuer, resource, scopes, introspection })` (Express middleware, RFC 6750) and
+ *          `protectedResourceMetadata(...)` (RFC 9728); MCP servers: `mcpTokenVerifier` from `@certusordo/sdk/mcp`.
  *
  * Everything public is exported here; `./internal/*` is not part of the API and may change. `./core/*`
  * is the client core this SDK shares with the CLI and the Terraform provider (its public parts are
@@ -55,12 +57,18 @@ export {
   publicKeyFromPrivateKey,
   jwkThumbprint,
   generateAgentKeyPair,
+  agentPrivateJwk,
+  type Ed25519PrivateJwk,
   type ParsedAgentSecret,
 } from './auth/keys';
 export {
   verifyAccessToken,
   organizationIssuer,
   authorizationServerMetadataUrl,
+  discoverAuthorizationServer,
+  type AuthorizationServerMetadata,
+  type IssuerOptions,
   type VerifyAccessTokenOptions,
   type VerifiedAccessToken,
 } from './auth/verify';
+export * from './resource';

@@ -128,10 +128,12 @@ describe('API keys', () => {
 
 describe('roles', () => {
   let agentId: string;
+  let introspector: Client;
   let reader: Client;
   let operator: Client;
   beforeAll(async () => {
     agentId = (await admin.post('/v1/agents', { name: 'role-target' })).body.id;
+    introspector = client(s.url, await s.createApiKey('introspector'));
     reader = client(s.url, await s.createApiKey('reader'));
     operator = client(s.url, await s.createApiKey('operator'));
   });
@@ -167,7 +169,7 @@ describe('roles', () => {
   });
 
   test('every route with a role refuses a key of the role below it (403 naming both), and changes nothing', async () => {
-    const keys: Record<ApiKeyRole, Client> = { reader, operator, admin };
+    const keys: Record<ApiKeyRole, Client> = { introspector, reader, operator, admin };
     const seen: Array<{ route: string; status: number; message: string }> = [];
     const expected: typeof seen = [];
     for (const { routes } of controlPlaneRoutes) {

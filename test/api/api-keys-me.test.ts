@@ -16,7 +16,7 @@ afterAll(async () => s?.close());
 const get = (path: string, key: string) => request(s.url).get(path).set('Authorization', `Bearer ${key}`);
 
 test('each role sees its own organization (id and name) and role, and nothing else', async () => {
-  for (const role of ['admin', 'operator', 'reader'] as const) {
+  for (const role of ['admin', 'operator', 'reader', 'introspector'] as const) {
     const key = role === 'admin' ? s.apiKey : await s.createApiKey(role);
     const res = await get('/v1/api-keys/me', key);
     expect(res.status).toBe(200);

@@ -10,7 +10,7 @@ import request from 'supertest';
 import {
   ConflictError, DOMAIN_ERROR_CODES, DomainError, DomainErrorCode, ForbiddenError, InvalidClientError, InvalidGrantError, InvalidScopeError,
   InvalidTargetError, InvalidTransitionError, NotFoundError, PayloadTooLargeError, RateLimitedError, ServiceUnavailableError, UnauthenticatedError,
-  UnsupportedGrantTypeError, UnsupportedMediaTypeError, ValidationError,
+  UnsupportedGrantTypeError, UnsupportedMediaTypeError, UnsupportedResponseTypeError, ValidationError,
 } from '../../api/src/domain/errors';
 import { REST_STATUS } from '../../api/src/errors';
 import { OAUTH_ERRORS } from '../../api/src/oauth/errors';
@@ -36,6 +36,7 @@ const EXAMPLES: Record<DomainErrorCode, () => DomainError> = {
   invalid_scope: () => new InvalidScopeError('not granted'),
   invalid_target: () => new InvalidTargetError('bad resource'),
   unsupported_grant_type: () => new UnsupportedGrantTypeError('client_credentials only'),
+  unsupported_response_type: () => new UnsupportedResponseTypeError('no authorization codes here'),
 };
 
 const silent = createLogger('silent');

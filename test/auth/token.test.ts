@@ -385,6 +385,8 @@ describe('discovery', () => {
     expect(md.status).toBe(200);
     expect(md.body).toMatchObject({
       issuer: issuer(),
+      authorization_endpoint: `${s.url}/v1/oauth/authorize`,
+      response_types_supported: [],
       token_endpoint: `${s.url}/v1/oauth/token`,
       jwks_uri: `${issuer()}/.well-known/jwks.json`,
       introspection_endpoint: `${s.url}/v1/oauth/introspect`,
@@ -430,9 +432,22 @@ describe('discovery', () => {
     }
   });
 
+  test('the advertised authorization endpoint answers unsupported_response_type directly: no redirect, whatever the query', async () => {
+    const md = (await request(s.url).get(`/.well-known/oauth-authorization-server/orgs/${s.organizationId}`)).body;
+    const path = new URL(md.authorization_endpoint).pathname;
+    for (const query of ['', '?response_type=code&client_id=x&redirect_uri=https%3A%2F%2Fevil.example%2Fcb&state=s&code_challenge=c&code_challenge_method=S256', '?response_type=token&redirect_uri=https://evil.example/']) {
+      const res = await request(s.url).get(`${path}${query}`).redirects(0);
+      expect(res.status).toBe(400);
+      expect(res.headers.location).toBeUndefined();
+      expect(res.headers['cache-control']).toBe('no-store');
+      expect(res.body).toEqual({ error: 'unsupported_response_type', error_description: expect.stringContaining('client credentials grant with private_key_jwt') });
+      expect(JSON.stringify(res.body)).not.toContain('evil.example');
+    }
+  });
+
   test('the OpenAPI document lists the auth endpoints', async () => {
     const doc = (await request(s.url).get('/v1/openapi.json')).body;
-    for (const p of ['/v1/oauth/token', '/v1/oauth/introspect', '/v1/oauth/revoke', '/v1/sessions', '/v1/sessions/{id}', '/v1/sessions/{id}/operations', '/v1/signing-keys/rotate',
+    for (const p of ['/v1/oauth/token', '/v1/oauth/authorize', '/v1/oauth/introspect', '/v1/oauth/revoke', '/v1/sessions', '/v1/sessions/{id}', '/v1/sessions/{id}/operations', '/v1/signing-keys/rotate',
       '/orgs/{org_id}/.well-known/jwks.json', '/.well-known/oauth-authorization-server/orgs/{org_id}']) {
       expect(doc.paths[p]).toBeDefined();
     }

@@ -509,6 +509,17 @@ describeBrowser('admin console (PGlite)', () => {
     await opPage.close();
   });
 
+  test('an introspector key cannot sign in: the console says what the key is for and keeps nothing', async () => {
+    const introspectorPage = await newPage(problems);
+    await introspectorPage.goto(`${s.url}/console/`);
+    await introspectorPage.getByLabel('Organization API key').fill(await s.createApiKey('introspector'));
+    await introspectorPage.getByRole('button', { name: 'Sign in' }).click();
+    await introspectorPage.getByRole('alert').filter({ hasText: 'introspector role (token introspection only)' }).waitFor();
+    expect(await introspectorPage.evaluate('sessionStorage.length')).toBe(0);
+    expect(await introspectorPage.getByRole('heading', { level: 1, name: 'Agents' }).count()).toBe(0);
+    await introspectorPage.close();
+  });
+
   test('a 403 from the server is shown clearly', async () => {
     // An operator key sees the operator's buttons; an admin-only call made anyway (the key was
     // downgraded under it: simulated by signing in as admin, then swapping in an operator key).

@@ -58,3 +58,23 @@ test('first_auth_at is backfilled from last_auth_at, indexed only where null, an
   expect(cols.rows).toEqual([]);
   await migrateLatest(db);
 });
+
+test('the introspector role: accepted after its migration; going down refuses while such keys exist, then restores the old check', async () => {
+  const db = database();
+  const at = MIGRATIONS.findIndex(([n]) => n === '20261204000100_introspector_role');
+  await migrateLatest(db);
+  for (let i = MIGRATIONS.length - 1; i > at; i--) await migrateDown(db);
+  const org = '0190a000-0000-7000-8000-0000000000a1';
+  const key = (id: string, role: string, prefix: string) =>
+    db('api_keys').insert({ id, organization_id: org, name: 'k', role, prefix, key_hash: Buffer.alloc(32), created_at: new Date() });
+  await db('organizations').insert({ id: org, name: 'o', created_at: new Date() });
+  await key('0190a000-0000-7000-8000-0000000000a2', 'introspector', 'aa_intro001');
+  await expect(key('0190a000-0000-7000-8000-0000000000a3', 'auditor', 'aa_intro002')).rejects.toThrow(/api_keys_role_chk/);
+  await expect(migrateDown(db)).rejects.toThrow(/introspector role/);
+  expect((await db('api_keys').where({ role: 'introspector' })).length).toBe(1);
+  await db('api_keys').where({ role: 'introspector' }).delete();
+  await migrateDown(db);
+  await expect(key('0190a000-0000-7000-8000-0000000000a4', 'introspector', 'aa_intro003')).rejects.toThrow(/api_keys_role_chk/);
+  await db('organizations').where({ id: org }).delete();
+  await migrateLatest(db);
+});

@@ -15,6 +15,7 @@ import * as masterKeyFingerprint from '../../migrations/20261201000400_master_ke
 import * as rateLimitBuckets from '../../migrations/20261202000000_rate_limit_buckets';
 import * as listIndexes from '../../migrations/20261202000100_list_indexes';
 import * as firstAuthMarker from '../../migrations/20261204000000_first_auth_marker';
+import * as introspectorRole from '../../migrations/20261204000100_introspector_role';
 import * as apiKeyBinding from '../../migrations/20261204000300_api_key_binding';
 import * as agentKeySeals from '../../migrations/20261204000310_agent_key_seals';
 import * as sessionRenewals from '../../migrations/20261204100000_session_renewals';
@@ -46,6 +47,7 @@ export const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [
   ['20261202000000_rate_limit_buckets', rateLimitBuckets],
   ['20261202000100_list_indexes', listIndexes],
   ['20261204000000_first_auth_marker', firstAuthMarker],
+  ['20261204000100_introspector_role', introspectorRole],
   ['20261204000300_api_key_binding', apiKeyBinding],
   ['20261204000310_agent_key_seals', agentKeySeals],
   ['20261204100000_session_renewals', sessionRenewals],

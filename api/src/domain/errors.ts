@@ -32,6 +32,8 @@ export const DOMAIN_ERROR_CODES = [
   /** A requested resource (RFC 8707) is malformed or not acceptable. */
   'invalid_target',
   'unsupported_grant_type',
+  /** The authorization endpoint was asked for a response type (a code, a token) this issuer never gives. */
+  'unsupported_response_type',
 ] as const;
 
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];
@@ -103,4 +105,7 @@ export class InvalidTargetError extends DomainError {
 }
 export class UnsupportedGrantTypeError extends DomainError {
   readonly code = 'unsupported_grant_type';
+}
+export class UnsupportedResponseTypeError extends DomainError {
+  readonly code = 'unsupported_response_type';
 }

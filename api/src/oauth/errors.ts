@@ -18,6 +18,8 @@ export type OAuthErrorCode =
   | 'invalid_target'
   | 'unauthorized_client'
   | 'unsupported_grant_type'
+  /** RFC 6749 §4.1.2.1: the authorization endpoint does not give this response type. */
+  | 'unsupported_response_type'
   | 'slow_down'
   | 'server_error';
 
@@ -44,6 +46,7 @@ export const OAUTH_ERRORS: Readonly<Record<DomainErrorCode, OAuthErrorMapping>> 
   invalid_scope: { status: 400, error: 'invalid_scope' },
   invalid_target: { status: 400, error: 'invalid_target' },
   unsupported_grant_type: { status: 400, error: 'unsupported_grant_type' },
+  unsupported_response_type: { status: 400, error: 'unsupported_response_type' },
 };
 
 const SERVER_ERROR: OAuthErrorMapping = { status: 500, error: 'server_error' };

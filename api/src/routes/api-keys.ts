@@ -27,7 +27,7 @@ export const apiKeyRoutes = manifest<ApiKeyRouteDeps>('api-keys', (route) => [
   }),
   // Who am I: the presented key's organization and role (any role; the console adapts to it).
   route({
-    ...REST, method: 'get', path: '/v1/api-keys/me', summary: 'The presented key: {id, organization_id, organization_name, role}', auth: auth.apiKey('reader'),
+    ...REST, method: 'get', path: '/v1/api-keys/me', summary: 'The presented key: {id, organization_id, organization_name, role}', auth: auth.apiKey('introspector'),
     responses: { 200: ApiKeyMe },
     handle: async ({ caller: { key } }, { organizations }) => ({ body: await organizations.describeKey(key), headers: { 'Cache-Control': 'no-store' } }),
   }),

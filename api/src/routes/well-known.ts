@@ -12,6 +12,7 @@ import type { SigningKeyService } from '../services/signing-keys';
 import { CLIENT_AUTH_METHODS } from '../oauth/client-auth';
 import { GRANTS } from '../oauth/grants';
 import { auth, manifest } from './manifest';
+import { AUTHORIZATION_ENDPOINT_PATH } from './oauth';
 
 export interface WellKnownRouteDeps {
   signingKeys: SigningKeyService;
@@ -23,6 +24,9 @@ export interface WellKnownRouteDeps {
 export function authorizationServerMetadata(base: string, orgId: string): Record<string, unknown> {
   return {
     issuer: orgIssuer(base, orgId),
+    // Required by RFC 8414 (and by the MCP SDKs' metadata schemas) although no response type is
+    // offered: it answers unsupported_response_type directly, never by redirect (routes/oauth.ts).
+    authorization_endpoint: `${base}${AUTHORIZATION_ENDPOINT_PATH}`,
     token_endpoint: `${base}/v1/oauth/token`,
     jwks_uri: orgJwksUrl(base, orgId),
     introspection_endpoint: `${base}/v1/oauth/introspect`,

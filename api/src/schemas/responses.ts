@@ -111,6 +111,7 @@ export const Introspection = z
 export const AuthorizationServerMetadata = z
   .object({
     issuer: z.string(),
+    authorization_endpoint: z.string(),
     token_endpoint: z.string(),
     jwks_uri: z.string(),
     introspection_endpoint: z.string(),

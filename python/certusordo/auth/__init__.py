@@ -9,6 +9,14 @@ from .keys import (
     parse_agent_secret,
     public_key_from_private_key,
 )
+from .resource import (
+    AccessDecision,
+    AgentTokenRefusal,
+    ResourceServer,
+    VerifiedAgentToken,
+    protected_resource_metadata,
+    protected_resource_metadata_url,
+)
 from .verify import JWKSCache, authorization_server_metadata_url, organization_issuer, verify_access_token
 
 __all__ = [
@@ -25,4 +33,10 @@ __all__ = [
     "authorization_server_metadata_url",
     "organization_issuer",
     "verify_access_token",
+    "AccessDecision",
+    "AgentTokenRefusal",
+    "ResourceServer",
+    "VerifiedAgentToken",
+    "protected_resource_metadata",
+    "protected_resource_metadata_url",
 ]
