@@ -9,9 +9,10 @@ import { agentKeySealMatches } from '../../api/src/crypto/agent-key-seal';
 import { generateEd25519, jwkThumbprint } from '../../api/src/crypto/ed25519';
 import { readMasterKey } from '../../api/src/crypto/master-key';
 import { emptyDatabase } from '../support/empty-database';
-import { migrateDown, migrateLatest, migrateTo } from '../../api/src/db/migrate';
+import { migrateDown, migrateTo } from '../../api/src/db/migrate';
 
 const BEFORE = '20261204000300_api_key_binding';
+const SEALS = '20261204000310_agent_key_seals';
 const database = emptyDatabase('mig_seal');
 
 test('seals existing agent keys with the master key, refuses without it, and goes down cleanly', async () => {
@@ -27,10 +28,10 @@ test('seals existing agent keys with the master key, refuses without it, and goe
   const kid = jwkThumbprint(publicKey);
   await db('agent_keys').insert({ agent_id: agent, kid, public_key: publicKey, created_at: now, revoked_at: null });
 
-  await expect(migrateLatest(db)).rejects.toThrow(/seals the 1 existing agent key\(s\) with the master key, and this process has none/);
+  await expect(migrateTo(db, SEALS)).rejects.toThrow(/seals the 1 existing agent key\(s\) with the master key, and this process has none/);
   expect(await db.schema.hasColumn('agent_keys', 'seal')).toBe(false);
 
-  expect(await migrateLatest(db, { keys })).toContain('20261204000310_agent_key_seals');
+  await migrateTo(db, SEALS, { keys });
   const row = await db('agent_keys').where({ agent_id: agent }).first();
   const sealed = { organization_id: org, agent_id: agent, kid, public_key: Buffer.from(row.public_key) };
   expect(agentKeySealMatches(keys.agentKeySeal, sealed, Buffer.from(row.seal))).toBe(true);
