@@ -190,7 +190,9 @@ class Session:
 
 @dataclass(frozen=True)
 class OpenedSession(Session):
-    """What ``AgentCredentials.open_session`` returns: the session and, only here, its own token.
+    """What ``AgentCredentials.open_session`` and ``renew_session_token`` return: the session and,
+    only here, a token of its own (it expires with the session or with the access token it was
+    minted from, whichever comes first).
 
     ``session.end()`` ends it early (or use it as a context manager: ``with creds.open_session(...)
     as session:`` ends it on exit).

@@ -205,9 +205,9 @@ export interface Session {
   endReason: SessionEndReason | null;
 }
 
-/** What `AgentCredentials.openSession` returns: the session and, only here, its own access token. */
+/** What `AgentCredentials.openSession` and `renewSessionToken` return: the session and, only here, a token of its own. */
 export interface OpenedSession extends Session {
-  /** Bound to the session: its scopes (the `sid` claim), expiring with it. */
+  /** Bound to the session (the `sid` claim), its scopes; expires with the session or with the access token it was minted from, whichever comes first. */
   accessToken: string;
 }
 
