@@ -63,6 +63,8 @@ export class AuthState {
   readonly stats = { agents: newCacheStats(), sessions: newCacheStats(), revoked: newCacheStats() };
 
   private readonly maxRevoked: number;
+  /** When a notification last found the revoked set full and swept it. */
+  private fullSweepAtMs = 0;
 
   constructor(private readonly db: Knex, private readonly bus: InvalidationBus, private readonly logger: Logger, options: AuthStateOptions = {}) {
     this.maxRevoked = options.maxRevoked ?? MAX_REVOKED_ENTRIES;
@@ -128,7 +130,11 @@ export class AuthState {
     const exp = Math.min(expiresAtMs, now + MAX_REVOKED_LIFETIME_MS);
     if (exp <= now) return true;
     if (this.revoked.size >= this.maxRevoked && !this.revoked.has(jti)) {
-      this.sweep(now);
+      // A sweep walks the whole set: at most once a second, however many notifications find it full.
+      if (now - this.fullSweepAtMs >= 1000) {
+        this.fullSweepAtMs = now;
+        this.sweep(now);
+      }
       if (this.revoked.size >= this.maxRevoked) {
         if (this.revokedReady) this.logger.warn({ bound: this.maxRevoked }, 'revoked-token set is full; revocation checks read the database until it has room again');
         this.revokedReady = false;
