@@ -31,6 +31,10 @@ import { ApiKeyAuthenticator } from './tokens/api-key-cache';
 import { AuthWriter } from './tokens/auth-writer';
 import { InProcessBus, InvalidationBus, PgListenBus } from './tokens/invalidation';
 import { AuthState } from './tokens/state';
+import { FederationService } from './services/federation';
+import { IssuerKeys } from './federation/issuer-keys';
+import { jsonFetcher } from './federation/fetch';
+import type { FederationOptions } from './federation/options';
 
 export interface ComposeDeps {
   /** With `publicUrl` set: the issuer and the OpenAPI server derive from it. */
@@ -42,6 +46,8 @@ export interface ComposeDeps {
   lifecycle: Lifecycle;
   /** The clock of the token endpoint's failure budgets (default Date.now). */
   clock?: () => number;
+  /** Issuer-key fetching for federated credentials (trusted CAs, clock). */
+  federation?: FederationOptions;
 }
 
 /** The agent-authentication services (for the CLI, tests and benchmarks). */
@@ -104,7 +110,8 @@ async function startBus(config: Config, db: Database, logger: Logger, metrics: M
 export async function composeControlPlane(deps: ComposeDeps): Promise<ControlPlane> {
   const { config, db, keys, logger, metrics, lifecycle } = deps;
   const baseUrl = config.publicUrl.replace(/\/+$/, '');
-  const services = createServices(db.knex, keys, { idempotencyTtlSeconds: config.idempotencyTtlSeconds });
+  const allowPrivateNetworks = config.federationAllowPrivateNetworks;
+  const services = createServices(db.knex, keys, { idempotencyTtlSeconds: config.idempotencyTtlSeconds, federation: { baseUrl, allowPrivateNetworks } });
   if (config.metrics) services.audit.observeAppends((kind, seconds) => metrics.auditAppend(kind, seconds));
 
   const bus = await startBus(config, db, logger, metrics);
@@ -121,6 +128,12 @@ export async function composeControlPlane(deps: ComposeDeps): Promise<ControlPla
     await state.start();
     const writer = new AuthWriter(db.knex, services.audit, logger);
     const tokens = new TokenService(db.knex, signingKeys, state, writer, services.audit, bus, logger, { baseUrl, accessTokenTtlSeconds: config.accessTokenTtlSeconds });
+    const issuerKeys = new IssuerKeys(jsonFetcher({ allowPrivateNetworks, ca: deps.federation?.ca }), {
+      now: deps.federation?.now,
+      // The issuer and why, never a document's content.
+      onError: (issuer, err) => logger.warn({ issuer, reason: err.message }, 'could not fetch a federated credential issuer\'s keys'),
+    });
+    const federation = new FederationService(db.knex, issuerKeys);
     const sessions = new SessionService(db.knex, tokens, bus, services.audit, config.idempotencyTtlSeconds * 1000);
     // Audit checkpoints are signed with the organization's token signing key, under its issuer.
     services.audit.useCheckpointSigner({
@@ -150,6 +163,7 @@ export async function composeControlPlane(deps: ComposeDeps): Promise<ControlPla
       auditEvents: services.auditEvents,
       sessions,
       tokens,
+      federation,
       signingKeys,
       limits: new EndpointLimits(config, undefined, deps.clock),
       metrics,

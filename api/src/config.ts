@@ -44,6 +44,8 @@ export interface Config {
   readonly shutdownDrainMs: number;
   /** After the drain: how long in-flight requests may take before their connections are cut. */
   readonly shutdownTimeoutMs: number;
+  /** Federated credentials' issuers may be (and resolve to) loopback, private or link-local addresses; never cloud metadata ones. */
+  readonly federationAllowPrivateNetworks: boolean;
 }
 
 export type TrustProxy = false | number | readonly string[];
@@ -103,6 +105,7 @@ const Env = z.object({
   CERTUSORDO_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   CERTUSORDO_SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).max(600_000).optional(),
   CERTUSORDO_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+  CERTUSORDO_FEDERATION_ALLOW_PRIVATE_NETWORKS: z.enum(['0', '1']).default('0'),
 });
 
 export type ConfigOverrides = Partial<Record<keyof z.input<typeof Env>, string | number | undefined>>;
@@ -141,5 +144,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     // listener goes; the embedded store is one process with nobody to hand its traffic to.
     shutdownDrainMs: e.CERTUSORDO_SHUTDOWN_DRAIN_MS ?? (e.DATABASE_URL ? 5_000 : 0),
     shutdownTimeoutMs: e.CERTUSORDO_SHUTDOWN_TIMEOUT_MS,
+    federationAllowPrivateNetworks: e.CERTUSORDO_FEDERATION_ALLOW_PRIVATE_NETWORKS === '1',
   });
 }

@@ -110,3 +110,22 @@ export interface DbSessionRow {
   /** The jti of the access token that opened the session (null for sessions older than the column). */
   parent_jti: string | null;
 }
+
+/** A JWK Set as stored inline on a federated credential (public keys only). */
+export interface StoredJwks {
+  [member: string]: unknown;
+  keys: Record<string, unknown>[];
+}
+
+export interface DbAgentFederatedCredentialRow {
+  id: string;
+  agent_id: string;
+  organization_id: string;
+  issuer: string;
+  subject: string;
+  audience: string;
+  claims: Record<string, unknown>;
+  jwks: StoredJwks | null;
+  created_at: Date;
+  revoked_at: Date | null;
+}

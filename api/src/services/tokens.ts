@@ -63,6 +63,11 @@ export interface AuthenticatedClient {
   assertionExpiresAt: Date;
   /** The credentials came from the cache (scopes may lag a change by a few milliseconds). */
   fromCache: boolean;
+  /**
+   * Set when a workload's platform token authenticated the agent (services/federation.ts): the
+   * federated credential it matched, which must still be active at commit; its jti is not consumed.
+   */
+  federated?: { credentialId: string; issuer: string; subject: string };
 }
 
 export type ClientAuthResult =
@@ -97,6 +102,13 @@ export interface TokenServiceOptions {
   /** The server's public URL without a trailing slash; every organization's issuer is below it. */
   baseUrl: string;
   accessTokenTtlSeconds: number;
+}
+
+/** What a success audits of the credential used: the key, or the federated credential and the workload. */
+function credentialAudit(client: AuthenticatedClient): Record<string, unknown> {
+  const f = client.federated;
+  if (!f) return { kid: client.kid };
+  return { credential_id: f.credentialId, iss: f.issuer, sub: f.subject, ...(client.assertionJti ? { assertion_jti: client.assertionJti } : {}) };
 }
 
 /** A throwaway key so that an unknown agent costs the same signature check as a known one. */
@@ -270,12 +282,13 @@ export class TokenService {
       method: client.method,
       agentId: client.agentId,
       kid: client.kid,
+      federatedCredentialId: client.federated?.credentialId,
       scopes: requested,
       jti: client.assertionJti,
       assertionExpiresAt: client.assertionExpiresAt,
       success: {
         action: 'agent.authenticated', targetType: 'agent', targetId: client.agentId,
-        data: { method: client.method, kid: client.kid, token_jti: jti, ...(resources.length ? { resource: resources } : {}) },
+        data: { method: client.method, ...credentialAudit(client), token_jti: jti, ...(resources.length ? { resource: resources } : {}) },
       },
     });
     if (!outcome.ok) {

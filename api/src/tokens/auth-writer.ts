@@ -32,6 +32,11 @@ export interface IssueRequest {
   agentId: string;
   /** The key the assertion was verified with: it must still be active at commit. */
   kid: string;
+  /**
+   * Set for a platform token (federation): this federated credential, not the key, must still be
+   * active at commit, and the jti is not consumed (a platform token may be presented again).
+   */
+  federatedCredentialId?: string | undefined;
   /** The scopes requested: they must still be covered by the agent's scopes at commit; null: all of them. */
   scopes: string[] | null;
   jti: string;
@@ -186,20 +191,25 @@ export class AuthWriter {
     const events: QueuedAuditEvent[] = [];
     const issues = batch.flatMap((p, i) => (p.issue ? [{ i, req: p.issue }] : []));
     if (issues.length) {
-      const r = await ops.authorizeBatch(tx, issues.map(({ req }) => ({ agent_id: req.agentId, kid: req.kid, jti: req.jti, expires_at: req.assertionExpiresAt })), new Date());
+      const r = await ops.authorizeBatch(tx, issues.map(({ req }) => ({
+        agent_id: req.agentId, kid: req.kid, jti: req.jti, expires_at: req.assertionExpiresAt, federated_credential_id: req.federatedCredentialId ?? null,
+      })), new Date());
       // Taken while holding the agents' row locks: a suspension of these agents commits after us,
       // with a later status_changed_at.
       const now = Date.now();
       const agents = new Map(r.agents.map((a) => [a.id, a]));
       const keys = new Set(r.keys.map((k) => `${k.agent_id} ${k.kid}`));
+      const federated = new Set(r.federated.map((f) => `${f.agent_id} ${f.id}`));
+      const credentialActive = (req: IssueRequest) =>
+        req.federatedCredentialId !== undefined ? federated.has(`${req.agentId} ${req.federatedCredentialId}`) : keys.has(`${req.agentId} ${req.kid}`);
       const fresh = new Set(r.jtis.map((j) => `${j.agent_id} ${j.jti}`));
       for (const { i, req } of issues) {
         const agent = agents.get(req.agentId);
         if (!agent) outcomes[i] = { ok: false, reason: 'agent_not_active' };
-        else if (!keys.has(`${req.agentId} ${req.kid}`)) outcomes[i] = { ok: false, reason: 'key_removed' };
+        else if (!credentialActive(req)) outcomes[i] = { ok: false, reason: 'key_removed' };
         else if (req.scopes && !req.scopes.every((sc) => scopeCovers(agent.scopes, sc))) outcomes[i] = { ok: false, reason: 'scope_not_granted' };
         // delete: a duplicate within the same batch is a replay too
-        else if (!fresh.delete(`${req.agentId} ${req.jti}`)) outcomes[i] = { ok: false, reason: 'assertion_replayed' };
+        else if (req.federatedCredentialId === undefined && !fresh.delete(`${req.agentId} ${req.jti}`)) outcomes[i] = { ok: false, reason: 'assertion_replayed' };
         else outcomes[i] = { ok: true, issuedAtMs: Math.max(now, new Date(agent.status_changed_at).getTime()), scopes: req.scopes ?? agent.scopes };
         const o = outcomes[i]!;
         if (o.ok) events.push({ ctx: req.ctx, event: { ...req.success, data: { ...req.success.data, scopes: o.scopes } } });
