@@ -128,7 +128,7 @@ export async function composeControlPlane(deps: ComposeDeps): Promise<ControlPla
     await state.start();
     const writer = new AuthWriter(db.knex, services.audit, logger);
     const tokens = new TokenService(db.knex, signingKeys, state, writer, services.audit, bus, logger, { baseUrl, accessTokenTtlSeconds: config.accessTokenTtlSeconds });
-    const issuerKeys = new IssuerKeys(jsonFetcher({ allowPrivateNetworks, ca: deps.federation?.ca }), {
+    const issuerKeys = new IssuerKeys(jsonFetcher({ allowPrivateNetworks, ca: deps.federation?.ca, timeoutMs: deps.federation?.timeoutMs }), {
       now: deps.federation?.now,
       // The issuer and why, never a document's content.
       onError: (issuer, err) => logger.warn({ issuer, reason: err.message }, 'could not fetch a federated credential issuer\'s keys'),

@@ -22,6 +22,8 @@ export interface FetchPolicy {
   timeoutMs?: number;
   maxBytes?: number;
   maxRedirects?: number;
+  /** The resolver (default dns.lookup; tests map names to their own addresses). */
+  resolve?: typeof dns.lookup;
 }
 
 export const DEFAULT_FETCH_TIMEOUT_MS = 5_000;
@@ -34,9 +36,9 @@ export class IssuerFetchError extends Error {}
 export type JsonFetcher = (url: string) => Promise<unknown>;
 
 /** A `lookup` that resolves every address of the name and refuses the connection if any is not allowed. */
-function guardedLookup(allowPrivateNetworks: boolean): LookupFunction {
+function guardedLookup(allowPrivateNetworks: boolean, resolve: typeof dns.lookup): LookupFunction {
   return (hostname, options, callback) => {
-    dns.lookup(hostname, { ...options, all: true }, (err, addresses) => {
+    resolve(hostname, { ...options, all: true }, (err, addresses) => {
       if (err) return (callback as (e: NodeJS.ErrnoException | null, a: string, f: number) => void)(err, '', 0);
       const list = addresses as dns.LookupAddress[];
       const bad = list.find((a) => !addressAllowed(classifyAddress(a.address), allowPrivateNetworks));
@@ -68,7 +70,7 @@ function checkUrl(raw: string, allowPrivateNetworks: boolean): URL {
 
 /** A fetcher of JSON documents under `policy`. */
 export function jsonFetcher(policy: FetchPolicy): JsonFetcher {
-  const agent = new https.Agent({ lookup: guardedLookup(policy.allowPrivateNetworks), ca: policy.ca, keepAlive: false, maxSockets: 16 });
+  const agent = new https.Agent({ lookup: guardedLookup(policy.allowPrivateNetworks, policy.resolve ?? dns.lookup), ca: policy.ca, keepAlive: false, maxSockets: 16 });
   const timeoutMs = policy.timeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
   const maxBytes = policy.maxBytes ?? DEFAULT_FETCH_MAX_BYTES;
   const maxRedirects = policy.maxRedirects ?? DEFAULT_MAX_REDIRECTS;

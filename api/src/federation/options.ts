@@ -4,4 +4,6 @@ export interface FederationOptions {
   ca?: string | Buffer | Array<string | Buffer>;
   /** The clock of the issuer-key refresh interval and cache age (default Date.now). */
   now?: () => number;
+  /** Per fetched document (default fetch.ts DEFAULT_FETCH_TIMEOUT_MS). */
+  timeoutMs?: number;
 }
