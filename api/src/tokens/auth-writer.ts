@@ -1,6 +1,7 @@
 /**
  * The token endpoint's writes, group-committed. A successful authentication must, atomically:
- * consume the assertion's jti (single use, across replicas), stamp the agent's last_auth_at while
+ * consume the assertion's jti (single use, across replicas; a workload's platform token is not
+ * consumed, services/federation.ts), stamp the agent's last_auth_at while
  * it is still active, and append its audit event. Doing that in one transaction per request would
  * serialize every token of an organization on its audit chain head, so concurrent requests are
  * queued and written together: one transaction per batch, one chain-head lock per organization,
@@ -11,7 +12,7 @@
  *
  * Per batch: BEGIN, one statement (lock + stamp agents, check keys, record jtis), one statement
  * (lock chain heads), one statement (insert events, advance heads), COMMIT. Everything the
- * request was authenticated with (agent active, key active, scopes granted) is re-checked there,
+ * request was authenticated with (agent active, key or federated credential active, scopes granted) is re-checked there,
  * under the agent row lock, so a cached credential can never outlive its revocation.
  *
  * Each batch is one audited unit of work (services/audit-unit.ts), in its one lock order: agent
