@@ -57,17 +57,17 @@ test('federated credentials: the table takes an agent\'s credentials with their 
   for (let i = 0; i < MIGRATIONS.length; i++) await migrateDown(db);
   await migrateTo(db, '20261202000100_list_indexes');
   const now = new Date();
-  const org = '0190a000-0000-7000-8000-000000000011';
-  const agent = '0190a000-0000-7000-8000-000000000012';
-  await db('organizations').insert({ id: org, name: 'o', created_at: now });
+  const org = '0190a000-0000-7000-8000-000000000021';
+  const agent = '0190a000-0000-7000-8000-000000000022';
+  await db('organizations').insert({ id: org, name: 'o3', created_at: now });
   await db('agents').insert({ id: agent, organization_id: org, name: 'a', scopes: '[]', metadata: '{}', status: 'active', created_at: now, updated_at: now, status_changed_at: now });
   await migrateTo(db, '20261204002200_federated_credentials');
   const row = { agent_id: agent, organization_id: org, issuer: 'https://token.actions.githubusercontent.com', subject: 'repo:o/r:ref:refs/heads/main', audience: 'https://cp.example/orgs/x', created_at: now };
-  await db('agent_federated_credentials').insert({ ...row, id: '0190a000-0000-7000-8000-000000000013', claims: JSON.stringify({ repository_owner: 'o' }) });
+  await db('agent_federated_credentials').insert({ ...row, id: '0190a000-0000-7000-8000-000000000023', claims: JSON.stringify({ repository_owner: 'o' }) });
   // http issuers, non-object claims and a jwks without keys are refused by the named constraints.
-  await expect(db('agent_federated_credentials').insert({ ...row, id: '0190a000-0000-7000-8000-000000000014', issuer: 'http://x' })).rejects.toThrow(/agent_federated_credentials_issuer_chk/);
-  await expect(db('agent_federated_credentials').insert({ ...row, id: '0190a000-0000-7000-8000-000000000015', claims: '[]' })).rejects.toThrow(/agent_federated_credentials_claims_chk/);
-  await expect(db('agent_federated_credentials').insert({ ...row, id: '0190a000-0000-7000-8000-000000000016', jwks: '{}' })).rejects.toThrow(/agent_federated_credentials_jwks_chk/);
+  await expect(db('agent_federated_credentials').insert({ ...row, id: '0190a000-0000-7000-8000-000000000024', issuer: 'http://x' })).rejects.toThrow(/agent_federated_credentials_issuer_chk/);
+  await expect(db('agent_federated_credentials').insert({ ...row, id: '0190a000-0000-7000-8000-000000000025', claims: '[]' })).rejects.toThrow(/agent_federated_credentials_claims_chk/);
+  await expect(db('agent_federated_credentials').insert({ ...row, id: '0190a000-0000-7000-8000-000000000026', jwks: '{}' })).rejects.toThrow(/agent_federated_credentials_jwks_chk/);
   expect((await db('agent_federated_credentials').first()).claims).toEqual({ repository_owner: 'o' });
   // The agent's deletion takes its credentials with it.
   await db('agents').where({ id: agent }).delete();
@@ -75,5 +75,26 @@ test('federated credentials: the table takes an agent\'s credentials with their 
   await migrateDown(db);
   expect(await tables()).not.toContain('agent_federated_credentials');
   expect((await db.raw(`select count(*)::int as n from pg_proc where proname = 'auth_notify_federated_credentials'`)).rows[0].n).toBe(0);
+  await migrateLatest(db);
+});
+
+test('first_auth_at is backfilled from last_auth_at, indexed only where null, and dropped by down', async () => {
+  const before = MIGRATIONS.findIndex(([n]) => n === '20261202000100_list_indexes');
+  for (let i = MIGRATIONS.length - 1; i > before; i--) await migrateDown(db);
+  const now = new Date('2026-12-01T10:00:00.000Z');
+  const org = '0190a000-0000-7000-8000-000000000011';
+  const [seen, never] = ['0190a000-0000-7000-8000-000000000012', '0190a000-0000-7000-8000-000000000013'];
+  await db('organizations').insert({ id: org, name: 'o2', created_at: now });
+  for (const [id, last] of [[seen, now], [never, null]] as const) {
+    await db('agents').insert({ id, organization_id: org, name: id, scopes: '[]', metadata: '{}', status: 'active', created_at: now, updated_at: now, status_changed_at: now, last_auth_at: last });
+  }
+  await migrateTo(db, '20261204000000_first_auth_marker');
+  const rows = await db('agents').whereIn('id', [seen, never]).orderBy('id').select('id', 'first_auth_at');
+  expect(rows).toEqual([{ id: seen, first_auth_at: now }, { id: never, first_auth_at: null }]);
+  const idx = await db.raw(`select indexdef from pg_indexes where indexname = 'agents_never_authenticated_idx'`);
+  expect(idx.rows[0].indexdef).toMatch(/WHERE \(first_auth_at IS NULL\)/);
+  await migrateDown(db);
+  const cols = await db.raw(`select column_name from information_schema.columns where table_name = 'agents' and column_name = 'first_auth_at'`);
+  expect(cols.rows).toEqual([]);
   await migrateLatest(db);
 });
