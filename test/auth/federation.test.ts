@@ -5,11 +5,12 @@
  * given inline — gets it an agent token. Every forgery and mismatch is the one `invalid_client`.
  * The issuer-key refresh clock is injected: the test moves it instead of waiting.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type dns from 'node:dns';
 import { IssuerFetchError, jsonFetcher } from '../../api/src/federation/fetch';
 import request from 'supertest';
-import { startTestServer, TestServer } from '../support/server';
+import { startTestServer, TestServer, TestServerOptions } from '../support/server';
+import { testBackend } from '../support/databases';
 import { hmacWithPublicKey, IssuerKey, makeKey, makeTestCa, signToken, SilentHost, TestCa, TestIssuer, unsignedToken } from '../support/oidc-issuer';
 import { admin, ASSERTION_TYPE, decodePayload, introspect, nextInvalidation, requestToken, createAgent, tokenRequest } from './helpers';
 
@@ -26,11 +27,19 @@ beforeAll(async () => {
   tls = makeTestCa();
   rsa = makeKey('RS256');
   issuer = await TestIssuer.start(tls, [rsa, makeKey('PS256'), makeKey('ES256'), makeKey('EdDSA')]);
-  s = await startTestServer({ env: { CERTUSORDO_FEDERATION_ALLOW_PRIVATE_NETWORKS: '1' }, federation: { ca: tls.ca, now: () => clock, timeoutMs: 60_000 } });
+  s = await startTestServer(federating());
 });
 afterAll(async () => {
   await s?.close();
   await issuer?.close();
+});
+
+const masterKey = randomBytes(32).toString('base64url');
+/** A control plane that trusts the test CA, with private networks allowed and the refresh clock injected. */
+const federating = (o: TestServerOptions = {}): TestServerOptions => ({
+  masterKey, ...o,
+  env: { CERTUSORDO_FEDERATION_ALLOW_PRIVATE_NETWORKS: '1', ...o.env },
+  federation: { ca: tls.ca, now: () => clock, timeoutMs: 60_000 },
 });
 
 const orgIssuer = (t: TestServer = s, orgId = t.organizationId) => `${t.config.publicUrl ?? t.url}/orgs/${orgId}`;
@@ -166,6 +175,27 @@ describe('an agent with only a federated credential', () => {
   });
 });
 
+(testBackend() === 'postgres' ? describe : describe.skip)('two replicas on one PostgreSQL', () => {
+  let b: TestServer;
+  beforeAll(async () => { b = await startTestServer(federating({ store: s.store, env: { CERTUSORDO_PUBLIC_URL: s.url } })); });
+  afterAll(async () => b?.close());
+
+  test('a credential removed on A is refused on B at once; the agent\'s other credential keeps working there', async () => {
+    const agent = await createSecretless();
+    const [first] = (await admin(s).get(`/v1/agents/${agent.id}/federated-credentials`)).body.data;
+    const production = 'repo:acme/payments:environment:production';
+    expect((await admin(s).post(`/v1/agents/${agent.id}/federated-credentials`, { issuer: issuer.url, subject: production })).status).toBe(201);
+    const onB = (token: string) => tokenRequest(b, { grant_type: 'client_credentials', client_id: agent.id, client_assertion_type: ASSERTION_TYPE, client_assertion: token });
+    const token = await signToken(rsa, claims());
+    expect((await onB(token)).status).toBe(200);
+    const heard = nextInvalidation(b, 'B hears of the removed credential', (e) => e.kind === 'credentials' && e.id === agent.id);
+    expect((await admin(s).del(`/v1/agents/${agent.id}/federated-credentials/${first.id}`)).status).toBe(200);
+    await heard;
+    expectInvalidClient(await onB(token));
+    expect((await onB(await signToken(rsa, claims({ sub: production })))).status).toBe(200);
+  });
+});
+
 describe('keys given inline (an issuer the control plane cannot reach)', () => {
   test('authenticate without any fetch, for any issuer name', async () => {
     const key = makeKey('EdDSA');
@@ -219,6 +249,47 @@ describe('credentials: the invariant, the limit, roles, removal', () => {
     expect((await admin(s).del(`/v1/agents/${agent.id}/federated-credentials/${randomUUID()}`)).status).toBe(404);
     const actions = (await admin(s).get(`/v1/audit-events?agent_id=${agent.id}`)).body.data.map((e: { action: string }) => e.action);
     expect(actions).toEqual(expect.arrayContaining(['agent_federated_credential.created', 'agent_federated_credential.revoked']));
+  });
+
+  test('removing a credential while 8 parallel requests use it: no token with it once the DELETE returned', async () => {
+    const agent = await createSecretless();
+    const [cred] = (await admin(s).get(`/v1/agents/${agent.id}/federated-credentials`)).body.data;
+    expect((await admin(s).post(`/v1/agents/${agent.id}/federated-credentials`, { issuer: issuer.url, subject: 'other' })).status).toBe(201);
+    const token = await signToken(rsa, claims());
+    const attempts: { afterDelete: boolean; status: number; iatMs?: number; jti?: string }[] = [];
+    let deleted = false;
+    let signalIssued!: () => void;
+    const issued = new Promise<void>((resolve) => (signalIssued = resolve));
+    const worker = async () => {
+      for (let after = 0; after < 3;) {
+        const afterDelete = deleted;
+        const res = await platformToken(agent.id, token);
+        const c = res.status === 200 ? decodePayload(res.body.access_token) : undefined;
+        attempts.push({ afterDelete, status: res.status, iatMs: c?.iat_ms as number | undefined, jti: c?.jti as string | undefined });
+        if (res.status === 200) signalIssued();
+        if (afterDelete) after++;
+      }
+    };
+    const workers = Array.from({ length: 8 }, () => worker());
+    let removal: request.Response;
+    try {
+      await issued;
+      removal = await admin(s).del(`/v1/agents/${agent.id}/federated-credentials/${cred.id}`);
+    } finally {
+      deleted = true;
+    }
+    await Promise.all(workers);
+    expect(removal.status).toBe(200);
+    for (const t of attempts.filter((a) => a.afterDelete)) expect([401, 429]).toContain(t.status);
+    const succeeded = attempts.filter((a) => a.status === 200);
+    for (const t of succeeded) expect(t.iatMs!).toBeLessThanOrEqual(Date.parse(removal.body.revoked_at));
+    // The audit chain orders every issuance with the credential before its removal.
+    await s.running.settleAuthAudit();
+    const events = (await admin(s).get(`/v1/audit-events?agent_id=${agent.id}&limit=500`)).body.data as { seq: number; action: string; data: Record<string, unknown> }[];
+    const removedAt = events.find((e) => e.action === 'agent_federated_credential.revoked')!.seq;
+    const withIt = events.filter((e) => e.action === 'agent.authenticated' && e.data.credential_id === cred.id);
+    expect(withIt.map((e) => e.data.token_jti).sort()).toEqual(succeeded.map((t) => t.jti).sort());
+    expect(withIt.filter((e) => e.seq > removedAt)).toEqual([]);
   });
 
   test('at most 20 per agent: the 21st is 409, 21 at creation 400', async () => {
