@@ -213,6 +213,21 @@ describe('keys given inline (an issuer the control plane cannot reach)', () => {
     expectInvalidClient(await platformToken(res.body.id, await signToken(makeKey('EdDSA', key.kid), { iss: cluster, sub: sa, aud: `${s.config.publicUrl ?? s.url}/k8s` })));
     expect(issuer.fetches).toBe(before);
   });
+
+  test('a published key without a kid verifies tokens with or without one', async () => {
+    const key = makeKey('PS256');
+    const { kid: _kid, ...bare } = key.jwk;
+    void _kid;
+    const spire = 'https://spire.example.org';
+    const spiffeId = 'spiffe://example.org/ns/payments/sa/deployer';
+    const res = await admin(s).post('/v1/agents', { name: `spiffe-${randomUUID().slice(0, 8)}`, federated_credentials: [{ issuer: spire, subject: spiffeId, jwks: { keys: [bare] } }] });
+    expect(res.status).toBe(201);
+    // With the key's kid (signToken's default), and without any kid.
+    for (const header of [{}, { kid: undefined }]) {
+      const token = await signToken(key, { iss: spire, sub: spiffeId, aud: orgIssuer() }, { header });
+      expect((await platformToken(res.body.id, token)).status).toBe(200);
+    }
+  });
 });
 
 describe('credentials: the invariant, the limit, roles, removal', () => {

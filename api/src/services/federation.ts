@@ -65,7 +65,8 @@ export class FederationService {
     const signed: Credential[] = [];
     for (const c of trusted) {
       const keys = await this.keysOf(c, kid);
-      if (keys.some((k) => (kid === undefined || k.kid === kid) && verifyJwt(jwt, alg, k))) signed.push(c);
+      // A key without a kid may sign any token (RFC 7517 §4.5 makes kid optional); one with a kid only its own.
+      if (keys.some((k) => (kid === undefined || k.kid === undefined || k.kid === kid) && verifyJwt(jwt, alg, k))) signed.push(c);
     }
     if (signed.length === 0) return fail('bad_signature', attributed);
     const match = signed.find((c) => p.sub === c.subject && audienceContains(p.aud, c.audience) && claimsMatch(p, c.claims));
