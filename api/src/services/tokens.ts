@@ -296,6 +296,7 @@ export class TokenService {
         case 'assertion_replayed':
           throw new InvalidClientError('client_assertion was already used (jti replay)', outcome.reason);
         case 'key_removed':
+        case 'credential_removed':
           throw new InvalidClientError(CLIENT_AUTH_FAILED, outcome.reason);
         case 'scope_not_granted':
           throw new InvalidScopeError('A requested scope is no longer granted to this agent', outcome.reason);

@@ -54,7 +54,7 @@ export type IssueOutcome =
       /** The scopes granted (as of commit). */
       scopes: string[];
     }
-  | { ok: false; reason: 'assertion_replayed' | 'agent_not_active' | 'key_removed' | 'scope_not_granted' };
+  | { ok: false; reason: 'assertion_replayed' | 'agent_not_active' | 'key_removed' | 'credential_removed' | 'scope_not_granted' };
 
 interface Pending {
   kind: 'issue' | 'audit';
@@ -207,7 +207,7 @@ export class AuthWriter {
       for (const { i, req } of issues) {
         const agent = agents.get(req.agentId);
         if (!agent) outcomes[i] = { ok: false, reason: 'agent_not_active' };
-        else if (!credentialActive(req)) outcomes[i] = { ok: false, reason: 'key_removed' };
+        else if (!credentialActive(req)) outcomes[i] = { ok: false, reason: req.federatedCredentialId !== undefined ? 'credential_removed' : 'key_removed' };
         else if (req.scopes && !req.scopes.every((sc) => scopeCovers(agent.scopes, sc))) outcomes[i] = { ok: false, reason: 'scope_not_granted' };
         // delete: a duplicate within the same batch is a replay too
         else if (req.federatedCredentialId === undefined && !fresh.delete(`${req.agentId} ${req.jti}`)) outcomes[i] = { ok: false, reason: 'assertion_replayed' };
