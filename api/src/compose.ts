@@ -32,6 +32,10 @@ import { ApiKeyAuthenticator } from './tokens/api-key-cache';
 import { AuthWriter } from './tokens/auth-writer';
 import { InProcessBus, InvalidationBus, PgListenBus } from './tokens/invalidation';
 import { AuthState } from './tokens/state';
+import { FederationService } from './services/federation';
+import { IssuerKeys } from './federation/issuer-keys';
+import { jsonFetcher } from './federation/fetch';
+import type { FederationOptions } from './federation/options';
 
 export interface ComposeDeps {
   /** With `publicUrl` set: the issuer and the OpenAPI server derive from it. */
@@ -45,6 +49,8 @@ export interface ComposeDeps {
   clock?: () => number;
   /** The clock the LISTEN link's heartbeats are timed with (default Date.now; tests move it forward). */
   invalidationClock?: () => number;
+  /** Issuer-key fetching for federated credentials (trusted CAs, clock). */
+  federation?: FederationOptions;
 }
 
 /** The agent-authentication services (for the CLI, tests and benchmarks). */
@@ -110,7 +116,8 @@ async function startBus(config: Config, db: Database, logger: Logger, metrics: M
 export async function composeControlPlane(deps: ComposeDeps): Promise<ControlPlane> {
   const { config, db, keys, logger, metrics, lifecycle } = deps;
   const baseUrl = config.publicUrl.replace(/\/+$/, '');
-  const services = createServices(db.knex, keys, { idempotencyTtlSeconds: config.idempotencyTtlSeconds });
+  const allowPrivateNetworks = config.federationAllowPrivateNetworks;
+  const services = createServices(db.knex, keys, { idempotencyTtlSeconds: config.idempotencyTtlSeconds, federation: { baseUrl, allowPrivateNetworks } });
   if (config.metrics) services.audit.observeAppends((kind, seconds) => metrics.auditAppend(kind, seconds));
 
   const bus = await startBus(config, db, logger, metrics, deps.invalidationClock);
@@ -128,6 +135,12 @@ export async function composeControlPlane(deps: ComposeDeps): Promise<ControlPla
     await state.start();
     const writer = new AuthWriter(db.knex, services.audit, logger);
     const tokens = new TokenService(db.knex, signingKeys, state, writer, services.audit, bus, logger, { baseUrl, accessTokenTtlSeconds: config.accessTokenTtlSeconds, agentKeySeal: keys.agentKeySeal });
+    const issuerKeys = new IssuerKeys(jsonFetcher({ allowPrivateNetworks, ca: deps.federation?.ca, timeoutMs: deps.federation?.timeoutMs }), {
+      now: deps.federation?.now,
+      // The issuer and why, never a document's content.
+      onError: (issuer, err) => logger.warn({ issuer, reason: err.message }, 'could not fetch a federated credential issuer\'s keys'),
+    });
+    const federation = new FederationService(db.knex, issuerKeys);
     const sessions = new SessionService(db.knex, tokens, bus, services.audit, config.idempotencyTtlSeconds * 1000);
     // Audit checkpoints are signed with the organization's token signing key, under its checkpoint issuer.
     services.audit.useCheckpointSigner({
@@ -166,6 +179,7 @@ export async function composeControlPlane(deps: ComposeDeps): Promise<ControlPla
       auditEvents: services.auditEvents,
       sessions,
       tokens,
+      federation,
       signingKeys,
       limits: new EndpointLimits(config, undefined, deps.clock),
       metrics,

@@ -46,6 +46,8 @@ export interface Config {
   readonly shutdownTimeoutMs: number;
   /** Where `serve` writes the first-start admin key (a new file, mode 0600); undefined: stderr. */
   readonly bootstrapKeyFile: string | undefined;
+  /** Federated credentials' issuers may be (and resolve to) loopback, private or link-local addresses; never cloud metadata ones. */
+  readonly federationAllowPrivateNetworks: boolean;
 }
 
 export type TrustProxy = false | number | readonly string[];
@@ -106,6 +108,7 @@ const Env = z.object({
   CERTUSORDO_SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).max(600_000).optional(),
   CERTUSORDO_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   CERTUSORDO_BOOTSTRAP_KEY_FILE: z.string().min(1).optional(),
+  CERTUSORDO_FEDERATION_ALLOW_PRIVATE_NETWORKS: z.enum(['0', '1']).default('0'),
 });
 
 export type ConfigOverrides = Partial<Record<keyof z.input<typeof Env>, string | number | undefined>>;
@@ -145,5 +148,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     shutdownDrainMs: e.CERTUSORDO_SHUTDOWN_DRAIN_MS ?? (e.DATABASE_URL ? 5_000 : 0),
     shutdownTimeoutMs: e.CERTUSORDO_SHUTDOWN_TIMEOUT_MS,
     bootstrapKeyFile: e.CERTUSORDO_BOOTSTRAP_KEY_FILE ? path.resolve(e.CERTUSORDO_BOOTSTRAP_KEY_FILE) : undefined,
+    federationAllowPrivateNetworks: e.CERTUSORDO_FEDERATION_ALLOW_PRIVATE_NETWORKS === '1',
   });
 }

@@ -28,6 +28,7 @@ import type { RequestLimiter } from './middleware/rate-limit';
 import { Metrics, PoolStats } from './metrics/metrics';
 import { startMetricsServer } from './metrics/http';
 import type { InvalidationBus } from './tokens/invalidation';
+import type { FederationOptions } from './federation/options';
 
 export interface RunningServer {
   readonly url: string;
@@ -77,6 +78,8 @@ export interface StartOptions {
   clock?: () => number;
   /** The clock the invalidation link's heartbeats are timed with (tests move it forward; default Date.now). */
   invalidationClock?: () => number;
+  /** Issuer-key fetching for federated credentials: trusted CAs and clock (tests run their own issuer). */
+  federation?: FederationOptions;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -109,7 +112,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const { port } = server.address() as AddressInfo;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
-    plane = await composeControlPlane({ config: { ...config, publicUrl: config.publicUrl ?? url }, db, keys, logger, metrics, lifecycle, clock: opts.clock, invalidationClock: opts.invalidationClock });
+    plane = await composeControlPlane({ config: { ...config, publicUrl: config.publicUrl ?? url }, db, keys, logger, metrics, lifecycle, clock: opts.clock, invalidationClock: opts.invalidationClock, federation: opts.federation });
     const { services, limiter } = plane;
     if (config.metricsPort !== undefined) {
       metricsServer = await startMetricsServer(metrics, config.host, config.metricsPort).catch((err: NodeJS.ErrnoException) => {

@@ -22,6 +22,7 @@ import {
   UsageError,
 } from './common';
 import { AGENT_REF_HELP, resolveAgentId } from './agent-ref';
+import { credentialFromOptions, credentialOptions } from './agent-federated-credentials';
 
 const STATUSES: readonly string[] = AGENT_STATUSES;
 export const DESCRIPTION = 'Manage agents (AI systems with cryptographic identities)';
@@ -48,24 +49,30 @@ function show(cmd: Command, agent: Agent): void {
 export function register(program: Command): void {
   const agents = group(program, 'agents', DESCRIPTION);
 
-  agents
-    .command('create')
-    .description('Register an agent; prints its secret once')
-    .argument('<name>', `unique name, ${NAME_RULE} (e.g. invoice-processor-prod)`)
-    .option('-s, --scope <scope>', `permitted operation, ${SCOPE_RULE} (repeatable or comma-separated)`, collectList)
-    .option('-m, --metadata <key=value>', 'metadata entry (repeatable)', collectPairs)
-    .option('--public-key <base64url>', 'register your own Ed25519 public key instead of having one generated (no secret is returned)')
+  credentialOptions(
+    agents
+      .command('create')
+      .description('Register an agent; prints its secret once (none with --issuer/--subject: a secretless agent)')
+      .argument('<name>', `unique name, ${NAME_RULE} (e.g. invoice-processor-prod)`)
+      .option('-s, --scope <scope>', `permitted operation, ${SCOPE_RULE} (repeatable or comma-separated)`, collectList)
+      .option('-m, --metadata <key=value>', 'metadata entry (repeatable)', collectPairs)
+      .option('--public-key <base64url>', 'register your own Ed25519 public key instead of having one generated (no secret is returned)'),
+    false,
+  )
     .addHelpText(
       'after',
       '\nExamples:\n  certusordo agents create payment-processor -s payments:read -s payments:write -m team=payments\n' +
-        '  certusordo agents create report-generator --scope data:read,reports:read --json',
+        '  certusordo agents create report-generator --scope data:read,reports:read --json\n' +
+        '  certusordo agents create deployer -s deploy:write --issuer https://token.actions.githubusercontent.com --subject repo:acme/payments:environment:production',
     )
-    .action(async (name: string, o: { scope?: string[]; metadata?: Record<string, string>; publicKey?: string }, cmd: Command) => {
+    .action(async (name: string, o: { scope?: string[]; metadata?: Record<string, string>; publicKey?: string; issuer?: string; subject?: string; audience?: string; claim?: Record<string, unknown>; jwksFile?: string }, cmd: Command) => {
+      if ((o.issuer === undefined) !== (o.subject === undefined)) throw new UsageError('--issuer and --subject go together (a federated credential)');
       const agent: CreatedAgent = await clientFor(cmd).agents.create({
         name,
         scopes: o.scope ?? [],
         ...(o.metadata ? { metadata: o.metadata } : {}),
         ...(o.publicKey ? { publicKey: o.publicKey } : {}),
+        ...(o.issuer !== undefined && o.subject !== undefined ? { federatedCredentials: [credentialFromOptions({ ...o, issuer: o.issuer, subject: o.subject })] } : {}),
       });
       if (globals(cmd).json) printJson(agent);
       else {

@@ -15,6 +15,7 @@ from .types import (
     CreatedAgent,
     CreatedAgentKey,
     CreatedApiKey,
+    FederatedCredential,
     OpenedSession,
     Session,
     TokenIntrospection,
@@ -53,6 +54,20 @@ def to_agent_key(w: Wire) -> CreatedAgentKey:
         created_at=parse_timestamp(w["created_at"]),
         revoked_at=parse_optional(w.get("revoked_at")),
         secret=w.get("secret"),
+    )
+
+
+def to_federated_credential(w: Wire) -> FederatedCredential:
+    return FederatedCredential(
+        id=w["id"],
+        issuer=w["issuer"],
+        subject=w["subject"],
+        audience=w["audience"],
+        claims=dict(w.get("claims") or {}),
+        jwks=w.get("jwks"),
+        status=w["status"],
+        created_at=parse_timestamp(w["created_at"]),
+        revoked_at=parse_optional(w.get("revoked_at")),
     )
 
 

@@ -27,6 +27,7 @@ __all__ = [
     "CreatedAgent",
     "AgentKey",
     "CreatedAgentKey",
+    "FederatedCredential",
     "ApiKey",
     "CreatedApiKey",
     "AuditEvent",
@@ -46,8 +47,9 @@ class Agent:
 
     id: str
     name: str
-    #: base64url of the 32 raw Ed25519 public-key bytes (the newest active key).
-    public_key: str
+    #: base64url of the 32 raw Ed25519 public-key bytes (the newest active key); None for an agent
+    #: that has only federated credentials (no key, no secret).
+    public_key: Optional[str]
     scopes: List[str]
     status: AgentStatus
     metadata: Dict[str, str]
@@ -77,6 +79,26 @@ class AgentKey:
 @dataclass(frozen=True)
 class CreatedAgentKey(AgentKey):
     secret: Optional[str] = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class FederatedCredential:
+    """A workload whose platform token (a JWT of another issuer) authenticates the agent."""
+
+    id: str
+    #: The token's ``iss`` (an https URL).
+    issuer: str
+    #: The token's ``sub``.
+    subject: str
+    #: A value the token's ``aud`` must contain.
+    audience: str
+    #: Further top-level claims the token must carry with these JSON values.
+    claims: Dict[str, Any]
+    #: The issuer's public keys given inline; None: fetched by OpenID discovery.
+    jwks: Optional[Dict[str, Any]]
+    status: str
+    created_at: UTCDateTime
+    revoked_at: Optional[UTCDateTime]
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ export { CursorPage, PagePromise, type PageFetcher } from './pagination';
 export { SDK_VERSION as VERSION, type RequestOptions, type Sleep } from './core/transport';
 export { Agents } from './resources/agents';
 export { AgentKeys } from './resources/agent-keys';
+export { FederatedCredentials } from './resources/federated-credentials';
 export { ApiKeys } from './resources/api-keys';
 export { AuditEvents } from './resources/audit-events';
 export { Sessions } from './resources/sessions';
@@ -50,6 +51,7 @@ export {
   type AgentCredentialsOptions,
   type AgentKeyInput,
   type GetTokenParams,
+  type PlatformTokenSource,
 } from './auth/credentials';
 export {
   parseAgentSecret,

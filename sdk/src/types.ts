@@ -28,8 +28,40 @@ export interface AgentCreateParams {
   name: string;
   scopes?: string[];
   metadata?: Record<string, string>;
-  /** base64url Ed25519 public key; omit to let the server generate the key pair (and return `secret`). */
+  /**
+   * base64url Ed25519 public key; omit to let the server generate the key pair (and return `secret`)
+   * — unless `federatedCredentials` are given: then the agent has no key and no secret at all.
+   */
   publicKey?: string;
+  /** Workloads whose platform tokens authenticate the agent (model/federation.ts rules). */
+  federatedCredentials?: FederatedCredentialCreateParams[];
+}
+
+/** A workload whose platform token (a JWT of another issuer) authenticates the agent. */
+export interface FederatedCredential {
+  id: string;
+  /** The token's `iss` (an https URL). */
+  issuer: string;
+  /** The token's `sub`. */
+  subject: string;
+  /** A value the token's `aud` must contain. */
+  audience: string;
+  /** Further top-level claims the token must carry with these JSON values. */
+  claims: Record<string, unknown>;
+  /** The issuer's public keys given inline; null: fetched by OpenID discovery. */
+  jwks: { keys: Record<string, unknown>[] } | null;
+  status: AgentKeyStatus;
+  createdAt: Date;
+  revokedAt: Date | null;
+}
+
+export interface FederatedCredentialCreateParams {
+  issuer: string;
+  subject: string;
+  /** Default: the organization's issuer URL. */
+  audience?: string;
+  claims?: Record<string, unknown>;
+  jwks?: { keys: Record<string, unknown>[] };
 }
 
 export interface AgentUpdateParams {

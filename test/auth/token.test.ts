@@ -393,7 +393,8 @@ describe('discovery', () => {
       revocation_endpoint: `${s.url}/v1/oauth/revoke`,
       grant_types_supported: ['client_credentials'],
       token_endpoint_auth_methods_supported: ['private_key_jwt'],
-      token_endpoint_auth_signing_alg_values_supported: ['EdDSA', 'Ed25519'],
+      // Agents' own assertions are Ed25519; workloads' platform tokens (federation) also RSA and P-256.
+      token_endpoint_auth_signing_alg_values_supported: ['RS256', 'PS256', 'ES256', 'EdDSA', 'Ed25519'],
     });
     const jwks = await request(s.url).get(new URL(md.body.jwks_uri).pathname);
     expect(jwks.status).toBe(200);

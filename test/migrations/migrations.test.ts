@@ -37,6 +37,32 @@ test('each later migration keeps the data written under the one before it', asyn
   expect(row).toMatchObject({ name: 'a', scopes: ['x:read'], metadata: { k: 'v' }, status: 'suspended' });
 });
 
+test('federated credentials: the table takes an agent\'s credentials with their checks, and down removes it', async () => {
+  const db = database();
+  for (let i = 0; i < MIGRATIONS.length; i++) await migrateDown(db);
+  await migrateTo(db, '20261202000100_list_indexes');
+  const now = new Date();
+  const org = '0190a000-0000-7000-8000-000000000021';
+  const agent = '0190a000-0000-7000-8000-000000000022';
+  await db('organizations').insert({ id: org, name: 'o3', created_at: now });
+  await db('agents').insert({ id: agent, organization_id: org, name: 'a', scopes: '[]', metadata: '{}', status: 'active', created_at: now, updated_at: now, status_changed_at: now });
+  await migrateTo(db, '20261204002200_federated_credentials');
+  const row = { agent_id: agent, organization_id: org, issuer: 'https://token.actions.githubusercontent.com', subject: 'repo:o/r:ref:refs/heads/main', audience: 'https://cp.example/orgs/x', created_at: now };
+  await db('agent_federated_credentials').insert({ ...row, id: '0190a000-0000-7000-8000-000000000023', claims: JSON.stringify({ repository_owner: 'o' }) });
+  // http issuers, non-object claims and a jwks without keys are refused by the named constraints.
+  await expect(db('agent_federated_credentials').insert({ ...row, id: '0190a000-0000-7000-8000-000000000024', issuer: 'http://x' })).rejects.toThrow(/agent_federated_credentials_issuer_chk/);
+  await expect(db('agent_federated_credentials').insert({ ...row, id: '0190a000-0000-7000-8000-000000000025', claims: '[]' })).rejects.toThrow(/agent_federated_credentials_claims_chk/);
+  await expect(db('agent_federated_credentials').insert({ ...row, id: '0190a000-0000-7000-8000-000000000026', jwks: '{}' })).rejects.toThrow(/agent_federated_credentials_jwks_chk/);
+  expect((await db('agent_federated_credentials').first()).claims).toEqual({ repository_owner: 'o' });
+  // The agent's deletion takes its credentials with it.
+  await db('agents').where({ id: agent }).delete();
+  expect(await db('agent_federated_credentials').count({ n: '*' })).toEqual([{ n: '0' }]);
+  await migrateDown(db);
+  expect(await tables(db)).not.toContain('agent_federated_credentials');
+  expect((await db.raw(`select count(*)::int as n from pg_proc where proname = 'auth_notify_federated_credentials'`)).rows[0].n).toBe(0);
+  await migrateLatest(db);
+});
+
 test('first_auth_at is backfilled from last_auth_at, indexed only where null, and dropped by down', async () => {
   const db = database();
   const before = MIGRATIONS.findIndex(([n]) => n === '20261202000100_list_indexes');

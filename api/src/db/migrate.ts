@@ -18,6 +18,7 @@ import * as firstAuthMarker from '../../migrations/20261204000000_first_auth_mar
 import * as introspectorRole from '../../migrations/20261204000100_introspector_role';
 import * as apiKeyBinding from '../../migrations/20261204000300_api_key_binding';
 import * as agentKeySeals from '../../migrations/20261204000310_agent_key_seals';
+import * as federatedCredentials from '../../migrations/20261204002200_federated_credentials';
 import * as sessionRenewals from '../../migrations/20261204100000_session_renewals';
 import * as creationNotifications from '../../migrations/20261204120000_creation_notifications';
 
@@ -50,6 +51,7 @@ export const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [
   ['20261204000100_introspector_role', introspectorRole],
   ['20261204000300_api_key_binding', apiKeyBinding],
   ['20261204000310_agent_key_seals', agentKeySeals],
+  ['20261204002200_federated_credentials', federatedCredentials],
   ['20261204100000_session_renewals', sessionRenewals],
   ['20261204120000_creation_notifications', creationNotifications],
 ];

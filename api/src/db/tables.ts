@@ -124,3 +124,22 @@ export interface DbSessionRenewalRow {
   organization_id: string;
   created_at: Date;
 }
+
+/** A JWK Set as stored inline on a federated credential (public keys only). */
+export interface StoredJwks {
+  [member: string]: unknown;
+  keys: Record<string, unknown>[];
+}
+
+export interface DbAgentFederatedCredentialRow {
+  id: string;
+  agent_id: string;
+  organization_id: string;
+  issuer: string;
+  subject: string;
+  audience: string;
+  claims: Record<string, unknown>;
+  jwks: StoredJwks | null;
+  created_at: Date;
+  revoked_at: Date | null;
+}

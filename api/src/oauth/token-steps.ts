@@ -11,10 +11,13 @@ import { DomainError, InvalidClientError, RateLimitedError, ValidationError } fr
 import { bodyParam, requestInfo, sendJson } from './middleware';
 import type { EndpointLimits } from './token-limits';
 import type { Metrics } from '../metrics/metrics';
+import type { FederationService } from '../services/federation';
 import { CLIENT_AUTH_METHODS } from './client-auth';
 
 export interface TokenEndpointDeps {
   tokens: TokenService;
+  /** Workload identity federation (client-auth/federated-jwt.ts); absent: platform tokens are refused. */
+  federation?: FederationService;
   limits: EndpointLimits;
   bodyLimitBytes: number;
   metrics?: Metrics;
@@ -94,7 +97,9 @@ export function claimAssertion(deps: TokenEndpointDeps) {
   return function claimAssertion(req: Request, res: Response, next: NextFunction): void {
     const c = tokenLocals(res).client!;
     const agent = { id: c.agentId, orgId: c.orgId };
-    if (deps.limits.spent.has(c.agentId, c.assertionJti)) {
+    // A platform token (federated) may be presented again until it expires: it is never spent.
+    const singleUse = c.federated === undefined;
+    if (singleUse && deps.limits.spent.has(c.agentId, c.assertionJti)) {
       return refuse(deps, req, { ok: false, error: new InvalidClientError('client_assertion was already used (jti replay)', 'assertion_replayed'), agent, method: c.method }, next);
     }
     const wait = deps.limits.successes.take(c.agentId);
@@ -103,7 +108,7 @@ export function claimAssertion(deps: TokenEndpointDeps) {
       deps.tokens.recordFailure({ ok: false, error, agent, method: c.method }, requestInfo(req));
       return next(error);
     }
-    deps.limits.spent.add(c.agentId, c.assertionJti, c.assertionExpiresAt.getTime() + ASSERTION_LEEWAY_SECONDS * 1000);
+    if (singleUse) deps.limits.spent.add(c.agentId, c.assertionJti, c.assertionExpiresAt.getTime() + ASSERTION_LEEWAY_SECONDS * 1000);
     next();
   };
 }

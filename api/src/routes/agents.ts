@@ -1,7 +1,9 @@
-/** /v1/agents: the agents of the caller's organization and their keys (API keys; roles per route). */
+/** /v1/agents: the agents of the caller's organization, their keys and federated credentials (API keys; roles per route). */
 import { z } from 'zod';
-import { AgentCreate, AgentKeyCreate, AgentKeyView, AgentListQuery, AgentPage, AgentUpdate, AgentView, TransitionBody } from '../schemas/agents';
-import { AgentKeyParams, IdParams } from '../schemas/params';
+import {
+  AgentCreate, AgentKeyCreate, AgentKeyView, AgentListQuery, AgentPage, AgentUpdate, AgentView, FederatedCredentialCreate, FederatedCredentialView, TransitionBody,
+} from '../schemas/agents';
+import { AgentKeyParams, FederatedCredentialParams, IdParams } from '../schemas/params';
 import type { AgentService, Transition } from '../services/agents';
 import { auditContext } from '../middleware/auth';
 import { created } from './idempotency';
@@ -61,5 +63,21 @@ export const agentRoutes = manifest<AgentRouteDeps>('agents', (route) => [
     ...REST, method: 'delete', path: '/v1/agents/{id}/keys/{kid}', summary: 'Remove a key', auth: auth.apiKey('admin'),
     params: AgentKeyParams, responses: { 200: AgentKeyView }, errors: [409],
     handle: async ({ caller, params, request }, { agents }) => ({ body: await agents.removeKey(auditContext(caller, request), params.id, params.kid) }),
+  }),
+  route({
+    ...REST, method: 'get', path: '/v1/agents/{id}/federated-credentials', summary: 'List the agent\'s federated credentials', auth: auth.apiKey('reader'),
+    params: IdParams, responses: { 200: z.object({ data: z.array(FederatedCredentialView) }).meta({ id: 'FederatedCredentialList' }) },
+    handle: async ({ caller, params }, { agents }) => ({ body: { data: await agents.listFederatedCredentials(caller.key.organizationId, params.id) } }),
+  }),
+  route({
+    ...REST, method: 'post', path: '/v1/agents/{id}/federated-credentials', summary: 'Trust a workload\'s platform token (workload identity federation)', auth: auth.apiKey('admin'),
+    params: IdParams, body: FederatedCredentialCreate, idempotent: true, responses: { 201: FederatedCredentialView }, errors: [409],
+    handle: async ({ caller, params, body, idempotencyKey, request }, { agents }) =>
+      created(await agents.addFederatedCredential(auditContext(caller, request), params.id, body, idempotencyKey)),
+  }),
+  route({
+    ...REST, method: 'delete', path: '/v1/agents/{id}/federated-credentials/{credential_id}', summary: 'Remove a federated credential', auth: auth.apiKey('admin'),
+    params: FederatedCredentialParams, responses: { 200: FederatedCredentialView }, errors: [409],
+    handle: async ({ caller, params, request }, { agents }) => ({ body: await agents.removeFederatedCredential(auditContext(caller, request), params.id, params.credential_id) }),
   }),
 ]);

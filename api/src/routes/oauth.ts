@@ -6,6 +6,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Metrics } from '../metrics/metrics';
 import type { TokenService } from '../services/tokens';
+import type { FederationService } from '../services/federation';
 import { RateLimitedError, UnsupportedResponseTypeError } from '../domain/errors';
 import type { EndpointLimits } from '../oauth/token-limits';
 import { addressKey } from '../oauth/token-limits';
@@ -17,6 +18,8 @@ import { auth, manifest } from './manifest';
 
 export interface OAuthRouteDeps {
   tokens: TokenService;
+  /** Workload identity federation (platform tokens as client assertions). */
+  federation: FederationService;
   limits: EndpointLimits;
   metrics: Metrics;
   bodyLimitBytes: number;

@@ -35,7 +35,7 @@ export function authorizationServerMetadata(base: string, orgId: string): Record
     response_types_supported: [],
     token_endpoint_auth_methods_supported: [...new Set(CLIENT_AUTH_METHODS.map((m) => m.name))],
     // RFC 9864 fully-specified name as well as the polymorphic one (both mean Ed25519 here).
-    token_endpoint_auth_signing_alg_values_supported: ['EdDSA', 'Ed25519'],
+    token_endpoint_auth_signing_alg_values_supported: [...new Set(CLIENT_AUTH_METHODS.flatMap((m) => m.signingAlgs ?? ['EdDSA', 'Ed25519']))],
     introspection_endpoint_auth_methods_supported: ['bearer'],
     revocation_endpoint_auth_methods_supported: ['bearer', 'none'],
     client_assertion_types_supported: [...new Set(CLIENT_AUTH_METHODS.map((m) => m.assertionType))],

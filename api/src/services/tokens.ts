@@ -66,6 +66,11 @@ export interface AuthenticatedClient {
   assertionExpiresAt: Date;
   /** The credentials came from the cache (scopes may lag a change by a few milliseconds). */
   fromCache: boolean;
+  /**
+   * Set when a workload's platform token authenticated the agent (services/federation.ts): the
+   * federated credential it matched, which must still be active at commit; its jti is not consumed.
+   */
+  federated?: { credentialId: string; issuer: string; subject: string };
 }
 
 export type ClientAuthResult =
@@ -102,6 +107,13 @@ export interface TokenServiceOptions {
   accessTokenTtlSeconds: number;
   /** The master key's agent-key seal: only keys whose seal verifies authenticate (crypto/agent-key-seal.ts). */
   agentKeySeal: Buffer;
+}
+
+/** What a success audits of the credential used: the key, or the federated credential and the workload. */
+function credentialAudit(client: AuthenticatedClient): Record<string, unknown> {
+  const f = client.federated;
+  if (!f) return { kid: client.kid };
+  return { credential_id: f.credentialId, iss: f.issuer, sub: f.subject, ...(client.assertionJti ? { assertion_jti: client.assertionJti } : {}) };
 }
 
 /** A throwaway key so that an unknown agent costs the same signature check as a known one. */
@@ -309,12 +321,13 @@ export class TokenService {
       method: client.method,
       agentId: client.agentId,
       kid: client.kid,
+      federatedCredentialId: client.federated?.credentialId,
       scopes: requested,
       jti: client.assertionJti,
       assertionExpiresAt: client.assertionExpiresAt,
       success: {
         action: 'agent.authenticated', targetType: 'agent', targetId: client.agentId,
-        data: { method: client.method, kid: client.kid, token_jti: jti, ...(resources.length ? { resource: resources } : {}) },
+        data: { method: client.method, ...credentialAudit(client), token_jti: jti, ...(resources.length ? { resource: resources } : {}) },
       },
     });
     if (!outcome.ok) {
@@ -322,6 +335,7 @@ export class TokenService {
         case 'assertion_replayed':
           throw new InvalidClientError('client_assertion was already used (jti replay)', outcome.reason);
         case 'key_removed':
+        case 'credential_removed':
           throw new InvalidClientError(CLIENT_AUTH_FAILED, outcome.reason);
         case 'scope_not_granted':
           throw new InvalidScopeError('A requested scope is no longer granted to this agent', outcome.reason);

@@ -1,6 +1,7 @@
 /**
  * The token endpoint's writes, group-committed. A successful authentication must, atomically:
- * consume the assertion's jti (single use, across replicas), stamp the agent's last_auth_at while
+ * consume the assertion's jti (single use, across replicas; a workload's platform token is not
+ * consumed, services/federation.ts), stamp the agent's last_auth_at while
  * it is still active, and append its audit event. Doing that in one transaction per request would
  * serialize every token of an organization on its audit chain head, so concurrent requests are
  * queued and written together: one transaction per batch, one chain-head lock per organization,
@@ -12,7 +13,7 @@
  * Per batch: BEGIN, one statement (lock agents, check keys, record jtis, stamp the agents whose
  * request passed), one statement (lock chain heads), one statement (insert events, advance heads),
  * COMMIT. Everything the
- * request was authenticated with (agent active, key active, scopes granted) is re-checked there,
+ * request was authenticated with (agent active, key or federated credential active, scopes granted) is re-checked there,
  * under the agent row lock, so a cached credential can never outlive its revocation.
  *
  * One request cannot fail its batch: a batch the database refuses because of a value is split
@@ -37,6 +38,11 @@ export interface IssueRequest {
   agentId: string;
   /** The key the assertion was verified with: it must still be active at commit. */
   kid: string;
+  /**
+   * Set for a platform token (federation): this federated credential, not the key, must still be
+   * active at commit, and the jti is not consumed (a platform token may be presented again).
+   */
+  federatedCredentialId?: string | undefined;
   /** The scopes requested: they must still be covered by the agent's scopes at commit; null: all of them. */
   scopes: string[] | null;
   jti: string;
@@ -53,7 +59,7 @@ export type IssueOutcome =
       /** The scopes granted (as of commit). */
       scopes: string[];
     }
-  | { ok: false; reason: 'assertion_replayed' | 'agent_not_active' | 'key_removed' | 'scope_not_granted' };
+  | { ok: false; reason: 'assertion_replayed' | 'agent_not_active' | 'key_removed' | 'credential_removed' | 'scope_not_granted' };
 
 interface Pending {
   kind: 'issue' | 'audit';
@@ -206,20 +212,25 @@ export class AuthWriter {
     const events: QueuedAuditEvent[] = [];
     const issues = batch.flatMap((p, i) => (p.issue ? [{ i, req: p.issue }] : []));
     if (issues.length) {
-      const r = await ops.authorizeBatch(tx, issues.map(({ req }) => ({ agent_id: req.agentId, kid: req.kid, jti: req.jti, expires_at: req.assertionExpiresAt })), new Date());
+      const r = await ops.authorizeBatch(tx, issues.map(({ req }) => ({
+        agent_id: req.agentId, kid: req.kid, jti: req.jti, expires_at: req.assertionExpiresAt, federated_credential_id: req.federatedCredentialId ?? null,
+      })), new Date());
       // Taken while holding the agents' row locks: a suspension of these agents commits after us,
       // with a later status_changed_at.
       const now = Date.now();
       const agents = new Map(r.agents.map((a) => [a.id, a]));
       const keys = new Set(r.keys.map((k) => `${k.agent_id} ${k.kid}`));
+      const federated = new Set(r.federated.map((f) => `${f.agent_id} ${f.id}`));
+      const credentialActive = (req: IssueRequest) =>
+        req.federatedCredentialId !== undefined ? federated.has(`${req.agentId} ${req.federatedCredentialId}`) : keys.has(`${req.agentId} ${req.kid}`);
       const fresh = new Set(r.jtis.map((j) => `${j.agent_id} ${j.jti}`));
       for (const { i, req } of issues) {
         const agent = agents.get(req.agentId);
         if (!agent) outcomes[i] = { ok: false, reason: 'agent_not_active' };
-        else if (!keys.has(`${req.agentId} ${req.kid}`)) outcomes[i] = { ok: false, reason: 'key_removed' };
+        else if (!credentialActive(req)) outcomes[i] = { ok: false, reason: req.federatedCredentialId !== undefined ? 'credential_removed' : 'key_removed' };
         else if (req.scopes && !req.scopes.every((sc) => scopeCovers(agent.scopes, sc))) outcomes[i] = { ok: false, reason: 'scope_not_granted' };
         // delete: a duplicate within the same batch is a replay too
-        else if (!fresh.delete(`${req.agentId} ${req.jti}`)) outcomes[i] = { ok: false, reason: 'assertion_replayed' };
+        else if (req.federatedCredentialId === undefined && !fresh.delete(`${req.agentId} ${req.jti}`)) outcomes[i] = { ok: false, reason: 'assertion_replayed' };
         else outcomes[i] = { ok: true, issuedAtMs: Math.max(now, new Date(agent.status_changed_at).getTime()), scopes: req.scopes ?? agent.scopes };
         const o = outcomes[i]!;
         if (o.ok) events.push({ ctx: req.ctx, event: { ...req.success, data: { ...req.success.data, scopes: o.scopes } } });

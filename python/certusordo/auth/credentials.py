@@ -1,7 +1,9 @@
 """Agent side: OAuth 2.0 client credentials with a ``private_key_jwt`` client assertion (RFC 7523)
-signed by the agent's Ed25519 key, token caching, and bounded sessions.
+signed by the agent's Ed25519 key — or, for a secretless agent (federated credentials), its
+workload's platform token — token caching, and bounded sessions.
 
     creds = AgentCredentials.from_secret(os.environ["AGENT_SECRET"])
+    k8s = AgentCredentials.from_token_file(agent_id, "/var/run/secrets/certusordo/token")  # re-read per request
     token = creds.get_token(scopes=["payments:read"])                        # cached, refreshed early
     for_payments = creds.get_token(resource="https://payments.internal/")   # aud = that service
 """
@@ -48,8 +50,9 @@ class AgentCredentials:
     def __init__(
         self,
         agent_id: str,
-        private_key: bytes,
+        private_key: Optional[bytes] = None,
         *,
+        platform_token: Optional[Callable[[], str]] = None,
         base_url: Optional[str] = None,
         timeout: float = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
@@ -57,10 +60,13 @@ class AgentCredentials:
         clock: Callable[[], float] = time.time,
         sleep: Optional[Callable[[float], None]] = None,
     ) -> None:
-        if len(private_key) != 32:
+        if (private_key is None) == (platform_token is None):
+            raise TypeError("give either private_key (the 32-byte Ed25519 seed) or platform_token (a function returning the platform token)")
+        if private_key is not None and len(private_key) != 32:
             raise TypeError("private_key must be the 32-byte Ed25519 seed")
         self.agent_id = agent_id
-        self._private_key = bytes(private_key)
+        self._private_key = bytes(private_key) if private_key is not None else None
+        self._platform_token = platform_token
         self._transport = Transport(resolve_base_url(base_url), api_key=None, timeout=timeout, max_retries=max_retries, sleep=sleep)
         self.base_url = self._transport.base_url
         self._refresh_margin = refresh_margin
@@ -81,9 +87,28 @@ class AgentCredentials:
         """From a key you generated yourself (``generate_agent_key_pair``) and registered as ``public_key``."""
         return cls(agent_id, private_key, **kwargs)
 
+    @classmethod
+    def from_platform_token(cls, agent_id: str, platform_token: Callable[[], str], **kwargs) -> "AgentCredentials":  # type: ignore[no-untyped-def]
+        """A secretless agent: ``platform_token()`` returns its workload's platform token (GitHub Actions
+        OIDC, a Kubernetes projected token, a SPIFFE JWT-SVID), called again for every token request."""
+        return cls(agent_id, platform_token=platform_token, **kwargs)
+
+    @classmethod
+    def from_token_file(cls, agent_id: str, path: str, **kwargs) -> "AgentCredentials":  # type: ignore[no-untyped-def]
+        """A secretless agent whose platform token is in a file the platform rewrites (a Kubernetes
+        projected token rotates at ~80 % of its lifetime): the file is read again for every token request."""
+
+        def read() -> str:
+            with open(path, "r", encoding="utf-8") as f:
+                return f.read()
+
+        return cls(agent_id, platform_token=read, **kwargs)
+
     @property
     def kid(self) -> str:
         """The key id (RFC 7638 thumbprint) sent in the assertion header."""
+        if self._private_key is None:
+            raise TypeError("a secretless agent (platform token) has no key")
         if self._kid is None:
             self._kid = jwk_thumbprint(public_key_from_private_key(self._private_key))
         return self._kid
@@ -168,7 +193,10 @@ class AgentCredentials:
                     del self._cache[key]
 
     def create_client_assertion(self, now: Optional[float] = None) -> str:
-        """The client assertion JWT (RFC 7523 §3), for callers that talk to the token endpoint themselves."""
+        """The client assertion JWT (RFC 7523 §3) — signed with the agent's key, or the platform token as
+        it reads now — for callers that talk to the token endpoint themselves."""
+        if self._platform_token is not None:
+            return self._platform_token().strip()
         # The server checks iat/exp against its own clock: the assertion always uses the real time
         # (the injectable `clock` only decides when a cached token is refreshed).
         iat = int(time.time() if now is None else now)
@@ -182,14 +210,17 @@ class AgentCredentials:
                 "iat": iat,
                 "exp": iat + ASSERTION_LIFETIME_SECONDS,
             },
-            self._private_key,
+            self._private_key,  # type: ignore[arg-type]
         )
 
     def _request_token(self, scope: str, resources: List[str]) -> AccessToken:
         def form() -> List[Tuple[str, str]]:
             # Called per attempt, so each retry signs a fresh assertion (new jti): replays are refused.
-            pairs = [
-                ("grant_type", "client_credentials"),
+            pairs = [("grant_type", "client_credentials")]
+            if self._platform_token is not None:
+                # A platform token names its workload, not the agent: client_id says which agent.
+                pairs.append(("client_id", self.agent_id))
+            pairs += [
                 ("client_assertion_type", CLIENT_ASSERTION_TYPE),
                 ("client_assertion", self.create_client_assertion()),
             ]

@@ -1,8 +1,10 @@
 /**
  * Agent-side authentication: OAuth 2.0 client credentials with a private_key_jwt client assertion
- * (RFC 7523) signed by the agent's Ed25519 key, and bounded sessions.
+ * (RFC 7523) signed by the agent's Ed25519 key — or, for a secretless agent, its workload's platform
+ * token (GitHub Actions OIDC, a Kubernetes projected token, a SPIFFE JWT-SVID) — and bounded sessions.
  *
  *   const creds = AgentCredentials.fromSecret(process.env.AGENT_SECRET!, { baseUrl });
+ *   const k8s = AgentCredentials.fromPlatformToken(agentId, () => readFile('/var/run/secrets/certusordo/token', 'utf8'));
  *   const token = await creds.getToken({ scope: 'payments:read' });
  *   const forPayments = await creds.getToken({ resource: 'https://payments.example.com' }); // aud = that service
  */
@@ -33,6 +35,14 @@ export interface AgentKeyInput extends AgentCredentialsOptions {
   privateKey: Uint8Array;
 }
 
+/**
+ * Where a secretless agent's platform token comes from: a function called for every token request,
+ * so a token file that the platform rewrites (a Kubernetes projected token rotates at ~80 % of its
+ * lifetime) is read again each time. The SDK does no file I/O itself (it runs in browsers and edge
+ * runtimes): pass `() => readFile(path, 'utf8')`.
+ */
+export type PlatformTokenSource = () => string | Promise<string>;
+
 export interface GetTokenParams {
   /** Scopes to request (space-separated or a list); default: all of the agent's scopes. */
   scope?: string | string[];
@@ -49,7 +59,9 @@ export interface GetTokenParams {
 export class AgentCredentials {
   readonly agentId: string;
   readonly baseUrl: string;
-  readonly #privateKey: Uint8Array;
+  /** The agent's Ed25519 seed; null for a secretless agent (it presents `#platformToken` instead). */
+  readonly #privateKey: Uint8Array | null;
+  readonly #platformToken: PlatformTokenSource | null;
   readonly #transport: Transport;
   readonly #refreshMarginMs: number;
   readonly #now: () => number;
@@ -58,10 +70,11 @@ export class AgentCredentials {
   readonly #cache = new Map<string, AccessToken>();
   readonly #inflight = new Map<string, Promise<AccessToken>>();
 
-  private constructor(input: AgentKeyInput) {
-    if (input.privateKey.length !== 32) throw new TypeError('privateKey must be the 32-byte Ed25519 seed');
+  private constructor(input: AgentCredentialsOptions & { agentId: string; privateKey?: Uint8Array; platformToken?: PlatformTokenSource }) {
+    if (input.privateKey !== undefined && input.privateKey.length !== 32) throw new TypeError('privateKey must be the 32-byte Ed25519 seed');
     this.agentId = input.agentId;
-    this.#privateKey = Uint8Array.from(input.privateKey);
+    this.#privateKey = input.privateKey !== undefined ? Uint8Array.from(input.privateKey) : null;
+    this.#platformToken = input.platformToken ?? null;
     this.#transport = new Transport({
       baseUrl: resolveBaseUrl(input.baseUrl),
       timeoutMs: input.timeoutMs,
@@ -86,9 +99,20 @@ export class AgentCredentials {
     return new AgentCredentials(input);
   }
 
+  /**
+   * A secretless agent (federated credentials): `platformToken` returns the workload's platform
+   * token, whose `aud` must be the agent's credential audience (by default the organization's issuer,
+   * `<baseUrl>/orgs/<organization id>`). Called again for every token request.
+   */
+  static fromPlatformToken(agentId: string, platformToken: PlatformTokenSource, options: AgentCredentialsOptions = {}): AgentCredentials {
+    return new AgentCredentials({ ...options, agentId, platformToken });
+  }
+
   /** The key id (RFC 7638 thumbprint) sent in the assertion header. */
   kid(): Promise<string> {
-    this.#kid ??= publicKeyFromPrivateKey(this.#privateKey).then(jwkThumbprint);
+    const key = this.#privateKey;
+    if (!key) return Promise.reject(new TypeError('A secretless agent (fromPlatformToken) has no key'));
+    this.#kid ??= publicKeyFromPrivateKey(key).then(jwkThumbprint);
     return this.#kid;
   }
 
@@ -190,8 +214,12 @@ export class AgentCredentials {
     }
   }
 
-  /** The client assertion JWT (RFC 7523 §3); exposed for callers that talk to the token endpoint themselves. */
+  /**
+   * The client assertion JWT (RFC 7523 §3): signed with the agent's key, or the platform token as it
+   * reads now; exposed for callers that talk to the token endpoint themselves.
+   */
   async createClientAssertion(now: number = this.#now()): Promise<string> {
+    if (this.#platformToken) return (await this.#platformToken()).trim();
     const iat = Math.floor(now / 1000);
     return signJwt(
       { alg: 'EdDSA', typ: 'JWT', kid: await this.kid() },
@@ -203,7 +231,7 @@ export class AgentCredentials {
         iat,
         exp: iat + ASSERTION_LIFETIME_S,
       },
-      this.#privateKey,
+      this.#privateKey!,
     );
   }
 
@@ -211,9 +239,11 @@ export class AgentCredentials {
     const wire = await this.#transport.request<WireTokenResponse>({
       method: 'POST',
       path: '/v1/oauth/token',
-      // A function, so each retry signs a fresh assertion (new jti): the server rejects replays.
+      // A function, so each retry signs a fresh assertion (new jti), or reads the platform token again.
       form: async (): Promise<Array<[string, string]>> => [
         ['grant_type', 'client_credentials'],
+        // A platform token names its workload, not the agent: client_id says which agent.
+        ...(this.#platformToken ? [['client_id', this.agentId] as [string, string]] : []),
         ['client_assertion_type', CLIENT_ASSERTION_TYPE],
         ['client_assertion', await this.createClientAssertion()],
         ...(scope ? [['scope', scope] as [string, string]] : []),

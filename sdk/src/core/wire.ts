@@ -38,6 +38,25 @@ export interface WireAgentKey {
   secret?: string | undefined;
 }
 
+/** A JWK Set given inline (public keys only). */
+export interface WireJwks {
+  [member: string]: unknown;
+  keys: Record<string, unknown>[];
+}
+
+/** /v1/agents/{id}/federated-credentials: a workload whose platform token authenticates the agent. */
+export interface WireFederatedCredential {
+  id: string;
+  issuer: string;
+  subject: string;
+  audience: string;
+  claims: Record<string, unknown>;
+  jwks: WireJwks | null;
+  status: AgentKeyStatus;
+  created_at: string;
+  revoked_at: string | null;
+}
+
 export interface WireApiKey {
   id: string;
   name: string;
@@ -135,6 +154,17 @@ export interface WireAgentCreate {
   scopes?: string[] | undefined;
   metadata?: Record<string, string> | undefined;
   public_key?: string | undefined;
+  /** With these and without `public_key`: an agent with no key and no secret (model/federation.ts). */
+  federated_credentials?: WireFederatedCredentialCreate[] | undefined;
+}
+
+/** POST /v1/agents/{id}/federated-credentials (and each of POST /v1/agents `federated_credentials`). */
+export interface WireFederatedCredentialCreate {
+  issuer: string;
+  subject: string;
+  audience?: string | undefined;
+  claims?: Record<string, unknown> | undefined;
+  jwks?: WireJwks | undefined;
 }
 
 /** PATCH /v1/agents/{id}: `metadata` replaces the whole map. */

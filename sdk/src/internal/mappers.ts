@@ -17,6 +17,8 @@ import type {
   CreatedAgent,
   CreatedAgentKey,
   CreatedApiKey,
+  FederatedCredential,
+  FederatedCredentialCreateParams,
   OpenedSession,
   Session,
   SessionCreateParams,
@@ -35,6 +37,8 @@ import type {
   WireAuditEvent,
   WireAuditVerification,
   WireCreatedApiKey,
+  WireFederatedCredential,
+  WireFederatedCredentialCreate,
   WireSession,
   WireSessionCreate,
   WireSessionOperation,
@@ -76,6 +80,20 @@ export function toAgentKey(w: WireAgentKey): CreatedAgentKey {
   };
   if (w.secret !== undefined) key.secret = w.secret;
   return key;
+}
+
+export function toFederatedCredential(w: WireFederatedCredential): FederatedCredential {
+  return {
+    id: w.id,
+    issuer: w.issuer,
+    subject: w.subject,
+    audience: w.audience,
+    claims: w.claims ?? {},
+    jwks: w.jwks ?? null,
+    status: w.status,
+    createdAt: date(w.created_at),
+    revokedAt: dateOrNull(w.revoked_at),
+  };
 }
 
 export function toApiKey(w: WireApiKey): ApiKey {
@@ -189,8 +207,11 @@ function defined<T extends Record<string, unknown>>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
+export const federatedCredentialBody = (p: FederatedCredentialCreateParams): WireFederatedCredentialCreate =>
+  defined({ issuer: p.issuer, subject: p.subject, audience: p.audience, claims: p.claims, jwks: p.jwks });
+
 export const agentCreateBody = (p: AgentCreateParams): WireAgentCreate =>
-  defined({ name: p.name, scopes: p.scopes, metadata: p.metadata, public_key: p.publicKey });
+  defined({ name: p.name, scopes: p.scopes, metadata: p.metadata, public_key: p.publicKey, federated_credentials: p.federatedCredentials?.map(federatedCredentialBody) });
 
 export const agentUpdateBody = (p: AgentUpdateParams): WireAgentUpdate => defined({ name: p.name, scopes: p.scopes, metadata: p.metadata });
 

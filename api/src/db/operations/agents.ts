@@ -44,6 +44,21 @@ async function insertAgentWithKeyStatement(tx: Tx, agent: DbAgentRow, key: DbAge
 }
 
 /**
+ * Inserts a new agent without a key (it authenticates with federated credentials, inserted by the
+ * caller in the same transaction); `{ inserted: false }` when the name is taken by a live agent (the
+ * transaction is then aborted, so the caller must end it).
+ */
+export async function insertAgent(tx: Tx, agent: DbAgentRow): Promise<{ inserted: boolean }> {
+  try {
+    await tx('agents').insert({ ...agent, scopes: JSON.stringify(agent.scopes), metadata: JSON.stringify(agent.metadata) });
+    return { inserted: true };
+  } catch (err) {
+    if (isUniqueViolation(err)) return { inserted: false };
+    throw err;
+  }
+}
+
+/**
  * One agent with its newest active key: the hottest read of the API, so its SQL is written once
  * (no query building per call) and runs as a named prepared statement, which PostgreSQL parses
  * and plans once per connection instead of on every call.

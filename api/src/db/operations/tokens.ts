@@ -35,6 +35,8 @@ export interface AuthorizeItem {
   kid: string;
   jti: string;
   expires_at: Date;
+  /** A platform token's federated credential: it is checked instead of `kid`, and `jti` is not recorded. */
+  federated_credential_id?: string | null;
 }
 
 export interface AuthorizeResult {
@@ -44,6 +46,8 @@ export interface AuthorizeResult {
   keys: { agent_id: string; kid: string }[];
   /** (agent, jti) pairs recorded now; the batch's other pairs are replays. */
   jtis: { agent_id: string; jti: string }[];
+  /** (agent, federated credential) pairs of the batch whose credential is still active. */
+  federated: { agent_id: string; id: string }[];
 }
 
 /**
@@ -55,6 +59,9 @@ export interface AuthorizeResult {
  * request never counts as activity. Holding the agent row locks until commit orders the batch
  * before any concurrent suspension or key removal of those agents.
  *
+ * A platform token's item (federated_credential_id set) checks its federated credential the same
+ * way instead of a key, records no jti, and stamps its agent when the credential is active.
+ *
  * The key rows are share-locked after their agent's row (the join through `locked`): a key
  * removal that committed while this statement waited for the agent lock is invisible to the
  * statement's snapshot, but FOR SHARE under READ COMMITTED re-reads the newest version of each
@@ -65,28 +72,34 @@ export async function authorizeBatch(tx: Knex.Transaction, items: AuthorizeItem[
   const agentIds = [...new Set(items.map((i) => i.agent_id))].sort();
   const r = await tx.raw(
     `with req as (
-       select * from unnest(?::uuid[], ?::text[], ?::text[], ?::timestamptz[]) as r(agent_id, kid, jti, expires_at)
+       select * from unnest(?::uuid[], ?::text[], ?::text[], ?::timestamptz[], ?::uuid[]) as r(agent_id, kid, jti, expires_at, fcid)
      ), locked as materialized (
        select id, organization_id, status_changed_at, scopes from agents
         where id = any(?::uuid[]) and status = 'active' order by id for update
      ), keys as (
        select k.agent_id, k.kid from agent_keys k join locked l on l.id = k.agent_id
-        where k.revoked_at is null and (k.agent_id, k.kid) in (select agent_id, kid from req)
+        where k.revoked_at is null and (k.agent_id, k.kid) in (select agent_id, kid from req where fcid is null)
         for share of k
+     ), federated as (
+       select f.agent_id, f.id from agent_federated_credentials f join locked l on l.id = f.agent_id
+        where f.revoked_at is null and (f.agent_id, f.id) in (select agent_id, fcid from req where fcid is not null)
+        for share of f
      ), used as (
        insert into assertion_jtis (agent_id, jti, expires_at)
-       select distinct on (agent_id, jti) agent_id, jti, expires_at from req where agent_id in (select id from locked)
+       select distinct on (agent_id, jti) agent_id, jti, expires_at from req where fcid is null and agent_id in (select id from locked)
        on conflict on constraint assertion_jtis_pk do nothing
        returning agent_id, jti
      ), stamped as (
        update agents a set last_auth_at = ?, first_auth_at = coalesce(a.first_auth_at, ?)
         where a.id in (select r.agent_id from req r join used u on u.agent_id = r.agent_id and u.jti = r.jti
-                                               join keys k on k.agent_id = r.agent_id and k.kid = r.kid)
+                                               join keys k on k.agent_id = r.agent_id and k.kid = r.kid
+                       union select f.agent_id from federated f)
      )
      select (select coalesce(json_agg(locked), '[]'::json) from locked) as agents,
             (select coalesce(json_agg(keys), '[]'::json) from keys) as keys,
-            (select coalesce(json_agg(used), '[]'::json) from used) as jtis`,
-    [items.map((i) => i.agent_id), items.map((i) => i.kid), items.map((i) => i.jti), items.map((i) => i.expires_at), agentIds, at, at],
+            (select coalesce(json_agg(used), '[]'::json) from used) as jtis,
+            (select coalesce(json_agg(federated), '[]'::json) from federated) as federated`,
+    [items.map((i) => i.agent_id), items.map((i) => i.kid), items.map((i) => i.jti), items.map((i) => i.expires_at), items.map((i) => i.federated_credential_id ?? null) as string[], agentIds, at, at],
   );
   return r.rows[0] as AuthorizeResult;
 }
