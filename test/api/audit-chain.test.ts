@@ -18,6 +18,7 @@ import { migrateLatest, migrateTo } from '../../api/src/db/migrate';
 import { readMasterKey } from '../../api/src/crypto/master-key';
 import { systemContext } from '../../api/src/services/organizations';
 import { verifyAccessToken } from '../../sdk/src';
+import type { CheckpointSigner } from '../../api/src/services/audit';
 
 let s: TestServer;
 beforeAll(async () => {
@@ -178,6 +179,25 @@ describe('checkpoints', () => {
     // Nor does the control plane itself take it as a Bearer token.
     expect((await request(s.url).get('/v1/sessions').set('Authorization', `Bearer ${cp}`)).status).toBe(401);
     expect((await api.post('/v1/oauth/introspect').type('form').send({ token: cp })).body).toEqual({ active: false });
+  });
+
+  test('a checkpoint taken before checkpoints had their own issuer (iss = the token issuer) still verifies at the server', async () => {
+    const { orgId, api } = await newOrg(1);
+    // The earlier versions' checkpoint: the same signer, with the token issuer as `iss`.
+    const audit = s.running.services.audit as unknown as { signer: CheckpointSigner };
+    const signer = audit.signer;
+    s.running.services.audit.useCheckpointSigner({ ...signer, sign: (o, h, p) => signer.sign(o, h, { ...p, iss: signer.issuer(o) }) });
+    let legacy: string;
+    try {
+      legacy = (await checkpoint(api)).checkpoint;
+    } finally {
+      s.running.services.audit.useCheckpointSigner(signer);
+    }
+    expect(decodeJwt(legacy).iss).toBe(signer.issuer(orgId));
+    await api.post('/v1/agents', { name: 'after-legacy' }).expect(201);
+    expect(await verify(api, `?checkpoint=${legacy}`)).toMatchObject({ valid: true, first_broken_seq: null });
+    expect((await checkpoint(api)).checkpoint).not.toBe(legacy);
+    expect(decodeJwt((await checkpoint(api)).checkpoint).iss).toBe(`${signer.issuer(orgId)}/audit-checkpoints`);
   });
 
   test("forged checkpoints — another key, another organization's, an edited payload — are refused without touching the chain", async () => {

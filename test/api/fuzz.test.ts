@@ -153,7 +153,9 @@ function send(s: TestServer, method: string, path: string, o: { bearer?: string;
     headers['content-length'] = body.length;
   }
   return new Promise((resolve, reject) => {
+    let answered = false;
     const req = http.request(new URL(path, s.url), { method, headers }, (res) => {
+      answered = true;
       const chunks: Buffer[] = [];
       res.on('data', (d: Buffer) => chunks.push(d));
       res.on('end', () => {
@@ -167,8 +169,12 @@ function send(s: TestServer, method: string, path: string, o: { bearer?: string;
         resolve({ status: res.statusCode!, contentType: String(res.headers['content-type'] ?? ''), body: parsed });
       });
     });
-    // The server may answer (413) and close before reading an oversized body.
+    // The server may answer (413) and close before reading an oversized body: the answer still
+    // counts. A connection closed with no answer at all is reported as one (status 0), not waited for.
     req.on('error', (err: NodeJS.ErrnoException) => (err.code === 'EPIPE' || err.code === 'ECONNRESET' ? undefined : reject(err)));
+    req.on('close', () => {
+      if (!answered) resolve({ status: 0, contentType: '', body: 'the connection closed without an answer' });
+    });
     req.end(body);
   });
 }
