@@ -9,18 +9,25 @@
 import type { Request } from 'express';
 import { roleAtLeast, roleRefusal } from '../../../model/roles';
 import { API_KEY_PREFIX } from '../crypto/api-keys';
-import { ForbiddenError, UnauthenticatedError } from '../errors';
+import { DomainError, ForbiddenError, InvalidDpopProofError, UnauthenticatedError } from '../errors';
 import type { AuditContext } from '../services/audit';
 import type { AuthenticatedKey } from '../services/organizations';
 import type { AccessTokenClaims } from '../services/tokens';
 import type { ApiKeyCaller, Caller, RequestInfo, RouteAuth } from '../routes/manifest';
 import type { RequestLimiter } from './rate-limit';
+import type { DpopProofs } from '../tokens/dpop';
+import { dpopError, dpopHeader } from '../oauth/proofs/dpop';
 
 export function bearerToken(req: Request): string | undefined {
+  return presentedCredential(req)?.token;
+}
+
+/** The credential of `Authorization: Bearer …` or `Authorization: DPoP …` (RFC 9449 §7.1). */
+export function presentedCredential(req: Request): { scheme: 'bearer' | 'dpop'; token: string } | undefined {
   const h = req.get('authorization');
   if (!h) return undefined;
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(h);
-  return m?.[1];
+  const m = /^(Bearer|DPoP)\s+(\S+)\s*$/i.exec(h);
+  return m ? { scheme: m[1]!.toLowerCase() as 'bearer' | 'dpop', token: m[2]! } : undefined;
 }
 
 /** Anything that resolves a presented API key: the organization service, or a cache in front of it. */
@@ -38,6 +45,10 @@ export interface AuthenticatorDeps {
   tokens: AccessTokenValidator;
   /** The process's one per-caller request limiter. */
   limiter: RequestLimiter;
+  /** DPoP proofs of DPoP-bound tokens on these routes (their own replay cache). */
+  dpop: DpopProofs;
+  /** The public base URL, without a trailing slash: a proof's `htu` is this plus the request path. */
+  baseUrl: string;
 }
 
 const ANONYMOUS: Caller = { kind: 'anonymous' };
@@ -48,12 +59,17 @@ export class Authenticator {
   /** The caller of `req` as `auth` allows it; throws UnauthenticatedError (401), ForbiddenError (403) or RateLimitedError (429). */
   async authenticate(req: Request, auth: RouteAuth): Promise<Caller> {
     if (auth.kind === 'none') return ANONYMOUS;
-    const token = bearerToken(req);
+    const credential = presentedCredential(req);
+    const token = credential?.token;
     if (!token) {
       if (auth.kind === 'api_key_or_agent' && auth.anonymous && !req.get('authorization')) return ANONYMOUS;
       throw new UnauthenticatedError(auth.kind === 'api_key' ? 'Send an API key: Authorization: Bearer aa_…' : 'Send an agent access token or an API key: Authorization: Bearer …');
     }
-    return token.startsWith(API_KEY_PREFIX) ? this.apiKey(req, token, auth) : this.agent(req, token, auth);
+    if (token.startsWith(API_KEY_PREFIX)) {
+      if (credential.scheme === 'dpop') throw new UnauthenticatedError('Send an API key as Authorization: Bearer aa_…');
+      return this.apiKey(req, token, auth);
+    }
+    return this.agent(req, token, credential.scheme === 'dpop', auth);
   }
 
   private async apiKey(req: Request, token: string, auth: Exclude<RouteAuth, { kind: 'none' }>): Promise<Caller> {
@@ -68,11 +84,16 @@ export class Authenticator {
     return { kind: 'api_key', key };
   }
 
-  private async agent(req: Request, token: string, auth: Exclude<RouteAuth, { kind: 'none' }>): Promise<Caller> {
+  private async agent(req: Request, token: string, dpop: boolean, auth: Exclude<RouteAuth, { kind: 'none' }>): Promise<Caller> {
     const claims = await this.deps.tokens.validate(token);
     if (!claims) {
       await this.deps.limiter.take(`ip:${req.ip}`);
       throw new UnauthenticatedError('The access token is invalid, expired or revoked');
+    }
+    const refusal = await this.proofRefusal(req, token, dpop, claims);
+    if (refusal) {
+      await this.deps.limiter.take(`ip:${req.ip}`);
+      throw refusal;
     }
     await this.deps.limiter.take(`agent:${claims.sub}`);
     if (auth.kind === 'api_key') throw new ForbiddenError('This call needs an API key');
@@ -80,6 +101,23 @@ export class Authenticator {
       throw new ForbiddenError('A session token cannot make this call; use the agent\'s access token', [{ path: 'authorization', message: 'session_token' }]);
     }
     return { kind: 'agent', claims };
+  }
+
+  /**
+   * A DPoP-bound token (cnf.jkt) counts only as `Authorization: DPoP` with a proof for this very
+   * request (method, URL, the token's hash) signed by its key; a copied token alone is refused.
+   * A bearer token is refused under the DPoP scheme, whose proof it could not be bound to.
+   */
+  private async proofRefusal(req: Request, token: string, dpop: boolean, claims: AccessTokenClaims): Promise<DomainError | undefined> {
+    if (!claims.cnf) return dpop ? new UnauthenticatedError('This access token is not DPoP-bound: send it as Authorization: Bearer') : undefined;
+    if (!dpop) return new InvalidDpopProofError('This access token is DPoP-bound: send it as Authorization: DPoP with a DPoP proof header', 'bearer_scheme');
+    const proof = dpopHeader(req);
+    if (proof === undefined) return new InvalidDpopProofError('A DPoP proof header is required with Authorization: DPoP', 'proof_missing');
+    if (proof === null) return new InvalidDpopProofError('Send one DPoP header', 'repeated_header');
+    const result = await this.deps.dpop.check({
+      proof, htm: req.method, htu: `${this.deps.baseUrl}${req.originalUrl.split('?')[0]}`, accessToken: token, expectedJkt: claims.cnf.jkt,
+    });
+    return result.ok ? undefined : dpopError(result);
   }
 }
 

@@ -19,6 +19,9 @@ export type OAuthErrorCode =
   | 'unauthorized_client'
   | 'unsupported_grant_type'
   | 'slow_down'
+  /** RFC 9449 §5 and §8. */
+  | 'invalid_dpop_proof'
+  | 'use_dpop_nonce'
   | 'server_error';
 
 export interface OAuthErrorMapping {
@@ -44,6 +47,8 @@ export const OAUTH_ERRORS: Readonly<Record<DomainErrorCode, OAuthErrorMapping>> 
   invalid_scope: { status: 400, error: 'invalid_scope' },
   invalid_target: { status: 400, error: 'invalid_target' },
   unsupported_grant_type: { status: 400, error: 'unsupported_grant_type' },
+  invalid_dpop_proof: { status: 400, error: 'invalid_dpop_proof' },
+  use_dpop_nonce: { status: 400, error: 'use_dpop_nonce' },
 };
 
 const SERVER_ERROR: OAuthErrorMapping = { status: 500, error: 'server_error' };

@@ -12,12 +12,15 @@ import { bodyParam, requestInfo, sendJson } from './middleware';
 import type { EndpointLimits } from './token-limits';
 import type { Metrics } from '../metrics/metrics';
 import { CLIENT_AUTH_METHODS } from './client-auth';
+import type { DpopProofs } from '../tokens/dpop';
 
 export interface TokenEndpointDeps {
   tokens: TokenService;
   limits: EndpointLimits;
   bodyLimitBytes: number;
   metrics?: Metrics;
+  /** The token endpoint's DPoP proofs (replay cache, nonces): proofs/dpop.ts. */
+  dpop: DpopProofs;
 }
 
 export interface TokenLocals {

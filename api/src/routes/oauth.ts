@@ -7,6 +7,7 @@ import type { Metrics } from '../metrics/metrics';
 import type { TokenService } from '../services/tokens';
 import { RateLimitedError } from '../domain/errors';
 import type { EndpointLimits } from '../oauth/token-limits';
+import type { DpopProofs } from '../tokens/dpop';
 import { addressKey } from '../oauth/token-limits';
 import { noStore } from '../oauth/middleware';
 import { tokenEndpoint } from '../oauth/token-endpoint';
@@ -19,6 +20,8 @@ export interface OAuthRouteDeps {
   limits: EndpointLimits;
   metrics: Metrics;
   bodyLimitBytes: number;
+  /** The token endpoint's DPoP proofs. */
+  dpop: DpopProofs;
 }
 
 /**

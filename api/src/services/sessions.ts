@@ -147,10 +147,11 @@ export class SessionService {
     const issuedAtMs = Math.max(Date.now(), claims.iat_ms);
     const iat = Math.floor(issuedAtMs / 1000);
     const exp = Math.min(Math.floor(new Date(view.expires_at).getTime() / 1000), iat + MAX_TOKEN_LIFETIME_SECONDS);
-    // Same issuer and audience as the parent token: a session narrows it, never re-targets it.
+    // Same issuer, audience and DPoP key (cnf) as the parent token: a session narrows it, never
+    // re-targets it, and a session of a sender-constrained token is constrained to the same key.
     const access_token = await this.tokens.sign({
       iss: this.tokens.issuerFor(claims.org_id), sub: claims.sub, aud: claims.aud, client_id: claims.sub, scope: view.scopes.join(' '),
-      jti: randomUUID(), iat, iat_ms: issuedAtMs, exp, org_id: claims.org_id, sid: view.id,
+      jti: randomUUID(), iat, iat_ms: issuedAtMs, exp, org_id: claims.org_id, sid: view.id, ...(claims.cnf ? { cnf: claims.cnf } : {}),
     });
     return { session: { ...view, access_token }, replayed: result.replayed === true };
   }

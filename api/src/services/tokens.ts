@@ -80,12 +80,16 @@ export interface IssueOptions {
 
 export interface TokenResponse {
   access_token: string;
-  token_type: 'Bearer';
+  token_type: AccessTokenType;
   expires_in: number;
   scope: string;
 }
 
-export type Introspection = ({ active: true; token_type: 'Bearer' } & Omit<AccessTokenClaims, 'iat_ms'>) | { active: false };
+export type Introspection = ({ active: true; token_type: AccessTokenType } & Omit<AccessTokenClaims, 'iat_ms'>) | { active: false };
+
+/** `DPoP` for a token bound to a proof key (its `cnf.jkt`, RFC 9449 §6), else `Bearer`. */
+export type AccessTokenType = 'Bearer' | 'DPoP';
+export const tokenType = (claims: { cnf?: { jkt: string } | undefined }): AccessTokenType => (claims.cnf ? 'DPoP' : 'Bearer');
 
 /**
  * Called inside a token's revocation unit of work with the revoked token's claims and the
@@ -97,6 +101,11 @@ export interface TokenServiceOptions {
   /** The server's public URL without a trailing slash; every organization's issuer is below it. */
   baseUrl: string;
   accessTokenTtlSeconds: number;
+}
+
+/** A token's confirmation claim as this server writes it: only the DPoP key thumbprint. */
+function isConfirmation(v: unknown): v is { jkt: string } {
+  return typeof v === 'object' && v !== null && typeof (v as { jkt?: unknown }).jkt === 'string' && Object.keys(v).length === 1;
 }
 
 /** A throwaway key so that an unknown agent costs the same signature check as a known one. */
@@ -295,12 +304,12 @@ export class TokenService {
     const iat = Math.floor(outcome.issuedAtMs / 1000);
     const iss = this.issuerFor(client.orgId);
     const aud = resources.length === 0 ? iss : resources.length === 1 ? resources[0]! : resources;
-    const token = await this.sign({
+    const claims: AccessTokenClaims = {
       ...opts.claims,
       iss, sub: client.agentId, aud, client_id: client.agentId, scope: scopes.join(' '),
       jti, iat, iat_ms: outcome.issuedAtMs, exp: iat + ttl, org_id: client.orgId,
-    });
-    return { access_token: token, token_type: 'Bearer', expires_in: ttl, scope: scopes.join(' ') };
+    };
+    return { access_token: await this.sign(claims), token_type: tokenType(claims), expires_in: ttl, scope: scopes.join(' ') };
   }
 
   agentContext(orgId: string, agentId: string, r: { requestId: string | null; clientIp: string | null }): AuditContext {
@@ -366,6 +375,7 @@ export class TokenService {
     if (typeof p.exp !== 'number' || typeof p.iat !== 'number' || typeof p.iat_ms !== 'number' || typeof p.scope !== 'string') return null;
     if (p.exp * 1000 <= nowMs) return null;
     if (p.sid !== undefined && typeof p.sid !== 'string') return null;
+    if (p.cnf !== undefined && !isConfirmation(p.cnf)) return null;
     return p as unknown as AccessTokenClaims;
   }
 
@@ -392,7 +402,7 @@ export class TokenService {
     if (!c || c.org_id !== orgId) return { active: false };
     const { iat_ms: _omit, ...rest } = c;
     void _omit;
-    return { active: true, token_type: 'Bearer', ...rest };
+    return { active: true, token_type: tokenType(c), ...rest };
   }
 
   private readonly revokeHooks: RevocationHook[] = [];
