@@ -47,8 +47,27 @@ export {
   CLIENT_ASSERTION_TYPE,
   type AgentCredentialsOptions,
   type AgentKeyInput,
+  type AuthHeadersParams,
   type GetTokenParams,
 } from './auth/credentials';
+export {
+  createDpopProof,
+  verifyDpopProof,
+  generateDpopKey,
+  dpopKeyFromSeed,
+  dpopPublicJwk,
+  dpopJwkThumbprint,
+  DpopReplayCache,
+  DPOP_PROOF_MAX_AGE_SECONDS,
+  DPOP_SIGNING_ALGS,
+  normalizeHtu,
+  type CreateDpopProofParams,
+  type VerifyDpopProofParams,
+  type DpopCheckResult,
+  type DpopErrorCode,
+  type DpopPrivateJwk,
+  type DpopPublicJwk,
+} from './auth/dpop';
 export {
   parseAgentSecret,
   formatAgentSecret,

@@ -110,6 +110,7 @@ export const AuthorizationServerMetadata = z
     revocation_endpoint_auth_methods_supported: z.array(z.string()),
     client_assertion_types_supported: z.array(z.string()),
     access_token_signing_alg_values_supported: z.array(z.string()),
+    dpop_signing_alg_values_supported: z.array(z.string()),
     service_documentation: z.string(),
   })
   .meta({ id: 'AuthorizationServerMetadata' });
