@@ -1,5 +1,6 @@
 """Agent-side authentication and token verification for relying services."""
 from .credentials import CLIENT_ASSERTION_TYPE, AgentCredentials
+from .dpop import DpopKey, create_dpop_proof, dpop_key_from_seed, generate_dpop_key
 from .keys import (
     AgentKeyPair,
     ParsedAgentSecret,
@@ -14,6 +15,10 @@ from .verify import JWKSCache, authorization_server_metadata_url, organization_i
 __all__ = [
     "AgentCredentials",
     "CLIENT_ASSERTION_TYPE",
+    "DpopKey",
+    "create_dpop_proof",
+    "dpop_key_from_seed",
+    "generate_dpop_key",
     "AgentKeyPair",
     "ParsedAgentSecret",
     "format_agent_secret",

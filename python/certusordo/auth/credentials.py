@@ -4,6 +4,10 @@ signed by the agent's Ed25519 key, token caching, and bounded sessions.
     creds = AgentCredentials.from_secret(os.environ["AGENT_SECRET"])
     token = creds.get_token(scopes=["payments:read"])                        # cached, refreshed early
     for_payments = creds.get_token(resource="https://payments.internal/")   # aud = that service
+
+Sender-constrained (DPoP, RFC 9449) with one option: ``dpop=True`` binds every token to the
+agent's own key (or ``dpop=generate_dpop_key()`` to a separate one); each request then carries a
+fresh proof, and ``auth_headers(method, url)`` returns both headers for a call you make yourself.
 """
 from __future__ import annotations
 
@@ -16,6 +20,8 @@ from .._env import resolve_base_url
 from .._mappers import defined, to_access_token, to_opened_session, to_session
 from .._transport import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, RequestOptions, Transport, encode_path
 from ..types import AccessToken, OpenedSession, Session
+from ..errors import CertusOrdoError
+from .dpop import DpopKey, create_dpop_proof, dpop_key_from_seed
 from .keys import jwk_thumbprint, parse_agent_secret, public_key_from_private_key, sign_jwt
 
 __all__ = ["AgentCredentials", "CLIENT_ASSERTION_TYPE"]
@@ -56,6 +62,7 @@ class AgentCredentials:
         refresh_margin: float = DEFAULT_REFRESH_MARGIN_SECONDS,
         clock: Callable[[], float] = time.time,
         sleep: Optional[Callable[[float], None]] = None,
+        dpop: Union[bool, DpopKey, None] = None,
     ) -> None:
         if len(private_key) != 32:
             raise TypeError("private_key must be the 32-byte Ed25519 seed")
@@ -69,6 +76,10 @@ class AgentCredentials:
         self._cache: Dict[Tuple[str, Tuple[str, ...]], AccessToken] = {}
         self._locks: Dict[Tuple[str, Tuple[str, ...]], threading.Lock] = {}
         self._guard = threading.Lock()
+        #: The DPoP key when tokens are sender-constrained: ``dpop=True`` is the agent's own key.
+        self._dpop_key: Optional[DpopKey] = dpop_key_from_seed(self._private_key) if dpop is True else (dpop or None)
+        #: The token endpoint's latest DPoP nonce.
+        self._token_endpoint_nonce: Optional[str] = None
 
     @classmethod
     def from_secret(cls, secret: str, **kwargs) -> "AgentCredentials":  # type: ignore[no-untyped-def]
@@ -111,6 +122,38 @@ class AgentCredentials:
             self._cache[key] = token
             return token
 
+    @property
+    def dpop(self) -> bool:
+        """Whether tokens are DPoP-bound (the ``dpop`` option)."""
+        return self._dpop_key is not None
+
+    def auth_headers(
+        self,
+        method: str,
+        url: str,
+        *,
+        scopes: StrOrList = None,
+        resource: StrOrList = None,
+        access_token: Optional[str] = None,
+        nonce: Optional[str] = None,
+    ) -> Dict[str, str]:
+        """The headers that authorize one request: ``Authorization: Bearer …``, or with DPoP
+        ``Authorization: DPoP …`` plus a ``DPoP`` proof for this method and URL (call it again for
+        every request, retries included: a proof is single-use). ``access_token``: present this
+        token (e.g. a session's) instead of one from ``get_token``; ``nonce``: the resource
+        server's ``DPoP-Nonce``, when it asked for one."""
+        if access_token is None:
+            token = self.get_access_token(scopes, resource=resource)
+            value, bound = token.access_token, token.token_type.lower() == "dpop"
+        else:
+            value, bound = access_token, True
+        if self._dpop_key is None or not bound:
+            return {"Authorization": f"Bearer {value}"}
+        return {"Authorization": f"DPoP {value}", "DPoP": create_dpop_proof(self._dpop_key, method, url, access_token=value, nonce=nonce)}
+
+    def _authorize(self, method: str, url: str) -> Dict[str, str]:
+        return self.auth_headers(method, url)
+
     def clear_token_cache(self) -> None:
         """Forgets cached tokens (e.g. after a relying service answered 401 to one)."""
         self._cache.clear()
@@ -131,7 +174,8 @@ class AgentCredentials:
             "POST",
             "/v1/sessions",
             json_body=defined(scopes=list(scopes), ttl_seconds=ttl_seconds, max_operations=max_operations, purpose=purpose),
-            bearer=self.get_token,
+            bearer="",
+            authorize=self._authorize,
             idempotent=True,
             options=options,
         )
@@ -139,12 +183,12 @@ class AgentCredentials:
 
     def get_session(self, session_id: str, *, options: Optional[RequestOptions] = None) -> Session:
         """One of this agent's own sessions (another agent's is a ``NotFoundError``)."""
-        wire = self._transport.request("GET", encode_path("/v1/sessions/{}", session_id), bearer=self.get_token, options=options)
+        wire = self._transport.request("GET", encode_path("/v1/sessions/{}", session_id), bearer="", authorize=self._authorize, options=options)
         return to_session(wire)
 
     def end_session(self, session_id: str, *, options: Optional[RequestOptions] = None) -> Session:
         """Ends one of this agent's sessions (idempotent): its token stops working at once."""
-        wire = self._transport.request("DELETE", encode_path("/v1/sessions/{}", session_id), bearer=self.get_token, options=options)
+        wire = self._transport.request("DELETE", encode_path("/v1/sessions/{}", session_id), bearer="", authorize=self._authorize, options=options)
         return to_session(wire)
 
     def revoke_token(self, token: Optional[str] = None, *, options: Optional[RequestOptions] = None) -> None:
@@ -188,7 +232,20 @@ class AgentCredentials:
             pairs += [("resource", r) for r in resources]
             return pairs
 
-        wire = self._transport.request("POST", "/v1/oauth/token", form=form, bearer="")
+        key = self._dpop_key
+
+        def proof(method: str, url: str) -> Dict[str, str]:
+            return {} if key is None else {"DPoP": create_dpop_proof(key, method, url, nonce=self._token_endpoint_nonce)}
+
+        try:
+            wire = self._transport.request("POST", "/v1/oauth/token", form=form, bearer="", authorize=proof)
+        except CertusOrdoError as err:
+            # RFC 9449 §8: the server wants its nonce in the proof; it sent one, so try once more with it.
+            nonce = err.headers.get("dpop-nonce") if err.code == "use_dpop_nonce" else None
+            if not nonce or nonce == self._token_endpoint_nonce:
+                raise
+            self._token_endpoint_nonce = nonce
+            wire = self._transport.request("POST", "/v1/oauth/token", form=form, bearer="", authorize=proof)
         return to_access_token(wire, self._clock())
 
     def close(self) -> None:
