@@ -206,3 +206,42 @@ export async function checkDpopProof(crypto: DpopCrypto, x: DpopExpectations): P
       return { ok: true, jkt, jti: p.jti };
   }
 }
+
+/** The credential of an `Authorization` header: `Bearer <token>` or `DPoP <token>` (RFC 9449 §7.1). */
+export function parseAuthorization(header: string | undefined | null): { scheme: 'bearer' | 'dpop'; token: string } | undefined {
+  if (!header) return undefined;
+  const m = /^(Bearer|DPoP)\s+(\S+)\s*$/i.exec(header);
+  return m ? { scheme: m[1]!.toLowerCase() as 'bearer' | 'dpop', token: m[2]! } : undefined;
+}
+
+/** How an access token was presented at a resource, and what the token says of its key. */
+export interface DpopPresentation extends Omit<DpopExpectations, 'proof' | 'accessToken' | 'expectedJkt'> {
+  scheme: 'bearer' | 'dpop';
+  /** The access token (already verified by the caller). */
+  token: string;
+  /** The token's `cnf.jkt`; undefined for a bearer token. */
+  jkt: string | undefined;
+  /** The request's `DPoP` header: undefined when absent, null when repeated. */
+  proof: string | undefined | null;
+}
+
+export type DpopPresentationResult =
+  | { ok: true; /** The proof key's thumbprint, for a DPoP-bound token. */ jkt?: string }
+  | { ok: false; /** `invalid_token`: a bearer token under the DPoP scheme. */ error: DpopErrorCode | 'invalid_token'; reason: string; message: string };
+
+/**
+ * Whether a resource may accept a verified token as presented: a DPoP-bound token (cnf.jkt) only
+ * under the DPoP scheme with a proof for this request, signed by its key (so a copied token alone
+ * is refused); a bearer token only under the Bearer scheme, since no proof could be bound to it.
+ */
+export async function checkDpopPresentation(crypto: DpopCrypto, p: DpopPresentation): Promise<DpopPresentationResult> {
+  const fail = (error: DpopErrorCode | 'invalid_token', reason: string, message: string): DpopPresentationResult => ({ ok: false, error, reason, message });
+  if (p.jkt === undefined) return p.scheme === 'dpop' ? fail('invalid_token', 'not_bound', 'This access token is not DPoP-bound: send it as Authorization: Bearer') : { ok: true };
+  if (p.scheme !== 'dpop') return fail('invalid_dpop_proof', 'bearer_scheme', 'This access token is DPoP-bound: send it as Authorization: DPoP with a DPoP proof header');
+  if (p.proof === undefined) return fail('invalid_dpop_proof', 'proof_missing', 'A DPoP proof header is required with Authorization: DPoP');
+  if (p.proof === null) return fail('invalid_dpop_proof', 'repeated_header', 'Send one DPoP header');
+  const { scheme: _scheme, token, jkt, proof, ...request } = p;
+  void _scheme;
+  const r = await checkDpopProof(crypto, { ...request, proof, accessToken: token, expectedJkt: jkt });
+  return r.ok ? { ok: true, jkt: r.jkt } : r;
+}

@@ -53,6 +53,8 @@ export {
 export {
   createDpopProof,
   verifyDpopProof,
+  verifyDpopPresentation,
+  parseAuthorization,
   generateDpopKey,
   dpopKeyFromSeed,
   dpopPublicJwk,
@@ -64,6 +66,8 @@ export {
   type CreateDpopProofParams,
   type VerifyDpopProofParams,
   type DpopCheckResult,
+  type DpopPresentation,
+  type DpopPresentationResult,
   type DpopErrorCode,
   type DpopPrivateJwk,
   type DpopPublicJwk,

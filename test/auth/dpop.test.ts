@@ -11,7 +11,9 @@ import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type JWK, 
 import request from 'supertest';
 import { startTestServer, TestServer } from '../support/server';
 import { admin, assertion, ASSERTION_TYPE, createAgent, decodePayload, introspect, privateJwk, TestAgent } from './helpers';
-import { AgentCredentials, createDpopProof, DpopReplayCache, dpopJwkThumbprint, generateDpopKey, verifyDpopProof } from '../../sdk/src';
+import {
+  AgentCredentials, createDpopProof, DpopReplayCache, dpopJwkThumbprint, generateDpopKey, parseAuthorization, verifyAccessToken, verifyDpopPresentation, verifyDpopProof,
+} from '../../sdk/src';
 
 let s: TestServer;
 let agent: TestAgent;
@@ -283,6 +285,32 @@ describe('the TypeScript SDK', () => {
     expect((await request(s.url).get(`/v1/sessions/${session.id}`).set(headers)).status).toBe(200);
     expectDpopRefusal(await request(s.url).get(`/v1/sessions/${session.id}`).set(headers)); // replayed
     expect((await creds.endSession(session.id)).endReason).toBe('ended_by_agent');
+  });
+
+  test('a resource server accepts a bound token only as presented by its key (verifyAccessToken + verifyDpopPresentation)', async () => {
+    const creds = AgentCredentials.fromSecret(agent.secret, { baseUrl: s.url, dpop: true });
+    const url = 'https://tools.example.com/mcp';
+    const replay = new DpopReplayCache();
+    /** What a resource server does with a request's headers. */
+    const accept = async (h: Record<string, string | undefined>, method = 'POST') => {
+      const presented = parseAuthorization(h.authorization);
+      if (!presented) return 'no credential';
+      const claims = await verifyAccessToken(presented.token, { baseUrl: s.url, organizationId: s.organizationId });
+      const r = await verifyDpopPresentation({ ...presented, jkt: claims.jkt, proof: h.dpop, htm: method, htu: url, nowSeconds: Math.floor(Date.now() / 1000), replay });
+      return r.ok ? 'ok' : r.reason;
+    };
+    const headers = await creds.authHeaders('POST', url);
+    expect(await accept(headers, 'GET')).toBe('htm_mismatch');
+    expect(await accept(headers)).toBe('ok');
+    expect(await accept(headers)).toBe('replayed');
+    const token = headers.authorization!.slice('DPoP '.length);
+    expect(await accept({ authorization: `Bearer ${token}` })).toBe('bearer_scheme');
+    expect(await accept({ authorization: `DPoP ${token}` })).toBe('proof_missing');
+    const thief = await createDpopProof({ key: await generateDpopKey(), htm: 'POST', htu: url, accessToken: token });
+    expect(await accept({ authorization: `DPoP ${token}`, dpop: thief })).toBe('jkt_mismatch');
+    const bearer = await AgentCredentials.fromSecret(agent.secret, { baseUrl: s.url }).getToken();
+    expect(await accept({ authorization: `Bearer ${bearer}` })).toBe('ok');
+    expect(await accept({ authorization: `DPoP ${bearer}`, dpop: (await creds.authHeaders('POST', url)).dpop })).toBe('not_bound');
   });
 
   test('verifyDpopProof checks what the control plane checks, for a resource server', async () => {

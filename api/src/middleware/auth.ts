@@ -9,7 +9,8 @@
 import type { Request } from 'express';
 import { roleAtLeast, roleRefusal } from '../../../model/roles';
 import { API_KEY_PREFIX } from '../crypto/api-keys';
-import { DomainError, ForbiddenError, InvalidDpopProofError, UnauthenticatedError } from '../errors';
+import { DomainError, ForbiddenError, UnauthenticatedError } from '../errors';
+import { parseAuthorization } from '../../../model/dpop';
 import type { AuditContext } from '../services/audit';
 import type { AuthenticatedKey } from '../services/organizations';
 import type { AccessTokenClaims } from '../services/tokens';
@@ -24,10 +25,7 @@ export function bearerToken(req: Request): string | undefined {
 
 /** The credential of `Authorization: Bearer …` or `Authorization: DPoP …` (RFC 9449 §7.1). */
 export function presentedCredential(req: Request): { scheme: 'bearer' | 'dpop'; token: string } | undefined {
-  const h = req.get('authorization');
-  if (!h) return undefined;
-  const m = /^(Bearer|DPoP)\s+(\S+)\s*$/i.exec(h);
-  return m ? { scheme: m[1]!.toLowerCase() as 'bearer' | 'dpop', token: m[2]! } : undefined;
+  return parseAuthorization(req.get('authorization'));
 }
 
 /** Anything that resolves a presented API key: the organization service, or a cache in front of it. */
@@ -69,7 +67,7 @@ export class Authenticator {
       if (credential.scheme === 'dpop') throw new UnauthenticatedError('Send an API key as Authorization: Bearer aa_…');
       return this.apiKey(req, token, auth);
     }
-    return this.agent(req, token, credential.scheme === 'dpop', auth);
+    return this.agent(req, token, credential.scheme, auth);
   }
 
   private async apiKey(req: Request, token: string, auth: Exclude<RouteAuth, { kind: 'none' }>): Promise<Caller> {
@@ -84,13 +82,13 @@ export class Authenticator {
     return { kind: 'api_key', key };
   }
 
-  private async agent(req: Request, token: string, dpop: boolean, auth: Exclude<RouteAuth, { kind: 'none' }>): Promise<Caller> {
+  private async agent(req: Request, token: string, scheme: 'bearer' | 'dpop', auth: Exclude<RouteAuth, { kind: 'none' }>): Promise<Caller> {
     const claims = await this.deps.tokens.validate(token);
     if (!claims) {
       await this.deps.limiter.take(`ip:${req.ip}`);
       throw new UnauthenticatedError('The access token is invalid, expired or revoked');
     }
-    const refusal = await this.proofRefusal(req, token, dpop, claims);
+    const refusal = await this.proofRefusal(req, token, scheme, claims);
     if (refusal) {
       await this.deps.limiter.take(`ip:${req.ip}`);
       throw refusal;
@@ -103,21 +101,13 @@ export class Authenticator {
     return { kind: 'agent', claims };
   }
 
-  /**
-   * A DPoP-bound token (cnf.jkt) counts only as `Authorization: DPoP` with a proof for this very
-   * request (method, URL, the token's hash) signed by its key; a copied token alone is refused.
-   * A bearer token is refused under the DPoP scheme, whose proof it could not be bound to.
-   */
-  private async proofRefusal(req: Request, token: string, dpop: boolean, claims: AccessTokenClaims): Promise<DomainError | undefined> {
-    if (!claims.cnf) return dpop ? new UnauthenticatedError('This access token is not DPoP-bound: send it as Authorization: Bearer') : undefined;
-    if (!dpop) return new InvalidDpopProofError('This access token is DPoP-bound: send it as Authorization: DPoP with a DPoP proof header', 'bearer_scheme');
-    const proof = dpopHeader(req);
-    if (proof === undefined) return new InvalidDpopProofError('A DPoP proof header is required with Authorization: DPoP', 'proof_missing');
-    if (proof === null) return new InvalidDpopProofError('Send one DPoP header', 'repeated_header');
-    const result = await this.deps.dpop.check({
-      proof, htm: req.method, htu: `${this.deps.baseUrl}${req.originalUrl.split('?')[0]}`, accessToken: token, expectedJkt: claims.cnf.jkt,
+  /** The DPoP rules of model/dpop.ts (checkDpopPresentation) for this request: a refusal, or undefined. */
+  private async proofRefusal(req: Request, token: string, scheme: 'bearer' | 'dpop', claims: AccessTokenClaims): Promise<DomainError | undefined> {
+    const result = await this.deps.dpop.checkPresentation({
+      scheme, token, jkt: claims.cnf?.jkt, proof: dpopHeader(req), htm: req.method, htu: `${this.deps.baseUrl}${req.originalUrl.split('?')[0]}`,
     });
-    return result.ok ? undefined : dpopError(result);
+    if (result.ok) return undefined;
+    return result.error === 'invalid_token' ? new UnauthenticatedError(result.message, [], result.reason) : dpopError({ ...result, error: result.error });
   }
 }
 

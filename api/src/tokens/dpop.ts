@@ -9,7 +9,9 @@
  * and the previous window's nonces are accepted, so a nonce lives one to two windows.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { checkDpopProof, DpopCheckResult, DpopExpectations, DpopReplayCache } from '../../../model/dpop';
+import {
+  checkDpopPresentation, checkDpopProof, DpopCheckResult, DpopExpectations, DpopPresentation, DpopPresentationResult, DpopReplayCache,
+} from '../../../model/dpop';
 import { nodeDpopCrypto } from '../crypto/dpop';
 
 /** How long one nonce window lasts. */
@@ -25,7 +27,8 @@ export interface DpopProofsOptions {
   replayCapacity?: number | undefined;
 }
 
-export type DpopRequest = Omit<DpopExpectations, 'nowSeconds' | 'replay' | 'nonce'>;
+type Context = Pick<DpopExpectations, 'nowSeconds' | 'replay' | 'nonce'>;
+export type DpopRequest = Omit<DpopExpectations, keyof Context>;
 
 export class DpopProofs {
   readonly requireNonce: boolean;
@@ -42,11 +45,18 @@ export class DpopProofs {
 
   /** Checks a proof for a request, with this place's replay cache and nonce policy. */
   check(request: DpopRequest): Promise<DpopCheckResult> {
+    return checkDpopProof(nodeDpopCrypto, { ...request, ...this.#context() });
+  }
+
+  /** Checks how a verified token was presented at a route (model/dpop.ts checkDpopPresentation). */
+  checkPresentation(p: Omit<DpopPresentation, keyof Context>): Promise<DpopPresentationResult> {
+    return checkDpopPresentation(nodeDpopCrypto, { ...p, ...this.#context() });
+  }
+
+  /** This place's clock, replay cache and nonce policy. */
+  #context(): Context {
     const nowSeconds = Math.floor(this.#clock() / 1000);
-    return checkDpopProof(nodeDpopCrypto, {
-      ...request, nowSeconds, replay: this.#replay,
-      nonce: this.requireNonce ? (n: string) => this.#acceptNonce(n, nowSeconds) : undefined,
-    });
+    return { nowSeconds, replay: this.#replay, nonce: this.requireNonce ? (n: string) => this.#acceptNonce(n, nowSeconds) : undefined };
   }
 
   /** The nonce to hand clients now (the `DPoP-Nonce` response header); undefined when nonces are off. */

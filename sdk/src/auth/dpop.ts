@@ -8,19 +8,21 @@
  *   const proof = await createDpopProof({ key, htm: 'GET', htu: url, accessToken });
  *   // resource server:
  *   const replay = new DpopReplayCache();
- *   const r = await verifyDpopProof({ proof, htm: req.method, htu: url, accessToken, expectedJkt: claims.cnf.jkt,
- *     nowSeconds: Math.floor(Date.now() / 1000), replay });
+ *   const { scheme, token } = parseAuthorization(req.headers.authorization)!;
+ *   const claims = await verifyAccessToken(token, { issuer, audience });
+ *   const r = await verifyDpopPresentation({ scheme, token, jkt: claims.jkt, proof: req.headers.dpop, htm: req.method,
+ *     htu: url, nowSeconds: Math.floor(Date.now() / 1000), replay });   // refuse with 401 unless r.ok
  */
 import * as ed from '@noble/ed25519';
 import {
-  checkDpopProof, DPOP_PROOF_TYPE, DpopCheckResult, DpopCrypto, dpopJwkThumbprintInput, DpopPublicJwk,
+  checkDpopPresentation, checkDpopProof, DPOP_PROOF_TYPE, type DpopPresentation, type DpopPresentationResult, DpopCheckResult, DpopCrypto, dpopJwkThumbprintInput, DpopPublicJwk,
   type DecodedDpopProof, type DpopExpectations,
 } from '../../../model/dpop';
 import { base64url, base64urlDecode, randomId, sha256, utf8 } from '../internal/encoding';
 import { CertusOrdoError } from '../core/errors';
 
-export { DpopReplayCache, DPOP_PROOF_MAX_AGE_SECONDS, DPOP_SIGNING_ALGS, normalizeHtu } from '../../../model/dpop';
-export type { DpopCheckResult, DpopErrorCode, DpopPublicJwk } from '../../../model/dpop';
+export { DpopReplayCache, DPOP_PROOF_MAX_AGE_SECONDS, DPOP_SIGNING_ALGS, normalizeHtu, parseAuthorization } from '../../../model/dpop';
+export type { DpopCheckResult, DpopErrorCode, DpopPresentation, DpopPresentationResult, DpopPublicJwk } from '../../../model/dpop';
 
 /** A DPoP private key as a JWK: Ed25519 (`d` is the 32-byte seed) or P-256. */
 export type DpopPrivateJwk =
@@ -166,4 +168,14 @@ function stripQueryAndFragment(url: string): string {
  */
 export function verifyDpopProof(params: VerifyDpopProofParams): Promise<DpopCheckResult> {
   return checkDpopProof(webDpopCrypto, params);
+}
+
+/**
+ * Whether a resource server may accept a verified access token as presented (the control plane's
+ * own rule, model/dpop.ts): a DPoP-bound token (`jkt`) only as `Authorization: DPoP` with a proof
+ * for this request by its key; a bearer token only as `Bearer`. `{ ok: false, error }` is answered
+ * 401 with `WWW-Authenticate: DPoP error="<error>"` (`invalid_token`: with the Bearer challenge).
+ */
+export function verifyDpopPresentation(params: DpopPresentation): Promise<DpopPresentationResult> {
+  return checkDpopPresentation(webDpopCrypto, params);
 }
