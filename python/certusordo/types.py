@@ -226,3 +226,6 @@ class VerifiedAccessToken:
     audience: List[str]
     expires_at: UTCDateTime
     payload: Dict[str, Any] = field(repr=False)
+    #: For a DPoP-bound token, the thumbprint of its key (``cnf.jkt``): accept it only with a proof
+    #: by that key (``verify_dpop_presentation``). None for a bearer token.
+    jkt: Optional[str] = None

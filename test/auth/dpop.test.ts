@@ -352,12 +352,24 @@ for name, dpop in (("own", True), ("es256", generate_dpop_key("ES256"))):
     got = creds.get_session(s.id)
     h = creds.auth_headers("GET", sys.argv[2] + "/v1/sessions/" + s.id, access_token=s.access_token)
     out[name] = {"token_type": t.token_type, "token": t.access_token, "session": s.id, "got": got.id, "session_token": s.access_token, "headers": h}
+# A resource server in Python: the token verified offline, the TypeScript SDK's proof checked.
+from certusordo import verify_access_token
+from certusordo.auth.dpop import DpopReplayCache, parse_authorization, verify_dpop_presentation
+scheme, token = parse_authorization(sys.argv[4])
+claims = verify_access_token(token, issuer=sys.argv[3])
+replay = DpopReplayCache()
+check = lambda: verify_dpop_presentation(scheme, token, jkt=claims.jkt, proof=sys.argv[5], htm="POST", htu="https://tools.example.com/mcp", replay=replay)
+out["kit"] = [check().ok, check().reason, claims.jkt]
 print(json.dumps(out))
 `;
+  const tsCreds = AgentCredentials.fromSecret(agent.secret, { baseUrl: s.url, dpop: await generateDpopKey('ES256') });
+  const tsHeaders = await tsCreds.authHeaders('POST', 'https://tools.example.com/mcp');
+  const tsJkt = (decodePayload(tsHeaders.authorization!.slice('DPoP '.length)).cnf as { jkt: string }).jkt;
   const stdout = await new Promise<string>((resolve, reject) => {
-    execFile('python3', ['-c', script, agent.secret, s.url], { env: { ...process.env, PYTHONPATH: path.join(__dirname, '../../python') } }, (err, out, errOut) => (err ? reject(new Error(`${err.message}\n${errOut}`)) : resolve(out)));
+    execFile('python3', ['-c', script, agent.secret, s.url, `${s.url}/orgs/${s.organizationId}`, tsHeaders.authorization!, tsHeaders.dpop!], { env: { ...process.env, PYTHONPATH: path.join(__dirname, '../../python') } }, (err, out, errOut) => (err ? reject(new Error(`${err.message}\n${errOut}`)) : resolve(out)));
   });
-  const out = JSON.parse(stdout) as Record<string, { token_type: string; token: string; session: string; got: string; session_token: string; headers: Record<string, string> }>;
+  const { kit, ...out } = JSON.parse(stdout) as Record<string, { token_type: string; token: string; session: string; got: string; session_token: string; headers: Record<string, string> }> & { kit: unknown };
+  expect(kit).toEqual([true, 'replayed', tsJkt]);
   for (const r of Object.values(out)) {
     expect(r.token_type).toBe('DPoP');
     expect(r.got).toBe(r.session);

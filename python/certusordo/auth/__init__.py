@@ -1,6 +1,16 @@
 """Agent-side authentication and token verification for relying services."""
 from .credentials import CLIENT_ASSERTION_TYPE, AgentCredentials
-from .dpop import DpopKey, create_dpop_proof, dpop_key_from_seed, generate_dpop_key
+from .dpop import (
+    DpopKey,
+    DpopReplayCache,
+    DpopResult,
+    create_dpop_proof,
+    dpop_key_from_seed,
+    generate_dpop_key,
+    parse_authorization,
+    verify_dpop_presentation,
+    verify_dpop_proof,
+)
 from .keys import (
     AgentKeyPair,
     ParsedAgentSecret,
@@ -19,6 +29,11 @@ __all__ = [
     "create_dpop_proof",
     "dpop_key_from_seed",
     "generate_dpop_key",
+    "DpopReplayCache",
+    "DpopResult",
+    "parse_authorization",
+    "verify_dpop_presentation",
+    "verify_dpop_proof",
     "AgentKeyPair",
     "ParsedAgentSecret",
     "format_agent_secret",

@@ -269,4 +269,5 @@ def verify_access_token(
         audience=aud_list,
         expires_at=UTCDateTime.from_datetime(datetime.fromtimestamp(exp, timezone.utc)),
         payload=claims,
+        jkt=claims["cnf"].get("jkt") if isinstance(claims.get("cnf"), dict) and isinstance(claims["cnf"].get("jkt"), str) else None,
     )
