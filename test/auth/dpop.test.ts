@@ -17,8 +17,10 @@ import {
 
 let s: TestServer;
 let agent: TestAgent;
+/** The server's log lines: no token, proof or key may reach them. */
+const logLines: string[] = [];
 beforeAll(async () => {
-  s = await startTestServer();
+  s = await startTestServer({ env: { LOG_LEVEL: 'debug' }, logDestination: { write: (line) => void logLines.push(line) } });
   agent = await createAgent(s);
 });
 afterAll(async () => s?.close());
@@ -385,4 +387,24 @@ print(json.dumps(out))
   expect((decodePayload(out.own!.token).cnf as { jkt: string }).jkt).toBe(await dpopJwkThumbprint({ kty: 'OKP', crv: 'Ed25519', x: agent.publicKey }));
   // No token reached the audit log.
   expect(JSON.stringify((await admin(s).get('/v1/audit-events?limit=500')).body)).not.toContain(out.own!.token);
+});
+
+test('issuance is audited with the bound key\'s thumbprint; no token, proof or key reaches the log or the audit', async () => {
+  const key = await proofKey();
+  const p = await proof(key);
+  const res = await tokenWithProof(p);
+  const token = res.body.access_token as string;
+  const jti = decodePayload(token).jti as string;
+  const refused = await proof(key, { htm: 'GET' });
+  await tokenWithProof(refused);
+  const list = urlOf('/v1/sessions');
+  const used = await proof(key, { htm: 'GET', htu: list, accessToken: token });
+  await asDpop(token, used)(request(s.url).get('/v1/sessions'));
+  await request(s.url).get('/v1/sessions').set('Authorization', `Bearer ${token}`);
+  await s.running.settleAuthAudit();
+  const events = (await admin(s).get(`/v1/audit-events?action=agent.authenticated&agent_id=${agent.id}&limit=500`)).body.data as Array<{ data: Record<string, unknown> }>;
+  expect(events.find((e) => e.data.token_jti === jti)?.data.dpop_jkt).toBe(key.jkt);
+  const seen = logLines.join('\n') + JSON.stringify(events);
+  expect(logLines.length).toBeGreaterThan(0);
+  for (const secret of [token, p, refused, used, agent.secret, agent.seed.toString('base64url')]) expect(seen).not.toContain(secret);
 });

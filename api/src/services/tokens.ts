@@ -103,6 +103,11 @@ export interface TokenServiceOptions {
   accessTokenTtlSeconds: number;
 }
 
+/** The DPoP key a token is bound to, for its issuance event (a public-key thumbprint, no secret). */
+function dpopAuditData(claims: Record<string, unknown> | undefined): { dpop_jkt?: string } {
+  return claims && isConfirmation(claims.cnf) ? { dpop_jkt: claims.cnf.jkt } : {};
+}
+
 /** A token's confirmation claim as this server writes it: only the DPoP key thumbprint. */
 function isConfirmation(v: unknown): v is { jkt: string } {
   return typeof v === 'object' && v !== null && typeof (v as { jkt?: unknown }).jkt === 'string' && Object.keys(v).length === 1;
@@ -284,7 +289,7 @@ export class TokenService {
       assertionExpiresAt: client.assertionExpiresAt,
       success: {
         action: 'agent.authenticated', targetType: 'agent', targetId: client.agentId,
-        data: { method: client.method, kid: client.kid, token_jti: jti, ...(resources.length ? { resource: resources } : {}) },
+        data: { method: client.method, kid: client.kid, token_jti: jti, ...(resources.length ? { resource: resources } : {}), ...dpopAuditData(opts.claims) },
       },
     });
     if (!outcome.ok) {
