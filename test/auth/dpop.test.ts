@@ -8,6 +8,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type JWK, type KeyLike } from 'jose';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
 import request from 'supertest';
 import { startTestServer, TestServer } from '../support/server';
 import { admin, assertion, ASSERTION_TYPE, createAgent, decodePayload, introspect, privateJwk, TestAgent } from './helpers';
@@ -313,6 +315,40 @@ describe('the TypeScript SDK', () => {
     const bearer = await AgentCredentials.fromSecret(agent.secret, { baseUrl: s.url }).getToken();
     expect(await accept({ authorization: `Bearer ${bearer}` })).toBe('ok');
     expect(await accept({ authorization: `DPoP ${bearer}`, dpop: (await creds.authHeaders('POST', url)).dpop })).toBe('not_bound');
+  });
+
+  test('fetch presents the token with a proof per call and retries once when the service asks for its nonce', async () => {
+    // A resource server that requires its own nonce (RFC 9449 §9), built on the SDK's checks.
+    const replay = new DpopReplayCache();
+    let nonce = 'n-1';
+    const seen: string[] = [];
+    const app = express();
+    app.get('/tool', async (req, res) => {
+      const presented = parseAuthorization(req.get('authorization'));
+      const claims = await verifyAccessToken(presented!.token, { baseUrl: s.url, organizationId: s.organizationId });
+      const htu = `http://127.0.0.1:${(server.address() as AddressInfo).port}/tool`;
+      const r = await verifyDpopPresentation({ ...presented!, jkt: claims.jkt, proof: req.get('dpop'), htm: req.method, htu, nowSeconds: Math.floor(Date.now() / 1000), replay, nonce });
+      seen.push(r.ok ? 'ok' : r.reason);
+      res.setHeader('DPoP-Nonce', nonce);
+      if (!r.ok) return void res.status(401).setHeader('WWW-Authenticate', `DPoP error="${r.error}"`).end();
+      res.json({ agent: claims.sub });
+    });
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/tool?q=1`;
+      const creds = AgentCredentials.fromSecret(agent.secret, { baseUrl: s.url, dpop: true });
+      const first = await creds.fetch(url);
+      expect({ status: first.status, body: JSON.parse(await first.text()) }).toEqual({ status: 200, body: { agent: agent.id } });
+      expect(seen).toEqual(['nonce_missing', 'ok']);
+      expect((await creds.fetch(url)).status).toBe(200); // the nonce is remembered
+      nonce = 'n-2';
+      expect((await creds.fetch(url)).status).toBe(200); // an old nonce: asked again, retried once
+      expect(seen).toEqual(['nonce_missing', 'ok', 'ok', 'nonce_invalid', 'ok']);
+    } finally {
+      server.closeAllConnections(); // the global fetch keeps its connections alive
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   test('verifyDpopProof checks what the control plane checks, for a resource server', async () => {

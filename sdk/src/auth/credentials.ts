@@ -19,6 +19,7 @@ import { sessionCreateBody, toAccessToken, toOpenedSession, toSession } from '..
 import type { WireSession, WireTokenResponse } from '../core/wire';
 import { path } from '../core/path';
 import { Transport, type RequestOptions, type TransportConfig } from '../core/transport';
+import type { Fetch, FetchResponse } from '../core/fetch';
 import type { AccessToken, OpenedSession, Session, SessionCreateParams } from '../types';
 import { jwkThumbprint, parseAgentSecret, publicKeyFromPrivateKey, signJwt } from './keys';
 import { createDpopProof, dpopKeyFromSeed, type DpopPrivateJwk } from './dpop';
@@ -65,8 +66,19 @@ export interface GetTokenParams {
 export interface AuthHeadersParams extends GetTokenParams {
   /** A token to present instead of one from `getToken` (e.g. a session's token). */
   accessToken?: string | undefined;
-  /** The resource server's DPoP nonce (its `DPoP-Nonce` header), when it asked for one. */
+  /**
+   * The resource server's DPoP nonce (its `DPoP-Nonce` header). Default: the last one that
+   * server's origin sent to `fetch`, if any.
+   */
   nonce?: string | undefined;
+}
+
+/** A call made by `AgentCredentials.fetch`: the request, and which token to present. */
+export interface AgentFetchInit extends AuthHeadersParams {
+  method?: string | undefined;
+  headers?: Record<string, string> | undefined;
+  body?: string | undefined;
+  signal?: AbortSignal | undefined;
 }
 
 export class AgentCredentials {
@@ -84,6 +96,9 @@ export class AgentCredentials {
   readonly #dpopKey: Promise<DpopPrivateJwk> | undefined;
   /** The token endpoint's latest DPoP nonce. */
   #tokenEndpointNonce: string | undefined;
+  /** The latest DPoP nonce each service's origin sent (RFC 9449 §9), bounded. */
+  readonly #serviceNonces = new Map<string, string>();
+  readonly #fetch: Fetch;
 
   private constructor(input: AgentKeyInput) {
     if (input.privateKey.length !== 32) throw new TypeError('privateKey must be the 32-byte Ed25519 seed');
@@ -100,6 +115,8 @@ export class AgentCredentials {
     this.baseUrl = this.#transport.baseUrl;
     this.#refreshMarginMs = input.refreshMarginMs ?? DEFAULT_REFRESH_MARGIN_MS;
     this.#now = input.now ?? Date.now;
+    const f = input.fetch ?? ((url: string, init: Parameters<Fetch>[1]) => globalThis.fetch(url, init));
+    this.#fetch = f;
     const dpop = input.dpop;
     this.#dpopKey = dpop === true ? dpopKeyFromSeed(this.#privateKey) : dpop ? Promise.resolve(dpop) : undefined;
   }
@@ -120,8 +137,38 @@ export class AgentCredentials {
     const token = accessToken ?? (await this.getAccessToken(tokenParams));
     const value = typeof token === 'string' ? token : token.accessToken;
     if (!this.#dpopKey || (typeof token !== 'string' && token.tokenType.toLowerCase() !== 'dpop')) return { authorization: `Bearer ${value}` };
-    const proof = await createDpopProof({ key: await this.#dpopKey, htm: method.toUpperCase(), htu: url, accessToken: value, nonce, now: this.#now() });
+    const proof = await createDpopProof({
+      key: await this.#dpopKey, htm: method.toUpperCase(), htu: url, accessToken: value, nonce: nonce ?? this.#serviceNonces.get(originOf(url)), now: this.#now(),
+    });
     return { authorization: `DPoP ${value}`, dpop: proof };
+  }
+
+  /**
+   * Calls a service with this agent's token (`authHeaders` per attempt), through the `fetch` of
+   * the options (default the global one). A service that asks for its DPoP nonce (401
+   * `use_dpop_nonce` with a `DPoP-Nonce` header) gets the call once more with it, and later
+   * calls use it; resolves with the response, whatever its status.
+   */
+  async fetch(url: string, init: AgentFetchInit = {}): Promise<FetchResponse> {
+    const { method: m, headers, body, signal, ...auth } = init;
+    const method = (m ?? 'GET').toUpperCase();
+    const send = async (): Promise<FetchResponse> => {
+      const all = { ...headers, ...(await this.authHeaders(method, url, auth)) };
+      const response = await this.#fetch(url, { method, headers: all, ...(body === undefined ? {} : { body }), signal: signal ?? new AbortController().signal });
+      const nonce = response.headers.get('dpop-nonce');
+      if (nonce && this.#dpopKey) this.#rememberNonce(originOf(url), nonce);
+      return response;
+    };
+    const first = await send();
+    const askedForNonce = first.status === 401 && /error="use_dpop_nonce"/.test(first.headers.get('www-authenticate') ?? '');
+    if (!askedForNonce || auth.nonce !== undefined || !first.headers.get('dpop-nonce')) return first;
+    await first.text(); // release the connection before the retry
+    return send();
+  }
+
+  #rememberNonce(origin: string, nonce: string): void {
+    if (!this.#serviceNonces.has(origin) && this.#serviceNonces.size >= MAX_SERVICE_NONCES) this.#serviceNonces.clear();
+    this.#serviceNonces.set(origin, nonce);
   }
 
   /** From the `cos_<agent id>_<seed>` secret returned when the agent (or key) was created. */
@@ -273,6 +320,16 @@ export class AgentCredentials {
       }),
     });
     return toAccessToken(wire, this.#now());
+  }
+}
+
+const MAX_SERVICE_NONCES = 1000;
+
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return url;
   }
 }
 
