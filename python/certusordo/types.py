@@ -153,10 +153,13 @@ class TokenIntrospection:
     iss: Optional[str] = None
     aud: Optional[Union[str, List[str]]] = None
     jti: Optional[str] = None
+    #: ``DPoP`` for a token bound to a proof key (RFC 9449), else ``Bearer``.
     token_type: Optional[str] = None
     sid: Optional[str] = None
     organization_id: Optional[str] = None
     raw: Dict[str, Any] = field(default_factory=dict, repr=False)
+    #: For a DPoP-bound token, the thumbprint of its key (``cnf.jkt``).
+    jkt: Optional[str] = None
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import request from 'supertest';
 import { startTestServer, TestServer } from '../support/server';
 import { admin, assertion, ASSERTION_TYPE, createAgent, decodePayload, introspect, privateJwk, TestAgent } from './helpers';
 import {
-  AgentCredentials, createDpopProof, DpopReplayCache, dpopJwkThumbprint, generateDpopKey, parseAuthorization, verifyAccessToken, verifyDpopPresentation, verifyDpopProof,
+  AgentCredentials, CertusOrdoClient, createDpopProof, DpopReplayCache, dpopJwkThumbprint, generateDpopKey, parseAuthorization, verifyAccessToken, verifyDpopPresentation, verifyDpopProof,
 } from '../../sdk/src';
 
 let s: TestServer;
@@ -278,6 +278,8 @@ describe('the TypeScript SDK', () => {
     expect(token.tokenType).toBe('DPoP');
     const jkt = decodePayload(token.accessToken).cnf as { jkt: string };
     expect(jkt.jkt).toBe(option === true ? await dpopJwkThumbprint({ kty: 'OKP', crv: 'Ed25519', x: agent.publicKey }) : await dpopJwkThumbprint(dpop as Exclude<typeof dpop, true>));
+    const seen = await new CertusOrdoClient({ apiKey: s.apiKey, baseUrl: s.url }).introspect(token.accessToken);
+    expect({ tokenType: seen.tokenType, jkt: seen.jkt }).toEqual({ tokenType: 'DPoP', jkt: jkt.jkt });
     // The SDK's own calls carry a proof per request.
     const session = await creds.openSession({ scopes: ['payments:read'] });
     expect(decodePayload(session.accessToken).cnf).toEqual(jkt);
@@ -397,17 +399,19 @@ scheme, token = parse_authorization(sys.argv[4])
 claims = verify_access_token(token, issuer=sys.argv[3])
 replay = DpopReplayCache()
 check = lambda: verify_dpop_presentation(scheme, token, jkt=claims.jkt, proof=sys.argv[5], htm="POST", htu="https://tools.example.com/mcp", replay=replay)
-out["kit"] = [check().ok, check().reason, claims.jkt]
+from certusordo import CertusOrdoClient
+seen = CertusOrdoClient(api_key=sys.argv[6], base_url=sys.argv[2]).introspect(token)
+out["kit"] = [check().ok, check().reason, claims.jkt, seen.token_type, seen.jkt]
 print(json.dumps(out))
 `;
   const tsCreds = AgentCredentials.fromSecret(agent.secret, { baseUrl: s.url, dpop: await generateDpopKey('ES256') });
   const tsHeaders = await tsCreds.authHeaders('POST', 'https://tools.example.com/mcp');
   const tsJkt = (decodePayload(tsHeaders.authorization!.slice('DPoP '.length)).cnf as { jkt: string }).jkt;
   const stdout = await new Promise<string>((resolve, reject) => {
-    execFile('python3', ['-c', script, agent.secret, s.url, `${s.url}/orgs/${s.organizationId}`, tsHeaders.authorization!, tsHeaders.dpop!], { env: { ...process.env, PYTHONPATH: path.join(__dirname, '../../python') } }, (err, out, errOut) => (err ? reject(new Error(`${err.message}\n${errOut}`)) : resolve(out)));
+    execFile('python3', ['-c', script, agent.secret, s.url, `${s.url}/orgs/${s.organizationId}`, tsHeaders.authorization!, tsHeaders.dpop!, s.apiKey], { env: { ...process.env, PYTHONPATH: path.join(__dirname, '../../python') } }, (err, out, errOut) => (err ? reject(new Error(`${err.message}\n${errOut}`)) : resolve(out)));
   });
   const { kit, ...out } = JSON.parse(stdout) as Record<string, { token_type: string; token: string; session: string; got: string; session_token: string; headers: Record<string, string> }> & { kit: unknown };
-  expect(kit).toEqual([true, 'replayed', tsJkt]);
+  expect(kit).toEqual([true, 'replayed', tsJkt, 'DPoP', tsJkt]);
   for (const r of Object.values(out)) {
     expect(r.token_type).toBe('DPoP');
     expect(r.got).toBe(r.session);
