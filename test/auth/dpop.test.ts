@@ -27,6 +27,13 @@ beforeAll(async () => {
 });
 afterAll(async () => s?.close());
 
+/** Runs the Python SDK from this repository (python/) with `args`; resolves with its stdout. */
+function python(script: string, args: string[]): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    execFile('python3', ['-c', script, ...args], { env: { ...process.env, PYTHONPATH: path.join(__dirname, '../../python') } }, (err, out, errOut) => (err ? reject(new Error(`${err.message}\n${errOut}`)) : resolve(out)));
+  });
+}
+
 interface ProofKey {
   alg: 'ES256' | 'EdDSA';
   privateKey: KeyLike;
@@ -268,6 +275,16 @@ describe('server nonces (CERTUSORDO_DPOP_NONCE=required)', () => {
     await creds.getAccessToken({ forceRefresh: true });
     expect(calls.length).toBe(3);
   });
+
+  test('the Python SDK retries once with the server\'s nonce', async () => {
+    const script = `
+import sys
+from certusordo import AgentCredentials
+creds = AgentCredentials.from_secret(sys.argv[1], base_url=sys.argv[2], dpop=True)
+print(creds.get_access_token().token_type, creds._token_endpoint_nonce is not None)
+`;
+    expect((await python(script, [a.secret, n.url])).trim()).toBe('DPoP True');
+  });
 });
 
 describe('the TypeScript SDK', () => {
@@ -407,9 +424,7 @@ print(json.dumps(out))
   const tsCreds = AgentCredentials.fromSecret(agent.secret, { baseUrl: s.url, dpop: await generateDpopKey('ES256') });
   const tsHeaders = await tsCreds.authHeaders('POST', 'https://tools.example.com/mcp');
   const tsJkt = (decodePayload(tsHeaders.authorization!.slice('DPoP '.length)).cnf as { jkt: string }).jkt;
-  const stdout = await new Promise<string>((resolve, reject) => {
-    execFile('python3', ['-c', script, agent.secret, s.url, `${s.url}/orgs/${s.organizationId}`, tsHeaders.authorization!, tsHeaders.dpop!, s.apiKey], { env: { ...process.env, PYTHONPATH: path.join(__dirname, '../../python') } }, (err, out, errOut) => (err ? reject(new Error(`${err.message}\n${errOut}`)) : resolve(out)));
-  });
+  const stdout = await python(script, [agent.secret, s.url, `${s.url}/orgs/${s.organizationId}`, tsHeaders.authorization!, tsHeaders.dpop!, s.apiKey]);
   const { kit, ...out } = JSON.parse(stdout) as Record<string, { token_type: string; token: string; session: string; got: string; session_token: string; headers: Record<string, string> }> & { kit: unknown };
   expect(kit).toEqual([true, 'replayed', tsJkt, 'DPoP', tsJkt]);
   for (const r of Object.values(out)) {
