@@ -2,7 +2,8 @@
  * The one authenticator: every route's `auth` descriptor (routes/manifest.ts) is enforced here.
  * `Authorization: Bearer aa_…` is an organization API key (checked against the role rank of
  * model/roles.ts); any other bearer is an agent's access token, fully validated (signature,
- * revocation, agent status, session state). Every authenticated request spends one token of its
+ * revocation, agent status, session state); a DPoP-bound one (cnf.jkt) only as `Authorization:
+ * DPoP` with a proof for the request by its key (model/dpop.ts). Every authenticated request spends one token of its
  * caller's budget in the process's one RequestLimiter (`key:<id>` or `agent:<id>`); a failed
  * authentication spends the client address's (`ip:<address>`).
  */
@@ -18,10 +19,6 @@ import type { ApiKeyCaller, Caller, RequestInfo, RouteAuth } from '../routes/man
 import type { RequestLimiter } from './rate-limit';
 import type { DpopProofs } from '../tokens/dpop';
 import { dpopError, dpopHeader } from '../oauth/proofs/dpop';
-
-export function bearerToken(req: Request): string | undefined {
-  return presentedCredential(req)?.token;
-}
 
 /** The credential of `Authorization: Bearer …` or `Authorization: DPoP …` (RFC 9449 §7.1). */
 export function presentedCredential(req: Request): { scheme: 'bearer' | 'dpop'; token: string } | undefined {
@@ -107,7 +104,7 @@ export class Authenticator {
       scheme, token, jkt: claims.cnf?.jkt, proof: dpopHeader(req), htm: req.method, htu: `${this.deps.baseUrl}${req.originalUrl.split('?')[0]}`,
     });
     if (result.ok) return undefined;
-    return result.error === 'invalid_token' ? new UnauthenticatedError(result.message, [], result.reason) : dpopError({ ...result, error: result.error });
+    return result.error === 'invalid_token' ? new UnauthenticatedError(result.message, [], result.reason) : dpopError(result);
   }
 }
 

@@ -21,8 +21,8 @@ export function dpopHeader(req: Request): string | undefined | null {
   return values.length === 1 ? values[0]! : null;
 }
 
-/** The error a failed check is answered with. */
-export function dpopError(result: { error: 'invalid_dpop_proof' | 'use_dpop_nonce'; reason: string; message: string }): InvalidDpopProofError | UseDpopNonceError {
+/** The error a failed check is answered with: use_dpop_nonce, or else invalid_dpop_proof. */
+export function dpopError(result: { error: string; reason: string; message: string }): InvalidDpopProofError | UseDpopNonceError {
   return result.error === 'use_dpop_nonce' ? new UseDpopNonceError(result.message, result.reason) : new InvalidDpopProofError(result.message, result.reason);
 }
 
