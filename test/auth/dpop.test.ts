@@ -414,6 +414,10 @@ for name, dpop in (("own", True), ("es256", generate_dpop_key("ES256"))):
     got = creds.get_session(s.id)
     h = creds.auth_headers("GET", sys.argv[2] + "/v1/sessions/" + s.id, access_token=s.access_token)
     out[name] = {"token_type": t.token_type, "token": t.access_token, "session": s.id, "got": got.id, "session_token": s.access_token, "headers": h}
+# Without dpop, the same calls go with a bearer token.
+plain = AgentCredentials.from_secret(sys.argv[1], base_url=sys.argv[2])
+ps = plain.open_session(["payments:read"])
+out["bearer"] = {"token_type": plain.get_access_token().token_type, "ended": plain.end_session(ps.id).end_reason, "headers": plain.auth_headers("GET", sys.argv[2])}
 # A resource server in Python: the token verified offline, the TypeScript SDK's proof checked.
 from certusordo import verify_access_token
 from certusordo.auth.dpop import DpopReplayCache, parse_authorization, verify_dpop_presentation
@@ -430,8 +434,9 @@ print(json.dumps(out))
   const tsHeaders = await tsCreds.authHeaders('POST', 'https://tools.example.com/mcp');
   const tsJkt = (decodePayload(tsHeaders.authorization!.slice('DPoP '.length)).cnf as { jkt: string }).jkt;
   const stdout = await python(script, [agent.secret, s.url, `${s.url}/orgs/${s.organizationId}`, tsHeaders.authorization!, tsHeaders.dpop!, s.apiKey]);
-  const { kit, ...out } = JSON.parse(stdout) as Record<string, { token_type: string; token: string; session: string; got: string; session_token: string; headers: Record<string, string> }> & { kit: unknown };
+  const { kit, bearer, ...out } = JSON.parse(stdout) as Record<string, { token_type: string; token: string; session: string; got: string; session_token: string; headers: Record<string, string> }> & { kit: unknown; bearer: unknown };
   expect(kit).toEqual([true, 'replayed', tsJkt, 'DPoP', tsJkt]);
+  expect(bearer).toEqual({ token_type: 'Bearer', ended: 'ended_by_agent', headers: { Authorization: expect.stringMatching(/^Bearer ey/) } });
   for (const r of Object.values(out)) {
     expect(r.token_type).toBe('DPoP');
     expect(r.got).toBe(r.session);
