@@ -369,6 +369,18 @@ describe('the TypeScript SDK', () => {
       nonce = 'n-2';
       expect(await status()).toBe(200); // an old nonce: asked again, retried once
       expect(seen).toEqual(['nonce_missing', 'ok', 'ok', 'nonce_invalid', 'ok']);
+      // The Python SDK's request() does the same.
+      nonce = 'n-3';
+      const py = await python(`
+import sys
+from certusordo import AgentCredentials
+creds = AgentCredentials.from_secret(sys.argv[1], base_url=sys.argv[2], dpop=True)
+a = creds.request("GET", sys.argv[3])
+b = creds.request("GET", sys.argv[3])
+print(a.status, b.status, a.body.decode())
+`, [agent.secret, s.url, url]);
+      expect(py.trim()).toBe(`200 200 {"agent":"${agent.id}"}`);
+      expect(seen.slice(5)).toEqual(['nonce_missing', 'ok', 'ok']);
     } finally {
       server.closeAllConnections(); // the global fetch keeps its connections alive
       await new Promise((resolve) => server.close(resolve));

@@ -1,5 +1,5 @@
 """Agent-side authentication and token verification for relying services."""
-from .credentials import CLIENT_ASSERTION_TYPE, AgentCredentials
+from .credentials import CLIENT_ASSERTION_TYPE, AgentCredentials, ServiceResponse
 from .dpop import (
     DpopKey,
     DpopReplayCache,
@@ -25,6 +25,7 @@ from .verify import JWKSCache, authorization_server_metadata_url, organization_i
 __all__ = [
     "AgentCredentials",
     "CLIENT_ASSERTION_TYPE",
+    "ServiceResponse",
     "DpopKey",
     "create_dpop_proof",
     "dpop_key_from_seed",

@@ -13,8 +13,12 @@ from __future__ import annotations
 
 import threading
 import time
+import urllib.error
+import urllib.request
 import uuid
+from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
+from urllib.parse import urlsplit
 
 from .._env import resolve_base_url
 from .._mappers import defined, to_access_token, to_opened_session, to_session
@@ -24,7 +28,7 @@ from ..errors import CertusOrdoError
 from .dpop import DpopKey, create_dpop_proof, dpop_key_from_seed
 from .keys import jwk_thumbprint, parse_agent_secret, public_key_from_private_key, sign_jwt
 
-__all__ = ["AgentCredentials", "CLIENT_ASSERTION_TYPE"]
+__all__ = ["AgentCredentials", "CLIENT_ASSERTION_TYPE", "ServiceResponse"]
 
 CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 ASSERTION_LIFETIME_SECONDS = 60
@@ -41,6 +45,23 @@ def _normalize_scopes(scopes: StrOrList) -> str:
 def _normalize_resources(resource: StrOrList) -> List[str]:
     items = [resource] if isinstance(resource, str) else list(resource or [])
     return list(dict.fromkeys(items))  # distinct, in the caller's order (the order of `aud`)
+
+
+@dataclass(frozen=True)
+class ServiceResponse:
+    """A service's answer to ``AgentCredentials.request``: status, headers (lower-case names), body."""
+
+    status: int
+    headers: Dict[str, str]
+    body: bytes
+
+
+_MAX_SERVICE_NONCES = 1000
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
 
 
 class AgentCredentials:
@@ -80,6 +101,8 @@ class AgentCredentials:
         self._dpop_key: Optional[DpopKey] = dpop_key_from_seed(self._private_key) if dpop is True else (dpop or None)
         #: The token endpoint's latest DPoP nonce.
         self._token_endpoint_nonce: Optional[str] = None
+        #: The latest DPoP nonce each service's origin sent to ``request`` (RFC 9449 §9), bounded.
+        self._service_nonces: Dict[str, str] = {}
 
     @classmethod
     def from_secret(cls, secret: str, **kwargs) -> "AgentCredentials":  # type: ignore[no-untyped-def]
@@ -141,7 +164,7 @@ class AgentCredentials:
         ``Authorization: DPoP …`` plus a ``DPoP`` proof for this method and URL (call it again for
         every request, retries included: a proof is single-use). ``access_token``: present this
         token (e.g. a session's) instead of one from ``get_token``; ``nonce``: the resource
-        server's ``DPoP-Nonce``, when it asked for one."""
+        server's ``DPoP-Nonce`` (default: the last one that origin sent to ``request``)."""
         if access_token is None:
             token = self.get_access_token(scopes, resource=resource)
             value, bound = token.access_token, token.token_type.lower() == "dpop"
@@ -149,7 +172,43 @@ class AgentCredentials:
             value, bound = access_token, True
         if self._dpop_key is None or not bound:
             return {"Authorization": f"Bearer {value}"}
+        nonce = nonce if nonce is not None else self._service_nonces.get(_origin(url))
         return {"Authorization": f"DPoP {value}", "DPoP": create_dpop_proof(self._dpop_key, method, url, access_token=value, nonce=nonce)}
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Optional[Dict[str, str]] = None,
+        body: Optional[bytes] = None,
+        scopes: StrOrList = None,
+        resource: StrOrList = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> ServiceResponse:
+        """Calls a service with this agent's token (``auth_headers`` per attempt). A service that asks
+        for its DPoP nonce (401 ``use_dpop_nonce`` with a ``DPoP-Nonce`` header) gets the call once
+        more with it, and later calls use it. Returns the answer whatever its status."""
+
+        def send() -> ServiceResponse:
+            all_headers = {**(headers or {}), **self.auth_headers(method, url, scopes=scopes, resource=resource)}
+            req = urllib.request.Request(url, data=body, headers=all_headers, method=method.upper())
+            try:
+                with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 (the caller's URL)
+                    answer = ServiceResponse(resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read())
+            except urllib.error.HTTPError as err:
+                answer = ServiceResponse(err.code, {k.lower(): v for k, v in err.headers.items()}, err.read())
+            nonce = answer.headers.get("dpop-nonce")
+            if nonce and self._dpop_key is not None:
+                origin = _origin(url)
+                if origin not in self._service_nonces and len(self._service_nonces) >= _MAX_SERVICE_NONCES:
+                    self._service_nonces.clear()
+                self._service_nonces[origin] = nonce
+            return answer
+
+        first = send()
+        asked = first.status == 401 and 'error="use_dpop_nonce"' in first.headers.get("www-authenticate", "")
+        return send() if asked and first.headers.get("dpop-nonce") else first
 
     def _authorize(self, method: str, url: str) -> Dict[str, str]:
         return self.auth_headers(method, url)
