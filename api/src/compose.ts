@@ -29,6 +29,7 @@ import { SessionService } from './services/sessions';
 import { SigningKeyService } from './services/signing-keys';
 import { TokenService } from './services/tokens';
 import { ApiKeyAuthenticator } from './tokens/api-key-cache';
+import { DpopProofs } from './tokens/dpop';
 import { AuthWriter } from './tokens/auth-writer';
 import { InProcessBus, InvalidationBus, PgListenBus } from './tokens/invalidation';
 import { AuthState } from './tokens/state';
@@ -167,7 +168,11 @@ export async function composeControlPlane(deps: ComposeDeps): Promise<ControlPla
     // The one API-key authenticator and the one Authenticator of the process: every route's
     // credentials go through them, and every caller's budget through the one limiter.
     const apiKeys = new ApiKeyAuthenticator(services.organizations, keys.apiKeyPepper, bus);
-    const authenticator = new Authenticator({ apiKeys, tokens, limiter });
+    // DPoP proofs are remembered per place they are checked (the token endpoint, the routes);
+    // CERTUSORDO_DPOP_NONCE applies to the token endpoint, where a nonce limits pre-made proofs.
+    const tokenEndpointDpop = new DpopProofs({ requireNonce: config.dpopNonceRequired, nonceKey: keys.dpopNonce, clock: deps.clock });
+    const routeDpop = new DpopProofs({ requireNonce: false, nonceKey: keys.dpopNonce, clock: deps.clock });
+    const authenticator = new Authenticator({ apiKeys, tokens, limiter, dpop: routeDpop, baseUrl });
     metrics.watchCaches({
       agent_status: state.stats.agents, session_state: state.stats.sessions, revoked_jti: state.stats.revoked, api_key: apiKeys.stats,
       unknown_organization: signingKeys.absent.stats, unknown_agent: tokens.unknownAgents.stats, unknown_api_key: apiKeys.unknownPrefixes.stats,
@@ -182,6 +187,7 @@ export async function composeControlPlane(deps: ComposeDeps): Promise<ControlPla
       federation,
       signingKeys,
       limits: new EndpointLimits(config, undefined, deps.clock),
+      dpop: tokenEndpointDpop,
       metrics,
       bodyLimitBytes: config.bodyLimitBytes,
       baseUrl,

@@ -32,6 +32,8 @@ export interface Config {
   readonly trustProxy: TrustProxy;
   /** Successful token requests per agent per minute (per replica; a bucket of one minute's worth). */
   readonly tokenRateLimitPerMinute: number;
+  /** CERTUSORDO_DPOP_NONCE=required: DPoP proofs at the token endpoint must carry a server nonce (RFC 9449 §8). */
+  readonly dpopNonceRequired: boolean;
   /** Unauthenticated revocation requests per client address per minute (per replica). */
   readonly revokeRateLimitPerMinute: number;
   /** How long ended or expired sessions are kept before the maintenance tick deletes them. */
@@ -101,6 +103,7 @@ const Env = z.object({
     if (!r.ok) ctx.addIssue({ code: 'custom', message: r.message });
   }),
   CERTUSORDO_TOKEN_RATE_LIMIT: z.coerce.number().positive().default(6000),
+  CERTUSORDO_DPOP_NONCE: z.enum(['off', 'required']).default('off'),
   CERTUSORDO_REVOKE_RATE_LIMIT: z.coerce.number().positive().default(600),
   CERTUSORDO_SESSION_RETENTION: z.coerce.number().int().min(60).default(30 * 24 * 3600),
   CERTUSORDO_METRICS: z.enum(['on', 'off']).default('off'),
@@ -138,6 +141,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     idempotencyTtlSeconds: e.CERTUSORDO_IDEMPOTENCY_TTL,
     trustProxy: (parseTrustProxy(e.CERTUSORDO_TRUST_PROXY) as { ok: true; value: TrustProxy }).value,
     tokenRateLimitPerMinute: e.CERTUSORDO_TOKEN_RATE_LIMIT,
+    dpopNonceRequired: e.CERTUSORDO_DPOP_NONCE === 'required',
     revokeRateLimitPerMinute: e.CERTUSORDO_REVOKE_RATE_LIMIT,
     sessionRetentionSeconds: e.CERTUSORDO_SESSION_RETENTION,
     // A separate metrics port turns metrics on there (and keeps them off the public port).

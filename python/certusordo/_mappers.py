@@ -195,7 +195,15 @@ def to_introspection(w: Wire) -> TokenIntrospection:
         sid=s("sid"),
         organization_id=s("org_id"),
         raw=dict(w),
+        jkt=bound_jkt(w),
     )
+
+
+def bound_jkt(claims: Dict[str, Any]) -> Optional[str]:
+    """The DPoP key thumbprint a token is bound to (``cnf.jkt``, RFC 9449 §6), or None."""
+    cnf = claims.get("cnf")
+    jkt = cnf.get("jkt") if isinstance(cnf, dict) else None
+    return jkt if isinstance(jkt, str) else None
 
 
 def defined(**kwargs: Any) -> Dict[str, Any]:

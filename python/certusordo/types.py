@@ -175,10 +175,13 @@ class TokenIntrospection:
     iss: Optional[str] = None
     aud: Optional[Union[str, List[str]]] = None
     jti: Optional[str] = None
+    #: ``DPoP`` for a token bound to a proof key (RFC 9449), else ``Bearer``.
     token_type: Optional[str] = None
     sid: Optional[str] = None
     organization_id: Optional[str] = None
     raw: Dict[str, Any] = field(default_factory=dict, repr=False)
+    #: For a DPoP-bound token, the thumbprint of its key (``cnf.jkt``).
+    jkt: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -250,3 +253,6 @@ class VerifiedAccessToken:
     audience: List[str]
     expires_at: UTCDateTime
     payload: Dict[str, Any] = field(repr=False)
+    #: For a DPoP-bound token, the thumbprint of its key (``cnf.jkt``): accept it only with a proof
+    #: by that key (``verify_dpop_presentation``). None for a bearer token.
+    jkt: Optional[str] = None

@@ -194,9 +194,12 @@ export interface TokenIntrospection {
   iss?: string;
   aud?: string | string[];
   jti?: string;
+  /** `DPoP` for a token bound to a proof key (RFC 9449), else `Bearer`. */
   tokenType?: string;
   /** Session id, for session tokens. */
   sid?: string;
+  /** The DPoP key's RFC 7638 thumbprint (`cnf.jkt`), for DPoP-bound tokens. */
+  jkt?: string;
   /** The token's organization (`org_id`): always the API key's own, since other organizations' tokens are inactive. */
   organizationId?: string;
   /** Every member of the response as sent (snake_case), including ones this SDK does not know. */

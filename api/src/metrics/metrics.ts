@@ -30,6 +30,8 @@ export const TOKEN_OUTCOMES = [
   'invalid_target',
   'unauthorized_client',
   'unsupported_grant_type',
+  'invalid_dpop_proof',
+  'use_dpop_nonce',
   /** The agent's success budget is spent (CERTUSORDO_TOKEN_RATE_LIMIT). */
   'rate_limited',
   /** Over the failure budget of the address or of the agent. */

@@ -5,7 +5,8 @@
  */
 import type { NextFunction, Request, Response } from 'express';
 import { ZodError } from 'zod';
-import { DomainError, NotFoundError, PayloadTooLargeError, RateLimitedError, UnauthenticatedError, UnsupportedMediaTypeError, ValidationError } from '../domain/errors';
+import { DPOP_SIGNING_ALGS } from '../../../model/dpop';
+import { DomainError, InvalidDpopProofError, NotFoundError, PayloadTooLargeError, RateLimitedError, UnauthenticatedError, UnsupportedMediaTypeError, UseDpopNonceError, ValidationError } from '../domain/errors';
 import { restStatus } from '../errors';
 import type { Logger } from '../logger';
 import { requestPath } from '../http/request-path';
@@ -61,6 +62,9 @@ export function errorHandler(logger: Logger) {
     }
     if (domainErr instanceof RateLimitedError) res.setHeader('Retry-After', String(domainErr.retryAfterSeconds));
     if (domainErr instanceof UnauthenticatedError) res.setHeader('WWW-Authenticate', 'Bearer realm="certusordo"');
+    if (domainErr instanceof InvalidDpopProofError || domainErr instanceof UseDpopNonceError) {
+      res.setHeader('WWW-Authenticate', `DPoP realm="certusordo", error="${domainErr.code}", algs="${DPOP_SIGNING_ALGS.join(' ')}"`);
+    }
     // 5xx messages and details are not shown: they may describe the server's internals.
     const expose = domainErr !== undefined && status < 500;
     res.status(status).json({

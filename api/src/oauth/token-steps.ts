@@ -13,6 +13,7 @@ import type { EndpointLimits } from './token-limits';
 import type { Metrics } from '../metrics/metrics';
 import type { FederationService } from '../services/federation';
 import { CLIENT_AUTH_METHODS } from './client-auth';
+import type { DpopProofs } from '../tokens/dpop';
 
 export interface TokenEndpointDeps {
   tokens: TokenService;
@@ -21,6 +22,8 @@ export interface TokenEndpointDeps {
   limits: EndpointLimits;
   bodyLimitBytes: number;
   metrics?: Metrics;
+  /** The token endpoint's DPoP proofs (replay cache, nonces): proofs/dpop.ts. */
+  dpop: DpopProofs;
 }
 
 export interface TokenLocals {

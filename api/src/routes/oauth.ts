@@ -9,6 +9,7 @@ import type { TokenService } from '../services/tokens';
 import type { FederationService } from '../services/federation';
 import { RateLimitedError, UnsupportedResponseTypeError } from '../domain/errors';
 import type { EndpointLimits } from '../oauth/token-limits';
+import type { DpopProofs } from '../tokens/dpop';
 import { addressKey } from '../oauth/token-limits';
 import { noStore } from '../oauth/middleware';
 import { tokenEndpoint } from '../oauth/token-endpoint';
@@ -23,6 +24,8 @@ export interface OAuthRouteDeps {
   limits: EndpointLimits;
   metrics: Metrics;
   bodyLimitBytes: number;
+  /** The token endpoint's DPoP proofs. */
+  dpop: DpopProofs;
 }
 
 /**

@@ -11,6 +11,7 @@ import { AuthorizationServerMetadata, Jwks } from '../schemas/responses';
 import type { SigningKeyService } from '../services/signing-keys';
 import { CLIENT_AUTH_METHODS } from '../oauth/client-auth';
 import { GRANTS } from '../oauth/grants';
+import { DPOP_SIGNING_ALGS } from '../../../model/dpop';
 import { auth, manifest } from './manifest';
 import { AUTHORIZATION_ENDPOINT_PATH } from './oauth';
 
@@ -40,6 +41,8 @@ export function authorizationServerMetadata(base: string, orgId: string): Record
     revocation_endpoint_auth_methods_supported: ['bearer', 'none'],
     client_assertion_types_supported: [...new Set(CLIENT_AUTH_METHODS.map((m) => m.assertionType))],
     access_token_signing_alg_values_supported: ['EdDSA'],
+    // RFC 9449 §5.1: the token endpoint binds tokens to a DPoP proof key of these algorithms.
+    dpop_signing_alg_values_supported: [...DPOP_SIGNING_ALGS],
     service_documentation: `${base}/docs`,
   };
 }

@@ -79,10 +79,13 @@ export const Readiness = z
 /** RFC 7009: the revocation endpoint answers 200 whether or not the token was valid. */
 export const RevocationResponse = z.object({}).strict().meta({ id: 'RevocationResponse' });
 
+/** `DPoP` for a token bound to a proof key (RFC 9449), else `Bearer`. */
+const AccessTokenType = z.enum(['Bearer', 'DPoP']);
+
 export const TokenResponse = z
   .object({
     access_token: z.string(),
-    token_type: z.literal('Bearer'),
+    token_type: AccessTokenType,
     expires_in: z.number().int(),
     scope: z.string(),
   })
@@ -93,7 +96,7 @@ export const Introspection = z
     z.object({ active: z.literal(false) }).strict(),
     z.object({
       active: z.literal(true),
-      token_type: z.literal('Bearer'),
+      token_type: AccessTokenType,
       iss: z.string(),
       sub: z.string(),
       aud: z.union([z.string(), z.array(z.string())]),
@@ -104,6 +107,7 @@ export const Introspection = z
       exp: z.number().int(),
       org_id: z.string(),
       sid: z.string().optional(),
+      cnf: z.object({ jkt: z.string().describe('RFC 7638 thumbprint of the key every use of the token must prove (DPoP, RFC 9449)') }).optional(),
     }),
   ])
   .meta({ id: 'Introspection' });
@@ -124,6 +128,7 @@ export const AuthorizationServerMetadata = z
     revocation_endpoint_auth_methods_supported: z.array(z.string()),
     client_assertion_types_supported: z.array(z.string()),
     access_token_signing_alg_values_supported: z.array(z.string()),
+    dpop_signing_alg_values_supported: z.array(z.string()),
     service_documentation: z.string(),
   })
   .meta({ id: 'AuthorizationServerMetadata' });

@@ -201,8 +201,9 @@ export class SessionService {
   }
 
   /**
-   * A token bound to the session (`sid`), minted from the caller's access token: the same issuer
-   * and audience (a session narrows its parent, never re-targets it), and an expiry at the earliest
+   * A token bound to the session (`sid`), minted from the caller's access token: the same issuer,
+   * audience and DPoP key (cnf; a session narrows its parent, never re-targets it, and a session
+   * of a sender-constrained token is constrained to the same key), and an expiry at the earliest
    * of the session's end, the parent token's expiry and the longest token lifetime.
    */
   private signSessionToken(parent: AccessTokenClaims, view: SessionView, scopes: string[]): Promise<string> {
@@ -212,7 +213,7 @@ export class SessionService {
     const exp = Math.min(Math.floor(new Date(view.expires_at).getTime() / 1000), parent.exp, iat + MAX_TOKEN_LIFETIME_SECONDS);
     return this.tokens.sign({
       iss: this.tokens.issuerFor(parent.org_id), sub: parent.sub, aud: parent.aud, client_id: parent.sub, scope: scopes.join(' '),
-      jti: randomUUID(), iat, iat_ms: issuedAtMs, exp, org_id: parent.org_id, sid: view.id,
+      jti: randomUUID(), iat, iat_ms: issuedAtMs, exp, org_id: parent.org_id, sid: view.id, ...(parent.cnf ? { cnf: parent.cnf } : {}),
     });
   }
 

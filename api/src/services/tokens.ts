@@ -88,12 +88,16 @@ export interface IssueOptions {
 
 export interface TokenResponse {
   access_token: string;
-  token_type: 'Bearer';
+  token_type: AccessTokenType;
   expires_in: number;
   scope: string;
 }
 
-export type Introspection = ({ active: true; token_type: 'Bearer' } & Omit<AccessTokenClaims, 'iat_ms'>) | { active: false };
+export type Introspection = ({ active: true; token_type: AccessTokenType } & Omit<AccessTokenClaims, 'iat_ms'>) | { active: false };
+
+/** `DPoP` for a token bound to a proof key (its `cnf.jkt`, RFC 9449 §6), else `Bearer`. */
+export type AccessTokenType = 'Bearer' | 'DPoP';
+export const tokenType = (claims: { cnf?: { jkt: string } | undefined }): AccessTokenType => (claims.cnf ? 'DPoP' : 'Bearer');
 
 /**
  * Called inside a token's revocation unit of work with the revoked token's claims and the
@@ -114,6 +118,16 @@ function credentialAudit(client: AuthenticatedClient): Record<string, unknown> {
   const f = client.federated;
   if (!f) return { kid: client.kid };
   return { credential_id: f.credentialId, iss: f.issuer, sub: f.subject, ...(client.assertionJti ? { assertion_jti: client.assertionJti } : {}) };
+}
+
+/** The DPoP key a token is bound to, for its issuance event (a public-key thumbprint, no secret). */
+function dpopAuditData(claims: Record<string, unknown> | undefined): { dpop_jkt?: string } {
+  return claims && isConfirmation(claims.cnf) ? { dpop_jkt: claims.cnf.jkt } : {};
+}
+
+/** A token's confirmation claim as this server writes it: only the DPoP key thumbprint. */
+function isConfirmation(v: unknown): v is { jkt: string } {
+  return typeof v === 'object' && v !== null && typeof (v as { jkt?: unknown }).jkt === 'string' && Object.keys(v).length === 1;
 }
 
 /** A throwaway key so that an unknown agent costs the same signature check as a known one. */
@@ -327,7 +341,7 @@ export class TokenService {
       assertionExpiresAt: client.assertionExpiresAt,
       success: {
         action: 'agent.authenticated', targetType: 'agent', targetId: client.agentId,
-        data: { method: client.method, ...credentialAudit(client), token_jti: jti, ...(resources.length ? { resource: resources } : {}) },
+        data: { method: client.method, ...credentialAudit(client), token_jti: jti, ...(resources.length ? { resource: resources } : {}), ...dpopAuditData(opts.claims) },
       },
     });
     if (!outcome.ok) {
@@ -348,12 +362,12 @@ export class TokenService {
     const iat = Math.floor(outcome.issuedAtMs / 1000);
     const iss = this.issuerFor(client.orgId);
     const aud = resources.length === 0 ? iss : resources.length === 1 ? resources[0]! : resources;
-    const token = await this.sign({
+    const claims: AccessTokenClaims = {
       ...opts.claims,
       iss, sub: client.agentId, aud, client_id: client.agentId, scope: scopes.join(' '),
       jti, iat, iat_ms: outcome.issuedAtMs, exp: iat + ttl, org_id: client.orgId,
-    });
-    return { access_token: token, token_type: 'Bearer', expires_in: ttl, scope: scopes.join(' ') };
+    };
+    return { access_token: await this.sign(claims), token_type: tokenType(claims), expires_in: ttl, scope: scopes.join(' ') };
   }
 
   agentContext(orgId: string, agentId: string, r: { requestId: string | null; clientIp: string | null }): AuditContext {
@@ -420,6 +434,7 @@ export class TokenService {
     if (typeof p.exp !== 'number' || typeof p.iat !== 'number' || typeof p.iat_ms !== 'number' || typeof p.scope !== 'string') return null;
     if (nowMs !== null && p.exp * 1000 <= nowMs) return null;
     if (p.sid !== undefined && typeof p.sid !== 'string') return null;
+    if (p.cnf !== undefined && !isConfirmation(p.cnf)) return null;
     return p as unknown as AccessTokenClaims;
   }
 
@@ -463,7 +478,7 @@ export class TokenService {
     if (!c || c.org_id !== orgId) return { active: false };
     const { iat_ms: _omit, ...rest } = c;
     void _omit;
-    return { active: true, token_type: 'Bearer', ...rest };
+    return { active: true, token_type: tokenType(c), ...rest };
   }
 
   private readonly revokeHooks: RevocationHook[] = [];

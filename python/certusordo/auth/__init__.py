@@ -1,5 +1,16 @@
 """Agent-side authentication and token verification for relying services."""
-from .credentials import CLIENT_ASSERTION_TYPE, AgentCredentials
+from .credentials import CLIENT_ASSERTION_TYPE, AgentCredentials, ServiceResponse
+from .dpop import (
+    DpopKey,
+    DpopReplayCache,
+    DpopResult,
+    create_dpop_proof,
+    dpop_key_from_seed,
+    generate_dpop_key,
+    parse_authorization,
+    verify_dpop_presentation,
+    verify_dpop_proof,
+)
 from .keys import (
     AgentKeyPair,
     ParsedAgentSecret,
@@ -22,6 +33,16 @@ from .verify import JWKSCache, authorization_server_metadata_url, organization_i
 __all__ = [
     "AgentCredentials",
     "CLIENT_ASSERTION_TYPE",
+    "ServiceResponse",
+    "DpopKey",
+    "create_dpop_proof",
+    "dpop_key_from_seed",
+    "generate_dpop_key",
+    "DpopReplayCache",
+    "DpopResult",
+    "parse_authorization",
+    "verify_dpop_presentation",
+    "verify_dpop_proof",
     "AgentKeyPair",
     "ParsedAgentSecret",
     "format_agent_secret",

@@ -61,6 +61,11 @@ export interface VerifiedAccessToken {
   /** The token's `aud`, as a list. */
   audience: string[];
   expiresAt: Date;
+  /**
+   * For a DPoP-bound token (`token_type: DPoP`), the thumbprint of its key (`cnf.jkt`): accept it
+   * only with a proof by that key (`verifyDpopPresentation`). Undefined for a bearer token.
+   */
+  jkt: string | undefined;
   /** Every claim as sent. */
   payload: JWTPayload & Record<string, unknown>;
 }
@@ -203,8 +208,14 @@ export async function verifyAccessToken(token: string, options: VerifyAccessToke
     organizationId: typeof payload.org_id === 'string' ? payload.org_id : undefined,
     audience: aud,
     expiresAt: new Date(payload.exp! * 1000),
+    jkt: boundKey(payload.cnf),
     payload: payload as JWTPayload & Record<string, unknown>,
   };
+}
+
+function boundKey(cnf: unknown): string | undefined {
+  const jkt = typeof cnf === 'object' && cnf !== null ? (cnf as { jkt?: unknown }).jkt : undefined;
+  return typeof jkt === 'string' ? jkt : undefined;
 }
 
 function toVerificationError(jose: Jose, err: unknown): Error {

@@ -93,9 +93,12 @@ export interface WireAuditCheckpoint {
 }
 
 /** POST /v1/oauth/token (200). */
+/** `DPoP` for a token bound to a proof key (RFC 9449), else `Bearer`. */
+export type WireTokenType = 'Bearer' | 'DPoP';
+
 export interface WireTokenResponse {
   access_token: string;
-  token_type: 'Bearer';
+  token_type: WireTokenType;
   expires_in: number;
   scope: string;
 }
@@ -105,7 +108,7 @@ export type WireIntrospection =
   | { active: false }
   | {
       active: true;
-      token_type: 'Bearer';
+      token_type: WireTokenType;
       iss: string;
       sub: string;
       aud: string | string[];
@@ -116,6 +119,7 @@ export type WireIntrospection =
       exp: number;
       org_id: string;
       sid?: string | undefined;
+      cnf?: { jkt: string } | undefined;
     };
 
 /** /v1/sessions[/{id}]. `access_token` only in the create response. */

@@ -195,6 +195,8 @@ export function toIntrospection(w: Record<string, unknown>): TokenIntrospection 
   assign('tokenType', str('token_type'));
   assign('sid', str('sid'));
   assign('organizationId', str('org_id'));
+  const cnf = w.cnf as { jkt?: unknown } | undefined;
+  if (typeof cnf?.jkt === 'string') out.jkt = cnf.jkt;
   const aud = w.aud;
   if (typeof aud === 'string' || (Array.isArray(aud) && aud.every((a) => typeof a === 'string'))) out.aud = aud;
   return out;

@@ -4,6 +4,7 @@ import { CLIENT_ASSERTION_TYPE } from '../../services/tokens';
 import { CLIENT_ASSERTION_MAX_LIFETIME_SECONDS } from '../../../../model/limits';
 import { FEDERATED_ALGS_RULE } from '../../../../model/federation';
 import { authenticateClient, claimAssertion, issueToken, validateScope } from '../token-steps';
+import { dpopProof } from '../proofs/dpop';
 import type { Grant } from './grant';
 
 export const clientCredentials: Grant = {
@@ -18,5 +19,5 @@ export const clientCredentials: Grant = {
       resource: z.union([z.string(), z.array(z.string())]).optional().describe('RFC 8707: the service(s) the token is for (its aud); repeatable'),
     })
     .meta({ id: 'ClientCredentialsTokenRequest' }),
-  steps: (deps) => [authenticateClient(deps), validateScope(deps.tokens), claimAssertion(deps), issueToken(deps)],
+  steps: (deps) => [authenticateClient(deps), validateScope(deps.tokens), dpopProof(deps), claimAssertion(deps), issueToken(deps)],
 };
