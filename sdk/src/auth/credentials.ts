@@ -131,7 +131,9 @@ export class AgentCredentials {
     const f = input.fetch ?? ((url: string, init: Parameters<Fetch>[1]) => globalThis.fetch(url, init));
     this.#fetch = f;
     const dpop = input.dpop;
-    this.#dpopKey = dpop === true ? dpopKeyFromSeed(this.#privateKey) : dpop ? Promise.resolve(dpop) : undefined;
+    const seed = this.#privateKey;
+    if (dpop === true && !seed) throw new TypeError('dpop: true binds tokens to the agent\'s own key, and a secretless agent has none: pass a DPoP key (generateDpopKey())');
+    this.#dpopKey = dpop === true ? dpopKeyFromSeed(seed!) : dpop ? Promise.resolve(dpop) : undefined;
   }
 
   /** Whether tokens are DPoP-bound (the `dpop` option). */
