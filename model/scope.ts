@@ -47,3 +47,11 @@ export function scopeCovers(granted: readonly string[], requested: string): bool
   const resource = requested.split(':')[0];
   return granted.includes(`${resource}:*`);
 }
+
+/**
+ * The scopes both lists grant (wildcards resolved: `payments:*` and `payments:read` share
+ * `payments:read`), in `a`'s then `b`'s order, without duplicates.
+ */
+export function scopeIntersection(a: readonly string[], b: readonly string[]): string[] {
+  return normalizeScopes([...a, ...b].filter((s) => scopeCovers(a, s) && scopeCovers(b, s)));
+}

@@ -120,7 +120,7 @@ export async function composeControlPlane(deps: ComposeDeps): Promise<ControlPla
     const state = new AuthState(db.knex, bus, logger);
     await state.start();
     const writer = new AuthWriter(db.knex, services.audit, logger);
-    const tokens = new TokenService(db.knex, signingKeys, state, writer, services.audit, bus, logger, { baseUrl, accessTokenTtlSeconds: config.accessTokenTtlSeconds });
+    const tokens = new TokenService(db.knex, signingKeys, state, writer, services.audit, bus, logger, { baseUrl, accessTokenTtlSeconds: config.accessTokenTtlSeconds, delegationMaxDepth: config.delegationMaxDepth });
     const sessions = new SessionService(db.knex, tokens, bus, services.audit, config.idempotencyTtlSeconds * 1000);
     // Audit checkpoints are signed with the organization's token signing key, under its issuer.
     services.audit.useCheckpointSigner({
@@ -136,13 +136,14 @@ export async function composeControlPlane(deps: ComposeDeps): Promise<ControlPla
     tokens.onRevoke((tx, audit, claims, ctx) => sessions.endSessionsForRevokedToken(tx, audit, ctx, claims));
     // After commit, before the transition's response: this process forgets at once.
     services.agents.onStatusChange((_orgId, agentId) => bus.publishLocal({ kind: 'agent', id: agentId }));
+    services.agents.onDelegationChange((subjectId, actorId) => bus.publishLocal({ kind: 'delegation', subjectId, actorId }));
     services.organizations.onApiKeyRevoked((id) => bus.publishLocal({ kind: 'api_key', id }));
 
     // The one API-key authenticator and the one Authenticator of the process: every route's
     // credentials go through them, and every caller's budget through the one limiter.
     const apiKeys = new ApiKeyAuthenticator(services.organizations, keys.apiKeyPepper, bus);
     const authenticator = new Authenticator({ apiKeys, tokens, limiter });
-    metrics.watchCaches({ agent_status: state.stats.agents, session_state: state.stats.sessions, revoked_jti: state.stats.revoked, api_key: apiKeys.stats });
+    metrics.watchCaches({ agent_status: state.stats.agents, session_state: state.stats.sessions, revoked_jti: state.stats.revoked, api_key: apiKeys.stats, delegation: state.stats.delegations });
 
     const routeDeps: ControlPlaneRouteDeps = {
       agents: services.agents,

@@ -12,7 +12,7 @@ import { API_KEY_PREFIX } from '../crypto/api-keys';
 import { ForbiddenError, UnauthenticatedError } from '../errors';
 import type { AuditContext } from '../services/audit';
 import type { AuthenticatedKey } from '../services/organizations';
-import type { AccessTokenClaims } from '../services/tokens';
+import { tokenHolder, type AccessTokenClaims } from '../services/tokens';
 import type { ApiKeyCaller, Caller, RequestInfo, RouteAuth } from '../routes/manifest';
 import type { RequestLimiter } from './rate-limit';
 
@@ -74,8 +74,12 @@ export class Authenticator {
       await this.deps.limiter.take(`ip:${req.ip}`);
       throw new UnauthenticatedError('The access token is invalid, expired or revoked');
     }
-    await this.deps.limiter.take(`agent:${claims.sub}`);
+    // A delegated token spends its holder's budget (the current actor's), not its subject's.
+    await this.deps.limiter.take(`agent:${tokenHolder(claims)}`);
     if (auth.kind === 'api_key') throw new ForbiddenError('This call needs an API key');
+    if (claims.act !== undefined && !(auth.kind === 'api_key_or_agent' && auth.delegatedTokens)) {
+      throw new ForbiddenError('A delegated token acts for its subject at resource servers only; at the control plane it can only revoke itself', [{ path: 'authorization', message: 'delegated_token' }]);
+    }
     if (auth.kind === 'agent' && !auth.sessionTokens && claims.sid !== undefined) {
       throw new ForbiddenError('A session token cannot make this call; use the agent\'s access token', [{ path: 'authorization', message: 'session_token' }]);
     }

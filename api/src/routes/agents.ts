@@ -1,6 +1,6 @@
 /** /v1/agents: the agents of the caller's organization and their keys (API keys; roles per route). */
 import { z } from 'zod';
-import { AgentCreate, AgentKeyCreate, AgentKeyView, AgentListQuery, AgentPage, AgentUpdate, AgentView, TransitionBody } from '../schemas/agents';
+import { AgentCreate, AgentDelegationParams, AgentDelegationView, AgentKeyCreate, AgentKeyView, AgentListQuery, AgentPage, AgentUpdate, AgentView, TransitionBody } from '../schemas/agents';
 import { AgentKeyParams, IdParams } from '../schemas/params';
 import type { AgentService, Transition } from '../services/agents';
 import { auditContext } from '../middleware/auth';
@@ -60,5 +60,21 @@ export const agentRoutes = manifest<AgentRouteDeps>('agents', (route) => [
     ...REST, method: 'delete', path: '/v1/agents/{id}/keys/{kid}', summary: 'Remove a key', auth: auth.apiKey('admin'),
     params: AgentKeyParams, responses: { 200: AgentKeyView }, errors: [409],
     handle: async ({ caller, params, request }, { agents }) => ({ body: await agents.removeKey(auditContext(caller, request), params.id, params.kid) }),
+  }),
+  // One entry of `may_act` at a time: Terraform declares each grant as its own resource.
+  route({
+    ...REST, method: 'get', path: '/v1/agents/{id}/delegations/{actor_id}', summary: 'Whether the actor may act for the agent (an entry of its may_act)', auth: auth.apiKey('reader'),
+    params: AgentDelegationParams, responses: { 200: AgentDelegationView },
+    handle: async ({ caller, params }, { agents }) => ({ body: await agents.getDelegation(caller.key.organizationId, params.id, params.actor_id) }),
+  }),
+  route({
+    ...REST, method: 'put', path: '/v1/agents/{id}/delegations/{actor_id}', summary: 'Let the actor act for the agent (add it to may_act; RFC 8693 token exchange)', auth: auth.apiKey('admin'),
+    params: AgentDelegationParams, responses: { 200: AgentDelegationView }, errors: [409],
+    handle: async ({ caller, params, request }, { agents }) => ({ body: await agents.grantDelegation(auditContext(caller, request), params.id, params.actor_id) }),
+  }),
+  route({
+    ...REST, method: 'delete', path: '/v1/agents/{id}/delegations/{actor_id}', summary: 'Remove the actor from may_act: the tokens it holds for the agent stop working at once', auth: auth.apiKey('admin'),
+    params: AgentDelegationParams, responses: { 200: AgentDelegationView },
+    handle: async ({ caller, params, request }, { agents }) => ({ body: await agents.removeDelegation(auditContext(caller, request), params.id, params.actor_id) }),
   }),
 ]);

@@ -8,9 +8,10 @@ import type { Knex } from 'knex';
 import { isUuid, uuidv7 } from '../crypto/ids';
 import { formatAgentSecret, generateEd25519, jwkThumbprint } from '../crypto/ed25519';
 import * as ops from '../db/operations/agents';
+import * as delegationOps from '../db/operations/delegations';
 import type { DbAgentKeyRow, DbAgentRow, DbAgentWithKeyRow } from '../db/tables';
 import { ConflictError, InvalidTransitionError, NotFoundError, ValidationError } from '../domain/errors';
-import type { AgentCreateInput, AgentKeyView, AgentListQueryInput, AgentUpdateInput, AgentView } from '../schemas/agents';
+import type { AgentCreateInput, AgentDelegationView, AgentKeyView, AgentListQueryInput, AgentUpdateInput, AgentView } from '../schemas/agents';
 import type { AuditContext, AuditLog, AuditUnit } from './audit';
 import { decodeIdCursor, encodeCursor } from './cursor';
 import { DEFAULT_IDEMPOTENCY_TTL_SECONDS, withIdempotency, IdempotentResult } from './idempotency';
@@ -31,6 +32,7 @@ export function toAgentView(r: DbAgentWithKeyRow): AgentView {
     created_at: iso(r.created_at)!,
     updated_at: iso(r.updated_at)!,
     last_auth_at: iso(r.last_auth_at),
+    may_act: r.may_act,
   };
 }
 
@@ -64,6 +66,26 @@ function keyMaterial(agentId: string, publicKey: string | undefined): { publicKe
   return { publicKey: pair.publicKey, secret: formatAgentSecret(agentId, pair.seed) };
 }
 
+/**
+ * Checks the actors a subject's `may_act` gains, whose rows the caller holds locked: each must be
+ * an agent of the subject's organization, not revoked, not the subject itself. Unknown ids and
+ * other organizations' ids get the same answer, so nothing reveals another organization's agents.
+ */
+function checkActors(orgId: string, subjectId: string, actorIds: readonly string[], locked: readonly delegationOps.LockedAgentRow[], path: string): void {
+  const byId = new Map(locked.map((r) => [r.id, r]));
+  const violations = actorIds.flatMap((id) => {
+    const row = byId.get(id);
+    if (id === subjectId) return [{ path, message: `${id}: an agent cannot act for itself` }];
+    if (!row || row.organization_id !== orgId) return [{ path, message: `${id}: no agent with this id in the organization` }];
+    if (row.status === 'revoked') return [{ path, message: `${id}: the agent is revoked` }];
+    return [];
+  });
+  if (violations.length > 0) throw new ValidationError('may_act names agents that cannot act for this agent', violations);
+}
+
+/** Listeners told after commit that a subject's `may_act` gained or lost an actor (token caches use this). */
+export type DelegationListener = (subjectId: string, actorId: string) => void;
+
 /** Listeners told after commit that an agent's status changed (token caches use this). */
 export type StatusListener = (orgId: string, agentId: string, status: AgentView['status']) => void;
 
@@ -76,6 +98,7 @@ export type TransitionHook = (tx: Knex.Transaction, audit: AuditUnit, ctx: Audit
 export class AgentService {
   private readonly statusListeners: StatusListener[] = [];
   private readonly transitionHooks: TransitionHook[] = [];
+  private readonly delegationListeners: DelegationListener[] = [];
 
   constructor(
     private readonly db: Knex,
@@ -91,9 +114,17 @@ export class AgentService {
     this.transitionHooks.push(hook);
   }
 
+  onDelegationChange(listener: DelegationListener): void {
+    this.delegationListeners.push(listener);
+  }
+
+  private announceDelegations(subjectId: string, actorIds: readonly string[]): void {
+    for (const actor of actorIds) for (const l of this.delegationListeners) l(subjectId, actor);
+  }
+
   async create(ctx: AuditContext, input: AgentCreateInput, idempotencyKey?: string): Promise<IdempotentResult<AgentView>> {
     const requestHash = createHash('sha256').update(JSON.stringify(input)).digest('hex');
-    return withIdempotency(this.db, this.audit, { orgId: ctx.organizationId, scope: 'agents.create', key: idempotencyKey, requestHash, ttlMs: this.idempotencyTtlMs }, async (tx, audit) => {
+    const result = await withIdempotency(this.db, this.audit, { orgId: ctx.organizationId, scope: 'agents.create', key: idempotencyKey, requestHash, ttlMs: this.idempotencyTtlMs }, async (tx, audit) => {
       const now = new Date();
       const id = uuidv7(now.getTime());
       const key = keyMaterial(id, input.public_key);
@@ -104,11 +135,21 @@ export class AgentService {
       };
       const { inserted } = await ops.insertAgentWithKey(tx, row, { agent_id: id, kid, public_key: key.publicKey, created_at: now, revoked_at: null });
       if (!inserted) throw nameTaken(input.name);
-      const view = toAgentView({ ...row, public_key: key.publicKey });
-      audit.append(ctx, { action: 'agent.created', targetType: 'agent', targetId: id, data: { name: input.name, scopes: input.scopes, kid, key_source: key.secret ? 'generated' : 'brought' } });
+      if (input.may_act.length > 0) {
+        checkActors(ctx.organizationId, id, input.may_act, await delegationOps.lockAgentsInOrder(tx, input.may_act), 'may_act');
+        await delegationOps.insertDelegations(tx, ctx.organizationId, id, input.may_act, now);
+      }
+      const mayAct = [...input.may_act].sort();
+      const view = toAgentView({ ...row, public_key: key.publicKey, may_act: mayAct });
+      audit.append(ctx, {
+        action: 'agent.created', targetType: 'agent', targetId: id,
+        data: { name: input.name, scopes: input.scopes, kid, key_source: key.secret ? 'generated' : 'brought', ...(mayAct.length ? { may_act: mayAct } : {}) },
+      });
       // The stored (replayable) body never includes the secret; only this first response does.
       return { stored: view, response: key.secret ? { ...view, secret: key.secret } : view };
     });
+    if (!result.replayed) this.announceDelegations(result.response.id, result.response.may_act);
+    return result;
   }
 
   async get(orgId: string, id: string): Promise<AgentView> {
@@ -133,21 +174,105 @@ export class AgentService {
 
   async update(ctx: AuditContext, id: string, patch: AgentUpdateInput): Promise<AgentView> {
     if (!isUuid(id)) throw notFound();
-    return this.audit.withAudit(this.db, async (tx, audit) => {
+    const delegationChanges: string[] = [];
+    const view = await this.audit.withAudit(this.db, async (tx, audit) => {
+      // The agent and the actors it names, locked together in id order (see lockAgentsInOrder).
+      const locked = patch.may_act !== undefined ? await delegationOps.lockAgentsInOrder(tx, [id, ...patch.may_act]) : [];
       const before = await ops.getAgent(tx, ctx.organizationId, id, { forUpdate: true });
       if (!before) throw notFound();
       if (before.status === 'revoked') throw new ConflictError('The agent is revoked and can no longer be changed');
+      const delegation = patch.may_act === undefined ? null : await this.replaceMayAct(tx, ctx.organizationId, before, patch.may_act, locked);
       const changes: Record<string, unknown> = {};
       if (patch.name !== undefined && patch.name !== before.name) changes.name = patch.name;
       if (patch.scopes !== undefined && JSON.stringify(patch.scopes) !== JSON.stringify(before.scopes)) changes.scopes = patch.scopes;
       if (patch.metadata !== undefined && JSON.stringify(sortKeys(patch.metadata)) !== JSON.stringify(sortKeys(before.metadata))) changes.metadata = patch.metadata;
+      if (delegation) {
+        changes.may_act = patch.may_act;
+        delegationChanges.push(...delegation.added, ...delegation.removed);
+      }
       if (Object.keys(changes).length === 0) return toAgentView(before);
-      const { updated } = await ops.updateAgentFields(tx, ctx.organizationId, id, { ...changes, updated_at: new Date() });
+      const { may_act: _mayAct, ...fields } = changes;
+      void _mayAct;
+      const { updated } = await ops.updateAgentFields(tx, ctx.organizationId, id, { ...fields, updated_at: new Date() });
       if (!updated) throw nameTaken(String(changes.name));
-      const view = toAgentView((await ops.getAgent(tx, ctx.organizationId, id))!);
-      audit.append(ctx, { action: 'agent.updated', targetType: 'agent', targetId: id, data: { changed: Object.keys(changes), ...changes } });
-      return view;
+      const after = toAgentView((await ops.getAgent(tx, ctx.organizationId, id))!);
+      const delegationData = delegation ? { may_act: after.may_act, may_act_added: delegation.added, may_act_removed: delegation.removed } : {};
+      audit.append(ctx, { action: 'agent.updated', targetType: 'agent', targetId: id, data: { changed: Object.keys(changes), ...fields, ...delegationData } });
+      return after;
     });
+    this.announceDelegations(id, delegationChanges);
+    return view;
+  }
+
+  /** Makes the subject's `may_act` exactly `actorIds`; null when it already was. Only added actors are checked. */
+  private async replaceMayAct(
+    tx: Knex.Transaction, orgId: string, subject: DbAgentWithKeyRow, actorIds: readonly string[], locked: readonly delegationOps.LockedAgentRow[],
+  ): Promise<{ added: string[]; removed: string[] } | null> {
+    const current = new Set(subject.may_act);
+    const wanted = new Set(actorIds);
+    const toAdd = actorIds.filter((a) => !current.has(a));
+    const toRemove = subject.may_act.filter((a) => !wanted.has(a));
+    if (toAdd.length === 0 && toRemove.length === 0) return null;
+    checkActors(orgId, subject.id, toAdd, locked, 'may_act');
+    const removed = await delegationOps.deleteDelegations(tx, subject.id, toRemove);
+    const added = await delegationOps.insertDelegations(tx, orgId, subject.id, toAdd, new Date());
+    return { added: added.sort(), removed: removed.sort() };
+  }
+
+  /** The grant "actor may act for subject", or NotFoundError when the subject's `may_act` does not list it. */
+  async getDelegation(orgId: string, subjectId: string, actorId: string): Promise<AgentDelegationView> {
+    if (!isUuid(subjectId) || !isUuid(actorId)) throw new NotFoundError('Delegation not found');
+    const subject = await ops.getAgent(this.db, orgId, subjectId);
+    if (!subject) throw notFound();
+    const createdAt = await delegationOps.getDelegationCreatedAt(this.db, subject.id, actorId.toLowerCase());
+    if (!createdAt) throw new NotFoundError('Delegation not found');
+    return { subject_agent_id: subject.id, actor_agent_id: actorId.toLowerCase(), created_at: iso(createdAt)! };
+  }
+
+  /**
+   * Adds one actor to the subject's `may_act` (Terraform's one grant per resource); granting an
+   * existing pair again changes nothing.
+   */
+  async grantDelegation(ctx: AuditContext, subjectId: string, actorId: string): Promise<AgentDelegationView> {
+    if (!isUuid(subjectId)) throw notFound();
+    const actor = actorId.toLowerCase();
+    if (!isUuid(actor)) throw new ValidationError('actor_id is not an agent id', [{ path: 'actor_id', message: 'must be an agent id (a UUID)' }]);
+    let added = false;
+    const view = await this.audit.withAudit(this.db, async (tx, audit) => {
+      const locked = await delegationOps.lockAgentsInOrder(tx, [subjectId, actor]);
+      const subject = locked.find((r) => r.id === subjectId.toLowerCase() && r.organization_id === ctx.organizationId);
+      if (!subject) throw notFound();
+      if (subject.status === 'revoked') throw new ConflictError('The agent is revoked and can no longer be changed');
+      checkActors(ctx.organizationId, subject.id, [actor], locked, 'actor_id');
+      const now = new Date();
+      added = (await delegationOps.insertDelegations(tx, ctx.organizationId, subject.id, [actor], now)).length > 0;
+      if (!added) return { subject_agent_id: subject.id, actor_agent_id: actor, created_at: iso((await delegationOps.getDelegationCreatedAt(tx, subject.id, actor))!)! };
+      await ops.updateAgent(tx, ctx.organizationId, subject.id, { updated_at: now });
+      audit.append(ctx, { action: 'agent.delegation_granted', targetType: 'agent', targetId: subject.id, data: { actor_agent_id: actor } });
+      return { subject_agent_id: subject.id, actor_agent_id: actor, created_at: iso(now)! };
+    });
+    if (added) this.announceDelegations(view.subject_agent_id, [actor]);
+    return view;
+  }
+
+  /**
+   * Removes one actor from the subject's `may_act`: every token it holds for the subject (and
+   * every token derived from those) stops working at once. NotFoundError when it was not listed.
+   */
+  async removeDelegation(ctx: AuditContext, subjectId: string, actorId: string): Promise<AgentDelegationView> {
+    if (!isUuid(subjectId) || !isUuid(actorId)) throw new NotFoundError('Delegation not found');
+    const actor = actorId.toLowerCase();
+    const view = await this.audit.withAudit(this.db, async (tx, audit) => {
+      const subject = await ops.getAgent(tx, ctx.organizationId, subjectId, { forUpdate: true });
+      if (!subject) throw notFound();
+      const createdAt = await delegationOps.getDelegationCreatedAt(tx, subject.id, actor);
+      if (!createdAt || (await delegationOps.deleteDelegations(tx, subject.id, [actor])).length === 0) throw new NotFoundError('Delegation not found');
+      await ops.updateAgent(tx, ctx.organizationId, subject.id, { updated_at: new Date() });
+      audit.append(ctx, { action: 'agent.delegation_removed', targetType: 'agent', targetId: subject.id, data: { actor_agent_id: actor } });
+      return { subject_agent_id: subject.id, actor_agent_id: actor, created_at: iso(createdAt)! };
+    });
+    this.announceDelegations(view.subject_agent_id, [actor]);
+    return view;
   }
 
   async transition(ctx: AuditContext, id: string, action: Transition, reason: string | undefined): Promise<AgentView> {

@@ -20,6 +20,8 @@ export type InvalidationEvent =
   | { kind: 'credentials'; id: string }
   | { kind: 'session'; id: string }
   | { kind: 'token'; jti: string; expiresAtMs: number }
+  /** An agent's `may_act` gained or lost this actor. */
+  | { kind: 'delegation'; subjectId: string; actorId: string }
   | { kind: 'api_key'; id: string }
   /** An organization's signing keys changed (rotation, first key, expiry); null: any organization's. */
   | { kind: 'signing_keys'; orgId: string | null }
@@ -61,6 +63,10 @@ export function parseNotification(payload: string): InvalidationEvent | null {
       return { kind: 'api_key', id: rest };
     case 'signing_keys':
       return { kind: 'signing_keys', orgId: rest === '' ? null : rest };
+    case 'delegation': {
+      const [subjectId, actorId, extra] = rest.split(':');
+      return subjectId && actorId && extra === undefined ? { kind: 'delegation', subjectId, actorId } : null;
+    }
     case 'token': {
       const j = rest.indexOf(':');
       const exp = Number(rest.slice(0, j));
