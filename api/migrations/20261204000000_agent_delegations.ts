@@ -14,7 +14,7 @@ import { AUTH_CHANNEL } from './20261125100000_auth';
 
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('agent_delegations', (t) => {
-    t.comment('RFC 8693 may_act: the actor agent may exchange the subject agent\'s access tokens for tokens that act for it.');
+    t.comment('RFC 8693 may_act: the actor agent may exchange access tokens of the subject agent for tokens that act for it.');
     t.uuid('subject_agent_id').notNullable().references('id').inTable('agents').onDelete('CASCADE')
       .withKeyName('agent_delegations_subject_fk').comment('The agent acted for (the `sub` of the exchanged token)');
     t.uuid('actor_agent_id').notNullable().references('id').inTable('agents').onDelete('CASCADE')
