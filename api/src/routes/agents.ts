@@ -69,7 +69,7 @@ export const agentRoutes = manifest<AgentRouteDeps>('agents', (route) => [
   }),
   route({
     ...REST, method: 'put', path: '/v1/agents/{id}/delegations/{actor_id}', summary: 'Let the actor act for the agent (add it to may_act; RFC 8693 token exchange)', auth: auth.apiKey('admin'),
-    params: AgentDelegationParams, responses: { 200: AgentDelegationView }, errors: [409],
+    params: AgentDelegationParams, responses: { 200: AgentDelegationView }, errors: [400, 409],
     handle: async ({ caller, params, request }, { agents }) => ({ body: await agents.grantDelegation(auditContext(caller, request), params.id, params.actor_id) }),
   }),
   route({
