@@ -14,6 +14,7 @@ import { path } from '../core/path';
 import { Transport, type RequestOptions, type TransportConfig } from '../core/transport';
 import type { AccessToken, OpenedSession, Session, SessionCreateParams } from '../types';
 import { jwkThumbprint, parseAgentSecret, publicKeyFromPrivateKey, signJwt } from './keys';
+import { ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT_TYPE } from '../../../model/delegation';
 
 export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 const ASSERTION_LIFETIME_S = 60;
@@ -114,6 +115,21 @@ export class AgentCredentials {
     return token;
   }
 
+  /**
+   * Token exchange (RFC 8693): this agent, listed in the subject agent's `may_act`, exchanges an
+   * access token of the subject (one it received with a call it serves) for a token that acts for
+   * the subject — `sub` the subject, `act.sub` this agent — instead of passing the subject's token
+   * on. Scope: within the subject token's and this agent's (default: all they share); `resource`
+   * as for `getToken`. Not cached: each subject token gets its own.
+   */
+  async exchangeToken(subjectToken: string, params: Omit<GetTokenParams, 'forceRefresh'> = {}): Promise<AccessToken> {
+    return this.#requestToken(normalizeScope(params.scope), normalizeResources(params.resource), [
+      ['grant_type', TOKEN_EXCHANGE_GRANT_TYPE],
+      ['subject_token', subjectToken],
+      ['subject_token_type', ACCESS_TOKEN_TYPE],
+    ]);
+  }
+
   /** Forgets cached tokens (e.g. after the server answered 401 to one). */
   clearTokenCache(): void {
     this.#cache.clear();
@@ -191,13 +207,13 @@ export class AgentCredentials {
     );
   }
 
-  async #requestToken(scope: string, resources: string[]): Promise<AccessToken> {
+  async #requestToken(scope: string, resources: string[], grant: Array<[string, string]> = [['grant_type', 'client_credentials']]): Promise<AccessToken> {
     const wire = await this.#transport.request<WireTokenResponse>({
       method: 'POST',
       path: '/v1/oauth/token',
       // A function, so each retry signs a fresh assertion (new jti): the server rejects replays.
       form: async (): Promise<Array<[string, string]>> => [
-        ['grant_type', 'client_credentials'],
+        ...grant,
         ['client_assertion_type', CLIENT_ASSERTION_TYPE],
         ['client_assertion', await this.createClientAssertion()],
         ...(scope ? [['scope', scope] as [string, string]] : []),

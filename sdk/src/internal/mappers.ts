@@ -6,6 +6,7 @@
 import type {
   AccessToken,
   Agent,
+  AgentDelegation,
   AgentCreateParams,
   AgentListParams,
   AgentUpdateParams,
@@ -25,6 +26,7 @@ import type {
   TokenIntrospection,
 } from '../types';
 import type { QueryValue } from '../core/transport';
+import { actorChain } from '../../../model/delegation';
 import type {
   WireAgent,
   WireAgentCreate,
@@ -39,6 +41,7 @@ import type {
   WireSessionCreate,
   WireSessionOperation,
   WireTokenResponse,
+  WireAgentDelegation,
 } from '../core/wire';
 
 // ---- responses -----------------------------------------------------------------------------
@@ -57,7 +60,12 @@ export function toAgent(w: WireAgent): Agent {
     createdAt: date(w.created_at),
     updatedAt: date(w.updated_at),
     lastAuthAt: dateOrNull(w.last_auth_at),
+    mayAct: w.may_act ?? [],
   };
+}
+
+export function toAgentDelegation(w: WireAgentDelegation): AgentDelegation {
+  return { subjectAgentId: w.subject_agent_id, actorAgentId: w.actor_agent_id, createdAt: date(w.created_at) };
 }
 
 export function toCreatedAgent(w: WireAgent): CreatedAgent {
@@ -177,6 +185,7 @@ export function toIntrospection(w: Record<string, unknown>): TokenIntrospection 
   assign('tokenType', str('token_type'));
   assign('sid', str('sid'));
   assign('organizationId', str('org_id'));
+  if (w.act !== undefined) assign('actors', actorChain(w.act) ?? undefined);
   const aud = w.aud;
   if (typeof aud === 'string' || (Array.isArray(aud) && aud.every((a) => typeof a === 'string'))) out.aud = aud;
   return out;
@@ -190,9 +199,9 @@ function defined<T extends Record<string, unknown>>(o: T): T {
 }
 
 export const agentCreateBody = (p: AgentCreateParams): WireAgentCreate =>
-  defined({ name: p.name, scopes: p.scopes, metadata: p.metadata, public_key: p.publicKey });
+  defined({ name: p.name, scopes: p.scopes, metadata: p.metadata, public_key: p.publicKey, may_act: p.mayAct });
 
-export const agentUpdateBody = (p: AgentUpdateParams): WireAgentUpdate => defined({ name: p.name, scopes: p.scopes, metadata: p.metadata });
+export const agentUpdateBody = (p: AgentUpdateParams): WireAgentUpdate => defined({ name: p.name, scopes: p.scopes, metadata: p.metadata, may_act: p.mayAct });
 
 export const agentListQuery = (p: AgentListParams): Record<string, QueryValue> => ({
   status: p.status,
