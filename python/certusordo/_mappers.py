@@ -34,6 +34,7 @@ def _agent_fields(w: Wire) -> Dict[str, Any]:
         created_at=parse_timestamp(w["created_at"]),
         updated_at=parse_timestamp(w["updated_at"]),
         last_auth_at=parse_optional(w.get("last_auth_at")),
+        may_act=list(w.get("may_act") or []),
     )
 
 

@@ -54,6 +54,8 @@ class Agent:
     created_at: UTCDateTime
     updated_at: UTCDateTime
     last_auth_at: Optional[UTCDateTime]
+    #: Ids of the agents that may act for this one (RFC 8693 token exchange); empty: nobody may.
+    may_act: List[str]
 
 
 @dataclass(frozen=True)
@@ -216,7 +218,7 @@ class OpenedSession(Session):
 class VerifiedAccessToken:
     """What ``verify_access_token`` returns for a valid token."""
 
-    #: The agent id.
+    #: The agent id: the agent the token represents (for a delegated token, the one acted for).
     sub: str
     scopes: List[str]
     client_id: Optional[str]
@@ -226,3 +228,8 @@ class VerifiedAccessToken:
     audience: List[str]
     expires_at: UTCDateTime
     payload: Dict[str, Any] = field(repr=False)
+    #: A delegated token's actors (RFC 8693 ``act``): the first actor first, the current actor (the
+    #: agent making the call) last; empty when the agent itself holds the token.
+    actors: List[str] = field(default_factory=list)
+    #: The agent making the call: the current actor of a delegated token, else ``sub``.
+    actor: str = ""

@@ -22,6 +22,9 @@ __all__ = ["AgentCredentials", "CLIENT_ASSERTION_TYPE"]
 
 CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 ASSERTION_LIFETIME_SECONDS = 60
+#: RFC 8693 token exchange (model/delegation.ts).
+TOKEN_EXCHANGE_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:token-exchange"
+ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
 DEFAULT_REFRESH_MARGIN_SECONDS = 30.0
 
 StrOrList = Union[str, Sequence[str], None]
@@ -111,6 +114,19 @@ class AgentCredentials:
             self._cache[key] = token
             return token
 
+    def exchange_token(self, subject_token: str, scopes: StrOrList = None, *, resource: StrOrList = None) -> AccessToken:
+        """Token exchange (RFC 8693): this agent, listed in the subject agent's ``may_act``, exchanges
+        an access token of the subject (received with a call it serves) for a token that acts for
+        the subject (``sub`` the subject, ``act.sub`` this agent) instead of passing the subject's
+        token on. Scopes: within the subject token's and this agent's (default: all they share).
+        Not cached: each subject token gets its own."""
+        grant = [
+            ("grant_type", TOKEN_EXCHANGE_GRANT_TYPE),
+            ("subject_token", subject_token),
+            ("subject_token_type", ACCESS_TOKEN_TYPE),
+        ]
+        return self._request_token(_normalize_scopes(scopes), _normalize_resources(resource), grant)
+
     def clear_token_cache(self) -> None:
         """Forgets cached tokens (e.g. after a relying service answered 401 to one)."""
         self._cache.clear()
@@ -175,11 +191,11 @@ class AgentCredentials:
             self._private_key,
         )
 
-    def _request_token(self, scope: str, resources: List[str]) -> AccessToken:
+    def _request_token(self, scope: str, resources: List[str], grant: Optional[List[Tuple[str, str]]] = None) -> AccessToken:
         def form() -> List[Tuple[str, str]]:
             # Called per attempt, so each retry signs a fresh assertion (new jti): replays are refused.
             pairs = [
-                ("grant_type", "client_credentials"),
+                *(grant or [("grant_type", "client_credentials")]),
                 ("client_assertion_type", CLIENT_ASSERTION_TYPE),
                 ("client_assertion", self.create_client_assertion()),
             ]

@@ -179,6 +179,28 @@ def _decode_segment(segment: str, what: str) -> Any:
         raise _fail(f"invalid {what}", "ERR_JWS_INVALID" if what == "protected header" else "ERR_JWT_INVALID") from None
 
 
+#: Deepest ``act`` nesting read (the server caps chains well below it).
+_MAX_ACT_NESTING = 10
+
+
+def actor_chain(act: Any) -> Optional[List[str]]:
+    """The actors of an RFC 8693 ``act`` claim, first actor first and the current actor last; ``[]``
+    without ``act``; None when it is malformed (not nested objects with a string ``sub`` each)."""
+    outermost_first: List[str] = []
+    node = act
+    while node is not None:
+        if not isinstance(node, dict):
+            return None
+        sub = node.get("sub")
+        if not isinstance(sub, str) or not sub:
+            return None
+        outermost_first.append(sub)
+        if len(outermost_first) > _MAX_ACT_NESTING:
+            return None
+        node = node.get("act")
+    return list(reversed(outermost_first))
+
+
 def verify_access_token(
     token: str,
     *,
@@ -189,6 +211,7 @@ def verify_access_token(
     timeout: float = DEFAULT_TIMEOUT,
     now: Optional[float] = None,
     jwks_cache: Optional[JWKSCache] = None,
+    max_delegation_depth: Optional[int] = None,
 ) -> VerifiedAccessToken:
     """Verifies a CertusOrdo access token for a relying service; returns its claims.
 
@@ -196,7 +219,14 @@ def verify_access_token(
     ``jwks_url`` skips discovery (default: the ``jwks_uri`` of the issuer's RFC 8414 metadata,
     fetched once). ``audience``: your service's URI (any one of a list must be in ``aud``); agents
     request such tokens with ``get_token(resource=...)``. ``now`` (epoch seconds) is for tests.
+
+    Delegated tokens (RFC 8693: an agent acting for another, the ``act`` claim) are accepted by
+    default: ``sub`` is the agent represented, ``actors`` who acts for it (first actor first, the
+    current one last). ``max_delegation_depth=0`` refuses every delegated token; N accepts chains
+    of at most N actors.
     """
+    if max_delegation_depth is not None and (isinstance(max_delegation_depth, bool) or not isinstance(max_delegation_depth, int) or max_delegation_depth < 0):
+        raise TypeError("max_delegation_depth must be an integer >= 0")
     if not isinstance(issuer, str) or not issuer:
         raise TypeError("verify_access_token needs the issuer of your organization: organization_issuer(base_url, org_id)")
     if not _is_absolute(issuer):
@@ -252,6 +282,13 @@ def verify_access_token(
     if not isinstance(claims["sub"], str):
         raise _fail('"sub" claim must be a string', "ERR_JWT_INVALID")
 
+    actors = actor_chain(claims.get("act"))
+    if actors is None:
+        raise _fail("the act claim is malformed", "ERR_DELEGATION_MALFORMED")
+    if max_delegation_depth is not None and len(actors) > max_delegation_depth:
+        message = "delegated tokens are not accepted here" if max_delegation_depth == 0 else f"the delegation chain has {len(actors)} actors; at most {max_delegation_depth} are accepted here"
+        raise _fail(message, "ERR_DELEGATION_DEPTH")
+
     from datetime import datetime, timezone
 
     scope = claims.get("scope") if isinstance(claims.get("scope"), str) else ""
@@ -262,6 +299,8 @@ def verify_access_token(
 
     return VerifiedAccessToken(
         sub=claims["sub"],
+        actors=actors,
+        actor=actors[-1] if actors else claims["sub"],
         scopes=[s for s in scope.split(" ") if s],
         client_id=opt("client_id"),
         sid=opt("sid"),
