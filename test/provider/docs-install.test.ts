@@ -21,6 +21,7 @@ describe('provider docs', () => {
       'ephemeral-resources/access_token.md',
       'index.md',
       'resources/agent.md',
+      'resources/agent_delegation.md',
       'resources/agent_key.md',
     ]);
     for (const [rel, content] of Object.entries(generated)) {
