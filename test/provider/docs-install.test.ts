@@ -45,7 +45,7 @@ describe('provider docs', () => {
       expect.objectContaining({ type: 'string', computed: true, sensitive: true, description_kind: 'markdown' }),
     );
     expect(Object.keys(p.data_source_schemas)).toEqual(['certusordo_agent', 'certusordo_agents']);
-    expect(Object.keys(p.resource_schemas)).toEqual(['certusordo_agent', 'certusordo_agent_key']);
+    expect(Object.keys(p.resource_schemas)).toEqual(['certusordo_agent', 'certusordo_agent_delegation', 'certusordo_agent_key']);
     expect(p.ephemeral_resource_schemas.certusordo_access_token!.block.attributes.access_token).toEqual(
       expect.objectContaining({ type: 'string', computed: true, sensitive: true }),
     );
