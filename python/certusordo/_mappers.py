@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any, Dict, Optional, Union
 
 from ._datetime import UTCDateTime, parse_optional, parse_timestamp
+from ._delegation import actor_chain
 from .types import (
     AccessToken,
     Agent,
@@ -181,6 +182,7 @@ def to_introspection(w: Wire) -> TokenIntrospection:
         sid=s("sid"),
         organization_id=s("org_id"),
         raw=dict(w),
+        actors=actor_chain(w["act"]) if "act" in w else None,
     )
 
 

@@ -159,6 +159,8 @@ class TokenIntrospection:
     sid: Optional[str] = None
     organization_id: Optional[str] = None
     raw: Dict[str, Any] = field(default_factory=dict, repr=False)
+    #: A delegated token's actors (RFC 8693 ``act``), first actor first; None for an agent's own token.
+    actors: Optional[List[str]] = None
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from .._datetime import UTCDateTime
 from .._version import __version__
 from ..errors import APIConnectionError, APITimeoutError, CertusOrdoError, TokenVerificationError, generate
+from .._delegation import actor_chain
 from ..types import VerifiedAccessToken
 from .keys import b64url_decode
 
@@ -177,28 +178,6 @@ def _decode_segment(segment: str, what: str) -> Any:
         return json.loads(b64url_decode(segment))
     except (ValueError, UnicodeDecodeError):
         raise _fail(f"invalid {what}", "ERR_JWS_INVALID" if what == "protected header" else "ERR_JWT_INVALID") from None
-
-
-#: Deepest ``act`` nesting read (the server caps chains well below it).
-_MAX_ACT_NESTING = 10
-
-
-def actor_chain(act: Any) -> Optional[List[str]]:
-    """The actors of an RFC 8693 ``act`` claim, first actor first and the current actor last; ``[]``
-    without ``act``; None when it is malformed (not nested objects with a string ``sub`` each)."""
-    outermost_first: List[str] = []
-    node = act
-    while node is not None:
-        if not isinstance(node, dict):
-            return None
-        sub = node.get("sub")
-        if not isinstance(sub, str) or not sub:
-            return None
-        outermost_first.append(sub)
-        if len(outermost_first) > _MAX_ACT_NESTING:
-            return None
-        node = node.get("act")
-    return list(reversed(outermost_first))
 
 
 def verify_access_token(
