@@ -66,15 +66,14 @@ export async function loadMix(knex: Knex, org: Org, nowMs: number): Promise<void
     await tx.raw('set local session_replication_role = replica');
     const agentTs = `(${now} - interval '365 days' + (interval '365 days' * i / ${n}))`;
     await tx.raw(
-      `insert into agents (id, organization_id, name, scopes, status, metadata, created_at, updated_at, last_auth_at, status_changed_at)
+      `insert into agents (id, organization_id, name, scopes, status, metadata, created_at, updated_at, last_auth_at, first_auth_at, status_changed_at)
        select ${uuidSql('t', String(org.tag), 'i')}, ?, (?::text[])[1 + i % 10] || '-' || lpad(i::text, 7, '0'), '["payments:read"]'::jsonb,
               case when i % 10000 = 1234 then 'revoked' when i % 1000 = 500 then 'suspended' else 'active' end,
-              '{"team":"bench"}'::jsonb, t, t,
-              case when i % 100 = 7 then null
-                   when i % 50 = 3 then ${now} - interval '60 days' - (i % 1000) * interval '1 minute'
-                   else ${now} - (i % 10080) * interval '1 minute' end,
-              t
-         from generate_series(1, ${n}) i, lateral (select ${agentTs} as t) x`,
+              '{"team":"bench"}'::jsonb, t, t, la, la, t
+         from generate_series(1, ${n}) i, lateral (select ${agentTs} as t) x,
+              lateral (select case when i % 100 = 7 then null
+                                   when i % 50 = 3 then ${now} - interval '60 days' - (i % 1000) * interval '1 minute'
+                                   else ${now} - (i % 10080) * interval '1 minute' end as la) y`,
       [org.id, TEAMS],
     );
     await tx.raw(

@@ -32,14 +32,24 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startPostgres(): Promise<DisposablePostgres> {
+export interface PostgresOptions {
+  /**
+   * PostgreSQL's durable defaults (fsync, synchronous_commit, full_page_writes on), for figures
+   * that claim durability; otherwise those are off, since tests and most benchmarks compare code
+   * paths, not disks.
+   */
+  durable?: boolean;
+}
+
+export async function startPostgres(options: PostgresOptions = {}): Promise<DisposablePostgres> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'certusordo-pg-'));
   fs.chmodSync(dir, 0o777);
   const data = path.join(dir, 'data');
   if (process.getuid?.() === 0) execFileSync('chown', ['postgres', dir]);
   asPostgresUser('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8', '--locale', 'C']);
   const port = await freePort();
-  const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400`;
+  const fast = options.durable ? '' : ' -c fsync=off -c synchronous_commit=off -c full_page_writes=off';
+  const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1${fast} -c max_connections=400`;
   asPostgresUser('pg_ctl', ['-D', data, '-o', opts, '-l', path.join(dir, 'log'), '-w', 'start']);
   return {
     port,

@@ -53,6 +53,27 @@ test('each later migration keeps the data written under the one before it', asyn
   expect(row).toMatchObject({ name: 'a', scopes: ['x:read'], metadata: { k: 'v' }, status: 'suspended' });
 });
 
+test('first_auth_at is backfilled from last_auth_at, indexed only where null, and dropped by down', async () => {
+  const before = MIGRATIONS.findIndex(([n]) => n === '20261202000100_list_indexes');
+  for (let i = MIGRATIONS.length - 1; i > before; i--) await migrateDown(db);
+  const now = new Date('2026-12-01T10:00:00.000Z');
+  const org = '0190a000-0000-7000-8000-000000000011';
+  const [seen, never] = ['0190a000-0000-7000-8000-000000000012', '0190a000-0000-7000-8000-000000000013'];
+  await db('organizations').insert({ id: org, name: 'o2', created_at: now });
+  for (const [id, last] of [[seen, now], [never, null]] as const) {
+    await db('agents').insert({ id, organization_id: org, name: id, scopes: '[]', metadata: '{}', status: 'active', created_at: now, updated_at: now, status_changed_at: now, last_auth_at: last });
+  }
+  await migrateTo(db, '20261204000000_first_auth_marker');
+  const rows = await db('agents').whereIn('id', [seen, never]).orderBy('id').select('id', 'first_auth_at');
+  expect(rows).toEqual([{ id: seen, first_auth_at: now }, { id: never, first_auth_at: null }]);
+  const idx = await db.raw(`select indexdef from pg_indexes where indexname = 'agents_never_authenticated_idx'`);
+  expect(idx.rows[0].indexdef).toMatch(/WHERE \(first_auth_at IS NULL\)/);
+  await migrateDown(db);
+  const cols = await db.raw(`select column_name from information_schema.columns where table_name = 'agents' and column_name = 'first_auth_at'`);
+  expect(cols.rows).toEqual([]);
+  await migrateLatest(db);
+});
+
 test('agent_delegations: one row per pair, never an agent for itself, gone with its agents, notifies the auth channel', async () => {
   await migrateLatest(db);
   const now = new Date();

@@ -14,7 +14,8 @@ import * as boundedGrowth from '../../migrations/20261201000300_bounded_growth';
 import * as masterKeyFingerprint from '../../migrations/20261201000400_master_key_fingerprint';
 import * as rateLimitBuckets from '../../migrations/20261202000000_rate_limit_buckets';
 import * as listIndexes from '../../migrations/20261202000100_list_indexes';
-import * as agentDelegations from '../../migrations/20261204000000_agent_delegations';
+import * as firstAuthMarker from '../../migrations/20261204000000_first_auth_marker';
+import * as agentDelegations from '../../migrations/20261204000100_agent_delegations';
 
 /**
  * What a migration may need besides the schema: the master key's derived keys, for a migration
@@ -41,7 +42,8 @@ export const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [
   ['20261201000400_master_key_fingerprint', masterKeyFingerprint],
   ['20261202000000_rate_limit_buckets', rateLimitBuckets],
   ['20261202000100_list_indexes', listIndexes],
-  ['20261204000000_agent_delegations', agentDelegations],
+  ['20261204000000_first_auth_marker', firstAuthMarker],
+  ['20261204000100_agent_delegations', agentDelegations],
 ];
 
 class ListMigrationSource implements Knex.MigrationSource<string> {

@@ -33,6 +33,8 @@ export interface DbAgentRow {
   created_at: Date;
   updated_at: Date;
   last_auth_at: Date | null;
+  /** When the agent first authenticated (written once; indexed where null). */
+  first_auth_at?: Date | null;
   status_changed_at: Date;
 }
 

@@ -80,7 +80,7 @@ export async function listAgents(tx: Tx, orgId: string, f: AgentFilter): Promise
   if (f.status) q.where('a.status', f.status);
   if (f.name !== undefined) q.where('a.name', f.name);
   if (f.namePrefix !== undefined) q.whereRaw(`a.name like ? escape '\\'`, [f.namePrefix.replace(/[\\%_]/g, (c) => '\\' + c) + '%']);
-  if (f.neverAuthenticated) q.whereNull('a.last_auth_at');
+  if (f.neverAuthenticated) q.whereNull('a.first_auth_at'); // agents_never_authenticated_idx
   if (f.inactiveSince) q.where((w) => w.whereNull('a.last_auth_at').orWhere('a.last_auth_at', '<', f.inactiveSince!));
   if (f.ids) q.whereIn('a.id', f.ids);
   if (f.afterId) q.where('a.id', '>', f.afterId);

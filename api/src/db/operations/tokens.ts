@@ -48,7 +48,8 @@ export interface AuthorizeResult {
 
 /**
  * The token endpoint's batch authorization, in one statement: lock the batch's agents in id order
- * (a fixed order, so concurrent batches cannot deadlock) and stamp last_auth_at on those still
+ * (a fixed order, so concurrent batches cannot deadlock) and stamp last_auth_at (and, the first
+ * time, first_auth_at: rewriting its own value keeps later updates HOT) on those still
  * active; check the keys used are still active; record the assertion ids (single use) of the
  * active agents' requests. Holding the agent row locks until commit orders the batch before any
  * concurrent suspension or key removal of those agents.
@@ -65,7 +66,7 @@ export async function authorizeBatch(tx: Knex.Transaction, items: AuthorizeItem[
     `with req as (
        select * from unnest(?::uuid[], ?::text[], ?::text[], ?::timestamptz[]) as r(agent_id, kid, jti, expires_at)
      ), stamped as (
-       update agents a set last_auth_at = ?
+       update agents a set last_auth_at = ?, first_auth_at = coalesce(a.first_auth_at, ?)
          from (select id from agents where id = any(?::uuid[]) and status = 'active' order by id for update) l
         where a.id = l.id
         returning a.id, a.organization_id, a.status_changed_at, a.scopes
@@ -82,7 +83,7 @@ export async function authorizeBatch(tx: Knex.Transaction, items: AuthorizeItem[
      select (select coalesce(json_agg(stamped), '[]'::json) from stamped) as agents,
             (select coalesce(json_agg(keys), '[]'::json) from keys) as keys,
             (select coalesce(json_agg(used), '[]'::json) from used) as jtis`,
-    [items.map((i) => i.agent_id), items.map((i) => i.kid), items.map((i) => i.jti), items.map((i) => i.expires_at), at, agentIds],
+    [items.map((i) => i.agent_id), items.map((i) => i.kid), items.map((i) => i.jti), items.map((i) => i.expires_at), at, at, agentIds],
   );
   return r.rows[0] as AuthorizeResult;
 }
