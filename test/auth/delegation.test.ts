@@ -282,6 +282,24 @@ describe('a delegated token at the control plane', () => {
   });
 });
 
+test('a delegated token spends its actor\'s request budget, not its subject\'s', async () => {
+  const limited = await startTestServer({ env: { CERTUSORDO_RATE_LIMIT: '1' } }); // burst of 2, then 1/s
+  try {
+    // Each admin call with its own key: API keys have budgets of their own.
+    const a = await createAgent(limited, {}, await limited.createApiKey('admin'));
+    const b = await createAgent(limited, {}, await limited.createApiKey('admin'));
+    await admin(limited, await limited.createApiKey('admin')).patch(`/v1/agents/${a.id}`, { may_act: [b.id] }).expect(200);
+    const [ownA, ownB] = [await getToken(limited, a), await getToken(limited, b)];
+    const delegated = await exchanged(limited, b, ownA);
+    const revokeWith = (bearer: string) => request(limited.url).post('/v1/oauth/revoke').set('Authorization', `Bearer ${bearer}`).type('form').send({ token: 'not-a-token' });
+    expect((await Promise.all([revokeWith(delegated), revokeWith(delegated)])).map((r) => r.status)).toEqual([200, 200]);
+    expect((await revokeWith(ownB)).status).toBe(429);
+    expect((await revokeWith(ownA)).status).toBe(200);
+  } finally {
+    await limited.close();
+  }
+});
+
 const describePg = testBackend() === 'postgres' ? describe : describe.skip;
 
 describePg('on a second replica', () => {
