@@ -244,6 +244,13 @@ describe('revocation cascades', () => {
     await inactive(ab, abc);
   });
 
+  test('revoking the current actor C ends its token only; B\'s stays', async () => {
+    const { c, original, ab, abc } = await chain();
+    await admin(s).post(`/v1/agents/${c.id}/revoke`).expect(200);
+    await inactive(abc);
+    for (const t of [original, ab]) expect((await introspect(s.url, s.apiKey, t)).active).toBe(true);
+  });
+
   test('revoking a derived token leaves its ancestors alive', async () => {
     const { original, ab, abc } = await chain();
     await request(s.url).post('/v1/oauth/revoke').type('form').send({ token: ab }).expect(200);
