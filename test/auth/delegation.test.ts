@@ -108,6 +108,18 @@ describe('may_act on an agent', () => {
   });
 });
 
+test('concurrent grants A→B and B→A, with PATCHes naming both, all complete (the rows are locked in one order)', async () => {
+  const a = await createAgent(s);
+  const b = await createAgent(s);
+  const put = (x: TestAgent, y: TestAgent) => request(s.url).put(`/v1/agents/${x.id}/delegations/${y.id}`).set('Authorization', `Bearer ${s.apiKey}`);
+  const results = await Promise.all([
+    ...Array.from({ length: 4 }, () => [put(a, b), put(b, a), admin(s).patch(`/v1/agents/${a.id}`, { may_act: [b.id] }), admin(s).patch(`/v1/agents/${b.id}`, { may_act: [a.id] })]).flat(),
+  ]);
+  expect(results.map((r) => r.status)).toEqual(results.map(() => 200));
+  expect((await agentView(a.id)).may_act).toEqual([b.id]);
+  expect((await agentView(b.id)).may_act).toEqual([a.id]);
+});
+
 describe('token exchange', () => {
   test('B exchanges A\'s token: sub = A, act.sub = B, scope within both, aud = resource, exp within the subject token\'s', async () => {
     const a = await createAgent(s, { scopes: ['payments:*', 'reports:read'] });
