@@ -10,11 +10,12 @@ const base = {
     '^.+\\.[tj]s$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }],
   },
   // ESM-only dependencies that must be compiled to CommonJS for jest: @noble, and openid-client with
-  // oauth4webapi and its own jose 6 (the top-level jose 5 ships CommonJS and is left alone).
-  transformIgnorePatterns: ['^(?!.*/node_modules/openid-client/node_modules/jose/).*/node_modules/(?!(@noble|openid-client|oauth4webapi)/)'],
+  // oauth4webapi, and the jose 6 that openid-client and the MCP SDK each carry (the top-level jose 5
+  // ships CommonJS and is left alone).
+  transformIgnorePatterns: ['^(?!.*/node_modules/(openid-client|@modelcontextprotocol/sdk)/node_modules/jose/).*/node_modules/(?!(@noble|openid-client|oauth4webapi)/)'],
   // Examples import the packages by name, as users do; under jest they run from the sources
   // (compiled examples resolve the names to the built workspace packages instead).
-  moduleNameMapper: { '^@certusordo/sdk$': '<rootDir>/sdk/src', '^@certusordo/cdktf$': '<rootDir>/constructs/src' },
+  moduleNameMapper: { '^@certusordo/sdk$': '<rootDir>/sdk/src', '^@certusordo/sdk/mcp$': '<rootDir>/sdk/src/mcp', '^@certusordo/cdktf$': '<rootDir>/constructs/src' },
   rootDir: __dirname,
 };
 

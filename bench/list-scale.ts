@@ -76,9 +76,10 @@ export async function loadMix(knex: Knex, org: Org, nowMs: number): Promise<void
                                    else ${now} - (i % 10080) * interval '1 minute' end as la) y`,
       [org.id, TEAMS],
     );
+    // Listing data only: the seals are random bytes, so these keys authenticate nobody.
     await tx.raw(
-      `insert into agent_keys (agent_id, kid, public_key, created_at, revoked_at)
-       select id, md5(id::text), decode(md5(id::text) || md5(name), 'hex'), created_at, null from agents where organization_id = ?`,
+      `insert into agent_keys (agent_id, kid, public_key, seal, created_at, revoked_at)
+       select id, md5(id::text), decode(md5(id::text) || md5(name), 'hex'), decode(md5(name) || md5(id::text), 'hex'), created_at, null from agents where organization_id = ?`,
       [org.id],
     );
     const sessionTs = `(${now} - interval '30 days' + (interval '30 days' * i / ${n}))`;

@@ -10,6 +10,7 @@ import { group, reportError } from './commands/common';
 // ── Remote commands (through the SDK) ───────────────────────────────────────────────────────
 import * as agents from './commands/agents';
 import * as agentKeys from './commands/agent-keys';
+import * as agentFederatedCredentials from './commands/agent-federated-credentials';
 import * as apiKeys from './commands/api-keys';
 import * as audit from './commands/audit';
 import * as sessions from './commands/sessions';
@@ -35,7 +36,7 @@ interface CommandModule {
 }
 
 /** Remote modules, in `--help` order. */
-const REMOTE_MODULES: CommandModule[] = [agents, agentKeys, apiKeys, audit, sessions, provider];
+const REMOTE_MODULES: CommandModule[] = [agents, agentKeys, agentFederatedCredentials, apiKeys, audit, sessions, provider];
 
 /**
  * True unless argv is a remote command (`agents …`, `audit …`, `sessions …`, `provider …`,

@@ -12,6 +12,7 @@ import { printableText, textViolations } from './text';
 
 export { AGENT_STATUSES, type AgentStatus } from './statuses';
 export {
+  intersectScopes,
   isWildcardScope,
   normalizeScopes,
   scopeCovers,

@@ -50,3 +50,13 @@ export const ACCESS_TOKEN_TTL_RULE =
 
 /** A client assertion's `exp` may be at most this far ahead of the server's clock. */
 export const CLIENT_ASSERTION_MAX_LIFETIME_SECONDS = 300;
+
+/**
+ * Resource servers that confirm tokens with the control plane (the SDK kits' `introspection`
+ * option) reuse an answer briefly: at most 1 s, so a suspension refuses the next call within 1 s.
+ */
+export const INTROSPECTION_CACHE_TTL_MAX_SECONDS = 1;
+export const INTROSPECTION_CACHE_TTL_DEFAULT_SECONDS = 0.5;
+/** How many tokens' answers such a cache holds unless told otherwise (the oldest is dropped first). */
+export const INTROSPECTION_CACHE_SIZE = 1000;
+export const INTROSPECTION_CACHE_RULE = `answers are reused for 0-${INTROSPECTION_CACHE_TTL_MAX_SECONDS} s (default ${INTROSPECTION_CACHE_TTL_DEFAULT_SECONDS} s), for ${INTROSPECTION_CACHE_SIZE} tokens unless told otherwise`;

@@ -49,9 +49,12 @@ export function scopeCovers(granted: readonly string[], requested: string): bool
 }
 
 /**
- * The scopes both lists grant (wildcards resolved: `payments:*` and `payments:read` share
- * `payments:read`), in `a`'s then `b`'s order, without duplicates.
+ * What two scope lists both grant, as scopes: each of `held` that `limit` covers, then each of
+ * `limit` that a wildcard of `held` covers (`payments:*` limited to `payments:read` is
+ * `payments:read`). `held` comes back unchanged when `limit` covers all of it.
  */
-export function scopeIntersection(a: readonly string[], b: readonly string[]): string[] {
-  return normalizeScopes([...a, ...b].filter((s) => scopeCovers(a, s) && scopeCovers(b, s)));
+export function intersectScopes(held: readonly string[], limit: readonly string[]): string[] {
+  const out = held.filter((s) => scopeCovers(limit, s));
+  for (const s of limit) if (!scopeCovers(out, s) && scopeCovers(held, s)) out.push(s);
+  return out;
 }

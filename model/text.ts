@@ -32,38 +32,76 @@ export function printableText(value: string): string {
   });
 }
 
+/** Deepest nesting of arrays and objects a JSON body may have (the top-level value is level 1). */
+export const JSON_DEPTH_MAX = 32;
+export const JSON_DEPTH_RULE = `arrays and objects nested at most ${JSON_DEPTH_MAX} levels deep`;
+
 export interface TextViolation {
   /** Where, as the API reports it: keys and indexes joined with "." (`metadata.team`, `scopes.0`). */
   readonly path: string;
   readonly message: string;
+  /** `depth`: the value is nested deeper than JSON_DEPTH_MAX (the walk stops there); `text`: a string breaks the text rule. */
+  readonly rule: 'text' | 'depth';
+}
+
+/** One value still to visit: its key in its parent (null for the root) and its parent, so a path is built only when reported. */
+interface Pending {
+  readonly value: unknown;
+  readonly key: string | null;
+  readonly parent: Pending | null;
+  readonly depth: number;
+}
+
+function pathOf(node: Pending, base: readonly string[]): string {
+  const keys: string[] = [];
+  for (let n: Pending | null = node; n && n.key !== null; n = n.parent) keys.push(n.key);
+  const path = [...base, ...keys.reverse()];
+  return path.length ? path.join('.') : 'body';
 }
 
 /**
  * Every string in a parsed JSON value (object keys included) checked against the rule, at most
- * `limit` violations. `base` prefixes the paths.
+ * `limit` violations, in document order. `base` prefixes the paths. Arrays and objects nested
+ * deeper than JSON_DEPTH_MAX are one `depth` violation and end the walk. Iterative with an
+ * explicit stack, and each value is visited once: the work is linear in the value's size, and no
+ * shape of input can exhaust the call stack.
  */
-export function jsonTextViolations(value: unknown, base: string[] = [], limit = 10): TextViolation[] {
+export function jsonTextViolations(value: unknown, base: readonly string[] = [], limit = 10): TextViolation[] {
   const out: TextViolation[] = [];
-  const walk = (v: unknown, path: string[]): void => {
-    if (out.length >= limit) return;
+  const stack: Pending[] = [{ value, key: null, parent: null, depth: 0 }];
+  while (stack.length && out.length < limit) {
+    const node = stack.pop()!;
+    const v = node.value;
     if (typeof v === 'string') {
       if (!isValidText(v)) {
-        const name = path.length ? path.join('.') : 'body';
-        for (const message of textViolations(v, name)) out.push({ path: name, message });
+        const name = pathOf(node, base);
+        for (const message of textViolations(v, name)) out.push({ path: name, message, rule: 'text' });
       }
-    } else if (Array.isArray(v)) {
-      v.forEach((item, i) => walk(item, [...path, String(i)]));
-    } else if (v !== null && typeof v === 'object') {
-      for (const [k, item] of Object.entries(v)) {
-        const key = isValidText(k) ? k : printableText(k);
-        if (key !== k) {
-          const name = [...path, key].join('.');
-          for (const message of textViolations(k, `the key of ${name}`)) out.push({ path: name, message });
-        }
-        walk(item, [...path, key]);
-      }
+      continue;
     }
-  };
-  walk(value, base);
+    if (v === null || typeof v !== 'object') continue;
+    const depth = node.depth + 1;
+    if (depth > JSON_DEPTH_MAX) {
+      const name = pathOf(node, base);
+      return [{ path: name, message: `${name} is nested deeper than ${JSON_DEPTH_MAX} levels (the limit: ${JSON_DEPTH_RULE})`, rule: 'depth' }];
+    }
+    // Children are pushed last-first, so they are popped in document order.
+    if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) stack.push({ value: v[i], key: String(i), parent: node, depth });
+      continue;
+    }
+    const entries = Object.entries(v);
+    const keyed: Pending[] = [];
+    for (const [k, item] of entries) {
+      const key = isValidText(k) ? k : printableText(k);
+      const child: Pending = { value: item, key, parent: node, depth };
+      if (key !== k) {
+        const name = pathOf(child, base);
+        for (const message of textViolations(k, `the key of ${name}`)) out.push({ path: name, message, rule: 'text' });
+      }
+      keyed.push(child);
+    }
+    for (let i = keyed.length - 1; i >= 0; i--) stack.push(keyed[i]!);
+  }
   return out.slice(0, limit);
 }

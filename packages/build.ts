@@ -63,7 +63,8 @@ function checkDependencies(dir: string, bundles: readonly Metafile[], extraDecla
   const declared = { ...pkg.dependencies, ...pkg.peerDependencies };
   const rootRanges = { ...rootPkg.dependencies, ...rootPkg.devDependencies };
   for (const name of imported) {
-    if (!(name in declared)) problems.push(`the bundle imports ${name}, which package.json does not declare`);
+    // A package may import itself by name (Node's self-reference through `exports`).
+    if (!(name in declared) && name !== pkg.name) problems.push(`the bundle imports ${name}, which package.json does not declare`);
   }
   for (const [name, range] of Object.entries(pkg.dependencies ?? {})) {
     if (!imported.has(name) && !extraDeclared.includes(name)) problems.push(`package.json declares ${name}, which the bundle never imports`);
@@ -112,7 +113,19 @@ function copyTree(from: string, to: string): void {
   fs.cpSync(from, to, { recursive: true });
 }
 
-/** The SDK: ESM and CJS builds of one browser-safe entry, plus declarations. */
+/** `@certusordo/sdk/mcp` imports the SDK's public entry (`../index`), which is the package itself. */
+const sdkEntryAsPackage: Plugin = {
+  name: 'sdk-entry-as-package',
+  setup(build) {
+    build.onResolve({ filter: /^\.\.\/index$/ }, () => ({ path: '@certusordo/sdk', external: true }));
+  },
+};
+
+/**
+ * The SDK: ESM and CJS builds of the browser-safe main entry and of `@certusordo/sdk/mcp` (which
+ * imports the main entry by the package's name and `@modelcontextprotocol/sdk`, an optional peer),
+ * plus declarations.
+ */
 async function buildSdk(): Promise<void> {
   const dir = path.join(PACKAGES, 'sdk');
   clean(dir);
@@ -122,8 +135,11 @@ async function buildSdk(): Promise<void> {
   const cjs = await esbuild({ ...common, format: 'cjs', outfile: path.join(dir, 'dist/index.cjs') });
   // What a browser or edge bundler does with the public entry: any node: import fails here.
   await esbuild({ entryPoints: [entry], platform: 'browser', format: 'esm', packages: undefined, write: false, outfile: 'browser.js' });
+  const mcp: BuildOptions = { ...common, entryPoints: [path.join(ROOT, 'sdk/src/mcp/index.ts')], packages: undefined, plugins: [sdkEntryAsPackage, externalPackages] };
+  const mcpEsm = await esbuild({ ...mcp, format: 'esm', outfile: path.join(dir, 'dist/mcp.mjs') });
+  const mcpCjs = await esbuild({ ...mcp, format: 'cjs', outfile: path.join(dir, 'dist/mcp.cjs') });
   emitDeclarations(path.join(dir, 'tsconfig.types.json'));
-  checkDependencies(dir, [esm, cjs]);
+  checkDependencies(dir, [esm, cjs, mcpEsm, mcpCjs]);
 }
 
 /** Rewrites `cdktf` imports to `cdktn` (CDK Terrain keeps cdktf's API under a new name). */

@@ -17,6 +17,7 @@ import type { Logger } from './logger';
 import type { MasterKey } from './crypto/master-key';
 import type { Metrics } from './metrics/metrics';
 import { createApp } from './app';
+import { DatabaseProbe } from './db/readiness';
 import { ClusterRequestLimiter, LimiterObserver, LocalRequestLimiter, RequestLimiter } from './middleware/rate-limit';
 import { Authenticator } from './middleware/auth';
 import { openApiDocument, OpenApiDocument } from './openapi';
@@ -28,9 +29,14 @@ import { SessionService } from './services/sessions';
 import { SigningKeyService } from './services/signing-keys';
 import { TokenService } from './services/tokens';
 import { ApiKeyAuthenticator } from './tokens/api-key-cache';
+import { DpopProofs } from './tokens/dpop';
 import { AuthWriter } from './tokens/auth-writer';
 import { InProcessBus, InvalidationBus, PgListenBus } from './tokens/invalidation';
 import { AuthState } from './tokens/state';
+import { FederationService } from './services/federation';
+import { IssuerKeys } from './federation/issuer-keys';
+import { jsonFetcher } from './federation/fetch';
+import type { FederationOptions } from './federation/options';
 
 export interface ComposeDeps {
   /** With `publicUrl` set: the issuer and the OpenAPI server derive from it. */
@@ -42,6 +48,10 @@ export interface ComposeDeps {
   lifecycle: Lifecycle;
   /** The clock of the token endpoint's failure budgets (default Date.now). */
   clock?: () => number;
+  /** The clock the LISTEN link's heartbeats are timed with (default Date.now; tests move it forward). */
+  invalidationClock?: () => number;
+  /** Issuer-key fetching for federated credentials (trusted CAs, clock). */
+  federation?: FederationOptions;
 }
 
 /** The agent-authentication services (for the CLI, tests and benchmarks). */
@@ -81,11 +91,11 @@ function createLimiter(config: Config, db: Database, metrics: Metrics, logger: L
   });
 }
 
-async function startBus(config: Config, db: Database, logger: Logger, metrics: Metrics): Promise<InvalidationBus> {
+async function startBus(config: Config, db: Database, logger: Logger, metrics: Metrics, now?: () => number): Promise<InvalidationBus> {
   // The listener may need its own URL: through a transaction-mode pooler a LISTEN would be lost.
   const listenUrl = config.listenDatabaseUrl ?? db.url;
   if (db.backend !== 'postgres' || !listenUrl) return new InProcessBus(logger);
-  const bus = new PgListenBus(listenUrl, logger);
+  const bus = new PgListenBus(listenUrl, logger, { now });
   await bus.start();
   metrics.watchListener({
     get connected() {
@@ -97,6 +107,9 @@ async function startBus(config: Config, db: Database, logger: Logger, metrics: M
     get losses() {
       return bus.stats.losses;
     },
+    get lagMs() {
+      return bus.stats.lagMs;
+    },
   });
   return bus;
 }
@@ -104,25 +117,33 @@ async function startBus(config: Config, db: Database, logger: Logger, metrics: M
 export async function composeControlPlane(deps: ComposeDeps): Promise<ControlPlane> {
   const { config, db, keys, logger, metrics, lifecycle } = deps;
   const baseUrl = config.publicUrl.replace(/\/+$/, '');
-  const services = createServices(db.knex, keys, { idempotencyTtlSeconds: config.idempotencyTtlSeconds });
+  const allowPrivateNetworks = config.federationAllowPrivateNetworks;
+  const services = createServices(db.knex, keys, { idempotencyTtlSeconds: config.idempotencyTtlSeconds, federation: { baseUrl, allowPrivateNetworks } });
   if (config.metrics) services.audit.observeAppends((kind, seconds) => metrics.auditAppend(kind, seconds));
 
-  const bus = await startBus(config, db, logger, metrics);
+  const bus = await startBus(config, db, logger, metrics, deps.invalidationClock);
   const limiter = createLimiter(config, db, metrics, logger);
   try {
-    const signingKeys = new SigningKeyService(db.knex, services.audit, keys.signingKeyEncryption, config.signingKeyRotationSeconds);
+    const signingKeys = new SigningKeyService(db.knex, services.audit, keys.signingKeyEncryption, config.signingKeyRotationSeconds, () => bus.healthy);
     await signingKeys.init();
     bus.subscribe((e) => {
       if (e.kind === 'signing_keys') signingKeys.invalidate(e.orgId);
+      else if (e.kind === 'organization') signingKeys.invalidate(e.id);
       else if (e.kind === 'reset') signingKeys.invalidate(null);
     });
 
     const state = new AuthState(db.knex, bus, logger);
     await state.start();
     const writer = new AuthWriter(db.knex, services.audit, logger);
-    const tokens = new TokenService(db.knex, signingKeys, state, writer, services.audit, bus, logger, { baseUrl, accessTokenTtlSeconds: config.accessTokenTtlSeconds, delegationMaxDepth: config.delegationMaxDepth });
+    const tokens = new TokenService(db.knex, signingKeys, state, writer, services.audit, bus, logger, { baseUrl, accessTokenTtlSeconds: config.accessTokenTtlSeconds, agentKeySeal: keys.agentKeySeal, delegationMaxDepth: config.delegationMaxDepth });
+    const issuerKeys = new IssuerKeys(jsonFetcher({ allowPrivateNetworks, ca: deps.federation?.ca, timeoutMs: deps.federation?.timeoutMs }), {
+      now: deps.federation?.now,
+      // The issuer and why, never a document's content.
+      onError: (issuer, err) => logger.warn({ issuer, reason: err.message }, 'could not fetch a federated credential issuer\'s keys'),
+    });
+    const federation = new FederationService(db.knex, issuerKeys);
     const sessions = new SessionService(db.knex, tokens, bus, services.audit, config.idempotencyTtlSeconds * 1000);
-    // Audit checkpoints are signed with the organization's token signing key, under its issuer.
+    // Audit checkpoints are signed with the organization's token signing key, under its checkpoint issuer.
     services.audit.useCheckpointSigner({
       sign: (orgId, header, payload) => signingKeys.sign(orgId, header, payload),
       verificationKey: (orgId, kid) => signingKeys.verificationKey(orgId, kid),
@@ -136,14 +157,27 @@ export async function composeControlPlane(deps: ComposeDeps): Promise<ControlPla
     tokens.onRevoke((tx, audit, claims, ctx) => sessions.endSessionsForRevokedToken(tx, audit, ctx, claims));
     // After commit, before the transition's response: this process forgets at once.
     services.agents.onStatusChange((_orgId, agentId) => bus.publishLocal({ kind: 'agent', id: agentId }));
+    // A removed scope leaves the agent's live tokens at once (TokenService.validate reads them).
+    services.agents.onScopesChange((_orgId, agentId) => bus.publishLocal({ kind: 'credentials', id: agentId }));
     services.agents.onDelegationChange((subjectId, actorId) => bus.publishLocal({ kind: 'delegation', subjectId, actorId }));
     services.organizations.onApiKeyRevoked((id) => bus.publishLocal({ kind: 'api_key', id }));
+    // Creations too: the negative caches of this process forget the id before the response (on
+    // PGlite nothing else would tell them; on PostgreSQL the triggers tell the other replicas).
+    services.organizations.onCreated((c) => bus.publishLocal(c));
+    services.agents.onCreated((id) => bus.publishLocal({ kind: 'credentials', id }));
 
     // The one API-key authenticator and the one Authenticator of the process: every route's
     // credentials go through them, and every caller's budget through the one limiter.
     const apiKeys = new ApiKeyAuthenticator(services.organizations, keys.apiKeyPepper, bus);
-    const authenticator = new Authenticator({ apiKeys, tokens, limiter });
-    metrics.watchCaches({ agent_status: state.stats.agents, session_state: state.stats.sessions, revoked_jti: state.stats.revoked, api_key: apiKeys.stats, delegation: state.stats.delegations });
+    // DPoP proofs are remembered per place they are checked (the token endpoint, the routes);
+    // CERTUSORDO_DPOP_NONCE applies to the token endpoint, where a nonce limits pre-made proofs.
+    const tokenEndpointDpop = new DpopProofs({ requireNonce: config.dpopNonceRequired, nonceKey: keys.dpopNonce, clock: deps.clock });
+    const routeDpop = new DpopProofs({ requireNonce: false, nonceKey: keys.dpopNonce, clock: deps.clock });
+    const authenticator = new Authenticator({ apiKeys, tokens, limiter, dpop: routeDpop, baseUrl });
+    metrics.watchCaches({
+      agent_status: state.stats.agents, session_state: state.stats.sessions, revoked_jti: state.stats.revoked, api_key: apiKeys.stats,
+      unknown_organization: signingKeys.absent.stats, unknown_agent: tokens.unknownAgents.stats, unknown_api_key: apiKeys.unknownPrefixes.stats, delegation: state.stats.delegations,
+    });
 
     const routeDeps: ControlPlaneRouteDeps = {
       agents: services.agents,
@@ -151,13 +185,16 @@ export async function composeControlPlane(deps: ComposeDeps): Promise<ControlPla
       auditEvents: services.auditEvents,
       sessions,
       tokens,
+      federation,
       signingKeys,
       limits: new EndpointLimits(config, undefined, deps.clock),
+      dpop: tokenEndpointDpop,
       metrics,
       bodyLimitBytes: config.bodyLimitBytes,
       baseUrl,
       database: db,
       lifecycle,
+      readiness: new DatabaseProbe(db.knex),
     };
     const openApi = openApiDocument(controlPlaneRoutes, config.publicUrl);
     const app = createApp({ config, logger, metrics, lifecycle, authenticator, routes: controlPlaneRoutes, routeDeps, openApi });

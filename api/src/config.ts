@@ -35,6 +35,8 @@ export interface Config {
   readonly trustProxy: TrustProxy;
   /** Successful token requests per agent per minute (per replica; a bucket of one minute's worth). */
   readonly tokenRateLimitPerMinute: number;
+  /** CERTUSORDO_DPOP_NONCE=required: DPoP proofs at the token endpoint must carry a server nonce (RFC 9449 §8). */
+  readonly dpopNonceRequired: boolean;
   /** Unauthenticated revocation requests per client address per minute (per replica). */
   readonly revokeRateLimitPerMinute: number;
   /** How long ended or expired sessions are kept before the maintenance tick deletes them. */
@@ -47,6 +49,10 @@ export interface Config {
   readonly shutdownDrainMs: number;
   /** After the drain: how long in-flight requests may take before their connections are cut. */
   readonly shutdownTimeoutMs: number;
+  /** Where `serve` writes the first-start admin key (a new file, mode 0600); undefined: stderr. */
+  readonly bootstrapKeyFile: string | undefined;
+  /** Federated credentials' issuers may be (and resolve to) loopback, private or link-local addresses; never cloud metadata ones. */
+  readonly federationAllowPrivateNetworks: boolean;
 }
 
 export type TrustProxy = false | number | readonly string[];
@@ -101,12 +107,15 @@ const Env = z.object({
     if (!r.ok) ctx.addIssue({ code: 'custom', message: r.message });
   }),
   CERTUSORDO_TOKEN_RATE_LIMIT: z.coerce.number().positive().default(6000),
+  CERTUSORDO_DPOP_NONCE: z.enum(['off', 'required']).default('off'),
   CERTUSORDO_REVOKE_RATE_LIMIT: z.coerce.number().positive().default(600),
   CERTUSORDO_SESSION_RETENTION: z.coerce.number().int().min(60).default(30 * 24 * 3600),
   CERTUSORDO_METRICS: z.enum(['on', 'off']).default('off'),
   CERTUSORDO_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   CERTUSORDO_SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).max(600_000).optional(),
   CERTUSORDO_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+  CERTUSORDO_BOOTSTRAP_KEY_FILE: z.string().min(1).optional(),
+  CERTUSORDO_FEDERATION_ALLOW_PRIVATE_NETWORKS: z.enum(['0', '1']).default('0'),
 });
 
 export type ConfigOverrides = Partial<Record<keyof z.input<typeof Env>, string | number | undefined>>;
@@ -137,6 +146,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     idempotencyTtlSeconds: e.CERTUSORDO_IDEMPOTENCY_TTL,
     trustProxy: (parseTrustProxy(e.CERTUSORDO_TRUST_PROXY) as { ok: true; value: TrustProxy }).value,
     tokenRateLimitPerMinute: e.CERTUSORDO_TOKEN_RATE_LIMIT,
+    dpopNonceRequired: e.CERTUSORDO_DPOP_NONCE === 'required',
     revokeRateLimitPerMinute: e.CERTUSORDO_REVOKE_RATE_LIMIT,
     sessionRetentionSeconds: e.CERTUSORDO_SESSION_RETENTION,
     // A separate metrics port turns metrics on there (and keeps them off the public port).
@@ -146,5 +156,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     // listener goes; the embedded store is one process with nobody to hand its traffic to.
     shutdownDrainMs: e.CERTUSORDO_SHUTDOWN_DRAIN_MS ?? (e.DATABASE_URL ? 5_000 : 0),
     shutdownTimeoutMs: e.CERTUSORDO_SHUTDOWN_TIMEOUT_MS,
+    bootstrapKeyFile: e.CERTUSORDO_BOOTSTRAP_KEY_FILE ? path.resolve(e.CERTUSORDO_BOOTSTRAP_KEY_FILE) : undefined,
+    federationAllowPrivateNetworks: e.CERTUSORDO_FEDERATION_ALLOW_PRIVATE_NETWORKS === '1',
   });
 }

@@ -9,8 +9,8 @@
 import type { DomainError, DomainErrorCode } from './domain/errors';
 
 export {
-  ConflictError, DomainError, ForbiddenError, InvalidTransitionError, NotFoundError, PayloadTooLargeError, RateLimitedError,
-  ServiceUnavailableError, UnauthenticatedError, UnsupportedMediaTypeError, ValidationError,
+  ConflictError, DomainError, ForbiddenError, InvalidDpopProofError, InvalidTransitionError, NotFoundError, PayloadTooLargeError, RateLimitedError,
+  ServiceUnavailableError, UnauthenticatedError, UnsupportedMediaTypeError, UseDpopNonceError, ValidationError,
 } from './domain/errors';
 export type { ErrorDetail } from './domain/errors';
 
@@ -30,6 +30,10 @@ export const REST_STATUS: Readonly<Record<DomainErrorCode, number>> = {
   invalid_scope: 400,
   invalid_target: 400,
   unsupported_grant_type: 400,
+  unsupported_response_type: 400,
+  // At a resource (RFC 9449 §7.1): the token was not presented with a valid proof.
+  invalid_dpop_proof: 401,
+  use_dpop_nonce: 401,
 };
 
 export function restStatus(err: DomainError): number {

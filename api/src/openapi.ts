@@ -169,7 +169,7 @@ export function openApiDocument(manifests: readonly RouteManifest<never>[], publ
       schemas,
       securitySchemes: {
         apiKey: { type: 'http', scheme: 'bearer', description: 'Organization API key (aa_…); the operation\'s x-required-role is the least role it accepts' },
-        agentToken: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An agent\'s access token from POST /v1/oauth/token (or a session token from POST /v1/sessions)' },
+        agentToken: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An agent\'s access token from POST /v1/oauth/token (or a session token from POST /v1/sessions). A DPoP-bound token (token_type DPoP, RFC 9449) goes as Authorization: DPoP <token> with a DPoP header: a proof for this request signed by the token\'s key' },
       },
     },
     paths,

@@ -28,6 +28,7 @@ import type { RequestLimiter } from './middleware/rate-limit';
 import { Metrics, PoolStats } from './metrics/metrics';
 import { startMetricsServer } from './metrics/http';
 import type { InvalidationBus } from './tokens/invalidation';
+import type { FederationOptions } from './federation/options';
 
 export interface RunningServer {
   readonly url: string;
@@ -75,6 +76,10 @@ export interface StartOptions {
   skipBootstrap?: boolean;
   /** The clock of the token endpoint's failure budgets (tests freeze it; default Date.now). */
   clock?: () => number;
+  /** The clock the invalidation link's heartbeats are timed with (tests move it forward; default Date.now). */
+  invalidationClock?: () => number;
+  /** Issuer-key fetching for federated credentials: trusted CAs and clock (tests run their own issuer). */
+  federation?: FederationOptions;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -107,7 +112,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const { port } = server.address() as AddressInfo;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
-    plane = await composeControlPlane({ config: { ...config, publicUrl: config.publicUrl ?? url }, db, keys, logger, metrics, lifecycle, clock: opts.clock });
+    plane = await composeControlPlane({ config: { ...config, publicUrl: config.publicUrl ?? url }, db, keys, logger, metrics, lifecycle, clock: opts.clock, invalidationClock: opts.invalidationClock, federation: opts.federation });
     const { services, limiter } = plane;
     if (config.metricsPort !== undefined) {
       metricsServer = await startMetricsServer(metrics, config.host, config.metricsPort).catch((err: NodeJS.ErrnoException) => {
@@ -202,7 +207,8 @@ function explainStartError(err: unknown): unknown {
       'Give every replica the same CERTUSORDO_MASTER_KEY: the key the database was first opened with',
     );
   }
-  return new FatalStartError(`The server could not start: ${message}`, 'Fix the cause above and start it again (nothing was left running)');
+  // The fix follows after ". ": a cause that ends its own sentence must not leave a stray period.
+  return new FatalStartError(`The server could not start: ${message.replace(/\.+$/, '')}`, 'Fix the cause above and start it again (nothing was left running)');
 }
 
 /**

@@ -4,6 +4,7 @@ import type { Agent, AgentListParams, AgentStatus, CreatedAgent } from '../../sd
 import { NAME_RULE, SCOPE_RULE } from '../../model/agent';
 import { MAY_ACT_RULE } from '../../model/delegation';
 import { LIST_PAGE_MAX } from '../../model/limits';
+import { AGENT_TRANSITION_ROLES } from '../../model/roles';
 import { AGENT_STATUSES } from '../../model/statuses';
 import {
   clientFor,
@@ -21,6 +22,8 @@ import {
   printTable,
   UsageError,
 } from './common';
+import { AGENT_REF_HELP, resolveAgentId } from './agent-ref';
+import { credentialFromOptions, credentialOptions } from './agent-federated-credentials';
 
 const STATUSES: readonly string[] = AGENT_STATUSES;
 export const DESCRIPTION = 'Manage agents (AI systems with cryptographic identities)';
@@ -48,25 +51,31 @@ function show(cmd: Command, agent: Agent): void {
 export function register(program: Command): void {
   const agents = group(program, 'agents', DESCRIPTION);
 
-  agents
-    .command('create')
-    .description('Register an agent; prints its secret once')
-    .argument('<name>', `unique name, ${NAME_RULE} (e.g. invoice-processor-prod)`)
-    .option('-s, --scope <scope>', `permitted operation, ${SCOPE_RULE} (repeatable or comma-separated)`, collectList)
-    .option('-m, --metadata <key=value>', 'metadata entry (repeatable)', collectPairs)
-    .option('--public-key <base64url>', 'register your own Ed25519 public key instead of having one generated (no secret is returned)')
-    .option('--may-act <agent id>', `an agent that may act for this one (repeatable or comma-separated): ${MAY_ACT_RULE}`, collectList)
+  credentialOptions(
+    agents
+      .command('create')
+      .description('Register an agent; prints its secret once (none with --issuer/--subject: a secretless agent)')
+      .argument('<name>', `unique name, ${NAME_RULE} (e.g. invoice-processor-prod)`)
+      .option('-s, --scope <scope>', `permitted operation, ${SCOPE_RULE} (repeatable or comma-separated)`, collectList)
+      .option('-m, --metadata <key=value>', 'metadata entry (repeatable)', collectPairs)
+      .option('--public-key <base64url>', 'register your own Ed25519 public key instead of having one generated (no secret is returned)')
+      .option('--may-act <agent id>', `an agent that may act for this one (repeatable or comma-separated): ${MAY_ACT_RULE}`, collectList),
+    false,
+  )
     .addHelpText(
       'after',
       '\nExamples:\n  certusordo agents create payment-processor -s payments:read -s payments:write -m team=payments\n' +
-        '  certusordo agents create report-generator --scope data:read,reports:read --json',
+        '  certusordo agents create report-generator --scope data:read,reports:read --json\n' +
+        '  certusordo agents create deployer -s deploy:write --issuer https://token.actions.githubusercontent.com --subject repo:acme/payments:environment:production',
     )
-    .action(async (name: string, o: { scope?: string[]; metadata?: Record<string, string>; publicKey?: string; mayAct?: string[] }, cmd: Command) => {
+    .action(async (name: string, o: { scope?: string[]; metadata?: Record<string, string>; publicKey?: string; issuer?: string; subject?: string; audience?: string; claim?: Record<string, unknown>; jwksFile?: string; mayAct?: string[] }, cmd: Command) => {
+      if ((o.issuer === undefined) !== (o.subject === undefined)) throw new UsageError('--issuer and --subject go together (a federated credential)');
       const agent: CreatedAgent = await clientFor(cmd).agents.create({
         name,
         scopes: o.scope ?? [],
         ...(o.metadata ? { metadata: o.metadata } : {}),
         ...(o.publicKey ? { publicKey: o.publicKey } : {}),
+        ...(o.issuer !== undefined && o.subject !== undefined ? { federatedCredentials: [credentialFromOptions({ ...o, issuer: o.issuer, subject: o.subject })] } : {}),
         ...(o.mayAct ? { mayAct: o.mayAct } : {}),
       });
       if (globals(cmd).json) printJson(agent);
@@ -115,13 +124,16 @@ export function register(program: Command): void {
   agents
     .command('get')
     .description("Show one agent's details")
-    .argument('<id>', 'agent id')
-    .action(async (id: string, _o: object, cmd: Command) => show(cmd, await clientFor(cmd).agents.get(id)));
+    .argument('<agent>', AGENT_REF_HELP)
+    .action(async (ref: string, _o: object, cmd: Command) => {
+      const client = clientFor(cmd);
+      show(cmd, await client.agents.get(await resolveAgentId(client, ref)));
+    });
 
   agents
     .command('update')
     .description("Change an agent's name, scopes or metadata")
-    .argument('<id>', 'agent id')
+    .argument('<agent>', AGENT_REF_HELP)
     .option('--name <name>', 'new name')
     .option('-s, --scope <scope>', 'the new scope list, replacing the old one (repeatable or comma-separated)', collectList)
     .option('--clear-scopes', 'remove every scope')
@@ -131,7 +143,7 @@ export function register(program: Command): void {
     .option('--clear-may-act', 'let no agent act for this one')
     .action(
       async (
-        id: string,
+        ref: string,
         o: { name?: string; scope?: string[]; clearScopes?: boolean; metadata?: Record<string, string>; clearMetadata?: boolean; mayAct?: string[]; clearMayAct?: boolean },
         cmd: Command,
       ) => {
@@ -144,7 +156,8 @@ export function register(program: Command): void {
         if (o.name === undefined && scopes === undefined && metadata === undefined && mayAct === undefined) {
           throw new UsageError('nothing to update: pass --name, --scope, --clear-scopes, --metadata, --clear-metadata, --may-act or --clear-may-act');
         }
-        const agent = await clientFor(cmd).agents.update(id, {
+        const client = clientFor(cmd);
+        const agent = await client.agents.update(await resolveAgentId(client, ref), {
           ...(o.name !== undefined ? { name: o.name } : {}),
           ...(scopes !== undefined ? { scopes } : {}),
           ...(metadata !== undefined ? { metadata } : {}),
@@ -178,26 +191,33 @@ export function register(program: Command): void {
 
   agents
     .command('suspend')
-    .description('Temporarily disable an agent: it can no longer authenticate (undo with activate)')
-    .argument('<id>', 'agent id')
+    .description(`Temporarily disable an agent: it can no longer authenticate (undo with activate). Needs an ${AGENT_TRANSITION_ROLES.suspend} or admin key`)
+    .argument('<agent>', AGENT_REF_HELP)
     .option('--reason <text>', 'why (recorded in the audit log)')
-    .action(async (id: string, o: { reason?: string }, cmd: Command) => show(cmd, await clientFor(cmd).agents.suspend(id, o.reason)));
+    .action(async (ref: string, o: { reason?: string }, cmd: Command) => {
+      const client = clientFor(cmd);
+      show(cmd, await client.agents.suspend(await resolveAgentId(client, ref), o.reason));
+    });
 
   agents
     .command('activate')
-    .description('Re-enable a suspended agent (a revoked agent cannot be activated)')
-    .argument('<id>', 'agent id')
+    .description(`Re-enable a suspended agent (a revoked agent cannot be activated). Needs an ${AGENT_TRANSITION_ROLES.activate} key`)
+    .argument('<agent>', AGENT_REF_HELP)
     .option('--reason <text>', 'why (recorded in the audit log)')
-    .action(async (id: string, o: { reason?: string }, cmd: Command) => show(cmd, await clientFor(cmd).agents.activate(id, o.reason)));
+    .action(async (ref: string, o: { reason?: string }, cmd: Command) => {
+      const client = clientFor(cmd);
+      show(cmd, await client.agents.activate(await resolveAgentId(client, ref), o.reason));
+    });
 
   agents
     .command('revoke')
-    .description('Permanently disable an agent and invalidate its tokens. Cannot be undone')
-    .argument('<id>', 'agent id')
+    .description(`Permanently disable an agent and invalidate its tokens. Cannot be undone. Needs an ${AGENT_TRANSITION_ROLES.revoke} key`)
+    .argument('<agent>', AGENT_REF_HELP)
     .option('--reason <text>', 'why (recorded in the audit log)')
     .option('-y, --yes', 'do not ask for confirmation (required when not on a terminal)')
-    .action(async (id: string, o: { reason?: string; yes?: boolean }, cmd: Command) => {
+    .action(async (ref: string, o: { reason?: string; yes?: boolean }, cmd: Command) => {
       const client = clientFor(cmd);
+      const id = await resolveAgentId(client, ref);
       if (!o.yes) {
         const agent = await client.agents.get(id);
         await confirm(`Revoke agent ${agent.name} (${agent.id})? This is permanent and cannot be undone.`, o.yes);

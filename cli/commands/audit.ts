@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import type { Command } from 'commander';
 import type { AuditEventListParams } from '../../sdk/src';
 import { AUDIT_PAGE_MAX } from '../../model/limits';
-import { clientFor, collect, formatDate, globals, group, parsePositiveInt, parseTime, printJson, printTable, UsageError } from './common';
+import { clientFor, collect, formatDate, globals, group, parsePositiveInt, parseTime, printJson, printTable, terminalSafe, UsageError } from './common';
+import { AGENT_REF_HELP, resolveAgentId } from './agent-ref';
 
 /** Events a plain `audit list` shows: a screenful of the most recent. */
 const DEFAULT_LIST_LIMIT = 20;
@@ -16,7 +17,7 @@ export function register(program: Command): void {
   audit
     .command('list')
     .description('List audit events, newest first (--oldest-first for the chain order)')
-    .option('--agent <id>', "only events about this agent")
+    .option('--agent <agent>', `only events about this agent (${AGENT_REF_HELP})`)
     .option('--action <action>', 'only this action (e.g. agent.revoked)')
     .option('--since <time>', 'from this time (ISO time, or an age like 7d)', parseTime)
     .option('--until <time>', 'up to this time (ISO time, or an age like 1h)', parseTime)
@@ -24,15 +25,16 @@ export function register(program: Command): void {
     .option('--oldest-first', 'oldest events first, in chain (seq) order')
     .action(async (o: { agent?: string; action?: string; since?: Date; until?: Date; limit?: number; oldestFirst?: boolean }, cmd: Command) => {
       const limit = o.limit ?? DEFAULT_LIST_LIMIT;
+      const client = clientFor(cmd);
       const params: AuditEventListParams = {
-        ...(o.agent ? { agentId: o.agent } : {}),
+        ...(o.agent ? { agentId: await resolveAgentId(client, o.agent) } : {}),
         ...(o.action ? { action: o.action } : {}),
         ...(o.since ? { since: o.since } : {}),
         ...(o.until ? { until: o.until } : {}),
         order: o.oldestFirst ? 'asc' : 'desc',
         limit: Math.min(limit, AUDIT_PAGE_MAX),
       };
-      const events = await collect(clientFor(cmd).auditEvents.list(params), 'events', limit);
+      const events = await collect(client.auditEvents.list(params), 'events', limit);
       if (globals(cmd).json) return printJson(events);
       if (events.length === 0) return void process.stderr.write('No events found.\n');
       printTable(
@@ -73,7 +75,7 @@ export function register(program: Command): void {
         if (checkpoint) process.stdout.write(`The log extends the checkpoint${checkpointSeq(checkpoint)}.\n`);
       } else {
         process.stdout.write(
-          `Audit chain BROKEN${result.firstBrokenSeq === null ? '' : ` at seq ${result.firstBrokenSeq}`}: ${result.reason ?? 'unknown reason'} (${result.eventsChecked} events checked).\n`,
+          `Audit chain BROKEN${result.firstBrokenSeq === null ? '' : ` at seq ${result.firstBrokenSeq}`}: ${terminalSafe(result.reason ?? 'unknown reason')} (${result.eventsChecked} events checked).\n`,
         );
       }
       if (!result.valid) process.exitCode = 1;

@@ -100,10 +100,10 @@ export function reportError(err: unknown, json: boolean): number {
     return code;
   }
   const message = err instanceof Error ? err.message : String(err);
-  const lines = [`error: ${message}`];
+  const lines = [`error: ${terminalSafe(message)}`];
   if (err instanceof CertusOrdoError) {
-    for (const d of err.details ?? []) lines.push(`  - ${d.path ? `${d.path}: ` : ''}${d.message}`);
-    if (err instanceof NotFoundError) lines.push('  (check the id: `certusordo agents list` shows them)');
+    for (const d of err.details ?? []) lines.push(`  - ${terminalSafe(d.path ? `${d.path}: ` : '')}${terminalSafe(d.message)}`);
+    if (err instanceof NotFoundError) lines.push('  (`certusordo agents list` shows the ids and names)');
     if (err instanceof AuthenticationError) lines.push('  (check CERTUSORDO_API_KEY / --api-key)');
     if (err instanceof APIConnectionError) lines.push('  (check CERTUSORDO_ENDPOINT / --endpoint and that the server is running)');
     if (err.requestId) lines.push(`  request id: ${err.requestId}`);
@@ -114,6 +114,19 @@ export function reportError(err: unknown, json: boolean): number {
 
 // ---- output ----------------------------------------------------------------------------------
 
+/**
+ * Text from the server (names, purposes, metadata, reasons, error messages: anything an agent or
+ * another user could have chosen) made inert for a terminal: C0 and C1 control characters (ESC
+ * starts the ANSI sequences that move the cursor, recolour or retitle the terminal, rewrite
+ * earlier lines), DEL, and the bidirectional overrides that make text display in another order
+ * than it reads, each shown as a visible `\uXXXX` escape. Every human-readable output goes
+ * through it; `--json` output is exact JSON, whose encoder escapes control characters itself.
+ */
+const UNSAFE_FOR_TERMINAL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+export function terminalSafe(text: string): string {
+  return text.replace(UNSAFE_FOR_TERMINAL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + '\n');
 }
@@ -123,8 +136,9 @@ export function formatDate(d: Date | null | undefined): string {
 }
 
 /** A plain aligned table (no colours, so it pipes cleanly). */
-export function printTable(headers: string[], rows: string[][]): void {
-  if (rows.length === 0) return;
+export function printTable(headers: string[], cells: string[][]): void {
+  if (cells.length === 0) return;
+  const rows = cells.map((r) => r.map(terminalSafe));
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
   process.stdout.write([line(headers), ...rows.map(line)].join('\n') + '\n');
@@ -133,7 +147,7 @@ export function printTable(headers: string[], rows: string[][]): void {
 /** "Key: value" lines for one object. */
 export function printFields(fields: Array<[string, string]>): void {
   const width = Math.max(...fields.map(([k]) => k.length));
-  process.stdout.write(fields.map(([k, v]) => `${(k + ':').padEnd(width + 1)} ${v}`).join('\n') + '\n');
+  process.stdout.write(fields.map(([k, v]) => `${(k + ':').padEnd(width + 1)} ${terminalSafe(v)}`).join('\n') + '\n');
 }
 
 // ---- option parsing --------------------------------------------------------------------------
@@ -182,7 +196,7 @@ export async function confirm(question: string, yes: boolean | undefined): Promi
   }
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
-    const answer = (await rl.question(`${question} [y/N] `)).trim().toLowerCase();
+    const answer = (await rl.question(`${terminalSafe(question)} [y/N] `)).trim().toLowerCase();
     if (answer !== 'y' && answer !== 'yes') throw new CancelledError('cancelled; nothing was changed');
   } finally {
     rl.close();

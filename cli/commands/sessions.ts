@@ -4,6 +4,7 @@ import type { Session, SessionListParams, SessionStatus } from '../../sdk/src';
 import { LIST_PAGE_MAX } from '../../model/limits';
 import { SESSION_STATUSES } from '../../model/statuses';
 import { clientFor, collect, confirm, formatDate, globals, group, parsePositiveInt, printFields, printJson, printTable, UsageError } from './common';
+import { AGENT_REF_HELP, resolveAgentId } from './agent-ref';
 
 const STATUSES: readonly string[] = SESSION_STATUSES;
 
@@ -30,20 +31,21 @@ export function register(program: Command): void {
   sessions
     .command('list')
     .description('List sessions (all pages), oldest first')
-    .option('--agent <id>', "only this agent's sessions")
+    .option('--agent <agent>', `only this agent's sessions (${AGENT_REF_HELP})`)
     .option('--status <status>', `only sessions with this status (${STATUSES.join(', ')})`)
     .option('--limit <n>', 'stop after n sessions', parsePositiveInt)
-    .addHelpText('after', '\nExamples:\n  certusordo sessions list --status active\n  certusordo sessions list --agent <agent-id> --json')
+    .addHelpText('after', '\nExamples:\n  certusordo sessions list --status active\n  certusordo sessions list --agent billing-bot --json')
     .action(async (o: { agent?: string; status?: string; limit?: number }, cmd: Command) => {
       if (o.status !== undefined && !STATUSES.includes(o.status)) {
         throw new UsageError(`--status must be one of ${STATUSES.join(', ')}`);
       }
+      const client = clientFor(cmd);
       const params: SessionListParams = {
-        ...(o.agent ? { agentId: o.agent } : {}),
+        ...(o.agent ? { agentId: await resolveAgentId(client, o.agent) } : {}),
         ...(o.status ? { status: o.status as SessionStatus } : {}),
         limit: Math.min(o.limit ?? LIST_PAGE_MAX, LIST_PAGE_MAX),
       };
-      const found = await collect(clientFor(cmd).sessions.list(params), 'sessions', o.limit);
+      const found = await collect(client.sessions.list(params), 'sessions', o.limit);
       if (globals(cmd).json) return printJson(found);
       if (found.length === 0) return void process.stderr.write('No sessions found.\n');
       printTable(

@@ -41,6 +41,8 @@ function Keys({ agent, role, onNotice }: { agent: Agent; role: Role; onNotice: (
   const [added, setAdded] = useState<AgentKey | null>(null);
   const [actionError, setActionError] = useState<unknown>(null);
   const active = data?.data.filter((k) => k.status === 'active').length ?? 0;
+  // A key is only as usable as its agent: a suspended or revoked agent obtains no token with any key.
+  const unusable = agent.status !== 'active';
   const admin = can(role, 'admin') && agent.status !== 'revoked';
   const add = async (e: Event) => {
     e.preventDefault();
@@ -79,6 +81,7 @@ function Keys({ agent, role, onNotice }: { agent: Agent; role: Role; onNotice: (
           <div class="buttons"><button type="submit" class="primary">Add this key</button></div>
         </form>
       )}
+      {unusable && <p class="warning" data-keys-unusable>{agent.status === 'suspended' ? 'The agent is suspended: none of its keys can obtain a token until it is activated.' : 'The agent is revoked: none of its keys can obtain a token, ever again.'}</p>}
       <ErrorBanner error={error ?? actionError} />
       <div class="table-wrap" role="region" aria-label="Keys table" tabIndex={0}>
         <table>
@@ -88,7 +91,7 @@ function Keys({ agent, role, onNotice }: { agent: Agent; role: Role; onNotice: (
               <tr key={k.kid}>
                 <td class="mono">{k.kid}</td>
                 <td class="mono truncate" title={k.public_key}>{k.public_key}</td>
-                <td><StatusBadge status={k.status} /></td>
+                <td>{unusable && k.status === 'active' ? <span class="badge status-unusable" data-key-status="unusable">unusable: agent {agent.status}</span> : <StatusBadge status={k.status} />}</td>
                 <td><Time iso={k.created_at} /></td>
                 <td><Time iso={k.revoked_at} never="—" /></td>
                 {admin && <td>{k.status === 'active' && active > 1 && <button type="button" class="danger ghost" aria-label={`Remove key ${k.kid}`} onClick={() => void remove(k)}>Remove</button>}</td>}

@@ -2,11 +2,12 @@
 import { useState } from 'preact/hooks';
 import { NAME_MAX, NAME_PATTERN, NAME_RULE, PUBLIC_KEY_RULE } from '../../model/agent';
 import { LIST_PAGE_DEFAULT, REASON_MAX } from '../../model/limits';
+import { AGENT_TRANSITION_ROLES, type AgentTransition } from '../../model/roles';
 import { AGENT_STATUSES } from '../../model/statuses';
 import { Agent, api, can, Role } from './api';
 import { ErrorBanner, inputChecked, inputValue, Modal, Notice, parseMetadata, parseScopes, RuleText, SecretOnce, StatusBadge, Time, usePoll } from './ui';
 
-type Action = { kind: 'suspend' | 'activate' | 'revoke'; agent: Agent };
+type Action = { kind: AgentTransition; agent: Agent };
 
 /** Suspend (reason), activate, revoke (typed name): one dialog per action. */
 export function ActionDialog({ action, onDone, onCancel }: { action: Action; onDone: (a: Agent, msg: string) => void; onCancel: () => void }) {
@@ -53,13 +54,18 @@ export function ActionDialog({ action, onDone, onCancel }: { action: Action; onD
   );
 }
 
+/** The lowest role with a row action (suspension): below it the table has no actions column. */
+export const ACTIONS_ROLE = AGENT_TRANSITION_ROLES.suspend;
+
+/** The status changes the role may make on the agent, each button only where the server would allow it. */
 export function ActionButtons({ agent, role, onAction }: { agent: Agent; role: Role; onAction: (a: Action) => void }) {
-  if (!can(role, 'operator') || agent.status === 'revoked') return null;
+  const may = (kind: AgentTransition) => can(role, AGENT_TRANSITION_ROLES[kind]);
+  if (!can(role, ACTIONS_ROLE) || agent.status === 'revoked') return null;
   return (
     <div class="actions">
-      {agent.status === 'active' && <button type="button" class="danger" aria-label={`Suspend ${agent.name}`} onClick={() => onAction({ kind: 'suspend', agent })}>Suspend</button>}
-      {agent.status === 'suspended' && <button type="button" class="primary" aria-label={`Activate ${agent.name}`} onClick={() => onAction({ kind: 'activate', agent })}>Activate</button>}
-      <button type="button" class="danger ghost" aria-label={`Revoke ${agent.name}`} onClick={() => onAction({ kind: 'revoke', agent })}>Revoke</button>
+      {agent.status === 'active' && may('suspend') && <button type="button" class="danger" aria-label={`Suspend ${agent.name}`} onClick={() => onAction({ kind: 'suspend', agent })}>Suspend</button>}
+      {agent.status === 'suspended' && may('activate') && <button type="button" class="primary" aria-label={`Activate ${agent.name}`} onClick={() => onAction({ kind: 'activate', agent })}>Activate</button>}
+      {may('revoke') && <button type="button" class="danger ghost" aria-label={`Revoke ${agent.name}`} onClick={() => onAction({ kind: 'revoke', agent })}>Revoke</button>}
     </div>
   );
 }
@@ -125,6 +131,40 @@ function CreateDialog({ onClose, onCreated }: { onClose: () => void; onCreated: 
   );
 }
 
+type SortKey = 'name' | 'status' | 'created' | 'last_auth';
+interface Sort { key: SortKey; dir: 'asc' | 'desc' }
+const BY_CREATION: Sort = { key: 'created', dir: 'asc' };
+const SORT_LABEL: Record<SortKey, string> = { name: 'name', status: 'status', created: 'creation', last_auth: 'last authentication' };
+const time = (iso: string | null): number => (iso ? Date.parse(iso) : -Infinity); // never: before any time
+const COMPARE: Record<SortKey, (a: Agent, b: Agent) => number> = {
+  name: (a, b) => a.name.localeCompare(b.name),
+  status: (a, b) => AGENT_STATUSES.indexOf(a.status) - AGENT_STATUSES.indexOf(b.status),
+  created: (a, b) => time(a.created_at) - time(b.created_at) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+  last_auth: (a, b) => time(a.last_auth_at) - time(b.last_auth_at),
+};
+
+/**
+ * The page's rows in the chosen order. The server pages in creation order (keyset pagination on an
+ * index: a page costs the same at any size of the organization); sorting by another column orders
+ * the page at hand, ties broken by creation.
+ */
+function sorted(agents: readonly Agent[], sort: Sort): Agent[] {
+  const sign = sort.dir === 'asc' ? 1 : -1;
+  return [...agents].sort((a, b) => sign * COMPARE[sort.key](a, b) || COMPARE.created(a, b));
+}
+
+function SortHeader({ label, sortKey, sort, onSort, class: className }: { label: string; sortKey: SortKey; sort: Sort; onSort: (s: Sort) => void; class?: string }) {
+  const current = sort.key === sortKey;
+  const next: Sort = { key: sortKey, dir: current && sort.dir === 'asc' ? 'desc' : 'asc' };
+  return (
+    <th scope="col" class={className} aria-sort={current ? (sort.dir === 'asc' ? 'ascending' : 'descending') : 'none'}>
+      <button type="button" class="sort" title={`Sort by ${SORT_LABEL[sortKey]}, ${next.dir === 'asc' ? 'ascending' : 'descending'}`} onClick={() => onSort(next)}>
+        {label}<span aria-hidden="true" class="arrow">{current ? (sort.dir === 'asc' ? ' ▲' : ' ▼') : ''}</span>
+      </button>
+    </th>
+  );
+}
+
 interface Filters { prefix: string; status: string; never: boolean; inactiveSince: string }
 const NO_FILTERS: Filters = { prefix: '', status: '', never: false, inactiveSince: '' };
 
@@ -138,6 +178,7 @@ export function AgentsPage({ role }: { role: Role }) {
   const [creating, setCreating] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
   const [filterError, setFilterError] = useState<string | null>(null);
+  const [sort, setSort] = useState<Sort>(BY_CREATION);
   const { data, error, loading, reload } = usePoll(
     () => api.agents({
       name_prefix: filters.prefix.trim() || undefined,
@@ -200,19 +241,26 @@ export function AgentsPage({ role }: { role: Role }) {
       <ErrorBanner error={error} />
       <div class="table-wrap" role="region" aria-label="Agents table" tabIndex={0}>
         <table class="agents" aria-busy={loading}>
-          <caption class="sr-only">Agents, page {page}, oldest first</caption>
+          <caption class="sr-only">Agents, page {page}, {sort === BY_CREATION ? 'oldest first' : `sorted by ${SORT_LABEL[sort.key]}, ${sort.dir === 'asc' ? 'ascending' : 'descending'}, within the page`}</caption>
           <thead>
-            <tr><th scope="col">Name</th><th scope="col">Status</th><th scope="col" class="col-scopes">Scopes</th><th scope="col">Created</th><th scope="col">Last authentication</th>{can(role, 'operator') && <th scope="col">Actions</th>}</tr>
+            <tr>
+              <SortHeader label="Name" sortKey="name" sort={sort} onSort={setSort} />
+              <SortHeader label="Status" sortKey="status" sort={sort} onSort={setSort} />
+              <th scope="col" class="col-scopes">Scopes</th>
+              <SortHeader label="Created" sortKey="created" sort={sort} onSort={setSort} />
+              <SortHeader label="Last authentication" sortKey="last_auth" sort={sort} onSort={setSort} />
+              {can(role, ACTIONS_ROLE) && <th scope="col">Actions</th>}
+            </tr>
           </thead>
           <tbody>
-            {data?.data.map((a) => (
+            {data && sorted(data.data, sort).map((a) => (
               <tr key={a.id} data-agent={a.name}>
                 <th scope="row"><a href={`#/agents/${a.id}`}>{a.name}</a></th>
                 <td><StatusBadge status={a.status} /></td>
                 <td class="scopes col-scopes">{a.scopes.join(' ') || <span class="muted">none</span>}</td>
                 <td><Time iso={a.created_at} /></td>
                 <td><Time iso={a.last_auth_at} /></td>
-                {can(role, 'operator') && <td><ActionButtons agent={a} role={role} onAction={setAction} /></td>}
+                {can(role, ACTIONS_ROLE) && <td><ActionButtons agent={a} role={role} onAction={setAction} /></td>}
               </tr>
             ))}
           </tbody>
@@ -220,6 +268,7 @@ export function AgentsPage({ role }: { role: Role }) {
         {data && data.data.length === 0 && <p class="empty">No agents match.</p>}
         {!data && loading && <p class="empty">Loading…</p>}
       </div>
+      {sort !== BY_CREATION && (page > 1 || data?.next_cursor) && <p class="help" data-sort-note>Sorted within this page; the pages follow creation order. Narrow the list with the filters to sort all of it.</p>}
       <nav class="pager" aria-label="Pages">
         <button type="button" disabled={page === 1} onClick={() => { setCursor(previous[previous.length - 1]); setPrevious(previous.slice(0, -1)); }}>Previous page</button>
         <span>Page {page}</span>

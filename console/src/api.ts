@@ -8,7 +8,9 @@ export type Role = ApiKeyRole;
 export type { AgentStatus };
 export { roleAtLeast as can } from '../../model/roles';
 
-export interface Me { id: string; organization_id: string; role: Role }
+export interface Me { id: string; organization_id: string; organization_name: string; role: Role }
+/** What any key may learn of another key: enough to name an audit event's actor. */
+export interface ApiKeyName { id: string; name: string; role: Role; revoked: boolean }
 export interface Agent {
   id: string; name: string; public_key: string | null; scopes: string[]; status: AgentStatus;
   metadata: Record<string, string>; created_at: string; updated_at: string; last_auth_at: string | null;
@@ -85,9 +87,12 @@ export async function call<T>(method: string, path: string, body?: unknown, key:
   return json as T;
 }
 
-export function query(params: Record<string, string | number | boolean | undefined | null>): string {
+export function query(params: Record<string, string | number | boolean | readonly string[] | undefined | null>): string {
   const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '' && v !== false) q.set(k, String(v));
+  for (const [k, v] of Object.entries(params)) {
+    if (Array.isArray(v)) for (const item of v) q.append(k, item); // repeated: ?id=a&id=b
+    else if (v !== undefined && v !== null && v !== '' && v !== false) q.set(k, String(v));
+  }
   const s = q.toString();
   return s ? `?${s}` : '';
 }
@@ -95,7 +100,8 @@ export function query(params: Record<string, string | number | boolean | undefin
 const enc = encodeURIComponent;
 export const api = {
   me: (key?: string) => call<Me>('GET', '/v1/api-keys/me', undefined, key ?? storedKey()),
-  agents: (q: Record<string, string | number | boolean | undefined>) => call<Page<Agent>>('GET', `/v1/agents${query(q)}`),
+  agents: (q: Record<string, string | number | boolean | readonly string[] | undefined>) => call<Page<Agent>>('GET', `/v1/agents${query(q)}`),
+  apiKeyNames: (ids: readonly string[]) => call<{ data: ApiKeyName[] }>('GET', `/v1/api-keys/names${query({ id: ids })}`),
   agent: (id: string) => call<Agent>('GET', `/v1/agents/${enc(id)}`),
   createAgent: (body: { name: string; scopes: string[]; metadata: Record<string, string>; public_key?: string }) => call<Agent>('POST', '/v1/agents', body),
   updateAgent: (id: string, body: { scopes?: string[]; metadata?: Record<string, string> }) => call<Agent>('PATCH', `/v1/agents/${enc(id)}`, body),

@@ -1,41 +1,101 @@
-/** The organization's audit log, with filters, and the chain verification result. */
+/**
+ * The organization's audit log: newest first (the chain order a click away), actors and targets by
+ * name with their ids a click away, event data wrapped and expandable, filters (an agent by its
+ * name), and the chain verification result.
+ */
 import { useState } from 'preact/hooks';
+import { isUuid } from '../../model/ids';
 import { AUDIT_PAGE_DEFAULT } from '../../model/limits';
-import { api, AuditEvent } from './api';
+import { isManagedAgentStatus } from '../../model/statuses';
+import { Agent, api, AuditEvent, describeError } from './api';
+import { IdToggle, NamedKind, NamedRef, Ref, useNames } from './names';
 import { ErrorBanner, inputValue, Time, usePoll } from './ui';
 
 type AuditFilters = { agent_id?: string; action?: string; since?: string; until?: string };
+type Order = 'desc' | 'asc';
 
-function summary(e: AuditEvent): string {
-  if (e.data === null || e.data === undefined) return '';
-  const s = JSON.stringify(e.data);
+/** Data longer than this is shown folded: its beginning, and the whole of it on a click. */
+const DATA_FOLD = 80;
+
+function dataText(data: unknown): string {
+  if (data === null || data === undefined) return '';
+  const s = JSON.stringify(data);
   return s === '{}' ? '' : s;
 }
 
-/** A page of events (ordered by seq), with keyset pagination; polled so new events appear. */
+function DataCell({ data }: { data: unknown }) {
+  const text = dataText(data);
+  if (text.length <= DATA_FOLD) return <code class="data">{text}</code>;
+  return (
+    <details class="data">
+      <summary><code>{text.slice(0, DATA_FOLD)}…</code></summary>
+      <pre>{JSON.stringify(data, null, 2)}</pre>
+    </details>
+  );
+}
+
+const NAMED_KINDS: readonly string[] = ['agent', 'api_key'] satisfies NamedKind[];
+const isNamed = (type: string | null): type is NamedKind => type !== null && NAMED_KINDS.includes(type);
+const TYPE_LABEL: Record<string, string> = { api_key: 'API key', agent: 'agent', system: 'system', organization: 'organization', session: 'session', signing_key: 'signing key' };
+
+/** Who or what an event names, by name where there is one. */
+function Party({ type, id, names }: { type: string | null; id: string | null; names: ReturnType<typeof useNames> }) {
+  if (!type) return null;
+  const label = TYPE_LABEL[type] ?? type;
+  if (!id) return <span>{label}</span>;
+  return (
+    <span class="party">
+      <span class="muted small">{label}</span>{' '}
+      {isNamed(type) ? <NamedRef kind={type} id={id} named={names(type, id)} /> : <IdToggle id={id} of={`the ${label}`} />}
+    </span>
+  );
+}
+
+function refsOf(events: readonly AuditEvent[]): Ref[] {
+  const refs: Ref[] = [];
+  for (const e of events) {
+    if (isNamed(e.actor_type) && e.actor_id) refs.push({ kind: e.actor_type, id: e.actor_id });
+    if (isNamed(e.target_type) && e.target_id) refs.push({ kind: e.target_type, id: e.target_id });
+  }
+  return refs;
+}
+
+/** A page of events, newest first unless the chain order is chosen, with keyset pagination; polled so new events appear. */
 export function AuditTable({ filters }: { filters: AuditFilters }) {
+  const [order, setOrder] = useState<Order>('desc');
   const [cursor, setCursor] = useState<string | undefined>(undefined);
   const [previous, setPrevious] = useState<(string | undefined)[]>([]);
   const key = JSON.stringify(filters);
-  const { data, error } = usePoll(() => api.audit({ ...filters, limit: AUDIT_PAGE_DEFAULT, cursor }), [key, cursor]);
+  const { data, error } = usePoll(() => api.audit({ ...filters, order, limit: AUDIT_PAGE_DEFAULT, cursor }), [key, order, cursor]);
+  const names = useNames(refsOf(data?.data ?? []));
   const page = previous.length + 1;
+  const switchOrder = () => {
+    setOrder(order === 'desc' ? 'asc' : 'desc');
+    setCursor(undefined);
+    setPrevious([]);
+  };
   return (
     <>
+      <div class="title-row">
+        <p class="muted small" data-order={order}>{order === 'desc' ? 'Newest first.' : 'Chain order: oldest first, by sequence number.'}</p>
+        <button type="button" onClick={switchOrder}>{order === 'desc' ? 'Show in chain order' : 'Show newest first'}</button>
+      </div>
       <ErrorBanner error={error} />
       <div class="table-wrap" role="region" aria-label="Audit events table" tabIndex={0}>
         <table class="audit">
+          <caption class="sr-only">Audit events, page {page}, {order === 'desc' ? 'newest first' : 'oldest first'}</caption>
           <thead><tr><th scope="col">Seq</th><th scope="col">Time</th><th scope="col">Action</th><th scope="col">Outcome</th><th scope="col">Actor</th><th scope="col">Target</th><th scope="col">Reason</th><th scope="col">Data</th></tr></thead>
           <tbody>
             {data?.data.map((e) => (
-              <tr key={e.id}>
+              <tr key={e.id} data-seq={e.seq}>
                 <td>{e.seq}</td>
                 <td><Time iso={e.created_at} /></td>
                 <td class="mono">{e.action}</td>
                 <td>{e.outcome}</td>
-                <td>{e.actor_type}{e.actor_id ? <span class="mono muted"> {e.actor_id}</span> : null}</td>
-                <td>{e.target_type ?? ''}{e.target_id ? <span class="mono muted"> {e.target_id}</span> : null}</td>
-                <td>{e.reason ?? ''}</td>
-                <td class="mono small">{summary(e)}</td>
+                <td class="actor"><Party type={e.actor_type} id={e.actor_id} names={names} /></td>
+                <td class="target"><Party type={e.target_type} id={e.target_id} names={names} /></td>
+                <td class="reason">{e.reason ?? ''}</td>
+                <td class="data-cell"><DataCell data={e.data} /></td>
               </tr>
             ))}
           </tbody>
@@ -66,26 +126,49 @@ function Verification() {
   );
 }
 
+/**
+ * The agent a filter names: an id as it stands; otherwise the agent with that name, the live one
+ * when there is one (names are unique among non-revoked agents), else the newest revoked one.
+ */
+async function agentNamed(text: string): Promise<{ id: string; agent: Agent | null }> {
+  if (isUuid(text)) return { id: text, agent: null };
+  const { data } = await api.agents({ name: text });
+  const agent = data.find((a) => isManagedAgentStatus(a.status)) ?? data[data.length - 1];
+  if (!agent) throw new Error(`No agent is named "${text}".`);
+  return { id: agent.id, agent };
+}
+
 const toIso = (v: string): string | undefined => (v ? new Date(v).toISOString() : undefined);
 
 export function AuditPage() {
-  const [draft, setDraft] = useState({ action: '', agent_id: '', since: '', until: '' });
+  const [draft, setDraft] = useState({ action: '', agent: '', since: '', until: '' });
   const [filters, setFilters] = useState<AuditFilters>({});
+  const [shown, setShown] = useState<Agent | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const apply = (e: Event) => {
+  const apply = async (e: Event) => {
     e.preventDefault();
+    let since: string | undefined;
+    let until: string | undefined;
     try {
-      setFilters({ action: draft.action.trim() || undefined, agent_id: draft.agent_id.trim() || undefined, since: toIso(draft.since), until: toIso(draft.until) });
-      setError(null);
+      since = toIso(draft.since);
+      until = toIso(draft.until);
     } catch {
-      setError('A date is not valid.');
+      return setError('A date is not valid.');
+    }
+    try {
+      const agent = draft.agent.trim() ? await agentNamed(draft.agent.trim()) : null;
+      setShown(agent?.agent ?? null);
+      setFilters({ action: draft.action.trim() || undefined, agent_id: agent?.id, since, until });
+      setError(null);
+    } catch (err) {
+      setError(describeError(err));
     }
   };
   return (
     <section aria-labelledby="audit-title">
       <h1 id="audit-title" tabIndex={-1}>Audit log</h1>
       <Verification />
-      <form class="filters" role="search" aria-label="Filter audit events" onSubmit={apply}>
+      <form class="filters" role="search" aria-label="Filter audit events" onSubmit={(e) => void apply(e)}>
         <div class="field">
           <label for="a-action">Action</label>
           <input id="a-action" list="audit-actions" autoComplete="off" value={draft.action} onInput={(e) => setDraft({ ...draft, action: inputValue(e) })} />
@@ -94,8 +177,8 @@ export function AuditPage() {
           </datalist>
         </div>
         <div class="field">
-          <label for="a-agent">Agent id</label>
-          <input id="a-agent" class="mono" autoComplete="off" value={draft.agent_id} onInput={(e) => setDraft({ ...draft, agent_id: inputValue(e) })} />
+          <label for="a-agent">Agent (name or id)</label>
+          <input id="a-agent" autoComplete="off" spellcheck={false} value={draft.agent} onInput={(e) => setDraft({ ...draft, agent: inputValue(e) })} />
         </div>
         <div class="field">
           <label for="a-since">Since</label>
@@ -108,6 +191,7 @@ export function AuditPage() {
         <div class="buttons"><button type="submit" class="primary">Filter</button></div>
       </form>
       {error && <p class="banner error" role="alert">{error}</p>}
+      {shown && <p class="muted" data-filter-agent={shown.name}>Events about <a href={`#/agents/${shown.id}`}>{shown.name}</a> ({shown.status}).</p>}
       <AuditTable key={JSON.stringify(filters)} filters={filters} />
     </section>
   );

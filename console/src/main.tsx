@@ -2,18 +2,28 @@
 import { render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import './styles.css';
-import { api, clearKey, describeError, Me, onUnauthorized, storedKey, storeKey } from './api';
+import { API_KEY_ROLE_RIGHTS } from '../../model/roles';
+import { api, can, clearKey, describeError, Me, onUnauthorized, storedKey, storeKey } from './api';
 import { AgentsPage } from './agents';
 import { AgentPage } from './agent';
 import { AuditPage } from './audit';
+import { HelpPage } from './help';
 import { inputValue } from './ui';
+import { IdToggle } from './names';
 
-type Route = { page: 'agents' } | { page: 'agent'; id: string } | { page: 'audit' };
+/** The console reads the organization: a key below reader (an introspector's) cannot sign in. */
+function consoleRefusal(me: Me): string | null {
+  return can(me.role, 'reader') ? null : `This key has the ${me.role} role (${API_KEY_ROLE_RIGHTS[me.role]}): it is for a resource server, not the console. Sign in with a reader key or higher.`;
+}
+
+type Route = { page: 'agents' } | { page: 'agent'; id: string } | { page: 'audit' } | { page: 'help' };
+
 
 function parseRoute(hash: string): Route {
   const m = /^#\/agents\/([0-9A-Za-z-]{1,64})$/.exec(hash);
   if (m) return { page: 'agent', id: m[1]! };
   if (hash === '#/audit') return { page: 'audit' };
+  if (hash === '#/help') return { page: 'help' };
   return { page: 'agents' };
 }
 
@@ -37,6 +47,11 @@ function SignIn({ onSignedIn, reason }: { onSignedIn: (me: Me) => void; reason: 
     setError(null);
     try {
       const me = await api.me(key.trim());
+      const refusal = consoleRefusal(me);
+      if (refusal) {
+        setError(refusal);
+        return;
+      }
       storeKey(key.trim());
       setKey('');
       onSignedIn(me);
@@ -69,7 +84,12 @@ function App() {
 
   useEffect(() => {
     if (storedKey()) {
-      api.me().then(setMe, (e) => {
+      api.me().then((m) => {
+        const refusal = consoleRefusal(m);
+        if (!refusal) return setMe(m);
+        clearKey();
+        setReason(refusal);
+      }, (e) => {
         clearKey();
         setReason(describeError(e));
       }).finally(() => setChecking(false));
@@ -95,7 +115,7 @@ function App() {
 
   if (checking) return <main id="main" class="signin"><p>Loading…</p></main>;
   if (!me) return <SignIn onSignedIn={(m) => { setReason(null); setMe(m); }} reason={reason} />;
-  const current = route.page === 'audit' ? 'audit' : 'agents';
+  const current = route.page === 'agent' ? 'agents' : route.page;
   return (
     <>
       <a class="skip" href="#main" onClick={(e) => { e.preventDefault(); mainRef.current?.focus(); }}>Skip to content</a>
@@ -104,9 +124,11 @@ function App() {
         <nav aria-label="Main">
           <a href="#/agents" aria-current={current === 'agents' ? 'page' : undefined}>Agents</a>
           <a href="#/audit" aria-current={current === 'audit' ? 'page' : undefined}>Audit</a>
+          <a href="#/help" aria-current={current === 'help' ? 'page' : undefined}>Help</a>
         </nav>
         <span class="who">
-          <span class="mono muted" title="Organization id">{me.organization_id}</span>{' '}
+          <span class="org" data-organization={me.organization_name}><span class="sr-only">Organization </span>{me.organization_name}</span>{' '}
+          <IdToggle id={me.organization_id} of={`organization ${me.organization_name}`} />{' '}
           <span class={`badge role-${me.role}`} data-role={me.role}>{me.role}</span>
         </span>
         <button type="button" onClick={signOut}>Sign out</button>
@@ -116,6 +138,7 @@ function App() {
         {route.page === 'agents' && <AgentsPage role={me.role} />}
         {route.page === 'agent' && <AgentPage key={route.id} id={route.id} role={me.role} />}
         {route.page === 'audit' && <AuditPage />}
+        {route.page === 'help' && <HelpPage />}
       </main>
     </>
   );

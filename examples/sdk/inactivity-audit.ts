@@ -1,4 +1,7 @@
-/** Best practice 3: regular audits — find agents never used, or inactive for 90+ days. */
+/**
+ * Best practice 3: regular audits — find agents never used, or inactive for 90+ days. Revoked
+ * agents are left out: they can never authenticate again, so there is nothing left to clean up.
+ */
 import { CertusOrdoClient } from '@certusordo/sdk';
 import { runStandalone } from './run';
 
@@ -10,6 +13,7 @@ export async function main(client: CertusOrdoClient, now: Date = new Date()) {
 
   // Periodically review and clean up unused agents
   for await (const agent of client.agents.list()) {
+    if (agent.status === 'revoked') continue;
     if (agent.lastAuthAt === null) {
       console.log(`Never used: ${agent.name}`);
       neverUsed.push(agent.name);
@@ -21,9 +25,9 @@ export async function main(client: CertusOrdoClient, now: Date = new Date()) {
 
   // The same questions, answered by the server's filters
   const neverUsedServer: string[] = [];
-  for await (const a of client.agents.list({ neverAuthenticated: true })) neverUsedServer.push(a.name);
+  for await (const a of client.agents.list({ neverAuthenticated: true })) if (a.status !== 'revoked') neverUsedServer.push(a.name);
   const inactiveServer: string[] = [];
-  for await (const a of client.agents.list({ inactiveSince: new Date(now.getTime() - 90 * DAY_MS) })) inactiveServer.push(a.name);
+  for await (const a of client.agents.list({ inactiveSince: new Date(now.getTime() - 90 * DAY_MS) })) if (a.status !== 'revoked') inactiveServer.push(a.name);
 
   return { neverUsed, inactive, neverUsedServer, inactiveServer };
 }

@@ -3,7 +3,9 @@
 Admin:     ``CertusOrdoClient(api_key=...)`` → ``agents`` (and ``agents.keys``), ``api_keys``,
            ``audit_events``, ``sessions``, ``introspect``, ``revoke_token``.
 Agents:    ``AgentCredentials.from_secret(secret)`` → ``get_token()``, ``open_session()``, ``revoke_token()``.
-Services:  ``verify_access_token(token, issuer=organization_issuer(base_url, org_id))``.
+Services:  ``verify_access_token(token, issuer=organization_issuer(base_url, org_id))``;
+           ``ResourceServer(issuer=…, resource=…, scopes=[…], introspection={"api_key": …}).check(header)``
+           (RFC 6750 answers, RFC 9728 metadata) for any HTTP API or MCP server.
 
 Same semantics as the TypeScript SDK (sdk/src): the same errors, retries and idempotency.
 """
@@ -14,16 +16,27 @@ from .auth import (
     CLIENT_ASSERTION_TYPE,
     AgentCredentials,
     AgentKeyPair,
+    DpopKey,
     JWKSCache,
     ParsedAgentSecret,
     authorization_server_metadata_url,
+    create_dpop_proof,
     format_agent_secret,
     generate_agent_key_pair,
+    generate_dpop_key,
     jwk_thumbprint,
     organization_issuer,
     parse_agent_secret,
     public_key_from_private_key,
     verify_access_token,
+)
+from .auth.resource import (
+    AccessDecision,
+    AgentTokenRefusal,
+    ResourceServer,
+    VerifiedAgentToken,
+    protected_resource_metadata,
+    protected_resource_metadata_url,
 )
 from .client import CertusOrdoClient
 from .errors import (
@@ -52,6 +65,7 @@ from .types import (
     AuditVerification,
     CreatedAgent,
     CreatedAgentKey,
+    FederatedCredential,
     CreatedApiKey,
     OpenedSession,
     Session,
@@ -86,6 +100,7 @@ __all__ = [
     "CreatedAgent",
     "AgentKey",
     "CreatedAgentKey",
+    "FederatedCredential",
     "ApiKey",
     "CreatedApiKey",
     "AuditEvent",
@@ -106,8 +121,18 @@ __all__ = [
     "public_key_from_private_key",
     "jwk_thumbprint",
     "generate_agent_key_pair",
+    "DpopKey",
+    "generate_dpop_key",
+    "create_dpop_proof",
     "verify_access_token",
     "organization_issuer",
     "authorization_server_metadata_url",
     "JWKSCache",
+    # resource servers
+    "ResourceServer",
+    "AccessDecision",
+    "AgentTokenRefusal",
+    "VerifiedAgentToken",
+    "protected_resource_metadata",
+    "protected_resource_metadata_url",
 ]

@@ -16,6 +16,7 @@ from .types import (
     CreatedAgent,
     CreatedAgentKey,
     CreatedApiKey,
+    FederatedCredential,
     OpenedSession,
     Session,
     TokenIntrospection,
@@ -55,6 +56,20 @@ def to_agent_key(w: Wire) -> CreatedAgentKey:
         created_at=parse_timestamp(w["created_at"]),
         revoked_at=parse_optional(w.get("revoked_at")),
         secret=w.get("secret"),
+    )
+
+
+def to_federated_credential(w: Wire) -> FederatedCredential:
+    return FederatedCredential(
+        id=w["id"],
+        issuer=w["issuer"],
+        subject=w["subject"],
+        audience=w["audience"],
+        claims=dict(w.get("claims") or {}),
+        jwks=w.get("jwks"),
+        status=w["status"],
+        created_at=parse_timestamp(w["created_at"]),
+        revoked_at=parse_optional(w.get("revoked_at")),
     )
 
 
@@ -182,8 +197,16 @@ def to_introspection(w: Wire) -> TokenIntrospection:
         sid=s("sid"),
         organization_id=s("org_id"),
         raw=dict(w),
+        jkt=bound_jkt(w),
         actors=actor_chain(w["act"]) if "act" in w else None,
     )
+
+
+def bound_jkt(claims: Dict[str, Any]) -> Optional[str]:
+    """The DPoP key thumbprint a token is bound to (``cnf.jkt``, RFC 9449 §6), or None."""
+    cnf = claims.get("cnf")
+    jkt = cnf.get("jkt") if isinstance(cnf, dict) else None
+    return jkt if isinstance(jkt, str) else None
 
 
 def defined(**kwargs: Any) -> Dict[str, Any]:

@@ -183,9 +183,14 @@ class Transport:
         form: Union[Form, Callable[[], Form], None] = None,
         idempotent: bool = False,
         bearer: Union[str, Callable[[], str], None] = None,
+        authorize: Optional[Callable[[str, str], Dict[str, str]]] = None,
         options: Optional[RequestOptions] = None,
     ) -> Any:
-        """Sends the request, retrying when that is safe and useful; returns the parsed JSON body."""
+        """Sends the request, retrying when that is safe and useful; returns the parsed JSON body.
+
+        ``authorize(method, url)``, instead of ``bearer``, returns the headers that authorize one
+        attempt (a DPoP proof is bound to the method and URL and single-use, so it is made per attempt).
+        """
         opts: RequestOptions = options or {}
         max_retries = opts.get("max_retries", self.max_retries)
         timeout = float(opts.get("timeout", self.timeout))
@@ -199,6 +204,8 @@ class Transport:
             retries_left = max_retries - attempt
             # Built per attempt: a form or bearer function (a signed client assertion) must be fresh each time.
             headers, body = self._build(method, json_body, form, bearer, idempotency_key, opts)
+            if authorize is not None:
+                headers.update(self._checked(authorize(method, self.url(path, query))))
             try:
                 try:
                     response = self._send(method, target, headers, body, timeout)
@@ -227,6 +234,13 @@ class Transport:
                 attempt += 1
                 continue
             raise generate(response.status, None if parsed is _INVALID_JSON else parsed, response.headers)
+
+    @staticmethod
+    def _checked(headers: Dict[str, str]) -> Dict[str, str]:
+        for value in headers.values():
+            if not all(0x20 <= ord(c) <= 0x7E for c in value):
+                raise CertusOrdoError("the API key or token contains invalid characters (non-ASCII)", code="invalid_configuration")
+        return headers
 
     def _build(
         self,

@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .auth.credentials import AgentCredentials
 
 AgentStatus = Literal["active", "suspended", "revoked"]
-ApiKeyRole = Literal["admin", "operator", "reader"]
+ApiKeyRole = Literal["admin", "operator", "reader", "introspector"]
 SessionStatus = Literal["active", "exhausted", "expired", "ended"]
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "CreatedAgent",
     "AgentKey",
     "CreatedAgentKey",
+    "FederatedCredential",
     "ApiKey",
     "CreatedApiKey",
     "AuditEvent",
@@ -46,8 +47,9 @@ class Agent:
 
     id: str
     name: str
-    #: base64url of the 32 raw Ed25519 public-key bytes (the newest active key).
-    public_key: str
+    #: base64url of the 32 raw Ed25519 public-key bytes (the newest active key); None for an agent
+    #: that has only federated credentials (no key, no secret).
+    public_key: Optional[str]
     scopes: List[str]
     status: AgentStatus
     metadata: Dict[str, str]
@@ -79,6 +81,26 @@ class AgentKey:
 @dataclass(frozen=True)
 class CreatedAgentKey(AgentKey):
     secret: Optional[str] = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class FederatedCredential:
+    """A workload whose platform token (a JWT of another issuer) authenticates the agent."""
+
+    id: str
+    #: The token's ``iss`` (an https URL).
+    issuer: str
+    #: The token's ``sub``.
+    subject: str
+    #: A value the token's ``aud`` must contain.
+    audience: str
+    #: Further top-level claims the token must carry with these JSON values.
+    claims: Dict[str, Any]
+    #: The issuer's public keys given inline; None: fetched by OpenID discovery.
+    jwks: Optional[Dict[str, Any]]
+    status: str
+    created_at: UTCDateTime
+    revoked_at: Optional[UTCDateTime]
 
 
 @dataclass(frozen=True)
@@ -155,10 +177,13 @@ class TokenIntrospection:
     iss: Optional[str] = None
     aud: Optional[Union[str, List[str]]] = None
     jti: Optional[str] = None
+    #: ``DPoP`` for a token bound to a proof key (RFC 9449), else ``Bearer``.
     token_type: Optional[str] = None
     sid: Optional[str] = None
     organization_id: Optional[str] = None
     raw: Dict[str, Any] = field(default_factory=dict, repr=False)
+    #: For a DPoP-bound token, the thumbprint of its key (``cnf.jkt``).
+    jkt: Optional[str] = None
     #: A delegated token's actors (RFC 8693 ``act``), first actor first; None for an agent's own token.
     actors: Optional[List[str]] = None
 
@@ -194,7 +219,9 @@ class Session:
 
 @dataclass(frozen=True)
 class OpenedSession(Session):
-    """What ``AgentCredentials.open_session`` returns: the session and, only here, its own token.
+    """What ``AgentCredentials.open_session`` and ``renew_session_token`` return: the session and,
+    only here, a token of its own (it expires with the session or with the access token it was
+    minted from, whichever comes first).
 
     ``session.end()`` ends it early (or use it as a context manager: ``with creds.open_session(...)
     as session:`` ends it on exit).
@@ -230,6 +257,9 @@ class VerifiedAccessToken:
     audience: List[str]
     expires_at: UTCDateTime
     payload: Dict[str, Any] = field(repr=False)
+    #: For a DPoP-bound token, the thumbprint of its key (``cnf.jkt``): accept it only with a proof
+    #: by that key (``verify_dpop_presentation``). None for a bearer token.
+    jkt: Optional[str] = None
     #: A delegated token's actors (RFC 8693 ``act``): the first actor first, the current actor (the
     #: agent making the call) last; empty when the agent itself holds the token.
     actors: List[str] = field(default_factory=list)

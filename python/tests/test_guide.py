@@ -42,14 +42,24 @@ GUIDE = os.environ.get(
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
 
+# The guide sits beside the repository in the project's own checkouts (and CI), not in a user's
+# clone: there the tests that read it are skipped, with this reason in pytest's summary (-rs).
+GUIDE_MISSING = (
+    f"the product guide is not beside the repository ({os.path.normpath(GUIDE)}); "
+    "set CERTUSORDO_GUIDE to its path to run its examples"
+)
+needs_guide = pytest.mark.skipif(not os.path.isfile(GUIDE), reason=GUIDE_MISSING)
+
+
 def _guide_text() -> str:
     with open(GUIDE, encoding="utf-8") as f:
         return f.read()
 
 
-EXAMPLES: List[Example] = extract_examples(_guide_text())
+EXAMPLES: List[Example] = extract_examples(_guide_text()) if os.path.isfile(GUIDE) else []
 
 
+@needs_guide
 def test_extraction_finds_every_example_and_leaves_no_code_behind():
     assert len(EXAMPLES) == 13, [e.title for e in EXAMPLES]
     for e in EXAMPLES:
@@ -312,7 +322,13 @@ def _prepare(example: Example, run: GuideRun, monkeypatch: pytest.MonkeyPatch) -
         time.tzset()
 
 
-@pytest.mark.parametrize("example", EXAMPLES, ids=[f"{e.index:02d}-{re.sub(r'[^a-z0-9]+', '-', e.title.lower()).strip('-')[:40]}" for e in EXAMPLES])
+def _example_params() -> List[Any]:
+    if not EXAMPLES:
+        return [pytest.param(None, id="guide-not-found", marks=pytest.mark.skip(reason=GUIDE_MISSING))]
+    return [pytest.param(e, id=f"{e.index:02d}-{re.sub(r'[^a-z0-9]+', '-', e.title.lower()).strip('-')[:40]}") for e in EXAMPLES]
+
+
+@pytest.mark.parametrize("example", _example_params())
 def test_guide_example(example: Example, server, monkeypatch):
     run = _runs.setdefault(server.backend, GuideRun(server))
     if example.index > 1 and not run.first_agent_id:

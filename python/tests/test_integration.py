@@ -233,6 +233,25 @@ def test_sessions_open_record_end(client, server, unique):
         client.sessions.get(str(uuid.uuid4()))
 
 
+def test_session_token_renewed_with_the_agents_current_token(client, server, unique):
+    agent = client.agents.create(name=unique("renew"), scopes=["payments:read"])
+    creds = creds_for(server, agent.secret)
+    opener = creds.get_token()
+    session = creds.open_session(["payments:read"], ttl_seconds=3600)
+    # The session lasts an hour; its token no longer than the token it was minted from.
+    assert client.introspect(session.access_token).exp == client.introspect(opener).exp
+    fresh = creds.get_access_token(force_refresh=True)
+    renewed = creds.renew_session_token(session.id)
+    assert renewed.id == session.id and renewed.access_token != session.access_token
+    info = client.introspect(renewed.access_token)
+    assert info.active and info.sid == session.id and info.exp == client.introspect(fresh.access_token).exp
+    # Its opener revoked, the session ended, and stays ended.
+    creds.revoke_token(opener)
+    with pytest.raises(PermissionDeniedError) as ended:
+        creds.renew_session_token(session.id)
+    assert ended.value.details[0].message == "session_ended"
+
+
 def test_wrong_api_key_is_an_authentication_error_without_the_key(server):
     key = "aa_" + "x" * 43
     with CertusOrdoClient(api_key=key, base_url=server.url) as c:

@@ -38,10 +38,42 @@ export interface AgentCreateParams {
   name: string;
   scopes?: string[];
   metadata?: Record<string, string>;
-  /** base64url Ed25519 public key; omit to let the server generate the key pair (and return `secret`). */
+  /**
+   * base64url Ed25519 public key; omit to let the server generate the key pair (and return `secret`)
+   * — unless `federatedCredentials` are given: then the agent has no key and no secret at all.
+   */
   publicKey?: string;
   /** Agents that may act for this one (model/delegation.ts MAY_ACT_RULE). */
   mayAct?: string[];
+  /** Workloads whose platform tokens authenticate the agent (model/federation.ts rules). */
+  federatedCredentials?: FederatedCredentialCreateParams[];
+}
+
+/** A workload whose platform token (a JWT of another issuer) authenticates the agent. */
+export interface FederatedCredential {
+  id: string;
+  /** The token's `iss` (an https URL). */
+  issuer: string;
+  /** The token's `sub`. */
+  subject: string;
+  /** A value the token's `aud` must contain. */
+  audience: string;
+  /** Further top-level claims the token must carry with these JSON values. */
+  claims: Record<string, unknown>;
+  /** The issuer's public keys given inline; null: fetched by OpenID discovery. */
+  jwks: { keys: Record<string, unknown>[] } | null;
+  status: AgentKeyStatus;
+  createdAt: Date;
+  revokedAt: Date | null;
+}
+
+export interface FederatedCredentialCreateParams {
+  issuer: string;
+  subject: string;
+  /** Default: the organization's issuer URL. */
+  audience?: string;
+  claims?: Record<string, unknown>;
+  jwks?: { keys: Record<string, unknown>[] };
 }
 
 export interface AgentUpdateParams {
@@ -156,7 +188,7 @@ export interface AuditVerifyParams {
 
 /** The verified head of the audit chain, signed with the organization's token signing key. */
 export interface AuditCheckpoint {
-  /** Compact JWS (`typ: certusordo-audit-checkpoint+jwt`), verifiable offline with the organization's JWKS. */
+  /** Compact JWS (`typ: certusordo-audit-checkpoint+jwt`, `iss` `<organization issuer>/audit-checkpoints`), verifiable offline with the organization's JWKS. */
   checkpoint: string;
   orgId: string;
   seq: number;
@@ -176,9 +208,12 @@ export interface TokenIntrospection {
   iss?: string;
   aud?: string | string[];
   jti?: string;
+  /** `DPoP` for a token bound to a proof key (RFC 9449), else `Bearer`. */
   tokenType?: string;
   /** Session id, for session tokens. */
   sid?: string;
+  /** The DPoP key's RFC 7638 thumbprint (`cnf.jkt`), for DPoP-bound tokens. */
+  jkt?: string;
   /** The token's organization (`org_id`): always the API key's own, since other organizations' tokens are inactive. */
   organizationId?: string;
   /** A delegated token's actors (RFC 8693 `act`), the first actor first and the current actor last; absent for an agent's own token. */
@@ -221,9 +256,9 @@ export interface Session {
   endReason: SessionEndReason | null;
 }
 
-/** What `AgentCredentials.openSession` returns: the session and, only here, its own access token. */
+/** What `AgentCredentials.openSession` and `renewSessionToken` return: the session and, only here, a token of its own. */
 export interface OpenedSession extends Session {
-  /** Bound to the session: its scopes (the `sid` claim), expiring with it. */
+  /** Bound to the session (the `sid` claim), its scopes; expires with the session or with the access token it was minted from, whichever comes first. */
   accessToken: string;
 }
 

@@ -2,6 +2,8 @@
 import request from 'supertest';
 import { startTestServer, TestServer } from '../support/server';
 import { client, Client, expectError } from '../support/http';
+import { controlPlaneRoutes } from '../../api/src/routes';
+import { API_KEY_ROLES, type ApiKeyRole } from '../../model/roles';
 
 let s: TestServer;
 let admin: Client;
@@ -95,6 +97,26 @@ describe('API keys', () => {
     expectError(await admin.post('/v1/api-keys/nope/revoke'), 404, 'not_found');
   });
 
+  test('a database writer holding a key cannot move its row to another organization or raise its role', async () => {
+    const other = await s.createOrganization('admin');
+    const otherAgent = (await client(s.url, other.apiKey).post('/v1/agents', { name: 'moved-into' })).body.id;
+    const tamper = async (role: 'reader' | 'admin', organizationId: string) => {
+      const created = (await admin.post('/v1/api-keys', { name: `tamper-${role}-${organizationId.slice(-4)}`, role: 'reader' })).body;
+      // The writer edits the row before the key is ever used, so no cache stands between.
+      await s.running.db.knex('api_keys').where({ id: created.id }).update({ role, organization_id: organizationId });
+      return { id: created.id as string, key: client(s.url, created.key) };
+    };
+    const moved = await tamper('reader', other.organizationId);
+    expectError(await moved.key.get(`/v1/agents/${otherAgent}`), 401, 'unauthenticated');
+    const raised = await tamper('admin', s.organizationId);
+    expectError(await raised.key.post('/v1/agents', { name: 'escalated' }), 401, 'unauthenticated');
+    expectError(await raised.key.get('/v1/agents'), 401, 'unauthenticated');
+    // Put back as created, the same key works again: the binding was the only thing refusing it.
+    await s.running.db.knex('api_keys').where({ id: raised.id }).update({ role: 'reader', organization_id: s.organizationId });
+    expect((await raised.key.get('/v1/agents')).status).toBe(200);
+    expectError(await raised.key.post('/v1/agents', { name: 'escalated' }), 403, 'forbidden');
+  });
+
   test('the key is stored only as a keyed hash', async () => {
     const created = await admin.post('/v1/api-keys', { name: 'hash-check', role: 'reader' });
     const row = await s.running.db.knex('api_keys').where({ id: created.body.id }).first();
@@ -106,10 +128,12 @@ describe('API keys', () => {
 
 describe('roles', () => {
   let agentId: string;
+  let introspector: Client;
   let reader: Client;
   let operator: Client;
   beforeAll(async () => {
     agentId = (await admin.post('/v1/agents', { name: 'role-target' })).body.id;
+    introspector = client(s.url, await s.createApiKey('introspector'));
     reader = client(s.url, await s.createApiKey('reader'));
     operator = client(s.url, await s.createApiKey('operator'));
   });
@@ -126,15 +150,47 @@ describe('roles', () => {
     expect((await admin.get(`/v1/agents/${agentId}`)).body.status).toBe('active');
   });
 
-  test('operator reads and suspends/activates/revokes, but cannot create or edit', async () => {
+  test('operator reads and suspends, but cannot create, edit, reactivate or revoke', async () => {
     expectError(await operator.post('/v1/agents', { name: 'nope' }), 403, 'forbidden');
     expectError(await operator.patch(`/v1/agents/${agentId}`, { scopes: [] }), 403, 'forbidden');
     expectError(await operator.post(`/v1/agents/${agentId}/keys`), 403, 'forbidden');
     expectError(await operator.post('/v1/api-keys', { name: 'x', role: 'admin' }), 403, 'forbidden');
     expect((await operator.post(`/v1/agents/${agentId}/suspend`)).body.status).toBe('suspended');
-    expect((await operator.post(`/v1/agents/${agentId}/activate`)).body.status).toBe('active');
+    // An admin's suspension (a compromised agent) is not the operator's to undo, nor is revocation.
+    const activate = await operator.post(`/v1/agents/${agentId}/activate`);
+    expectError(activate, 403, 'forbidden');
+    expect(activate.body.error.message).toBe('This call needs the admin role; the key has operator');
+    expectError(await operator.post(`/v1/agents/${agentId}/revoke`), 403, 'forbidden');
+    expect((await admin.get(`/v1/agents/${agentId}`)).body.status).toBe('suspended');
+    expect((await admin.post(`/v1/agents/${agentId}/activate`)).body.status).toBe('active');
     const victim = (await admin.post('/v1/agents', { name: 'role-victim' })).body.id;
-    expect((await operator.post(`/v1/agents/${victim}/revoke`)).body.status).toBe('revoked');
+    expectError(await operator.post(`/v1/agents/${victim}/revoke`), 403, 'forbidden');
+    expect((await admin.post(`/v1/agents/${victim}/revoke`)).body.status).toBe('revoked');
+  });
+
+  test('every route with a role refuses a key of the role below it (403 naming both), and changes nothing', async () => {
+    const keys: Record<ApiKeyRole, Client> = { introspector, reader, operator, admin };
+    const seen: Array<{ route: string; status: number; message: string }> = [];
+    const expected: typeof seen = [];
+    for (const { routes } of controlPlaneRoutes) {
+      for (const r of routes) {
+        if (r.auth.kind !== 'api_key' && r.auth.kind !== 'api_key_or_agent') continue;
+        const below = API_KEY_ROLES[API_KEY_ROLES.indexOf(r.auth.role) - 1];
+        if (!below) continue;
+        const route = `${r.method.toUpperCase()} ${r.path} as ${below}`;
+        const res = await call(keys[below], r.method, r.path.replace(/\{[a-z_]+\}/g, agentId), {});
+        seen.push({ route, status: res.status, message: res.body?.error?.message ?? res.body?.error_description });
+        expected.push({ route, status: 403, message: `This call needs the ${r.auth.role} role; the key has ${below}` });
+      }
+    }
+    expect(seen).toEqual(expected);
+    // The roles of the status changes: suspension is every operator's; reactivation and revocation are admin's.
+    expect(expected.filter((e) => /^POST \/v1\/agents\/\{id\}\/(suspend|activate|revoke) /.test(e.route)).map((e) => e.route)).toEqual([
+      'POST /v1/agents/{id}/suspend as reader',
+      'POST /v1/agents/{id}/activate as operator',
+      'POST /v1/agents/{id}/revoke as operator',
+    ]);
+    expect((await admin.get(`/v1/agents/${agentId}`)).body.status).toBe('active');
   });
 });
 

@@ -17,6 +17,8 @@ import { openDatabase } from '../../api/src/db/connect';
 import { migrateLatest, migrateTo } from '../../api/src/db/migrate';
 import { readMasterKey } from '../../api/src/crypto/master-key';
 import { systemContext } from '../../api/src/services/organizations';
+import { verifyAccessToken } from '../../sdk/src';
+import type { CheckpointSigner } from '../../api/src/services/audit';
 
 let s: TestServer;
 beforeAll(async () => {
@@ -148,10 +150,10 @@ describe('checkpoints', () => {
     const meta = (await request(s.url).get(`/.well-known/oauth-authorization-server/orgs/${orgId}`).expect(200)).body;
     const jwks = (await request(meta.jwks_uri).get('').expect(200)).body;
     const { payload, protectedHeader } = await jwtVerify(cp.checkpoint, createLocalJWKSet(jwks), {
-      issuer: meta.issuer, typ: 'certusordo-audit-checkpoint+jwt', algorithms: ['EdDSA'],
+      issuer: `${meta.issuer}/audit-checkpoints`, typ: 'certusordo-audit-checkpoint+jwt', algorithms: ['EdDSA'],
     });
     expect(protectedHeader).toMatchObject({ alg: 'EdDSA', kid: expect.any(String) });
-    expect(payload).toMatchObject({ iss: meta.issuer, org_id: orgId, seq: cp.seq, hash: cp.hash, created_at: cp.created_at });
+    expect(payload).toMatchObject({ iss: `${meta.issuer}/audit-checkpoints`, org_id: orgId, seq: cp.seq, hash: cp.hash, created_at: cp.created_at });
 
     await api.post('/v1/agents', { name: 'later' }).expect(201);
     expect(await verify(api, `?checkpoint=${cp.checkpoint}`)).toMatchObject({ valid: true, first_broken_seq: null, seq: cp.seq + 1 });
@@ -162,6 +164,40 @@ describe('checkpoints', () => {
     expect(cp2.seq).toBeGreaterThan(cp.seq);
     expect(await verify(reader, `?checkpoint=${cp2.checkpoint}`)).toMatchObject({ valid: true });
     expectError(await reader.get('/v1/audit-events/verify?full=true'), 403, 'forbidden');
+  });
+
+  test('a checkpoint never passes as an access token: a verifier that checks only the issuer (and the SDK\'s) refuses it', async () => {
+    const { orgId, api } = await newOrg(1);
+    const cp = (await checkpoint(api)).checkpoint as string;
+    const meta = (await request(s.url).get(`/.well-known/oauth-authorization-server/orgs/${orgId}`).expect(200)).body;
+    const jwks = createLocalJWKSet((await request(meta.jwks_uri).get('').expect(200)).body);
+    // The checkpoint is signed by a key of this very JWKS, so only the issuer tells it apart.
+    await expect(jwtVerify(cp, jwks, { issuer: `${meta.issuer}/audit-checkpoints` })).resolves.toBeDefined();
+    await expect(jwtVerify(cp, jwks, { issuer: meta.issuer })).rejects.toMatchObject({ code: 'ERR_JWT_CLAIM_VALIDATION_FAILED', claim: 'iss' });
+    await expect(jwtVerify(cp, jwks, { issuer: meta.issuer, audience: meta.issuer })).rejects.toMatchObject({ code: 'ERR_JWT_CLAIM_VALIDATION_FAILED' });
+    await expect(verifyAccessToken(cp, { issuer: meta.issuer })).rejects.toThrow();
+    // Nor does the control plane itself take it as a Bearer token.
+    expect((await request(s.url).get('/v1/sessions').set('Authorization', `Bearer ${cp}`)).status).toBe(401);
+    expect((await api.post('/v1/oauth/introspect').type('form').send({ token: cp })).body).toEqual({ active: false });
+  });
+
+  test('a checkpoint taken before checkpoints had their own issuer (iss = the token issuer) still verifies at the server', async () => {
+    const { orgId, api } = await newOrg(1);
+    // The earlier versions' checkpoint: the same signer, with the token issuer as `iss`.
+    const audit = s.running.services.audit as unknown as { signer: CheckpointSigner };
+    const signer = audit.signer;
+    s.running.services.audit.useCheckpointSigner({ ...signer, sign: (o, h, p) => signer.sign(o, h, { ...p, iss: signer.issuer(o) }) });
+    let legacy: string;
+    try {
+      legacy = (await checkpoint(api)).checkpoint;
+    } finally {
+      s.running.services.audit.useCheckpointSigner(signer);
+    }
+    expect(decodeJwt(legacy).iss).toBe(signer.issuer(orgId));
+    await api.post('/v1/agents', { name: 'after-legacy' }).expect(201);
+    expect(await verify(api, `?checkpoint=${legacy}`)).toMatchObject({ valid: true, first_broken_seq: null });
+    expect((await checkpoint(api)).checkpoint).not.toBe(legacy);
+    expect(decodeJwt((await checkpoint(api)).checkpoint).iss).toBe(`${signer.issuer(orgId)}/audit-checkpoints`);
   });
 
   test("forged checkpoints — another key, another organization's, an edited payload — are refused without touching the chain", async () => {

@@ -8,9 +8,9 @@ import path from 'node:path';
 import express, { NextFunction, Request, Response } from 'express';
 import request from 'supertest';
 import {
-  ConflictError, DOMAIN_ERROR_CODES, DomainError, DomainErrorCode, ForbiddenError, InvalidClientError, InvalidGrantError, InvalidScopeError,
+  ConflictError, DOMAIN_ERROR_CODES, DomainError, DomainErrorCode, ForbiddenError, InvalidClientError, InvalidDpopProofError, InvalidGrantError, InvalidScopeError,
   InvalidTargetError, InvalidTransitionError, NotFoundError, PayloadTooLargeError, RateLimitedError, ServiceUnavailableError, UnauthenticatedError,
-  UnsupportedGrantTypeError, UnsupportedMediaTypeError, ValidationError,
+  UnsupportedGrantTypeError, UnsupportedMediaTypeError, UnsupportedResponseTypeError, UseDpopNonceError, ValidationError,
 } from '../../api/src/domain/errors';
 import { REST_STATUS } from '../../api/src/errors';
 import { OAUTH_ERRORS } from '../../api/src/oauth/errors';
@@ -36,6 +36,9 @@ const EXAMPLES: Record<DomainErrorCode, () => DomainError> = {
   invalid_scope: () => new InvalidScopeError('not granted'),
   invalid_target: () => new InvalidTargetError('bad resource'),
   unsupported_grant_type: () => new UnsupportedGrantTypeError('client_credentials only'),
+  unsupported_response_type: () => new UnsupportedResponseTypeError('no authorization codes here'),
+  invalid_dpop_proof: () => new InvalidDpopProofError('The DPoP proof htu must be this request\'s URL', 'htu_mismatch'),
+  use_dpop_nonce: () => new UseDpopNonceError('The DPoP proof must carry the server\'s current nonce', 'nonce_missing'),
 };
 
 const silent = createLogger('silent');
@@ -84,6 +87,8 @@ test.each([...DOMAIN_ERROR_CODES])('REST renders %s with its table status and th
   expect(JSON.stringify(res.body)).not.toContain(err.reason ?? '\u0000');
   if (err instanceof RateLimitedError) expect(res.headers['retry-after']).toBe('7');
   if (code === 'unauthenticated') expect(res.headers['www-authenticate']).toBe('Bearer realm="certusordo"');
+  // RFC 9449 §7.1: a resource's DPoP refusals challenge with the DPoP scheme and the algorithms it takes.
+  if (code === 'invalid_dpop_proof' || code === 'use_dpop_nonce') expect(res.headers['www-authenticate']).toBe(`DPoP realm="certusordo", error="${code}", algs="EdDSA Ed25519 ES256"`);
 });
 
 test.each([...DOMAIN_ERROR_CODES])('the OAuth endpoints render %s with its table status and RFC 6749 error', async (code) => {

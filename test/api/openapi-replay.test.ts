@@ -88,6 +88,7 @@ async function driveEveryRoute(): Promise<void> {
   const other = await s.createOrganization();
 
   // Health
+  await call('get', '/', { key: null });
   await call('get', '/healthz', { key: null });
   await call('get', '/readyz', { key: null });
 
@@ -110,7 +111,8 @@ async function driveEveryRoute(): Promise<void> {
   await call('patch', `/v1/agents/${id}`, { body: { scopes: ['payments:read', 'payments:write'] } });
   await call('patch', `/v1/agents/${id}`, { body: { unknown: 1 } });
   await call('post', `/v1/agents/${id}/suspend`, { key: operator, body: { reason: 'replay' } });
-  await call('post', `/v1/agents/${id}/activate`, { key: operator, body: {} });
+  await call('post', `/v1/agents/${id}/activate`, { key: operator, body: {} }); // 403: reactivation is admin's
+  await call('post', `/v1/agents/${id}/activate`, { body: {} });
   const keys = await call('get', `/v1/agents/${id}/keys`);
   const added = await call('post', `/v1/agents/${id}/keys`, { body: {} });
   await call('delete', `/v1/agents/${id}/keys/${added.body.kid}`);
@@ -149,6 +151,9 @@ async function driveEveryRoute(): Promise<void> {
   await call('get', '/v1/sessions?limit=5');
   await call('get', `/v1/sessions/${session.body.id}`);
   await call('get', '/v1/sessions/00000000-0000-4000-8000-000000000000');
+  await call('post', `/v1/sessions/${session.body.id}/token`, { key: token });
+  await call('post', `/v1/sessions/${session.body.id}/token`, { key: session.body.access_token }); // 403: a session token
+  await call('post', '/v1/sessions/00000000-0000-4000-8000-000000000000/token', { key: token }); // 404
   await call('post', `/v1/sessions/${session.body.id}/operations`, { key: operator, body: { scope: 'payments:read' } });
   await call('post', `/v1/sessions/${session.body.id}/operations`, { key: operator, body: { scope: 'payments:write' } }); // 403 outside scope
   await call('delete', `/v1/sessions/${session.body.id}`, { key: operator });
@@ -162,7 +167,7 @@ async function driveEveryRoute(): Promise<void> {
   await call('post', '/v1/signing-keys/rotate', { key: operator, body: {} });
 
   // Transitions that end the agent
-  await call('post', `/v1/agents/${id}/revoke`, { key: operator, body: {} });
+  await call('post', `/v1/agents/${id}/revoke`, { body: {} });
   await call('post', `/v1/agents/${id}/suspend`, { key: operator, body: {} }); // 409 invalid_transition
 
   // API keys
@@ -171,6 +176,7 @@ async function driveEveryRoute(): Promise<void> {
   await call('get', '/v1/api-keys');
   await call('get', '/v1/api-keys', { key: reader });
   await call('get', '/v1/api-keys/me', { key: reader });
+  await call('get', '/v1/api-keys/names?id=00000000-0000-4000-8000-000000000000', { key: reader });
   await call('post', `/v1/api-keys/${apiKey.body.id}/revoke`);
   await call('post', '/v1/api-keys/00000000-0000-4000-8000-000000000000/revoke');
   await call('get', '/v1/agents', { key: 'aa_not_a_real_key' });

@@ -31,6 +31,13 @@ test('health, readiness, request ids and security headers', async () => {
   expect(h.headers['cross-origin-opener-policy']).toBe('same-origin');
 });
 
+test('GET / points the way in: the console, the API reference, the OpenAPI document, each of them served', async () => {
+  const home = await request(s.url).get('/');
+  expect(home.status).toBe(200);
+  expect(home.body).toEqual({ service: 'certusordo', console: '/console', api_reference: '/docs', openapi: '/v1/openapi.json', health: '/healthz' });
+  for (const path of [home.body.api_reference, home.body.openapi, home.body.health]) expect((await request(s.url).get(path)).status).toBe(200);
+});
+
 test('unknown routes are JSON 404s', async () => {
   expectError(await request(s.url).get('/nope'), 404, 'not_found');
   expectError(await api.get('/v1/nope'), 404, 'not_found');

@@ -31,7 +31,7 @@ test('an active token introspects with its claims; garbage and unknown tokens ar
   }
 });
 
-test('introspection needs an API key (reader is enough) and a token parameter', async () => {
+test('introspection needs an API key (introspector or reader is enough) and a token parameter', async () => {
   const a = await createAgent(s);
   const token = await getToken(s, a);
   const reader = await s.createApiKey('reader');
@@ -48,6 +48,31 @@ test('introspection needs an API key (reader is enough) and a token parameter', 
   const missing = await request(s.url).post('/v1/oauth/introspect').set('Authorization', `Bearer ${s.apiKey}`).type('form').send({});
   expect(missing.status).toBe(400);
   expect(missing.body.error).toBe('invalid_request');
+});
+
+test('an introspector key introspects and reads nothing else of the organization', async () => {
+  const a = await createAgent(s, { scopes: ['tools:read'] });
+  const token = await getToken(s, a);
+  const created = await admin(s).post('/v1/api-keys', { name: 'mcp-server', role: 'introspector' });
+  expect(created.status).toBe(201);
+  expect(created.body.role).toBe('introspector');
+  const key: string = created.body.key;
+  expect((await introspect(s.url, key, token)).active).toBe(true);
+  const as = (method: 'get' | 'post', path: string) => request(s.url)[method](path).set('Authorization', `Bearer ${key}`);
+  for (const path of ['/v1/agents', `/v1/agents/${a.id}`, `/v1/agents/${a.id}/keys`, '/v1/audit-events', '/v1/audit-events/verify', '/v1/audit-events/checkpoint', '/v1/sessions', '/v1/signing-keys', '/v1/api-keys']) {
+    const res = await as('get', path);
+    expect([path, res.status]).toEqual([path, 403]);
+    expect(res.body.error.message).toMatch(/needs the (reader|admin) role; the key has introspector/);
+  }
+  for (const path of [`/v1/agents/${a.id}/suspend`, '/v1/api-keys']) expect((await as('post', path).send({})).status).toBe(403);
+  const revoke = await as('post', '/v1/oauth/revoke').type('form').send({ token });
+  expect(revoke.status).toBe(403);
+  // the refusals changed nothing: the agent is active and its token still introspects as active
+  expect((await admin(s).get(`/v1/agents/${a.id}`)).body.status).toBe('active');
+  expect((await introspect(s.url, key, token)).active).toBe(true);
+  // another organization's introspector sees this organization's tokens as inactive
+  const other = await s.createOrganization('introspector');
+  expect(await introspect(s.url, other.apiKey, token)).toEqual({ active: false });
 });
 
 test('suspend → inactive at once; activate → tokens issued before stay inactive, new ones are active', async () => {

@@ -133,6 +133,29 @@ describe('signing keys (per organization)', () => {
     expect((await request(s.url).get('/v1/signing-keys')).status).toBe(401);
   });
 
+  test('GET /v1/signing-keys answers from the cached keys (no read per call); a rotation, here or announced, shows at once', async () => {
+    const org = await s.createOrganization('reader');
+    const list = async () => (await admin(s, org.apiKey).get('/v1/signing-keys')).body.data.map((k: { kid: string; status: string }) => [k.kid, k.status]);
+    const first = await list();
+    expect(first).toEqual([[expect.any(String), 'current']]);
+    await list(); // the first key's own announcement (PostgreSQL) may reload the entry once
+    const keyReads: string[] = [];
+    const onQuery = (q: { sql: string }) => void (/signing_keys/.test(q.sql) && keyReads.push(q.sql));
+    s.running.db.knex.on('query', onQuery);
+    try {
+      for (let i = 0; i < 5; i++) expect(await list()).toEqual(first);
+    } finally {
+      s.running.db.knex.off('query', onQuery);
+    }
+    expect(keyReads).toEqual([]);
+    // Rotated by another process (the CLI, another replica): the announcement reloads the entry.
+    const heard = s.running.db.backend === 'postgres' ? nextInvalidation(s, 'the rotation is announced', (e) => e.kind === 'signing_keys' && e.orgId === org.organizationId) : null;
+    const rotated = await rotateSigningKey(s.running.db.knex, loadMasterKey(masterKey, s.store.dataDir), org.organizationId, 'drill');
+    if (heard) await heard;
+    else s.running.invalidations.publishLocal({ kind: 'signing_keys', orgId: org.organizationId });
+    expect(await list()).toEqual([[rotated.kid, 'current'], [first[0][0], 'retired']]);
+  });
+
   test('concurrent first uses of a new organization (replicas racing) end with one current key', async () => {
     const other = await s.createOrganization('admin');
     const replicas = Array.from({ length: 6 }, () => keyService());

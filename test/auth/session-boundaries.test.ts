@@ -1,7 +1,9 @@
 /**
- * Sessions inside their parent: revoking the access token that opened a session ends it (and a
- * session token's revocation ends its own session), at once and on every replica; operations need
- * the agent's current scopes; a session token manages only its own session.
+ * Sessions inside their parent: revoking the access token that opened a session, or one its token
+ * was renewed with, ends it (and a session token's revocation ends its own session), at once and
+ * on every replica (an expired parent: expired-revocation.test.ts); a session token expires with its parent and is renewed
+ * with a fresh access token, bounded by it; operations and live tokens hold only the agent's
+ * current scopes; a session token manages only its own session.
  */
 import { randomBytes } from 'node:crypto';
 import knexFactory, { type Knex } from 'knex';
@@ -126,17 +128,16 @@ describe('sessions die with their parent token', () => {
     expect(await introspect(s.url, s.apiKey, again.body.access_token)).toEqual({ active: false });
   });
 
-  test('a parent that merely expires does not end the session: the session keeps its own TTL', async () => {
+  test('a parent that merely expires does not end the session (it keeps its own TTL), but its token expires with the parent', async () => {
     const a = await createAgent(s, { scopes: ['payments:read'] });
     const parent = await getToken(s, a);
     const opened = await openSession(parent, { scopes: ['payments:read'], ttl_seconds: 3600 });
     const parentExp = decodePayload(parent).exp as number;
     const sessionExp = decodePayload(opened.access_token).exp as number;
-    // The access token lives CERTUSORDO_TOKEN_TTL (300 s by default); the session and its token an hour.
+    // The access token lives CERTUSORDO_TOKEN_TTL (300 s by default); the session an hour, its token no longer than its parent.
     expect(parentExp - (decodePayload(parent).iat as number)).toBe(s.config.accessTokenTtlSeconds);
     expect(new Date(opened.expires_at).getTime() - new Date(opened.created_at).getTime()).toBe(3_600_000);
-    expect(sessionExp).toBe(Math.floor(new Date(opened.expires_at).getTime() / 1000));
-    expect(sessionExp).toBeGreaterThan(parentExp);
+    expect(sessionExp).toBe(parentExp);
   });
 
   test('opening races revoking the parent: every session that was opened ends with it', async () => {
@@ -152,6 +153,100 @@ describe('sessions die with their parent token', () => {
       expect(await introspect(s.url, s.apiKey, r.body.access_token)).toEqual({ active: false });
     }
     expect((await asBearer(parent).post('/v1/sessions', { scopes: ['payments:read'] })).status).toBe(401);
+  });
+});
+
+const renew = (id: string, token: string, url = s.url) => asBearer(token, url).post(`/v1/sessions/${id}/token`);
+
+describe('a session\'s token is renewed with a fresh access token of the agent, and bounded by it', () => {
+  test('the renewed token: the same session, the new parent\'s expiry, audited; revoking the renewing token ends the session', async () => {
+    const a = await createAgent(s, { scopes: ['payments:read', 'payments:write'] });
+    const opener = await getToken(s, a);
+    const opened = await openSession(opener, { scopes: ['payments:read', 'payments:write'], ttl_seconds: 3600, max_operations: 5 });
+    const fresh = await getToken(s, a);
+    const res = await renew(opened.id, fresh);
+    expect(res.status).toBe(200);
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.body).toMatchObject({ id: opened.id, status: 'active', scopes: ['payments:read', 'payments:write'], expires_at: opened.expires_at, access_token: expect.any(String) });
+    const claims = decodePayload(res.body.access_token);
+    expect(claims).toMatchObject({ sid: opened.id, sub: a.id, scope: 'payments:read payments:write', exp: decodePayload(fresh).exp });
+    expect(await introspect(s.url, s.apiKey, res.body.access_token)).toMatchObject({ active: true, sid: opened.id });
+    const renewed = (await admin(s).get(`/v1/audit-events?action=session.token_renewed&agent_id=${opened.id}`)).body.data;
+    expect(renewed).toEqual([expect.objectContaining({ actor_type: 'agent', actor_id: a.id, target_id: opened.id, data: expect.objectContaining({ parent_jti: decodePayload(fresh).jti, scopes: ['payments:read', 'payments:write'] }) })]);
+    expect(JSON.stringify(renewed)).not.toContain(res.body.access_token);
+
+    // Revoking the token it was renewed with ends the session, like revoking its opener.
+    await revoke(fresh).expect(200);
+    expect(await session(opened.id)).toMatchObject({ status: 'ended', end_reason: 'parent_token_revoked' });
+    for (const t of [res.body.access_token, opened.access_token]) expect(await introspect(s.url, s.apiKey, t)).toEqual({ active: false });
+    expect((await introspect(s.url, s.apiKey, opener)).active).toBe(true);
+  });
+
+  test('a narrower token renews the session\'s token with the scopes it holds, never more', async () => {
+    const a = await createAgent(s, { scopes: ['payments:read', 'payments:write', 'reports:*'] });
+    const opened = await openSession(await getToken(s, a), { scopes: ['payments:read', 'reports:*'] });
+    const narrow = await getToken(s, a, 'payments:read reports:daily');
+    const res = await renew(opened.id, narrow);
+    expect(res.status).toBe(200);
+    expect(decodePayload(res.body.access_token).scope).toBe('payments:read reports:daily');
+    const none = await renew(opened.id, await getToken(s, a, 'payments:write'));
+    expect(none.status).toBe(403);
+    expect(none.body.error.details).toEqual([
+      { path: 'scopes', message: '"payments:read" is not granted to this token' }, { path: 'scopes', message: '"reports:*" is not granted to this token' },
+    ]);
+  });
+
+  test('refused: a session token, another agent\'s session, an unknown id; a session that ended stays ended', async () => {
+    const a = await createAgent(s, { scopes: ['payments:read'] });
+    const b = await createAgent(s, { scopes: ['payments:read'] });
+    const opener = await getToken(s, a);
+    const opened = await openSession(opener);
+    const sessionToken = await renew(opened.id, opened.access_token);
+    expect({ status: sessionToken.status, details: sessionToken.body.error.details }).toEqual({ status: 403, details: [{ path: 'authorization', message: 'session_token' }] });
+    expect((await renew(opened.id, await getToken(s, b))).status).toBe(404);
+    expect((await renew('0190d6c5-0000-7000-8000-000000000000', opener)).status).toBe(404);
+    expect((await renew('not-a-uuid', opener)).status).toBe(404);
+    expect((await request(s.url).post(`/v1/sessions/${opened.id}/token`)).status).toBe(401);
+    expect((await asBearer(s.apiKey).post(`/v1/sessions/${opened.id}/token`)).status).toBe(403);
+
+    // Its opener revoked: the session ended, and a fresh token of the agent cannot bring it back.
+    await revoke(opener).expect(200);
+    expectDenied(await renew(opened.id, await getToken(s, a)), 'session_ended');
+    expect(await session(opened.id)).toMatchObject({ status: 'ended', end_reason: 'parent_token_revoked' });
+    expect((await admin(s).get(`/v1/audit-events?action=session.token_renewed&agent_id=${opened.id}`)).body.data).toEqual([]);
+
+    const spent = await openSession(await getToken(s, a), { scopes: ['payments:read'], max_operations: 1 });
+    expect((await op(spent.id, 'payments:read')).status).toBe(200);
+    expectDenied(await renew(spent.id, await getToken(s, a)), 'budget_exhausted');
+    const old = await openSession(await getToken(s, a), { scopes: ['payments:read'], ttl_seconds: 60 });
+    await s.running.db.knex.raw(`update sessions set created_at = created_at - interval '1 hour', expires_at = expires_at - interval '1 hour' where id = ?`, [old.id]);
+    expectDenied(await renew(old.id, await getToken(s, a)), 'session_expired');
+  });
+
+  test('an Idempotency-Key retry with another token of the agent: the token it gets lives inside that token too', async () => {
+    const a = await createAgent(s, { scopes: ['payments:read'] });
+    const [t1, t2] = [await getToken(s, a), await getToken(s, a)];
+    const key = `k-${randomBytes(4).toString('hex')}`;
+    const open = (t: string) => request(s.url).post('/v1/sessions').set('Authorization', `Bearer ${t}`).set('Idempotency-Key', key).send({ scopes: ['payments:read'] });
+    const first = await open(t1).expect(201);
+    const again = await open(t2).expect(201);
+    expect(again.body.id).toBe(first.body.id);
+    expect(decodePayload(again.body.access_token).exp).toBe(decodePayload(t2).exp);
+    await revoke(t2).expect(200);
+    expect(await session(first.body.id)).toMatchObject({ status: 'ended', end_reason: 'parent_token_revoked' });
+  });
+});
+
+describe('revoking a token that is not genuine', () => {
+  test('a forged signature or another organization\'s API key changes nothing', async () => {
+    const a = await createAgent(s, { scopes: ['payments:read'] });
+    const opener = await getToken(s, a);
+    const opened = await openSession(opener);
+    const [h, p] = opener.split('.');
+    const forged = `${h}.${p}.${Buffer.alloc(64).toString('base64url')}`;
+    await revoke(forged).expect(200);
+    await revoke(opener, (await s.createOrganization('operator')).apiKey).expect(200);
+    expect(await session(opened.id)).toMatchObject({ status: 'active' });
   });
 });
 
@@ -189,8 +284,29 @@ describe('operations need the agent\'s current scopes', () => {
     await admin(s).patch(`/v1/agents/${a.id}`, { scopes: ['payments:read'] }).expect(200);
     const refused = await asBearer(token).post('/v1/sessions', { scopes: ['payments:read', 'payments:write'] });
     expect(refused.status).toBe(403);
-    expect(refused.body.error.details).toEqual([{ path: 'scopes', message: '"payments:write" is no longer granted to the agent' }]);
+    // The token no longer holds the scope either: a removed scope is gone from the agent's live tokens.
+    expect(refused.body.error.details).toEqual([{ path: 'scopes', message: '"payments:write" is not granted to this token' }]);
     expect((await asBearer(token).post('/v1/sessions', { scopes: ['payments:read'] })).status).toBe(201);
+  });
+
+  test('a scope removed from the agent is gone at once from its live tokens, plain and session: introspection, opening, renewal', async () => {
+    const a = await createAgent(s, { scopes: ['payments:read', 'payments:write', 'reports:*'] });
+    const plain = await getToken(s, a);
+    const opened = await openSession(plain, { scopes: ['payments:read', 'payments:write', 'reports:*'] });
+    // Cached on this replica before the change.
+    expect(await introspect(s.url, s.apiKey, plain)).toMatchObject({ active: true, scope: 'payments:read payments:write reports:*' });
+    expect(await introspect(s.url, s.apiKey, opened.access_token)).toMatchObject({ active: true, scope: 'payments:read payments:write reports:*' });
+    await admin(s).patch(`/v1/agents/${a.id}`, { scopes: ['payments:read', 'reports:daily'] }).expect(200);
+    expect(await introspect(s.url, s.apiKey, plain)).toMatchObject({ active: true, scope: 'payments:read reports:daily' });
+    expect(await introspect(s.url, s.apiKey, opened.access_token)).toMatchObject({ active: true, scope: 'payments:read reports:daily' });
+    // The control plane's own checks see the same: the token no longer covers payments:write.
+    const refused = await asBearer(plain).post('/v1/sessions', { scopes: ['payments:write'] });
+    expect(refused.status).toBe(403);
+    expect(decodePayload((await renew(opened.id, plain)).body.access_token).scope).toBe('payments:read reports:daily');
+    expectDenied(await op(opened.id, 'payments:write'), 'scope_revoked');
+    // Granted again: back in the live tokens (never beyond what they were issued with).
+    await admin(s).patch(`/v1/agents/${a.id}`, { scopes: ['payments:read', 'payments:write', 'reports:*', 'admin:all'] }).expect(200);
+    expect(await introspect(s.url, s.apiKey, plain)).toMatchObject({ scope: 'payments:read payments:write reports:*' });
   });
 
   test('operations of an agent suspended then reactivated stay refused (agent_inactive)', async () => {
@@ -300,6 +416,16 @@ describePg('opening and revoking the parent, pinned in both orders (PostgreSQL: 
     expect((await admin(s).get(`/v1/sessions?agent_id=${a.id}`)).body.data).toEqual([]);
   });
 
+  test('a renewal first: the revocation of the renewing token, queued behind it, ends the session', async () => {
+    const a = await createAgent(s, { scopes: ['payments:read'] });
+    const opened = await openSession(await getToken(s, a));
+    const fresh = await getToken(s, a);
+    const [renewed, revoked] = await whileChainHeadHeld([() => renew(opened.id, fresh), () => revoke(fresh)]);
+    expect([renewed!.status, revoked!.status]).toEqual([200, 200]);
+    expect(await session(opened.id)).toMatchObject({ status: 'ended', end_reason: 'parent_token_revoked' });
+    expect(await introspect(s.url, s.apiKey, renewed!.body.access_token)).toEqual({ active: false });
+  });
+
   test('the opening first: the revocation, queued behind it, ends the new session', async () => {
     const a = await createAgent(s, { scopes: ['payments:read'] });
     const parent = await getToken(s, a);
@@ -319,6 +445,16 @@ describePg('on another replica', () => {
     b = await startTestServer({ store: s.store, masterKey: s.config.masterKey, env: { CERTUSORDO_PUBLIC_URL: s.config.publicUrl ?? s.url } });
   });
   afterAll(async () => b?.close());
+
+  test('a scope removed on one replica is gone from the agent\'s tokens on the other (which had them cached)', async () => {
+    const a = await createAgent(s, { scopes: ['payments:read', 'payments:write'] });
+    const plain = await getToken(s, a);
+    expect(await introspect(b.url, s.apiKey, plain)).toMatchObject({ active: true, scope: 'payments:read payments:write' });
+    const heard = nextInvalidation(b, 'the other replica hears of the scope change', (e) => e.kind === 'credentials' && e.id === a.id);
+    await admin(s).patch(`/v1/agents/${a.id}`, { scopes: ['payments:read'] }).expect(200);
+    await heard;
+    expect(await introspect(b.url, s.apiKey, plain)).toMatchObject({ active: true, scope: 'payments:read' });
+  });
 
   test('revoking the parent on one replica ends the session on the other (which had it cached as active)', async () => {
     const a = await createAgent(s, { scopes: ['payments:read'] });

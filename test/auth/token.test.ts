@@ -302,13 +302,16 @@ describe('organization-bound tokens', () => {
     expect(kids(jwksA).filter((k) => kids(jwksB).includes(k))).toEqual([]);
   });
 
-  test('a session token keeps its parent\'s organization issuer and audience', async () => {
+  test('a session token keeps its parent\'s organization issuer and audience (the control plane and a relying service)', async () => {
     const resource = 'https://payments.example.com/api';
-    const parent = (await requestToken(s, agent, { resource, scope: 'payments:read' })).body.access_token as string;
+    // The parent must name the control plane among its audiences to open a session there.
+    const body = new URLSearchParams([['grant_type', 'client_credentials'], ['client_assertion_type', ASSERTION_TYPE], ['client_assertion', await assertion(s, agent)],
+      ['resource', resource], ['resource', issuer()], ['scope', 'payments:read']]);
+    const parent = (await request(s.url).post('/v1/oauth/token').type('form').send(body.toString())).body.access_token as string;
     const session = await request(s.url).post('/v1/sessions').set('Authorization', `Bearer ${parent}`).send({ scopes: ['payments:read'] });
     expect(session.status).toBe(201);
     const { payload } = await jwtVerify(session.body.access_token, createLocalJWKSet(await fetchJwks()), { issuer: issuer(), audience: resource, typ: 'at+jwt' });
-    expect(payload).toMatchObject({ iss: issuer(), aud: resource, sid: session.body.id, org_id: s.organizationId });
+    expect(payload).toMatchObject({ iss: issuer(), aud: [resource, issuer()], sid: session.body.id, org_id: s.organizationId });
   });
 });
 
@@ -382,13 +385,16 @@ describe('discovery', () => {
     expect(md.status).toBe(200);
     expect(md.body).toMatchObject({
       issuer: issuer(),
+      authorization_endpoint: `${s.url}/v1/oauth/authorize`,
+      response_types_supported: [],
       token_endpoint: `${s.url}/v1/oauth/token`,
       jwks_uri: `${issuer()}/.well-known/jwks.json`,
       introspection_endpoint: `${s.url}/v1/oauth/introspect`,
       revocation_endpoint: `${s.url}/v1/oauth/revoke`,
       grant_types_supported: ['client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange'],
       token_endpoint_auth_methods_supported: ['private_key_jwt'],
-      token_endpoint_auth_signing_alg_values_supported: ['EdDSA', 'Ed25519'],
+      // Agents' own assertions are Ed25519; workloads' platform tokens (federation) also RSA and P-256.
+      token_endpoint_auth_signing_alg_values_supported: ['RS256', 'PS256', 'ES256', 'EdDSA', 'Ed25519'],
     });
     const jwks = await request(s.url).get(new URL(md.body.jwks_uri).pathname);
     expect(jwks.status).toBe(200);
@@ -427,9 +433,22 @@ describe('discovery', () => {
     }
   });
 
+  test('the advertised authorization endpoint answers unsupported_response_type directly: no redirect, whatever the query', async () => {
+    const md = (await request(s.url).get(`/.well-known/oauth-authorization-server/orgs/${s.organizationId}`)).body;
+    const path = new URL(md.authorization_endpoint).pathname;
+    for (const query of ['', '?response_type=code&client_id=x&redirect_uri=https%3A%2F%2Fevil.example%2Fcb&state=s&code_challenge=c&code_challenge_method=S256', '?response_type=token&redirect_uri=https://evil.example/']) {
+      const res = await request(s.url).get(`${path}${query}`).redirects(0);
+      expect(res.status).toBe(400);
+      expect(res.headers.location).toBeUndefined();
+      expect(res.headers['cache-control']).toBe('no-store');
+      expect(res.body).toEqual({ error: 'unsupported_response_type', error_description: expect.stringContaining('client credentials grant with private_key_jwt') });
+      expect(JSON.stringify(res.body)).not.toContain('evil.example');
+    }
+  });
+
   test('the OpenAPI document lists the auth endpoints', async () => {
     const doc = (await request(s.url).get('/v1/openapi.json')).body;
-    for (const p of ['/v1/oauth/token', '/v1/oauth/introspect', '/v1/oauth/revoke', '/v1/sessions', '/v1/sessions/{id}', '/v1/sessions/{id}/operations', '/v1/signing-keys/rotate',
+    for (const p of ['/v1/oauth/token', '/v1/oauth/authorize', '/v1/oauth/introspect', '/v1/oauth/revoke', '/v1/sessions', '/v1/sessions/{id}', '/v1/sessions/{id}/operations', '/v1/signing-keys/rotate',
       '/orgs/{org_id}/.well-known/jwks.json', '/.well-known/oauth-authorization-server/orgs/{org_id}']) {
       expect(doc.paths[p]).toBeDefined();
     }

@@ -7,6 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { startTestServer, type TestServer } from '../support/server';
 import { ensureBuilt } from '../support/build';
+import request from 'supertest';
+import { createAgent, getToken } from '../auth/helpers';
 
 const ROOT = path.resolve(__dirname, '../..');
 const MAIN = path.join(ROOT, 'dist/cli/main.js');
@@ -189,8 +191,24 @@ describe('agents', () => {
     expect(again.stderr).toMatch(/^error: /);
   });
 
+  it('an operator key suspends; activate and revoke need an admin key (exit 4, the role named)', async () => {
+    const a = json(await cli(['agents', 'create', 'cli-incident', '--json']));
+    const env = { env: { CERTUSORDO_API_KEY: await server.createApiKey('operator') } };
+    expect((await cli(['agents', 'suspend', a.id, '--reason', 'incident'], env)).code).toBe(0);
+    const activate = await cli(['agents', 'activate', a.id], env);
+    expect(activate.code).toBe(4);
+    expect(activate.stderr).toContain('This call needs the admin role; the key has operator');
+    expect((await cli(['agents', 'revoke', a.id, '--yes'], env)).code).toBe(4);
+    expect(json(await cli(['agents', 'get', a.id, '--json'])).status).toBe('suspended');
+    // Help text is wrapped to the terminal's width.
+    const help = async (command: string) => (await cli(['agents', command, '--help'])).stdout.replace(/\s+/g, ' ');
+    expect(await help('activate')).toContain('Needs an admin key');
+    expect(await help('revoke')).toContain('Needs an admin key');
+    expect(await help('suspend')).toContain('Needs an operator or admin key');
+  });
+
   it('exit codes: not found 3, validation 6, conflict 5, auth 4, permission 4, network 7', async () => {
-    const nf = await cli(['agents', 'get', 'non-existent-id']);
+    const nf = await cli(['agents', 'get', '00000000-0000-4000-8000-000000000000']);
     expect(nf.code).toBe(3);
     expect(nf.stderr).toMatch(/request id: /);
 
@@ -217,6 +235,38 @@ describe('agents', () => {
     expect(down.code).toBe(7);
     expect(down.stderr).toContain('could not reach');
   }, 30_000);
+
+  it('takes an agent name wherever it takes an id; a revoked agent is found by id only', async () => {
+    const bot = json(await cli(['agents', 'create', 'cli-billing-bot', '--json']));
+    const got = await cli(['agents', 'get', 'cli-billing-bot', '--json']);
+    expect(got.code).toBe(0);
+    expect(json(got)).toMatchObject({ id: bot.id, name: 'cli-billing-bot' });
+    expect(json(await cli(['agents', 'update', 'cli-billing-bot', '-m', 'team=billing', '--json'])).metadata).toEqual({ team: 'billing' });
+    expect(json(await cli(['agents', 'suspend', 'cli-billing-bot', '--json'])).status).toBe('suspended');
+    expect(json(await cli(['agents', 'activate', 'cli-billing-bot', '--json'])).status).toBe('active');
+    expect(json(await cli(['agents', 'keys', 'list', 'cli-billing-bot', '--json']))).toHaveLength(1);
+    const events = json(await cli(['audit', 'list', '--agent', 'cli-billing-bot', '--json']));
+    expect(events.map((e: { action: string }) => e.action)).toEqual(['agent.activated', 'agent.suspended', 'agent.updated', 'agent.created']);
+    expect(events.every((e: { targetId: string }) => e.targetId === bot.id)).toBe(true);
+    expect(json(await cli(['sessions', 'list', '--agent', 'cli-billing-bot', '--json']))).toEqual([]);
+
+    // no such name: exit 3, a message that names what was looked for
+    const unknown = await cli(['agents', 'get', 'cli-no-such-bot']);
+    expect(unknown.code).toBe(3);
+    expect(unknown.stderr).toContain('No agent is named "cli-no-such-bot"');
+    const unknownJson = await cli(['agents', 'suspend', 'cli-no-such-bot', '--json']);
+    expect(unknownJson.code).toBe(3);
+    expect(JSON.parse(unknownJson.stderr)).toMatchObject({ error: { code: 'not_found', status: 404 }, exit_code: 3 });
+
+    // revoked: the name no longer resolves, the id still does; a new agent may take the name
+    expect((await cli(['agents', 'revoke', 'cli-billing-bot', '--yes'])).code).toBe(0);
+    const gone = await cli(['agents', 'get', 'cli-billing-bot']);
+    expect(gone.code).toBe(3);
+    expect(gone.stderr).toContain('a revoked one was');
+    expect(json(await cli(['agents', 'get', bot.id, '--json'])).status).toBe('revoked');
+    const successor = json(await cli(['agents', 'create', 'cli-billing-bot', '--json']));
+    expect(json(await cli(['agents', 'get', 'cli-billing-bot', '--json'])).id).toBe(successor.id);
+  });
 
   it('--endpoint and --api-key flags replace the environment', async () => {
     const r = await cli(['--endpoint', server.url, '--api-key', server.apiKey, 'agents', 'list', '--json'], {
@@ -292,6 +342,35 @@ describe('audit', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/Fetched 1 agents…/);
     expect(r.stdout).toMatch(/cli-tty-list +active/);
+  });
+});
+
+describe('server text on a terminal', () => {
+  it('control characters, ANSI escapes and bidi overrides an agent chose are shown escaped; --json keeps them exact', async () => {
+    const ESC = '\u001b';
+    const hostile = `${ESC}]0;pwned${ESC}\\${ESC}[2J${ESC}[31mred\r\u202eevil\u0085`;
+    const admin = { Authorization: `Bearer ${server.apiKey}` };
+    const agent = await createAgent(server, { name: 'cli-ansi', scopes: ['a:read'] });
+    await request(server.url).patch(`/v1/agents/${agent.id}`).set(admin).send({ metadata: { note: hostile } }).expect(200);
+    await request(server.url).post(`/v1/agents/${agent.id}/suspend`).set(admin).send({ reason: hostile }).expect(200);
+    await request(server.url).post(`/v1/agents/${agent.id}/activate`).set(admin).send({}).expect(200);
+    const token = await getToken(server, agent);
+    const session = await request(server.url).post('/v1/sessions').set('Authorization', `Bearer ${token}`).send({ scopes: ['a:read'], purpose: hostile }).expect(201);
+
+    const shown = [
+      await cli(['agents', 'get', agent.id]),
+      await cli(['sessions', 'get', session.body.id]),
+      await cli(['sessions', 'list', '--agent', agent.id]),
+      await cli(['audit', 'list', '--agent', agent.id]),
+    ];
+    for (const r of shown) {
+      expect(r.code).toBe(0);
+      expect(r.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/);
+    }
+    expect(shown[0]!.stdout).toContain('note=\\u001b]0;pwned\\u001b\\\\u001b[2J\\u001b[31mred\\u000d\\u202eevil\\u0085');
+    expect(shown[1]!.stdout).toContain('\\u001b[31mred');
+    expect(json(await cli(['sessions', 'get', session.body.id, '--json'])).purpose).toBe(hostile);
+    expect(json(await cli(['agents', 'get', agent.id, '--json'])).metadata.note).toBe(hostile);
   });
 });
 

@@ -55,6 +55,36 @@ beforeAll(async () => {
 }, 180_000);
 afterAll(async () => server?.close());
 
+describe('agents federated-credentials', () => {
+  it('create --issuer/--subject makes a secretless agent; add, list and remove its credentials; the last one stays', async () => {
+    const issuer = 'https://token.actions.githubusercontent.com';
+    const created = await cli(['--json', 'agents', 'create', 'cli-secretless', '-s', 'deploy:write', '--issuer', issuer, '--subject', 'repo:acme/payments:environment:production', '--claim', 'repository_owner=acme']);
+    expect(created.code).toBe(0);
+    const agent = json(created) as { id: string; publicKey: string | null; secret?: string };
+    expect(agent.publicKey).toBeNull();
+    expect(agent.secret).toBeUndefined();
+    expect(created.stderr).not.toMatch(/store the secret/);
+
+    const listed = json(await cli(['--json', 'agents', 'federated-credentials', 'list', agent.id])) as Array<{ id: string; claims: Record<string, unknown> }>;
+    expect(listed).toEqual([expect.objectContaining({ claims: { repository_owner: 'acme' }, status: 'active' })]);
+    const last = await cli(['agents', 'federated-credentials', 'remove', agent.id, listed[0]!.id, '--yes']);
+    expect(last.code).not.toBe(0);
+    expect(last.stderr).toMatch(/last active key or federated credential/);
+
+    const added = await cli(['--json', 'agents', 'federated-credentials', 'add', agent.id, '--issuer', issuer, '--subject', 'repo:acme/payments:ref:refs/heads/main', '--claim', 'run_attempt=1']);
+    expect(added.code).toBe(0);
+    expect(json(added)).toMatchObject({ subject: 'repo:acme/payments:ref:refs/heads/main', claims: { run_attempt: 1 } });
+    const removed = await cli(['--json', 'agents', 'federated-credentials', 'remove', agent.id, listed[0]!.id, '--yes']);
+    expect(removed.code).toBe(0);
+    expect(json(removed)).toMatchObject({ id: listed[0]!.id, status: 'revoked' });
+    // An http issuer is the server's 400, with the rule in the message.
+    const bad = await cli(['agents', 'federated-credentials', 'add', agent.id, '--issuer', 'http://issuer.example', '--subject', 'x']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/https/);
+    expect((await cli(['agents', 'create', 'cli-half', '--issuer', issuer])).code).toBe(2);
+  });
+});
+
 describe('agents keys', () => {
   it('add prints a new secret once with a warning; list shows both keys; remove revokes one; the last key stays', async () => {
     const agent = await client.agents.create({ name: 'cli-keys', scopes: ['data:read'] });

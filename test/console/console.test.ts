@@ -20,6 +20,12 @@ const describeBrowser = describeWithChromium('the console browser tests');
 const ROOT = path.resolve(__dirname, '../..');
 const SHOTS = path.join(os.tmpdir(), 'certusordo-console-screenshots');
 const README_SHOT = path.join(ROOT, 'docs/images/console-agents.png');
+const AUDIT_SHOT = path.join(ROOT, 'docs/images/console-audit.png');
+
+/** A docs image is written when it is missing, or refreshed with CERTUSORDO_UPDATE_SCREENSHOTS=1. */
+function toDocs(shot: string, docsImage: string): void {
+  if (!fs.existsSync(docsImage) || process.env.CERTUSORDO_UPDATE_SCREENSHOTS === '1') fs.copyFileSync(shot, docsImage);
+}
 
 let context: BrowserContext;
 let userDataDir: string;
@@ -303,13 +309,149 @@ describeBrowser('admin console (PGlite)', () => {
     await page.screenshot({ path: path.join(SHOTS, 'console-audit.png') });
   });
 
+  test('incident view: the organization by name in the header, its id a click away', async () => {
+    const header = page.locator('header.top');
+    await header.locator('[data-organization="default"]').waitFor();
+    expect(await header.getByText(s.organizationId).count()).toBe(0);
+    await header.getByRole('button', { name: 'Show the id of organization default' }).click();
+    await header.getByText(s.organizationId).waitFor();
+    await header.getByRole('button', { name: 'Hide the id of organization default' }).click();
+    await header.getByText(s.organizationId).waitFor({ state: 'detached' });
+  });
+
+  test("help: the concepts, and where the guide and the API reference are", async () => {
+    await page.getByRole('link', { name: 'Help', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: 'Help' }).waitFor();
+    for (const concept of ['Agent', 'Keys', 'Scopes', 'Lifecycle', 'Sessions', 'Audit']) await page.locator('dl.concepts dt', { hasText: new RegExp(`^${concept}$`) }).waitFor();
+    await page.getByText('docs/guide.md').waitFor();
+    const reference = page.getByRole('link', { name: 'API reference' });
+    expect(await reference.getAttribute('href')).toBe('/docs');
+    expect((await request(s.url).get('/docs')).status).toBe(200);
+  });
+
+  test('incident view: the audit log newest first, the chain order a click away', async () => {
+    await page.getByRole('link', { name: 'Audit', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: 'Audit log' }).waitFor();
+    await page.getByLabel('Action').fill('');
+    await page.getByRole('button', { name: 'Filter' }).click(); // no filters: the whole log
+    const seqs = async () => (await page.locator('table.audit tbody tr').evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-seq'))))) as number[];
+    await page.locator('[data-order="desc"]').waitFor();
+    await page.locator('table.audit tbody tr').first().waitFor();
+    const newest = await seqs();
+    expect(newest.length).toBeGreaterThan(5);
+    expect(newest).toEqual([...newest].sort((a, b) => b - a));
+    await page.getByRole('button', { name: 'Show in chain order' }).click();
+    await page.locator('[data-order="asc"]').waitFor();
+    await page.locator('table.audit tbody tr[data-seq="1"]').waitFor();
+    const chain = await seqs();
+    expect(chain).toEqual([...chain].sort((a, b) => a - b));
+    await page.getByRole('button', { name: 'Show newest first' }).click();
+    await page.locator('[data-order="desc"]').waitFor();
+  });
+
+  test('incident view: actors and targets by name (agent, API key), ids a click away; long data wrapped and expandable', async () => {
+    const me = (await request(s.url).get('/v1/api-keys/me').set('Authorization', `Bearer ${s.apiKey}`)).body as { id: string };
+    const longNote = 'x'.repeat(60) + ' ' + 'y'.repeat(200);
+    expect((await request(s.url).patch(`/v1/agents/${target.id}`).set('Authorization', `Bearer ${s.apiKey}`).send({ metadata: { long: longNote, note: '<img src=x onerror="window.__xss=1">', team: 'payments' } })).status).toBe(200);
+    // The poll brings the event in, at the top; its data is folded to a beginning of x's.
+    const updated = page.locator('table.audit tbody tr', { has: page.locator('td.data-cell summary', { hasText: 'x'.repeat(30) }) });
+    await updated.locator('td.data-cell details').waitFor();
+    // The actor: the API key by its name and role, not its id; the id on a click.
+    const actor = updated.locator('td.actor [data-ref="api_key"]');
+    await actor.getByText('bootstrap admin').waitFor();
+    await actor.getByText('(admin)').waitFor();
+    // What an operator first sees (the docs' picture): names, ids and data folded.
+    await page.screenshot({ path: path.join(SHOTS, 'console-audit-incident.png') });
+    toDocs(path.join(SHOTS, 'console-audit-incident.png'), AUDIT_SHOT);
+    expect(await actor.getByText(me.id).count()).toBe(0);
+    await actor.getByRole('button', { name: 'Show the id of bootstrap admin' }).click();
+    await actor.getByText(me.id).waitFor();
+    // The target: the agent by name, linking to its page; its id on a click.
+    const targetCell = updated.locator('td.target [data-ref="agent"]');
+    await targetCell.getByRole('link', { name: targetName }).waitFor();
+    await targetCell.getByRole('button', { name: `Show the id of ${targetName}` }).click();
+    await targetCell.getByText(target.id).waitFor();
+    // The data: folded to its beginning, wrapped inside the table; the whole of it on a click.
+    const data = updated.locator('td.data-cell details');
+    expect(await data.getAttribute('open')).toBeNull();
+    expect(await updated.locator('td.data-cell pre').isVisible()).toBe(false);
+    await data.locator('summary').click();
+    await updated.locator('td.data-cell pre', { hasText: longNote }).waitFor();
+    expect(await page.evaluate("(() => { const w = document.querySelector('table.audit').closest('.table-wrap'); return w.scrollWidth <= w.clientWidth + 1; })()")).toBe(true);
+    await page.screenshot({ path: path.join(SHOTS, 'console-audit-expanded.png') });
+  });
+
+  test('incident view: the audit filter takes an agent by name; an unknown name is said so', async () => {
+    await page.getByLabel('Agent (name or id)').fill(targetName);
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.locator(`[data-filter-agent="${targetName}"]`).waitFor();
+    await page.locator('table.audit tbody tr', { hasText: 'agent.created' }).last().waitFor();
+    const rows = page.locator('table.audit tbody tr');
+    const count = await rows.count();
+    expect(count).toBeGreaterThan(3);
+    for (let i = 0; i < count; i++) expect(await rows.nth(i).innerText()).toContain(targetName);
+    await page.getByLabel('Agent (name or id)').fill('no-such-agent-anywhere');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.getByRole('alert').filter({ hasText: 'No agent is named "no-such-agent-anywhere"' }).waitFor();
+    await page.getByLabel('Agent (name or id)').fill(target.id); // an id still works
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.getByRole('alert').waitFor({ state: 'detached' });
+    await page.getByLabel('Agent (name or id)').fill('');
+    await page.getByRole('button', { name: 'Filter' }).click();
+  });
+
+  test('incident view: the agents list sorts by name, status, creation and last authentication', async () => {
+    await page.getByRole('link', { name: 'Agents', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: 'Agents' }).waitFor();
+    await row(page, targetName).waitFor();
+    const names = async () => (await page.locator('table.agents tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-agent')))) as string[];
+    const byCreation = await names();
+    await page.locator('th button[title="Sort by name, ascending"]').click();
+    await page.locator('th[aria-sort="ascending"]', { hasText: 'Name' }).waitFor();
+    expect(await names()).toEqual([...byCreation].sort((a, b) => a.localeCompare(b)));
+    await page.locator('th button[title="Sort by name, descending"]').click();
+    await page.locator('th[aria-sort="descending"]', { hasText: 'Name' }).waitFor();
+    expect(await names()).toEqual([...byCreation].sort((a, b) => b.localeCompare(a)));
+    // Last authentication, newest first: the target (the only one that authenticated) leads.
+    await page.locator('th button[title="Sort by last authentication, ascending"]').click();
+    await page.locator('th button[title="Sort by last authentication, descending"]').click();
+    await page.locator('th[aria-sort="descending"]', { hasText: 'Last authentication' }).waitFor();
+    expect((await names())[0]).toBe(targetName);
+    // Status: active before suspended before revoked (the revoked agent created above is last).
+    await page.locator('th button[title="Sort by status, ascending"]').click();
+    await page.locator('th[aria-sort="ascending"]', { hasText: 'Status' }).waitFor();
+    const statuses = (await page.locator('table.agents tbody tr .badge').allInnerTexts()).map((t) => t.trim());
+    expect(statuses).toEqual([...statuses].sort((a, b) => ['active', 'suspended', 'revoked'].indexOf(a) - ['active', 'suspended', 'revoked'].indexOf(b)));
+    expect(statuses[statuses.length - 1]).toBe('revoked');
+    await page.locator('th button[title="Sort by creation, ascending"]').click();
+    await page.locator('th[aria-sort="ascending"]', { hasText: 'Created' }).waitFor();
+    expect(await names()).toEqual(byCreation);
+  });
+
+  test("incident view: a suspended agent's keys read as unusable, and active again once it is activated", async () => {
+    await row(page, targetName).getByRole('link', { name: targetName }).click();
+    await page.getByRole('heading', { level: 1, name: targetName }).waitFor();
+    const keys = page.locator('section[aria-labelledby="keys-title"]');
+    await keys.locator('tbody tr').first().waitFor();
+    expect(await keys.locator('[data-key-status="unusable"]').count()).toBe(0);
+    expect((await request(s.url).post(`/v1/agents/${target.id}/suspend`).set('Authorization', `Bearer ${s.apiKey}`).send({ reason: 'incident 43' })).status).toBe(200);
+    await keys.locator('[data-keys-unusable]').filter({ hasText: 'none of its keys can obtain a token' }).waitFor(); // the poll shows it
+    const activeKeys = await keys.locator('tbody tr').count();
+    expect(await keys.locator('[data-key-status="unusable"]', { hasText: 'unusable: agent suspended' }).count()).toBe(activeKeys);
+    expect(await keys.locator('.badge', { hasText: /^active$/ }).count()).toBe(0);
+    expect((await requestToken(s, target)).status).toBe(400); // and indeed: no token
+    expect((await request(s.url).post(`/v1/agents/${target.id}/activate`).set('Authorization', `Bearer ${s.apiKey}`).send({})).status).toBe(200);
+    await keys.locator('[data-keys-unusable]').waitFor({ state: 'detached' });
+    expect(await keys.locator('.badge', { hasText: /^active$/ }).count()).toBe(activeKeys);
+  });
+
   test('the agents page at 1280×800 and at phone width (no horizontal page overflow)', async () => {
     await page.getByRole('link', { name: 'Agents', exact: true }).click();
     await page.getByRole('heading', { level: 1, name: 'Agents' }).waitFor();
     await row(page, targetName).waitFor();
     const shot = path.join(SHOTS, 'console-agents.png');
     await page.screenshot({ path: shot });
-    if (!fs.existsSync(README_SHOT) || process.env.CERTUSORDO_UPDATE_SCREENSHOTS === '1') fs.copyFileSync(shot, README_SHOT);
+    toDocs(shot, README_SHOT);
     await page.setViewportSize({ width: 390, height: 844 });
     await row(page, targetName).waitFor();
     expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
@@ -343,10 +485,43 @@ describeBrowser('admin console (PGlite)', () => {
     // The XSS payload in the metadata is text here too.
     await readerPage.locator('.metadata .value').filter({ hasText: '<img src=x' }).waitFor();
     expect(await readerPage.locator('main img').count()).toBe(0);
+    // A reader reads the audit log with names too (no admin-only call behind them).
+    await readerPage.getByRole('link', { name: 'Audit', exact: true }).click();
+    await readerPage.locator('table.audit td.actor [data-ref="api_key"]', { hasText: 'bootstrap admin' }).first().waitFor();
+    await readerPage.locator('table.audit td.target [data-ref="agent"] a', { hasText: targetName }).first().waitFor();
     await readerPage.getByRole('button', { name: 'Sign out' }).click();
     await readerPage.getByLabel('Organization API key').waitFor();
     expect(await readerPage.evaluate('sessionStorage.length')).toBe(0);
     await readerPage.close();
+  });
+
+  test('an operator key suspends, but is offered neither Activate nor Revoke (admin decisions)', async () => {
+    const activeName = `op-active-${uuidv7().slice(-6)}`;
+    const suspendedName = `op-suspended-${uuidv7().slice(-6)}`;
+    await createAgent(s, { name: activeName });
+    const suspended = await createAgent(s, { name: suspendedName });
+    await request(s.url).post(`/v1/agents/${suspended.id}/suspend`).set('Authorization', `Bearer ${s.apiKey}`).expect(200);
+    const opPage = await newPage(problems);
+    await signIn(opPage, s.url, await s.createApiKey('operator'));
+    await opPage.locator('[data-role="operator"]').waitFor();
+    await search(opPage, activeName);
+    await row(opPage, activeName).getByRole('button', { name: `Suspend ${activeName}` }).waitFor();
+    expect(await row(opPage, activeName).getByRole('button', { name: /^(Activate|Revoke)/ }).count()).toBe(0);
+    await search(opPage, suspendedName);
+    await expectText(statusOf(opPage, suspendedName), 'suspended');
+    expect(await row(opPage, suspendedName).getByRole('button', { name: /^(Activate|Revoke|Suspend)/ }).count()).toBe(0);
+    await opPage.close();
+  });
+
+  test('an introspector key cannot sign in: the console says what the key is for and keeps nothing', async () => {
+    const introspectorPage = await newPage(problems);
+    await introspectorPage.goto(`${s.url}/console/`);
+    await introspectorPage.getByLabel('Organization API key').fill(await s.createApiKey('introspector'));
+    await introspectorPage.getByRole('button', { name: 'Sign in' }).click();
+    await introspectorPage.getByRole('alert').filter({ hasText: 'introspector role (token introspection only)' }).waitFor();
+    expect(await introspectorPage.evaluate('sessionStorage.length')).toBe(0);
+    expect(await introspectorPage.getByRole('heading', { level: 1, name: 'Agents' }).count()).toBe(0);
+    await introspectorPage.close();
   });
 
   test('a 403 from the server is shown clearly', async () => {

@@ -225,10 +225,15 @@ describe('model/ itself', () => {
   });
 
   it('ranks roles lowest to highest, each including the ones before it', () => {
-    expect(API_KEY_ROLES).toEqual(['reader', 'operator', 'admin']);
+    expect(API_KEY_ROLES).toEqual(['introspector', 'reader', 'operator', 'admin']);
     const granted = API_KEY_ROLES.flatMap((has) => API_KEY_ROLES.filter((min) => roleAtLeast(has, min)).map((min) => `${has}>=${min}`));
-    expect(granted).toEqual(['reader>=reader', 'operator>=reader', 'operator>=operator', 'admin>=reader', 'admin>=operator', 'admin>=admin']);
-    expect(API_KEY_ROLE_RULE).toMatch(/^admin: everything; operator: .+; reader: read only$/);
+    expect(granted).toEqual([
+      'introspector>=introspector',
+      'reader>=introspector', 'reader>=reader',
+      'operator>=introspector', 'operator>=reader', 'operator>=operator',
+      'admin>=introspector', 'admin>=reader', 'admin>=operator', 'admin>=admin',
+    ]);
+    expect(API_KEY_ROLE_RULE).toMatch(/^admin: everything; operator: .+; reader: read only; introspector: token introspection only$/);
   });
 
   it('words choices one way, and managed statuses are a subset the provider and constructs refuse the same way', () => {

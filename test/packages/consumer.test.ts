@@ -174,6 +174,10 @@ main().catch((err) => { console.error(err); process.exit(1); });
 
   const esm = await sh(process.execPath, ['--input-type=module', '-e', "const sdk = await import('@certusordo/sdk'); console.log(typeof sdk.CertusOrdoClient, typeof sdk.verifyAccessToken, sdk.VERSION)"], consumer);
   expect(esm.trim()).toBe(`function function ${JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version}`);
+  // `@certusordo/sdk/mcp` is exported for both module systems. It needs its optional peer
+  // (@modelcontextprotocol/sdk), which this project does not install: only its resolution is checked.
+  const mcp = await sh(process.execPath, ['-e', "console.log(require.resolve('@certusordo/sdk/mcp').endsWith('mcp.cjs'))"], consumer);
+  expect(mcp.trim()).toBe('true');
 });
 
 const CONSTRUCT_APP = (cdk: 'cdktf' | 'cdktn', constructsFrom: string, name: string, outdir: string) => `

@@ -206,3 +206,43 @@ describeWithTerraform('HCL examples of the key resource, the access token and th
     }
   }, 300_000);
 });
+
+describeWithTerraform('HCL examples of the agent resource and the agent data source', () => {
+  it('apply as written against a real control plane: the data source reads the agent the resource example made', async () => {
+    ensureProviderBuilt();
+    const server = await startTestServer();
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'certusordo-examples-agent-'));
+    const sdk = new CertusOrdoClient({ apiKey: server.apiKey, baseUrl: server.url });
+    const cfg = installForTests(root);
+    const creds = { endpoint: server.url, apiKey: server.apiKey };
+    const ex = path.join(ROOT, 'examples/terraform');
+    const provider = fs.readFileSync(path.join(ex, 'provider/provider.tf'), 'utf8').replace('~> 0.1', '0.1.0');
+    const owner = new TfWorkspace(cfg, creds);
+    let reader: TfWorkspace | undefined;
+    try {
+      owner.write({ 'provider.tf': provider, 'resource.tf': fs.readFileSync(path.join(ex, 'resources/certusordo_agent/resource.tf'), 'utf8') });
+      await owner.must(['init', '-no-color']);
+      expect((await owner.must(['apply', '-auto-approve', '-no-color'])).all).toContain('Apply complete! Resources: 2 added');
+      await owner.must(['plan', '-no-color', '-detailed-exitcode'], [0]);
+      const byName = Object.fromEntries(owner.state().resources.map((r) => [r.name, r.instances[0]!.attributes as { id: string; status: string }]));
+      expect((await sdk.agents.get(byName.reporting!.id)).status).toBe('suspended');
+
+      // Another configuration reads the payments agent: by name as written, by id through the variable.
+      reader = new TfWorkspace(cfg, creds, { TF_VAR_payments_agent_id: byName.payments!.id });
+      reader.write({ 'provider.tf': provider, 'data-source.tf': fs.readFileSync(path.join(ex, 'data-sources/certusordo_agent/data-source.tf'), 'utf8') });
+      await reader.must(['init', '-no-color']);
+      await reader.must(['apply', '-auto-approve', '-no-color']);
+      const outputs = JSON.parse((await reader.must(['output', '-json'])).stdout) as Record<string, { value: unknown }>;
+      expect(outputs.payments_terraform_scopes!.value).toEqual(['payments:read', 'payments:write']);
+      await reader.must(['plan', '-no-color', '-detailed-exitcode'], [0]);
+
+      await owner.must(['destroy', '-auto-approve', '-no-color']);
+      for (const a of Object.values(byName)) expect((await sdk.agents.get(a.id)).status).toBe('revoked');
+    } finally {
+      owner.cleanup();
+      reader?.cleanup();
+      fs.rmSync(root, { recursive: true, force: true });
+      await server.close();
+    }
+  }, 300_000);
+});

@@ -71,8 +71,11 @@ resource "terraform_data" "use" {
     const agent = await sdk.agents.create({ name: 'eph-deployer', scopes: ['deploy:write', 'deploy:read'] });
     const out = path.join(root, 'seen.jsonl');
     ws = new TfWorkspace(installForTests(root), { endpoint: server.url, apiKey: server.apiKey }, { OUT: out, TF_VAR_agent_secret: agent.secret! });
+    // The token calls the control plane itself, so it is minted for it (RFC 8707 resource: the
+    // server's URL); a token for another service would be refused there (wrong audience).
+    const controlPlane = `${server.config.publicUrl ?? server.url}/`;
     ws.write({
-      'main.tf': config(`  secret = var.agent_secret\n  scopes = ["deploy:write"]\n  resource = "https://deploy.example.com/"`),
+      'main.tf': config(`  secret = var.agent_secret\n  scopes = ["deploy:write"]\n  resource = "${controlPlane}"`),
       'use-token.js': USE_TOKEN_JS,
     });
     const transcript: string[] = [];
@@ -97,7 +100,7 @@ resource "terraform_data" "use" {
     expect(token).toMatch(JWT);
     expect(Date.parse(expires_at)).toBeGreaterThan(before);
     const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { sub: string; scope: string; aud: string };
-    expect(claims).toMatchObject({ sub: agent.id, scope: 'deploy:write', aud: 'https://deploy.example.com/' });
+    expect(claims).toMatchObject({ sub: agent.id, scope: 'deploy:write', aud: controlPlane });
 
     // Closed → revoked: introspection says inactive right after the apply.
     expect((await sdk.introspect(token)).raw).toEqual({ active: false });

@@ -121,14 +121,17 @@ it('environment-separation', async () => {
   expect(prodAgent.scopes).toEqual(['read', 'write']);
 });
 
-it('inactivity-audit: agents that never authenticated are reported', async () => {
+it('inactivity-audit: agents that never authenticated are reported, revoked ones are not', async () => {
   await client.agents.create({ name: 'data-sync-staging' });
   await client.agents.create({ name: 'invoice-processor-prod' });
+  const retired = await client.agents.create({ name: 'retired-bot' });
+  await client.agents.revoke(retired.id);
   const r = await inactivity.main(client);
   expect(r.neverUsed).toEqual(['data-sync-staging', 'invoice-processor-prod']);
   expect(r.inactive).toEqual([]);
   expect(r.neverUsedServer).toEqual(['data-sync-staging', 'invoice-processor-prod']);
   expect(logs).toContain('Never used: data-sync-staging');
+  expect(logs.some((l) => l.includes('retired-bot'))).toBe(false);
 });
 
 it('error-handling: get("non-existent-id") → NotFoundError, create({name: ""}) → ValidationError', async () => {

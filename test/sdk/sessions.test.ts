@@ -148,3 +148,23 @@ it('token revocation: by the admin client, and by the agent giving up its own to
   await expect(bad.revokeToken(t4)).rejects.toBeInstanceOf(AuthenticationError);
   expect((await client.introspect(t4)).active).toBe(true);
 });
+
+it('an agent renews its session\'s token: bounded by its current access token; a session whose opener was revoked stays ended', async () => {
+  const { creds } = await newAgent('sess-renew');
+  const opener = await creds.getToken();
+  const opened = await creds.openSession({ scopes: ['payments:read'], ttlSeconds: 3600 });
+  const exp = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString('utf8')).exp as number;
+  expect(exp(opened.accessToken)).toBe(exp(opener)); // the session lasts an hour, its token no longer than its parent
+
+  const fresh = await creds.getToken({ forceRefresh: true });
+  const renewed = await creds.renewSessionToken(opened.id);
+  expect(renewed).toMatchObject({ id: opened.id, status: 'active', scopes: ['payments:read'] });
+  expect(exp(renewed.accessToken)).toBe(exp(fresh));
+  expect(await client.introspect(renewed.accessToken)).toMatchObject({ active: true, sid: opened.id });
+
+  await creds.revokeToken(opener);
+  const refused = await creds.renewSessionToken(opened.id).catch((e: unknown) => e);
+  expect(refused).toBeInstanceOf(PermissionDeniedError);
+  expect((refused as PermissionDeniedError).details).toEqual([{ path: 'reason', message: 'session_ended' }]);
+  expect(await client.sessions.get(opened.id)).toMatchObject({ status: 'ended', endReason: 'parent_token_revoked' });
+});

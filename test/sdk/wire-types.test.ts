@@ -6,7 +6,7 @@
  * ts-jest fails the suite. The runtime part only keeps jest from reporting an empty suite.
  */
 import type { z } from 'zod';
-import type { AgentCreate, AgentDelegationView, AgentKeyCreate, AgentKeyView, AgentUpdate, AgentView } from '../../api/src/schemas/agents';
+import type { AgentCreate, AgentDelegationView, AgentKeyCreate, AgentKeyView, AgentUpdate, AgentView, FederatedCredentialCreate, FederatedCredentialView } from '../../api/src/schemas/agents';
 import type { AuditCheckpoint, AuditVerification } from '../../api/src/schemas/audit';
 import type {
   ApiKeyCreated,
@@ -30,6 +30,8 @@ import type {
   WireAuditEvent,
   WireAuditVerification,
   WireCreatedApiKey,
+  WireFederatedCredential,
+  WireFederatedCredentialCreate,
   WireIntrospection,
   WireList,
   WirePage,
@@ -52,6 +54,7 @@ function expectEqual<T extends true>(): T | undefined {
 expectEqual<Equal<WireAgent, z.output<typeof AgentView>>>();
 expectEqual<Equal<WireAgentKey, z.output<typeof AgentKeyView>>>();
 expectEqual<Equal<WireAgentDelegation, z.output<typeof AgentDelegationView>>>();
+expectEqual<Equal<WireFederatedCredential, z.output<typeof FederatedCredentialView>>>();
 expectEqual<Equal<WireApiKey, z.output<typeof ApiKeyView>>>();
 expectEqual<Equal<WireCreatedApiKey, z.output<typeof ApiKeyCreated>>>();
 expectEqual<Equal<WireList<WireApiKey>, z.output<typeof ApiKeyPage>>>();
@@ -68,6 +71,7 @@ expectEqual<Equal<WirePage<WireSession>, z.output<typeof SessionPage>>>();
 expectEqual<Equal<WireAgentCreate, z.input<typeof AgentCreate>>>();
 expectEqual<Equal<WireAgentUpdate, z.input<typeof AgentUpdate>>>();
 expectEqual<Equal<WireAgentKeyCreate, z.input<typeof AgentKeyCreate>>>();
+expectEqual<Equal<WireFederatedCredentialCreate, z.input<typeof FederatedCredentialCreate>>>();
 expectEqual<Equal<WireSessionCreate, z.input<typeof SessionCreate>>>();
 expectEqual<Equal<WireSessionOperation, z.input<typeof SessionOperation>>>();
 

@@ -10,6 +10,7 @@ import type { ApiKeyRole } from '../../api/src/db/tables';
 import { systemContext } from '../../api/src/services/organizations';
 import { createTestStore, TestStore } from './databases';
 import type { Backend } from '../../api/src/db/connect';
+import type { FederationOptions } from '../../api/src/federation/options';
 
 export interface TestServer {
   readonly url: string;
@@ -36,6 +37,10 @@ export interface TestServerOptions {
   logDestination?: { write(line: string): void };
   /** The clock of the token endpoint's failure budgets (freeze it to keep a budget spent). */
   clock?: () => number;
+  /** The clock of the invalidation link's heartbeats (move it forward to stand in for elapsed time). */
+  invalidationClock?: () => number;
+  /** Issuer-key fetching for federated credentials (a test issuer's CA, the refresh clock). */
+  federation?: FederationOptions;
 }
 
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
@@ -45,7 +50,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     { LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', ...opts.env },
     { PORT: 0, HOST: '127.0.0.1', DATABASE_URL: store.databaseUrl, CERTUSORDO_DATA_DIR: store.dataDir, CERTUSORDO_MASTER_KEY: masterKey },
   );
-  const running = await startServer(config, { logger: createLogger(config.logLevel, opts.logDestination), clock: opts.clock });
+  const running = await startServer(config, { logger: createLogger(config.logLevel, opts.logDestination), clock: opts.clock, invalidationClock: opts.invalidationClock, federation: opts.federation });
   if (!running.bootstrap && !opts.store) throw new Error('expected a bootstrap organization on a fresh store');
   const orgs = running.services.organizations;
   const organizationId = running.bootstrap?.organizationId ?? '';

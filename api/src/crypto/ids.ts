@@ -1,10 +1,21 @@
 /** Identifier helpers. */
 import { randomBytes } from 'node:crypto';
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { isUuid } from '../../../model/ids';
 
-export function isUuid(value: string): boolean {
-  return UUID_RE.test(value);
+export { isUuid };
+
+/**
+ * Ids are issued in lowercase: this spelling only names the id in issuers, tokens and caches, so
+ * an upper- or mixed-case variant is a different string that no cache entry or lookup may take.
+ */
+export function isCanonicalUuid(value: string): boolean {
+  return isUuid(value) && value === value.toLowerCase();
+}
+
+/** The canonical (lowercase) spelling of a UUID a client sent, or null when it is none. */
+export function canonicalUuid(value: unknown): string | null {
+  return typeof value === 'string' && isUuid(value) ? value.toLowerCase() : null;
 }
 
 let lastMs = 0;

@@ -4,6 +4,7 @@
  * small and allocation-light. Anything that is not a well-formed EdDSA JWS is rejected.
  */
 import { sign, verify, KeyObject } from 'node:crypto';
+import { printableText, textViolations } from '../../../model/text';
 
 export interface DecodedJws {
   header: Record<string, unknown>;
@@ -17,9 +18,12 @@ const B64URL = /^[A-Za-z0-9_-]+$/;
 /** Upper bound on what we are willing to parse (assertions and our tokens are far smaller). */
 const MAX_JWS_LENGTH = 8192;
 
+/** Refuses bytes that are not UTF-8 instead of decoding them to U+FFFD (a claim read back must be the claim signed). */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 function parseJsonObject(segment: string): Record<string, unknown> | null {
   try {
-    const v: unknown = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+    const v: unknown = JSON.parse(UTF8.decode(Buffer.from(segment, 'base64url')));
     return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
   } catch {
     return null;
@@ -42,6 +46,25 @@ export function decodeJws(token: string): DecodedJws | null {
   const signature = Buffer.from(s, 'base64url');
   if (signature.length !== 64) return null; // Ed25519 signatures are exactly 64 bytes
   return { header, payload, signingInput: token.slice(0, second), signature };
+}
+
+/**
+ * The first violation of the text rule (model/text.ts) among the JWS's header parameters and claims
+ * (their string values, and the strings of array values such as `aud`), or undefined. A JSON escape
+ * can carry U+0000 or an unpaired surrogate into a claim; such a claim must never be stored or
+ * compared (PostgreSQL refuses U+0000 in text), so the JWS is refused before anything reads it.
+ */
+export function claimTextViolation(jws: DecodedJws, what: string): string | undefined {
+  for (const [part, obj] of [['header', jws.header], ['claim', jws.payload]] as const) {
+    for (const [name, value] of Object.entries(obj)) {
+      const strings = typeof value === 'string' ? [value] : Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+      for (const v of [name, ...strings]) {
+        const [violation] = textViolations(v, `${what} ${part} ${printableText(name.slice(0, 40))}`);
+        if (violation) return violation;
+      }
+    }
+  }
+  return undefined;
 }
 
 export function verifyEd25519(jws: DecodedJws, key: KeyObject): boolean {

@@ -14,6 +14,10 @@ export interface MasterKey {
   readonly signingKeyEncryption: Buffer;
   /** HMAC key of the audit chains: database write access alone cannot forge a link. */
   readonly auditChain: Buffer;
+  /** HMAC key sealing agent public keys: a key row written straight into the database authenticates nobody. */
+  readonly agentKeySeal: Buffer;
+  /** HMAC key of the DPoP nonces (tokens/dpop.ts): every replica accepts every replica's. */
+  readonly dpopNonce: Buffer;
   /**
    * Public commitment to the master key, stored in the database so every process can tell
    * whether it holds the key the database's secrets were sealed with (base64url of an HMAC of a
@@ -53,6 +57,8 @@ function fromRaw(raw: Buffer): MasterKey {
     apiKeyPepper: derive(raw, 'api-key-pepper'),
     signingKeyEncryption: derive(raw, 'signing-key-encryption'),
     auditChain: derive(raw, 'audit-chain'),
+    agentKeySeal: derive(raw, 'agent-key-seal'),
+    dpopNonce: derive(raw, 'dpop-nonce'),
     fingerprint: createHmac('sha256', derive(raw, 'fingerprint')).update('certusordo master key fingerprint').digest('base64url'),
   };
 }

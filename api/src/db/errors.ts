@@ -17,3 +17,13 @@ export function isRetryableTransactionError(err: unknown): boolean {
   const code = sqlState(err);
   return code === '40P01' || code === '40001';
 }
+
+/**
+ * The database refused a statement because of a value in it (SQLSTATE class 22, data exception,
+ * such as U+0000 in text; class 23, integrity constraint): running the same work without that value
+ * can succeed. A lost connection or an overloaded server is not one of these.
+ */
+export function isValueRefusal(err: unknown): boolean {
+  const code = sqlState(err);
+  return code !== undefined && (code.startsWith('22') || code.startsWith('23'));
+}

@@ -5,12 +5,14 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { FatalStartError } from '../fatal';
 
-export class DataDirLockedError extends Error {
+/** A start error in its own right (the cause and the fix), so start-up reports it as it stands. */
+export class DataDirLockedError extends FatalStartError {
   constructor(readonly dataDir: string, readonly pid: number) {
     super(
-      `The data directory ${dataDir} is in use by another CertusOrdo process (pid ${pid}). ` +
-        'Stop that process, or choose another directory with --data-dir / CERTUSORDO_DATA_DIR.',
+      `The data directory ${dataDir} is in use by another CertusOrdo process (pid ${pid})`,
+      'Stop that process, or choose another directory with --data-dir / CERTUSORDO_DATA_DIR',
     );
     this.name = 'DataDirLockedError';
   }

@@ -15,7 +15,13 @@ import * as masterKeyFingerprint from '../../migrations/20261201000400_master_ke
 import * as rateLimitBuckets from '../../migrations/20261202000000_rate_limit_buckets';
 import * as listIndexes from '../../migrations/20261202000100_list_indexes';
 import * as firstAuthMarker from '../../migrations/20261204000000_first_auth_marker';
-import * as agentDelegations from '../../migrations/20261204000100_agent_delegations';
+import * as introspectorRole from '../../migrations/20261204000100_introspector_role';
+import * as apiKeyBinding from '../../migrations/20261204000300_api_key_binding';
+import * as agentKeySeals from '../../migrations/20261204000310_agent_key_seals';
+import * as federatedCredentials from '../../migrations/20261204002200_federated_credentials';
+import * as sessionRenewals from '../../migrations/20261204100000_session_renewals';
+import * as creationNotifications from '../../migrations/20261204120000_creation_notifications';
+import * as agentDelegations from '../../migrations/20261204130000_agent_delegations';
 
 /**
  * What a migration may need besides the schema: the master key's derived keys, for a migration
@@ -43,7 +49,13 @@ export const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [
   ['20261202000000_rate_limit_buckets', rateLimitBuckets],
   ['20261202000100_list_indexes', listIndexes],
   ['20261204000000_first_auth_marker', firstAuthMarker],
-  ['20261204000100_agent_delegations', agentDelegations],
+  ['20261204000100_introspector_role', introspectorRole],
+  ['20261204000300_api_key_binding', apiKeyBinding],
+  ['20261204000310_agent_key_seals', agentKeySeals],
+  ['20261204002200_federated_credentials', federatedCredentials],
+  ['20261204100000_session_renewals', sessionRenewals],
+  ['20261204120000_creation_notifications', creationNotifications],
+  ['20261204130000_agent_delegations', agentDelegations],
 ];
 
 class ListMigrationSource implements Knex.MigrationSource<string> {

@@ -18,6 +18,8 @@ export interface DbApiKeyRow {
   role: ApiKeyRole;
   prefix: string;
   key_hash: Buffer;
+  /** HMAC binding key_hash to organization_id and role (crypto/api-keys.ts). */
+  binding: Buffer;
   created_at: Date;
   last_used_at: Date | null;
   revoked_at: Date | null;
@@ -48,6 +50,8 @@ export interface DbAgentKeyRow {
   agent_id: string;
   kid: string;
   public_key: Buffer;
+  /** HMAC over (organization, agent, kid, public key) under the master key's agent-key seal (crypto/agent-key-seal.ts). */
+  seal: Buffer;
   created_at: Date;
   revoked_at: Date | null;
 }
@@ -112,4 +116,31 @@ export interface DbSessionRow {
   end_reason: string | null;
   /** The jti of the access token that opened the session (null for sessions older than the column). */
   parent_jti: string | null;
+}
+
+/** An access token a session's token was renewed with (revoking it ends the session). */
+export interface DbSessionRenewalRow {
+  session_id: string;
+  jti: string;
+  organization_id: string;
+  created_at: Date;
+}
+
+/** A JWK Set as stored inline on a federated credential (public keys only). */
+export interface StoredJwks {
+  [member: string]: unknown;
+  keys: Record<string, unknown>[];
+}
+
+export interface DbAgentFederatedCredentialRow {
+  id: string;
+  agent_id: string;
+  organization_id: string;
+  issuer: string;
+  subject: string;
+  audience: string;
+  claims: Record<string, unknown>;
+  jwks: StoredJwks | null;
+  created_at: Date;
+  revoked_at: Date | null;
 }

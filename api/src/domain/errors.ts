@@ -32,6 +32,12 @@ export const DOMAIN_ERROR_CODES = [
   /** A requested resource (RFC 8707) is malformed or not acceptable. */
   'invalid_target',
   'unsupported_grant_type',
+  /** The authorization endpoint was asked for a response type (a code, a token) this issuer never gives. */
+  'unsupported_response_type',
+  /** A DPoP proof (RFC 9449) is missing where the token needs one, malformed or does not match the request. */
+  'invalid_dpop_proof',
+  /** The DPoP proof must carry the server's current nonce (RFC 9449 §8), sent in the DPoP-Nonce header. */
+  'use_dpop_nonce',
 ] as const;
 
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];
@@ -103,4 +109,13 @@ export class InvalidTargetError extends DomainError {
 }
 export class UnsupportedGrantTypeError extends DomainError {
   readonly code = 'unsupported_grant_type';
+}
+export class UnsupportedResponseTypeError extends DomainError {
+  readonly code = 'unsupported_response_type';
+}
+export class InvalidDpopProofError extends RefusalError {
+  readonly code = 'invalid_dpop_proof';
+}
+export class UseDpopNonceError extends RefusalError {
+  readonly code = 'use_dpop_nonce';
 }

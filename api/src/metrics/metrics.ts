@@ -30,6 +30,8 @@ export const TOKEN_OUTCOMES = [
   'invalid_target',
   'unauthorized_client',
   'unsupported_grant_type',
+  'invalid_dpop_proof',
+  'use_dpop_nonce',
   /** The agent's success budget is spent (CERTUSORDO_TOKEN_RATE_LIMIT). */
   'rate_limited',
   /** Over the failure budget of the address or of the agent. */
@@ -41,7 +43,7 @@ export type TokenOutcome = (typeof TOKEN_OUTCOMES)[number];
 export const INTROSPECTION_OUTCOMES = ['active', 'inactive'] as const;
 export type IntrospectionOutcome = (typeof INTROSPECTION_OUTCOMES)[number];
 
-export const CACHES = ['agent_status', 'session_state', 'revoked_jti', 'api_key', 'delegation'] as const;
+export const CACHES = ['agent_status', 'session_state', 'revoked_jti', 'api_key', 'unknown_organization', 'unknown_agent', 'unknown_api_key', 'delegation'] as const;
 export type CacheName = (typeof CACHES)[number];
 
 /** hit: answered from memory; miss: read the database and cached; bypass: read the database because the cache could not be trusted. */
@@ -67,6 +69,8 @@ export interface ListenerStats {
   readonly reconnects: number;
   /** Times an established connection was lost. */
   readonly losses: number;
+  /** How long ago the latest heartbeat that came back was sent (null while disconnected); caches are bypassed from 1 s. */
+  readonly lagMs: number | null;
 }
 
 /** tarn's pool, as knex exposes it on `knex.client.pool`. */
@@ -170,7 +174,7 @@ export class Metrics {
     const entries = Object.entries(caches) as [CacheName, CacheStats][];
     new Counter({
       name: 'certusordo_cache_lookups_total',
-      help: 'Cache lookups by cache and result (hit, miss: read and cached, bypass: read because the invalidation bus was not healthy); hit ratio = hit / sum',
+      help: 'Cache lookups by cache and result (hit, miss: read and cached, bypass: read because the invalidation bus was not healthy; unknown_*: ids known not to exist, a hit is a refusal without a read); hit ratio = hit / sum',
       labelNames: ['cache', 'result'],
       registers: [this.registry],
       collect() {
@@ -205,11 +209,20 @@ export class Metrics {
     });
     new Counter({
       name: 'certusordo_listen_losses_total',
-      help: 'Established LISTEN connections lost (network, database restart, failed ping)',
+      help: 'Established LISTEN connections lost (network, database restart, a heartbeat that never came back)',
       registers: [this.registry],
       collect() {
         this.reset();
         this.inc(stats.losses);
+      },
+    });
+    new Gauge({
+      name: 'certusordo_listen_lag_seconds',
+      help: 'Age of the newest proof that the LISTEN connection delivers (a heartbeat it sent itself came back); caches are bypassed from 1 s; absent while disconnected',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        if (stats.lagMs !== null) this.set(stats.lagMs / 1000);
       },
     });
   }

@@ -1,5 +1,5 @@
 /**
- * JSON bodies only (415 otherwise), bounded in size; a bodiless POST is an empty object.
+ * JSON bodies only (415 otherwise), bounded in size and in nesting depth; a bodiless POST is an empty object.
  *
  * Also the one place request text is checked against the model's text rule (model/text.ts):
  * every string of a JSON body (keys included) and every query parameter. A body that is not
@@ -19,9 +19,11 @@ function hasBody(req: Request): boolean {
   return req.headers['transfer-encoding'] !== undefined || (len !== undefined && len !== '0');
 }
 
-function textError(violations: TextViolation[]): ValidationError {
+function textError(violations: readonly TextViolation[]): ValidationError {
   const first = violations[0]!;
-  return new ValidationError(`The request contains text that is not allowed: ${first.message}`, violations.map((v) => ({ path: v.path, message: v.message })));
+  const details = violations.map((v) => ({ path: v.path, message: v.message }));
+  if (first.rule === 'depth') return new ValidationError(`The request body is nested too deeply: ${first.message}`, details);
+  return new ValidationError(`The request contains text that is not allowed: ${first.message}`, details);
 }
 
 /** Refuses bytes that are not UTF-8 (rather than decoding them to U+FFFD). */
@@ -29,7 +31,7 @@ export function assertUtf8(buf: Buffer): void {
   if (!isUtf8(buf)) throw new ValidationError('The request body is not valid UTF-8', [{ path: 'body', message: 'must be UTF-8' }]);
 }
 
-/** Every string of a parsed body (keys included) must follow the text rule. */
+/** Every string of a parsed body (keys included) must follow the text rule, and the body must not be nested too deeply. */
 export function assertBodyText(body: unknown): void {
   const violations = jsonTextViolations(body);
   if (violations.length) throw textError(violations);
@@ -58,7 +60,7 @@ export function strictFormEntries(text: string): Array<[string, string]> {
     const name = decodeStrict(rawName, () => 'A parameter name');
     const value = eq < 0 ? '' : decodeStrict(part.slice(eq + 1), () => name);
     const violations = [...textViolations(name, 'A parameter name'), ...textViolations(value, name)];
-    if (violations.length) throw textError(violations.map((message) => ({ path: isValidText(name) ? name : 'parameter', message })));
+    if (violations.length) throw textError(violations.map((message) => ({ path: isValidText(name) ? name : 'parameter', message, rule: 'text' as const })));
     out.push([name, value]);
   }
   return out;

@@ -1,11 +1,12 @@
 /**
  * The one place errors become REST responses: `{error: {code, message, details}, request_id}`.
- * Domain errors get their status from the REST table (errors.ts); body-parser and zod errors
- * become domain errors first; anything else is a logged 500 whose details stay in the log.
+ * Domain errors get their status from the REST table (errors.ts); body-parser, router and zod
+ * errors become domain errors first; anything else is a logged 500 whose details stay in the log.
  */
 import type { NextFunction, Request, Response } from 'express';
 import { ZodError } from 'zod';
-import { DomainError, NotFoundError, PayloadTooLargeError, RateLimitedError, UnauthenticatedError, UnsupportedMediaTypeError, ValidationError } from '../domain/errors';
+import { DPOP_SIGNING_ALGS } from '../../../model/dpop';
+import { DomainError, InvalidDpopProofError, NotFoundError, PayloadTooLargeError, RateLimitedError, UnauthenticatedError, UnsupportedMediaTypeError, UseDpopNonceError, ValidationError } from '../domain/errors';
 import { restStatus } from '../errors';
 import type { Logger } from '../logger';
 import { requestPath } from '../http/request-path';
@@ -33,10 +34,20 @@ function fromBodyParser(err: { type?: string; status?: number }): DomainError | 
   }
 }
 
+/**
+ * The router's refusal of a path parameter that is not percent-encoded UTF-8 (a URIError it marks
+ * 400). Its message quotes the raw parameter, so it is replaced rather than shown.
+ */
+function fromRouter(err: URIError & { status?: number }): DomainError | undefined {
+  if (err.status !== 400) return undefined;
+  return new ValidationError('The request path is not valid percent-encoded UTF-8', [{ path: 'path', message: 'must be percent-encoded UTF-8' }]);
+}
+
 /** The domain error `err` is or stands for; undefined for anything unexpected (a 500). */
 export function toDomainError(err: unknown): DomainError | undefined {
   if (err instanceof DomainError) return err;
   if (err instanceof ZodError) return fromZod(err);
+  if (err instanceof URIError) return fromRouter(err);
   if (typeof err === 'object' && err !== null && 'type' in err) return fromBodyParser(err as { type?: string; status?: number });
   return undefined;
 }
@@ -51,6 +62,9 @@ export function errorHandler(logger: Logger) {
     }
     if (domainErr instanceof RateLimitedError) res.setHeader('Retry-After', String(domainErr.retryAfterSeconds));
     if (domainErr instanceof UnauthenticatedError) res.setHeader('WWW-Authenticate', 'Bearer realm="certusordo"');
+    if (domainErr instanceof InvalidDpopProofError || domainErr instanceof UseDpopNonceError) {
+      res.setHeader('WWW-Authenticate', `DPoP realm="certusordo", error="${domainErr.code}", algs="${DPOP_SIGNING_ALGS.join(' ')}"`);
+    }
     // 5xx messages and details are not shown: they may describe the server's internals.
     const expose = domainErr !== undefined && status < 500;
     res.status(status).json({

@@ -18,7 +18,12 @@ export type OAuthErrorCode =
   | 'invalid_target'
   | 'unauthorized_client'
   | 'unsupported_grant_type'
+  /** RFC 6749 §4.1.2.1: the authorization endpoint does not give this response type. */
+  | 'unsupported_response_type'
   | 'slow_down'
+  /** RFC 9449 §5 and §8. */
+  | 'invalid_dpop_proof'
+  | 'use_dpop_nonce'
   | 'server_error';
 
 export interface OAuthErrorMapping {
@@ -44,6 +49,9 @@ export const OAUTH_ERRORS: Readonly<Record<DomainErrorCode, OAuthErrorMapping>> 
   invalid_scope: { status: 400, error: 'invalid_scope' },
   invalid_target: { status: 400, error: 'invalid_target' },
   unsupported_grant_type: { status: 400, error: 'unsupported_grant_type' },
+  unsupported_response_type: { status: 400, error: 'unsupported_response_type' },
+  invalid_dpop_proof: { status: 400, error: 'invalid_dpop_proof' },
+  use_dpop_nonce: { status: 400, error: 'use_dpop_nonce' },
 };
 
 const SERVER_ERROR: OAuthErrorMapping = { status: 500, error: 'server_error' };

@@ -11,13 +11,19 @@ import { DomainError, InvalidClientError, RateLimitedError, ValidationError } fr
 import { bodyParam, requestInfo, sendJson } from './middleware';
 import type { EndpointLimits } from './token-limits';
 import type { Metrics } from '../metrics/metrics';
+import type { FederationService } from '../services/federation';
 import { CLIENT_AUTH_METHODS } from './client-auth';
+import type { DpopProofs } from '../tokens/dpop';
 
 export interface TokenEndpointDeps {
   tokens: TokenService;
+  /** Workload identity federation (client-auth/federated-jwt.ts); absent: platform tokens are refused. */
+  federation?: FederationService;
   limits: EndpointLimits;
   bodyLimitBytes: number;
   metrics?: Metrics;
+  /** The token endpoint's DPoP proofs (replay cache, nonces): proofs/dpop.ts. */
+  dpop: DpopProofs;
 }
 
 export interface TokenLocals {
@@ -94,7 +100,9 @@ export function claimAssertion(deps: TokenEndpointDeps) {
   return function claimAssertion(req: Request, res: Response, next: NextFunction): void {
     const c = tokenLocals(res).client!;
     const agent = { id: c.agentId, orgId: c.orgId };
-    if (deps.limits.spent.has(c.agentId, c.assertionJti)) {
+    // A platform token (federated) may be presented again until it expires: it is never spent.
+    const singleUse = c.federated === undefined;
+    if (singleUse && deps.limits.spent.has(c.agentId, c.assertionJti)) {
       return refuse(deps, req, { ok: false, error: new InvalidClientError('client_assertion was already used (jti replay)', 'assertion_replayed'), agent, method: c.method }, next);
     }
     const wait = deps.limits.successes.take(c.agentId);
@@ -103,7 +111,7 @@ export function claimAssertion(deps: TokenEndpointDeps) {
       deps.tokens.recordFailure({ ok: false, error, agent, method: c.method }, requestInfo(req));
       return next(error);
     }
-    deps.limits.spent.add(c.agentId, c.assertionJti, c.assertionExpiresAt.getTime() + ASSERTION_LEEWAY_SECONDS * 1000);
+    if (singleUse) deps.limits.spent.add(c.agentId, c.assertionJti, c.assertionExpiresAt.getTime() + ASSERTION_LEEWAY_SECONDS * 1000);
     next();
   };
 }
@@ -116,12 +124,12 @@ export function issueToken(deps: TokenEndpointDeps) {
       deps.metrics?.tokenRequest('issued');
     } catch (err) {
       deps.limits.successes.refund(client!.agentId); // no token was issued
-      if (!(err instanceof DomainError)) {
-        deps.limits.spent.delete(client!.agentId, client!.assertionJti); // not necessarily consumed; the database decides a retry
-        return next(err);
-      }
-      // A refusal at commit (replay on another replica, key removed, agent no longer active), audited by the writer.
+      // A refusal at commit (replay on another replica, key removed, agent no longer active, audited
+      // by the writer) or an error: either is a failure, and counts against the failure budgets,
+      // so that requests which keep failing the same way are throttled like any other failure.
       const wait = deps.limits.failures.recordFailure(req.ip, client!.agentId);
+      // An error did not necessarily consume the assertion; the database decides a retry.
+      if (!(err instanceof DomainError)) deps.limits.spent.delete(client!.agentId, client!.assertionJti);
       next(wait > 0 ? throttled(wait) : err);
     }
   };

@@ -1,11 +1,15 @@
-/** /v1/agents: the agents of the caller's organization and their keys (API keys; roles per route). */
+/** /v1/agents: the agents of the caller's organization, their keys and federated credentials (API keys; roles per route). */
 import { z } from 'zod';
-import { AgentCreate, AgentDelegationParams, AgentDelegationView, AgentKeyCreate, AgentKeyView, AgentListQuery, AgentPage, AgentUpdate, AgentView, TransitionBody } from '../schemas/agents';
-import { AgentKeyParams, IdParams } from '../schemas/params';
+import {
+  AgentCreate, AgentDelegationParams, AgentDelegationView, AgentKeyCreate, AgentKeyView, AgentListQuery, AgentPage, AgentUpdate, AgentView, FederatedCredentialCreate, FederatedCredentialView,
+  TransitionBody,
+} from '../schemas/agents';
+import { AgentKeyParams, FederatedCredentialParams, IdParams } from '../schemas/params';
 import type { AgentService, Transition } from '../services/agents';
 import { auditContext } from '../middleware/auth';
 import { created } from './idempotency';
 import { auth, manifest, REST } from './manifest';
+import { AGENT_TRANSITION_ROLES } from '../../../model/roles';
 
 export interface AgentRouteDeps {
   agents: AgentService;
@@ -40,7 +44,7 @@ export const agentRoutes = manifest<AgentRouteDeps>('agents', (route) => [
   }),
   ...TRANSITIONS.map(({ action, summary, conflicts }) =>
     route({
-      ...REST, method: 'post', path: `/v1/agents/{id}/${action}`, summary, auth: auth.apiKey('operator'),
+      ...REST, method: 'post', path: `/v1/agents/{id}/${action}`, summary, auth: auth.apiKey(AGENT_TRANSITION_ROLES[action]),
       params: IdParams, body: TransitionBody, responses: { 200: AgentView }, errors: conflicts ? [409] : [],
       handle: async ({ caller, params, body, request }, { agents }) => ({ body: await agents.transition(auditContext(caller, request), params.id, action, body.reason) }),
     }),
@@ -60,6 +64,22 @@ export const agentRoutes = manifest<AgentRouteDeps>('agents', (route) => [
     ...REST, method: 'delete', path: '/v1/agents/{id}/keys/{kid}', summary: 'Remove a key', auth: auth.apiKey('admin'),
     params: AgentKeyParams, responses: { 200: AgentKeyView }, errors: [409],
     handle: async ({ caller, params, request }, { agents }) => ({ body: await agents.removeKey(auditContext(caller, request), params.id, params.kid) }),
+  }),
+  route({
+    ...REST, method: 'get', path: '/v1/agents/{id}/federated-credentials', summary: 'List the agent\'s federated credentials', auth: auth.apiKey('reader'),
+    params: IdParams, responses: { 200: z.object({ data: z.array(FederatedCredentialView) }).meta({ id: 'FederatedCredentialList' }) },
+    handle: async ({ caller, params }, { agents }) => ({ body: { data: await agents.listFederatedCredentials(caller.key.organizationId, params.id) } }),
+  }),
+  route({
+    ...REST, method: 'post', path: '/v1/agents/{id}/federated-credentials', summary: 'Trust a workload\'s platform token (workload identity federation)', auth: auth.apiKey('admin'),
+    params: IdParams, body: FederatedCredentialCreate, idempotent: true, responses: { 201: FederatedCredentialView }, errors: [409],
+    handle: async ({ caller, params, body, idempotencyKey, request }, { agents }) =>
+      created(await agents.addFederatedCredential(auditContext(caller, request), params.id, body, idempotencyKey)),
+  }),
+  route({
+    ...REST, method: 'delete', path: '/v1/agents/{id}/federated-credentials/{credential_id}', summary: 'Remove a federated credential', auth: auth.apiKey('admin'),
+    params: FederatedCredentialParams, responses: { 200: FederatedCredentialView }, errors: [409],
+    handle: async ({ caller, params, request }, { agents }) => ({ body: await agents.removeFederatedCredential(auditContext(caller, request), params.id, params.credential_id) }),
   }),
   // One entry of `may_act` at a time: Terraform declares each grant as its own resource.
   route({

@@ -1,8 +1,9 @@
 /**
- * /v1/sessions: agents open and end their bounded sessions with their access token; relying
- * services record operations with an API key (operator or admin: recording spends the budget);
- * readers list and get. An agent sees only its own sessions; a session token only its own session
- * (another session is 404, and it cannot open sessions).
+ * /v1/sessions: agents open their bounded sessions, renew a session's token and end them with
+ * their access token; relying services record operations with an API key (operator or admin:
+ * recording spends the budget); readers list and get. An agent sees only its own sessions; a
+ * session token only its own session (another session is 404, and it cannot open sessions or
+ * renew tokens).
  */
 import { IdParams } from '../schemas/params';
 import { sessionCaller, SessionService } from '../services/sessions';
@@ -25,6 +26,15 @@ export const sessionRoutes = manifest<SessionRouteDeps>('sessions', (route) => [
       const { session, replayed } = await sessions.create(caller.claims, body, request, idempotencyKey);
       return created({ response: session, replayed });
     },
+  }),
+  // The session's token expires with the access token it was minted from: the agent renews it with
+  // a fresh access token of its own (never a session token), which then bounds the new one.
+  route({
+    ...REST, method: 'post', path: '/v1/sessions/{id}/token', summary: 'Renew the session\'s token (Bearer: a fresh access token of the agent); the new token expires with that one at the latest',
+    auth: auth.agent({ sessionTokens: false }), params: IdParams, responses: { 200: SessionView },
+    handle: async ({ caller, params, request }, { sessions }) => ({
+      body: await sessions.renewToken(caller.claims, params.id, request), headers: { 'Cache-Control': 'no-store' },
+    }),
   }),
   route({
     ...REST, method: 'get', path: '/v1/sessions', summary: 'List sessions (API key: reader; an agent sees its own)',

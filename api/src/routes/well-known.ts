@@ -4,14 +4,16 @@
  * well-known URLs answer 404 with a pointer to the per-organization ones.
  */
 import { NotFoundError } from '../errors';
-import { isUuid } from '../crypto/ids';
+import { isCanonicalUuid } from '../crypto/ids';
 import { orgIssuer, orgJwksUrl, orgMetadataUrl } from '../services/issuer';
 import { OrgParams } from '../schemas/params';
 import { AuthorizationServerMetadata, Jwks } from '../schemas/responses';
 import type { SigningKeyService } from '../services/signing-keys';
 import { CLIENT_AUTH_METHODS } from '../oauth/client-auth';
 import { GRANTS } from '../oauth/grants';
+import { DPOP_SIGNING_ALGS } from '../../../model/dpop';
 import { auth, manifest } from './manifest';
+import { AUTHORIZATION_ENDPOINT_PATH } from './oauth';
 
 export interface WellKnownRouteDeps {
   signingKeys: SigningKeyService;
@@ -23,6 +25,9 @@ export interface WellKnownRouteDeps {
 export function authorizationServerMetadata(base: string, orgId: string): Record<string, unknown> {
   return {
     issuer: orgIssuer(base, orgId),
+    // Required by RFC 8414 (and by the MCP SDKs' metadata schemas) although no response type is
+    // offered: it answers unsupported_response_type directly, never by redirect (routes/oauth.ts).
+    authorization_endpoint: `${base}${AUTHORIZATION_ENDPOINT_PATH}`,
     token_endpoint: `${base}/v1/oauth/token`,
     jwks_uri: orgJwksUrl(base, orgId),
     introspection_endpoint: `${base}/v1/oauth/introspect`,
@@ -31,18 +36,20 @@ export function authorizationServerMetadata(base: string, orgId: string): Record
     response_types_supported: [],
     token_endpoint_auth_methods_supported: [...new Set(CLIENT_AUTH_METHODS.map((m) => m.name))],
     // RFC 9864 fully-specified name as well as the polymorphic one (both mean Ed25519 here).
-    token_endpoint_auth_signing_alg_values_supported: ['EdDSA', 'Ed25519'],
+    token_endpoint_auth_signing_alg_values_supported: [...new Set(CLIENT_AUTH_METHODS.flatMap((m) => m.signingAlgs ?? ['EdDSA', 'Ed25519']))],
     introspection_endpoint_auth_methods_supported: ['bearer'],
     revocation_endpoint_auth_methods_supported: ['bearer', 'none'],
     client_assertion_types_supported: [...new Set(CLIENT_AUTH_METHODS.map((m) => m.assertionType))],
     access_token_signing_alg_values_supported: ['EdDSA'],
+    // RFC 9449 §5.1: the token endpoint binds tokens to a DPoP proof key of these algorithms.
+    dpop_signing_alg_values_supported: [...DPOP_SIGNING_ALGS],
     service_documentation: `${base}/docs`,
   };
 }
 
 /** Organization ids appear in issuers in their canonical (lowercase) form only, so each issuer has one spelling. */
 function canonicalOrgId(id: string): string | null {
-  return isUuid(id) && id === id.toLowerCase() ? id : null;
+  return isCanonicalUuid(id) ? id : null;
 }
 
 function noSuchIssuer(): NotFoundError {

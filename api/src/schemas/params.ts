@@ -9,3 +9,8 @@ export const AgentKeyParams = z.object({
 });
 
 export const OrgParams = z.object({ org_id: z.string().meta({ description: 'The organization id (its issuer is `<public url>/orgs/<org_id>`)' }) });
+
+export const FederatedCredentialParams = z.object({
+  id: z.string().meta({ description: 'The agent id' }),
+  credential_id: z.string().meta({ description: 'The federated credential id' }),
+});

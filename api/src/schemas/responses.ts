@@ -30,8 +30,15 @@ export const ApiKeyCreated = ApiKeyView.extend({
 export const ApiKeyPage = z.object({ data: z.array(ApiKeyView) }).meta({ id: 'ApiKeyList' });
 
 export const ApiKeyMe = z
-  .object({ id: z.string(), organization_id: z.string(), role: z.enum(API_KEY_ROLES) })
+  .object({ id: z.string(), organization_id: z.string(), organization_name: z.string(), role: z.enum(API_KEY_ROLES) })
   .meta({ id: 'ApiKeyIdentity' });
+
+/** What any key may learn of the organization's keys: enough to name an audit event's actor, nothing to use or manage a key with. */
+export const ApiKeyName = z
+  .object({ id: z.string(), name: z.string(), role: z.enum(API_KEY_ROLES), revoked: z.boolean() })
+  .meta({ id: 'ApiKeyName' });
+
+export const ApiKeyNamePage = z.object({ data: z.array(ApiKeyName) }).meta({ id: 'ApiKeyNameList' });
 
 export const AuditEventView = z
   .object({
@@ -56,6 +63,16 @@ export const AuditEventPage = z.object({ data: z.array(AuditEventView), next_cur
 
 export const Health = z.object({ status: z.literal('ok') }).meta({ id: 'Health' });
 
+export const Home = z
+  .object({
+    service: z.literal('certusordo'),
+    console: z.string().describe('The admin console (sign in with an organization API key)'),
+    api_reference: z.string().describe('The browsable API reference'),
+    openapi: z.string().describe('The OpenAPI document'),
+    health: z.string(),
+  })
+  .meta({ id: 'Home', description: 'Where to go from the root: the console, the API reference, the OpenAPI document' });
+
 export const Readiness = z
   .object({ status: z.enum(['ready', 'draining', 'unavailable']), database: z.string() })
   .meta({ id: 'Readiness', description: '503 while the replica drains for shutdown or cannot reach its database' });
@@ -63,10 +80,13 @@ export const Readiness = z
 /** RFC 7009: the revocation endpoint answers 200 whether or not the token was valid. */
 export const RevocationResponse = z.object({}).strict().meta({ id: 'RevocationResponse' });
 
+/** `DPoP` for a token bound to a proof key (RFC 9449), else `Bearer`. */
+const AccessTokenType = z.enum(['Bearer', 'DPoP']);
+
 export const TokenResponse = z
   .object({
     access_token: z.string(),
-    token_type: z.literal('Bearer'),
+    token_type: AccessTokenType,
     expires_in: z.number().int(),
     scope: z.string(),
     issued_token_type: z.literal(ACCESS_TOKEN_TYPE).optional().meta({ description: 'Token exchange only (RFC 8693 §2.2.1)' }),
@@ -88,7 +108,7 @@ export const Introspection = z
     z.object({ active: z.literal(false) }).strict(),
     z.object({
       active: z.literal(true),
-      token_type: z.literal('Bearer'),
+      token_type: AccessTokenType,
       iss: z.string(),
       sub: z.string(),
       aud: z.union([z.string(), z.array(z.string())]),
@@ -99,6 +119,7 @@ export const Introspection = z
       exp: z.number().int(),
       org_id: z.string(),
       sid: z.string().optional(),
+      cnf: z.object({ jkt: z.string().describe('RFC 7638 thumbprint of the key every use of the token must prove (DPoP, RFC 9449)') }).optional(),
       act: ActClaimSchema.optional().meta({ description: 'A delegated token (RFC 8693): who acts for `sub`' }),
     }),
   ])
@@ -107,6 +128,7 @@ export const Introspection = z
 export const AuthorizationServerMetadata = z
   .object({
     issuer: z.string(),
+    authorization_endpoint: z.string(),
     token_endpoint: z.string(),
     jwks_uri: z.string(),
     introspection_endpoint: z.string(),
@@ -119,6 +141,7 @@ export const AuthorizationServerMetadata = z
     revocation_endpoint_auth_methods_supported: z.array(z.string()),
     client_assertion_types_supported: z.array(z.string()),
     access_token_signing_alg_values_supported: z.array(z.string()),
+    dpop_signing_alg_values_supported: z.array(z.string()),
     service_documentation: z.string(),
   })
   .meta({ id: 'AuthorizationServerMetadata' });

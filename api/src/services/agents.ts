@@ -1,7 +1,9 @@
 /**
- * Agents: creation (with server-generated or brought keys), listing, updates, the lifecycle
- * (active ⇄ suspended → revoked) and keys. Every mutation is one audited unit of work
- * (AuditLog.withAudit); lifecycle changes lock the agent row so concurrent calls serialize.
+ * Agents: creation (with server-generated or brought keys, or only federated credentials and no
+ * key at all), listing, updates, the lifecycle (active ⇄ suspended → revoked), keys and federated
+ * credentials. Every mutation is one audited unit of work (AuditLog.withAudit); lifecycle and
+ * credential changes lock the agent row so concurrent calls serialize. The invariant: an agent that
+ * is not revoked has at least one active key or federated credential.
  */
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
@@ -9,16 +11,24 @@ import { isUuid, uuidv7 } from '../crypto/ids';
 import { formatAgentSecret, generateEd25519, jwkThumbprint } from '../crypto/ed25519';
 import * as ops from '../db/operations/agents';
 import * as delegationOps from '../db/operations/delegations';
-import type { DbAgentKeyRow, DbAgentRow, DbAgentWithKeyRow } from '../db/tables';
+import * as fedOps from '../db/operations/federated-credentials';
+import type { DbAgentFederatedCredentialRow, DbAgentKeyRow, DbAgentRow, DbAgentWithKeyRow } from '../db/tables';
 import { ConflictError, InvalidTransitionError, NotFoundError, ValidationError } from '../domain/errors';
-import type { AgentCreateInput, AgentDelegationView, AgentKeyView, AgentListQueryInput, AgentUpdateInput, AgentView } from '../schemas/agents';
+import type {
+  AgentCreateInput, AgentDelegationView, AgentKeyView, AgentListQueryInput, AgentUpdateInput, AgentView, FederatedCredentialCreateInput, FederatedCredentialView,
+} from '../schemas/agents';
+import { checkFederatedCredential, CheckedFederatedCredential, FederatedCredentialPolicy } from '../federation/credential-rules';
+import { FEDERATED_CREDENTIALS_MAX } from '../../../model/federation';
 import type { AuditContext, AuditLog, AuditUnit } from './audit';
 import { decodeIdCursor, encodeCursor } from './cursor';
 import { DEFAULT_IDEMPOTENCY_TTL_SECONDS, withIdempotency, IdempotentResult } from './idempotency';
 import { publicKeyViolations } from '../../../model/agent';
 import { iso } from './iso';
+import { agentKeySeal } from '../crypto/agent-key-seal';
 
-export type Transition = 'suspend' | 'activate' | 'revoke';
+import type { AgentTransition } from '../../../model/roles';
+
+export type Transition = AgentTransition;
 
 
 export function toAgentView(r: DbAgentWithKeyRow): AgentView {
@@ -45,6 +55,28 @@ function toKeyView(k: DbAgentKeyRow): AgentKeyView {
     revoked_at: iso(k.revoked_at),
   };
 }
+
+function toFederatedView(f: DbAgentFederatedCredentialRow): FederatedCredentialView {
+  return {
+    id: f.id,
+    issuer: f.issuer,
+    subject: f.subject,
+    audience: f.audience,
+    claims: f.claims,
+    jwks: f.jwks,
+    status: f.revoked_at ? 'revoked' : 'active',
+    created_at: iso(f.created_at)!,
+    revoked_at: iso(f.revoked_at),
+  };
+}
+
+/** What makes two credentials the same trust (the inline keys aside). */
+function trustKey(f: Pick<CheckedFederatedCredential, 'issuer' | 'subject' | 'audience' | 'claims'>): string {
+  return JSON.stringify([f.issuer, f.subject, f.audience, sortKeys(f.claims)]);
+}
+
+const lastCredential = () =>
+  new ConflictError('This is the agent\'s last active key or federated credential; add a key or a federated credential before removing it, or revoke the agent');
 
 function notFound(): NotFoundError {
   return new NotFoundError('Agent not found');
@@ -97,17 +129,52 @@ export type TransitionHook = (tx: Knex.Transaction, audit: AuditUnit, ctx: Audit
 
 export class AgentService {
   private readonly statusListeners: StatusListener[] = [];
+  private readonly createdListeners: Array<(agentId: string) => void> = [];
   private readonly transitionHooks: TransitionHook[] = [];
   private readonly delegationListeners: DelegationListener[] = [];
+  private readonly scopesListeners: Array<(orgId: string, agentId: string) => void> = [];
 
   constructor(
     private readonly db: Knex,
     private readonly audit: AuditLog,
+    /** Seals every key row (crypto/agent-key-seal.ts): the token endpoint trusts only sealed keys. */
+    private readonly keySeal: Buffer,
     private readonly idempotencyTtlMs: number = DEFAULT_IDEMPOTENCY_TTL_SECONDS * 1000,
+    /** The server's public URL and address rule for federated credentials; null: a process that serves no agents (CLI bootstrap). */
+    private readonly federation: FederatedCredentialPolicy | null = null,
   ) {}
+
+  /** A new active key row of the agent, sealed to its organization and agent. */
+  private keyRow(orgId: string, agentId: string, kid: string, publicKey: Buffer, at: Date): DbAgentKeyRow {
+    const seal = agentKeySeal(this.keySeal, { organization_id: orgId, agent_id: agentId, kid, public_key: publicKey });
+    return { agent_id: agentId, kid, public_key: publicKey, seal, created_at: at, revoked_at: null };
+  }
+
+  /** The credentials checked (every violation of every one at once), or a ValidationError. */
+  private checkFederated(orgId: string, inputs: readonly FederatedCredentialCreateInput[], path: (i: number) => string): CheckedFederatedCredential[] {
+    if (inputs.length === 0) return [];
+    if (!this.federation) throw new ValidationError('This process does not accept federated credentials');
+    const out: CheckedFederatedCredential[] = [];
+    const details: { path: string; message: string }[] = [];
+    const seen = new Set<string>();
+    inputs.forEach((input, i) => {
+      const r = checkFederatedCredential(input, orgId, this.federation!, path(i));
+      if (!r.ok) return void details.push(...r.details);
+      if (seen.has(trustKey(r.value))) details.push({ path: path(i), message: 'duplicate federated credential (same issuer, subject, audience and claims)' });
+      seen.add(trustKey(r.value));
+      out.push(r.value);
+    });
+    if (details.length) throw new ValidationError('A federated credential is not valid', details);
+    return out;
+  }
 
   onStatusChange(listener: StatusListener): void {
     this.statusListeners.push(listener);
+  }
+
+  /** Told after commit that an agent was created (negative caches in this process forget its id at once). */
+  onCreated(listener: (agentId: string) => void): void {
+    this.createdListeners.push(listener);
   }
 
   onTransition(hook: TransitionHook): void {
@@ -122,34 +189,56 @@ export class AgentService {
     for (const actor of actorIds) for (const l of this.delegationListeners) l(subjectId, actor);
   }
 
+  /** Called after a change of an agent's scopes commits (before the change's response). */
+  onScopesChange(listener: (orgId: string, agentId: string) => void): void {
+    this.scopesListeners.push(listener);
+  }
+
   async create(ctx: AuditContext, input: AgentCreateInput, idempotencyKey?: string): Promise<IdempotentResult<AgentView>> {
     const requestHash = createHash('sha256').update(JSON.stringify(input)).digest('hex');
+    const federated = this.checkFederated(ctx.organizationId, input.federated_credentials ?? [], (i) => `federated_credentials.${i}`);
     const result = await withIdempotency(this.db, this.audit, { orgId: ctx.organizationId, scope: 'agents.create', key: idempotencyKey, requestHash, ttlMs: this.idempotencyTtlMs }, async (tx, audit) => {
       const now = new Date();
       const id = uuidv7(now.getTime());
-      const key = keyMaterial(id, input.public_key);
-      const kid = jwkThumbprint(key.publicKey);
+      // An agent declared with federated credentials only has no key, so no secret exists anywhere.
+      const key = input.public_key !== undefined || federated.length === 0 ? keyMaterial(id, input.public_key) : null;
+      const kid = key ? jwkThumbprint(key.publicKey) : null;
       const row: DbAgentRow = {
         id, organization_id: ctx.organizationId, name: input.name, scopes: input.scopes, status: 'active',
         metadata: input.metadata, created_at: now, updated_at: now, last_auth_at: null, status_changed_at: now,
       };
-      const { inserted } = await ops.insertAgentWithKey(tx, row, { agent_id: id, kid, public_key: key.publicKey, created_at: now, revoked_at: null });
+      const { inserted } = key
+        ? await ops.insertAgentWithKey(tx, row, this.keyRow(ctx.organizationId, id, kid!, key.publicKey, now))
+        : await ops.insertAgent(tx, row);
       if (!inserted) throw nameTaken(input.name);
       if (input.may_act.length > 0) {
         checkActors(ctx.organizationId, id, input.may_act, await delegationOps.lockAgentsInOrder(tx, input.may_act), 'may_act');
         await delegationOps.insertDelegations(tx, ctx.organizationId, id, input.may_act, now);
       }
       const mayAct = [...input.may_act].sort();
-      const view = toAgentView({ ...row, public_key: key.publicKey, may_act: mayAct });
+      const credentials = federated.map((f) => this.federatedRow(ctx.organizationId, id, f, now));
+      await fedOps.insertFederatedCredentials(tx, credentials);
+      const view = toAgentView({ ...row, public_key: key?.publicKey ?? null, may_act: mayAct });
       audit.append(ctx, {
         action: 'agent.created', targetType: 'agent', targetId: id,
-        data: { name: input.name, scopes: input.scopes, kid, key_source: key.secret ? 'generated' : 'brought', ...(mayAct.length ? { may_act: mayAct } : {}) },
+        data: {
+          name: input.name, scopes: input.scopes, kid, key_source: key ? (key.secret ? 'generated' : 'brought') : 'none',
+          ...(credentials.length ? { federated_credentials: credentials.map((c) => ({ id: c.id, issuer: c.issuer, subject: c.subject })) } : {}),
+          ...(mayAct.length ? { may_act: mayAct } : {}),
+        },
       });
       // The stored (replayable) body never includes the secret; only this first response does.
-      return { stored: view, response: key.secret ? { ...view, secret: key.secret } : view };
+      return { stored: view, response: key?.secret ? { ...view, secret: key.secret } : view };
     });
-    if (!result.replayed) this.announceDelegations(result.response.id, result.response.may_act);
+    if (!result.replayed) {
+      for (const l of this.createdListeners) l(result.stored.id);
+      this.announceDelegations(result.stored.id, result.stored.may_act);
+    }
     return result;
+  }
+
+  private federatedRow(orgId: string, agentId: string, f: CheckedFederatedCredential, at: Date): DbAgentFederatedCredentialRow {
+    return { id: uuidv7(at.getTime()), agent_id: agentId, organization_id: orgId, ...f, created_at: at, revoked_at: null };
   }
 
   async get(orgId: string, id: string): Promise<AgentView> {
@@ -175,6 +264,7 @@ export class AgentService {
   async update(ctx: AuditContext, id: string, patch: AgentUpdateInput): Promise<AgentView> {
     if (!isUuid(id)) throw notFound();
     const delegationChanges: string[] = [];
+    let scopesChanged = false;
     const view = await this.audit.withAudit(this.db, async (tx, audit) => {
       // The agent and the actors it names, locked together in id order (see lockAgentsInOrder).
       const locked = patch.may_act !== undefined ? await delegationOps.lockAgentsInOrder(tx, [id, ...patch.may_act]) : [];
@@ -198,9 +288,11 @@ export class AgentService {
       const after = toAgentView((await ops.getAgent(tx, ctx.organizationId, id))!);
       const delegationData = delegation ? { may_act: after.may_act, may_act_added: delegation.added, may_act_removed: delegation.removed } : {};
       audit.append(ctx, { action: 'agent.updated', targetType: 'agent', targetId: id, data: { changed: Object.keys(changes), ...fields, ...delegationData } });
+      scopesChanged = changes.scopes !== undefined;
       return after;
     });
     this.announceDelegations(id, delegationChanges);
+    if (scopesChanged) for (const l of this.scopesListeners) l(ctx.organizationId, id);
     return view;
   }
 
@@ -317,7 +409,7 @@ export class AgentService {
       const kid = jwkThumbprint(key.publicKey);
       const existing = (await ops.listAgentKeys(tx, id)).find((k) => k.kid === kid);
       if (existing) throw new ConflictError('This public key is already registered for the agent', [{ path: 'public_key', message: 'duplicate key' }]);
-      const row: DbAgentKeyRow = { agent_id: id, kid, public_key: key.publicKey, created_at: new Date(), revoked_at: null };
+      const row = this.keyRow(ctx.organizationId, id, kid, key.publicKey, new Date());
       await ops.insertAgentKey(tx, row);
       await ops.updateAgent(tx, ctx.organizationId, id, { updated_at: row.created_at });
       const view = toKeyView(row);
@@ -335,8 +427,8 @@ export class AgentService {
       const key = keys.find((k) => k.kid === kid);
       if (!key) throw new NotFoundError('Key not found');
       if (key.revoked_at) return toKeyView(key);
-      if (agent.status !== 'revoked' && keys.filter((k) => !k.revoked_at).length === 1) {
-        throw new ConflictError('This is the agent\'s last active key; add a new key before removing it, or revoke the agent');
+      if (agent.status !== 'revoked' && keys.filter((k) => !k.revoked_at).length === 1 && (await fedOps.countActiveFederatedCredentials(tx, id)) === 0) {
+        throw lastCredential();
       }
       const now = new Date();
       await ops.revokeAgentKey(tx, id, kid, now);
@@ -345,9 +437,58 @@ export class AgentService {
       return toKeyView({ ...key, revoked_at: now });
     });
   }
+
+  async listFederatedCredentials(orgId: string, id: string): Promise<FederatedCredentialView[]> {
+    if (!isUuid(id) || !(await ops.getAgent(this.db, orgId, id))) throw notFound();
+    return (await fedOps.listFederatedCredentials(this.db, id)).map(toFederatedView);
+  }
+
+  async addFederatedCredential(ctx: AuditContext, id: string, input: FederatedCredentialCreateInput, idempotencyKey?: string): Promise<IdempotentResult<FederatedCredentialView>> {
+    if (!isUuid(id)) throw notFound();
+    const [checked] = this.checkFederated(ctx.organizationId, [input], () => '');
+    const requestHash = createHash('sha256').update(JSON.stringify({ id, input })).digest('hex');
+    return withIdempotency(this.db, this.audit, { orgId: ctx.organizationId, scope: 'agent_federated_credentials.create', key: idempotencyKey, requestHash, ttlMs: this.idempotencyTtlMs }, async (tx, audit) => {
+      const agent = await ops.getAgent(tx, ctx.organizationId, id, { forUpdate: true });
+      if (!agent) throw notFound();
+      if (agent.status === 'revoked') throw new ConflictError('The agent is revoked; it can no longer hold credentials');
+      const active = (await fedOps.listFederatedCredentials(tx, id)).filter((f) => !f.revoked_at);
+      if (active.some((f) => trustKey(f) === trustKey(checked!))) {
+        throw new ConflictError('This federated credential is already registered for the agent', [{ path: 'issuer', message: 'duplicate federated credential (same issuer, subject, audience and claims)' }]);
+      }
+      if (active.length >= FEDERATED_CREDENTIALS_MAX) {
+        throw new ConflictError(`The agent already has ${FEDERATED_CREDENTIALS_MAX} active federated credentials; remove one first`, [{ path: 'federated_credentials', message: `at most ${FEDERATED_CREDENTIALS_MAX} per agent` }]);
+      }
+      const row = this.federatedRow(ctx.organizationId, id, checked!, new Date());
+      await fedOps.insertFederatedCredentials(tx, [row]);
+      await ops.updateAgent(tx, ctx.organizationId, id, { updated_at: row.created_at });
+      audit.append(ctx, { action: 'agent_federated_credential.created', targetType: 'agent', targetId: id, data: { credential_id: row.id, issuer: row.issuer, subject: row.subject, audience: row.audience } });
+      const view = toFederatedView(row);
+      return { stored: view, response: view };
+    });
+  }
+
+  async removeFederatedCredential(ctx: AuditContext, id: string, credentialId: string): Promise<FederatedCredentialView> {
+    if (!isUuid(id)) throw notFound();
+    const credentialNotFound = () => new NotFoundError('Federated credential not found');
+    if (!isUuid(credentialId)) throw credentialNotFound();
+    return this.audit.withAudit(this.db, async (tx, audit) => {
+      const agent = await ops.getAgent(tx, ctx.organizationId, id, { forUpdate: true });
+      if (!agent) throw notFound();
+      const all = await fedOps.listFederatedCredentials(tx, id);
+      const credential = all.find((f) => f.id === credentialId.toLowerCase());
+      if (!credential) throw credentialNotFound();
+      if (credential.revoked_at) return toFederatedView(credential);
+      if (agent.status !== 'revoked' && agent.public_key === null && all.filter((f) => !f.revoked_at).length === 1) throw lastCredential();
+      const now = new Date();
+      await fedOps.revokeFederatedCredential(tx, id, credential.id, now);
+      await ops.updateAgent(tx, ctx.organizationId, id, { updated_at: now });
+      audit.append(ctx, { action: 'agent_federated_credential.revoked', targetType: 'agent', targetId: id, data: { credential_id: credential.id, issuer: credential.issuer, subject: credential.subject } });
+      return toFederatedView({ ...credential, revoked_at: now });
+    });
+  }
 }
 
-function sortKeys(o: Record<string, string>): Record<string, string> {
+function sortKeys<T>(o: Record<string, T>): Record<string, T> {
   return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 

@@ -15,7 +15,9 @@
  * so a database writer can neither forge one nor hide a cut-off tail behind it), runs once per
  * organization at a time (concurrent callers share the run), and reports the first broken seq.
  * Checkpoints are the verified head signed with the organization's token signing key, so an
- * auditor can keep them outside the database and later prove the log still extends them.
+ * auditor can keep them outside the database and later prove the log still extends them. Their
+ * issuer is the organization's checkpoint issuer, never its token issuer, so no verifier of
+ * access tokens takes one for a token.
  */
 import { createHash, createHmac, hkdfSync, KeyObject, timingSafeEqual } from 'node:crypto';
 import type { Knex } from 'knex';
@@ -28,6 +30,7 @@ import type { z } from 'zod';
 import type { AuditListQueryInput, AuditVerification } from '../schemas/audit';
 import { decodeSeqCursor, encodeCursor } from './cursor';
 import { iso } from './iso';
+import { checkpointIssuer } from './issuer';
 import { AppendObserver, AuditedTransaction, AuditUnit, ChainEventBody } from './audit-unit';
 
 export type { AuditContext, AuditEventInput, AuditUnit, ChainEventBody, QueuedAuditEvent } from './audit-unit';
@@ -97,7 +100,7 @@ export interface CheckpointSigner {
   sign(orgId: string, header: Record<string, unknown>, payload: Record<string, unknown>): Promise<string>;
   /** A key the organization publishes in its JWKS. */
   verificationKey(orgId: string, kid: string): Promise<KeyObject | undefined>;
-  /** The organization's issuer (`iss` of its tokens and checkpoints). */
+  /** The organization's token issuer; checkpoints carry its checkpoint issuer (issuer.ts). */
   issuer(orgId: string): string;
 }
 
@@ -232,7 +235,7 @@ export class AuditLog {
     for (let attempt = 0; attempt < 3; attempt++) {
       const kid = this.checkpointKids.get(orgId) ?? '';
       const payload = {
-        iss: signer.issuer(orgId), org_id: orgId, seq, hash, created_at, iat: Math.floor(now.getTime() / 1000),
+        iss: checkpointIssuer(signer.issuer(orgId)), org_id: orgId, seq, hash, created_at, iat: Math.floor(now.getTime() / 1000),
         seal: seal(this.keys, 'checkpoint', orgId, seq, hash, created_at, kid),
       };
       const checkpoint = await signer.sign(orgId, { typ: CHECKPOINT_TYP }, payload);
@@ -252,7 +255,10 @@ export class AuditLog {
     const signer = this.signer;
     if (!signer) throw new ServiceUnavailableError('Checkpoints are not available: this process has no signing keys');
     if (header.typ !== CHECKPOINT_TYP || header.alg !== 'EdDSA' || typeof header.kid !== 'string') return { ok: false, reason: 'the token is not an audit checkpoint' };
-    if (payload.org_id !== orgId || payload.iss !== signer.issuer(orgId)) return { ok: false, reason: "the checkpoint is another organization's" };
+    // Checkpoints taken before they had an issuer of their own carry the token issuer; the
+    // signature and the seal below authenticate either.
+    const issuers = [checkpointIssuer(signer.issuer(orgId)), signer.issuer(orgId)];
+    if (payload.org_id !== orgId || !issuers.includes(payload.iss as string)) return { ok: false, reason: "the checkpoint is another organization's" };
     const { seq, hash, created_at } = payload;
     if (!Number.isSafeInteger(seq) || (seq as number) < 0 || typeof hash !== 'string' || !/^[0-9a-f]{64}$/.test(hash) || typeof created_at !== 'string') {
       return { ok: false, reason: 'the checkpoint is malformed' };

@@ -2,6 +2,7 @@
 import type { Knex } from 'knex';
 import type { MasterKey } from '../crypto/master-key';
 import { AgentService } from './agents';
+import type { FederatedCredentialPolicy } from '../federation/credential-rules';
 import { AuditLog } from './audit';
 import { AuditEventService } from './audit-events';
 import { DEFAULT_IDEMPOTENCY_TTL_SECONDS } from './idempotency';
@@ -19,6 +20,8 @@ export interface Services {
 export interface ServiceOptions {
   /** How long Idempotency-Keys are remembered (CERTUSORDO_IDEMPOTENCY_TTL). */
   idempotencyTtlSeconds?: number;
+  /** The public URL and address rule federated credentials are checked against; omitted: none are accepted. */
+  federation?: FederatedCredentialPolicy;
 }
 
 export function createServices(db: Knex, keys: MasterKey, opts: ServiceOptions = {}): Services {
@@ -26,7 +29,7 @@ export function createServices(db: Knex, keys: MasterKey, opts: ServiceOptions =
   const audit = new AuditLog(keys.auditChain);
   return {
     organizations: new OrganizationService(db, keys.apiKeyPepper, audit, ttlMs),
-    agents: new AgentService(db, audit, ttlMs),
+    agents: new AgentService(db, audit, keys.agentKeySeal, ttlMs, opts.federation ?? null),
     audit,
     auditEvents: new AuditEventService(db, audit),
   };

@@ -13,6 +13,16 @@ export function orgIssuer(base: string, orgId: string): string {
   return `${base}${ORGS_SEGMENT}${orgId}`;
 }
 
+/**
+ * The issuer of the organization's audit checkpoints: `<organization issuer>/audit-checkpoints`.
+ * Checkpoints are signed with the organization's token signing key, so a relying service that
+ * verifies access tokens with the organization's JWKS and checks `iss` would accept a checkpoint
+ * (which never expires) as a token if both had one issuer; under this one it refuses it.
+ */
+export function checkpointIssuer(organizationIssuer: string): string {
+  return `${organizationIssuer}/audit-checkpoints`;
+}
+
 /** The organization id of an issuer of this server, or null when `iss` is not one. */
 export function orgIdFromIssuer(base: string, iss: string): string | null {
   const prefix = `${base}${ORGS_SEGMENT}`;

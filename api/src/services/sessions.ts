@@ -6,21 +6,24 @@
  * agent that is still active. Suspending or revoking the agent ends its sessions in the same
  * transaction (`endSessionsForAgent`, hooked into AgentService transitions).
  *
- * A session lives inside the access token that opened it (`parent_jti`): revoking that token, or
- * the session's own token, ends the session in the revocation's transaction (`endSessionsForRevokedToken`,
- * hooked into TokenService.revoke). A parent token that merely expires does not: expiry is routine,
- * the agent can mint a new token at any time anyway, and the session has its own bound (TTL of at
- * most an hour). A session token manages only its own session.
+ * A session lives inside the access tokens its token is minted from: the one that opened it
+ * (`parent_jti`) and each one its token was renewed with (`session_renewals`). A session token
+ * expires with that parent at the latest, while the session keeps its own bound (TTL of at most
+ * an hour): the agent renews the session's token with a fresh access token of its own
+ * (`renewToken`). Revoking any of those parents — expired or not — or the session's own token ends
+ * the session in the revocation's transaction (`endSessionsForRevokedToken`, hooked into
+ * TokenService.revoke), and an ended session stays ended. A session token manages only its own
+ * session.
  *
  * Every mutation is an audited unit of work, in its lock order (audit-unit.ts): agent row → audit
  * chain head → session row, so every session mutation takes its organization's chain head
- * (`lockHead`) before it touches a session row. The chain head also orders opening against
- * revoking the parent token: either the revocation sees the new session (and ends it) or the
- * opening sees the revocation (and refuses).
+ * (`lockHead`) before it touches a session row. The chain head also orders opening (or renewing)
+ * against revoking the parent token: either the revocation sees the new session or renewal (and
+ * ends the session) or the opening sees the revocation (and refuses).
  */
 import type { Knex } from 'knex';
 import { createHash, randomUUID } from 'node:crypto';
-import { scopeCovers } from '../../../model/agent';
+import { intersectScopes, scopeCovers } from '../../../model/agent';
 import { isUuid, uuidv7 } from '../crypto/ids';
 import * as ops from '../db/operations/sessions';
 import { isTokenRevoked } from '../db/operations/tokens';
@@ -84,6 +87,33 @@ const DENIAL_MESSAGES: Record<OperationDenial, string> = {
   agent_inactive: 'The session\'s agent is no longer active',
 };
 
+/** A session that can no longer be used, by its status, as the denial the API reports. */
+const OVER: Partial<Record<SessionView['status'], OperationDenial>> = { ended: 'session_ended', exhausted: 'budget_exhausted', expired: 'session_expired' };
+
+const tokenScopes = (claims: Pick<AccessTokenClaims, 'scope'>): string[] => claims.scope.split(' ').filter(Boolean);
+
+function refuseSessionToken(claims: AccessTokenClaims, what: string): void {
+  if (claims.sid !== undefined) throw new ForbiddenError(`A session token cannot ${what}; use the agent's access token`, [{ path: 'authorization', message: 'session_token' }]);
+}
+
+/**
+ * Inside an opening's or a renewal's unit of work, in its lock order: share-locks the agent row (a
+ * concurrent status or scope change commits first, or waits for this unit), requires the agent
+ * active since before the caller's token was issued, takes the organization's chain head, then
+ * requires the caller's token unrevoked — after the chain head, so that a revocation that
+ * committed first is seen, and one that commits later finds what this unit records and ends it
+ * (endSessionsForRevokedToken). Returns the agent's current scopes.
+ */
+async function admitCaller(tx: Knex.Transaction, audit: AuditUnit, claims: AccessTokenClaims): Promise<string[]> {
+  const agent = await ops.getAgentForShare(tx, claims.org_id, claims.sub);
+  if (!agent || agent.status !== 'active' || claims.iat_ms < new Date(agent.status_changed_at).getTime()) {
+    throw new ForbiddenError('The agent is not active', [{ path: 'agent', message: 'agent_inactive' }]);
+  }
+  await audit.lockHead(claims.org_id);
+  if (await isTokenRevoked(tx, claims.jti)) throw new UnauthenticatedError('The access token is invalid, expired or revoked');
+  return agent.scopes;
+}
+
 export class SessionService {
   constructor(
     private readonly db: Knex,
@@ -104,28 +134,19 @@ export class SessionService {
     r: { requestId: string | null; clientIp: string | null },
     idempotencyKey?: string,
   ): Promise<{ session: SessionView & { access_token: string }; replayed: boolean }> {
-    if (claims.sid !== undefined) throw new ForbiddenError('A session token cannot open sessions; use the agent\'s access token', [{ path: 'authorization', message: 'session_token' }]);
-    const tokenScopes = claims.scope.split(' ').filter(Boolean);
-    const outside = input.scopes.filter((s) => !scopeCovers(tokenScopes, s));
+    refuseSessionToken(claims, 'open sessions');
+    const outside = input.scopes.filter((s) => !scopeCovers(tokenScopes(claims), s));
     if (outside.length) {
       throw new ForbiddenError('The session may only narrow the token\'s scopes', outside.map((s) => ({ path: 'scopes', message: `"${s}" is not granted to this token` })));
     }
     const ctx = this.tokens.agentContext(claims.org_id, claims.sub, r);
     const requestHash = createHash('sha256').update(JSON.stringify(input)).digest('hex');
     const result = await withIdempotency<SessionView>(this.db, this.audit, { orgId: claims.org_id, scope: `sessions.create:${claims.sub}`, key: idempotencyKey, requestHash, ttlMs: this.idempotencyTtlMs }, async (tx, audit) => {
-      // Waits for a concurrent status or scope change of the agent to commit, then sees its outcome.
-      const agent = await ops.getAgentForShare(tx, claims.org_id, claims.sub);
-      if (!agent || agent.status !== 'active' || claims.iat_ms < new Date(agent.status_changed_at).getTime()) {
-        throw new ForbiddenError('The agent is not active', [{ path: 'agent', message: 'agent_inactive' }]);
-      }
-      const revoked = input.scopes.filter((sc) => !scopeCovers(agent.scopes, sc));
+      const agentScopes = await admitCaller(tx, audit, claims);
+      const revoked = input.scopes.filter((sc) => !scopeCovers(agentScopes, sc));
       if (revoked.length) {
         throw new ForbiddenError('The agent no longer holds every requested scope', revoked.map((sc) => ({ path: 'scopes', message: `"${sc}" is no longer granted to the agent` })));
       }
-      await audit.lockHead(claims.org_id);
-      // After the chain head: a revocation of the caller's token that committed first is visible
-      // now; one that commits later ends this session (see endSessionsForRevokedToken).
-      if (await isTokenRevoked(tx, claims.jti)) throw new UnauthenticatedError('The access token is invalid, expired or revoked');
       const now = new Date();
       const row: DbSessionRow = {
         id: uuidv7(now.getTime()), organization_id: claims.org_id, agent_id: claims.sub, scopes: input.scopes,
@@ -141,18 +162,59 @@ export class SessionService {
       const view = toSessionView(row);
       return { stored: view, response: view };
     });
-    const row = result.replayed ? await ops.getSession(this.db, claims.org_id, result.response.id) : undefined;
+    if (!result.replayed) return { session: { ...result.response, access_token: await this.signSessionToken(claims, result.response, result.response.scopes) }, replayed: false };
+    const row = await ops.getSession(this.db, claims.org_id, result.response.id);
     const view = row ? toSessionView(row) : result.response;
-    // The caller's token was issued at or after the agent's last status change, and now is later.
-    const issuedAtMs = Math.max(Date.now(), claims.iat_ms);
-    const iat = Math.floor(issuedAtMs / 1000);
-    const exp = Math.min(Math.floor(new Date(view.expires_at).getTime() / 1000), iat + MAX_TOKEN_LIFETIME_SECONDS);
-    // Same issuer and audience as the parent token: a session narrows it, never re-targets it.
-    const access_token = await this.tokens.sign({
-      iss: this.tokens.issuerFor(claims.org_id), sub: claims.sub, aud: claims.aud, client_id: claims.sub, scope: view.scopes.join(' '),
-      jti: randomUUID(), iat, iat_ms: issuedAtMs, exp, org_id: claims.org_id, sid: view.id,
+    // A retry with another of the agent's tokens: the token it gets lives inside that token too.
+    if (row && row.parent_jti !== claims.jti && view.status === 'active') return { session: await this.renewToken(claims, view.id, r), replayed: true };
+    return { session: { ...view, access_token: await this.signSessionToken(claims, view, view.scopes) }, replayed: true };
+  }
+
+  /**
+   * A fresh token for an open session of the caller's agent, minted from the caller's (plain)
+   * access token and bounded by it: it expires with that token at the latest, and carries the
+   * session's scopes that the token (and the agent, now) still holds. The session then lives
+   * inside that token too: revoking it ends the session (session_renewals). A session that has
+   * ended — its opener revoked, its agent suspended — stays ended: it is refused (403).
+   */
+  async renewToken(claims: AccessTokenClaims, id: string, r: { requestId: string | null; clientIp: string | null }): Promise<SessionView & { access_token: string }> {
+    refuseSessionToken(claims, 'renew a session\'s token');
+    if (!isUuid(id)) throw notFound();
+    const ctx = this.tokens.agentContext(claims.org_id, claims.sub, r);
+    const { view, scopes } = await this.audit.withAudit(this.db, async (tx, audit) => {
+      const agentScopes = await admitCaller(tx, audit, claims);
+      // Under the chain head, which every session mutation takes first: the state read is current.
+      const row = await ops.getSession(tx, claims.org_id, id);
+      if (!row || row.agent_id !== claims.sub) throw notFound();
+      const view = toSessionView(row);
+      const over = OVER[view.status];
+      if (over) throw new ForbiddenError(DENIAL_MESSAGES[over], [{ path: 'reason', message: over }]);
+      const scopes = intersectScopes(intersectScopes(row.scopes, tokenScopes(claims)), agentScopes);
+      if (scopes.length === 0) {
+        throw new ForbiddenError('The access token holds none of the session\'s scopes', row.scopes.map((sc) => ({ path: 'scopes', message: `"${sc}" is not granted to this token` })));
+      }
+      await ops.insertSessionRenewal(tx, { session_id: id, jti: claims.jti, organization_id: claims.org_id, created_at: new Date() });
+      audit.append(ctx, { action: 'session.token_renewed', targetType: 'session', targetId: id, data: { agent_id: row.agent_id, scopes, parent_jti: claims.jti } });
+      return { view, scopes };
     });
-    return { session: { ...view, access_token }, replayed: result.replayed === true };
+    return { ...view, access_token: await this.signSessionToken(claims, view, scopes) };
+  }
+
+  /**
+   * A token bound to the session (`sid`), minted from the caller's access token: the same issuer,
+   * audience and DPoP key (cnf; a session narrows its parent, never re-targets it, and a session
+   * of a sender-constrained token is constrained to the same key), and an expiry at the earliest
+   * of the session's end, the parent token's expiry and the longest token lifetime.
+   */
+  private signSessionToken(parent: AccessTokenClaims, view: SessionView, scopes: string[]): Promise<string> {
+    // The parent was issued at or after the agent's last status change, and now is later.
+    const issuedAtMs = Math.max(Date.now(), parent.iat_ms);
+    const iat = Math.floor(issuedAtMs / 1000);
+    const exp = Math.min(Math.floor(new Date(view.expires_at).getTime() / 1000), parent.exp, iat + MAX_TOKEN_LIFETIME_SECONDS);
+    return this.tokens.sign({
+      iss: this.tokens.issuerFor(parent.org_id), sub: parent.sub, aud: parent.aud, client_id: parent.sub, scope: scopes.join(' '),
+      jti: randomUUID(), iat, iat_ms: issuedAtMs, exp, org_id: parent.org_id, sid: view.id, ...(parent.cnf ? { cnf: parent.cnf } : {}),
+    });
   }
 
   /** With `caller`, only what that agent (or session token) may see; anything else is not found. */

@@ -12,11 +12,17 @@
  * signing waits for that one reload, so a replica signs with the new key as soon as it has heard
  * of it. Otherwise signing and verification never wait for the database once an organization is
  * loaded (entries also refresh in the background after a while, in case a notification was lost).
+ *
+ * An organization id that names no keys (made up, or an organization that has signed nothing yet)
+ * is remembered in a bounded negative cache, trusted while the invalidation bus is healthy and
+ * forgotten when the organization or its first key is announced: a forged token naming a random
+ * organization costs no read after the first, and never evicts a real organization's keys. Only
+ * the canonical (lowercase) spelling of an id is looked up or cached at all.
  */
 import { createCipheriv, createDecipheriv, KeyObject, randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { generateEd25519, jwkThumbprint, privateKeyObject, publicKeyObject, seedMatchesPublicKey } from '../crypto/ed25519';
-import { isUuid } from '../crypto/ids';
+import { isCanonicalUuid } from '../crypto/ids';
 import type { MasterKey } from '../crypto/master-key';
 import { getOrganization } from '../db/operations/organizations';
 import * as ops from '../db/operations/signing-keys';
@@ -25,6 +31,7 @@ import { signEd25519 } from '../crypto/jws';
 import { AuditContext, AuditLog, AuditUnit } from './audit';
 import { RateLimitedError } from '../domain/errors';
 import { iso } from './iso';
+import { NegativeCache } from '../tokens/negative-cache';
 import { ACCESS_TOKEN_TTL_MAX_SECONDS } from '../../../model/limits';
 import type { SigningKeyStatus } from '../../../model/statuses';
 
@@ -169,11 +176,25 @@ interface Load {
   superseded: boolean;
 }
 
+/** Why an organization id has no entry: no published key (it may exist), or no such organization. */
+type Absence = 'no_keys' | 'no_organization';
+
 export class SigningKeyService {
   private readonly orgs = new Map<string, OrgKeys>();
   private readonly loads = new Map<string, Load>();
+  /** Organization ids whose last load found nothing; see the file comment. */
+  readonly absent: NegativeCache<Absence>;
 
-  constructor(private readonly db: Knex, private readonly audit: AuditLog, private readonly encKey: Buffer, private readonly rotationSeconds: number) {}
+  /** `absenceTrusted`: whether remembered absences may answer (the invalidation bus is healthy); by default never. */
+  constructor(
+    private readonly db: Knex,
+    private readonly audit: AuditLog,
+    private readonly encKey: Buffer,
+    private readonly rotationSeconds: number,
+    absenceTrusted: () => boolean = () => false,
+  ) {
+    this.absent = new NegativeCache<Absence>(absenceTrusted);
+  }
 
   /** Rotates the organizations whose current key is overdue (organizations get their first key on first use). */
   async init(): Promise<void> {
@@ -216,11 +237,13 @@ export class SigningKeyService {
    */
   invalidate(orgId: string | null): void {
     if (orgId === null) {
+      this.absent.clear();
       for (const e of this.orgs.values()) e.invalidated = true;
       for (const l of this.loads.values()) l.superseded = true;
       this.loads.clear();
       return;
     }
+    this.absent.forget(orgId);
     const l = this.loads.get(orgId);
     if (l) {
       l.superseded = true;
@@ -259,7 +282,7 @@ export class SigningKeyService {
     const e = this.cached(orgId);
     const k = e?.verify.get(kid);
     if (k || (e && Date.now() - e.loadedAtMs < RELOAD_INTERVAL_MS)) return k;
-    if (!isUuid(orgId)) return undefined;
+    if (!e && (!isCanonicalUuid(orgId) || this.absent.get(orgId))) return undefined;
     return (await this.load(orgId, false))?.verify.get(kid);
   }
 
@@ -268,17 +291,21 @@ export class SigningKeyService {
     return this.cached(orgId)?.verify.get(kid);
   }
 
-  /** The organization's published keys, read now (an existing organization gets its first key). */
-  async list(orgId: string): Promise<SigningKeyView[]> {
-    this.invalidate(orgId);
-    return (await this.load(orgId, true))?.views ?? [];
+  /**
+   * The organization's published keys (an existing organization gets its first key), from the
+   * cached entry: a rotation or expiry anywhere is announced and reloads it.
+   */
+  async list(orgId: string, now = Date.now()): Promise<SigningKeyView[]> {
+    // A retired key past its expiry is unpublished even before the maintenance purge deletes it.
+    return ((await this.current(orgId))?.views ?? []).filter((v) => v.expires_at === null || Date.parse(v.expires_at) > now);
   }
 
   /** The organization's entry with a current key, loading (and creating the first key) when needed. */
   private async current(orgId: string): Promise<OrgKeys | null> {
     const hit = this.cached(orgId);
     if (hit?.current && !hit.invalidated) return hit;
-    if (!isUuid(orgId)) return null;
+    if (!isCanonicalUuid(orgId)) return null;
+    if (!hit && this.absent.get(orgId) === 'no_organization') return null;
     if (hit) {
       const fresh = await this.load(orgId, false);
       if (fresh?.current) return fresh;
@@ -301,11 +328,18 @@ export class SigningKeyService {
     const running = this.loads.get(orgId);
     if (running && (running.create || !create)) return running.promise;
     const load: Load = { create, superseded: false, promise: Promise.resolve(null) };
+    const mark = this.absent.mark();
     load.promise = this.read(orgId, create)
       .then((keys) => {
         if (load.superseded) return keys;
-        if (keys) this.store(orgId, keys);
-        else this.orgs.delete(orgId); // no published key left (organization deleted): drop, do not keep stale keys
+        if (keys) {
+          this.store(orgId, keys);
+          this.absent.delete(orgId);
+        } else {
+          this.orgs.delete(orgId); // no published key left (organization deleted): drop, do not keep stale keys
+          // A load that may create the first key finds nothing only when there is no organization.
+          this.absent.remember(orgId, mark, create ? 'no_organization' : 'no_keys');
+        }
         return keys;
       })
       .finally(() => {

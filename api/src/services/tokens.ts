@@ -15,27 +15,30 @@
  *   precision).
  * - Validation (introspection, agent-authenticated calls) checks signature (a key of the token's
  *   organization), issuer (that organization's), expiry, then revocation, agent status and
- *   session state through AuthState (cached, invalidated on change).
+ *   session state through AuthState (cached, invalidated on change), and narrows the token's
+ *   scopes to those the agent still holds.
  */
 import { KeyObject, randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { z } from 'zod';
 import type { Introspection } from '../schemas/responses';
-import { scopeCovers, SCOPE_PATTERN } from '../../../model/agent';
+import { intersectScopes, scopeCovers, SCOPE_PATTERN } from '../../../model/agent';
 import { CLIENT_ASSERTION_MAX_LIFETIME_SECONDS } from '../../../model/limits';
 import { ACCESS_TOKEN_TYPE, actorChain, DELEGATION_MAX_DEPTH_DEFAULT, PARENT_JTIS_CLAIM } from '../../../model/delegation';
 import { generateEd25519, publicKeyObject } from '../crypto/ed25519';
-import { isUuid } from '../crypto/ids';
+import { canonicalUuid, isCanonicalUuid } from '../crypto/ids';
 import * as ops from '../db/operations/tokens';
 import type { Logger } from '../logger';
 import { DomainError, InvalidClientError, InvalidGrantError, InvalidScopeError } from '../domain/errors';
 import { orgIdFromIssuer, orgIssuer } from './issuer';
 import type { AuthenticatedKey } from './organizations';
 import type { AuditContext, AuditLog, AuditUnit } from './audit';
-import { DecodedJws, decodeJws, verifyEd25519 } from '../crypto/jws';
+import { agentKeySealMatches } from '../crypto/agent-key-seal';
+import { claimTextViolation, DecodedJws, decodeJws, verifyEd25519 } from '../crypto/jws';
 import type { InvalidationBus, InvalidationEvent } from '../tokens/invalidation';
-import type { AuthState } from '../tokens/state';
+import type { AgentState, AuthState } from '../tokens/state';
 import type { AuthWriter } from '../tokens/auth-writer';
+import { NegativeCache } from '../tokens/negative-cache';
 import { purgeAuthRows, PurgeCounts, PurgeOptions } from '../tokens/purge';
 import { MAX_TOKEN_LIFETIME_SECONDS, SigningKeyService } from './signing-keys';
 
@@ -73,6 +76,11 @@ export interface AuthenticatedClient {
   assertionExpiresAt: Date;
   /** The credentials came from the cache (scopes may lag a change by a few milliseconds). */
   fromCache: boolean;
+  /**
+   * Set when a workload's platform token authenticated the agent (services/federation.ts): the
+   * federated credential it matched, which must still be active at commit; its jti is not consumed.
+   */
+  federated?: { credentialId: string; issuer: string; subject: string };
 }
 
 export type ClientAuthResult =
@@ -99,13 +107,17 @@ export interface IssueOptions {
 
 export interface TokenResponse {
   access_token: string;
-  token_type: 'Bearer';
+  token_type: AccessTokenType;
   expires_in: number;
   scope: string;
   issued_token_type?: typeof ACCESS_TOKEN_TYPE;
 }
 
-export type Introspection = ({ active: true; token_type: 'Bearer' } & Omit<AccessTokenClaims, 'iat_ms'>) | { active: false };
+export type Introspection = ({ active: true; token_type: AccessTokenType } & Omit<AccessTokenClaims, 'iat_ms'>) | { active: false };
+
+/** `DPoP` for a token bound to a proof key (its `cnf.jkt`, RFC 9449 §6), else `Bearer`. */
+export type AccessTokenType = 'Bearer' | 'DPoP';
+export const tokenType = (claims: { cnf?: { jkt: string } | undefined }): AccessTokenType => (claims.cnf ? 'DPoP' : 'Bearer');
 
 /**
  * Called inside a token's revocation unit of work with the revoked token's claims and the
@@ -119,6 +131,25 @@ export interface TokenServiceOptions {
   accessTokenTtlSeconds: number;
   /** Most actors one delegated token may carry (model/delegation.ts DELEGATION_MAX_DEPTH_RULE). */
   delegationMaxDepth?: number;
+  /** The master key's agent-key seal: only keys whose seal verifies authenticate (crypto/agent-key-seal.ts). */
+  agentKeySeal: Buffer;
+}
+
+/** What a success audits of the credential used: the key, or the federated credential and the workload. */
+function credentialAudit(client: AuthenticatedClient): Record<string, unknown> {
+  const f = client.federated;
+  if (!f) return { kid: client.kid };
+  return { credential_id: f.credentialId, iss: f.issuer, sub: f.subject, ...(client.assertionJti ? { assertion_jti: client.assertionJti } : {}) };
+}
+
+/** The DPoP key a token is bound to, for its issuance event (a public-key thumbprint, no secret). */
+function dpopAuditData(claims: Record<string, unknown> | undefined): { dpop_jkt?: string } {
+  return claims && isConfirmation(claims.cnf) ? { dpop_jkt: claims.cnf.jkt } : {};
+}
+
+/** A token's confirmation claim as this server writes it: only the DPoP key thumbprint. */
+function isConfirmation(v: unknown): v is { jkt: string } {
+  return typeof v === 'object' && v !== null && typeof (v as { jkt?: unknown }).jkt === 'string' && Object.keys(v).length === 1;
 }
 
 /** A throwaway key so that an unknown agent costs the same signature check as a known one. */
@@ -133,6 +164,8 @@ export class TokenService {
   /** Agent credentials for the token endpoint (agent id → keys, scopes, status); see credentials(). */
   private readonly credentialCache = new Map<string, ops.AgentCredentialsRow>();
   private credentialGeneration = 0;
+  /** Agent ids that name no agent (a made-up `sub` is refused without a read after the first). */
+  readonly unknownAgents: NegativeCache;
   /** Access tokens whose signature was verified (token → claims), bounded. */
   private readonly verified = new Map<string, AccessTokenClaims>();
 
@@ -147,13 +180,18 @@ export class TokenService {
     readonly options: TokenServiceOptions,
   ) {
     this.tokenEndpoint = `${options.baseUrl}/v1/oauth/token`;
+    // Both backends: every agent creation is announced (in process by the agents service, on every
+    // replica by the agent_keys trigger), which is all the negative cache needs.
+    this.unknownAgents = new NegativeCache(() => bus.healthy);
     bus.subscribe((e) => {
       if (e.kind === 'credentials' || e.kind === 'agent') {
         this.credentialGeneration++;
         this.credentialCache.delete(e.id);
+        this.unknownAgents.forget(e.id);
       } else if (e.kind === 'reset') {
         this.credentialGeneration++;
         this.credentialCache.clear();
+        this.unknownAgents.clear();
       }
     });
   }
@@ -176,13 +214,17 @@ export class TokenService {
     const jws = typeof assertion === 'string' ? decodeJws(assertion) : assertion;
     if (!jws) return fail(new InvalidClientError('client_assertion is not a compact JWS', 'malformed_assertion'));
     const { header, payload: p } = jws;
-    const claimed = typeof p.sub === 'string' && isUuid(p.sub) ? p.sub : undefined;
+    // One spelling per agent: case variants of an id share its cache entries (and its budgets).
+    const claimed = canonicalUuid(p.sub) ?? undefined;
     const bad = (description: string, reason: string) => fail(new InvalidClientError(description, reason), { claimedAgentId: claimed });
+    // Before any claim is read: the jti is stored, kid and aud are compared.
+    const textViolation = claimTextViolation(jws, 'client_assertion');
+    if (textViolation) return bad(textViolation, 'malformed_assertion');
     if (header.alg !== 'EdDSA' && header.alg !== 'Ed25519') return bad('client_assertion must be signed with Ed25519 (alg EdDSA or Ed25519)', 'unsupported_alg');
     if (header.crit !== undefined) return bad('client_assertion uses unsupported critical headers', 'crit_header');
     if (header.kid !== undefined && typeof header.kid !== 'string') return bad('client_assertion kid must be a string', 'malformed_assertion');
     if (!claimed || p.iss !== p.sub) return bad('client_assertion iss and sub must both be the agent id', 'bad_issuer');
-    if (clientIdParam !== undefined && clientIdParam !== claimed) return bad('client_id does not match the client_assertion subject', 'client_id_mismatch');
+    if (clientIdParam !== undefined && canonicalUuid(clientIdParam) !== claimed) return bad('client_id does not match the client_assertion subject', 'client_id_mismatch');
     const aud = typeof p.aud === 'string' ? [p.aud] : Array.isArray(p.aud) ? p.aud : [];
     // The token endpoint or the server; an organization issuer is checked against the agent's below.
     const audServer = aud.some((a) => a === this.tokenEndpoint || a === this.options.baseUrl);
@@ -246,13 +288,36 @@ export class TokenService {
       const hit = this.credentialCache.get(agentId);
       if (hit) return { row: hit, cached: true };
     }
+    if (!fresh && this.unknownAgents.get(agentId)) return { row: undefined, cached: true };
     const g = this.credentialGeneration;
-    const row = await ops.getAgentCredentials(this.db, agentId);
+    const mark = this.unknownAgents.mark();
+    const row = await this.sealedCredentials(agentId);
+    if (!row) this.unknownAgents.remember(agentId, mark, true);
     if (row && cacheable && g === this.credentialGeneration) {
       if (this.credentialCache.size >= MAX_KEY_OBJECTS) this.credentialCache.clear();
       this.credentialCache.set(agentId, row);
     }
     return { row, cached: false };
+  }
+
+  /**
+   * The agent's credentials with only its sealed keys: a key row whose seal does not verify (one
+   * written straight into the database, or of an agent moved to another organization) is left
+   * out, as if it were not there, and logged.
+   */
+  private async sealedCredentials(agentId: string): Promise<ops.AgentCredentialsRow | undefined> {
+    const row = await ops.getAgentCredentials(this.db, agentId);
+    if (!row) return row;
+    const keys = row.keys.filter((k) => agentKeySealMatches(
+      this.options.agentKeySeal,
+      { organization_id: row.organization_id, agent_id: row.id, kid: k.kid, public_key: Buffer.from(k.x, 'base64url') },
+      k.seal === null ? null : Buffer.from(k.seal, 'hex'),
+    ));
+    if (keys.length < row.keys.length) {
+      const unsealed = row.keys.filter((k) => !keys.includes(k)).map((k) => k.kid);
+      this.logger.warn({ agent_id: row.id, organization_id: row.organization_id, kids: unsealed }, 'agent key rows whose seal does not verify are ignored (written outside the control plane?)');
+    }
+    return { ...row, keys };
   }
 
   private keyObject(kid: string, x: string): KeyObject {
@@ -288,12 +353,13 @@ export class TokenService {
     const resources = opts.resources ?? [];
     const jti = randomUUID();
     const delegation = opts.delegation;
-    const data = { method: client.method, kid: client.kid, token_jti: jti, ...(resources.length ? { resource: resources } : {}) };
+    const data = { method: client.method, ...credentialAudit(client), token_jti: jti, ...(resources.length ? { resource: resources } : {}), ...dpopAuditData(opts.claims) };
     const outcome = await this.writer.issue({
       ctx: this.agentContext(client.orgId, client.agentId, ctx),
       method: client.method,
       agentId: client.agentId,
       kid: client.kid,
+      federatedCredentialId: client.federated?.credentialId,
       scopes: requested,
       jti: client.assertionJti,
       assertionExpiresAt: client.assertionExpiresAt,
@@ -306,6 +372,7 @@ export class TokenService {
         case 'assertion_replayed':
           throw new InvalidClientError('client_assertion was already used (jti replay)', outcome.reason);
         case 'key_removed':
+        case 'credential_removed':
           throw new InvalidClientError(CLIENT_AUTH_FAILED, outcome.reason);
         case 'scope_not_granted':
           throw new InvalidScopeError('A requested scope is no longer granted to this agent', outcome.reason);
@@ -319,12 +386,15 @@ export class TokenService {
     const exp = Math.min(iat + Math.min(this.options.accessTokenTtlSeconds, MAX_TOKEN_LIFETIME_SECONDS), delegation?.notAfterSeconds ?? Infinity);
     const iss = this.issuerFor(client.orgId);
     const aud = resources.length === 0 ? iss : resources.length === 1 ? resources[0]! : resources;
-    const token = await this.sign({
+    const claims: AccessTokenClaims = {
       ...opts.claims,
       iss, sub: delegation?.subjectId ?? client.agentId, aud, client_id: client.agentId, scope: scopes.join(' '),
       jti, iat, iat_ms: issuedAtMs, exp, org_id: client.orgId,
-    });
-    return { access_token: token, token_type: 'Bearer', expires_in: exp - iat, scope: scopes.join(' '), ...(delegation ? { issued_token_type: ACCESS_TOKEN_TYPE } : {}) };
+    };
+    return {
+      access_token: await this.sign(claims), token_type: tokenType(claims), expires_in: exp - iat, scope: scopes.join(' '),
+      ...(delegation ? { issued_token_type: ACCESS_TOKEN_TYPE } : {}),
+    };
   }
 
   agentContext(orgId: string, agentId: string, r: { requestId: string | null; clientIp: string | null }): AuditContext {
@@ -373,7 +443,8 @@ export class TokenService {
     return claims;
   }
 
-  private async verifyUncached(token: string, nowMs: number): Promise<AccessTokenClaims | null> {
+  /** `nowMs` null: whatever the expiry (revocation accepts an expired token; see revoke). */
+  private async verifyUncached(token: string, nowMs: number | null): Promise<AccessTokenClaims | null> {
     const jws = decodeJws(token);
     if (!jws) return null;
     const h = jws.header;
@@ -382,17 +453,18 @@ export class TokenService {
     // The key is looked up in the claimed organization's set: a token verifies only with a key of
     // the organization it names, and names only that organization's issuer.
     const org = p.org_id;
-    if (typeof org !== 'string' || !isUuid(org)) return null;
+    if (typeof org !== 'string' || !isCanonicalUuid(org)) return null;
     const key = this.signingKeys.knownVerificationKey(org, h.kid) ?? (await this.signingKeys.verificationKey(org, h.kid));
     if (!key || !verifyEd25519(jws, key)) return null;
     if (p.iss !== this.issuerFor(org) || typeof p.sub !== 'string' || typeof p.jti !== 'string') return null;
     if (!(typeof p.aud === 'string' || (Array.isArray(p.aud) && p.aud.length > 0 && p.aud.every((a) => typeof a === 'string')))) return null;
     if (typeof p.exp !== 'number' || typeof p.iat !== 'number' || typeof p.iat_ms !== 'number' || typeof p.scope !== 'string') return null;
-    if (p.exp * 1000 <= nowMs) return null;
+    if (nowMs !== null && p.exp * 1000 <= nowMs) return null;
     if (p.sid !== undefined && typeof p.sid !== 'string') return null;
     if (p.act !== undefined && actorChain(p.act) === null) return null;
     const parents = p[PARENT_JTIS_CLAIM];
     if (parents !== undefined && !(Array.isArray(parents) && parents.every((j) => typeof j === 'string'))) return null;
+    if (p.cnf !== undefined && !isConfirmation(p.cnf)) return null;
     return p as unknown as AccessTokenClaims;
   }
 
@@ -401,13 +473,36 @@ export class TokenService {
     const claims = await this.verifySignature(token, nowMs);
     if (!claims) return null;
     if (await this.state.isRevoked(claims.jti)) return null;
-    if (!(await this.activeSince(claims.sub, claims.org_id, claims.iat_ms))) return null;
+    const agent = await this.activeSince(claims.sub, claims.org_id, claims.iat_ms);
+    if (!agent) return null;
     if (claims.sid !== undefined) {
       const s = await this.state.session(claims.sid);
       if (!s || s.agentId !== claims.sub || s.status !== 'active' || s.expiresAtMs <= nowMs) return null;
     }
-    if (claims.act !== undefined && !(await this.delegationHolds(claims))) return null;
-    return claims;
+    // A scope removed from the agent (or, for a delegated token, from any actor of its chain) is
+    // gone from its live tokens at once: the token holds what it was issued with and they all hold now.
+    let holders: AgentState[] = [agent];
+    if (claims.act !== undefined) {
+      const actors = await this.delegationHolds(claims);
+      if (!actors) return null;
+      holders = [agent, ...actors];
+    }
+    const scopes = claims.scope.split(' ').filter(Boolean);
+    const held = holders.reduce((acc, h) => intersectScopes(acc, h.scopes), scopes);
+    return held.length === scopes.length && held.every((sc, i) => sc === scopes[i]) ? claims : { ...claims, scope: held.join(' ') };
+  }
+
+  /**
+   * The token was minted for this control plane: its audience includes the organization's issuer
+   * (the audience of a token requested without `resource`) or the server's public URL. A token
+   * minted for a relying service (`resource=https://tool.example`) is that service's alone: it does
+   * not open sessions or revoke tokens here.
+   */
+  isForControlPlane(claims: Pick<AccessTokenClaims, 'aud' | 'org_id'>): boolean {
+    const aud = typeof claims.aud === 'string' ? [claims.aud] : claims.aud;
+    const issuer = this.issuerFor(claims.org_id);
+    // `https://cp.example.com/` names the public URL as much as `https://cp.example.com` does.
+    return aud.some((a) => a === issuer || a.replace(/\/+$/, '') === this.options.baseUrl);
   }
 
   /**
@@ -416,18 +511,21 @@ export class TokenService {
    * chain (subject → first actor → … → current actor) is still granted, since before the token
    * was issued: all cached lookups, each dropped on every replica when its row changes.
    */
-  private async delegationHolds(claims: AccessTokenClaims): Promise<boolean> {
+  private async delegationHolds(claims: AccessTokenClaims): Promise<AgentState[] | null> {
     const chain = actorChain(claims.act);
-    if (!chain || chain.length === 0 || chain.length > this.delegationMaxDepth) return false;
-    for (const jti of claims.parent_jtis ?? []) if (await this.state.isRevoked(jti)) return false;
+    if (!chain || chain.length === 0 || chain.length > this.delegationMaxDepth) return null;
+    for (const jti of claims.parent_jtis ?? []) if (await this.state.isRevoked(jti)) return null;
+    const actors: AgentState[] = [];
     let subject = claims.sub;
     for (const actor of chain) {
-      if (!(await this.activeSince(actor, claims.org_id, claims.iat_ms))) return false;
+      const state = await this.activeSince(actor, claims.org_id, claims.iat_ms);
+      if (!state) return null;
       const grantedAtMs = await this.state.delegation(subject, actor);
-      if (grantedAtMs === null || claims.iat_ms < grantedAtMs) return false;
+      if (grantedAtMs === null || claims.iat_ms < grantedAtMs) return null;
+      actors.push(state);
       subject = actor;
     }
-    return true;
+    return actors;
   }
 
   /** When `actorId` was allowed to act for `subjectId` (ms), or null when it is not (cached, see AuthState). */
@@ -441,12 +539,12 @@ export class TokenService {
   }
 
   /** The agent is an active agent of `orgId`, and has been since before `issuedAtMs` (a token's exact issue time). */
-  private async activeSince(agentId: string, orgId: string, issuedAtMs: number): Promise<boolean> {
+  private async activeSince(agentId: string, orgId: string, issuedAtMs: number): Promise<AgentState | null> {
     let agent = await this.state.agent(agentId);
     // A token is proof the agent was active when it was issued: one issued after the cached
     // status change means the cache missed a reactivation not yet notified here; re-read.
     if (agent && agent.status !== 'active' && issuedAtMs >= agent.statusChangedAtMs) agent = await this.state.agent(agentId, true);
-    return !!agent && agent.orgId === orgId && agent.status === 'active' && issuedAtMs >= agent.statusChangedAtMs;
+    return agent && agent.orgId === orgId && agent.status === 'active' && issuedAtMs >= agent.statusChangedAtMs ? agent : null;
   }
 
   /** RFC 7662 for the caller's organization: another organization's token is simply inactive. */
@@ -456,7 +554,7 @@ export class TokenService {
     const { iat_ms: _omit, parent_jtis: _internal, ...rest } = c;
     void _omit;
     void _internal;
-    return { active: true, token_type: 'Bearer', ...rest };
+    return { active: true, token_type: tokenType(c), ...rest };
   }
 
   private readonly revokeHooks: RevocationHook[] = [];
@@ -467,13 +565,15 @@ export class TokenService {
   }
 
   /**
-   * RFC 7009. Revokes `token` when it is one of ours, unexpired, and the caller may: an API key of
+   * RFC 7009. Revokes `token` when it is one of ours (expired or not) and the caller may: an API key of
    * its organization, the same agent's token, or (no credential) the token itself; a session token
    * (claims.sid) may revoke only itself. Anything else is a silent no-op, as the RFC requires for
    * invalid tokens. What the revocation hooks change (the sessions the token opened) commits with it.
    */
   async revoke(token: string, by: { apiKey?: AuthenticatedKey; agent?: AccessTokenClaims }, r: { requestId: string | null; clientIp: string | null }): Promise<void> {
-    const c = await this.verifySignature(token);
+    // An expired token is still genuine, and still names the sessions it opened or renewed: those
+    // outlive it, so revoking it ends them (while its signing key is published).
+    const c = await this.verifyUncached(token, null);
     if (!c) return;
     if (by.apiKey && by.apiKey.organizationId !== c.org_id) return;
     if (by.agent && (by.agent.sub !== c.sub || by.agent.org_id !== c.org_id)) return;

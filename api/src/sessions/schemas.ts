@@ -11,7 +11,7 @@ export const SessionCreate = z
     scopes: Scopes.refine((s: string[]) => s.length > 0, 'at least one scope is required')
       .meta({ description: 'A subset of the access token\'s scopes (and of the agent\'s current scopes)' }),
     ttl_seconds: z.number().int().min(1).max(SESSION_TTL_MAX_SECONDS).default(SESSION_TTL_DEFAULT_SECONDS)
-      .meta({ description: `Lifetime, ${SESSION_TTL_RULE}; the session token expires with the session` }),
+      .meta({ description: `Lifetime, ${SESSION_TTL_RULE}; the session token expires with the session or with the access token it was minted from, whichever comes first (renew it with POST /v1/sessions/{id}/token)` }),
     max_operations: z.number().int().min(1).max(SESSION_MAX_OPERATIONS).optional().meta({ description: 'Operation budget; omit for none' }),
     purpose: z.string().max(REASON_MAX).optional().meta({ description: 'Why; recorded in the audit log' }),
   })
@@ -49,7 +49,7 @@ export const SessionView = z
     expires_at: z.iso.datetime(),
     ended_at: z.iso.datetime().nullable(),
     end_reason: z.string().nullable().meta({ description: SESSION_END_REASON_RULE }),
-    access_token: z.string().optional().meta({ description: 'Only in the create response: an access token bound to the session (sid claim, the session\'s scopes, expires with it)' }),
+    access_token: z.string().optional().meta({ description: 'Only in the create and renew responses: an access token bound to the session (sid claim, the session\'s scopes; expires with the session or with the access token it was minted from, whichever comes first)' }),
   })
   .meta({ id: 'Session' });
 export type SessionView = Omit<z.infer<typeof SessionView>, 'access_token'>;

@@ -1,6 +1,7 @@
 /**
  * The token endpoint's writes, group-committed. A successful authentication must, atomically:
- * consume the assertion's jti (single use, across replicas), stamp the agent's last_auth_at while
+ * consume the assertion's jti (single use, across replicas; a workload's platform token is not
+ * consumed, services/federation.ts), stamp the agent's last_auth_at while
  * it is still active, and append its audit event. Doing that in one transaction per request would
  * serialize every token of an organization on its audit chain head, so concurrent requests are
  * queued and written together: one transaction per batch, one chain-head lock per organization,
@@ -9,10 +10,15 @@
  * the same queue (without delaying the response), coalesced per agent, reason and window
  * (FailureAuditCoalescer), so a flood of failures writes a bounded number of events.
  *
- * Per batch: BEGIN, one statement (lock + stamp agents, check keys, record jtis), one statement
- * (lock chain heads), one statement (insert events, advance heads), COMMIT. Everything the
- * request was authenticated with (agent active, key active, scopes granted) is re-checked there,
+ * Per batch: BEGIN, one statement (lock agents, check keys, record jtis, stamp the agents whose
+ * request passed), one statement (lock chain heads), one statement (insert events, advance heads),
+ * COMMIT. Everything the
+ * request was authenticated with (agent active, key or federated credential active, scopes granted) is re-checked there,
  * under the agent row lock, so a cached credential can never outlive its revocation.
+ *
+ * One request cannot fail its batch: a batch the database refuses because of a value is split
+ * until the request carrying it fails alone (the client authentication already refuses claims
+ * outside the text rule; this holds for whatever slips past it).
  *
  * Each batch is one audited unit of work (services/audit-unit.ts), in its one lock order: agent
  * rows (by id) → audit chain heads (by organization id) → session rows.
@@ -22,7 +28,7 @@ import { scopeCovers } from '../../../model/agent';
 import * as ops from '../db/operations/tokens';
 import type { Logger } from '../logger';
 import type { AuditContext, AuditEventInput, AuditLog, AuditUnit, QueuedAuditEvent } from '../services/audit';
-import { isRetryableTransactionError } from '../db/errors';
+import { isRetryableTransactionError, isValueRefusal } from '../db/errors';
 import { DEFAULT_FAILURE_AUDIT_WINDOW_MS, FailureAuditCoalescer } from './failure-audit';
 
 export interface IssueRequest {
@@ -32,6 +38,11 @@ export interface IssueRequest {
   agentId: string;
   /** The key the assertion was verified with: it must still be active at commit. */
   kid: string;
+  /**
+   * Set for a platform token (federation): this federated credential, not the key, must still be
+   * active at commit, and the jti is not consumed (a platform token may be presented again).
+   */
+  federatedCredentialId?: string | undefined;
   /** The scopes requested: they must still be covered by the agent's scopes at commit; null: all of them. */
   scopes: string[] | null;
   jti: string;
@@ -48,7 +59,7 @@ export type IssueOutcome =
       /** The scopes granted (as of commit). */
       scopes: string[];
     }
-  | { ok: false; reason: 'assertion_replayed' | 'agent_not_active' | 'key_removed' | 'scope_not_granted' };
+  | { ok: false; reason: 'assertion_replayed' | 'agent_not_active' | 'key_removed' | 'credential_removed' | 'scope_not_granted' };
 
 interface Pending {
   kind: 'issue' | 'audit';
@@ -148,25 +159,40 @@ export class AuthWriter {
   }
 
   private async loop(): Promise<void> {
-    while (this.queue.length) {
-      const batch = this.queue.splice(0, MAX_BATCH);
-      try {
-        const outcomes = await this.flushWithRetry(batch);
-        batch.forEach((p, i) => p.resolve(outcomes[i] ?? null));
-        // Refusals are audited after the commit, like the other failures (and coalesced with them).
-        batch.forEach((p, i) => {
-          const o = outcomes[i];
-          if (p.issue && o && !o.ok) {
-            this.recordFailure(p.ctx, {
-              action: 'agent.authentication_failed', targetType: 'agent', targetId: p.issue.agentId, outcome: 'failure', reason: o.reason,
-              data: { method: p.issue.method, reason: o.reason },
-            });
-          }
-        });
-      } catch (err) {
-        for (const p of batch) p.reject(err);
+    while (this.queue.length) await this.write(this.queue.splice(0, MAX_BATCH));
+  }
+
+  /**
+   * Writes one batch and settles its requests. A batch the database refuses because of a value in
+   * it is split in halves and each half written on its own, down to the one request that carries
+   * the value, which fails alone: one request can never fail the others of its batch (other
+   * organizations' tokens and audit events included).
+   */
+  private async write(batch: Pending[]): Promise<void> {
+    let outcomes: (IssueOutcome | null)[];
+    try {
+      outcomes = await this.flushWithRetry(batch);
+    } catch (err) {
+      if (batch.length > 1 && isValueRefusal(err)) {
+        const half = Math.ceil(batch.length / 2);
+        await this.write(batch.slice(0, half));
+        await this.write(batch.slice(half));
+        return;
       }
+      for (const p of batch) p.reject(err);
+      return;
     }
+    batch.forEach((p, i) => p.resolve(outcomes[i] ?? null));
+    // Refusals are audited after the commit, like the other failures (and coalesced with them).
+    batch.forEach((p, i) => {
+      const o = outcomes[i];
+      if (p.issue && o && !o.ok) {
+        this.recordFailure(p.ctx, {
+          action: 'agent.authentication_failed', targetType: 'agent', targetId: p.issue.agentId, outcome: 'failure', reason: o.reason,
+          data: { method: p.issue.method, reason: o.reason },
+        });
+      }
+    });
   }
 
   private async flushWithRetry(batch: Pending[]): Promise<(IssueOutcome | null)[]> {
@@ -186,20 +212,25 @@ export class AuthWriter {
     const events: QueuedAuditEvent[] = [];
     const issues = batch.flatMap((p, i) => (p.issue ? [{ i, req: p.issue }] : []));
     if (issues.length) {
-      const r = await ops.authorizeBatch(tx, issues.map(({ req }) => ({ agent_id: req.agentId, kid: req.kid, jti: req.jti, expires_at: req.assertionExpiresAt })), new Date());
+      const r = await ops.authorizeBatch(tx, issues.map(({ req }) => ({
+        agent_id: req.agentId, kid: req.kid, jti: req.jti, expires_at: req.assertionExpiresAt, federated_credential_id: req.federatedCredentialId ?? null,
+      })), new Date());
       // Taken while holding the agents' row locks: a suspension of these agents commits after us,
       // with a later status_changed_at.
       const now = Date.now();
       const agents = new Map(r.agents.map((a) => [a.id, a]));
       const keys = new Set(r.keys.map((k) => `${k.agent_id} ${k.kid}`));
+      const federated = new Set(r.federated.map((f) => `${f.agent_id} ${f.id}`));
+      const credentialActive = (req: IssueRequest) =>
+        req.federatedCredentialId !== undefined ? federated.has(`${req.agentId} ${req.federatedCredentialId}`) : keys.has(`${req.agentId} ${req.kid}`);
       const fresh = new Set(r.jtis.map((j) => `${j.agent_id} ${j.jti}`));
       for (const { i, req } of issues) {
         const agent = agents.get(req.agentId);
         if (!agent) outcomes[i] = { ok: false, reason: 'agent_not_active' };
-        else if (!keys.has(`${req.agentId} ${req.kid}`)) outcomes[i] = { ok: false, reason: 'key_removed' };
+        else if (!credentialActive(req)) outcomes[i] = { ok: false, reason: req.federatedCredentialId !== undefined ? 'credential_removed' : 'key_removed' };
         else if (req.scopes && !req.scopes.every((sc) => scopeCovers(agent.scopes, sc))) outcomes[i] = { ok: false, reason: 'scope_not_granted' };
         // delete: a duplicate within the same batch is a replay too
-        else if (!fresh.delete(`${req.agentId} ${req.jti}`)) outcomes[i] = { ok: false, reason: 'assertion_replayed' };
+        else if (req.federatedCredentialId === undefined && !fresh.delete(`${req.agentId} ${req.jti}`)) outcomes[i] = { ok: false, reason: 'assertion_replayed' };
         else outcomes[i] = { ok: true, issuedAtMs: Math.max(now, new Date(agent.status_changed_at).getTime()), scopes: req.scopes ?? agent.scopes };
         const o = outcomes[i]!;
         if (o.ok) events.push({ ctx: req.ctx, event: { ...req.success, data: { ...req.success.data, scopes: o.scopes } } });

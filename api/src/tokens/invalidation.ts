@@ -6,27 +6,38 @@
  *   the mutation's transaction (delivered at commit), received here on a dedicated LISTEN
  *   connection (PostgreSQL only; PGlite is single-process, so in-process delivery is complete).
  *
- * Caches may only be trusted while the bus is `healthy`: while the LISTEN connection is down a
- * notification could be missed, so callers bypass their caches and read the database; on
+ * Caches may only be trusted while the bus is `healthy`: while the LISTEN connection is down, or
+ * has not proven within the last second that it still delivers (PgListenBus heartbeats), a
+ * notification could be missed or late, so callers bypass their caches and read the database; on
  * reconnection a `reset` event tells them to drop everything they hold.
  */
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { AUTH_CHANNEL } from '../../migrations/20261125100000_auth';
 import type { Logger } from '../logger';
 
 export type InvalidationEvent =
   | { kind: 'agent'; id: string }
-  /** An agent's keys, scopes or status changed (token-endpoint credential cache). */
+  /** An agent was created, or its keys, scopes or status changed (the token endpoint's credentials; the scopes AuthState holds). */
   | { kind: 'credentials'; id: string }
   | { kind: 'session'; id: string }
   | { kind: 'token'; jti: string; expiresAtMs: number }
   /** An agent's `may_act` gained or lost this actor. */
   | { kind: 'delegation'; subjectId: string; actorId: string }
+  /** An API key was created, revoked, changed role or deleted. */
   | { kind: 'api_key'; id: string }
+  /** An organization was created (negative caches forget its id). */
+  | { kind: 'organization'; id: string }
   /** An organization's signing keys changed (rotation, first key, expiry); null: any organization's. */
   | { kind: 'signing_keys'; orgId: string | null }
   /** Anything may have changed (listener reconnected): drop all cached state. */
-  | { kind: 'reset' };
+  | { kind: 'reset' }
+  /**
+   * The link's freshness changed without a reconnection (PostgreSQL): `fresh: false` once no
+   * heartbeat has proven it within its bound (caches are bypassed), `fresh: true` once one has
+   * again (nothing was lost: notifications arrive in order, before the heartbeat that follows them).
+   */
+  | { kind: 'link'; fresh: boolean };
 
 export type InvalidationListener = (e: InvalidationEvent) => void;
 
@@ -61,6 +72,8 @@ export function parseNotification(payload: string): InvalidationEvent | null {
       return { kind: 'session', id: rest };
     case 'api_key':
       return { kind: 'api_key', id: rest };
+    case 'organization':
+      return { kind: 'organization', id: rest };
     case 'signing_keys':
       return { kind: 'signing_keys', orgId: rest === '' ? null : rest };
     case 'delegation': {
@@ -117,7 +130,38 @@ export class InProcessBus extends BaseBus {
   async close(): Promise<void> {}
 }
 
-/** PostgreSQL: LISTEN on a dedicated connection, reconnecting with backoff, pinged to detect dead links. */
+/** The PostgreSQL bus's timing; every field has a production default. */
+export interface PgListenBusOptions {
+  /** How often the bus sends itself a heartbeat on the channel (well below `maxLagMs`). */
+  heartbeatIntervalMs?: number;
+  /**
+   * Caches are trusted only while a heartbeat sent at most this long ago has come back: every
+   * change committed before that heartbeat was sent has been delivered, so nothing a cache answers
+   * is older than this.
+   */
+  maxLagMs?: number;
+  /** No heartbeat back for this long: the connection is treated as lost and replaced. */
+  linkTimeoutMs?: number;
+  /** The clock heartbeats are timed with (tests move it to stand in for elapsed time). */
+  now?: () => number;
+}
+
+/** Payload prefix of the bus's own heartbeats; `parseNotification` ignores it (no cache reacts to it). */
+const HEARTBEAT = 'heartbeat';
+
+/**
+ * PostgreSQL: LISTEN on a dedicated connection, reconnecting with backoff.
+ *
+ * A connection can stop delivering without failing (a half-open socket after a failover or a NAT
+ * timeout): nothing errors, notifications just stop. So the bus proves its link continuously: it
+ * sends itself a heartbeat NOTIFY on the same channel over the same connection, and PostgreSQL
+ * delivers notifications in commit order, so a heartbeat that comes back proves that every change
+ * committed before it was sent has been delivered. `healthy` holds only while such a proof is
+ * younger than `maxLagMs` (1 s): a token revoked anywhere is refused here within that bound, from
+ * the database if the link is stalled. A stalled link recovers by itself once heartbeats return (in
+ * order, after every notification they were queued behind); one silent for `linkTimeoutMs` is
+ * dropped and replaced (a `reset` then clears the caches).
+ */
 export class PgListenBus extends BaseBus {
   readonly crossProcess = true;
   private client: pg.Client | null = null;
@@ -125,23 +169,40 @@ export class PgListenBus extends BaseBus {
   private closed = false;
   private backoffMs = 50;
   private reconnectTimer: NodeJS.Timeout | null = null;
-  private pingTimer: NodeJS.Timeout | null = null;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
   private connects = 0;
   private losses = 0;
   private reconnectHolds = 0;
   private reconnectHeld = false;
+  /** This bus's heartbeats among every replica's on the shared channel. */
+  private readonly heartbeatId = randomUUID();
+  private heartbeatSeq = 0;
+  /** The heartbeat on its way: its number and when it was sent (by `now`). */
+  private inFlight: { seq: number; sentAt: number } | null = null;
+  /** When the latest heartbeat that came back was sent: everything committed before it has been delivered. */
+  private provenAt = 0;
+  /** Whether `healthy` held at the last check (a change is announced with a `link` event). */
+  private wasFresh = false;
+  private readonly heartbeatIntervalMs: number;
+  private readonly maxLagMs: number;
+  private readonly linkTimeoutMs: number;
+  private readonly now: () => number;
 
-  constructor(private readonly url: string, logger: Logger, private readonly pingIntervalMs = 5000) {
+  constructor(private readonly url: string, logger: Logger, options: PgListenBusOptions = {}) {
     super(logger);
+    this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 200;
+    this.maxLagMs = options.maxLagMs ?? 1000;
+    this.linkTimeoutMs = options.linkTimeoutMs ?? 3000;
+    this.now = options.now ?? Date.now;
   }
 
   get healthy(): boolean {
-    return this.connected;
+    return this.connected && this.now() - this.provenAt < this.maxLagMs;
   }
 
-  /** For metrics: the connection's state, reconnections (after the first connect) and losses. */
-  get stats(): { connected: boolean; reconnects: number; losses: number } {
-    return { connected: this.connected, reconnects: Math.max(0, this.connects - 1), losses: this.losses };
+  /** For metrics: the connection's state, reconnections (after the first connect), losses, and how old the link's latest proof is. */
+  get stats(): { connected: boolean; reconnects: number; losses: number; lagMs: number | null } {
+    return { connected: this.connected, reconnects: Math.max(0, this.connects - 1), losses: this.losses, lagMs: this.connected ? Math.max(0, this.now() - this.provenAt) : null };
   }
 
   /** Resolves once listening (or rejects on the first failure, so a misconfigured start fails loudly). */
@@ -153,22 +214,28 @@ export class PgListenBus extends BaseBus {
       await this.close();
       throw err;
     }
-    this.pingTimer = setInterval(() => void this.ping(), this.pingIntervalMs);
-    this.pingTimer.unref();
+    this.heartbeatTimer = setInterval(() => this.beat(), this.heartbeatIntervalMs);
+    this.heartbeatTimer.unref();
   }
 
   private async connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.url, keepAlive: true, application_name: 'certusordo-auth-listener' });
+    const client = new pg.Client({
+      connectionString: this.url, keepAlive: true, application_name: 'certusordo-auth-listener', connectionTimeoutMillis: this.linkTimeoutMs,
+    });
     client.on('notification', (msg) => {
       if (msg.channel !== AUTH_CHANNEL || !msg.payload) return;
+      if (msg.payload.startsWith(`${HEARTBEAT}:`)) return this.heartbeatBack(client, msg.payload);
       const e = parseNotification(msg.payload);
       if (e) this.deliver(e);
     });
     client.on('error', (err) => this.lost(client, err));
     client.on('end', () => this.lost(client, null));
     this.client = client;
+    let listeningSince = 0;
     try {
       await client.connect();
+      // Changes committed before LISTEN took effect are covered by the reset below, later ones are delivered.
+      listeningSince = this.now();
       await client.query(`LISTEN ${AUTH_CHANNEL}`);
     } catch (err) {
       this.lost(client, err);
@@ -178,6 +245,9 @@ export class PgListenBus extends BaseBus {
     this.connected = true;
     this.connects++;
     this.backoffMs = 50;
+    this.inFlight = null;
+    this.provenAt = listeningSince;
+    this.wasFresh = this.healthy;
     // Changes committed while we were not listening were missed: callers drop their caches.
     this.deliver({ kind: 'reset' });
   }
@@ -187,6 +257,8 @@ export class PgListenBus extends BaseBus {
     this.client = null;
     const wasConnected = this.connected;
     this.connected = false;
+    this.inFlight = null;
+    this.wasFresh = false;
     client.removeAllListeners('notification');
     client.end().catch(() => undefined);
     if (this.closed) return;
@@ -213,17 +285,38 @@ export class PgListenBus extends BaseBus {
     this.reconnectTimer.unref();
   }
 
-  private async ping(): Promise<void> {
+  /** One heartbeat tick: announce a change of freshness, give up on a silent link, or send the next heartbeat. */
+  private beat(): void {
     const client = this.client;
+    this.announceFreshness();
     if (!client || !this.connected) return;
-    const timer = setTimeout(() => this.lost(client, new Error('listener ping timed out')), 2000);
-    try {
-      await client.query('select 1');
-    } catch (err) {
-      this.lost(client, err);
-    } finally {
-      clearTimeout(timer);
+    if (this.inFlight) {
+      if (this.now() - this.inFlight.sentAt >= this.linkTimeoutMs) this.lost(client, new Error(`no heartbeat back from the listener connection within ${this.linkTimeoutMs} ms`));
+      return;
     }
+    const seq = ++this.heartbeatSeq;
+    this.inFlight = { seq, sentAt: this.now() };
+    client.query('select pg_notify($1, $2)', [AUTH_CHANNEL, `${HEARTBEAT}:${this.heartbeatId}:${seq}`]).catch((err: unknown) => this.lost(client, err));
+  }
+
+  /** A heartbeat came back on `client`: if it is this bus's latest, the link is proven up to its send time. */
+  private heartbeatBack(client: pg.Client, payload: string): void {
+    if (this.client !== client || payload !== `${HEARTBEAT}:${this.heartbeatId}:${this.inFlight?.seq}`) return;
+    this.provenAt = this.inFlight!.sentAt;
+    this.inFlight = null;
+    this.announceFreshness();
+  }
+
+  /**
+   * Tells listeners when `healthy` flips without a reconnection (a stalled link went stale, or
+   * caught up again): caches need not react (they check `healthy` on every lookup), but what was
+   * refused while stale (the revoked set's readiness) may be retried, and tests wait on it.
+   */
+  private announceFreshness(): void {
+    const fresh = this.healthy;
+    if (fresh === this.wasFresh) return;
+    this.wasFresh = fresh;
+    if (this.connected) this.deliver({ kind: 'link', fresh });
   }
 
   /**
@@ -253,7 +346,7 @@ export class PgListenBus extends BaseBus {
     this.closed = true;
     this.connected = false;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    if (this.pingTimer) clearInterval(this.pingTimer);
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     const c = this.client;
     this.client = null;
     if (c) await c.end().catch(() => undefined);

@@ -1,6 +1,6 @@
 /**
- * What introspection needs to know beyond a token's signature — the agent's status, the session's
- * state, whether the jti was revoked — held in memory and dropped on invalidation events.
+ * What introspection needs to know beyond a token's signature — the agent's status and scopes, the
+ * session's state, whether the jti was revoked — held in memory and dropped on invalidation events.
  *
  * Correctness rules:
  * - caches are consulted only while the invalidation bus is healthy; otherwise every lookup reads
@@ -8,7 +8,12 @@
  * - a value read from the database is cached only if no invalidation happened while it was being
  *   read (a generation counter), so a stale read can never overwrite a newer invalidation;
  * - the revoked-jti set is complete while `revokedReady` (loaded after LISTEN started, then fed by
- *   events); until then, revocation checks read the database.
+ *   events); until then, revocation checks read the database;
+ * - the revoked-jti set is bounded: any database role can NOTIFY on the channel, so an event's
+ *   expiry is capped at the longest token lifetime, and an event that would exceed the bound is
+ *   not held but makes the set incomplete (revocation checks read the database) until the set,
+ *   swept of expired entries, can be loaded whole again. A revocation is never dropped: a jti not
+ *   in memory is looked up in the database unless the set is known complete.
  */
 import type { Knex } from 'knex';
 import * as tokenOps from '../db/operations/tokens';
@@ -19,12 +24,15 @@ import type { Logger } from '../logger';
 import type { InvalidationBus, InvalidationEvent } from './invalidation';
 import { newCacheStats } from '../metrics/metrics';
 import type { AgentStatus } from '../../../model/statuses';
+import { ACCESS_TOKEN_TTL_MAX_SECONDS } from '../../../model/limits';
 
 export interface AgentState {
   orgId: string;
   status: AgentStatus;
   /** Tokens whose exact issue time (ms) is before this are invalid. */
   statusChangedAtMs: number;
+  /** The agent's scopes now: a live token holds no scope outside them. */
+  scopes: string[];
 }
 
 export interface SessionState {
@@ -35,6 +43,15 @@ export interface SessionState {
 }
 
 const MAX_ENTRIES = 100_000;
+/** Revoked jtis held in memory at most (beyond it, revocation checks read the database). */
+export const MAX_REVOKED_ENTRIES = 100_000;
+/** No genuine revocation outlives this: a token lives at most the longest lifetime (plus clock skew). */
+const MAX_REVOKED_LIFETIME_MS = (ACCESS_TOKEN_TTL_MAX_SECONDS + 120) * 1000;
+
+export interface AuthStateOptions {
+  /** The bound of the revoked-jti set (default MAX_REVOKED_ENTRIES). */
+  maxRevoked?: number;
+}
 
 /** The cache key of a (subject, actor) pair. */
 const pair = (subjectId: string, actorId: string) => `${subjectId} ${actorId}`;
@@ -51,8 +68,23 @@ export class AuthState {
   /** Lookups answered from memory (hits), read and cached (misses), read because the bus was unhealthy (bypasses). */
   readonly stats = { agents: newCacheStats(), sessions: newCacheStats(), revoked: newCacheStats(), delegations: newCacheStats() };
 
-  constructor(private readonly db: Knex, private readonly bus: InvalidationBus, private readonly logger: Logger) {
+  private readonly maxRevoked: number;
+  /** When a notification last found the revoked set full and swept it. */
+  private fullSweepAtMs = 0;
+
+  constructor(private readonly db: Knex, private readonly bus: InvalidationBus, private readonly logger: Logger, options: AuthStateOptions = {}) {
+    this.maxRevoked = options.maxRevoked ?? MAX_REVOKED_ENTRIES;
     bus.subscribe((e) => this.onEvent(e));
+  }
+
+  /** How many revoked jtis are held in memory (bounded by `maxRevoked`). */
+  get revokedHeld(): number {
+    return this.revoked.size;
+  }
+
+  /** Whether revocation checks may answer from memory alone (the set is complete). */
+  get revokedComplete(): boolean {
+    return this.revokedReady;
   }
 
   /** Loads the revoked-jti set; call after the bus started listening. */
@@ -68,12 +100,21 @@ export class AuthState {
         // Sessions end in the same transaction as a suspension or revocation.
         this.sessions.clear();
         break;
+      case 'credentials':
+        // Its scopes may have changed.
+        this.generation++;
+        this.agents.delete(e.id);
+        break;
       case 'session':
         this.generation++;
         this.sessions.delete(e.id);
         break;
       case 'token':
-        if (e.expiresAtMs > Date.now()) this.revoked.set(e.jti, e.expiresAtMs);
+        this.holdRevoked(e.jti, e.expiresAtMs);
+        break;
+      case 'link':
+        // A stale link refused the set's readiness (or a load): try again now that it delivers.
+        if (e.fresh && !this.revokedReady) this.reloadRevoked();
         break;
       case 'delegation':
         this.generation++;
@@ -85,11 +126,38 @@ export class AuthState {
         this.sessions.clear();
         this.delegations.clear();
         this.revokedReady = false;
-        if (this.bus.healthy) void this.loadRevoked().catch((err) => this.logger.error({ err }, 'reloading revoked tokens failed'));
+        this.reloadRevoked();
         break;
       default:
         break;
     }
+  }
+
+  /**
+   * Holds a revoked jti until its token expires. Over the bound the jti is not held and the set
+   * stops being complete: revocation checks then read the database, so nothing is lost.
+   */
+  private holdRevoked(jti: string, expiresAtMs: number, now = Date.now()): boolean {
+    const exp = Math.min(expiresAtMs, now + MAX_REVOKED_LIFETIME_MS);
+    if (exp <= now) return true;
+    if (this.revoked.size >= this.maxRevoked && !this.revoked.has(jti)) {
+      // A sweep walks the whole set: at most once a second, however many notifications find it full.
+      if (now - this.fullSweepAtMs >= 1000) {
+        this.fullSweepAtMs = now;
+        this.sweep(now);
+      }
+      if (this.revoked.size >= this.maxRevoked) {
+        if (this.revokedReady) this.logger.warn({ bound: this.maxRevoked }, 'revoked-token set is full; revocation checks read the database until it has room again');
+        this.revokedReady = false;
+        return false;
+      }
+    }
+    this.revoked.set(jti, exp);
+    return true;
+  }
+
+  private reloadRevoked(): void {
+    if (this.bus.healthy) void this.loadRevoked().catch((err) => this.logger.error({ err }, 'reloading revoked tokens failed'));
   }
 
   private loadRevoked(): Promise<void> {
@@ -97,10 +165,18 @@ export class AuthState {
     this.revokedLoading = (async () => {
       try {
         const g = this.generation;
-        const rows = await tokenOps.listUnexpiredRevokedTokens(this.db, new Date());
-        for (const r of rows) this.revoked.set(r.jti, new Date(r.expires_at).getTime());
+        const now = new Date();
+        // One row more than the bound tells that the whole set cannot be held.
+        const rows = await tokenOps.listUnexpiredRevokedTokens(this.db, now, this.maxRevoked + 1);
+        let complete = rows.length <= this.maxRevoked;
+        for (const r of rows) {
+          if (!complete || !this.holdRevoked(r.jti, new Date(r.expires_at).getTime(), now.getTime())) {
+            complete = false;
+            break;
+          }
+        }
         // Ready only if no reset happened meanwhile (a reset schedules its own load).
-        if (this.bus.healthy && g === this.generation) this.revokedReady = true;
+        if (complete && this.bus.healthy && g === this.generation) this.revokedReady = true;
       } finally {
         this.revokedLoading = null;
       }
@@ -125,7 +201,7 @@ export class AuthState {
     const g = this.generation;
     const row = await tokenOps.getAgentState(this.db, id);
     if (!row) return undefined;
-    const state: AgentState = { orgId: row.organization_id, status: row.status, statusChangedAtMs: new Date(row.status_changed_at).getTime() };
+    const state: AgentState = { orgId: row.organization_id, status: row.status, statusChangedAtMs: new Date(row.status_changed_at).getTime(), scopes: row.scopes };
     if (this.cacheable && g === this.generation) {
       if (this.agents.size >= MAX_ENTRIES) this.agents.clear();
       this.agents.set(id, state);
@@ -183,8 +259,9 @@ export class AuthState {
     return tokenOps.isTokenRevoked(this.db, jti);
   }
 
-  /** Drops revoked jtis whose tokens have expired anyway. */
+  /** Drops revoked jtis whose tokens have expired anyway; a set that overflowed is loaded again once half of it is free. */
   sweep(now = Date.now()): void {
     for (const [jti, exp] of this.revoked) if (exp <= now) this.revoked.delete(jti);
+    if (!this.revokedReady && !this.revokedLoading && this.revoked.size <= this.maxRevoked / 2) this.reloadRevoked();
   }
 }

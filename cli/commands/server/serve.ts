@@ -5,6 +5,7 @@ import { createLogger } from '../../../api/src/logger';
 import { handleSignals, startServer } from '../../../api/src/server';
 import { openStore } from '../../../api/src/db/open-store';
 import { generateMasterKey } from '../../../api/src/crypto/master-key';
+import { announceBootstrapKey } from './bootstrap-key';
 
 export interface StoreFlags {
   databaseUrl?: string;
@@ -34,13 +35,7 @@ export function register(program: Command): void {
     const logger = createLogger(config.logLevel);
     const running = await startServer(config, { logger });
     handleSignals(running, logger);
-    if (running.bootstrap) {
-      // Printed once, on a line of its own, so a script can pick it up; never logged.
-      process.stdout.write(
-        `\nFirst start: created organization ${running.bootstrap.organizationId} and an admin API key (shown only now):\n` +
-          `CERTUSORDO_API_KEY=${running.bootstrap.apiKey}\n\n`,
-      );
-    }
+    if (running.bootstrap) announceBootstrapKey(running.bootstrap, config.bootstrapKeyFile, logger);
     logger.info({ url: running.url, database: running.db.backend, data_dir: config.databaseUrl ? undefined : config.dataDir }, 'CertusOrdo control plane listening');
   });
 

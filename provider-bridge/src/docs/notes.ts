@@ -14,7 +14,7 @@ export const resourceNotes: Record<string, string> = {
 
 ## Keys: the initial key and certusordo_agent_key
 
-The control plane creates every agent with a key (\`POST /v1/agents\`) and never lets an agent drop to zero active keys, so an agent without a key cannot exist. This resource therefore owns the agent's **initial key**: \`public_key\` and \`secret\` are that key. Further keys are managed with [\`certusordo_agent_key\`](agent_key.md):
+This resource creates every agent with a key (\`POST /v1/agents\`), and the control plane never lets an agent drop to zero active keys unless it has a federated credential (a secretless agent, created over the API, the SDKs or the CLI; not yet declarable here). This resource therefore owns the agent's **initial key**: \`public_key\` and \`secret\` are that key. Further keys are managed with [\`certusordo_agent_key\`](agent_key.md):
 
 - \`public_key\` stays the initial key while that key is active, although the API reports the agent's newest key; keys added by \`certusordo_agent_key\` therefore never show up as a change (or, for a brought key, a replacement) of the agent. Once the initial key is removed, \`public_key\` follows the agent's newest active key and \`secret\` becomes null.
 - To rotate in code, give the workload the secret of a \`certusordo_agent_key\` with \`lifecycle { create_before_destroy = true }\` and change its \`rotation_trigger\`: the agent keeps its id and always has a key.

@@ -1,24 +1,36 @@
 """Agent side: OAuth 2.0 client credentials with a ``private_key_jwt`` client assertion (RFC 7523)
-signed by the agent's Ed25519 key, token caching, and bounded sessions.
+signed by the agent's Ed25519 key — or, for a secretless agent (federated credentials), its
+workload's platform token — token caching, and bounded sessions.
 
     creds = AgentCredentials.from_secret(os.environ["AGENT_SECRET"])
+    k8s = AgentCredentials.from_token_file(agent_id, "/var/run/secrets/certusordo/token")  # re-read per request
     token = creds.get_token(scopes=["payments:read"])                        # cached, refreshed early
     for_payments = creds.get_token(resource="https://payments.internal/")   # aud = that service
+
+Sender-constrained (DPoP, RFC 9449) with one option: ``dpop=True`` binds every token to the
+agent's own key (or ``dpop=generate_dpop_key()`` to a separate one); each request then carries a
+fresh proof, and ``auth_headers(method, url)`` returns both headers for a call you make yourself.
 """
 from __future__ import annotations
 
 import threading
 import time
+import urllib.error
+import urllib.request
 import uuid
+from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
+from urllib.parse import urlsplit
 
 from .._env import resolve_base_url
 from .._mappers import defined, to_access_token, to_opened_session, to_session
 from .._transport import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, RequestOptions, Transport, encode_path
 from ..types import AccessToken, OpenedSession, Session
+from ..errors import CertusOrdoError
+from .dpop import DpopKey, create_dpop_proof, dpop_key_from_seed
 from .keys import jwk_thumbprint, parse_agent_secret, public_key_from_private_key, sign_jwt
 
-__all__ = ["AgentCredentials", "CLIENT_ASSERTION_TYPE"]
+__all__ = ["AgentCredentials", "CLIENT_ASSERTION_TYPE", "ServiceResponse"]
 
 CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 ASSERTION_LIFETIME_SECONDS = 60
@@ -40,6 +52,23 @@ def _normalize_resources(resource: StrOrList) -> List[str]:
     return list(dict.fromkeys(items))  # distinct, in the caller's order (the order of `aud`)
 
 
+@dataclass(frozen=True)
+class ServiceResponse:
+    """A service's answer to ``AgentCredentials.request``: status, headers (lower-case names), body."""
+
+    status: int
+    headers: Dict[str, str]
+    body: bytes
+
+
+_MAX_SERVICE_NONCES = 1000
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+
+
 class AgentCredentials:
     """An agent's identity: gets access tokens, opens and ends sessions, gives up tokens.
 
@@ -51,19 +80,24 @@ class AgentCredentials:
     def __init__(
         self,
         agent_id: str,
-        private_key: bytes,
+        private_key: Optional[bytes] = None,
         *,
+        platform_token: Optional[Callable[[], str]] = None,
         base_url: Optional[str] = None,
         timeout: float = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         refresh_margin: float = DEFAULT_REFRESH_MARGIN_SECONDS,
         clock: Callable[[], float] = time.time,
         sleep: Optional[Callable[[float], None]] = None,
+        dpop: Union[bool, DpopKey, None] = None,
     ) -> None:
-        if len(private_key) != 32:
+        if (private_key is None) == (platform_token is None):
+            raise TypeError("give either private_key (the 32-byte Ed25519 seed) or platform_token (a function returning the platform token)")
+        if private_key is not None and len(private_key) != 32:
             raise TypeError("private_key must be the 32-byte Ed25519 seed")
         self.agent_id = agent_id
-        self._private_key = bytes(private_key)
+        self._private_key = bytes(private_key) if private_key is not None else None
+        self._platform_token = platform_token
         self._transport = Transport(resolve_base_url(base_url), api_key=None, timeout=timeout, max_retries=max_retries, sleep=sleep)
         self.base_url = self._transport.base_url
         self._refresh_margin = refresh_margin
@@ -72,6 +106,12 @@ class AgentCredentials:
         self._cache: Dict[Tuple[str, Tuple[str, ...]], AccessToken] = {}
         self._locks: Dict[Tuple[str, Tuple[str, ...]], threading.Lock] = {}
         self._guard = threading.Lock()
+        #: The DPoP key when tokens are sender-constrained: ``dpop=True`` is the agent's own key.
+        self._dpop_key: Optional[DpopKey] = dpop_key_from_seed(self._private_key) if dpop is True else (dpop or None)
+        #: The token endpoint's latest DPoP nonce.
+        self._token_endpoint_nonce: Optional[str] = None
+        #: The latest DPoP nonce each service's origin sent to ``request`` (RFC 9449 §9), bounded.
+        self._service_nonces: Dict[str, str] = {}
 
     @classmethod
     def from_secret(cls, secret: str, **kwargs) -> "AgentCredentials":  # type: ignore[no-untyped-def]
@@ -84,9 +124,28 @@ class AgentCredentials:
         """From a key you generated yourself (``generate_agent_key_pair``) and registered as ``public_key``."""
         return cls(agent_id, private_key, **kwargs)
 
+    @classmethod
+    def from_platform_token(cls, agent_id: str, platform_token: Callable[[], str], **kwargs) -> "AgentCredentials":  # type: ignore[no-untyped-def]
+        """A secretless agent: ``platform_token()`` returns its workload's platform token (GitHub Actions
+        OIDC, a Kubernetes projected token, a SPIFFE JWT-SVID), called again for every token request."""
+        return cls(agent_id, platform_token=platform_token, **kwargs)
+
+    @classmethod
+    def from_token_file(cls, agent_id: str, path: str, **kwargs) -> "AgentCredentials":  # type: ignore[no-untyped-def]
+        """A secretless agent whose platform token is in a file the platform rewrites (a Kubernetes
+        projected token rotates at ~80 % of its lifetime): the file is read again for every token request."""
+
+        def read() -> str:
+            with open(path, "r", encoding="utf-8") as f:
+                return f.read()
+
+        return cls(agent_id, platform_token=read, **kwargs)
+
     @property
     def kid(self) -> str:
         """The key id (RFC 7638 thumbprint) sent in the assertion header."""
+        if self._private_key is None:
+            raise TypeError("a secretless agent (platform token) has no key")
         if self._kid is None:
             self._kid = jwk_thumbprint(public_key_from_private_key(self._private_key))
         return self._kid
@@ -127,6 +186,74 @@ class AgentCredentials:
         ]
         return self._request_token(_normalize_scopes(scopes), _normalize_resources(resource), grant)
 
+    @property
+    def dpop(self) -> bool:
+        """Whether tokens are DPoP-bound (the ``dpop`` option)."""
+        return self._dpop_key is not None
+
+    def auth_headers(
+        self,
+        method: str,
+        url: str,
+        *,
+        scopes: StrOrList = None,
+        resource: StrOrList = None,
+        access_token: Optional[str] = None,
+        nonce: Optional[str] = None,
+    ) -> Dict[str, str]:
+        """The headers that authorize one request: ``Authorization: Bearer …``, or with DPoP
+        ``Authorization: DPoP …`` plus a ``DPoP`` proof for this method and URL (call it again for
+        every request, retries included: a proof is single-use). ``access_token``: present this
+        token (e.g. a session's) instead of one from ``get_token``; ``nonce``: the resource
+        server's ``DPoP-Nonce`` (default: the last one that origin sent to ``request``)."""
+        if access_token is None:
+            token = self.get_access_token(scopes, resource=resource)
+            value, bound = token.access_token, token.token_type.lower() == "dpop"
+        else:
+            value, bound = access_token, True
+        if self._dpop_key is None or not bound:
+            return {"Authorization": f"Bearer {value}"}
+        nonce = nonce if nonce is not None else self._service_nonces.get(_origin(url))
+        return {"Authorization": f"DPoP {value}", "DPoP": create_dpop_proof(self._dpop_key, method, url, access_token=value, nonce=nonce)}
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Optional[Dict[str, str]] = None,
+        body: Optional[bytes] = None,
+        scopes: StrOrList = None,
+        resource: StrOrList = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> ServiceResponse:
+        """Calls a service with this agent's token (``auth_headers`` per attempt). A service that asks
+        for its DPoP nonce (401 ``use_dpop_nonce`` with a ``DPoP-Nonce`` header) gets the call once
+        more with it, and later calls use it. Returns the answer whatever its status."""
+
+        def send() -> ServiceResponse:
+            all_headers = {**(headers or {}), **self.auth_headers(method, url, scopes=scopes, resource=resource)}
+            req = urllib.request.Request(url, data=body, headers=all_headers, method=method.upper())
+            try:
+                with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 (the caller's URL)
+                    answer = ServiceResponse(resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read())
+            except urllib.error.HTTPError as err:
+                answer = ServiceResponse(err.code, {k.lower(): v for k, v in err.headers.items()}, err.read())
+            nonce = answer.headers.get("dpop-nonce")
+            if nonce and self._dpop_key is not None:
+                origin = _origin(url)
+                if origin not in self._service_nonces and len(self._service_nonces) >= _MAX_SERVICE_NONCES:
+                    self._service_nonces.clear()
+                self._service_nonces[origin] = nonce
+            return answer
+
+        first = send()
+        asked = first.status == 401 and 'error="use_dpop_nonce"' in first.headers.get("www-authenticate", "")
+        return send() if asked and first.headers.get("dpop-nonce") else first
+
+    def _authorize(self, method: str, url: str) -> Dict[str, str]:
+        return self.auth_headers(method, url)
+
     def clear_token_cache(self) -> None:
         """Forgets cached tokens (e.g. after a relying service answered 401 to one)."""
         self._cache.clear()
@@ -147,20 +274,31 @@ class AgentCredentials:
             "POST",
             "/v1/sessions",
             json_body=defined(scopes=list(scopes), ttl_seconds=ttl_seconds, max_operations=max_operations, purpose=purpose),
-            bearer=self.get_token,
+            bearer="",
+            authorize=self._authorize,
             idempotent=True,
             options=options,
         )
         return to_opened_session(wire, self)
 
+    def renew_session_token(self, session_id: str, *, options: Optional[RequestOptions] = None) -> OpenedSession:
+        """A new token for one of this agent's open sessions. A session's token expires with the access
+        token it was minted from at the latest, while the session may last longer: renew it before its
+        ``exp``. The new token is minted from this agent's current access token (``get_token``) and
+        bounded by it; a session that is over is refused (``ForbiddenError``, e.g. its opener was revoked)."""
+        wire = self._transport.request(
+            "POST", encode_path("/v1/sessions/{}/token", session_id), bearer=self.get_token, options=options
+        )
+        return to_opened_session(wire, self)
+
     def get_session(self, session_id: str, *, options: Optional[RequestOptions] = None) -> Session:
         """One of this agent's own sessions (another agent's is a ``NotFoundError``)."""
-        wire = self._transport.request("GET", encode_path("/v1/sessions/{}", session_id), bearer=self.get_token, options=options)
+        wire = self._transport.request("GET", encode_path("/v1/sessions/{}", session_id), bearer="", authorize=self._authorize, options=options)
         return to_session(wire)
 
     def end_session(self, session_id: str, *, options: Optional[RequestOptions] = None) -> Session:
         """Ends one of this agent's sessions (idempotent): its token stops working at once."""
-        wire = self._transport.request("DELETE", encode_path("/v1/sessions/{}", session_id), bearer=self.get_token, options=options)
+        wire = self._transport.request("DELETE", encode_path("/v1/sessions/{}", session_id), bearer="", authorize=self._authorize, options=options)
         return to_session(wire)
 
     def revoke_token(self, token: Optional[str] = None, *, options: Optional[RequestOptions] = None) -> None:
@@ -174,7 +312,10 @@ class AgentCredentials:
                     del self._cache[key]
 
     def create_client_assertion(self, now: Optional[float] = None) -> str:
-        """The client assertion JWT (RFC 7523 §3), for callers that talk to the token endpoint themselves."""
+        """The client assertion JWT (RFC 7523 §3) — signed with the agent's key, or the platform token as
+        it reads now — for callers that talk to the token endpoint themselves."""
+        if self._platform_token is not None:
+            return self._platform_token().strip()
         # The server checks iat/exp against its own clock: the assertion always uses the real time
         # (the injectable `clock` only decides when a cached token is refreshed).
         iat = int(time.time() if now is None else now)
@@ -188,14 +329,17 @@ class AgentCredentials:
                 "iat": iat,
                 "exp": iat + ASSERTION_LIFETIME_SECONDS,
             },
-            self._private_key,
+            self._private_key,  # type: ignore[arg-type]
         )
 
     def _request_token(self, scope: str, resources: List[str], grant: Optional[List[Tuple[str, str]]] = None) -> AccessToken:
         def form() -> List[Tuple[str, str]]:
             # Called per attempt, so each retry signs a fresh assertion (new jti): replays are refused.
-            pairs = [
-                *(grant or [("grant_type", "client_credentials")]),
+            pairs = list(grant or [("grant_type", "client_credentials")])
+            if self._platform_token is not None:
+                # A platform token names its workload, not the agent: client_id says which agent.
+                pairs.append(("client_id", self.agent_id))
+            pairs += [
                 ("client_assertion_type", CLIENT_ASSERTION_TYPE),
                 ("client_assertion", self.create_client_assertion()),
             ]
@@ -204,7 +348,20 @@ class AgentCredentials:
             pairs += [("resource", r) for r in resources]
             return pairs
 
-        wire = self._transport.request("POST", "/v1/oauth/token", form=form, bearer="")
+        key = self._dpop_key
+
+        def proof(method: str, url: str) -> Dict[str, str]:
+            return {} if key is None else {"DPoP": create_dpop_proof(key, method, url, nonce=self._token_endpoint_nonce)}
+
+        try:
+            wire = self._transport.request("POST", "/v1/oauth/token", form=form, bearer="", authorize=proof)
+        except CertusOrdoError as err:
+            # RFC 9449 §8: the server wants its nonce in the proof; it sent one, so try once more with it.
+            nonce = err.headers.get("dpop-nonce") if err.code == "use_dpop_nonce" else None
+            if not nonce or nonce == self._token_endpoint_nonce:
+                raise
+            self._token_endpoint_nonce = nonce
+            wire = self._transport.request("POST", "/v1/oauth/token", form=form, bearer="", authorize=proof)
         return to_access_token(wire, self._clock())
 
     def close(self) -> None:

@@ -31,6 +31,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from .._datetime import UTCDateTime
+from .._mappers import bound_jkt
 from .._version import __version__
 from ..errors import APIConnectionError, APITimeoutError, CertusOrdoError, TokenVerificationError, generate
 from .._delegation import actor_chain
@@ -287,4 +288,5 @@ def verify_access_token(
         audience=aud_list,
         expires_at=UTCDateTime.from_datetime(datetime.fromtimestamp(exp, timezone.utc)),
         payload=claims,
+        jkt=bound_jkt(claims),
     )

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Dict, List, Optional, Union
+from typing import Any, Dict, List, Optional, Union
 
-from .._mappers import defined, to_agent, to_agent_key, to_created_agent, to_plain_agent_key
+from .._mappers import defined, to_agent, to_agent_key, to_created_agent, to_federated_credential, to_plain_agent_key
 from .._transport import RequestOptions, encode_path
 from ..pagination import CursorPage, Pager
-from ..types import Agent, AgentKey, AgentStatus, CreatedAgent, CreatedAgentKey
+from ..types import Agent, AgentKey, AgentStatus, CreatedAgent, CreatedAgentKey, FederatedCredential
 from ._base import APIResource
 
 
@@ -35,6 +35,41 @@ class AgentKeys(APIResource):
         return to_plain_agent_key(wire)
 
 
+class FederatedCredentials(APIResource):
+    """An agent's federated credentials — workloads whose platform tokens authenticate it, with no
+    secret anywhere: ``client.agents.federated_credentials``."""
+
+    def list(self, agent_id: str, *, options: Optional[RequestOptions] = None) -> List[FederatedCredential]:
+        wire = self._transport.request("GET", encode_path("/v1/agents/{}/federated-credentials", agent_id), options=options)
+        return [to_federated_credential(w) for w in wire.get("data") or []]
+
+    def create(
+        self,
+        agent_id: str,
+        *,
+        issuer: str,
+        subject: str,
+        audience: Optional[str] = None,
+        claims: Optional[Dict[str, Any]] = None,
+        jwks: Optional[Dict[str, Any]] = None,
+        options: Optional[RequestOptions] = None,
+    ) -> FederatedCredential:
+        """Trusts one more workload (at most 20 active per agent; ``ConflictError`` beyond). Safe to retry."""
+        wire = self._transport.request(
+            "POST",
+            encode_path("/v1/agents/{}/federated-credentials", agent_id),
+            json_body=defined(issuer=issuer, subject=subject, audience=audience, claims=claims, jwks=jwks),
+            idempotent=True,
+            options=options,
+        )
+        return to_federated_credential(wire)
+
+    def revoke(self, agent_id: str, credential_id: str, *, options: Optional[RequestOptions] = None) -> FederatedCredential:
+        """Removes one; the agent's last key or credential cannot be removed (``ConflictError``)."""
+        wire = self._transport.request("DELETE", encode_path("/v1/agents/{}/federated-credentials/{}", agent_id, credential_id), options=options)
+        return to_federated_credential(wire)
+
+
 class Agents(APIResource):
     """``client.agents``: register, list, inspect, change, suspend, activate and revoke agents."""
 
@@ -42,6 +77,8 @@ class Agents(APIResource):
         super().__init__(transport)
         #: Keys of one agent: ``client.agents.keys.list(agent_id)``.
         self.keys = AgentKeys(transport)
+        #: Federated credentials of one agent: ``client.agents.federated_credentials.create(agent_id, issuer=..., subject=...)``.
+        self.federated_credentials = FederatedCredentials(transport)
 
     def create(
         self,
@@ -50,15 +87,18 @@ class Agents(APIResource):
         metadata: Optional[Dict[str, str]] = None,
         public_key: Optional[str] = None,
         *,
+        federated_credentials: Optional[List[Dict[str, Any]]] = None,
         may_act: Optional[List[str]] = None,
         options: Optional[RequestOptions] = None,
     ) -> CreatedAgent:
         """Registers an agent. Without ``public_key`` the server generates the key pair and returns
-        the agent ``secret`` — once: store it immediately. Safe to retry: one Idempotency-Key per call."""
+        the agent ``secret`` — once: store it immediately — unless ``federated_credentials`` are given
+        (``[{"issuer": ..., "subject": ...}]``): then the agent has no key and no secret at all.
+        Safe to retry: one Idempotency-Key per call."""
         wire = self._transport.request(
             "POST",
             "/v1/agents",
-            json_body=defined(name=name, scopes=scopes, metadata=metadata, public_key=public_key, may_act=may_act),
+            json_body=defined(name=name, scopes=scopes, metadata=metadata, public_key=public_key, federated_credentials=federated_credentials, may_act=may_act),
             idempotent=True,
             options=options,
         )

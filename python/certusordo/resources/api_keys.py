@@ -9,7 +9,7 @@ from ._base import APIResource
 
 
 class ApiKeys(APIResource):
-    """``client.api_keys``: the organization's API keys (role ``admin``, ``operator`` or ``reader``)."""
+    """``client.api_keys``: the organization's API keys (role ``admin``, ``operator``, ``reader`` or ``introspector``)."""
 
     def create(self, name: str, role: ApiKeyRole, *, options: Optional[RequestOptions] = None) -> CreatedApiKey:
         """Creates a key; ``key`` is returned once. Safe to retry: one Idempotency-Key per call."""

@@ -1,10 +1,19 @@
 /**
  * Agent-side authentication: OAuth 2.0 client credentials with a private_key_jwt client assertion
- * (RFC 7523) signed by the agent's Ed25519 key, and bounded sessions.
+ * (RFC 7523) signed by the agent's Ed25519 key — or, for a secretless agent, its workload's platform
+ * token (GitHub Actions OIDC, a Kubernetes projected token, a SPIFFE JWT-SVID) — and bounded sessions.
  *
  *   const creds = AgentCredentials.fromSecret(process.env.AGENT_SECRET!, { baseUrl });
+ *   const k8s = AgentCredentials.fromPlatformToken(agentId, () => readFile('/var/run/secrets/certusordo/token', 'utf8'));
  *   const token = await creds.getToken({ scope: 'payments:read' });
  *   const forPayments = await creds.getToken({ resource: 'https://payments.example.com' }); // aud = that service
+ *
+ * Sender-constrained (DPoP, RFC 9449) with one option: every token is bound to a key only this
+ * client holds (the agent's own with `dpop: true`, or the key given), and each request carries a
+ * fresh proof; `authHeaders(method, url)` returns both headers for a call you make yourself.
+ *
+ *   const creds = AgentCredentials.fromSecret(secret, { dpop: true });
+ *   await fetch(url, { headers: await creds.authHeaders('GET', url, { resource: url }) });
  */
 import { resolveBaseUrl } from '../internal/env';
 import { randomId } from '../internal/encoding';
@@ -12,9 +21,12 @@ import { sessionCreateBody, toAccessToken, toOpenedSession, toSession } from '..
 import type { WireSession, WireTokenResponse } from '../core/wire';
 import { path } from '../core/path';
 import { Transport, type RequestOptions, type TransportConfig } from '../core/transport';
+import type { Fetch, FetchResponse } from '../core/fetch';
 import type { AccessToken, OpenedSession, Session, SessionCreateParams } from '../types';
 import { jwkThumbprint, parseAgentSecret, publicKeyFromPrivateKey, signJwt } from './keys';
 import { ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT_TYPE } from '../../../model/delegation';
+import { createDpopProof, dpopKeyFromSeed, type DpopPrivateJwk } from './dpop';
+import { APIError } from '../core/errors';
 
 export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 const ASSERTION_LIFETIME_S = 60;
@@ -26,6 +38,12 @@ export interface AgentCredentialsOptions extends Pick<TransportConfig, 'timeoutM
   baseUrl?: string | undefined;
   /** A cached token is replaced this long before it expires (default 30 s). */
   refreshMarginMs?: number | undefined;
+  /**
+   * DPoP (RFC 9449): `true` binds every token to the agent's own key, a private JWK (see
+   * `generateDpopKey`) to that key. Tokens are then `token_type: DPoP`, useless without the key;
+   * use `authHeaders` to call services with them. Default: bearer tokens.
+   */
+  dpop?: boolean | DpopPrivateJwk | undefined;
 }
 
 export interface AgentKeyInput extends AgentCredentialsOptions {
@@ -33,6 +51,14 @@ export interface AgentKeyInput extends AgentCredentialsOptions {
   /** The 32-byte Ed25519 private key (seed). */
   privateKey: Uint8Array;
 }
+
+/**
+ * Where a secretless agent's platform token comes from: a function called for every token request,
+ * so a token file that the platform rewrites (a Kubernetes projected token rotates at ~80 % of its
+ * lifetime) is read again each time. The SDK does no file I/O itself (it runs in browsers and edge
+ * runtimes): pass `() => readFile(path, 'utf8')`.
+ */
+export type PlatformTokenSource = () => string | Promise<string>;
 
 export interface GetTokenParams {
   /** Scopes to request (space-separated or a list); default: all of the agent's scopes. */
@@ -47,10 +73,31 @@ export interface GetTokenParams {
   forceRefresh?: boolean;
 }
 
+/** What `authHeaders` may be told besides the token's scopes and resources. */
+export interface AuthHeadersParams extends GetTokenParams {
+  /** A token to present instead of one from `getToken` (e.g. a session's token). */
+  accessToken?: string | undefined;
+  /**
+   * The resource server's DPoP nonce (its `DPoP-Nonce` header). Default: the last one that
+   * server's origin sent to `fetch`, if any.
+   */
+  nonce?: string | undefined;
+}
+
+/** A call made by `AgentCredentials.fetch`: the request, and which token to present. */
+export interface AgentFetchInit extends AuthHeadersParams {
+  method?: string | undefined;
+  headers?: Record<string, string> | undefined;
+  body?: string | undefined;
+  signal?: AbortSignal | undefined;
+}
+
 export class AgentCredentials {
   readonly agentId: string;
   readonly baseUrl: string;
-  readonly #privateKey: Uint8Array;
+  /** The agent's Ed25519 seed; null for a secretless agent (it presents `#platformToken` instead). */
+  readonly #privateKey: Uint8Array | null;
+  readonly #platformToken: PlatformTokenSource | null;
   readonly #transport: Transport;
   readonly #refreshMarginMs: number;
   readonly #now: () => number;
@@ -58,11 +105,19 @@ export class AgentCredentials {
   /** Keyed by the normalized scope and resource set. */
   readonly #cache = new Map<string, AccessToken>();
   readonly #inflight = new Map<string, Promise<AccessToken>>();
+  /** The DPoP key, when tokens are sender-constrained. */
+  readonly #dpopKey: Promise<DpopPrivateJwk> | undefined;
+  /** The token endpoint's latest DPoP nonce. */
+  #tokenEndpointNonce: string | undefined;
+  /** The latest DPoP nonce each service's origin sent (RFC 9449 §9), bounded. */
+  readonly #serviceNonces = new Map<string, string>();
+  readonly #fetch: Fetch;
 
-  private constructor(input: AgentKeyInput) {
-    if (input.privateKey.length !== 32) throw new TypeError('privateKey must be the 32-byte Ed25519 seed');
+  private constructor(input: AgentCredentialsOptions & { agentId: string; privateKey?: Uint8Array; platformToken?: PlatformTokenSource }) {
+    if (input.privateKey !== undefined && input.privateKey.length !== 32) throw new TypeError('privateKey must be the 32-byte Ed25519 seed');
     this.agentId = input.agentId;
-    this.#privateKey = Uint8Array.from(input.privateKey);
+    this.#privateKey = input.privateKey !== undefined ? Uint8Array.from(input.privateKey) : null;
+    this.#platformToken = input.platformToken ?? null;
     this.#transport = new Transport({
       baseUrl: resolveBaseUrl(input.baseUrl),
       timeoutMs: input.timeoutMs,
@@ -74,6 +129,62 @@ export class AgentCredentials {
     this.baseUrl = this.#transport.baseUrl;
     this.#refreshMarginMs = input.refreshMarginMs ?? DEFAULT_REFRESH_MARGIN_MS;
     this.#now = input.now ?? Date.now;
+    const f = input.fetch ?? ((url: string, init: Parameters<Fetch>[1]) => globalThis.fetch(url, init));
+    this.#fetch = f;
+    const dpop = input.dpop;
+    const seed = this.#privateKey;
+    if (dpop === true && !seed) throw new TypeError('dpop: true binds tokens to the agent\'s own key, and a secretless agent has none: pass a DPoP key (generateDpopKey())');
+    this.#dpopKey = dpop === true ? dpopKeyFromSeed(seed!) : dpop ? Promise.resolve(dpop) : undefined;
+  }
+
+  /** Whether tokens are DPoP-bound (the `dpop` option). */
+  get dpop(): boolean {
+    return this.#dpopKey !== undefined;
+  }
+
+  /**
+   * The headers that authorize one request to `url` with `method`: `Authorization: Bearer …`, or
+   * with DPoP `Authorization: DPoP …` and a `DPoP` proof made for this request (call it again
+   * for every request, retries included: a proof is single-use).
+   */
+  async authHeaders(method: string, url: string, params: AuthHeadersParams = {}): Promise<Record<string, string>> {
+    const { accessToken, nonce, ...tokenParams } = params;
+    // A token of ours is DPoP-bound if the server says so (a server without DPoP issues bearer tokens).
+    const token = accessToken ?? (await this.getAccessToken(tokenParams));
+    const value = typeof token === 'string' ? token : token.accessToken;
+    if (!this.#dpopKey || (typeof token !== 'string' && token.tokenType.toLowerCase() !== 'dpop')) return { authorization: `Bearer ${value}` };
+    const proof = await createDpopProof({
+      key: await this.#dpopKey, htm: method.toUpperCase(), htu: url, accessToken: value, nonce: nonce ?? this.#serviceNonces.get(originOf(url)), now: this.#now(),
+    });
+    return { authorization: `DPoP ${value}`, dpop: proof };
+  }
+
+  /**
+   * Calls a service with this agent's token (`authHeaders` per attempt), through the `fetch` of
+   * the options (default the global one). A service that asks for its DPoP nonce (401
+   * `use_dpop_nonce` with a `DPoP-Nonce` header) gets the call once more with it, and later
+   * calls use it; resolves with the response, whatever its status.
+   */
+  async fetch(url: string, init: AgentFetchInit = {}): Promise<FetchResponse> {
+    const { method: m, headers, body, signal, ...auth } = init;
+    const method = (m ?? 'GET').toUpperCase();
+    const send = async (): Promise<FetchResponse> => {
+      const all = { ...headers, ...(await this.authHeaders(method, url, auth)) };
+      const response = await this.#fetch(url, { method, headers: all, ...(body === undefined ? {} : { body }), signal: signal ?? new AbortController().signal });
+      const nonce = response.headers.get('dpop-nonce');
+      if (nonce && this.#dpopKey) this.#rememberNonce(originOf(url), nonce);
+      return response;
+    };
+    const first = await send();
+    const askedForNonce = first.status === 401 && /error="use_dpop_nonce"/.test(first.headers.get('www-authenticate') ?? '');
+    if (!askedForNonce || auth.nonce !== undefined || !first.headers.get('dpop-nonce')) return first;
+    await first.text(); // release the connection before the retry
+    return send();
+  }
+
+  #rememberNonce(origin: string, nonce: string): void {
+    if (!this.#serviceNonces.has(origin) && this.#serviceNonces.size >= MAX_SERVICE_NONCES) this.#serviceNonces.clear();
+    this.#serviceNonces.set(origin, nonce);
   }
 
   /** From the `cos_<agent id>_<seed>` secret returned when the agent (or key) was created. */
@@ -87,9 +198,20 @@ export class AgentCredentials {
     return new AgentCredentials(input);
   }
 
+  /**
+   * A secretless agent (federated credentials): `platformToken` returns the workload's platform
+   * token, whose `aud` must be the agent's credential audience (by default the organization's issuer,
+   * `<baseUrl>/orgs/<organization id>`). Called again for every token request.
+   */
+  static fromPlatformToken(agentId: string, platformToken: PlatformTokenSource, options: AgentCredentialsOptions = {}): AgentCredentials {
+    return new AgentCredentials({ ...options, agentId, platformToken });
+  }
+
   /** The key id (RFC 7638 thumbprint) sent in the assertion header. */
   kid(): Promise<string> {
-    this.#kid ??= publicKeyFromPrivateKey(this.#privateKey).then(jwkThumbprint);
+    const key = this.#privateKey;
+    if (!key) return Promise.reject(new TypeError('A secretless agent (fromPlatformToken) has no key'));
+    this.#kid ??= publicKeyFromPrivateKey(key).then(jwkThumbprint);
     return this.#kid;
   }
 
@@ -144,8 +266,24 @@ export class AgentCredentials {
       method: 'POST',
       path: '/v1/sessions',
       body: sessionCreateBody(params),
-      bearer: () => this.getToken(),
+      authorize: (method, url) => this.authHeaders(method, url),
       idempotent: true,
+      options,
+    });
+    return toOpenedSession(wire);
+  }
+
+  /**
+   * A new token for one of this agent's open sessions. A session's token expires with the access
+   * token it was minted from at the latest, while the session may last longer: renew it before its
+   * `exp`. The new token is minted from this agent's current access token (`getToken`) and bounded
+   * by it; the server refuses a session that is over (`ForbiddenError`, e.g. its opener was revoked).
+   */
+  async renewSessionToken(sessionId: string, options?: RequestOptions): Promise<OpenedSession> {
+    const wire = await this.#transport.request<WireSession>({
+      method: 'POST',
+      path: path`/v1/sessions/${sessionId}/token`,
+      bearer: () => this.getToken(),
       options,
     });
     return toOpenedSession(wire);
@@ -156,7 +294,7 @@ export class AgentCredentials {
     const wire = await this.#transport.request<WireSession>({
       method: 'GET',
       path: path`/v1/sessions/${sessionId}`,
-      bearer: () => this.getToken(),
+      authorize: (method, url) => this.authHeaders(method, url),
       options,
     });
     return toSession(wire);
@@ -170,7 +308,7 @@ export class AgentCredentials {
     const wire = await this.#transport.request<WireSession>({
       method: 'DELETE',
       path: path`/v1/sessions/${sessionId}`,
-      bearer: () => this.getToken(),
+      authorize: (method, url) => this.authHeaders(method, url),
       options,
     });
     return toSession(wire);
@@ -190,8 +328,12 @@ export class AgentCredentials {
     }
   }
 
-  /** The client assertion JWT (RFC 7523 §3); exposed for callers that talk to the token endpoint themselves. */
+  /**
+   * The client assertion JWT (RFC 7523 §3): signed with the agent's key, or the platform token as it
+   * reads now; exposed for callers that talk to the token endpoint themselves.
+   */
   async createClientAssertion(now: number = this.#now()): Promise<string> {
+    if (this.#platformToken) return (await this.#platformToken()).trim();
     const iat = Math.floor(now / 1000);
     return signJwt(
       { alg: 'EdDSA', typ: 'JWT', kid: await this.kid() },
@@ -203,25 +345,55 @@ export class AgentCredentials {
         iat,
         exp: iat + ASSERTION_LIFETIME_S,
       },
-      this.#privateKey,
+      this.#privateKey!,
     );
   }
 
   async #requestToken(scope: string, resources: string[], grant: Array<[string, string]> = [['grant_type', 'client_credentials']]): Promise<AccessToken> {
+    try {
+      return await this.#tokenRequest(scope, resources, grant);
+    } catch (err) {
+      // RFC 9449 §8: the server wants its nonce in the proof; it sent one, so try once more with it.
+      const nonce = err instanceof APIError && err.code === 'use_dpop_nonce' ? err.headers?.get('dpop-nonce') : null;
+      if (!nonce || nonce === this.#tokenEndpointNonce) throw err;
+      this.#tokenEndpointNonce = nonce;
+      return this.#tokenRequest(scope, resources, grant);
+    }
+  }
+
+  async #tokenRequest(scope: string, resources: string[], grant: Array<[string, string]>): Promise<AccessToken> {
+    const dpopKey = this.#dpopKey;
     const wire = await this.#transport.request<WireTokenResponse>({
       method: 'POST',
       path: '/v1/oauth/token',
-      // A function, so each retry signs a fresh assertion (new jti): the server rejects replays.
+      // A function, so each retry signs a fresh assertion (new jti), or reads the platform token again.
       form: async (): Promise<Array<[string, string]>> => [
         ...grant,
+        // A platform token names its workload, not the agent: client_id says which agent.
+        ...(this.#platformToken ? [['client_id', this.agentId] as [string, string]] : []),
         ['client_assertion_type', CLIENT_ASSERTION_TYPE],
         ['client_assertion', await this.createClientAssertion()],
         ...(scope ? [['scope', scope] as [string, string]] : []),
         ...resources.map((r): [string, string] => ['resource', r]),
       ],
       bearer: '',
+      ...(dpopKey && {
+        authorize: async (method: string, url: string) => ({
+          dpop: await createDpopProof({ key: await dpopKey, htm: method, htu: url, nonce: this.#tokenEndpointNonce, now: this.#now() }),
+        }),
+      }),
     });
     return toAccessToken(wire, this.#now());
+  }
+}
+
+const MAX_SERVICE_NONCES = 1000;
+
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return url;
   }
 }
 

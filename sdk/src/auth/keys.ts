@@ -50,6 +50,29 @@ export async function generateAgentKeyPair(): Promise<{ privateKey: Uint8Array; 
   return { privateKey, publicKey: base64url(pub), kid: await jwkThumbprint(pub) };
 }
 
+/** An Ed25519 private key as a JWK (RFC 8037); a type alias, so it fits a `Record<string, unknown>` JWK parameter. */
+export type Ed25519PrivateJwk = {
+  kty: 'OKP';
+  crv: 'Ed25519';
+  /** The public key, base64url. */
+  x: string;
+  /** The private key (seed), base64url. */
+  d: string;
+  /** Its RFC 7638 thumbprint: the key id the control plane knows it by. */
+  kid: string;
+};
+
+/**
+ * The agent id and private key of a secret in JWK form, for OAuth clients that sign their own
+ * `private_key_jwt` assertions (e.g. the MCP SDK's `PrivateKeyJwtProvider`, with `algorithm: 'EdDSA'`).
+ * The JWK holds the private key: keep it as secret as the secret itself.
+ */
+export async function agentPrivateJwk(secret: string): Promise<{ agentId: string; jwk: Ed25519PrivateJwk }> {
+  const { agentId, privateKey } = parseAgentSecret(secret);
+  const pub = await publicKeyFromPrivateKey(privateKey);
+  return { agentId, jwk: { kty: 'OKP', crv: 'Ed25519', x: base64url(pub), d: base64url(privateKey), kid: await jwkThumbprint(pub) } };
+}
+
 /** Signs `header.claims` as a compact EdDSA JWS (RFC 8037). */
 export async function signJwt(header: Record<string, unknown>, claims: Record<string, unknown>, privateKey: Uint8Array): Promise<string> {
   const input = `${base64url(utf8(JSON.stringify(header)))}.${base64url(utf8(JSON.stringify(claims)))}`;

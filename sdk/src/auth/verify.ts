@@ -49,8 +49,11 @@ interface ByOrganization {
   organizationId: string;
 }
 
+/** Names the one issuer whose tokens are accepted: `issuer`, or `baseUrl` + `organizationId`. */
+export type IssuerOptions = ByIssuer | ByOrganization;
+
 /** One of `issuer` or `baseUrl` + `organizationId` is required: tokens of any other issuer are refused. */
-export type VerifyAccessTokenOptions = VerifyOptionsCommon & (ByIssuer | ByOrganization);
+export type VerifyAccessTokenOptions = VerifyOptionsCommon & IssuerOptions;
 
 export interface VerifiedAccessToken {
   /** The agent id: the agent the token represents (for a delegated token, the one acted for). */
@@ -73,6 +76,11 @@ export interface VerifiedAccessToken {
   /** The token's `aud`, as a list. */
   audience: string[];
   expiresAt: Date;
+  /**
+   * For a DPoP-bound token (`token_type: DPoP`), the thumbprint of its key (`cnf.jkt`): accept it
+   * only with a proof by that key (`verifyDpopPresentation`). Undefined for a bearer token.
+   */
+  jkt: string | undefined;
   /** Every claim as sent. */
   payload: JWTPayload & Record<string, unknown>;
 }
@@ -82,8 +90,17 @@ type Jose = Awaited<ReturnType<typeof loadJose>>;
 
 const DEFAULT_TIMEOUT_MS = 5000;
 const jwksCache = new Map<string, RemoteJwks>();
-/** jwks_uri per issuer, discovered once; a failed discovery is forgotten so the next call retries. */
-const discoveryCache = new Map<string, Promise<string>>();
+/** Metadata per issuer, discovered once; a failed discovery is forgotten so the next call retries. */
+const discoveryCache = new Map<string, Promise<AuthorizationServerMetadata>>();
+
+/** The RFC 8414 metadata of an organization issuer, as served (checked: `issuer` and `jwks_uri`). */
+export interface AuthorizationServerMetadata extends Record<string, unknown> {
+  issuer: string;
+  jwks_uri: string;
+  token_endpoint: string;
+  authorization_endpoint: string;
+  response_types_supported: string[];
+}
 
 /** jose is loaded on first use, so admin-only users (and the CLI) do not pay for it. */
 const loadJose = () => import('jose');
@@ -94,6 +111,13 @@ export function organizationIssuer(baseUrl: string, organizationId: string): str
   return `${baseUrl.replace(/\/+$/, '')}/orgs/${encodeURIComponent(organizationId)}`;
 }
 
+/** The control plane URL of an organization issuer (`<baseUrl>/orgs/<organization id>` → `<baseUrl>`). */
+export function issuerBaseUrl(issuer: string): string {
+  const m = /^(.+)\/orgs\/[^/]+$/.exec(issuer);
+  if (!m) throw new TypeError('an organization issuer has the form <baseUrl>/orgs/<organization id>');
+  return m[1]!;
+}
+
 /** The RFC 8414 §3.1 metadata URL of an issuer: the well-known segment goes between host and path. */
 export function authorizationServerMetadataUrl(issuer: string): string {
   const u = new URL(issuer);
@@ -101,7 +125,8 @@ export function authorizationServerMetadataUrl(issuer: string): string {
   return `${u.origin}/.well-known/oauth-authorization-server${path}`;
 }
 
-function resolveIssuer(options: VerifyAccessTokenOptions): string {
+/** The issuer the options name (`issuer`, or built from `baseUrl` + `organizationId`); throws TypeError when unusable. */
+export function resolveIssuer(options: IssuerOptions): string {
   const fromOrg = options.baseUrl !== undefined || options.organizationId !== undefined;
   if (options.issuer !== undefined && fromOrg) throw new TypeError('pass either issuer or baseUrl + organizationId, not both');
   const issuer = fromOrg ? organizationIssuer(options.baseUrl ?? '', options.organizationId ?? '') : options.issuer;
@@ -129,17 +154,21 @@ function isAbsoluteUrl(s: string): boolean {
   }
 }
 
-function discoverJwksUrl(issuer: string, timeoutMs: number): Promise<string> {
+/**
+ * The issuer's RFC 8414 metadata, fetched once per issuer and process (what an MCP server hands to
+ * `mcpAuthMetadataRouter`, and where verification finds the JWKS).
+ */
+export function discoverAuthorizationServer(issuer: string, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<AuthorizationServerMetadata> {
   let pending = discoveryCache.get(issuer);
   if (!pending) {
-    pending = fetchJwksUrl(issuer, timeoutMs);
+    pending = fetchMetadata(issuer, timeoutMs);
     discoveryCache.set(issuer, pending);
     pending.catch(() => discoveryCache.delete(issuer));
   }
   return pending;
 }
 
-async function fetchJwksUrl(issuer: string, timeoutMs: number): Promise<string> {
+async function fetchMetadata(issuer: string, timeoutMs: number): Promise<AuthorizationServerMetadata> {
   const url = authorizationServerMetadataUrl(issuer);
   let res: Response;
   try {
@@ -158,7 +187,7 @@ async function fetchJwksUrl(issuer: string, timeoutMs: number): Promise<string> 
   if (typeof metadata.jwks_uri !== 'string' || !isAbsoluteUrl(metadata.jwks_uri)) {
     throw new CertusOrdoError('the authorization server metadata has no valid jwks_uri', { status: res.status, code: 'invalid_metadata' });
   }
-  return metadata.jwks_uri;
+  return metadata as AuthorizationServerMetadata;
 }
 
 /**
@@ -171,7 +200,7 @@ export async function verifyAccessToken(token: string, options: VerifyAccessToke
   const maxDepth = options.maxDelegationDepth;
   if (maxDepth !== undefined && !(Number.isInteger(maxDepth) && maxDepth >= 0)) throw new TypeError('maxDelegationDepth must be an integer ≥ 0');
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const jwksUrl = options.jwksUrl ?? (await discoverJwksUrl(issuer, timeoutMs));
+  const jwksUrl = options.jwksUrl ?? (await discoverAuthorizationServer(issuer, timeoutMs)).jwks_uri;
   const jose = await loadJose();
   let payload: JWTPayload;
   try {
@@ -203,8 +232,14 @@ export async function verifyAccessToken(token: string, options: VerifyAccessToke
     organizationId: typeof payload.org_id === 'string' ? payload.org_id : undefined,
     audience: aud,
     expiresAt: new Date(payload.exp! * 1000),
+    jkt: boundKey(payload.cnf),
     payload: payload as JWTPayload & Record<string, unknown>,
   };
+}
+
+function boundKey(cnf: unknown): string | undefined {
+  const jkt = typeof cnf === 'object' && cnf !== null ? (cnf as { jkt?: unknown }).jkt : undefined;
+  return typeof jkt === 'string' ? jkt : undefined;
 }
 
 function toVerificationError(jose: Jose, err: unknown): Error {

@@ -57,6 +57,11 @@ export interface TransportRequest {
   idempotent?: boolean;
   /** Bearer credential for this call; defaults to the transport's API key; '' sends none. A function is called per attempt. */
   bearer?: string | (() => Promise<string>);
+  /**
+   * Headers that authorize this one attempt, given its method and URL (a DPoP proof is bound to
+   * both and single-use, so it is made per attempt); instead of `bearer`.
+   */
+  authorize?: (method: string, url: string) => Promise<Record<string, string>>;
   options?: RequestOptions | undefined;
 }
 
@@ -152,7 +157,7 @@ export class Transport {
     for (let attempt = 0; ; attempt++) {
       if (opts.signal?.aborted) throw new APIUserAbortError();
       // Built per attempt: a form, body or bearer function (a signed client assertion) must be fresh each time.
-      const init = await this.#buildInit(req, idempotencyKey);
+      const init = await this.#buildInit(req, url, idempotencyKey);
       let failure: APIError;
       let response: FetchResponse | undefined;
       try {
@@ -191,19 +196,24 @@ export class Transport {
     if (signal?.aborted) throw new APIUserAbortError();
   }
 
-  async #buildInit(req: TransportRequest, idempotencyKey: string | undefined): Promise<Omit<FetchInit, 'signal'>> {
+  async #buildInit(req: TransportRequest, url: string, idempotencyKey: string | undefined): Promise<Omit<FetchInit, 'signal'>> {
     const headers: Record<string, string> = {
       accept: 'application/json',
       'user-agent': `certusordo-sdk-ts/${SDK_VERSION}`,
       ...this.#defaultHeaders,
     };
-    const bearer = typeof req.bearer === 'function' ? await req.bearer() : (req.bearer ?? this.#apiKey);
-    if (bearer) {
-      // fetch would reject such a value with an error quoting it: refuse here, without the value.
-      if (!/^[\x21-\x7e]+$/.test(bearer)) {
-        throw new ConfigurationError('the API key or token contains invalid characters (whitespace or non-ASCII)');
+    // fetch would reject a value with such characters with an error quoting it: refuse here, without the value.
+    const invalid = () => new ConfigurationError('the API key or token contains invalid characters (whitespace or non-ASCII)');
+    if (req.authorize) {
+      const authorization = await req.authorize(req.method, url);
+      for (const value of Object.values(authorization)) if (!/^[\x21-\x7e]+( [\x21-\x7e]+)?$/.test(value)) throw invalid();
+      Object.assign(headers, authorization);
+    } else {
+      const bearer = typeof req.bearer === 'function' ? await req.bearer() : (req.bearer ?? this.#apiKey);
+      if (bearer) {
+        if (!/^[\x21-\x7e]+$/.test(bearer)) throw invalid();
+        headers.authorization = `Bearer ${bearer}`;
       }
-      headers.authorization = `Bearer ${bearer}`;
     }
     if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
     let body: string | undefined;

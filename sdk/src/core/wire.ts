@@ -48,6 +48,25 @@ export interface WireAgentKey {
   secret?: string | undefined;
 }
 
+/** A JWK Set given inline (public keys only). */
+export interface WireJwks {
+  [member: string]: unknown;
+  keys: Record<string, unknown>[];
+}
+
+/** /v1/agents/{id}/federated-credentials: a workload whose platform token authenticates the agent. */
+export interface WireFederatedCredential {
+  id: string;
+  issuer: string;
+  subject: string;
+  audience: string;
+  claims: Record<string, unknown>;
+  jwks: WireJwks | null;
+  status: AgentKeyStatus;
+  created_at: string;
+  revoked_at: string | null;
+}
+
 export interface WireApiKey {
   id: string;
   name: string;
@@ -84,9 +103,12 @@ export interface WireAuditCheckpoint {
 }
 
 /** POST /v1/oauth/token (200). */
+/** `DPoP` for a token bound to a proof key (RFC 9449), else `Bearer`. */
+export type WireTokenType = 'Bearer' | 'DPoP';
+
 export interface WireTokenResponse {
   access_token: string;
-  token_type: 'Bearer';
+  token_type: WireTokenType;
   expires_in: number;
   scope: string;
   /** Token exchange only (RFC 8693 §2.2.1). */
@@ -98,7 +120,7 @@ export type WireIntrospection =
   | { active: false }
   | {
       active: true;
-      token_type: 'Bearer';
+      token_type: WireTokenType;
       iss: string;
       sub: string;
       aud: string | string[];
@@ -111,6 +133,7 @@ export type WireIntrospection =
       sid?: string | undefined;
       /** A delegated token (RFC 8693 §4.1): who acts for `sub`. */
       act?: ActClaim | undefined;
+      cnf?: { jkt: string } | undefined;
     };
 
 /** /v1/sessions[/{id}]. `access_token` only in the create response. */
@@ -150,6 +173,17 @@ export interface WireAgentCreate {
   metadata?: Record<string, string> | undefined;
   public_key?: string | undefined;
   may_act?: string[] | undefined;
+  /** With these and without `public_key`: an agent with no key and no secret (model/federation.ts). */
+  federated_credentials?: WireFederatedCredentialCreate[] | undefined;
+}
+
+/** POST /v1/agents/{id}/federated-credentials (and each of POST /v1/agents `federated_credentials`). */
+export interface WireFederatedCredentialCreate {
+  issuer: string;
+  subject: string;
+  audience?: string | undefined;
+  claims?: Record<string, unknown> | undefined;
+  jwks?: WireJwks | undefined;
 }
 
 /** PATCH /v1/agents/{id}: `metadata` and `may_act` replace the whole map or list. */

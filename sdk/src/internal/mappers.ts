@@ -18,6 +18,8 @@ import type {
   CreatedAgent,
   CreatedAgentKey,
   CreatedApiKey,
+  FederatedCredential,
+  FederatedCredentialCreateParams,
   OpenedSession,
   Session,
   SessionCreateParams,
@@ -37,6 +39,8 @@ import type {
   WireAuditEvent,
   WireAuditVerification,
   WireCreatedApiKey,
+  WireFederatedCredential,
+  WireFederatedCredentialCreate,
   WireSession,
   WireSessionCreate,
   WireSessionOperation,
@@ -84,6 +88,20 @@ export function toAgentKey(w: WireAgentKey): CreatedAgentKey {
   };
   if (w.secret !== undefined) key.secret = w.secret;
   return key;
+}
+
+export function toFederatedCredential(w: WireFederatedCredential): FederatedCredential {
+  return {
+    id: w.id,
+    issuer: w.issuer,
+    subject: w.subject,
+    audience: w.audience,
+    claims: w.claims ?? {},
+    jwks: w.jwks ?? null,
+    status: w.status,
+    createdAt: date(w.created_at),
+    revokedAt: dateOrNull(w.revoked_at),
+  };
 }
 
 export function toApiKey(w: WireApiKey): ApiKey {
@@ -186,6 +204,8 @@ export function toIntrospection(w: Record<string, unknown>): TokenIntrospection 
   assign('sid', str('sid'));
   assign('organizationId', str('org_id'));
   if (w.act !== undefined) assign('actors', actorChain(w.act) ?? undefined);
+  const cnf = w.cnf as { jkt?: unknown } | undefined;
+  if (typeof cnf?.jkt === 'string') out.jkt = cnf.jkt;
   const aud = w.aud;
   if (typeof aud === 'string' || (Array.isArray(aud) && aud.every((a) => typeof a === 'string'))) out.aud = aud;
   return out;
@@ -198,8 +218,13 @@ function defined<T extends Record<string, unknown>>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
+export const federatedCredentialBody = (p: FederatedCredentialCreateParams): WireFederatedCredentialCreate =>
+  defined({ issuer: p.issuer, subject: p.subject, audience: p.audience, claims: p.claims, jwks: p.jwks });
+
 export const agentCreateBody = (p: AgentCreateParams): WireAgentCreate =>
-  defined({ name: p.name, scopes: p.scopes, metadata: p.metadata, public_key: p.publicKey, may_act: p.mayAct });
+  defined({
+    name: p.name, scopes: p.scopes, metadata: p.metadata, public_key: p.publicKey, federated_credentials: p.federatedCredentials?.map(federatedCredentialBody), may_act: p.mayAct,
+  });
 
 export const agentUpdateBody = (p: AgentUpdateParams): WireAgentUpdate => defined({ name: p.name, scopes: p.scopes, metadata: p.metadata, may_act: p.mayAct });
 

@@ -13,10 +13,13 @@ import { CursorPage, PagePromise } from '../pagination';
 import type { Agent, AgentCreateParams, AgentDelegation, AgentListParams, AgentUpdateParams, CreatedAgent } from '../types';
 import { APIResource } from './resource';
 import { AgentKeys } from './agent-keys';
+import { FederatedCredentials } from './federated-credentials';
 
 export class Agents extends APIResource {
   /** Keys of one agent: `client.agents.keys.list(agentId)`. */
   readonly keys = new AgentKeys(this._transport);
+  /** Federated credentials of one agent: `client.agents.federatedCredentials.create(agentId, {issuer, subject})`. */
+  readonly federatedCredentials = new FederatedCredentials(this._transport);
 
   /**
    * Registers an agent. Without `publicKey` the server generates the key pair and returns the

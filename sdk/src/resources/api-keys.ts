@@ -5,7 +5,7 @@ import type { WireApiKey, WireCreatedApiKey, WireList } from '../core/wire';
 import type { ApiKey, ApiKeyCreateParams, CreatedApiKey } from '../types';
 import { APIResource } from './resource';
 
-/** The organization's admin API keys (role `admin`, `operator` or `reader`). */
+/** The organization's admin API keys (roles: model/roles.ts API_KEY_ROLE_RULE; `introspector` keys only introspect). */
 export class ApiKeys extends APIResource {
   /** Creates a key; `key` is returned once. */
   async create(params: ApiKeyCreateParams, options?: RequestOptions): Promise<CreatedApiKey> {

@@ -36,13 +36,28 @@ async function insertAgentWithKeyStatement(tx: Tx, agent: DbAgentRow, key: DbAge
        insert into agents (id, organization_id, name, scopes, status, metadata, created_at, updated_at, last_auth_at, status_changed_at)
        values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      )
-     insert into agent_keys (agent_id, kid, public_key, created_at, revoked_at) values (?, ?, ?, ?, ?)`,
+     insert into agent_keys (agent_id, kid, public_key, seal, created_at, revoked_at) values (?, ?, ?, ?, ?, ?)`,
     [
       agent.id, agent.organization_id, agent.name, JSON.stringify(agent.scopes), agent.status, JSON.stringify(agent.metadata),
       agent.created_at, agent.updated_at, agent.last_auth_at, agent.status_changed_at,
-      key.agent_id, key.kid, key.public_key, key.created_at, key.revoked_at,
+      key.agent_id, key.kid, key.public_key, key.seal, key.created_at, key.revoked_at,
     ],
   );
+}
+
+/**
+ * Inserts a new agent without a key (it authenticates with federated credentials, inserted by the
+ * caller in the same transaction); `{ inserted: false }` when the name is taken by a live agent (the
+ * transaction is then aborted, so the caller must end it).
+ */
+export async function insertAgent(tx: Tx, agent: DbAgentRow): Promise<{ inserted: boolean }> {
+  try {
+    await tx('agents').insert({ ...agent, scopes: JSON.stringify(agent.scopes), metadata: JSON.stringify(agent.metadata) });
+    return { inserted: true };
+  } catch (err) {
+    if (isUniqueViolation(err)) return { inserted: false };
+    throw err;
+  }
 }
 
 /**

@@ -51,6 +51,11 @@ export async function listApiKeys(tx: Tx, orgId: string): Promise<DbApiKeyRow[]>
   return tx<DbApiKeyRow>('api_keys').where({ organization_id: orgId }).orderBy([{ column: 'created_at' }, { column: 'id' }]);
 }
 
+/** The names and roles of the organization's keys among `ids` (never a hash or prefix). */
+export async function listApiKeyNames(tx: Tx, orgId: string, ids: readonly string[]): Promise<Pick<DbApiKeyRow, 'id' | 'name' | 'role' | 'revoked_at'>[]> {
+  return tx<DbApiKeyRow>('api_keys').where({ organization_id: orgId }).whereIn('id', ids).orderBy('id').select('id', 'name', 'role', 'revoked_at');
+}
+
 export async function getApiKey(tx: Tx, orgId: string, id: string): Promise<DbApiKeyRow | undefined> {
   return tx<DbApiKeyRow>('api_keys').where({ organization_id: orgId, id }).first();
 }

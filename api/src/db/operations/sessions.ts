@@ -1,6 +1,6 @@
 /** Session queries: one function per query, each taking the knex handle or transaction to run on. */
 import type { Knex } from 'knex';
-import type { DbSessionRow } from '../tables';
+import type { DbSessionRenewalRow, DbSessionRow } from '../tables';
 import type { AgentStatus, SessionStatus } from '../../../../model/statuses';
 
 type Tx = Knex | Knex.Transaction;
@@ -46,10 +46,27 @@ export async function endSession(tx: Tx, orgId: string, id: string, at: Date, re
   return rows[0];
 }
 
-/** Ends the open sessions opened with the access token `parentJti`; returns their ids. */
+/**
+ * Ends the open sessions that live inside the access token `parentJti`: the ones it opened and the
+ * ones whose token it renewed; returns their ids.
+ */
 export async function endSessionsByParent(tx: Tx, orgId: string, parentJti: string, at: Date, reason: string): Promise<{ id: string; agent_id: string }[]> {
-  return tx('sessions').where({ organization_id: orgId, parent_jti: parentJti }).whereNot('status', 'ended')
-    .update({ status: 'ended', ended_at: at, end_reason: reason }).returning(['id', 'agent_id']);
+  // A union of two index lookups (sessions_parent_jti_idx, session_renewals_jti_idx), not an OR
+  // that would read every session of the organization.
+  const r = await tx.raw(
+    `update sessions set status = 'ended', ended_at = ?, end_reason = ?
+      where organization_id = ? and status <> 'ended'
+        and id in (select id from sessions where organization_id = ? and parent_jti = ?
+                   union select session_id from session_renewals where organization_id = ? and jti = ?)
+      returning id, agent_id`,
+    [at, reason, orgId, orgId, parentJti, orgId, parentJti],
+  );
+  return r.rows as { id: string; agent_id: string }[];
+}
+
+/** Records that the session's token was renewed with the access token `row.jti` (once per token). */
+export async function insertSessionRenewal(tx: Tx, row: DbSessionRenewalRow): Promise<void> {
+  await tx('session_renewals').insert(row).onConflict(['session_id', 'jti']).ignore();
 }
 
 export interface SessionAgentRow {

@@ -4,9 +4,11 @@
  * names are what the metadata advertises.
  */
 import type { ClientAuthMethod } from './method';
+import { federatedJwt } from './federated-jwt';
 import { privateKeyJwt } from './private-key-jwt';
 
 export const CLIENT_AUTH_METHODS: readonly ClientAuthMethod[] = [
+  federatedJwt,
   privateKeyJwt,
 ];
 

@@ -18,6 +18,8 @@ export interface ClientAuthMethod {
   readonly name: string;
   /** The `client_assertion_type` it takes. */
   readonly assertionType: string;
+  /** The JWS algorithms its assertions may use (`token_endpoint_auth_signing_alg_values_supported`); omitted: EdDSA/Ed25519. */
+  readonly signingAlgs?: readonly string[];
   /** Whether the request is meant for this method (decided from its parameters alone, cheaply). */
   recognizes(params: ClientAuthParams): boolean;
   /** Verifies the credential; every failure is a result, never a throw. */

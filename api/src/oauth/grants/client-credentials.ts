@@ -2,7 +2,9 @@
 import { z } from 'zod';
 import { CLIENT_ASSERTION_TYPE } from '../../services/tokens';
 import { CLIENT_ASSERTION_MAX_LIFETIME_SECONDS } from '../../../../model/limits';
+import { FEDERATED_ALGS_RULE } from '../../../../model/federation';
 import { authenticateClient, claimAssertion, issueToken, validateScope } from '../token-steps';
+import { dpopProof } from '../proofs/dpop';
 import type { Grant } from './grant';
 
 export const clientCredentials: Grant = {
@@ -11,11 +13,11 @@ export const clientCredentials: Grant = {
     .looseObject({
       grant_type: z.literal('client_credentials'),
       client_assertion_type: z.literal(CLIENT_ASSERTION_TYPE),
-      client_assertion: z.string().describe(`A JWT signed with one of the agent's keys (EdDSA): iss = sub = the agent id, aud = the token endpoint or the organization's issuer, a fresh jti, exp at most ${CLIENT_ASSERTION_MAX_LIFETIME_SECONDS} seconds ahead`),
-      client_id: z.string().optional().describe('The agent id (must match the assertion\'s sub)'),
+      client_assertion: z.string().describe(`A JWT signed with one of the agent's keys (EdDSA): iss = sub = the agent id, aud = the token endpoint or the organization's issuer, a fresh jti, exp at most ${CLIENT_ASSERTION_MAX_LIFETIME_SECONDS} seconds ahead; or, for an agent with federated credentials, its workload's platform token (${FEDERATED_ALGS_RULE})`),
+      client_id: z.string().optional().describe('The agent id (must match the assertion\'s sub; required with a platform token)'),
       scope: z.string().optional().describe('Space-separated scopes, a subset of the agent\'s; omitted: all of them'),
       resource: z.union([z.string(), z.array(z.string())]).optional().describe('RFC 8707: the service(s) the token is for (its aud); repeatable'),
     })
     .meta({ id: 'ClientCredentialsTokenRequest' }),
-  steps: (deps) => [authenticateClient(deps), validateScope(deps.tokens), claimAssertion(deps), issueToken(deps)],
+  steps: (deps) => [authenticateClient(deps), validateScope(deps.tokens), dpopProof(deps), claimAssertion(deps), issueToken(deps)],
 };

@@ -15,9 +15,10 @@ import { z } from 'zod';
 import { CLIENT_ASSERTION_TYPE } from '../../services/tokens';
 import { DomainError, InvalidGrantError, InvalidScopeError } from '../../domain/errors';
 import { ACCESS_TOKEN_TYPE, actClaim, actorChain, DELEGATION_MAX_DEPTH_RULE, PARENT_JTIS_CLAIM, TOKEN_EXCHANGE_GRANT_TYPE } from '../../../../model/delegation';
-import { scopeCovers, scopeIntersection } from '../../../../model/scope';
+import { intersectScopes, scopeCovers } from '../../../../model/scope';
 import { bodyParam, requestInfo } from '../middleware';
 import { authenticateClient, claimAssertion, issueToken, tokenLocals, validateScope } from '../token-steps';
+import { dpopProof } from '../proofs/dpop';
 import type { TokenEndpointDeps } from '../token-steps';
 import type { Grant } from './grant';
 
@@ -52,7 +53,7 @@ function exchangeSubjectToken(deps: TokenEndpointDeps) {
         const beyond = requested.find((s) => !scopeCovers(subjectScopes, s));
         if (beyond) throw new InvalidScopeError(`The scope "${beyond}" is not in the subject token`, 'scope_not_in_subject_token');
       }
-      const scopes = requested ?? scopeIntersection(subjectScopes, actor.scopes);
+      const scopes = requested ?? intersectScopes(subjectScopes, actor.scopes);
       if (scopes.length === 0) throw new InvalidScopeError('The subject token and this agent have no scope in common', 'no_common_scope');
       locals.scopes = scopes;
 
@@ -93,5 +94,6 @@ export const tokenExchange: Grant = {
       actor_token_type: z.string().optional(),
     })
     .meta({ id: 'TokenExchangeRequest' }),
-  steps: (deps) => [authenticateClient(deps), validateScope(deps.tokens), exchangeSubjectToken(deps), claimAssertion(deps), issueToken(deps)],
+  // A DPoP proof of the actor binds the new token to the actor's key (cnf.jkt), as for client credentials.
+  steps: (deps) => [authenticateClient(deps), validateScope(deps.tokens), exchangeSubjectToken(deps), dpopProof(deps), claimAssertion(deps), issueToken(deps)],
 };

@@ -1,9 +1,15 @@
+# An agent managed elsewhere (another configuration, the console, the CLI), found by its name...
 data "certusordo_agent" "by_name" {
   name = "payments-terraform"
 }
 
+# ...or by its id, handed in by whoever manages it (for example another configuration's output).
+variable "payments_agent_id" {
+  type = string
+}
+
 data "certusordo_agent" "by_id" {
-  id = "01a214bb-6b6a-7000-b305-28c3c7f6620b"
+  id = var.payments_agent_id
 }
 
 output "payments_terraform_scopes" {

@@ -1,0 +1,83 @@
+/**
+ * The control plane's DPoP state (RFC 9449): a replay cache of accepted proofs and, when the
+ * server requires them, its nonces. One DpopProofs per place proofs are checked (the token
+ * endpoint, the agent-authenticated routes), each with its own cache. The rules are
+ * model/dpop.ts; the cryptography crypto/dpop.ts.
+ *
+ * Nonces (RFC 9449 §8) are stateless, so every replica accepts every replica's: a nonce names a
+ * time window and carries an HMAC of it under a key derived from the master key. The current
+ * and the previous window's nonces are accepted, so a nonce lives one to two windows.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import {
+  checkDpopPresentation, checkDpopProof, DpopCheckResult, DpopExpectations, DpopPresentation, DpopPresentationResult, DpopReplayCache,
+} from '../../../model/dpop';
+import { nodeDpopCrypto } from '../crypto/dpop';
+
+/** How long one nonce window lasts. */
+export const DPOP_NONCE_WINDOW_SECONDS = 60;
+
+export interface DpopProofsOptions {
+  /** Require a server nonce in every proof (CERTUSORDO_DPOP_NONCE=required). */
+  requireNonce: boolean;
+  /** HMAC key of the nonces (derived from the master key, so all replicas share it). */
+  nonceKey: Buffer;
+  /** Milliseconds since the epoch (default Date.now); tests step it. */
+  clock?: (() => number) | undefined;
+  replayCapacity?: number | undefined;
+}
+
+type Context = Pick<DpopExpectations, 'nowSeconds' | 'replay' | 'nonce'>;
+export type DpopRequest = Omit<DpopExpectations, keyof Context>;
+
+export class DpopProofs {
+  readonly requireNonce: boolean;
+  readonly #replay: DpopReplayCache;
+  readonly #nonceKey: Buffer;
+  readonly #clock: () => number;
+
+  constructor(o: DpopProofsOptions) {
+    this.requireNonce = o.requireNonce;
+    this.#nonceKey = o.nonceKey;
+    this.#clock = o.clock ?? Date.now;
+    this.#replay = new DpopReplayCache(o.replayCapacity);
+  }
+
+  /** Checks a proof for a request, with this place's replay cache and nonce policy. */
+  check(request: DpopRequest): Promise<DpopCheckResult> {
+    return checkDpopProof(nodeDpopCrypto, { ...request, ...this.#context() });
+  }
+
+  /** Checks how a verified token was presented at a route (model/dpop.ts checkDpopPresentation). */
+  checkPresentation(p: Omit<DpopPresentation, keyof Context>): Promise<DpopPresentationResult> {
+    return checkDpopPresentation(nodeDpopCrypto, { ...p, ...this.#context() });
+  }
+
+  /** This place's clock, replay cache and nonce policy. */
+  #context(): Context {
+    const nowSeconds = Math.floor(this.#clock() / 1000);
+    return { nowSeconds, replay: this.#replay, nonce: this.requireNonce ? (n: string) => this.#acceptNonce(n, nowSeconds) : undefined };
+  }
+
+  /** The nonce to hand clients now (the `DPoP-Nonce` response header); undefined when nonces are off. */
+  currentNonce(): string | undefined {
+    return this.requireNonce ? this.#nonce(this.#window(Math.floor(this.#clock() / 1000))) : undefined;
+  }
+
+  #window(nowSeconds: number): number {
+    return Math.floor(nowSeconds / DPOP_NONCE_WINDOW_SECONDS);
+  }
+
+  #nonce(window: number): string {
+    return `${window.toString(36)}.${createHmac('sha256', this.#nonceKey).update(`dpop-nonce ${window}`).digest().subarray(0, 18).toString('base64url')}`;
+  }
+
+  #acceptNonce(nonce: string, nowSeconds: number): boolean {
+    const current = this.#window(nowSeconds);
+    const presented = Buffer.from(nonce);
+    return [current, current - 1].some((w) => {
+      const expected = Buffer.from(this.#nonce(w));
+      return expected.length === presented.length && timingSafeEqual(expected, presented);
+    });
+  }
+}

@@ -1,0 +1,324 @@
+"""The resource-server kit: accept CertusOrdo agents in any HTTP API, framework-neutral.
+
+``ResourceServer(issuer=…, resource=…, scopes=[…], introspection={"api_key": …})`` checks the
+``Authorization`` header of a request with ``check(header)`` and returns an ``AccessDecision``: the
+verified token, or the RFC 6750 answer to send (status, ``WWW-Authenticate`` naming this resource's
+RFC 9728 metadata, JSON body). Any framework maps that in a few lines.
+
+The checks, in order: the header (``Bearer`` only; a ``DPoP`` presentation is refused by name),
+``verify_access_token`` (signature, ``typ``, the pinned issuer, expiry, and the audience: this
+resource, one trailing slash aside, as the MCP SDKs compare it), the sender constraint (DPoP-bound
+tokens, with a ``cnf`` claim, are refused), then with ``introspection`` the control plane's word
+(a suspension or revocation refuses the next call once a cached answer, at most 1 s old, is gone;
+an unreachable control plane refuses with 503, never accepts), then the scopes.
+"""
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from urllib.parse import urlsplit
+
+from .._datetime import UTCDateTime
+from ..client import CertusOrdoClient
+from ..errors import CertusOrdoError, TokenVerificationError
+from .verify import JWKSCache, verify_access_token
+
+__all__ = [
+    "ResourceServer",
+    "AccessDecision",
+    "AgentTokenRefusal",
+    "VerifiedAgentToken",
+    "protected_resource_metadata",
+    "protected_resource_metadata_url",
+]
+
+# model/limits.ts INTROSPECTION_CACHE_*: an answer is reused at most 1 s (default 0.5 s), 1000 tokens.
+MAX_INTROSPECTION_CACHE_TTL = 1.0
+
+_STATUS = {"missing_token": 401, "invalid_request": 400, "invalid_token": 401, "insufficient_scope": 403, "temporarily_unavailable": 503}
+_TOKEN68 = re.compile(r"^([A-Za-z][A-Za-z0-9-]*) +([A-Za-z0-9\-._~+/]+=*) *$")
+_NOT_ACTIVE = "The access token is no longer active (revoked, agent suspended, or session ended)"
+
+
+def _check_resource(resource: Any) -> str:
+    if not isinstance(resource, str):
+        raise TypeError("resource must be this server's absolute URL (e.g. https://tools.example.com/mcp)")
+    u = urlsplit(resource)
+    if u.scheme not in ("http", "https") or not u.netloc:
+        raise TypeError("resource must be this server's absolute http(s) URL (e.g. https://tools.example.com/mcp)")
+    if "#" in resource:
+        raise TypeError("resource must not contain a fragment (RFC 8707)")
+    return resource
+
+
+def _audiences(resource: str) -> List[str]:
+    bare = resource[:-1] if resource.endswith("/") else resource
+    return [bare, bare + "/"]
+
+
+def protected_resource_metadata(
+    resource: str, *, issuer: str, scopes_supported: Optional[Sequence[str]] = None, resource_name: Optional[str] = None
+) -> Dict[str, Any]:
+    """The RFC 9728 document of ``resource``, naming the organization's issuer as its one authorization server."""
+    doc: Dict[str, Any] = {"resource": _check_resource(resource), "authorization_servers": [issuer], "bearer_methods_supported": ["header"]}
+    if scopes_supported is not None:
+        doc["scopes_supported"] = list(scopes_supported)
+    if resource_name is not None:
+        doc["resource_name"] = resource_name
+    return doc
+
+
+def protected_resource_metadata_url(resource: str) -> str:
+    """Where the document is served (RFC 9728 §3.1): ``https://h/mcp`` → ``https://h/.well-known/oauth-protected-resource/mcp``."""
+    u = urlsplit(_check_resource(resource))
+    path = "" if u.path in ("", "/") else u.path
+    return f"{u.scheme}://{u.netloc}/.well-known/oauth-protected-resource{path}"
+
+
+class AgentTokenRefusal(CertusOrdoError):
+    """Why a request is refused, as RFC 6750 §3.1 names it. ``code``: ``missing_token``,
+    ``invalid_request``, ``invalid_token``, ``insufficient_scope`` (``scope`` names those missing) or
+    ``temporarily_unavailable``. Messages never contain the token."""
+
+    default_code = "invalid_token"
+
+    def __init__(self, code: str, message: str, *, scope: Optional[str] = None) -> None:
+        super().__init__(message, status=_STATUS[code], code=code)
+        self.scope = scope
+
+    def body(self) -> Dict[str, str]:
+        return {"error": "invalid_token" if self.code == "missing_token" else self.code, "error_description": self.message}
+
+
+def _quoted(value: str) -> str:
+    # RFC 6750 §3 allows no '"' or '\\' (nor anything outside printable ASCII) in its values.
+    value = value.replace('"', "'")
+    return '"' + "".join(c for c in value if 0x20 <= ord(c) <= 0x7E and c != "\\") + '"'
+
+
+def www_authenticate(refusal: AgentTokenRefusal, resource_metadata_url: str) -> Optional[str]:
+    """The challenge for a refusal (none for ``temporarily_unavailable``, which is no challenge)."""
+    if refusal.code == "temporarily_unavailable":
+        return None
+    params: List[str] = []
+    if refusal.code != "missing_token":
+        params += [f"error={_quoted(refusal.code)}", f"error_description={_quoted(refusal.message)}"]
+    if refusal.scope:
+        params.append(f"scope={_quoted(refusal.scope)}")
+    params.append(f"resource_metadata={_quoted(resource_metadata_url)}")
+    return "Bearer " + ", ".join(params)
+
+
+def bearer_token_of(authorization: Optional[str]) -> str:
+    """The token of an Authorization header. ``Bearer`` is the one scheme taken today; ``DPoP`` is
+    refused by name (and is where a DPoP proof check will plug in)."""
+    if authorization is None or not authorization.strip():
+        raise AgentTokenRefusal("missing_token", "Send an agent access token: Authorization: Bearer <token>")
+    m = _TOKEN68.match(authorization)
+    if not m:
+        raise AgentTokenRefusal("invalid_request", "The Authorization header must be: Bearer <token>")
+    scheme = m.group(1).lower()
+    if scheme == "dpop":
+        raise AgentTokenRefusal("invalid_request", "This resource server does not accept DPoP-bound tokens (Authorization: DPoP); send a bearer token")
+    if scheme != "bearer":
+        raise AgentTokenRefusal("invalid_request", "The Authorization header must be: Bearer <token>")
+    return m.group(2)
+
+
+@dataclass(frozen=True)
+class VerifiedAgentToken:
+    """An agent's token, accepted for this resource. ``delegation`` is the RFC 8693 ``act`` claim, when present."""
+
+    agent_id: str
+    organization_id: Optional[str]
+    session_id: Optional[str]
+    scopes: List[str]
+    expires_at: UTCDateTime
+    resource: str
+    delegation: Optional[Dict[str, Any]]
+    claims: Dict[str, Any]
+
+
+@dataclass(frozen=True)
+class AccessDecision:
+    """What to do with a request: ``ok`` with ``token``, or answer ``status`` with ``headers`` and ``body``."""
+
+    ok: bool
+    status: int
+    headers: Dict[str, str]
+    body: Optional[Dict[str, str]]
+    token: Optional[VerifiedAgentToken]
+    refusal: Optional[AgentTokenRefusal]
+
+
+class _Introspection:
+    """The control plane's verdict per token, remembered for ``ttl`` seconds in a bounded LRU."""
+
+    def __init__(self, base_url: str, api_key: str, ttl: float, max_entries: int, timeout: float, now: Callable[[], float]) -> None:
+        if not isinstance(api_key, str) or not api_key:
+            raise TypeError('introspection needs {"api_key": <an introspector API key of the organization>}')
+        if not 0 <= ttl <= MAX_INTROSPECTION_CACHE_TTL:
+            raise TypeError(f"cache_ttl must be 0-{MAX_INTROSPECTION_CACHE_TTL} seconds")
+        # No retries: the resource server answers its caller now; the caller retries a refused call.
+        self._client = CertusOrdoClient(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0)
+        self._ttl = ttl
+        self._max = max(1, max_entries)
+        self._now = now
+        self._lock = threading.Lock()
+        self._answers: "OrderedDict[str, Tuple[bool, float]]" = OrderedDict()
+
+    def active(self, token: str, key: str) -> Optional[bool]:
+        """True/False: the control plane's answer; None: no usable answer (never remembered)."""
+        now = self._now()
+        with self._lock:
+            known = self._answers.get(key)
+            if known and known[1] > now:
+                return known[0]
+        try:
+            active = self._client.introspect(token).active is True
+        except CertusOrdoError:
+            return None
+        if self._ttl > 0:
+            with self._lock:
+                self._answers.pop(key, None)
+                while len(self._answers) >= self._max:
+                    self._answers.popitem(last=False)
+                self._answers[key] = (active, self._now() + self._ttl)
+        return active
+
+    def __len__(self) -> int:
+        return len(self._answers)
+
+
+def _covers(granted: Sequence[str], requested: str) -> bool:
+    # The model's rule (model/scope.ts scopeCovers): `resource:*` grants every action on the resource.
+    return requested in granted or f"{requested.split(':')[0]}:*" in granted
+
+
+def _actor(value: Any, depth: int = 0) -> Optional[Dict[str, Any]]:
+    if value is None:
+        return None
+    if depth > 16 or not isinstance(value, dict) or not isinstance(value.get("sub"), str):
+        raise AgentTokenRefusal("invalid_token", "The token's act (delegation) claim is malformed")
+    _actor(value.get("act"), depth + 1)
+    return value
+
+
+def _describe(err: TokenVerificationError) -> str:
+    if "\"aud\"" in err.message:
+        return "The token was not issued for this resource: request it with resource=<this server's URL>"
+    if "\"iss\"" in err.message:
+        return "The token was not issued by this organization's issuer"
+    if err.code == "ERR_JWT_EXPIRED":
+        return "The token has expired"
+    return f"The access token is invalid: {err.message}"
+
+
+def _issuer_base_url(issuer: str) -> str:
+    m = re.match(r"^(.+)/orgs/[^/]+$", issuer)
+    if not m:
+        raise TypeError("an organization issuer has the form <base_url>/orgs/<organization id>")
+    return m.group(1)
+
+
+class ResourceServer:
+    """Checks agents' requests to one resource (this server's URL) for one organization's issuer.
+
+    ``introspection``: ``{"api_key": <introspector key>}``, optionally ``cache_ttl`` (seconds,
+    default 0.5, at most 1), ``max_cache_entries`` (default 1000), ``timeout`` (default 2) and
+    ``base_url`` (default: the issuer's control plane). ``now`` (epoch seconds) drives token expiry
+    and the introspection cache, for tests.
+    """
+
+    def __init__(
+        self,
+        *,
+        issuer: str,
+        resource: str,
+        scopes: Sequence[str] = (),
+        introspection: Optional[Mapping[str, Any]] = None,
+        resource_metadata_url: Optional[str] = None,
+        clock_tolerance: float = 5.0,
+        timeout: float = 5.0,
+        now: Optional[Callable[[], float]] = None,
+        jwks_cache: Optional[JWKSCache] = None,
+    ) -> None:
+        if not isinstance(issuer, str) or not issuer:
+            raise TypeError("ResourceServer needs the issuer of your organization: organization_issuer(base_url, org_id)")
+        self.issuer = issuer
+        self.resource = _check_resource(resource)
+        self.scopes = list(scopes)
+        self.resource_metadata_url = resource_metadata_url or protected_resource_metadata_url(resource)
+        self._audiences = _audiences(resource)
+        self._clock_tolerance = clock_tolerance
+        self._timeout = timeout
+        self._now = now
+        self._jwks_cache = jwks_cache
+        self._introspection: Optional[_Introspection] = None
+        if introspection is not None:
+            i = dict(introspection)
+            self._introspection = _Introspection(
+                i.get("base_url") or _issuer_base_url(issuer),
+                i.get("api_key", ""),
+                float(i.get("cache_ttl", 0.5)),
+                int(i.get("max_cache_entries", 1000)),
+                float(i.get("timeout", 2.0)),
+                now or time.time,
+            )
+
+    def metadata(self, *, scopes_supported: Optional[Sequence[str]] = None, resource_name: Optional[str] = None) -> Dict[str, Any]:
+        """This resource's RFC 9728 document (serve it at ``resource_metadata_url``)."""
+        return protected_resource_metadata(self.resource, issuer=self.issuer, scopes_supported=scopes_supported if scopes_supported is not None else self.scopes or None, resource_name=resource_name)
+
+    def verify(self, authorization: Optional[str], scopes: Optional[Sequence[str]] = None) -> VerifiedAgentToken:
+        """The verified token of a request's Authorization header; raises ``AgentTokenRefusal``."""
+        token = bearer_token_of(authorization)
+        try:
+            v = verify_access_token(
+                token, issuer=self.issuer, audience=self._audiences, clock_tolerance=self._clock_tolerance, timeout=self._timeout,
+                now=None if self._now is None else self._now(), jwks_cache=self._jwks_cache,
+            )
+        except TokenVerificationError as err:
+            raise AgentTokenRefusal("invalid_token", _describe(err)) from None
+        except CertusOrdoError:
+            raise AgentTokenRefusal("temporarily_unavailable", "The issuer's signing keys could not be fetched; retry later") from None
+        # Sender constraint: a key-bound token (RFC 9449 cnf.jkt) is worthless without its proof; the
+        # DPoP proof check belongs here, before introspection.
+        if "cnf" in v.payload:
+            raise AgentTokenRefusal("invalid_token", "This token is bound to a key (DPoP); this resource server accepts bearer tokens only")
+        delegation = _actor(v.payload.get("act"))
+        if self._introspection is not None:
+            jti = v.payload.get("jti")
+            active = self._introspection.active(token, jti if isinstance(jti, str) else token)
+            if active is None:
+                raise AgentTokenRefusal("temporarily_unavailable", "The control plane could not confirm the token; retry later")
+            if not active:
+                raise AgentTokenRefusal("invalid_token", _NOT_ACTIVE)
+        needed = self.scopes if scopes is None else list(scopes)
+        missing = [s for s in needed if not _covers(v.scopes, s)]
+        if missing:
+            plural = "s" if len(missing) > 1 else ""
+            raise AgentTokenRefusal("insufficient_scope", f"The token lacks the scope{plural} this request needs: {' '.join(missing)}", scope=" ".join(missing))
+        return VerifiedAgentToken(
+            agent_id=v.sub, organization_id=v.organization_id, session_id=v.sid, scopes=v.scopes, expires_at=v.expires_at,
+            resource=self.resource, delegation=delegation, claims=v.payload,
+        )
+
+    def check(self, authorization: Optional[str], scopes: Optional[Sequence[str]] = None) -> AccessDecision:
+        """Like ``verify``, as a decision: the response to send when refused (status, headers, body)."""
+        try:
+            token = self.verify(authorization, scopes)
+        except AgentTokenRefusal as refusal:
+            headers = {"Cache-Control": "no-store", "Content-Type": "application/json"}
+            challenge = www_authenticate(refusal, self.resource_metadata_url)
+            if challenge:
+                headers["WWW-Authenticate"] = challenge
+            if refusal.code == "temporarily_unavailable":
+                headers["Retry-After"] = "1"
+            return AccessDecision(False, refusal.status or 401, headers, refusal.body(), None, refusal)
+        return AccessDecision(True, 200, {}, None, token, None)

@@ -1,0 +1,169 @@
+/**
+ * The resource servers' check of an agent's access token, shared by the HTTP middleware
+ * (`requireAgentToken`) and the MCP verifier (`@certusordo/sdk/mcp`): `verifyAccessToken` (signature,
+ * `typ`, the pinned issuer, expiry, and the audience: this resource), then the sender constraint
+ * (none yet: DPoP-bound tokens are refused), then, with `introspection`, the control plane's word.
+ * Every failure is an `AgentTokenRefusal` with its RFC 6750 code.
+ */
+import { scopeCovers } from '../../../model/scope';
+import { TokenVerificationError } from '../core/errors';
+import { issuerBaseUrl, resolveIssuer, verifyAccessToken, type IssuerOptions, type VerifiedAccessToken } from '../auth/verify';
+import { audiencesOf, checkResource } from './audience';
+import { IntrospectionGate, type IntrospectionOptions, type IntrospectionTuning } from './introspection';
+import { AgentTokenRefusal } from './refusal';
+
+export type AgentTokenVerifierOptions = IssuerOptions & {
+  /** This server's identifier (its URL). Tokens whose `aud` is not this resource (one trailing slash aside) are refused. */
+  resource: string;
+  /** Also ask the control plane, so suspensions and revocations refuse the next call (within 1 s). */
+  introspection?: (IntrospectionOptions & IntrospectionTuning) | undefined;
+  /** Allowed clock skew in seconds (default 5). */
+  clockToleranceSeconds?: number | undefined;
+  /** Timeout of the metadata and JWKS requests (default 5000 ms). */
+  timeoutMs?: number | undefined;
+};
+
+/**
+ * RFC 8693 §4.1 `act`: who acts for whom. The outermost member is the current actor; a nested `act`
+ * is the one before it.
+ */
+export interface ActorClaim {
+  sub: string;
+  act?: ActorClaim | undefined;
+  [claim: string]: unknown;
+}
+
+/** An agent's token, accepted for this resource. */
+export interface VerifiedAgentToken {
+  /** The agent id (`sub`). */
+  agentId: string;
+  organizationId: string | undefined;
+  /** Set for a session token. */
+  sessionId: string | undefined;
+  scopes: string[];
+  expiresAt: Date;
+  /** This server's identifier, which the token's audience names. */
+  resource: string;
+  /** The delegation chain (`act`), when the token carries one. */
+  delegation: ActorClaim | undefined;
+  /** Every claim as sent. */
+  claims: VerifiedAccessToken['payload'];
+}
+
+export interface AgentTokenVerifier {
+  /** The issuer whose tokens are accepted. */
+  readonly issuer: string;
+  readonly resource: string;
+  /** Verifies a token for this resource; throws `AgentTokenRefusal`. */
+  verify(token: string): Promise<VerifiedAgentToken>;
+}
+
+const NOT_ACTIVE = 'The access token is no longer active (revoked, agent suspended, or session ended)';
+
+/** A checked `act` claim, or undefined when absent; a malformed one refuses the token. */
+function actorOf(value: unknown, depth = 0): ActorClaim | undefined {
+  if (value === undefined) return undefined;
+  if (depth > 16 || value === null || typeof value !== 'object' || Array.isArray(value) || typeof (value as { sub?: unknown }).sub !== 'string') {
+    throw new AgentTokenRefusal('invalid_token', 'The token\'s act (delegation) claim is malformed');
+  }
+  const actor = value as ActorClaim;
+  actorOf(actor.act, depth + 1);
+  return actor;
+}
+
+/** Which check refused the token, in words a client can act on (jose's `claim` names the failed claim). */
+function describeFailedCheck(err: TokenVerificationError): string {
+  const claim = (err.cause as { claim?: unknown } | undefined)?.claim;
+  if (claim === 'aud') return 'The token was not issued for this resource: request it with resource=<this server\'s URL>';
+  if (claim === 'iss') return 'The token was not issued by this organization\'s issuer';
+  if (err.code === 'ERR_JWT_EXPIRED') return 'The token has expired';
+  return `The access token is invalid: ${err.message}`;
+}
+
+export function createAgentTokenVerifier(options: AgentTokenVerifierOptions): AgentTokenVerifier {
+  const issuer = resolveIssuer(options);
+  const resource = checkResource(options.resource);
+  const audience = audiencesOf(resource);
+  const gate = options.introspection ? new IntrospectionGate(issuerBaseUrl(issuer), options.introspection, options.introspection) : undefined;
+
+  async function offline(token: string): Promise<VerifiedAccessToken> {
+    try {
+      return await verifyAccessToken(token, { issuer, audience, clockToleranceSeconds: options.clockToleranceSeconds, timeoutMs: options.timeoutMs });
+    } catch (err) {
+      if (err instanceof TokenVerificationError) throw new AgentTokenRefusal('invalid_token', describeFailedCheck(err), { cause: err });
+      throw new AgentTokenRefusal('temporarily_unavailable', 'The issuer\'s signing keys could not be fetched; retry later', { cause: err });
+    }
+  }
+
+  return {
+    issuer,
+    resource,
+    async verify(token: string): Promise<VerifiedAgentToken> {
+      if (typeof token !== 'string' || token === '') throw new AgentTokenRefusal('missing_token', 'Send an agent access token: Authorization: Bearer <token>');
+      const verified = await offline(token);
+      // Sender constraint: a key-bound token (RFC 9449 cnf.jkt) is worthless without its proof, which
+      // this check does not see; the DPoP proof check belongs here, before introspection.
+      if (verified.payload.cnf !== undefined) {
+        throw new AgentTokenRefusal('invalid_token', 'This token is bound to a key (DPoP); this resource server accepts bearer tokens only');
+      }
+      const delegation = actorOf(verified.payload.act);
+      if (gate) {
+        const verdict = await gate.check(token, typeof verified.payload.jti === 'string' ? verified.payload.jti : token);
+        if (!verdict.ok) throw new AgentTokenRefusal('temporarily_unavailable', 'The control plane could not confirm the token; retry later', { cause: verdict.cause });
+        if (!verdict.active) throw new AgentTokenRefusal('invalid_token', NOT_ACTIVE);
+      }
+      return {
+        agentId: verified.sub,
+        organizationId: verified.organizationId,
+        sessionId: verified.sid,
+        scopes: verified.scopes,
+        expiresAt: verified.expiresAt,
+        resource,
+        delegation,
+        claims: verified.payload,
+      };
+    },
+  };
+}
+
+/**
+ * Refuses `token` unless its scopes cover every scope in `required` (`resource:*` covers every
+ * action on the resource, as everywhere in CertusOrdo); `insufficient_scope` names those missing.
+ */
+export function requireScopes(token: VerifiedAgentToken, required: readonly string[]): void {
+  const missing = required.filter((s) => !scopeCovers(token.scopes, s));
+  if (missing.length > 0) {
+    throw new AgentTokenRefusal('insufficient_scope', `The token lacks the scope${missing.length > 1 ? 's' : ''} this request needs: ${missing.join(' ')}`, { scope: missing.join(' ') });
+  }
+}
+
+/**
+ * The MCP SDK's `AuthInfo` shape (typed structurally: the SDK works without `@modelcontextprotocol/sdk`):
+ * the agent id as `clientId`, expiry in seconds, and the organization, session and delegation in `extra`.
+ */
+export interface AgentAuthInfo {
+  token: string;
+  clientId: string;
+  scopes: string[];
+  expiresAt: number;
+  resource: URL;
+  extra: AgentAuthExtra;
+}
+
+export interface AgentAuthExtra extends Record<string, unknown> {
+  organizationId: string | undefined;
+  sessionId: string | undefined;
+  /** The delegation chain (`act`), when the token carries one. */
+  delegation: ActorClaim | undefined;
+}
+
+export function agentAuthInfo(token: string, verified: VerifiedAgentToken): AgentAuthInfo {
+  return {
+    token,
+    clientId: verified.agentId,
+    scopes: verified.scopes,
+    expiresAt: Math.floor(verified.expiresAt.getTime() / 1000),
+    resource: new URL(verified.resource),
+    extra: { organizationId: verified.organizationId, sessionId: verified.sessionId, delegation: verified.delegation },
+  };
+}
