@@ -22,6 +22,8 @@ export type InvalidationEvent =
   | { kind: 'credentials'; id: string }
   | { kind: 'session'; id: string }
   | { kind: 'token'; jti: string; expiresAtMs: number }
+  /** An agent's `may_act` gained or lost this actor. */
+  | { kind: 'delegation'; subjectId: string; actorId: string }
   /** An API key was created, revoked, changed role or deleted. */
   | { kind: 'api_key'; id: string }
   /** An organization was created (negative caches forget its id). */
@@ -74,6 +76,10 @@ export function parseNotification(payload: string): InvalidationEvent | null {
       return { kind: 'organization', id: rest };
     case 'signing_keys':
       return { kind: 'signing_keys', orgId: rest === '' ? null : rest };
+    case 'delegation': {
+      const [subjectId, actorId, extra] = rest.split(':');
+      return subjectId && actorId && extra === undefined ? { kind: 'delegation', subjectId, actorId } : null;
+    }
     case 'token': {
       const j = rest.indexOf(':');
       const exp = Number(rest.slice(0, j));
