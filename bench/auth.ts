@@ -25,7 +25,7 @@ import { loadConfig } from '../api/src/config';
 import { createLogger } from '../api/src/logger';
 import { startServer } from '../api/src/server';
 import { startPostgres } from './support/postgres';
-import { loadInChild, LoadResult, LoadSpec } from './support/load';
+import { interleavedRounds, LoadSpec } from './support/load';
 
 interface Served {
   url: string;
@@ -148,14 +148,10 @@ async function main(): Promise<void> {
       'GET /v1/agents/{id}': { url: `${A}/v1/agents/${agents[0]!.id}`, headers: auth },
     };
     process.stdout.write(`node=${process.version} cpus=${os.cpus().length} (${os.cpus()[0]?.model ?? '?'}) seconds=${seconds}x${rounds} rounds connections=${connections} log=${env.LOG_LEVEL} loadavg=${os.loadavg().map((x) => x.toFixed(1)).join('/')}\n`);
-    for (const spec of Object.values(specs)) await loadInChild({ ...spec, connections, seconds: 1 }); // warm-up
-    const perRound: Record<string, LoadResult>[] = [];
-    for (let r = 0; r < rounds; r++) {
-      const round: Record<string, LoadResult> = {};
-      for (const [name, spec] of Object.entries(specs)) round[name] = await loadInChild({ ...spec, connections, seconds });
-      perRound.push(round);
-      process.stdout.write(`round ${r + 1}: ${Object.entries(round).map(([n, x]) => `${n.replace('baseline: ', '')} ${x.rps.toFixed(0)}`).join(' | ')}\n`);
-    }
+    const perRound = await interleavedRounds(specs, {
+      connections, seconds, rounds,
+      onRound: (round, r) => process.stdout.write(`round ${r + 1}: ${Object.entries(round).map(([n, x]) => `${n.replace('baseline: ', '')} ${x.rps.toFixed(0)}`).join(' | ')}\n`),
+    });
     const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
     const results: Record<string, { rps: number; p50ms: number; p99ms: number; errors: number }> = {};
     for (const name of Object.keys(specs)) {

@@ -23,7 +23,7 @@ import type { AddressInfo } from 'node:net';
 import knexFactory from 'knex';
 import { startReplica, stopReplicas } from './support/replica';
 import { startPostgres } from './support/postgres';
-import { loadInChild, LoadResult, LoadSpec } from './support/load';
+import { interleavedRounds, LoadSpec } from './support/load';
 
 const SCOPES = 'payments:read payments:write';
 /** The audience both servers put in their JWT access tokens. */
@@ -182,16 +182,14 @@ async function main(): Promise<void> {
       `node=${process.version} cpus=${os.cpus().length} (${os.cpus()[0]?.model ?? '?'}) seconds=${seconds}x${rounds} rounds connections=${connections} ` +
         `postgres: ${settings.map((s) => `${s.name}=${s.setting}`).join(' ')} loadavg=${os.loadavg().map((x) => x.toFixed(1)).join('/')}\n`,
     );
-    for (const spec of Object.values(specs)) await loadInChild({ ...spec, connections, seconds: 1 }); // warm-up
-    const perRound: Record<string, LoadResult>[] = [];
-    for (let r = 0; r < rounds; r++) {
-      const round: Record<string, LoadResult> = {};
-      for (const [name, spec] of Object.entries(specs)) round[name] = await loadInChild({ ...spec, connections, seconds });
-      perRound.push(round);
-      const issuance = round['certusordo token']!.rps / round['peer token (JWT)']!.rps;
-      const introspection = round['certusordo introspect']!.rps / round['peer introspect (opaque)']!.rps;
-      process.stdout.write(`round ${r + 1}: ${Object.entries(round).map(([n, x]) => `${n} ${x.rps.toFixed(0)}${x.errors ? ` (${x.errors} errors)` : ''}`).join(' | ')} | issuance ${issuance.toFixed(2)}x introspection ${introspection.toFixed(2)}x\n`);
-    }
+    const perRound = await interleavedRounds(specs, {
+      connections, seconds, rounds,
+      onRound: (round, r) => {
+        const issuance = round['certusordo token']!.rps / round['peer token (JWT)']!.rps;
+        const introspection = round['certusordo introspect']!.rps / round['peer introspect (opaque)']!.rps;
+        process.stdout.write(`round ${r + 1}: ${Object.entries(round).map(([n, x]) => `${n} ${x.rps.toFixed(0)}${x.errors ? ` (${x.errors} errors)` : ''}`).join(' | ')} | issuance ${issuance.toFixed(2)}x introspection ${introspection.toFixed(2)}x\n`);
+      },
+    });
     for (const name of Object.keys(specs)) {
       const rs = perRound.map((r) => r[name]!);
       process.stdout.write(`${name.padEnd(26)} ${median(rs.map((x) => x.rps)).toFixed(0).padStart(7)} req/s   p50 ${median(rs.map((x) => x.p50ms)).toFixed(2).padStart(6)} ms   p99 ${median(rs.map((x) => x.p99ms)).toFixed(2).padStart(6)} ms   errors ${rs.reduce((n, x) => n + x.errors, 0)}\n`);

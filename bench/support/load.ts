@@ -102,6 +102,26 @@ export function loadInChild(spec: LoadSpec): Promise<LoadResult> {
   });
 }
 
+/**
+ * Runs `specs` one after another, each for `seconds`, `rounds` times over (after a one-second
+ * warm-up of each), so that a noisy neighbour hits every load alike; `onRound` sees each round's
+ * results as they come. Returns every round's results, in order.
+ */
+export async function interleavedRounds(
+  specs: Record<string, Omit<LoadSpec, 'connections' | 'seconds'>>,
+  o: { connections: number; seconds: number; rounds: number; onRound?: (round: Record<string, LoadResult>, index: number) => void },
+): Promise<Record<string, LoadResult>[]> {
+  for (const spec of Object.values(specs)) await loadInChild({ ...spec, connections: o.connections, seconds: 1 });
+  const perRound: Record<string, LoadResult>[] = [];
+  for (let r = 0; r < o.rounds; r++) {
+    const round: Record<string, LoadResult> = {};
+    for (const [name, spec] of Object.entries(specs)) round[name] = await loadInChild({ ...spec, connections: o.connections, seconds: o.seconds });
+    perRound.push(round);
+    o.onRound?.(round, r);
+  }
+  return perRound;
+}
+
 if (require.main === module) {
   runLoad(JSON.parse(process.argv[2]!) as LoadSpec).then(
     (r) => process.stdout.write(JSON.stringify(r) + '\n'),
