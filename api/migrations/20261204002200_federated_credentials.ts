@@ -26,6 +26,7 @@ export async function up(knex: Knex): Promise<void> {
     t.jsonb('jwks').nullable().comment('The issuer\'s public keys inline (JWK Set); null: fetched by OpenID discovery');
     t.timestamp('created_at', { useTz: true }).notNullable();
     t.timestamp('revoked_at', { useTz: true }).nullable().comment('When it was removed; null while active');
+    t.binary('seal').notNullable().comment('HMAC under the master key over organization, agent and what the credential trusts (crypto/agent-key-seal.ts): a row written outside the control plane authenticates nobody');
     t.index(['agent_id', 'created_at'], 'agent_federated_credentials_agent_idx');
   });
   await knex.raw(`alter table agent_federated_credentials add constraint agent_federated_credentials_claims_chk check (jsonb_typeof(claims) = 'object')`);

@@ -141,7 +141,7 @@ export async function composeControlPlane(deps: ComposeDeps): Promise<ControlPla
       // The issuer and why, never a document's content.
       onError: (issuer, err) => logger.warn({ issuer, reason: err.message }, 'could not fetch a federated credential issuer\'s keys'),
     });
-    const federation = new FederationService(db.knex, issuerKeys);
+    const federation = new FederationService(db.knex, issuerKeys, keys.agentKeySeal);
     const sessions = new SessionService(db.knex, tokens, bus, services.audit, config.idempotencyTtlSeconds * 1000);
     // Audit checkpoints are signed with the organization's token signing key, under its checkpoint issuer.
     services.audit.useCheckpointSigner({

@@ -214,6 +214,34 @@ describe('keys given inline (an issuer the control plane cannot reach)', () => {
     expect(issuer.fetches).toBe(before);
   });
 
+  test('a credential written or changed straight in the database trusts nobody (rows are sealed under the master key)', async () => {
+    const key = makeKey('EdDSA');
+    const cluster = 'https://kubernetes.default.svc.cluster.local';
+    const sa = 'system:serviceaccount:payments:sealed';
+    const res = await admin(s).post('/v1/agents', { name: `sealed-${randomUUID().slice(0, 8)}`, federated_credentials: [{ issuer: cluster, subject: sa, jwks: { keys: [key.jwk] } }] });
+    expect(res.status).toBe(201);
+    const agentId = res.body.id as string;
+    const token = (sub: string, k = key) => signToken(k, { iss: cluster, sub, aud: orgIssuer() });
+    expect((await platformToken(agentId, await token(sa))).status).toBe(200);
+    const knex = s.running.db.knex;
+    const real = await knex('agent_federated_credentials').where({ agent_id: agentId }).first();
+    // A writer's own workload, with a made-up seal or the real row's seal: refused.
+    const attacker = makeKey('EdDSA');
+    for (const seal of [randomBytes(32), Buffer.from(real.seal)]) {
+      await knex('agent_federated_credentials').insert({
+        id: randomUUID(), agent_id: agentId, organization_id: s.organizationId, issuer: 'https://attacker.example', subject: 'me', audience: orgIssuer(),
+        claims: {}, jwks: { keys: [attacker.jwk] }, seal, created_at: new Date(), revoked_at: null,
+      });
+      expectInvalidClient(await platformToken(agentId, await signToken(attacker, { iss: 'https://attacker.example', sub: 'me', aud: orgIssuer() })));
+    }
+    // The real row with its subject changed: refused for the new subject, and for the old one too (the seal no longer verifies).
+    await knex('agent_federated_credentials').where({ id: real.id }).update({ subject: 'system:serviceaccount:payments:other' });
+    expectInvalidClient(await platformToken(agentId, await token('system:serviceaccount:payments:other')));
+    expectInvalidClient(await platformToken(agentId, await token(sa)));
+    await knex('agent_federated_credentials').where({ id: real.id }).update({ subject: sa });
+    expect((await platformToken(agentId, await token(sa))).status).toBe(200);
+  });
+
   test('a published key without a kid verifies tokens with or without one', async () => {
     const key = makeKey('PS256');
     const { kid: _kid, ...bare } = key.jwk;

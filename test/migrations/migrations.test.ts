@@ -47,7 +47,7 @@ test('federated credentials: the table takes an agent\'s credentials with their 
   await db('organizations').insert({ id: org, name: 'o3', created_at: now });
   await db('agents').insert({ id: agent, organization_id: org, name: 'a', scopes: '[]', metadata: '{}', status: 'active', created_at: now, updated_at: now, status_changed_at: now });
   await migrateTo(db, '20261204002200_federated_credentials');
-  const row = { agent_id: agent, organization_id: org, issuer: 'https://token.actions.githubusercontent.com', subject: 'repo:o/r:ref:refs/heads/main', audience: 'https://cp.example/orgs/x', created_at: now };
+  const row = { agent_id: agent, organization_id: org, issuer: 'https://token.actions.githubusercontent.com', subject: 'repo:o/r:ref:refs/heads/main', audience: 'https://cp.example/orgs/x', seal: Buffer.alloc(32), created_at: now };
   await db('agent_federated_credentials').insert({ ...row, id: '0190a000-0000-7000-8000-000000000023', claims: JSON.stringify({ repository_owner: 'o' }) });
   // http issuers, non-object claims and a jwks without keys are refused by the named constraints.
   await expect(db('agent_federated_credentials').insert({ ...row, id: '0190a000-0000-7000-8000-000000000024', issuer: 'http://x' })).rejects.toThrow(/agent_federated_credentials_issuer_chk/);

@@ -143,4 +143,6 @@ export interface DbAgentFederatedCredentialRow {
   jwks: StoredJwks | null;
   created_at: Date;
   revoked_at: Date | null;
+  /** crypto/agent-key-seal.ts federatedCredentialSeal. */
+  seal: Buffer;
 }

@@ -24,7 +24,7 @@ import { decodeIdCursor, encodeCursor } from './cursor';
 import { DEFAULT_IDEMPOTENCY_TTL_SECONDS, withIdempotency, IdempotentResult } from './idempotency';
 import { publicKeyViolations } from '../../../model/agent';
 import { iso } from './iso';
-import { agentKeySeal } from '../crypto/agent-key-seal';
+import { agentKeySeal, federatedCredentialSeal } from '../crypto/agent-key-seal';
 
 import type { AgentTransition } from '../../../model/roles';
 
@@ -137,7 +137,7 @@ export class AgentService {
   constructor(
     private readonly db: Knex,
     private readonly audit: AuditLog,
-    /** Seals every key row (crypto/agent-key-seal.ts): the token endpoint trusts only sealed keys. */
+    /** Seals every key and federated credential row (crypto/agent-key-seal.ts): the token endpoint trusts only sealed ones. */
     private readonly keySeal: Buffer,
     private readonly idempotencyTtlMs: number = DEFAULT_IDEMPOTENCY_TTL_SECONDS * 1000,
     /** The server's public URL and address rule for federated credentials; null: a process that serves no agents (CLI bootstrap). */
@@ -237,8 +237,10 @@ export class AgentService {
     return result;
   }
 
+  /** A new active federated credential row of the agent, sealed to its organization and agent. */
   private federatedRow(orgId: string, agentId: string, f: CheckedFederatedCredential, at: Date): DbAgentFederatedCredentialRow {
-    return { id: uuidv7(at.getTime()), agent_id: agentId, organization_id: orgId, ...f, created_at: at, revoked_at: null };
+    const row = { id: uuidv7(at.getTime()), agent_id: agentId, organization_id: orgId, ...f };
+    return { ...row, created_at: at, revoked_at: null, seal: federatedCredentialSeal(this.keySeal, row) };
   }
 
   async get(orgId: string, id: string): Promise<AgentView> {

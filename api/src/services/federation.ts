@@ -19,6 +19,7 @@
  */
 import type { Knex } from 'knex';
 import { FEDERATED_ASSERTION_MAX_LIFETIME_SECONDS, isFederatedSigningAlg, jsonEqual } from '../../../model/federation';
+import { federatedCredentialSealMatches } from '../crypto/agent-key-seal';
 import { isUuid } from '../crypto/ids';
 import * as ops from '../db/operations/federated-credentials';
 import type { StoredJwks } from '../db/tables';
@@ -38,7 +39,12 @@ type Credential = ops.AgentFederationRow['credentials'][number];
 export class FederationService {
   private readonly inlineKeys = new Map<string, VerificationKey[]>();
 
-  constructor(private readonly db: Knex, private readonly issuerKeys: IssuerKeys) {}
+  constructor(
+    private readonly db: Knex,
+    private readonly issuerKeys: IssuerKeys,
+    /** The master key's seal key: only credentials whose seal verifies are trusted (crypto/agent-key-seal.ts). */
+    private readonly sealKey: Buffer,
+  ) {}
 
   async authenticate(assertion: string, clientIdParam: string | undefined, nowMs = Date.now()): Promise<ClientAuthResult> {
     const claimed = clientIdParam !== undefined && isUuid(clientIdParam) ? clientIdParam.toLowerCase() : undefined;
@@ -59,7 +65,9 @@ export class FederationService {
     const agent = await ops.getAgentFederation(this.db, claimed);
     if (!agent) return fail('unknown_agent');
     const attributed = { id: agent.id, orgId: agent.organization_id };
-    const trusted = agent.credentials.filter((c) => c.issuer === p.iss);
+    // A row the control plane did not write (or one moved to another agent or organization) trusts nobody.
+    const trusted = agent.credentials.filter((c) => c.issuer === p.iss && federatedCredentialSealMatches(this.sealKey,
+      { ...c, organization_id: agent.organization_id, agent_id: agent.id }, c.seal === null ? null : Buffer.from(c.seal, 'hex')));
     if (trusted.length === 0) return fail('untrusted_issuer', attributed);
     const kid = h.kid as string | undefined;
     const signed: Credential[] = [];

@@ -162,6 +162,12 @@ const HEARTBEAT = 'heartbeat';
  * order, after every notification they were queued behind); one silent for `linkTimeoutMs` is
  * dropped and replaced (a `reset` then clears the caches).
  */
+/**
+ * The link's timing: a heartbeat every 200 ms; caches are trusted only while the newest proof is
+ * under 1 s old (the revocation bound under a silent fault); a link silent for 3 s is replaced.
+ */
+const LINK_TIMING = { heartbeatIntervalMs: 200, maxLagMs: 1_000, linkTimeoutMs: 3_000 } as const;
+
 export class PgListenBus extends BaseBus {
   readonly crossProcess = true;
   private client: pg.Client | null = null;
@@ -190,9 +196,9 @@ export class PgListenBus extends BaseBus {
 
   constructor(private readonly url: string, logger: Logger, options: PgListenBusOptions = {}) {
     super(logger);
-    this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 200;
-    this.maxLagMs = options.maxLagMs ?? 1000;
-    this.linkTimeoutMs = options.linkTimeoutMs ?? 3000;
+    this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? LINK_TIMING.heartbeatIntervalMs;
+    this.maxLagMs = options.maxLagMs ?? LINK_TIMING.maxLagMs;
+    this.linkTimeoutMs = options.linkTimeoutMs ?? LINK_TIMING.linkTimeoutMs;
     this.now = options.now ?? Date.now;
   }
 

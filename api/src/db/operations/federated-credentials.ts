@@ -40,14 +40,14 @@ export interface AgentFederationRow {
   status: AgentStatus;
   scopes: string[];
   /** Active federated credentials. */
-  credentials: Pick<DbAgentFederatedCredentialRow, 'id' | 'issuer' | 'subject' | 'audience' | 'claims' | 'jwks'>[];
+  credentials: (Pick<DbAgentFederatedCredentialRow, 'id' | 'issuer' | 'subject' | 'audience' | 'claims' | 'jwks'> & { seal: string | null })[];
 }
 
 /** An agent with its active federated credentials, in one round trip (the federated token request's read). */
 export async function getAgentFederation(tx: Tx, agentId: string): Promise<AgentFederationRow | undefined> {
   const r = await tx.raw(
     `select a.id, a.organization_id, a.status, a.scopes,
-            coalesce((select json_agg(json_build_object('id', f.id, 'issuer', f.issuer, 'subject', f.subject, 'audience', f.audience, 'claims', f.claims, 'jwks', f.jwks)
+            coalesce((select json_agg(json_build_object('id', f.id, 'issuer', f.issuer, 'subject', f.subject, 'audience', f.audience, 'claims', f.claims, 'jwks', f.jwks, 'seal', encode(f.seal, 'hex'))
                                       order by f.created_at, f.id)
                         from ${TABLE} f where f.agent_id = a.id and f.revoked_at is null), '[]'::json) as credentials
        from agents a where a.id = ?`,
