@@ -115,7 +115,7 @@ def test_a_dpop_bound_token_passes_with_its_proof_and_is_refused_otherwise(serve
     h = creds.auth_headers("GET", RESOURCE + "?page=2", resource=RESOURCE)
     token = h["Authorization"].split(" ", 1)[1]
     ok = guard.check(h["Authorization"], method="GET", url=RESOURCE + "?page=2", dpop=h["DPoP"])
-    assert ok.ok and ok.token.agent_id == agent.id and ok.token.dpop_jkt == ok.token.claims["cnf"]["jkt"]
+    assert ok.ok and ok.token.agent_id == agent.id and ok.token.dpop_jkt == ok.token.claims["cnf"]["jkt"] and ok.token.dpop_jti
     # a path is resolved against the resource's origin
     p = creds.auth_headers("GET", RESOURCE, resource=RESOURCE)
     assert guard.check(p["Authorization"], method="GET", url="/api", dpop=p["DPoP"]).ok

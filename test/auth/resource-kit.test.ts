@@ -11,7 +11,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import {
-  AgentCredentials, IntrospectionGate, protectedResourceMetadata, protectedResourceMetadataUrl, requireAgentToken,
+  AgentCredentials, dpopJwkThumbprint, dpopKeyFromSeed, IntrospectionGate, protectedResourceMetadata, protectedResourceMetadataUrl, requireAgentToken,
   type AgentAuthInfo, type AgentTokenRequest, type RequireAgentTokenOptions,
 } from '@certusordo/sdk';
 import { startTestServer, TestServer } from '../support/server';
@@ -48,7 +48,7 @@ async function reportsApi(extra: Partial<RequireAgentTokenOptions> = {}): Promis
   });
   app.get('/reports', requireAgentToken({ issuer, resource, scopes: ['reports:read'], ...extra } as RequireAgentTokenOptions), (req, res) => {
     const { agent, auth } = req as unknown as AgentTokenRequest & { auth: AgentAuthInfo };
-    res.json({ agent: agent!.agentId, org: agent!.organizationId, clientId: auth.clientId, resource: auth.resource.href });
+    res.json({ agent: agent!.agentId, org: agent!.organizationId, clientId: auth.clientId, resource: auth.resource.href, dpopKey: agent!.dpop?.jkt });
   });
   return resource;
 }
@@ -142,9 +142,10 @@ describe('DPoP (RFC 9449)', () => {
   }
 
   test('a DPoP-bound token from AgentCredentials (dpop: true, creds.fetch) passes, query strings aside', async () => {
+    const jkt = await dpopJwkThumbprint(await dpopKeyFromSeed(agent.seed));
     for (const url of [api, `${api}?from=2026`]) {
       const res = await creds.fetch(url, { resource: api });
-      expect({ status: res.status, body: JSON.parse(await res.text()) }).toEqual({ status: 200, body: { agent: agent.id, org: s.organizationId, clientId: agent.id, resource: api } });
+      expect({ status: res.status, body: JSON.parse(await res.text()) }).toEqual({ status: 200, body: { agent: agent.id, org: s.organizationId, clientId: agent.id, resource: api, dpopKey: jkt } });
     }
     const strictRes = await creds.fetch(strict, { resource: strict });
     await strictRes.text();

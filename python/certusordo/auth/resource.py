@@ -158,8 +158,10 @@ class VerifiedAgentToken:
     resource: str
     delegation: Optional[Dict[str, Any]]
     claims: Dict[str, Any]
-    #: For a DPoP-bound token: the thumbprint of the key its proof was checked against (``cnf.jkt``).
+    #: For a DPoP-bound token: the thumbprint of the key its proof was checked against (``cnf.jkt``)
+    #: and the proof's ``jti``, which replicas sharing a jti store record (docs/auth.md, DPoP).
     dpop_jkt: Optional[str] = None
+    dpop_jti: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -310,18 +312,19 @@ class ResourceServer:
             resource_name=resource_name, require_dpop=self.require_dpop,
         )
 
-    def _sender_constraint(self, scheme: str, token: str, jkt: Optional[str], method: Optional[str], url: Optional[str], dpop: Any) -> None:
+    def _sender_constraint(self, scheme: str, token: str, jkt: Optional[str], method: Optional[str], url: Optional[str], dpop: Any) -> Optional[str]:
+        """Checks the sender constraint; the accepted proof's ``jti`` for a DPoP-bound token."""
         if method is None or url is None:
             # A key-bound token is worthless without its proof, which is checked against the request.
             if jkt is not None or scheme == "dpop" or self.require_dpop:
                 raise AgentTokenRefusal("invalid_token", "This check was not given the request (method, url) a DPoP proof is checked against", scheme="dpop")
-            return
+            return None
         if self.require_dpop and jkt is None:
             raise AgentTokenRefusal("invalid_token", "This resource requires DPoP-bound tokens: request the token with a DPoP proof", scheme="dpop")
         htu = url if urlsplit(url).scheme else self._origin + (url if url.startswith("/") else "/" + url)
         r = verify_dpop_presentation(scheme, token, jkt=jkt, proof=dpop, htm=method.upper(), htu=htu, replay=self._replay, now=None if self._now is None else self._now())
         if r.ok:
-            return
+            return r.jti
         if r.error == "invalid_token":  # a bearer token sent as DPoP: no proof can bind it
             raise AgentTokenRefusal("invalid_token", r.message or "")
         if r.reason == "bearer_scheme":  # a bound token the Bearer scheme cannot carry (RFC 9449 §7.2)
@@ -347,7 +350,7 @@ class ResourceServer:
             raise AgentTokenRefusal("temporarily_unavailable", "The issuer's signing keys could not be fetched; retry later") from None
         if "cnf" in v.payload and v.jkt is None:
             raise AgentTokenRefusal("invalid_token", "The token is bound to a key in a form this resource server does not verify")
-        self._sender_constraint(scheme, token, v.jkt, method, url, dpop)
+        dpop_jti = self._sender_constraint(scheme, token, v.jkt, method, url, dpop)
         delegation = _actor(v.payload.get("act"))
         if self._introspection is not None:
             jti = v.payload.get("jti")
@@ -363,7 +366,7 @@ class ResourceServer:
             raise AgentTokenRefusal("insufficient_scope", f"The token lacks the scope{plural} this request needs: {' '.join(missing)}", scope=" ".join(missing))
         return VerifiedAgentToken(
             agent_id=v.sub, organization_id=v.organization_id, session_id=v.sid, scopes=v.scopes, expires_at=v.expires_at,
-            resource=self.resource, delegation=delegation, claims=v.payload, dpop_jkt=v.jkt,
+            resource=self.resource, delegation=delegation, claims=v.payload, dpop_jkt=v.jkt, dpop_jti=dpop_jti,
         )
 
     def check(

@@ -13,6 +13,7 @@ import { audiencesOf, checkResource } from './audience';
 import { IntrospectionGate, type IntrospectionOptions, type IntrospectionTuning } from './introspection';
 import { AgentTokenRefusal, type ChallengeScheme } from './refusal';
 import { DpopReplayCache, verifyDpopPresentation } from '../auth/dpop';
+import { base64urlDecode } from '../internal/encoding';
 
 export type AgentTokenVerifierOptions = IssuerOptions & {
   /** This server's identifier (its URL). Tokens whose `aud` is not this resource (one trailing slash aside) are refused. */
@@ -56,6 +57,11 @@ export interface ActorClaim {
   [claim: string]: unknown;
 }
 
+export interface DpopProofInfo {
+  jkt: string;
+  jti: string;
+}
+
 /** An agent's token, accepted for this resource. */
 export interface VerifiedAgentToken {
   /** The agent id (`sub`). */
@@ -69,8 +75,11 @@ export interface VerifiedAgentToken {
   resource: string;
   /** The delegation chain (`act`), when the token carries one. */
   delegation: ActorClaim | undefined;
-  /** For a DPoP-bound token: the thumbprint of the key its proof was checked against (`cnf.jkt`). */
-  dpopJkt: string | undefined;
+  /**
+   * For a DPoP-bound token: the key its proof was checked against (`cnf.jkt`) and the proof's
+   * `jti`, which replicas sharing a jti store record (docs/auth.md, DPoP: replays).
+   */
+  dpop: DpopProofInfo | undefined;
   /** Every claim as sent. */
   claims: VerifiedAccessToken['payload'];
 }
@@ -99,6 +108,12 @@ function actorOf(value: unknown, depth = 0): ActorClaim | undefined {
   return actor;
 }
 
+/** The `jti` of a proof the DPoP check has just accepted (so its payload is well-formed JSON with a string jti). */
+function proofJti(proof: string): string {
+  const payload = JSON.parse(new TextDecoder().decode(base64urlDecode(proof.split('.')[1]!))) as { jti: string };
+  return payload.jti;
+}
+
 /** Which check refused the token, in words a client can act on (jose's `claim` names the failed claim). */
 function describeFailedCheck(err: TokenVerificationError): string {
   const claim = (err.cause as { claim?: unknown } | undefined)?.claim;
@@ -117,11 +132,11 @@ export function createAgentTokenVerifier(options: AgentTokenVerifierOptions): Ag
   const now = options.now ?? Date.now;
 
   /** The sender constraint (model/dpop.ts rules), answered with the DPoP challenge on failure. */
-  async function senderConstraint(token: string, jkt: string | undefined, p: TokenPresentation | undefined): Promise<void> {
+  async function senderConstraint(token: string, jkt: string | undefined, p: TokenPresentation | undefined): Promise<DpopProofInfo | undefined> {
     if (p === undefined) {
       // A key-bound token is worthless without its proof, which a token-only check never sees.
       if (jkt !== undefined) throw new AgentTokenRefusal('invalid_token', 'This token is bound to a key (DPoP); this check accepts bearer tokens only', { scheme: 'dpop' });
-      return;
+      return undefined;
     }
     if (options.requireDpop && jkt === undefined) {
       throw new AgentTokenRefusal('invalid_token', 'This resource requires DPoP-bound tokens: request the token with a DPoP proof', { scheme: 'dpop' });
@@ -129,7 +144,7 @@ export function createAgentTokenVerifier(options: AgentTokenVerifierOptions): Ag
     const r = await verifyDpopPresentation({
       scheme: p.scheme, token, jkt, proof: p.proof, htm: p.method, htu: p.url, nowSeconds: Math.floor(now() / 1000), replay,
     });
-    if (r.ok) return;
+    if (r.ok) return r.jkt === undefined || typeof p.proof !== 'string' ? undefined : { jkt: r.jkt, jti: proofJti(p.proof) };
     // A bearer token sent as DPoP: no proof can bind it, answered with the Bearer challenge.
     if (r.error === 'invalid_token') throw new AgentTokenRefusal('invalid_token', r.message);
     // A bound token sent as Bearer is not a bad proof but a token the Bearer scheme cannot carry (RFC 9449 §7.2).
@@ -154,7 +169,7 @@ export function createAgentTokenVerifier(options: AgentTokenVerifierOptions): Ag
       const verified = await offline(token);
       // A cnf this check cannot read (no jkt) binds the token to something unknown: refused.
       if (verified.payload.cnf !== undefined && verified.jkt === undefined) throw new AgentTokenRefusal('invalid_token', 'The token is bound to a key in a form this resource server does not verify');
-      await senderConstraint(token, verified.jkt, presentation);
+      const dpop = await senderConstraint(token, verified.jkt, presentation);
       const delegation = actorOf(verified.payload.act);
       if (gate) {
         const verdict = await gate.check(token, typeof verified.payload.jti === 'string' ? verified.payload.jti : token);
@@ -169,7 +184,7 @@ export function createAgentTokenVerifier(options: AgentTokenVerifierOptions): Ag
         expiresAt: verified.expiresAt,
         resource,
         delegation,
-        dpopJkt: verified.jkt,
+        dpop,
         claims: verified.payload,
       };
     },
