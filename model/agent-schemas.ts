@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { METADATA_RULE, metadataViolations, NAME_RULE, nameViolations } from './agent';
 import { normalizeScopes, SCOPE_RULE, scopeCountViolations, SCOPES_RULE, scopeViolations } from './scope';
 import { AGENT_STATUSES } from './statuses';
+import { MAY_ACT_MAX, MAY_ACT_RULE } from './delegation';
 import { textViolations } from './text';
 
 const refineWith = (fn: (v: any) => string[]) => (v: any, ctx: z.RefinementCtx) => {
@@ -29,3 +30,10 @@ export const Metadata = z
   .meta({ description: `String key/value pairs: ${METADATA_RULE}`, example: { team: 'payments' } });
 
 export const AgentStatusSchema = z.enum(AGENT_STATUSES);
+
+/** `may_act`: agent ids (lower-cased, duplicates removed); whether each is an agent that may act is the service's check. */
+export const MayAct = z
+  .array(z.uuid())
+  .max(MAY_ACT_MAX)
+  .transform((ids) => [...new Set(ids.map((id) => id.toLowerCase()))])
+  .meta({ description: MAY_ACT_RULE, example: ['0190a000-0000-7000-8000-000000000002'] });

@@ -135,7 +135,7 @@ export async function composeControlPlane(deps: ComposeDeps): Promise<ControlPla
     const state = new AuthState(db.knex, bus, logger);
     await state.start();
     const writer = new AuthWriter(db.knex, services.audit, logger);
-    const tokens = new TokenService(db.knex, signingKeys, state, writer, services.audit, bus, logger, { baseUrl, accessTokenTtlSeconds: config.accessTokenTtlSeconds, agentKeySeal: keys.agentKeySeal });
+    const tokens = new TokenService(db.knex, signingKeys, state, writer, services.audit, bus, logger, { baseUrl, accessTokenTtlSeconds: config.accessTokenTtlSeconds, agentKeySeal: keys.agentKeySeal, delegationMaxDepth: config.delegationMaxDepth });
     const issuerKeys = new IssuerKeys(jsonFetcher({ allowPrivateNetworks, ca: deps.federation?.ca, timeoutMs: deps.federation?.timeoutMs }), {
       now: deps.federation?.now,
       // The issuer and why, never a document's content.
@@ -159,6 +159,7 @@ export async function composeControlPlane(deps: ComposeDeps): Promise<ControlPla
     services.agents.onStatusChange((_orgId, agentId) => bus.publishLocal({ kind: 'agent', id: agentId }));
     // A removed scope leaves the agent's live tokens at once (TokenService.validate reads them).
     services.agents.onScopesChange((_orgId, agentId) => bus.publishLocal({ kind: 'credentials', id: agentId }));
+    services.agents.onDelegationChange((subjectId, actorId) => bus.publishLocal({ kind: 'delegation', subjectId, actorId }));
     services.organizations.onApiKeyRevoked((id) => bus.publishLocal({ kind: 'api_key', id }));
     // Creations too: the negative caches of this process forget the id before the response (on
     // PGlite nothing else would tell them; on PostgreSQL the triggers tell the other replicas).
@@ -175,7 +176,7 @@ export async function composeControlPlane(deps: ComposeDeps): Promise<ControlPla
     const authenticator = new Authenticator({ apiKeys, tokens, limiter, dpop: routeDpop, baseUrl });
     metrics.watchCaches({
       agent_status: state.stats.agents, session_state: state.stats.sessions, revoked_jti: state.stats.revoked, api_key: apiKeys.stats,
-      unknown_organization: signingKeys.absent.stats, unknown_agent: tokens.unknownAgents.stats, unknown_api_key: apiKeys.unknownPrefixes.stats,
+      unknown_organization: signingKeys.absent.stats, unknown_agent: tokens.unknownAgents.stats, unknown_api_key: apiKeys.unknownPrefixes.stats, delegation: state.stats.delegations,
     });
 
     const routeDeps: ControlPlaneRouteDeps = {

@@ -6,6 +6,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { ACCESS_TOKEN_TTL_DEFAULT_SECONDS, ACCESS_TOKEN_TTL_MAX_SECONDS, ACCESS_TOKEN_TTL_MIN_SECONDS } from '../../model/limits';
+import { DELEGATION_MAX_DEPTH_DEFAULT, DELEGATION_MAX_DEPTH_LIMIT, DELEGATION_MAX_DEPTH_MIN } from '../../model/delegation';
 
 export interface Config {
   readonly port: number;
@@ -25,6 +26,8 @@ export interface Config {
   /** Requests per second allowed per API key / client address (token bucket). */
   readonly rateLimitPerSecond: number;
   readonly accessTokenTtlSeconds: number;
+  /** Most actors one delegated (RFC 8693 token-exchange) token may carry. */
+  readonly delegationMaxDepth: number;
   readonly signingKeyRotationSeconds: number;
   /** How long an Idempotency-Key is remembered; expired records are purged periodically. */
   readonly idempotencyTtlSeconds: number;
@@ -96,6 +99,7 @@ const Env = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   CERTUSORDO_RATE_LIMIT: z.coerce.number().positive().default(200),
   CERTUSORDO_TOKEN_TTL: z.coerce.number().int().min(ACCESS_TOKEN_TTL_MIN_SECONDS).max(ACCESS_TOKEN_TTL_MAX_SECONDS).default(ACCESS_TOKEN_TTL_DEFAULT_SECONDS),
+  CERTUSORDO_DELEGATION_MAX_DEPTH: z.coerce.number().int().min(DELEGATION_MAX_DEPTH_MIN).max(DELEGATION_MAX_DEPTH_LIMIT).default(DELEGATION_MAX_DEPTH_DEFAULT),
   CERTUSORDO_SIGNING_KEY_ROTATION: z.coerce.number().int().min(60).default(7 * 24 * 3600),
   CERTUSORDO_IDEMPOTENCY_TTL: z.coerce.number().int().min(60).default(24 * 3600),
   CERTUSORDO_TRUST_PROXY: z.string().optional().superRefine((v, ctx) => {
@@ -137,6 +141,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     bodyLimitBytes: 64 * 1024,
     rateLimitPerSecond: e.CERTUSORDO_RATE_LIMIT,
     accessTokenTtlSeconds: e.CERTUSORDO_TOKEN_TTL,
+    delegationMaxDepth: e.CERTUSORDO_DELEGATION_MAX_DEPTH,
     signingKeyRotationSeconds: e.CERTUSORDO_SIGNING_KEY_ROTATION,
     idempotencyTtlSeconds: e.CERTUSORDO_IDEMPOTENCY_TTL,
     trustProxy: (parseTrustProxy(e.CERTUSORDO_TRUST_PROXY) as { ok: true; value: TrustProxy }).value,

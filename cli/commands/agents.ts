@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import type { Agent, AgentListParams, AgentStatus, CreatedAgent } from '../../sdk/src';
 import { NAME_RULE, SCOPE_RULE } from '../../model/agent';
+import { MAY_ACT_RULE } from '../../model/delegation';
 import { LIST_PAGE_MAX } from '../../model/limits';
 import { AGENT_TRANSITION_ROLES } from '../../model/roles';
 import { AGENT_STATUSES } from '../../model/statuses';
@@ -38,6 +39,7 @@ function printAgent(agent: Agent): void {
     ['Created', formatDate(agent.createdAt)],
     ['Updated', formatDate(agent.updatedAt)],
     ['Last auth', agent.lastAuthAt ? formatDate(agent.lastAuthAt) : 'never'],
+    ['May act', agent.mayAct.join(' ') || '-'],
   ]);
 }
 
@@ -56,7 +58,8 @@ export function register(program: Command): void {
       .argument('<name>', `unique name, ${NAME_RULE} (e.g. invoice-processor-prod)`)
       .option('-s, --scope <scope>', `permitted operation, ${SCOPE_RULE} (repeatable or comma-separated)`, collectList)
       .option('-m, --metadata <key=value>', 'metadata entry (repeatable)', collectPairs)
-      .option('--public-key <base64url>', 'register your own Ed25519 public key instead of having one generated (no secret is returned)'),
+      .option('--public-key <base64url>', 'register your own Ed25519 public key instead of having one generated (no secret is returned)')
+      .option('--may-act <agent id>', `an agent that may act for this one (repeatable or comma-separated): ${MAY_ACT_RULE}`, collectList),
     false,
   )
     .addHelpText(
@@ -65,7 +68,7 @@ export function register(program: Command): void {
         '  certusordo agents create report-generator --scope data:read,reports:read --json\n' +
         '  certusordo agents create deployer -s deploy:write --issuer https://token.actions.githubusercontent.com --subject repo:acme/payments:environment:production',
     )
-    .action(async (name: string, o: { scope?: string[]; metadata?: Record<string, string>; publicKey?: string; issuer?: string; subject?: string; audience?: string; claim?: Record<string, unknown>; jwksFile?: string }, cmd: Command) => {
+    .action(async (name: string, o: { scope?: string[]; metadata?: Record<string, string>; publicKey?: string; issuer?: string; subject?: string; audience?: string; claim?: Record<string, unknown>; jwksFile?: string; mayAct?: string[] }, cmd: Command) => {
       if ((o.issuer === undefined) !== (o.subject === undefined)) throw new UsageError('--issuer and --subject go together (a federated credential)');
       const agent: CreatedAgent = await clientFor(cmd).agents.create({
         name,
@@ -73,6 +76,7 @@ export function register(program: Command): void {
         ...(o.metadata ? { metadata: o.metadata } : {}),
         ...(o.publicKey ? { publicKey: o.publicKey } : {}),
         ...(o.issuer !== undefined && o.subject !== undefined ? { federatedCredentials: [credentialFromOptions({ ...o, issuer: o.issuer, subject: o.subject })] } : {}),
+        ...(o.mayAct ? { mayAct: o.mayAct } : {}),
       });
       if (globals(cmd).json) printJson(agent);
       else {
@@ -135,28 +139,55 @@ export function register(program: Command): void {
     .option('--clear-scopes', 'remove every scope')
     .option('-m, --metadata <key=value>', 'the new metadata, replacing the whole map (repeatable)', collectPairs)
     .option('--clear-metadata', 'remove all metadata')
+    .option('--may-act <agent id>', 'the new list of agents that may act for this one, replacing the old one (repeatable or comma-separated)', collectList)
+    .option('--clear-may-act', 'let no agent act for this one')
     .action(
       async (
         ref: string,
-        o: { name?: string; scope?: string[]; clearScopes?: boolean; metadata?: Record<string, string>; clearMetadata?: boolean },
+        o: { name?: string; scope?: string[]; clearScopes?: boolean; metadata?: Record<string, string>; clearMetadata?: boolean; mayAct?: string[]; clearMayAct?: boolean },
         cmd: Command,
       ) => {
         if (o.scope && o.clearScopes) throw new UsageError('use either --scope or --clear-scopes');
         if (o.metadata && o.clearMetadata) throw new UsageError('use either --metadata or --clear-metadata');
+        if (o.mayAct && o.clearMayAct) throw new UsageError('use either --may-act or --clear-may-act');
         const scopes = o.clearScopes ? [] : o.scope;
         const metadata = o.clearMetadata ? {} : o.metadata;
-        if (o.name === undefined && scopes === undefined && metadata === undefined) {
-          throw new UsageError('nothing to update: pass --name, --scope, --clear-scopes, --metadata or --clear-metadata');
+        const mayAct = o.clearMayAct ? [] : o.mayAct;
+        if (o.name === undefined && scopes === undefined && metadata === undefined && mayAct === undefined) {
+          throw new UsageError('nothing to update: pass --name, --scope, --clear-scopes, --metadata, --clear-metadata, --may-act or --clear-may-act');
         }
         const client = clientFor(cmd);
         const agent = await client.agents.update(await resolveAgentId(client, ref), {
           ...(o.name !== undefined ? { name: o.name } : {}),
           ...(scopes !== undefined ? { scopes } : {}),
           ...(metadata !== undefined ? { metadata } : {}),
+          ...(mayAct !== undefined ? { mayAct } : {}),
         });
         show(cmd, agent);
       },
     );
+
+  agents
+    .command('grant-act')
+    .description('Let one agent act for another (RFC 8693 token exchange): adds the actor to the agent\'s may_act')
+    .argument('<id>', 'the agent acted for (the subject)')
+    .argument('<actor id>', 'the agent that may act for it')
+    .action(async (id: string, actorId: string, _o: object, cmd: Command) => {
+      const grant = await clientFor(cmd).agents.grantDelegation(id, actorId);
+      if (globals(cmd).json) printJson(grant);
+      else printFields([['Subject', grant.subjectAgentId], ['Actor', grant.actorAgentId], ['Granted', formatDate(grant.createdAt)]]);
+    });
+
+  agents
+    .command('revoke-act')
+    .description('Remove an actor from the agent\'s may_act: every token it holds for the agent stops working at once')
+    .argument('<id>', 'the agent acted for (the subject)')
+    .argument('<actor id>', 'the agent that may no longer act for it')
+    .action(async (id: string, actorId: string, _o: object, cmd: Command) => {
+      const grant = await clientFor(cmd).agents.removeDelegation(id, actorId);
+      if (globals(cmd).json) printJson(grant);
+      else process.stdout.write(`Agent ${grant.actorAgentId} may no longer act for agent ${grant.subjectAgentId}.\n`);
+    });
 
   agents
     .command('suspend')

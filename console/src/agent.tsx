@@ -177,6 +177,12 @@ export function AgentPage({ id, role }: { id: string; role: Role }) {
             <dt>Updated</dt><dd><Time iso={agent.updated_at} /></dd>
             <dt>Last authentication</dt><dd><Time iso={agent.last_auth_at} /></dd>
             <dt>Scopes</dt><dd class="scopes">{agent.scopes.join(' ') || <span class="muted">none</span>}</dd>
+            <dt>May act for it</dt>
+            <dd>
+              {agent.may_act.length === 0 ? <span class="muted">no agent</span> : (
+                <ul class="may-act">{agent.may_act.map((id) => <li key={id}><a class="mono" href={`#/agents/${id}`}>{id}</a></li>)}</ul>
+              )}
+            </dd>
             <dt>Metadata</dt>
             <dd>
               {Object.keys(agent.metadata).length === 0 ? <span class="muted">none</span> : (

@@ -13,7 +13,9 @@ export interface Me { id: string; organization_id: string; organization_name: st
 export interface ApiKeyName { id: string; name: string; role: Role; revoked: boolean }
 export interface Agent {
   id: string; name: string; public_key: string | null; scopes: string[]; status: AgentStatus;
-  metadata: Record<string, string>; created_at: string; updated_at: string; last_auth_at: string | null; secret?: string;
+  metadata: Record<string, string>; created_at: string; updated_at: string; last_auth_at: string | null;
+  /** The agents that may act for this one (RFC 8693 token exchange). */
+  may_act: string[]; secret?: string;
 }
 export interface AgentKey { kid: string; public_key: string; status: AgentKeyStatus; created_at: string; revoked_at: string | null; secret?: string }
 export interface Session {

@@ -6,6 +6,7 @@
 import { Construct, type IConstruct } from 'constructs';
 import { Lazy, TerraformOutput, TerraformStack, Token } from 'cdktf';
 import { Agent } from '../.gen/providers/certusordo/agent';
+import { AgentDelegation } from '../.gen/providers/certusordo/agent-delegation';
 import { DataCertusordoAgent } from '../.gen/providers/certusordo/data-certusordo-agent';
 import { metadataViolations, nameViolations, normalizeScopes, publicKeyViolations, scopesViolations, scopeViolations } from '../../model/agent';
 import { managedAgentStatusViolation, MANAGED_AGENT_STATUSES, type ManagedAgentStatus } from '../../model/statuses';
@@ -100,6 +101,7 @@ export class CertusOrdoAgent extends Construct implements IAgent {
   private readonly resource: Agent;
   private readonly props: CertusOrdoAgentProps;
   private readonly granted: string[] = [];
+  private readonly delegations = new Map<IAgent, AgentDelegation>();
 
   constructor(scope: Construct, id: string, props: CertusOrdoAgentProps = {}) {
     super(scope, id);
@@ -180,6 +182,22 @@ export class CertusOrdoAgent extends Construct implements IAgent {
   /** Grants arbitrary actions on a resource (`grantActions('reports', 'generate')`). */
   public grantActions(resource: string, ...actions: string[]): string[] {
     return this.grant(resource, actions);
+  }
+
+  /**
+   * Lets `actor` act for this agent (adds it to this agent's `may_act`, one
+   * `certusordo_agent_delegation`): the actor may exchange this agent's access tokens for tokens
+   * with `sub` = this agent and `act.sub` = the actor (RFC 8693 token exchange), within both
+   * agents' scopes, instead of being handed this agent's token. Granting the same actor twice
+   * returns the first grant.
+   */
+  public grantActAs(actor: IAgent): AgentDelegation {
+    if (actor === this) throw new ValidationError('Invalid delegation', ['an agent cannot act for itself'], this);
+    const existing = this.delegations.get(actor);
+    if (existing) return existing;
+    const delegation = new AgentDelegation(this, `ActAs-${actor.node.addr}`, { subjectAgentId: this.agentId, actorAgentId: actor.agentId });
+    this.delegations.set(actor, delegation);
+    return delegation;
   }
 
   private grant(resource: string, actions: readonly string[]): string[] {

@@ -10,6 +10,7 @@ import { API_KEY_FIX, ENDPOINT_FIX, diagFromError, error, type Diagnostic } from
 import { bool, str, type SchemaDef } from './schema/types';
 import { agentResource } from './resources/agent';
 import { agentKeyResource } from './resources/agent-key';
+import { agentDelegationResource } from './resources/agent-delegation';
 import { accessTokenResource } from './resources/access-token';
 import { agentDataSource } from './data-sources/agent';
 import { agentsDataSource } from './data-sources/agents';
@@ -47,7 +48,7 @@ export const providerSchema = {
   },
 } satisfies SchemaDef;
 
-export const resources: readonly ResourceDefinition[] = [agentResource, agentKeyResource];
+export const resources: readonly ResourceDefinition[] = [agentResource, agentKeyResource, agentDelegationResource];
 export const dataSources: readonly DataSourceDefinition[] = [agentsDataSource, agentDataSource];
 /** Served to Terraform >= 1.10 only; older versions reject `ephemeral` blocks before starting the provider. */
 export const ephemeralResources: readonly EphemeralResourceDefinition[] = [accessTokenResource];

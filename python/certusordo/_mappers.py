@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any, Dict, Optional, Union
 
 from ._datetime import UTCDateTime, parse_optional, parse_timestamp
+from ._delegation import actor_chain
 from .types import (
     AccessToken,
     Agent,
@@ -35,6 +36,7 @@ def _agent_fields(w: Wire) -> Dict[str, Any]:
         created_at=parse_timestamp(w["created_at"]),
         updated_at=parse_timestamp(w["updated_at"]),
         last_auth_at=parse_optional(w.get("last_auth_at")),
+        may_act=list(w.get("may_act") or []),
     )
 
 
@@ -196,6 +198,7 @@ def to_introspection(w: Wire) -> TokenIntrospection:
         organization_id=s("org_id"),
         raw=dict(w),
         jkt=bound_jkt(w),
+        actors=actor_chain(w["act"]) if "act" in w else None,
     )
 
 

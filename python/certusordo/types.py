@@ -56,6 +56,8 @@ class Agent:
     created_at: UTCDateTime
     updated_at: UTCDateTime
     last_auth_at: Optional[UTCDateTime]
+    #: Ids of the agents that may act for this one (RFC 8693 token exchange); empty: nobody may.
+    may_act: List[str]
 
 
 @dataclass(frozen=True)
@@ -182,6 +184,8 @@ class TokenIntrospection:
     raw: Dict[str, Any] = field(default_factory=dict, repr=False)
     #: For a DPoP-bound token, the thumbprint of its key (``cnf.jkt``).
     jkt: Optional[str] = None
+    #: A delegated token's actors (RFC 8693 ``act``), first actor first; None for an agent's own token.
+    actors: Optional[List[str]] = None
 
 
 @dataclass(frozen=True)
@@ -243,7 +247,7 @@ class OpenedSession(Session):
 class VerifiedAccessToken:
     """What ``verify_access_token`` returns for a valid token."""
 
-    #: The agent id.
+    #: The agent id: the agent the token represents (for a delegated token, the one acted for).
     sub: str
     scopes: List[str]
     client_id: Optional[str]
@@ -256,3 +260,8 @@ class VerifiedAccessToken:
     #: For a DPoP-bound token, the thumbprint of its key (``cnf.jkt``): accept it only with a proof
     #: by that key (``verify_dpop_presentation``). None for a bearer token.
     jkt: Optional[str] = None
+    #: A delegated token's actors (RFC 8693 ``act``): the first actor first, the current actor (the
+    #: agent making the call) last; empty when the agent itself holds the token.
+    actors: List[str] = field(default_factory=list)
+    #: The agent making the call: the current actor of a delegated token, else ``sub``.
+    actor: str = ""

@@ -11,6 +11,7 @@ from certusordo import (
     AgentCredentials,
     AuthenticationError,
     CertusOrdoClient,
+    CertusOrdoError,
     ConflictError,
     NotFoundError,
     PermissionDeniedError,
@@ -257,3 +258,30 @@ def test_wrong_api_key_is_an_authentication_error_without_the_key(server):
         with pytest.raises(AuthenticationError) as info:
             c.agents.get(str(uuid.uuid4()))
     assert info.value.status == 401 and key not in str(info.value) and key not in repr(info.value)
+
+
+def test_delegation_exchange_and_verification(client, server, unique):
+    subject = client.agents.create(name=unique("deleg-subject"), scopes=["payments:read", "payments:write"])
+    actor = client.agents.create(name=unique("deleg-actor"), scopes=["payments:read"])
+    stranger = client.agents.create(name=unique("deleg-stranger"), scopes=["payments:read"])
+    assert subject.may_act == []
+    assert client.agents.update(subject.id, may_act=[actor.id]).may_act == [actor.id]
+    with pytest.raises(ValidationError):
+        client.agents.update(subject.id, may_act=[str(uuid.uuid4())])
+
+    subject_token = creds_for(server, subject.secret).get_token()
+    delegated = creds_for(server, actor.secret).exchange_token(subject_token, resource="https://ledger.example.com/")
+    assert delegated.scope == "payments:read"
+    issuer = organization_issuer(server.url, server.tests.id)
+    claims = verify_access_token(delegated.access_token, issuer=issuer, audience="https://ledger.example.com/")
+    assert (claims.sub, claims.actors, claims.actor, claims.client_id) == (subject.id, [actor.id], actor.id, actor.id)
+    with pytest.raises(TokenVerificationError) as refused:
+        verify_access_token(delegated.access_token, issuer=issuer, audience="https://ledger.example.com/", max_delegation_depth=0)
+    assert refused.value.code == "ERR_DELEGATION_DEPTH"
+    assert client.introspect(delegated.access_token).actors == [actor.id]
+    with pytest.raises(CertusOrdoError) as not_listed:
+        creds_for(server, stranger.secret).exchange_token(subject_token)
+    assert not_listed.value.code == "invalid_grant"
+
+    client.agents.update(subject.id, may_act=[])
+    assert client.introspect(delegated.access_token).active is False

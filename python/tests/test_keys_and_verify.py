@@ -305,3 +305,24 @@ def test_the_alias_module_is_the_same_package():
     assert certusrodo.CertusOrdoClient is certusordo.CertusOrdoClient
     assert certusrodo.NotFoundError is certusordo.NotFoundError
     assert set(certusordo.__all__) <= set(dir(certusrodo))
+
+
+def test_delegated_tokens_expose_the_chain_and_can_be_refused(issuer):
+    cache = JWKSCache(clock=Clock())
+    own = verify_access_token(issuer.token(), issuer=issuer.issuer, jwks_cache=cache, max_delegation_depth=0)
+    assert (own.sub, own.actors, own.actor) == ("agent-1", [], "agent-1")
+
+    chain = issuer.token(act={"sub": "agent-c", "act": {"sub": "agent-b"}}, client_id="agent-c")
+    v = verify_access_token(chain, issuer=issuer.issuer, jwks_cache=cache)
+    assert (v.sub, v.actors, v.actor, v.client_id) == ("agent-1", ["agent-b", "agent-c"], "agent-c", "agent-c")
+    assert verify_access_token(chain, issuer=issuer.issuer, jwks_cache=cache, max_delegation_depth=2).actors == ["agent-b", "agent-c"]
+    for depth in (0, 1):
+        with pytest.raises(TokenVerificationError) as info:
+            verify_access_token(chain, issuer=issuer.issuer, jwks_cache=cache, max_delegation_depth=depth)
+        assert info.value.code == "ERR_DELEGATION_DEPTH"
+    for act in ({"sub": 5}, "agent-b", {"sub": "agent-c", "act": []}):
+        with pytest.raises(TokenVerificationError) as info:
+            verify_access_token(issuer.token(act=act), issuer=issuer.issuer, jwks_cache=cache)
+        assert info.value.code == "ERR_DELEGATION_MALFORMED"
+    with pytest.raises(TypeError):
+        verify_access_token(chain, issuer=issuer.issuer, jwks_cache=cache, max_delegation_depth=-1)

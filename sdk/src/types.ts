@@ -17,6 +17,16 @@ export interface Agent {
   updatedAt: Date;
   /** null until the agent first authenticates. */
   lastAuthAt: Date | null;
+  /** Ids of the agents that may act for this one (RFC 8693 token exchange); empty: nobody may. */
+  mayAct: string[];
+}
+
+/** One entry of an agent's `mayAct`: `actorAgentId` may act for `subjectAgentId`. */
+export interface AgentDelegation {
+  subjectAgentId: string;
+  actorAgentId: string;
+  /** When the grant was made; delegated tokens issued before it are invalid. */
+  createdAt: Date;
 }
 
 /** The create response: `secret` is returned once, and only when the server generated the key. */
@@ -33,6 +43,8 @@ export interface AgentCreateParams {
    * — unless `federatedCredentials` are given: then the agent has no key and no secret at all.
    */
   publicKey?: string;
+  /** Agents that may act for this one (model/delegation.ts MAY_ACT_RULE). */
+  mayAct?: string[];
   /** Workloads whose platform tokens authenticate the agent (model/federation.ts rules). */
   federatedCredentials?: FederatedCredentialCreateParams[];
 }
@@ -69,6 +81,8 @@ export interface AgentUpdateParams {
   scopes?: string[];
   /** Replaces the whole metadata map. */
   metadata?: Record<string, string>;
+  /** Replaces the whole list of agents that may act for this one. */
+  mayAct?: string[];
 }
 
 export interface AgentListParams {
@@ -202,6 +216,8 @@ export interface TokenIntrospection {
   jkt?: string;
   /** The token's organization (`org_id`): always the API key's own, since other organizations' tokens are inactive. */
   organizationId?: string;
+  /** A delegated token's actors (RFC 8693 `act`), the first actor first and the current actor last; absent for an agent's own token. */
+  actors?: string[];
   /** Every member of the response as sent (snake_case), including ones this SDK does not know. */
   raw: Record<string, unknown>;
 }

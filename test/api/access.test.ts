@@ -30,6 +30,8 @@ function call(c: Client, method: string, path: string, body?: object) {
       return c.get(path);
     case 'patch':
       return c.patch(path, body ?? {});
+    case 'put':
+      return c.put(path, body ?? {});
     case 'delete':
       return c.delete(path);
     default:

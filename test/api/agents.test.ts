@@ -31,9 +31,9 @@ describe('create', () => {
     expect(res.status).toBe(201);
     expect(res.headers['cache-control']).toBe('no-store');
     const a = res.body;
-    expect(a).toMatchObject({ name: 'payment-processor', scopes: ['payments:read', 'payments:write'], status: 'active', metadata: { team: 'payments' }, last_auth_at: null });
+    expect(a).toMatchObject({ name: 'payment-processor', scopes: ['payments:read', 'payments:write'], status: 'active', metadata: { team: 'payments' }, last_auth_at: null, may_act: [] });
     expect(a.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    expect(Object.keys(a).sort()).toEqual(['created_at', 'id', 'last_auth_at', 'metadata', 'name', 'public_key', 'scopes', 'secret', 'status', 'updated_at']);
+    expect(Object.keys(a).sort()).toEqual(['created_at', 'id', 'last_auth_at', 'may_act', 'metadata', 'name', 'public_key', 'scopes', 'secret', 'status', 'updated_at']);
     expect(a.secret).toMatch(new RegExp(`^cos_${a.id}_[A-Za-z0-9_-]{43}$`));
     // The secret's seed really is the private half of public_key.
     const seed = Buffer.from(a.secret.slice(-43), 'base64url');

@@ -34,7 +34,7 @@ beforeAll(async () => {
 afterAll(async () => s?.close());
 
 /** One call through supertest, recorded for the replay. */
-async function call(method: 'get' | 'post' | 'patch' | 'delete', path: string, o: { key?: string | null; body?: unknown; form?: Record<string, string>; headers?: Record<string, string> } = {}) {
+async function call(method: 'get' | 'post' | 'put' | 'patch' | 'delete', path: string, o: { key?: string | null; body?: unknown; form?: Record<string, string>; headers?: Record<string, string> } = {}) {
   let req = request(s.url)[method](path);
   const key = o.key === undefined ? s.apiKey : o.key;
   if (key) req = req.set('Authorization', `Bearer ${key}`);
@@ -128,6 +128,22 @@ async function driveEveryRoute(): Promise<void> {
   await call('post', '/v1/oauth/token', { key: null, form: { grant_type: 'client_credentials', client_assertion_type: ASSERTION_TYPE, client_assertion: await assertion(s, agent), scope: 'admin:everything' } });
   await call('post', '/v1/oauth/introspect', { form: { token } });
   await call('post', '/v1/oauth/introspect', { form: { token: 'not-a-token' } });
+
+  // Delegation: one grant, the exchange, a delegated token introspected and refused a session
+  const actor: TestAgent = await createAgent(s);
+  await call('get', `/v1/agents/${agent.id}/delegations/${actor.id}`); // 404
+  await call('put', `/v1/agents/${agent.id}/delegations/${actor.id}`);
+  await call('put', `/v1/agents/${agent.id}/delegations/00000000-0000-4000-8000-000000000000`); // 400 unknown actor
+  await call('put', `/v1/agents/${agent.id}/delegations/${actor.id}`, { key: reader }); // 403
+  await call('get', `/v1/agents/${agent.id}/delegations/${actor.id}`);
+  await call('patch', `/v1/agents/${agent.id}`, { body: { may_act: [actor.id, agent.id] } }); // 400 itself
+  const exchange = (subject_token: string) => ({ grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token, subject_token_type: 'urn:ietf:params:oauth:token-type:access_token', client_assertion_type: ASSERTION_TYPE });
+  const delegated = await call('post', '/v1/oauth/token', { key: null, form: { ...exchange(token), client_assertion: await assertion(s, actor) } });
+  await call('post', '/v1/oauth/token', { key: null, form: { ...exchange(token), client_assertion: await assertion(s, agent) } }); // 400 not in may_act
+  await call('post', '/v1/oauth/introspect', { form: { token: delegated.body.access_token } });
+  await call('post', '/v1/sessions', { key: delegated.body.access_token, body: { scopes: ['payments:read'] } }); // 403
+  await call('delete', `/v1/agents/${agent.id}/delegations/${actor.id}`);
+  await call('delete', `/v1/agents/${agent.id}/delegations/${actor.id}`); // 404
   await call('post', '/v1/oauth/introspect', { key: null, form: { token } });
   const session = await call('post', '/v1/sessions', { key: token, body: { scopes: ['payments:read'], ttl_seconds: 600, max_operations: 5 } });
   await call('post', '/v1/sessions', { key: token, body: { scopes: ['payments:read'], ttl_seconds: -1 } });

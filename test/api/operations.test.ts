@@ -51,7 +51,7 @@ test('OpenAPI document comes from the validating schemas, and /docs renders it',
   const create = doc.components.schemas.AgentCreate;
   expect(create.required).toEqual(['name']);
   expect(create.additionalProperties).toBe(false);
-  expect(Object.keys(create.properties).sort()).toEqual(['federated_credentials', 'metadata', 'name', 'public_key', 'scopes']);
+  expect(Object.keys(create.properties).sort()).toEqual(['federated_credentials', 'may_act', 'metadata', 'name', 'public_key', 'scopes']);
   const params = doc.paths['/v1/agents'].get.parameters.map((p: { name: string }) => p.name);
   expect(params).toEqual(expect.arrayContaining(['status', 'name_prefix', 'never_authenticated', 'inactive_since', 'limit', 'cursor']));
   const docs = await request(s.url).get('/docs');

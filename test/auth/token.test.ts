@@ -391,7 +391,7 @@ describe('discovery', () => {
       jwks_uri: `${issuer()}/.well-known/jwks.json`,
       introspection_endpoint: `${s.url}/v1/oauth/introspect`,
       revocation_endpoint: `${s.url}/v1/oauth/revoke`,
-      grant_types_supported: ['client_credentials'],
+      grant_types_supported: ['client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange'],
       token_endpoint_auth_methods_supported: ['private_key_jwt'],
       // Agents' own assertions are Ed25519; workloads' platform tokens (federation) also RSA and P-256.
       token_endpoint_auth_signing_alg_values_supported: ['RS256', 'PS256', 'ES256', 'EdDSA', 'Ed25519'],

@@ -144,6 +144,24 @@ describe('agents', () => {
     expect(json(await cli(['agents', 'activate', created.id, '--json'])).status).toBe('active');
   });
 
+  it('may_act: set on create and update, one grant at a time with grant-act and revoke-act', async () => {
+    const actor = json(await cli(['agents', 'create', 'cli-actor', '--json']));
+    const other = json(await cli(['agents', 'create', 'cli-actor-2', '--json']));
+    const subject = json(await cli(['agents', 'create', 'cli-subject', '--may-act', actor.id, '--json']));
+    expect(subject.mayAct).toEqual([actor.id]);
+    expect((await cli(['agents', 'get', subject.id])).stdout).toMatch(new RegExp(`May act: +${actor.id}`));
+    expect(json(await cli(['agents', 'update', subject.id, '--clear-may-act', '--json'])).mayAct).toEqual([]);
+    const granted = await cli(['agents', 'grant-act', subject.id, other.id]);
+    expect(granted.code).toBe(0);
+    expect(granted.stdout).toMatch(new RegExp(`Actor: +${other.id}`));
+    expect(json(await cli(['agents', 'get', subject.id, '--json'])).mayAct).toEqual([other.id]);
+    expect((await cli(['agents', 'revoke-act', subject.id, other.id])).stdout).toContain(`Agent ${other.id} may no longer act for agent ${subject.id}.`);
+    const unknown = await cli(['agents', 'update', subject.id, '--may-act', '00000000-0000-4000-8000-000000000000']);
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toContain('no agent with this id in the organization');
+    expect((await cli(['agents', 'update', subject.id, '--may-act', actor.id, '--clear-may-act'])).code).toBe(2);
+  });
+
   it('list walks every page and --limit stops early', async () => {
     for (let i = 0; i < 4; i++) expect((await cli(['agents', 'create', `cli-many-${i}`, '--json'])).code).toBe(0);
     const all = json(await cli(['agents', 'list', '--name-prefix', 'cli-many-', '--json']));

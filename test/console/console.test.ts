@@ -251,9 +251,13 @@ describeBrowser('admin console (PGlite)', () => {
 
   test('agent page: details, metadata edit (XSS renders as text), keys, sessions, audit events', async () => {
     const payload = '<img src=x onerror="window.__xss=1">';
+    const actor = await createAgent(s, { name: `helper-bot-${uuidv7().slice(-6)}` });
+    await request(s.url).put(`/v1/agents/${target.id}/delegations/${actor.id}`).set('Authorization', `Bearer ${s.apiKey}`).expect(200);
     await search(page, targetName);
     await row(page, targetName).getByRole('link', { name: targetName }).click();
     await page.getByRole('heading', { level: 1, name: targetName }).waitFor();
+    // The agents that may act for it, each a link to its page.
+    await page.locator(`.may-act a[href="#/agents/${actor.id}"]`).filter({ hasText: actor.id }).waitFor();
     await page.getByRole('button', { name: 'Edit scopes and metadata' }).click();
     await page.getByLabel(/^Metadata/).fill(`note=${payload}\nteam=payments`);
     await page.getByRole('button', { name: 'Save scopes and metadata' }).click();

@@ -149,6 +149,27 @@ describe('CertusOrdoAgent', () => {
     expect(() => agent.grantActions('Reports', 'read', 'Write')).toThrow(ValidationError);
   });
 
+  test('grantActAs declares one certusordo_agent_delegation per actor (A↔B is no cycle); itself is refused', () => {
+    const stack = stackWithProvider();
+    const orchestrator = new CertusOrdoAgent(stack, 'Orchestrator', { name: 'orchestrator-prod' });
+    const payments = new CertusOrdoAgent(stack, 'Payments', { name: 'payments-prod' });
+    const imported = CertusOrdoAgent.fromAgentId(stack, 'Ledger', '0190a000-0000-7000-8000-000000000002');
+    const grant = orchestrator.grantActAs(payments);
+    expect(orchestrator.grantActAs(payments)).toBe(grant);
+    orchestrator.grantActAs(imported);
+    payments.grantActAs(orchestrator);
+    const json = synth(stack).json as { resource: Record<string, Record<string, { subject_agent_id: string; actor_agent_id: string }>> };
+    const delegations = Object.values(json.resource.certusordo_agent_delegation!);
+    expect(delegations).toHaveLength(3);
+    const ref = (a: string) => expect.stringMatching(new RegExp(`^\\$\\{certusordo_agent\\.${a}_[A-Z0-9]+\\.id\\}$`));
+    expect(delegations).toEqual(expect.arrayContaining([
+      { subject_agent_id: ref('Orchestrator'), actor_agent_id: ref('Payments') },
+      { subject_agent_id: ref('Orchestrator'), actor_agent_id: '0190a000-0000-7000-8000-000000000002' },
+      { subject_agent_id: ref('Payments'), actor_agent_id: ref('Orchestrator') },
+    ]));
+    expect(() => orchestrator.grantActAs(orchestrator)).toThrow(ValidationError);
+  });
+
   test('two agents of a stack with the same name fail validation at synth', () => {
     const stack = stackWithProvider();
     new CertusOrdoAgent(stack, 'One', { name: 'dup-prod' });

@@ -104,3 +104,32 @@ test('the introspector role: accepted after its migration; going down refuses wh
   await db('organizations').where({ id: org }).delete();
   await migrateLatest(db);
 });
+
+test('agent_delegations: one row per pair, never an agent for itself, gone with its agents, notifies the auth channel', async () => {
+  const db = database();
+  await migrateLatest(db);
+  const now = new Date();
+  const org = '0190a000-0000-7000-8000-0000000000b1';
+  const [a, b] = ['0190a000-0000-7000-8000-0000000000b2', '0190a000-0000-7000-8000-0000000000b3'];
+  await db('organizations').insert({ id: org, name: 'delegations', created_at: now });
+  for (const id of [a, b]) await db('agents').insert({ id, organization_id: org, name: id, scopes: '[]', metadata: '{}', status: 'active', created_at: now, updated_at: now, status_changed_at: now });
+  const row = { subject_agent_id: a, actor_agent_id: b, organization_id: org, created_at: now };
+  await db('agent_delegations').insert(row);
+  await expect(db('agent_delegations').insert(row)).rejects.toThrow(/agent_delegations_pk/);
+  await expect(db('agent_delegations').insert({ ...row, actor_agent_id: a })).rejects.toThrow(/agent_delegations_not_self_chk/);
+  await expect(db('agent_delegations').insert({ ...row, actor_agent_id: '0190a000-0000-7000-8000-0000000000ff' })).rejects.toThrow(/agent_delegations_actor_fk/);
+
+  const listener = await db.client.acquireConnection();
+  try {
+    const heard = new Promise<string>((resolve) => listener.once('notification', (m: { payload: string }) => resolve(m.payload)));
+    await listener.query('listen certusordo_auth');
+    await db('agent_delegations').where({ subject_agent_id: a }).delete();
+    expect(await heard).toBe(`delegation:${a}:${b}`);
+  } finally {
+    await listener.query('unlisten *');
+    await db.client.releaseConnection(listener);
+  }
+  await db('agent_delegations').insert(row);
+  await db('organizations').where({ id: org }).delete();
+  expect(await db('agent_delegations').where({ subject_agent_id: a })).toEqual([]);
+});

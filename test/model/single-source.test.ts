@@ -11,6 +11,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import * as agentModel from '../../model/agent';
 import { AGENT_SECRET_RULE } from '../../model/agent-secret';
+import { MAY_ACT_RULE } from '../../model/delegation';
 import * as limits from '../../model/limits';
 import { API_KEY_ROLE_RULE, API_KEY_ROLES, roleAtLeast } from '../../model/roles';
 import * as statuses from '../../model/statuses';
@@ -189,7 +190,7 @@ describe('the texts users read carry model/ rule texts', () => {
 
   it("the REST handbook (docs/rest-api.md) states the agent field rules in model's words", () => {
     const doc = fs.readFileSync(path.join(ROOT, 'docs/rest-api.md'), 'utf8').replace(/\s+/g, ' ');
-    for (const rule of [agentModel.NAME_RULE, agentModel.SCOPE_RULE, agentModel.SCOPES_RULE, agentModel.METADATA_RULE]) expect(doc).toContain(rule);
+    for (const rule of [agentModel.NAME_RULE, agentModel.SCOPE_RULE, agentModel.SCOPES_RULE, agentModel.METADATA_RULE, MAY_ACT_RULE]) expect(doc).toContain(rule);
   });
 
   it("the CLI's help lists model's statuses, roles and rules", () => {
@@ -200,6 +201,7 @@ describe('the texts users read carry model/ rule texts', () => {
     const help = (group: string, sub: string) =>
       program.commands.find((c) => c.name() === group)!.commands.find((c) => c.name() === sub)!.helpInformation().replace(/\s+/g, ' ');
     expect(help('agents', 'create')).toContain(agentModel.NAME_RULE);
+    expect(help('agents', 'create')).toContain(MAY_ACT_RULE);
     expect(help('agents', 'create')).toContain(agentModel.SCOPE_RULE);
     expect(help('agents', 'list')).toContain(statuses.AGENT_STATUSES.join(', '));
     expect(help('sessions', 'list')).toContain(statuses.SESSION_STATUSES.join(', '));

@@ -21,6 +21,7 @@ describe('provider docs', () => {
       'ephemeral-resources/access_token.md',
       'index.md',
       'resources/agent.md',
+      'resources/agent_delegation.md',
       'resources/agent_key.md',
     ]);
     for (const [rel, content] of Object.entries(generated)) {
@@ -44,7 +45,7 @@ describe('provider docs', () => {
       expect.objectContaining({ type: 'string', computed: true, sensitive: true, description_kind: 'markdown' }),
     );
     expect(Object.keys(p.data_source_schemas)).toEqual(['certusordo_agent', 'certusordo_agents']);
-    expect(Object.keys(p.resource_schemas)).toEqual(['certusordo_agent', 'certusordo_agent_key']);
+    expect(Object.keys(p.resource_schemas)).toEqual(['certusordo_agent', 'certusordo_agent_delegation', 'certusordo_agent_key']);
     expect(p.ephemeral_resource_schemas.certusordo_access_token!.block.attributes.access_token).toEqual(
       expect.objectContaining({ type: 'string', computed: true, sensitive: true }),
     );
@@ -154,6 +155,7 @@ describeWithTerraform('HCL examples', () => {
         'ds_agent.tf': fs.readFileSync(path.join(ex, 'data-sources/certusordo_agent/data-source.tf'), 'utf8'),
         'ds_agents.tf': fs.readFileSync(path.join(ex, 'data-sources/certusordo_agents/data-source.tf'), 'utf8'),
         'agent_key.tf': fs.readFileSync(path.join(ex, 'resources/certusordo_agent_key/resource.tf'), 'utf8'),
+        'agent_delegation.tf': fs.readFileSync(path.join(ex, 'resources/certusordo_agent_delegation/resource.tf'), 'utf8'),
         'access_token.tf': fs.readFileSync(path.join(ex, 'ephemeral-resources/certusordo_access_token/ephemeral-resource.tf'), 'utf8'),
       });
       await ws.must(['init', '-no-color']);

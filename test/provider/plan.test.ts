@@ -55,6 +55,7 @@ const prior: TfObject = {
   rotation_trigger: null,
   created_at: '2026-11-25T21:00:00.000Z',
   last_auth_at: null,
+  may_act: [],
 };
 
 describe('certusordo_agent plan', () => {

@@ -137,3 +137,31 @@ it("another organization's relying service refuses the token; a token for a reso
   const e = await verifyAccessToken(token, { baseUrl: server.url, organizationId: '00000000-0000-4000-8000-000000000000' }).catch((x) => x);
   expect(e).toBeInstanceOf(NotFoundError);
 });
+
+it('delegation: an actor exchanges the subject\'s token; verifiers see the chain and can refuse it', async () => {
+  const subject = await client.agents.create({ name: 'deleg-orchestrator', scopes: ['payments:read', 'payments:write'] });
+  const actor = await client.agents.create({ name: 'deleg-payments', scopes: ['payments:read'] });
+  const grant = await client.agents.grantDelegation(subject.id, actor.id);
+  expect(grant).toMatchObject({ subjectAgentId: subject.id, actorAgentId: actor.id, createdAt: expect.any(Date) });
+  expect((await client.agents.get(subject.id)).mayAct).toEqual([actor.id]);
+  await expect(client.agents.getDelegation(subject.id, actor.id)).resolves.toMatchObject({ actorAgentId: actor.id });
+
+  const subjectToken = await AgentCredentials.fromSecret(subject.secret!, { baseUrl: server.url }).getToken();
+  const actorCreds = AgentCredentials.fromSecret(actor.secret!, { baseUrl: server.url });
+  const resource = 'https://ledger.example.com/';
+  const delegated = await actorCreds.exchangeToken(subjectToken, { resource });
+  expect(delegated.scope).toBe('payments:read');
+
+  const verified = await verifyAccessToken(delegated.accessToken, { ...mine, audience: resource });
+  expect(verified).toMatchObject({ sub: subject.id, actors: [actor.id], actor: actor.id, clientId: actor.id });
+  await expect(verifyAccessToken(delegated.accessToken, { ...mine, audience: resource, maxDelegationDepth: 1 })).resolves.toMatchObject({ actors: [actor.id] });
+  await expect(verifyAccessToken(delegated.accessToken, { ...mine, audience: resource, maxDelegationDepth: 0 })).rejects.toMatchObject({ code: 'ERR_DELEGATION_DEPTH' });
+  await expect(verifyAccessToken(subjectToken, { ...mine, maxDelegationDepth: 0 })).resolves.toMatchObject({ sub: subject.id, actors: [], actor: subject.id });
+  await expect(verifyAccessToken(subjectToken, { ...mine, maxDelegationDepth: -1 })).rejects.toBeInstanceOf(TypeError);
+  expect(await client.introspect(delegated.accessToken)).toMatchObject({ active: true, sub: subject.id, actors: [actor.id] });
+
+  await client.agents.removeDelegation(subject.id, actor.id);
+  expect((await client.introspect(delegated.accessToken)).active).toBe(false);
+  await expect(client.agents.getDelegation(subject.id, actor.id)).rejects.toBeInstanceOf(NotFoundError);
+  await expect(actorCreds.exchangeToken(subjectToken)).rejects.toMatchObject({ code: 'invalid_grant' });
+});

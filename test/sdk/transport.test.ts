@@ -188,6 +188,7 @@ describe('requests', () => {
       createdAt: new Date('2026-11-25T21:00:00.000Z'),
       updatedAt: new Date('2026-11-25T21:00:01.000Z'),
       lastAuthAt: new Date('2026-11-26T10:00:00.000Z'),
+      mayAct: ['6f0d3c1e-8a53-4a55-9d69-0e9a3d3f1a02'],
     });
   });
 

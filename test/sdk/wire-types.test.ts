@@ -6,7 +6,7 @@
  * ts-jest fails the suite. The runtime part only keeps jest from reporting an empty suite.
  */
 import type { z } from 'zod';
-import type { AgentCreate, AgentKeyCreate, AgentKeyView, AgentUpdate, AgentView, FederatedCredentialCreate, FederatedCredentialView } from '../../api/src/schemas/agents';
+import type { AgentCreate, AgentDelegationView, AgentKeyCreate, AgentKeyView, AgentUpdate, AgentView, FederatedCredentialCreate, FederatedCredentialView } from '../../api/src/schemas/agents';
 import type { AuditCheckpoint, AuditVerification } from '../../api/src/schemas/audit';
 import type {
   ApiKeyCreated,
@@ -21,6 +21,7 @@ import type { SessionCreate, SessionOperation, SessionPage, SessionView } from '
 import type {
   WireAgent,
   WireAgentCreate,
+  WireAgentDelegation,
   WireAgentKey,
   WireAgentKeyCreate,
   WireAgentUpdate,
@@ -52,6 +53,7 @@ function expectEqual<T extends true>(): T | undefined {
 // Responses: exactly what the server sends.
 expectEqual<Equal<WireAgent, z.output<typeof AgentView>>>();
 expectEqual<Equal<WireAgentKey, z.output<typeof AgentKeyView>>>();
+expectEqual<Equal<WireAgentDelegation, z.output<typeof AgentDelegationView>>>();
 expectEqual<Equal<WireFederatedCredential, z.output<typeof FederatedCredentialView>>>();
 expectEqual<Equal<WireApiKey, z.output<typeof ApiKeyView>>>();
 expectEqual<Equal<WireCreatedApiKey, z.output<typeof ApiKeyCreated>>>();

@@ -12,6 +12,7 @@ export function client(url: string, apiKey: string) {
       return body === undefined ? t : t.send(body);
     },
     patch: (path: string, body: object) => auth(request(url).patch(path)).send(body),
+    put: (path: string, body: object = {}) => auth(request(url).put(path)).send(body),
     delete: (path: string) => auth(request(url).delete(path)),
   };
 }

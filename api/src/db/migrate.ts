@@ -21,6 +21,7 @@ import * as agentKeySeals from '../../migrations/20261204000310_agent_key_seals'
 import * as federatedCredentials from '../../migrations/20261204002200_federated_credentials';
 import * as sessionRenewals from '../../migrations/20261204100000_session_renewals';
 import * as creationNotifications from '../../migrations/20261204120000_creation_notifications';
+import * as agentDelegations from '../../migrations/20261204130000_agent_delegations';
 
 /**
  * What a migration may need besides the schema: the master key's derived keys, for a migration
@@ -54,6 +55,7 @@ export const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [
   ['20261204002200_federated_credentials', federatedCredentials],
   ['20261204100000_session_renewals', sessionRenewals],
   ['20261204120000_creation_notifications', creationNotifications],
+  ['20261204130000_agent_delegations', agentDelegations],
 ];
 
 class ListMigrationSource implements Knex.MigrationSource<string> {

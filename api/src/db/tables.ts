@@ -40,9 +40,10 @@ export interface DbAgentRow {
   status_changed_at: Date;
 }
 
-/** An agent row joined with its newest active public key. */
+/** An agent row joined with its newest active public key and its `may_act` (actor ids, in id order). */
 export interface DbAgentWithKeyRow extends DbAgentRow {
   public_key: Buffer | null;
+  may_act: string[];
 }
 
 export interface DbAgentKeyRow {

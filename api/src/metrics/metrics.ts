@@ -43,7 +43,7 @@ export type TokenOutcome = (typeof TOKEN_OUTCOMES)[number];
 export const INTROSPECTION_OUTCOMES = ['active', 'inactive'] as const;
 export type IntrospectionOutcome = (typeof INTROSPECTION_OUTCOMES)[number];
 
-export const CACHES = ['agent_status', 'session_state', 'revoked_jti', 'api_key', 'unknown_organization', 'unknown_agent', 'unknown_api_key'] as const;
+export const CACHES = ['agent_status', 'session_state', 'revoked_jti', 'api_key', 'unknown_organization', 'unknown_agent', 'unknown_api_key', 'delegation'] as const;
 export type CacheName = (typeof CACHES)[number];
 
 /** hit: answered from memory; miss: read the database and cached; bypass: read the database because the cache could not be trusted. */

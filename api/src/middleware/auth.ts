@@ -15,7 +15,7 @@ import { DomainError, ForbiddenError, UnauthenticatedError } from '../errors';
 import { parseAuthorization } from '../../../model/dpop';
 import type { AuditContext } from '../services/audit';
 import type { AuthenticatedKey } from '../services/organizations';
-import type { AccessTokenClaims } from '../services/tokens';
+import { tokenHolder, type AccessTokenClaims } from '../services/tokens';
 import type { ApiKeyCaller, Caller, RequestInfo, RouteAuth } from '../routes/manifest';
 import type { RequestLimiter } from './rate-limit';
 import type { DpopProofs } from '../tokens/dpop';
@@ -96,12 +96,16 @@ export class Authenticator {
       await this.deps.limiter.take(`ip:${req.ip}`);
       throw refusal;
     }
-    await this.deps.limiter.take(`agent:${claims.sub}`);
+    // A delegated token spends its holder's budget (the current actor's), not its subject's.
+    await this.deps.limiter.take(`agent:${tokenHolder(claims)}`);
     // RFC 6750 invalid_token: a genuine token, but minted for another service (its `resource`).
     if (!this.deps.tokens.isForControlPlane(claims)) {
       throw new UnauthenticatedError('The access token was issued for another audience; request one without resource (or with this server\'s URL) to call the control plane', [{ path: 'authorization', message: 'wrong_audience' }]);
     }
     if (auth.kind === 'api_key') throw new ForbiddenError('This call needs an API key');
+    if (claims.act !== undefined && !(auth.kind === 'api_key_or_agent' && auth.delegatedTokens)) {
+      throw new ForbiddenError('A delegated token acts for its subject at resource servers only; at the control plane it can only revoke itself', [{ path: 'authorization', message: 'delegated_token' }]);
+    }
     if (auth.kind === 'agent' && !auth.sessionTokens && claims.sid !== undefined) {
       throw new ForbiddenError('A session token cannot make this call; use the agent\'s access token', [{ path: 'authorization', message: 'session_token' }]);
     }

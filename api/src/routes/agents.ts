@@ -1,7 +1,8 @@
 /** /v1/agents: the agents of the caller's organization, their keys and federated credentials (API keys; roles per route). */
 import { z } from 'zod';
 import {
-  AgentCreate, AgentKeyCreate, AgentKeyView, AgentListQuery, AgentPage, AgentUpdate, AgentView, FederatedCredentialCreate, FederatedCredentialView, TransitionBody,
+  AgentCreate, AgentDelegationParams, AgentDelegationView, AgentKeyCreate, AgentKeyView, AgentListQuery, AgentPage, AgentUpdate, AgentView, FederatedCredentialCreate, FederatedCredentialView,
+  TransitionBody,
 } from '../schemas/agents';
 import { AgentKeyParams, FederatedCredentialParams, IdParams } from '../schemas/params';
 import type { AgentService, Transition } from '../services/agents';
@@ -79,5 +80,21 @@ export const agentRoutes = manifest<AgentRouteDeps>('agents', (route) => [
     ...REST, method: 'delete', path: '/v1/agents/{id}/federated-credentials/{credential_id}', summary: 'Remove a federated credential', auth: auth.apiKey('admin'),
     params: FederatedCredentialParams, responses: { 200: FederatedCredentialView }, errors: [409],
     handle: async ({ caller, params, request }, { agents }) => ({ body: await agents.removeFederatedCredential(auditContext(caller, request), params.id, params.credential_id) }),
+  }),
+  // One entry of `may_act` at a time: Terraform declares each grant as its own resource.
+  route({
+    ...REST, method: 'get', path: '/v1/agents/{id}/delegations/{actor_id}', summary: 'Whether the actor may act for the agent (an entry of its may_act)', auth: auth.apiKey('reader'),
+    params: AgentDelegationParams, responses: { 200: AgentDelegationView },
+    handle: async ({ caller, params }, { agents }) => ({ body: await agents.getDelegation(caller.key.organizationId, params.id, params.actor_id) }),
+  }),
+  route({
+    ...REST, method: 'put', path: '/v1/agents/{id}/delegations/{actor_id}', summary: 'Let the actor act for the agent (add it to may_act; RFC 8693 token exchange)', auth: auth.apiKey('admin'),
+    params: AgentDelegationParams, responses: { 200: AgentDelegationView }, errors: [400, 409],
+    handle: async ({ caller, params, request }, { agents }) => ({ body: await agents.grantDelegation(auditContext(caller, request), params.id, params.actor_id) }),
+  }),
+  route({
+    ...REST, method: 'delete', path: '/v1/agents/{id}/delegations/{actor_id}', summary: 'Remove the actor from may_act: the tokens it holds for the agent stop working at once', auth: auth.apiKey('admin'),
+    params: AgentDelegationParams, responses: { 200: AgentDelegationView },
+    handle: async ({ caller, params, request }, { agents }) => ({ body: await agents.removeDelegation(auditContext(caller, request), params.id, params.actor_id) }),
   }),
 ]);

@@ -16,7 +16,7 @@ import type { ApiKeyRole } from '../../../model/roles';
 import type { AuthenticatedKey } from '../services/organizations';
 import type { AccessTokenClaims } from '../services/tokens';
 
-export type HttpMethod = 'get' | 'post' | 'patch' | 'delete';
+export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 /**
  * Who may call a route. Each credential is `Authorization: Bearer …`:
@@ -25,20 +25,23 @@ export type HttpMethod = 'get' | 'post' | 'patch' | 'delete';
  * - `agent`: an agent's access token; `sessionTokens: false` refuses tokens bound to a session;
  * - `api_key_or_agent`: either; `anonymous: true` also lets a request without an Authorization
  *   header through (the handler decides what it may do).
+ * A delegated token (RFC 8693 `act`: an agent acting for another) acts for its subject at resource
+ * servers, not at the control plane: it is refused everywhere except where `delegatedTokens: true`
+ * (revoking itself and the tokens derived from it).
  */
 export type RouteAuth =
   | { readonly kind: 'none' }
   | { readonly kind: 'api_key'; readonly role: ApiKeyRole }
   | { readonly kind: 'agent'; readonly sessionTokens: boolean }
-  | { readonly kind: 'api_key_or_agent'; readonly role: ApiKeyRole; readonly anonymous?: boolean };
+  | { readonly kind: 'api_key_or_agent'; readonly role: ApiKeyRole; readonly anonymous?: boolean; readonly delegatedTokens?: boolean };
 
 export const auth = {
   none: { kind: 'none' },
   apiKey: <R extends ApiKeyRole>(role: R) => ({ kind: 'api_key', role }) as const,
   /** An agent access token; a session token (bound to a session by `sid`) too unless `sessionTokens: false`. */
   agent: <S extends boolean = true>(o: { sessionTokens?: S } = {}) => ({ kind: 'agent', sessionTokens: (o.sessionTokens ?? true) as S }) as const,
-  apiKeyOrAgent: <R extends ApiKeyRole, N extends boolean = false>(role: R, o: { anonymous?: N } = {}) =>
-    ({ kind: 'api_key_or_agent', role, anonymous: (o.anonymous ?? false) as N }) as const,
+  apiKeyOrAgent: <R extends ApiKeyRole, N extends boolean = false>(role: R, o: { anonymous?: N; delegatedTokens?: boolean } = {}) =>
+    ({ kind: 'api_key_or_agent', role, anonymous: (o.anonymous ?? false) as N, delegatedTokens: o.delegatedTokens ?? false }) as const,
 } as const;
 
 export interface ApiKeyCaller {

@@ -82,7 +82,7 @@ export const oauthRoutes = manifest<OAuthRouteDeps>('oauth', (route) => [
   // token in the body is then its own proof (revoking a token you hold is always allowed).
   route({
     ...oauth, method: 'post', path: '/v1/oauth/revoke', summary: 'Token revocation (RFC 7009): an operator API key, the agent\'s token, or the token itself; 200 whether or not the token was valid',
-    auth: auth.apiKeyOrAgent('operator', { anonymous: true }), body: RevocationRequest, responses: { 200: RevocationResponse },
+    auth: auth.apiKeyOrAgent('operator', { anonymous: true, delegatedTokens: true }), body: RevocationRequest, responses: { 200: RevocationResponse },
     before: ({ limits }) => [limitAnonymous(limits), noStore],
     handle: async ({ caller, body, request }, { tokens }) => {
       await tokens.revoke(body.token, { apiKey: caller.kind === 'api_key' ? caller.key : undefined, agent: caller.kind === 'agent' ? caller.claims : undefined }, request);

@@ -1,7 +1,8 @@
 /** HTTP contract for agents: request schemas (validation + OpenAPI) and the response view. */
 import { z } from 'zod';
-import { AgentName, AgentStatusSchema, Metadata, Scopes, Text } from '../../../model/agent-schemas';
+import { AgentName, AgentStatusSchema, MayAct, Metadata, Scopes, Text } from '../../../model/agent-schemas';
 import { PUBLIC_KEY_RULE } from '../../../model/agent';
+import { MAY_ACT_RULE } from '../../../model/delegation';
 import { LIST_IDS_MAX, LIST_IDS_RULE, LIST_PAGE_DEFAULT, LIST_PAGE_MAX, NAME_FILTER_MAX, REASON_MAX } from '../../../model/limits';
 import { AGENT_KEY_STATUSES } from '../../../model/statuses';
 import {
@@ -31,13 +32,14 @@ export const AgentCreate = z
     public_key: PublicKey.optional(),
     federated_credentials: z.array(FederatedCredentialCreate).max(FEDERATED_CREDENTIALS_MAX, FEDERATED_CREDENTIALS_RULE).optional()
       .meta({ description: `Workloads that authenticate as the agent with their platform token (${FEDERATED_CREDENTIALS_RULE}). With them and without \`public_key\`, the agent has no key and no secret at all` }),
+    may_act: MayAct.default([]),
   })
   .meta({ id: 'AgentCreate' });
 export type AgentCreateInput = z.output<typeof AgentCreate>;
 
 export const AgentUpdate = z
-  .strictObject({ name: AgentName.optional(), scopes: Scopes.optional(), metadata: Metadata.optional() })
-  .meta({ id: 'AgentUpdate', description: 'Fields to change; `metadata` replaces the whole map' });
+  .strictObject({ name: AgentName.optional(), scopes: Scopes.optional(), metadata: Metadata.optional(), may_act: MayAct.optional() })
+  .meta({ id: 'AgentUpdate', description: 'Fields to change; `metadata` and `may_act` replace the whole map or list' });
 export type AgentUpdateInput = z.output<typeof AgentUpdate>;
 
 export const TransitionBody = z.strictObject({ reason: Reason.optional() }).meta({ id: 'TransitionBody' });
@@ -82,6 +84,7 @@ export const AgentView = z
     created_at: z.iso.datetime(),
     updated_at: z.iso.datetime(),
     last_auth_at: z.iso.datetime().nullable(),
+    may_act: z.array(z.uuid()).meta({ description: MAY_ACT_RULE }),
     secret: z.string().optional().meta({ description: 'Only in the create response, only when the server generated the key. Store it now: it is never shown again.' }),
   })
   .meta({ id: 'Agent' });
@@ -115,3 +118,17 @@ export const FederatedCredentialView = z
 export type FederatedCredentialView = z.infer<typeof FederatedCredentialView>;
 
 export const AgentPage = z.object({ data: z.array(AgentView), next_cursor: z.string().nullable() }).meta({ id: 'AgentPage' });
+
+export const AgentDelegationParams = z.object({
+  id: z.string().meta({ description: 'The subject agent id (the agent acted for)' }),
+  actor_id: z.string().meta({ description: 'The actor agent id (the agent that may act for it)' }),
+});
+
+export const AgentDelegationView = z
+  .object({
+    subject_agent_id: z.uuid(),
+    actor_agent_id: z.uuid(),
+    created_at: z.iso.datetime().meta({ description: 'When the grant was made; delegated tokens issued before it are invalid' }),
+  })
+  .meta({ id: 'AgentDelegation', description: 'One entry of the subject agent\'s `may_act`: the actor may exchange the subject\'s access tokens (RFC 8693)' });
+export type AgentDelegationView = z.infer<typeof AgentDelegationView>;

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { API_KEY_ROLES } from '../../../model/roles';
 import { SIGNING_KEY_STATUSES } from '../../../model/statuses';
+import { ACCESS_TOKEN_TYPE } from '../../../model/delegation';
 
 const Time = z.string().describe('RFC 3339 time (UTC)');
 
@@ -88,8 +89,19 @@ export const TokenResponse = z
     token_type: AccessTokenType,
     expires_in: z.number().int(),
     scope: z.string(),
+    issued_token_type: z.literal(ACCESS_TOKEN_TYPE).optional().meta({ description: 'Token exchange only (RFC 8693 §2.2.1)' }),
   })
   .meta({ id: 'TokenResponse' });
+
+/** RFC 8693 §4.1: the current actor, with the actor before it nested inside. */
+export const ActClaimSchema = z
+  .object({
+    sub: z.string(),
+    get act(): z.ZodOptional<typeof ActClaimSchema> {
+      return ActClaimSchema.optional();
+    },
+  })
+  .meta({ id: 'ActClaim', description: 'RFC 8693 §4.1: `sub` is the current actor; a nested `act` the actor before it' });
 
 export const Introspection = z
   .union([
@@ -108,6 +120,7 @@ export const Introspection = z
       org_id: z.string(),
       sid: z.string().optional(),
       cnf: z.object({ jkt: z.string().describe('RFC 7638 thumbprint of the key every use of the token must prove (DPoP, RFC 9449)') }).optional(),
+      act: ActClaimSchema.optional().meta({ description: 'A delegated token (RFC 8693): who acts for `sub`' }),
     }),
   ])
   .meta({ id: 'Introspection' });

@@ -10,11 +10,12 @@ import type { Knex } from 'knex';
 import { isUuid, uuidv7 } from '../crypto/ids';
 import { formatAgentSecret, generateEd25519, jwkThumbprint } from '../crypto/ed25519';
 import * as ops from '../db/operations/agents';
+import * as delegationOps from '../db/operations/delegations';
 import * as fedOps from '../db/operations/federated-credentials';
 import type { DbAgentFederatedCredentialRow, DbAgentKeyRow, DbAgentRow, DbAgentWithKeyRow } from '../db/tables';
 import { ConflictError, InvalidTransitionError, NotFoundError, ValidationError } from '../domain/errors';
 import type {
-  AgentCreateInput, AgentKeyView, AgentListQueryInput, AgentUpdateInput, AgentView, FederatedCredentialCreateInput, FederatedCredentialView,
+  AgentCreateInput, AgentDelegationView, AgentKeyView, AgentListQueryInput, AgentUpdateInput, AgentView, FederatedCredentialCreateInput, FederatedCredentialView,
 } from '../schemas/agents';
 import { checkFederatedCredential, CheckedFederatedCredential, FederatedCredentialPolicy } from '../federation/credential-rules';
 import { FEDERATED_CREDENTIALS_MAX } from '../../../model/federation';
@@ -41,6 +42,7 @@ export function toAgentView(r: DbAgentWithKeyRow): AgentView {
     created_at: iso(r.created_at)!,
     updated_at: iso(r.updated_at)!,
     last_auth_at: iso(r.last_auth_at),
+    may_act: r.may_act,
   };
 }
 
@@ -96,6 +98,26 @@ function keyMaterial(agentId: string, publicKey: string | undefined): { publicKe
   return { publicKey: pair.publicKey, secret: formatAgentSecret(agentId, pair.seed) };
 }
 
+/**
+ * Checks the actors a subject's `may_act` gains, whose rows the caller holds locked: each must be
+ * an agent of the subject's organization, not revoked, not the subject itself. Unknown ids and
+ * other organizations' ids get the same answer, so nothing reveals another organization's agents.
+ */
+function checkActors(orgId: string, subjectId: string, actorIds: readonly string[], locked: readonly delegationOps.LockedAgentRow[], path: string): void {
+  const byId = new Map(locked.map((r) => [r.id, r]));
+  const violations = actorIds.flatMap((id) => {
+    const row = byId.get(id);
+    if (id === subjectId) return [{ path, message: `${id}: an agent cannot act for itself` }];
+    if (!row || row.organization_id !== orgId) return [{ path, message: `${id}: no agent with this id in the organization` }];
+    if (row.status === 'revoked') return [{ path, message: `${id}: the agent is revoked` }];
+    return [];
+  });
+  if (violations.length > 0) throw new ValidationError('may_act names agents that cannot act for this agent', violations);
+}
+
+/** Listeners told after commit that a subject's `may_act` gained or lost an actor (token caches use this). */
+export type DelegationListener = (subjectId: string, actorId: string) => void;
+
 /** Listeners told after commit that an agent's status changed (token caches use this). */
 export type StatusListener = (orgId: string, agentId: string, status: AgentView['status']) => void;
 
@@ -109,6 +131,7 @@ export class AgentService {
   private readonly statusListeners: StatusListener[] = [];
   private readonly createdListeners: Array<(agentId: string) => void> = [];
   private readonly transitionHooks: TransitionHook[] = [];
+  private readonly delegationListeners: DelegationListener[] = [];
   private readonly scopesListeners: Array<(orgId: string, agentId: string) => void> = [];
 
   constructor(
@@ -158,6 +181,14 @@ export class AgentService {
     this.transitionHooks.push(hook);
   }
 
+  onDelegationChange(listener: DelegationListener): void {
+    this.delegationListeners.push(listener);
+  }
+
+  private announceDelegations(subjectId: string, actorIds: readonly string[]): void {
+    for (const actor of actorIds) for (const l of this.delegationListeners) l(subjectId, actor);
+  }
+
   /** Called after a change of an agent's scopes commits (before the change's response). */
   onScopesChange(listener: (orgId: string, agentId: string) => void): void {
     this.scopesListeners.push(listener);
@@ -180,20 +211,29 @@ export class AgentService {
         ? await ops.insertAgentWithKey(tx, row, this.keyRow(ctx.organizationId, id, kid!, key.publicKey, now))
         : await ops.insertAgent(tx, row);
       if (!inserted) throw nameTaken(input.name);
+      if (input.may_act.length > 0) {
+        checkActors(ctx.organizationId, id, input.may_act, await delegationOps.lockAgentsInOrder(tx, input.may_act), 'may_act');
+        await delegationOps.insertDelegations(tx, ctx.organizationId, id, input.may_act, now);
+      }
+      const mayAct = [...input.may_act].sort();
       const credentials = federated.map((f) => this.federatedRow(ctx.organizationId, id, f, now));
       await fedOps.insertFederatedCredentials(tx, credentials);
-      const view = toAgentView({ ...row, public_key: key?.publicKey ?? null });
+      const view = toAgentView({ ...row, public_key: key?.publicKey ?? null, may_act: mayAct });
       audit.append(ctx, {
         action: 'agent.created', targetType: 'agent', targetId: id,
         data: {
           name: input.name, scopes: input.scopes, kid, key_source: key ? (key.secret ? 'generated' : 'brought') : 'none',
           ...(credentials.length ? { federated_credentials: credentials.map((c) => ({ id: c.id, issuer: c.issuer, subject: c.subject })) } : {}),
+          ...(mayAct.length ? { may_act: mayAct } : {}),
         },
       });
       // The stored (replayable) body never includes the secret; only this first response does.
       return { stored: view, response: key?.secret ? { ...view, secret: key.secret } : view };
     });
-    if (!result.replayed) for (const l of this.createdListeners) l(result.stored.id);
+    if (!result.replayed) {
+      for (const l of this.createdListeners) l(result.stored.id);
+      this.announceDelegations(result.stored.id, result.stored.may_act);
+    }
     return result;
   }
 
@@ -225,24 +265,107 @@ export class AgentService {
 
   async update(ctx: AuditContext, id: string, patch: AgentUpdateInput): Promise<AgentView> {
     if (!isUuid(id)) throw notFound();
+    const delegationChanges: string[] = [];
     let scopesChanged = false;
     const view = await this.audit.withAudit(this.db, async (tx, audit) => {
+      // The agent and the actors it names, locked together in id order (see lockAgentsInOrder).
+      const locked = patch.may_act !== undefined ? await delegationOps.lockAgentsInOrder(tx, [id, ...patch.may_act]) : [];
       const before = await ops.getAgent(tx, ctx.organizationId, id, { forUpdate: true });
       if (!before) throw notFound();
       if (before.status === 'revoked') throw new ConflictError('The agent is revoked and can no longer be changed');
+      const delegation = patch.may_act === undefined ? null : await this.replaceMayAct(tx, ctx.organizationId, before, patch.may_act, locked);
       const changes: Record<string, unknown> = {};
       if (patch.name !== undefined && patch.name !== before.name) changes.name = patch.name;
       if (patch.scopes !== undefined && JSON.stringify(patch.scopes) !== JSON.stringify(before.scopes)) changes.scopes = patch.scopes;
       if (patch.metadata !== undefined && JSON.stringify(sortKeys(patch.metadata)) !== JSON.stringify(sortKeys(before.metadata))) changes.metadata = patch.metadata;
+      if (delegation) {
+        changes.may_act = patch.may_act;
+        delegationChanges.push(...delegation.added, ...delegation.removed);
+      }
       if (Object.keys(changes).length === 0) return toAgentView(before);
-      const { updated } = await ops.updateAgentFields(tx, ctx.organizationId, id, { ...changes, updated_at: new Date() });
+      const { may_act: _mayAct, ...fields } = changes;
+      void _mayAct;
+      const { updated } = await ops.updateAgentFields(tx, ctx.organizationId, id, { ...fields, updated_at: new Date() });
       if (!updated) throw nameTaken(String(changes.name));
-      const view = toAgentView((await ops.getAgent(tx, ctx.organizationId, id))!);
-      audit.append(ctx, { action: 'agent.updated', targetType: 'agent', targetId: id, data: { changed: Object.keys(changes), ...changes } });
+      const after = toAgentView((await ops.getAgent(tx, ctx.organizationId, id))!);
+      const delegationData = delegation ? { may_act: after.may_act, may_act_added: delegation.added, may_act_removed: delegation.removed } : {};
+      audit.append(ctx, { action: 'agent.updated', targetType: 'agent', targetId: id, data: { changed: Object.keys(changes), ...fields, ...delegationData } });
       scopesChanged = changes.scopes !== undefined;
-      return view;
+      return after;
     });
+    this.announceDelegations(id, delegationChanges);
     if (scopesChanged) for (const l of this.scopesListeners) l(ctx.organizationId, id);
+    return view;
+  }
+
+  /** Makes the subject's `may_act` exactly `actorIds`; null when it already was. Only added actors are checked. */
+  private async replaceMayAct(
+    tx: Knex.Transaction, orgId: string, subject: DbAgentWithKeyRow, actorIds: readonly string[], locked: readonly delegationOps.LockedAgentRow[],
+  ): Promise<{ added: string[]; removed: string[] } | null> {
+    const current = new Set(subject.may_act);
+    const wanted = new Set(actorIds);
+    const toAdd = actorIds.filter((a) => !current.has(a));
+    const toRemove = subject.may_act.filter((a) => !wanted.has(a));
+    if (toAdd.length === 0 && toRemove.length === 0) return null;
+    checkActors(orgId, subject.id, toAdd, locked, 'may_act');
+    const removed = await delegationOps.deleteDelegations(tx, subject.id, toRemove);
+    const added = await delegationOps.insertDelegations(tx, orgId, subject.id, toAdd, new Date());
+    return { added: added.sort(), removed: removed.sort() };
+  }
+
+  /** The grant "actor may act for subject", or NotFoundError when the subject's `may_act` does not list it. */
+  async getDelegation(orgId: string, subjectId: string, actorId: string): Promise<AgentDelegationView> {
+    if (!isUuid(subjectId) || !isUuid(actorId)) throw new NotFoundError('Delegation not found');
+    const subject = await ops.getAgent(this.db, orgId, subjectId);
+    if (!subject) throw notFound();
+    const createdAt = await delegationOps.getDelegationCreatedAt(this.db, subject.id, actorId.toLowerCase());
+    if (!createdAt) throw new NotFoundError('Delegation not found');
+    return { subject_agent_id: subject.id, actor_agent_id: actorId.toLowerCase(), created_at: iso(createdAt)! };
+  }
+
+  /**
+   * Adds one actor to the subject's `may_act` (Terraform's one grant per resource); granting an
+   * existing pair again changes nothing.
+   */
+  async grantDelegation(ctx: AuditContext, subjectId: string, actorId: string): Promise<AgentDelegationView> {
+    if (!isUuid(subjectId)) throw notFound();
+    const actor = actorId.toLowerCase();
+    if (!isUuid(actor)) throw new ValidationError('actor_id is not an agent id', [{ path: 'actor_id', message: 'must be an agent id (a UUID)' }]);
+    let added = false;
+    const view = await this.audit.withAudit(this.db, async (tx, audit) => {
+      const locked = await delegationOps.lockAgentsInOrder(tx, [subjectId, actor]);
+      const subject = locked.find((r) => r.id === subjectId.toLowerCase() && r.organization_id === ctx.organizationId);
+      if (!subject) throw notFound();
+      if (subject.status === 'revoked') throw new ConflictError('The agent is revoked and can no longer be changed');
+      checkActors(ctx.organizationId, subject.id, [actor], locked, 'actor_id');
+      const now = new Date();
+      added = (await delegationOps.insertDelegations(tx, ctx.organizationId, subject.id, [actor], now)).length > 0;
+      if (!added) return { subject_agent_id: subject.id, actor_agent_id: actor, created_at: iso((await delegationOps.getDelegationCreatedAt(tx, subject.id, actor))!)! };
+      await ops.updateAgent(tx, ctx.organizationId, subject.id, { updated_at: now });
+      audit.append(ctx, { action: 'agent.delegation_granted', targetType: 'agent', targetId: subject.id, data: { actor_agent_id: actor } });
+      return { subject_agent_id: subject.id, actor_agent_id: actor, created_at: iso(now)! };
+    });
+    if (added) this.announceDelegations(view.subject_agent_id, [actor]);
+    return view;
+  }
+
+  /**
+   * Removes one actor from the subject's `may_act`: every token it holds for the subject (and
+   * every token derived from those) stops working at once. NotFoundError when it was not listed.
+   */
+  async removeDelegation(ctx: AuditContext, subjectId: string, actorId: string): Promise<AgentDelegationView> {
+    if (!isUuid(subjectId) || !isUuid(actorId)) throw new NotFoundError('Delegation not found');
+    const actor = actorId.toLowerCase();
+    const view = await this.audit.withAudit(this.db, async (tx, audit) => {
+      const subject = await ops.getAgent(tx, ctx.organizationId, subjectId, { forUpdate: true });
+      if (!subject) throw notFound();
+      const createdAt = await delegationOps.getDelegationCreatedAt(tx, subject.id, actor);
+      if (!createdAt || (await delegationOps.deleteDelegations(tx, subject.id, [actor])).length === 0) throw new NotFoundError('Delegation not found');
+      await ops.updateAgent(tx, ctx.organizationId, subject.id, { updated_at: new Date() });
+      audit.append(ctx, { action: 'agent.delegation_removed', targetType: 'agent', targetId: subject.id, data: { actor_agent_id: actor } });
+      return { subject_agent_id: subject.id, actor_agent_id: actor, created_at: iso(createdAt)! };
+    });
+    this.announceDelegations(view.subject_agent_id, [actor]);
     return view;
   }
 

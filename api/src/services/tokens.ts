@@ -24,6 +24,7 @@ import type { z } from 'zod';
 import type { Introspection } from '../schemas/responses';
 import { intersectScopes, scopeCovers, SCOPE_PATTERN } from '../../../model/agent';
 import { CLIENT_ASSERTION_MAX_LIFETIME_SECONDS } from '../../../model/limits';
+import { ACCESS_TOKEN_TYPE, actorChain, DELEGATION_MAX_DEPTH_DEFAULT, PARENT_JTIS_CLAIM } from '../../../model/delegation';
 import { generateEd25519, publicKeyObject } from '../crypto/ed25519';
 import { canonicalUuid, isCanonicalUuid } from '../crypto/ids';
 import * as ops from '../db/operations/tokens';
@@ -35,7 +36,7 @@ import type { AuditContext, AuditLog, AuditUnit } from './audit';
 import { agentKeySealMatches } from '../crypto/agent-key-seal';
 import { claimTextViolation, DecodedJws, decodeJws, verifyEd25519 } from '../crypto/jws';
 import type { InvalidationBus, InvalidationEvent } from '../tokens/invalidation';
-import type { AuthState } from '../tokens/state';
+import type { AgentState, AuthState } from '../tokens/state';
 import type { AuthWriter } from '../tokens/auth-writer';
 import { NegativeCache } from '../tokens/negative-cache';
 import { purgeAuthRows, PurgeCounts, PurgeOptions } from '../tokens/purge';
@@ -53,7 +54,16 @@ export const CLIENT_AUTH_FAILED = 'Client authentication failed';
  * the organization's issuer; aud, the RFC 8707 resource(s) of the request or else the issuer; sid
  * for a session token), plus the exact issue time in milliseconds.
  */
-export type AccessTokenClaims = Omit<Extract<z.output<typeof Introspection>, { active: true }>, 'active' | 'token_type'> & { iat_ms: number };
+export type AccessTokenClaims = Omit<Extract<z.output<typeof Introspection>, { active: true }>, 'active' | 'token_type'> & {
+  iat_ms: number;
+  /** A delegated token's ancestors (model/delegation.ts PARENT_JTIS_CLAIM): revoking any of them ends it. */
+  parent_jtis?: string[];
+};
+
+/** Who holds the token: the current actor of a delegated token (RFC 8693 `act`), else its subject. */
+export function tokenHolder(claims: Pick<AccessTokenClaims, 'sub' | 'act'>): string {
+  return actorChain(claims.act)?.at(-1) ?? claims.sub;
+}
 
 export interface AuthenticatedClient {
   /** The client-authentication method that authenticated it (its RFC 8414 name). */
@@ -84,6 +94,15 @@ export interface IssueOptions {
   resources?: string[];
   /** Further claims (for example `cnf`, `act`); they never replace a claim the service sets. */
   claims?: Record<string, unknown>;
+  /**
+   * A token that acts for another agent (RFC 8693 token exchange): the client is the actor (its
+   * assertion is consumed, its last_auth_at stamped, its scopes re-checked at commit), `subjectId`
+   * the token's `sub`, `notAfterSeconds` the latest `exp` it may have (the exchanged token's),
+   * `notBeforeMs` the earliest exact issue time it may carry (the exchanged token's and the
+   * grant's, so a replica whose clock is behind never issues a token its own checks refuse);
+   * `audit` goes into the exchange's audit event.
+   */
+  delegation?: { subjectId: string; notAfterSeconds: number; notBeforeMs: number; audit: Record<string, unknown> };
 }
 
 export interface TokenResponse {
@@ -91,6 +110,7 @@ export interface TokenResponse {
   token_type: AccessTokenType;
   expires_in: number;
   scope: string;
+  issued_token_type?: typeof ACCESS_TOKEN_TYPE;
 }
 
 export type Introspection = ({ active: true; token_type: AccessTokenType } & Omit<AccessTokenClaims, 'iat_ms'>) | { active: false };
@@ -109,6 +129,8 @@ export interface TokenServiceOptions {
   /** The server's public URL without a trailing slash; every organization's issuer is below it. */
   baseUrl: string;
   accessTokenTtlSeconds: number;
+  /** Most actors one delegated token may carry (model/delegation.ts DELEGATION_MAX_DEPTH_RULE). */
+  delegationMaxDepth?: number;
   /** The master key's agent-key seal: only keys whose seal verifies authenticate (crypto/agent-key-seal.ts). */
   agentKeySeal: Buffer;
 }
@@ -330,6 +352,8 @@ export class TokenService {
   async issue(client: AuthenticatedClient, requested: string[] | null, ctx: { requestId: string | null; clientIp: string | null }, opts: IssueOptions = {}): Promise<TokenResponse> {
     const resources = opts.resources ?? [];
     const jti = randomUUID();
+    const delegation = opts.delegation;
+    const data = { method: client.method, ...credentialAudit(client), token_jti: jti, ...(resources.length ? { resource: resources } : {}), ...dpopAuditData(opts.claims) };
     const outcome = await this.writer.issue({
       ctx: this.agentContext(client.orgId, client.agentId, ctx),
       method: client.method,
@@ -339,10 +363,9 @@ export class TokenService {
       scopes: requested,
       jti: client.assertionJti,
       assertionExpiresAt: client.assertionExpiresAt,
-      success: {
-        action: 'agent.authenticated', targetType: 'agent', targetId: client.agentId,
-        data: { method: client.method, ...credentialAudit(client), token_jti: jti, ...(resources.length ? { resource: resources } : {}), ...dpopAuditData(opts.claims) },
-      },
+      success: delegation
+        ? { action: 'token.exchanged', targetType: 'agent', targetId: delegation.subjectId, data: { ...data, ...delegation.audit } }
+        : { action: 'agent.authenticated', targetType: 'agent', targetId: client.agentId, data },
     });
     if (!outcome.ok) {
       switch (outcome.reason) {
@@ -358,16 +381,20 @@ export class TokenService {
       }
     }
     const scopes = outcome.scopes;
-    const ttl = Math.min(this.options.accessTokenTtlSeconds, MAX_TOKEN_LIFETIME_SECONDS);
-    const iat = Math.floor(outcome.issuedAtMs / 1000);
+    const issuedAtMs = Math.max(outcome.issuedAtMs, delegation?.notBeforeMs ?? 0);
+    const iat = Math.floor(issuedAtMs / 1000);
+    const exp = Math.min(iat + Math.min(this.options.accessTokenTtlSeconds, MAX_TOKEN_LIFETIME_SECONDS), delegation?.notAfterSeconds ?? Infinity);
     const iss = this.issuerFor(client.orgId);
     const aud = resources.length === 0 ? iss : resources.length === 1 ? resources[0]! : resources;
     const claims: AccessTokenClaims = {
       ...opts.claims,
-      iss, sub: client.agentId, aud, client_id: client.agentId, scope: scopes.join(' '),
-      jti, iat, iat_ms: outcome.issuedAtMs, exp: iat + ttl, org_id: client.orgId,
+      iss, sub: delegation?.subjectId ?? client.agentId, aud, client_id: client.agentId, scope: scopes.join(' '),
+      jti, iat, iat_ms: issuedAtMs, exp, org_id: client.orgId,
     };
-    return { access_token: await this.sign(claims), token_type: tokenType(claims), expires_in: ttl, scope: scopes.join(' ') };
+    return {
+      access_token: await this.sign(claims), token_type: tokenType(claims), expires_in: exp - iat, scope: scopes.join(' '),
+      ...(delegation ? { issued_token_type: ACCESS_TOKEN_TYPE } : {}),
+    };
   }
 
   agentContext(orgId: string, agentId: string, r: { requestId: string | null; clientIp: string | null }): AuditContext {
@@ -434,6 +461,9 @@ export class TokenService {
     if (typeof p.exp !== 'number' || typeof p.iat !== 'number' || typeof p.iat_ms !== 'number' || typeof p.scope !== 'string') return null;
     if (nowMs !== null && p.exp * 1000 <= nowMs) return null;
     if (p.sid !== undefined && typeof p.sid !== 'string') return null;
+    if (p.act !== undefined && actorChain(p.act) === null) return null;
+    const parents = p[PARENT_JTIS_CLAIM];
+    if (parents !== undefined && !(Array.isArray(parents) && parents.every((j) => typeof j === 'string'))) return null;
     if (p.cnf !== undefined && !isConfirmation(p.cnf)) return null;
     return p as unknown as AccessTokenClaims;
   }
@@ -443,19 +473,22 @@ export class TokenService {
     const claims = await this.verifySignature(token, nowMs);
     if (!claims) return null;
     if (await this.state.isRevoked(claims.jti)) return null;
-    let agent = await this.state.agent(claims.sub);
-    // A token is proof the agent was active when it was issued: one issued after the cached
-    // status change means the cache missed a reactivation not yet notified here; re-read.
-    if (agent && agent.status !== 'active' && claims.iat_ms >= agent.statusChangedAtMs) agent = await this.state.agent(claims.sub, true);
-    if (!agent || agent.orgId !== claims.org_id || agent.status !== 'active' || claims.iat_ms < agent.statusChangedAtMs) return null;
+    const agent = await this.activeSince(claims.sub, claims.org_id, claims.iat_ms);
+    if (!agent) return null;
     if (claims.sid !== undefined) {
       const s = await this.state.session(claims.sid);
       if (!s || s.agentId !== claims.sub || s.status !== 'active' || s.expiresAtMs <= nowMs) return null;
     }
-    // A scope removed from the agent is gone from its live tokens at once: the token holds what it
-    // was issued with and the agent holds now.
+    // A scope removed from the agent (or, for a delegated token, from any actor of its chain) is
+    // gone from its live tokens at once: the token holds what it was issued with and they all hold now.
+    let holders: AgentState[] = [agent];
+    if (claims.act !== undefined) {
+      const actors = await this.delegationHolds(claims);
+      if (!actors) return null;
+      holders = [agent, ...actors];
+    }
     const scopes = claims.scope.split(' ').filter(Boolean);
-    const held = intersectScopes(scopes, agent.scopes);
+    const held = holders.reduce((acc, h) => intersectScopes(acc, h.scopes), scopes);
     return held.length === scopes.length && held.every((sc, i) => sc === scopes[i]) ? claims : { ...claims, scope: held.join(' ') };
   }
 
@@ -472,12 +505,55 @@ export class TokenService {
     return aud.some((a) => a === issuer || a.replace(/\/+$/, '') === this.options.baseUrl);
   }
 
+  /**
+   * A delegated token holds while every token it was exchanged from is unrevoked, every actor is
+   * an active agent of the organization since before the token was issued, and every link of the
+   * chain (subject → first actor → … → current actor) is still granted, since before the token
+   * was issued: all cached lookups, each dropped on every replica when its row changes.
+   */
+  private async delegationHolds(claims: AccessTokenClaims): Promise<AgentState[] | null> {
+    const chain = actorChain(claims.act);
+    if (!chain || chain.length === 0 || chain.length > this.delegationMaxDepth) return null;
+    for (const jti of claims.parent_jtis ?? []) if (await this.state.isRevoked(jti)) return null;
+    const actors: AgentState[] = [];
+    let subject = claims.sub;
+    for (const actor of chain) {
+      const state = await this.activeSince(actor, claims.org_id, claims.iat_ms);
+      if (!state) return null;
+      const grantedAtMs = await this.state.delegation(subject, actor);
+      if (grantedAtMs === null || claims.iat_ms < grantedAtMs) return null;
+      actors.push(state);
+      subject = actor;
+    }
+    return actors;
+  }
+
+  /** When `actorId` was allowed to act for `subjectId` (ms), or null when it is not (cached, see AuthState). */
+  delegationGrantedAt(subjectId: string, actorId: string): Promise<number | null> {
+    return this.state.delegation(subjectId, actorId);
+  }
+
+  /** Most actors a delegated token may carry. */
+  get delegationMaxDepth(): number {
+    return this.options.delegationMaxDepth ?? DELEGATION_MAX_DEPTH_DEFAULT;
+  }
+
+  /** The agent is an active agent of `orgId`, and has been since before `issuedAtMs` (a token's exact issue time). */
+  private async activeSince(agentId: string, orgId: string, issuedAtMs: number): Promise<AgentState | null> {
+    let agent = await this.state.agent(agentId);
+    // A token is proof the agent was active when it was issued: one issued after the cached
+    // status change means the cache missed a reactivation not yet notified here; re-read.
+    if (agent && agent.status !== 'active' && issuedAtMs >= agent.statusChangedAtMs) agent = await this.state.agent(agentId, true);
+    return agent && agent.orgId === orgId && agent.status === 'active' && issuedAtMs >= agent.statusChangedAtMs ? agent : null;
+  }
+
   /** RFC 7662 for the caller's organization: another organization's token is simply inactive. */
   async introspect(token: string, orgId: string): Promise<Introspection> {
     const c = await this.validate(token);
     if (!c || c.org_id !== orgId) return { active: false };
-    const { iat_ms: _omit, ...rest } = c;
+    const { iat_ms: _omit, parent_jtis: _internal, ...rest } = c;
     void _omit;
+    void _internal;
     return { active: true, token_type: tokenType(c), ...rest };
   }
 
@@ -502,15 +578,17 @@ export class TokenService {
     if (by.apiKey && by.apiKey.organizationId !== c.org_id) return;
     if (by.agent && (by.agent.sub !== c.sub || by.agent.org_id !== c.org_id)) return;
     if (by.agent?.sid !== undefined && by.agent.jti !== c.jti) return;
+    // A delegated token revokes only itself and the tokens exchanged from it.
+    if (by.agent?.act !== undefined && by.agent.jti !== c.jti && !(c.parent_jtis ?? []).includes(by.agent.jti)) return;
     const ctx: AuditContext = by.apiKey
       ? { organizationId: c.org_id, actorType: 'api_key', actorId: by.apiKey.id, requestId: r.requestId, clientIp: r.clientIp }
-      : this.agentContext(c.org_id, c.sub, r);
+      : this.agentContext(c.org_id, tokenHolder(by.agent ?? c), r);
     const expiresAt = new Date(c.exp * 1000);
     const events = await this.audit.withAudit(this.db, async (tx, audit) => {
       const inserted = await ops.insertRevokedToken(tx, { jti: c.jti, organization_id: c.org_id, agent_id: c.sub, expires_at: expiresAt, revoked_at: new Date() });
       const announce: InvalidationEvent[] = [];
       if (inserted) {
-        audit.append(ctx, { action: 'token.revoked', targetType: 'agent', targetId: c.sub, data: { jti: c.jti, ...(c.sid ? { sid: c.sid } : {}) } });
+        audit.append(ctx, { action: 'token.revoked', targetType: 'agent', targetId: c.sub, data: { jti: c.jti, ...(c.sid ? { sid: c.sid } : {}), ...(c.act ? { act: c.act } : {}) } });
         for (const hook of this.revokeHooks) announce.push(...((await hook(tx, audit, c, ctx)) ?? []));
       }
       return announce;

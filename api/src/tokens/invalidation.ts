@@ -22,6 +22,8 @@ export type InvalidationEvent =
   | { kind: 'credentials'; id: string }
   | { kind: 'session'; id: string }
   | { kind: 'token'; jti: string; expiresAtMs: number }
+  /** An agent's `may_act` gained or lost this actor. */
+  | { kind: 'delegation'; subjectId: string; actorId: string }
   /** An API key was created, revoked, changed role or deleted. */
   | { kind: 'api_key'; id: string }
   /** An organization was created (negative caches forget its id). */
@@ -74,6 +76,10 @@ export function parseNotification(payload: string): InvalidationEvent | null {
       return { kind: 'organization', id: rest };
     case 'signing_keys':
       return { kind: 'signing_keys', orgId: rest === '' ? null : rest };
+    case 'delegation': {
+      const [subjectId, actorId, extra] = rest.split(':');
+      return subjectId && actorId && extra === undefined ? { kind: 'delegation', subjectId, actorId } : null;
+    }
     case 'token': {
       const j = rest.indexOf(':');
       const exp = Number(rest.slice(0, j));
@@ -156,6 +162,12 @@ const HEARTBEAT = 'heartbeat';
  * order, after every notification they were queued behind); one silent for `linkTimeoutMs` is
  * dropped and replaced (a `reset` then clears the caches).
  */
+/**
+ * The link's timing: a heartbeat every 200 ms; caches are trusted only while the newest proof is
+ * under 1 s old (the revocation bound under a silent fault); a link silent for 3 s is replaced.
+ */
+const LINK_TIMING = { heartbeatIntervalMs: 200, maxLagMs: 1_000, linkTimeoutMs: 3_000 } as const;
+
 export class PgListenBus extends BaseBus {
   readonly crossProcess = true;
   private client: pg.Client | null = null;
@@ -184,9 +196,9 @@ export class PgListenBus extends BaseBus {
 
   constructor(private readonly url: string, logger: Logger, options: PgListenBusOptions = {}) {
     super(logger);
-    this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 200;
-    this.maxLagMs = options.maxLagMs ?? 1000;
-    this.linkTimeoutMs = options.linkTimeoutMs ?? 3000;
+    this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? LINK_TIMING.heartbeatIntervalMs;
+    this.maxLagMs = options.maxLagMs ?? LINK_TIMING.maxLagMs;
+    this.linkTimeoutMs = options.linkTimeoutMs ?? LINK_TIMING.linkTimeoutMs;
     this.now = options.now ?? Date.now;
   }
 

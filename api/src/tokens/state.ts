@@ -18,6 +18,7 @@
 import type { Knex } from 'knex';
 import * as tokenOps from '../db/operations/tokens';
 import * as sessionOps from '../db/operations/sessions';
+import * as delegationOps from '../db/operations/delegations';
 import type { SessionDbStatus } from '../db/tables';
 import type { Logger } from '../logger';
 import type { InvalidationBus, InvalidationEvent } from './invalidation';
@@ -52,15 +53,20 @@ export interface AuthStateOptions {
   maxRevoked?: number;
 }
 
+/** The cache key of a (subject, actor) pair. */
+const pair = (subjectId: string, actorId: string) => `${subjectId} ${actorId}`;
+
 export class AuthState {
   private readonly agents = new Map<string, AgentState>();
   private readonly sessions = new Map<string, SessionState>();
+  /** (subject, actor) → when the grant was made (ms), or null: no grant. Absence is cached too (the exchange asks). */
+  private readonly delegations = new Map<string, number | null>();
   private readonly revoked = new Map<string, number>();
   private revokedReady = false;
   private revokedLoading: Promise<void> | null = null;
   private generation = 0;
   /** Lookups answered from memory (hits), read and cached (misses), read because the bus was unhealthy (bypasses). */
-  readonly stats = { agents: newCacheStats(), sessions: newCacheStats(), revoked: newCacheStats() };
+  readonly stats = { agents: newCacheStats(), sessions: newCacheStats(), revoked: newCacheStats(), delegations: newCacheStats() };
 
   private readonly maxRevoked: number;
   /** When a notification last found the revoked set full and swept it. */
@@ -110,10 +116,15 @@ export class AuthState {
         // A stale link refused the set's readiness (or a load): try again now that it delivers.
         if (e.fresh && !this.revokedReady) this.reloadRevoked();
         break;
+      case 'delegation':
+        this.generation++;
+        this.delegations.delete(pair(e.subjectId, e.actorId));
+        break;
       case 'reset':
         this.generation++;
         this.agents.clear();
         this.sessions.clear();
+        this.delegations.clear();
         this.revokedReady = false;
         this.reloadRevoked();
         break;
@@ -216,6 +227,27 @@ export class AuthState {
       this.sessions.set(id, state);
     }
     return state;
+  }
+
+  /** When `actorId` was allowed to act for `subjectId` (ms since epoch), or null when it is not. */
+  async delegation(subjectId: string, actorId: string): Promise<number | null> {
+    const key = pair(subjectId, actorId);
+    if (this.cacheable) {
+      const hit = this.delegations.get(key);
+      if (hit !== undefined) {
+        this.stats.delegations.hits++;
+        return hit;
+      }
+      this.stats.delegations.misses++;
+    } else this.stats.delegations.bypasses++;
+    const g = this.generation;
+    const createdAt = await delegationOps.getDelegationCreatedAt(this.db, subjectId, actorId);
+    const value = createdAt ? createdAt.getTime() : null;
+    if (this.cacheable && g === this.generation) {
+      if (this.delegations.size >= MAX_ENTRIES) this.delegations.clear();
+      this.delegations.set(key, value);
+    }
+    return value;
   }
 
   async isRevoked(jti: string): Promise<boolean> {

@@ -13,6 +13,7 @@ import { Transport, type Sleep, type TransportRequest } from '../../../sdk/src/c
 import type {
   WireAgent as Agent,
   WireAgentCreate as AgentCreate,
+  WireAgentDelegation as AgentDelegation,
   WireAgentKey as AgentKey,
   WireAgentKeyCreate as AgentKeyCreate,
   WireAgentListQuery as AgentListQuery,
@@ -184,6 +185,23 @@ export class RestClient {
   /** 409 ConflictError when it is the agent's last active key; removing a removed key is a 200. */
   removeAgentKey(agentId: string, kid: string): Promise<AgentKey> {
     return this.request<AgentKey>({ method: 'DELETE', path: path`/v1/agents/${agentId}/keys/${kid}` });
+  }
+
+  // --- delegations (one entry of an agent's may_act) --------------------------------------
+
+  /** Granting an existing pair again is a 200 with the same grant. */
+  grantDelegation(subjectId: string, actorId: string): Promise<AgentDelegation> {
+    return this.request<AgentDelegation>({ method: 'PUT', path: path`/v1/agents/${subjectId}/delegations/${actorId}` });
+  }
+
+  /** 404 NotFoundError when the subject's may_act does not list the actor. */
+  getDelegation(subjectId: string, actorId: string): Promise<AgentDelegation> {
+    return this.request<AgentDelegation>({ method: 'GET', path: path`/v1/agents/${subjectId}/delegations/${actorId}` });
+  }
+
+  /** 404 NotFoundError when it was not listed. */
+  removeDelegation(subjectId: string, actorId: string): Promise<AgentDelegation> {
+    return this.request<AgentDelegation>({ method: 'DELETE', path: path`/v1/agents/${subjectId}/delegations/${actorId}` });
   }
 
   // --- OAuth (agent credentials, not the API key) ----------------------------------------

@@ -6,7 +6,7 @@ import { mapOf, setOf, str, type SchemaDef } from '../schema/types';
 import { PUBLIC_KEY_RULE, SCOPE_RULE } from '../../../model/agent';
 import { AGENT_STATUSES } from '../../../model/statuses';
 import { codeChoices } from '../../../model/words';
-import { agentAttributes, capitalize } from '../resources/agent-model';
+import { agentAttributes, capitalize, MAY_ACT_DESCRIPTION } from '../resources/agent-model';
 import type { DataSourceDefinition, StateResult } from '../resources/types';
 
 export const agentDataSchema = {
@@ -27,6 +27,7 @@ export const agentDataSchema = {
       status: { type: str, computed: true, description: `${capitalize(codeChoices(AGENT_STATUSES))}.` },
       created_at: { type: str, computed: true, description: 'Creation time (RFC 3339).' },
       last_auth_at: { type: str, computed: true, description: 'Last successful authentication (RFC 3339), or null.' },
+      may_act: { type: setOf(str), computed: true, description: MAY_ACT_DESCRIPTION },
     },
   },
 } satisfies SchemaDef;

@@ -18,6 +18,7 @@ const agentObject = objectOf({
   status: str,
   created_at: str,
   last_auth_at: str,
+  may_act: setOf(str),
 });
 
 export const agentsDataSchema = {
@@ -43,7 +44,7 @@ export const agentsDataSchema = {
         type: listOf(agentObject),
         computed: true,
         description:
-          'Matching agents, each with `id`, `name`, `scopes`, `metadata`, `public_key`, `status`, `created_at` and `last_auth_at`.',
+          'Matching agents, each with `id`, `name`, `scopes`, `metadata`, `public_key`, `status`, `created_at`, `last_auth_at` and `may_act`.',
       },
     },
   },

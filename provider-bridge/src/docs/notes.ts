@@ -30,6 +30,14 @@ This resource creates every agent with a key (\`POST /v1/agents\`), and the cont
 - **Destroying the agent too.** When the agent's \`certusordo_agent\` is destroyed in the same run, its keys are removed first (they depend on it). If they are all of the agent's keys, the last removal is refused: remove that key from state (\`terraform state rm\`) and destroy the agent, whose revocation ends all its keys.
 - **Import** by \`<agent_id>/<kid>\`; \`secret\` is null afterwards. A \`rotation_trigger\` set for the first time after an import is only recorded.
 `,
+  certusordo_agent_delegation: `## Lifecycle
+
+- **One grant per resource.** Each resource is one entry of the subject agent's \`may_act\` (\`PUT /v1/agents/{subject}/delegations/{actor}\`), so "A may act for B" and "B may act for A" are two resources that depend only on the agents: no dependency cycle. The subject's \`may_act\` (on \`certusordo_agent\` and the data sources) shows the result after the next refresh.
+- **What the actor may do.** Exchange the subject's access token at the token endpoint (\`grant_type=urn:ietf:params:oauth:grant-type:token-exchange\`, RFC 8693) for a token with \`sub\` = the subject and \`act.sub\` = the actor, scoped within both agents' scopes, expiring no later than the exchanged token. Chains (C acting on a token B got for A) need a grant from B to C.
+- **Destroy ends the tokens at once.** Removing the grant (\`DELETE\`) makes every token the actor holds for the subject, and every token derived from those, inactive on every replica at once; granting again later does not revive them.
+- **Removed outside Terraform → dropped.** A grant removed over the API, or whose subject agent no longer exists, is dropped from state; the next plan creates it again. A revoked actor or subject cannot be granted: the apply fails with the control plane's 400 or 409.
+- **Replacement:** both attributes. **Import** by \`<subject_agent_id>/<actor_agent_id>\`.
+`,
 };
 
 /** Appended to data source pages. */

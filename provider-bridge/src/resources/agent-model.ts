@@ -5,6 +5,10 @@ import { METADATA_RULE, metadataViolations, NAME_RULE, nameViolations, publicKey
 import { asStringMap, isUnknown, type TfObject } from '../codec/values';
 import { error, type Diagnostic } from '../diag';
 
+/** `may_act` as every agent object of this provider describes it (computed: declare grants with certusordo_agent_delegation). */
+export const MAY_ACT_DESCRIPTION =
+  'Ids of the agents that may act for this one (RFC 8693 token exchange): one entry per `certusordo_agent_delegation` whose `subject_agent_id` is this agent (or grant made over the API). Empty: nobody may. Refreshed on every read.';
+
 /** The server-owned attributes every agent object in this provider exposes. */
 export function agentAttributes(a: Agent): Record<string, TfValue> {
   return {
@@ -16,6 +20,7 @@ export function agentAttributes(a: Agent): Record<string, TfValue> {
     status: a.status,
     created_at: a.created_at,
     last_auth_at: a.last_auth_at ?? null,
+    may_act: [...(a.may_act ?? [])],
   };
 }
 

@@ -16,7 +16,7 @@ import { mapOf, setOf, str, type SchemaDef } from '../schema/types';
 import { METADATA_RULE, NAME_RULE, PUBLIC_KEY_RULE, SCOPE_RULE, SCOPES_RULE } from '../../../model/agent';
 import { AGENT_SECRET_RULE } from '../../../model/agent-secret';
 import { managedAgentStatusViolation, MANAGED_AGENT_STATUS_RULE } from '../../../model/statuses';
-import { agentAttributes, agentFieldDiagnostics, capitalize } from './agent-model';
+import { agentAttributes, agentFieldDiagnostics, capitalize, MAY_ACT_DESCRIPTION } from './agent-model';
 import type { PlanAdjustment, PlanRequest, ProviderData, ResourceDefinition, StateResult } from './types';
 
 export const agentSchema = {
@@ -95,6 +95,11 @@ export const agentSchema = {
         computed: true,
         description: 'Time of the agent\'s last successful authentication (RFC 3339), or null if it never authenticated. Refreshed on every read.',
       },
+      may_act: {
+        type: setOf(str),
+        computed: true,
+        description: MAY_ACT_DESCRIPTION,
+      },
     },
   },
 } satisfies SchemaDef;
@@ -149,6 +154,7 @@ function modifyPlan(req: PlanRequest, res: PlanAdjustment): PlanAdjustment {
     planned.id = UNKNOWN;
     planned.created_at = UNKNOWN;
     planned.last_auth_at = UNKNOWN;
+    planned.may_act = UNKNOWN;
     planned.secret = plannedSecret(req.config);
     if ((req.config.public_key ?? null) === null) planned.public_key = UNKNOWN;
     if (configStatus === null) planned.status = 'active';

@@ -34,6 +34,9 @@ __all__ = ["AgentCredentials", "CLIENT_ASSERTION_TYPE", "ServiceResponse"]
 
 CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 ASSERTION_LIFETIME_SECONDS = 60
+#: RFC 8693 token exchange (model/delegation.ts).
+TOKEN_EXCHANGE_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:token-exchange"
+ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
 DEFAULT_REFRESH_MARGIN_SECONDS = 30.0
 
 StrOrList = Union[str, Sequence[str], None]
@@ -169,6 +172,19 @@ class AgentCredentials:
             token = self._request_token(scope, resources)
             self._cache[key] = token
             return token
+
+    def exchange_token(self, subject_token: str, scopes: StrOrList = None, *, resource: StrOrList = None) -> AccessToken:
+        """Token exchange (RFC 8693): this agent, listed in the subject agent's ``may_act``, exchanges
+        an access token of the subject (received with a call it serves) for a token that acts for
+        the subject (``sub`` the subject, ``act.sub`` this agent) instead of passing the subject's
+        token on. Scopes: within the subject token's and this agent's (default: all they share).
+        Not cached: each subject token gets its own."""
+        grant = [
+            ("grant_type", TOKEN_EXCHANGE_GRANT_TYPE),
+            ("subject_token", subject_token),
+            ("subject_token_type", ACCESS_TOKEN_TYPE),
+        ]
+        return self._request_token(_normalize_scopes(scopes), _normalize_resources(resource), grant)
 
     @property
     def dpop(self) -> bool:
@@ -316,10 +332,10 @@ class AgentCredentials:
             self._private_key,  # type: ignore[arg-type]
         )
 
-    def _request_token(self, scope: str, resources: List[str]) -> AccessToken:
+    def _request_token(self, scope: str, resources: List[str], grant: Optional[List[Tuple[str, str]]] = None) -> AccessToken:
         def form() -> List[Tuple[str, str]]:
             # Called per attempt, so each retry signs a fresh assertion (new jti): replays are refused.
-            pairs = [("grant_type", "client_credentials")]
+            pairs = list(grant or [("grant_type", "client_credentials")])
             if self._platform_token is not None:
                 # A platform token names its workload, not the agent: client_id says which agent.
                 pairs.append(("client_id", self.agent_id))

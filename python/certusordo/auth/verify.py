@@ -34,6 +34,7 @@ from .._datetime import UTCDateTime
 from .._mappers import bound_jkt
 from .._version import __version__
 from ..errors import APIConnectionError, APITimeoutError, CertusOrdoError, TokenVerificationError, generate
+from .._delegation import actor_chain
 from ..types import VerifiedAccessToken
 from .keys import b64url_decode
 
@@ -190,6 +191,7 @@ def verify_access_token(
     timeout: float = DEFAULT_TIMEOUT,
     now: Optional[float] = None,
     jwks_cache: Optional[JWKSCache] = None,
+    max_delegation_depth: Optional[int] = None,
 ) -> VerifiedAccessToken:
     """Verifies a CertusOrdo access token for a relying service; returns its claims.
 
@@ -197,7 +199,14 @@ def verify_access_token(
     ``jwks_url`` skips discovery (default: the ``jwks_uri`` of the issuer's RFC 8414 metadata,
     fetched once). ``audience``: your service's URI (any one of a list must be in ``aud``); agents
     request such tokens with ``get_token(resource=...)``. ``now`` (epoch seconds) is for tests.
+
+    Delegated tokens (RFC 8693: an agent acting for another, the ``act`` claim) are accepted by
+    default: ``sub`` is the agent represented, ``actors`` who acts for it (first actor first, the
+    current one last). ``max_delegation_depth=0`` refuses every delegated token; N accepts chains
+    of at most N actors.
     """
+    if max_delegation_depth is not None and (isinstance(max_delegation_depth, bool) or not isinstance(max_delegation_depth, int) or max_delegation_depth < 0):
+        raise TypeError("max_delegation_depth must be an integer >= 0")
     if not isinstance(issuer, str) or not issuer:
         raise TypeError("verify_access_token needs the issuer of your organization: organization_issuer(base_url, org_id)")
     if not _is_absolute(issuer):
@@ -253,6 +262,13 @@ def verify_access_token(
     if not isinstance(claims["sub"], str):
         raise _fail('"sub" claim must be a string', "ERR_JWT_INVALID")
 
+    actors = actor_chain(claims.get("act"))
+    if actors is None:
+        raise _fail("the act claim is malformed", "ERR_DELEGATION_MALFORMED")
+    if max_delegation_depth is not None and len(actors) > max_delegation_depth:
+        message = "delegated tokens are not accepted here" if max_delegation_depth == 0 else f"the delegation chain has {len(actors)} actors; at most {max_delegation_depth} are accepted here"
+        raise _fail(message, "ERR_DELEGATION_DEPTH")
+
     from datetime import datetime, timezone
 
     scope = claims.get("scope") if isinstance(claims.get("scope"), str) else ""
@@ -263,6 +279,8 @@ def verify_access_token(
 
     return VerifiedAccessToken(
         sub=claims["sub"],
+        actors=actors,
+        actor=actors[-1] if actors else claims["sub"],
         scopes=[s for s in scope.split(" ") if s],
         client_id=opt("client_id"),
         sid=opt("sid"),

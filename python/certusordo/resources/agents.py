@@ -88,6 +88,7 @@ class Agents(APIResource):
         public_key: Optional[str] = None,
         *,
         federated_credentials: Optional[List[Dict[str, Any]]] = None,
+        may_act: Optional[List[str]] = None,
         options: Optional[RequestOptions] = None,
     ) -> CreatedAgent:
         """Registers an agent. Without ``public_key`` the server generates the key pair and returns
@@ -97,7 +98,7 @@ class Agents(APIResource):
         wire = self._transport.request(
             "POST",
             "/v1/agents",
-            json_body=defined(name=name, scopes=scopes, metadata=metadata, public_key=public_key, federated_credentials=federated_credentials),
+            json_body=defined(name=name, scopes=scopes, metadata=metadata, public_key=public_key, federated_credentials=federated_credentials, may_act=may_act),
             idempotent=True,
             options=options,
         )
@@ -145,11 +146,12 @@ class Agents(APIResource):
         name: Optional[str] = None,
         scopes: Optional[List[str]] = None,
         metadata: Optional[Dict[str, str]] = None,
+        may_act: Optional[List[str]] = None,
         options: Optional[RequestOptions] = None,
     ) -> Agent:
-        """Changes name, scopes or metadata (metadata replaces the whole map)."""
+        """Changes name, scopes, metadata or may_act (metadata and may_act replace the whole map or list)."""
         wire = self._transport.request(
-            "PATCH", encode_path("/v1/agents/{}", agent_id), json_body=defined(name=name, scopes=scopes, metadata=metadata), options=options
+            "PATCH", encode_path("/v1/agents/{}", agent_id), json_body=defined(name=name, scopes=scopes, metadata=metadata, may_act=may_act), options=options
         )
         return to_agent(wire)
 

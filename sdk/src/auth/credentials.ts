@@ -24,6 +24,7 @@ import { Transport, type RequestOptions, type TransportConfig } from '../core/tr
 import type { Fetch, FetchResponse } from '../core/fetch';
 import type { AccessToken, OpenedSession, Session, SessionCreateParams } from '../types';
 import { jwkThumbprint, parseAgentSecret, publicKeyFromPrivateKey, signJwt } from './keys';
+import { ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT_TYPE } from '../../../model/delegation';
 import { createDpopProof, dpopKeyFromSeed, type DpopPrivateJwk } from './dpop';
 import { APIError } from '../core/errors';
 
@@ -236,6 +237,21 @@ export class AgentCredentials {
     return token;
   }
 
+  /**
+   * Token exchange (RFC 8693): this agent, listed in the subject agent's `may_act`, exchanges an
+   * access token of the subject (one it received with a call it serves) for a token that acts for
+   * the subject — `sub` the subject, `act.sub` this agent — instead of passing the subject's token
+   * on. Scope: within the subject token's and this agent's (default: all they share); `resource`
+   * as for `getToken`. Not cached: each subject token gets its own.
+   */
+  async exchangeToken(subjectToken: string, params: Omit<GetTokenParams, 'forceRefresh'> = {}): Promise<AccessToken> {
+    return this.#requestToken(normalizeScope(params.scope), normalizeResources(params.resource), [
+      ['grant_type', TOKEN_EXCHANGE_GRANT_TYPE],
+      ['subject_token', subjectToken],
+      ['subject_token_type', ACCESS_TOKEN_TYPE],
+    ]);
+  }
+
   /** Forgets cached tokens (e.g. after the server answered 401 to one). */
   clearTokenCache(): void {
     this.#cache.clear();
@@ -333,26 +349,26 @@ export class AgentCredentials {
     );
   }
 
-  async #requestToken(scope: string, resources: string[]): Promise<AccessToken> {
+  async #requestToken(scope: string, resources: string[], grant: Array<[string, string]> = [['grant_type', 'client_credentials']]): Promise<AccessToken> {
     try {
-      return await this.#tokenRequest(scope, resources);
+      return await this.#tokenRequest(scope, resources, grant);
     } catch (err) {
       // RFC 9449 §8: the server wants its nonce in the proof; it sent one, so try once more with it.
       const nonce = err instanceof APIError && err.code === 'use_dpop_nonce' ? err.headers?.get('dpop-nonce') : null;
       if (!nonce || nonce === this.#tokenEndpointNonce) throw err;
       this.#tokenEndpointNonce = nonce;
-      return this.#tokenRequest(scope, resources);
+      return this.#tokenRequest(scope, resources, grant);
     }
   }
 
-  async #tokenRequest(scope: string, resources: string[]): Promise<AccessToken> {
+  async #tokenRequest(scope: string, resources: string[], grant: Array<[string, string]>): Promise<AccessToken> {
     const dpopKey = this.#dpopKey;
     const wire = await this.#transport.request<WireTokenResponse>({
       method: 'POST',
       path: '/v1/oauth/token',
       // A function, so each retry signs a fresh assertion (new jti), or reads the platform token again.
       form: async (): Promise<Array<[string, string]>> => [
-        ['grant_type', 'client_credentials'],
+        ...grant,
         // A platform token names its workload, not the agent: client_id says which agent.
         ...(this.#platformToken ? [['client_id', this.agentId] as [string, string]] : []),
         ['client_assertion_type', CLIENT_ASSERTION_TYPE],

@@ -10,6 +10,7 @@
  */
 import type { createRemoteJWKSet, JWTPayload } from 'jose';
 import { APIConnectionError, APITimeoutError, CertusOrdoError, TokenVerificationError } from '../core/errors';
+import { actorChain } from '../../../model/delegation';
 
 interface VerifyOptionsCommon {
   /**
@@ -26,6 +27,12 @@ interface VerifyOptionsCommon {
   clockToleranceSeconds?: number | undefined;
   /** Timeout of the metadata and JWKS requests (default 5000 ms). */
   timeoutMs?: number | undefined;
+  /**
+   * Delegated tokens (RFC 8693: an agent acting for another, `act`) are accepted by default: the
+   * subject is who is represented, `actors` who acts. `maxDelegationDepth: 0` refuses every
+   * delegated token (this resource wants the agent itself); N accepts chains of at most N actors.
+   */
+  maxDelegationDepth?: number | undefined;
 }
 
 /** The issuer of your organization, exactly (`<baseUrl>/orgs/<organization id>`). */
@@ -49,8 +56,16 @@ export type IssuerOptions = ByIssuer | ByOrganization;
 export type VerifyAccessTokenOptions = VerifyOptionsCommon & IssuerOptions;
 
 export interface VerifiedAccessToken {
-  /** The agent id. */
+  /** The agent id: the agent the token represents (for a delegated token, the one acted for). */
   sub: string;
+  /**
+   * A delegated token's actors (RFC 8693 `act`), the first actor (the one the subject delegated
+   * to) first and the current actor — the agent making this call — last; [] when the agent
+   * itself holds the token.
+   */
+  actors: string[];
+  /** The agent making the call: the current actor of a delegated token, else `sub`. */
+  actor: string;
   /** Granted scopes (from the space-separated `scope` claim). */
   scopes: string[];
   clientId: string | undefined;
@@ -182,6 +197,8 @@ async function fetchMetadata(issuer: string, timeoutMs: number): Promise<Authori
  */
 export async function verifyAccessToken(token: string, options: VerifyAccessTokenOptions): Promise<VerifiedAccessToken> {
   const issuer = resolveIssuer(options);
+  const maxDepth = options.maxDelegationDepth;
+  if (maxDepth !== undefined && !(Number.isInteger(maxDepth) && maxDepth >= 0)) throw new TypeError('maxDelegationDepth must be an integer ≥ 0');
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const jwksUrl = options.jwksUrl ?? (await discoverAuthorizationServer(issuer, timeoutMs)).jwks_uri;
   const jose = await loadJose();
@@ -198,10 +215,17 @@ export async function verifyAccessToken(token: string, options: VerifyAccessToke
   } catch (err) {
     throw toVerificationError(jose, err);
   }
+  const actors = actorChain(payload.act);
+  if (actors === null) throw new TokenVerificationError('the act claim is malformed', { code: 'ERR_DELEGATION_MALFORMED' });
+  if (maxDepth !== undefined && actors.length > maxDepth) {
+    throw new TokenVerificationError(maxDepth === 0 ? 'delegated tokens are not accepted here' : `the delegation chain has ${actors.length} actors; at most ${maxDepth} are accepted here`, { code: 'ERR_DELEGATION_DEPTH' });
+  }
   const scope = typeof payload.scope === 'string' ? payload.scope : '';
   const aud = payload.aud === undefined ? [] : Array.isArray(payload.aud) ? payload.aud : [payload.aud];
   return {
     sub: payload.sub!,
+    actors,
+    actor: actors.at(-1) ?? payload.sub!,
     scopes: scope.split(' ').filter(Boolean),
     clientId: typeof payload.client_id === 'string' ? payload.client_id : undefined,
     sid: typeof payload.sid === 'string' ? payload.sid : undefined,

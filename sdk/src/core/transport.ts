@@ -44,7 +44,7 @@ export type QueryValue = string | number | boolean | Date | null | undefined | r
 export type Form = Record<string, string> | Array<[string, string]>;
 
 export interface TransportRequest {
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** Built with the `path` tag, e.g. path`/v1/agents/${id}`. */
   path: string;
   /** A list value repeats the parameter (`id=a&id=b`); null and undefined are left out. */

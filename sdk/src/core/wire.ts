@@ -9,6 +9,7 @@
  */
 import type { AuditEventFields } from '../../../model/audit-event';
 import type { ApiKeyRole } from '../../../model/roles';
+import type { ACCESS_TOKEN_TYPE, ActClaim } from '../../../model/delegation';
 import type { AgentKeyStatus, AgentStatus, SessionStatus } from '../../../model/statuses';
 
 // ---- responses -----------------------------------------------------------------------------
@@ -25,7 +26,16 @@ export interface WireAgent {
   created_at: string;
   updated_at: string;
   last_auth_at: string | null;
+  /** Ids of the agents that may act for this one (RFC 8693 token exchange); model/delegation.ts MAY_ACT_RULE. */
+  may_act: string[];
   secret?: string | undefined;
+}
+
+/** /v1/agents/{id}/delegations/{actor_id}: one entry of an agent's `may_act`. */
+export interface WireAgentDelegation {
+  subject_agent_id: string;
+  actor_agent_id: string;
+  created_at: string;
 }
 
 /** /v1/agents/{id}/keys. `secret` only in a create response whose key the server made. */
@@ -101,6 +111,8 @@ export interface WireTokenResponse {
   token_type: WireTokenType;
   expires_in: number;
   scope: string;
+  /** Token exchange only (RFC 8693 §2.2.1). */
+  issued_token_type?: typeof ACCESS_TOKEN_TYPE | undefined;
 }
 
 /** POST /v1/oauth/introspect (RFC 7662): an inactive token carries nothing else. */
@@ -119,6 +131,8 @@ export type WireIntrospection =
       exp: number;
       org_id: string;
       sid?: string | undefined;
+      /** A delegated token (RFC 8693 §4.1): who acts for `sub`. */
+      act?: ActClaim | undefined;
       cnf?: { jkt: string } | undefined;
     };
 
@@ -158,6 +172,7 @@ export interface WireAgentCreate {
   scopes?: string[] | undefined;
   metadata?: Record<string, string> | undefined;
   public_key?: string | undefined;
+  may_act?: string[] | undefined;
   /** With these and without `public_key`: an agent with no key and no secret (model/federation.ts). */
   federated_credentials?: WireFederatedCredentialCreate[] | undefined;
 }
@@ -171,11 +186,12 @@ export interface WireFederatedCredentialCreate {
   jwks?: WireJwks | undefined;
 }
 
-/** PATCH /v1/agents/{id}: `metadata` replaces the whole map. */
+/** PATCH /v1/agents/{id}: `metadata` and `may_act` replace the whole map or list. */
 export interface WireAgentUpdate {
   name?: string | undefined;
   scopes?: string[] | undefined;
   metadata?: Record<string, string> | undefined;
+  may_act?: string[] | undefined;
 }
 
 /** GET /v1/agents, as the query string spells it. */

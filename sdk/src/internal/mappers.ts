@@ -6,6 +6,7 @@
 import type {
   AccessToken,
   Agent,
+  AgentDelegation,
   AgentCreateParams,
   AgentListParams,
   AgentUpdateParams,
@@ -27,6 +28,7 @@ import type {
   TokenIntrospection,
 } from '../types';
 import type { QueryValue } from '../core/transport';
+import { actorChain } from '../../../model/delegation';
 import type {
   WireAgent,
   WireAgentCreate,
@@ -43,6 +45,7 @@ import type {
   WireSessionCreate,
   WireSessionOperation,
   WireTokenResponse,
+  WireAgentDelegation,
 } from '../core/wire';
 
 // ---- responses -----------------------------------------------------------------------------
@@ -61,7 +64,12 @@ export function toAgent(w: WireAgent): Agent {
     createdAt: date(w.created_at),
     updatedAt: date(w.updated_at),
     lastAuthAt: dateOrNull(w.last_auth_at),
+    mayAct: w.may_act ?? [],
   };
+}
+
+export function toAgentDelegation(w: WireAgentDelegation): AgentDelegation {
+  return { subjectAgentId: w.subject_agent_id, actorAgentId: w.actor_agent_id, createdAt: date(w.created_at) };
 }
 
 export function toCreatedAgent(w: WireAgent): CreatedAgent {
@@ -195,6 +203,7 @@ export function toIntrospection(w: Record<string, unknown>): TokenIntrospection 
   assign('tokenType', str('token_type'));
   assign('sid', str('sid'));
   assign('organizationId', str('org_id'));
+  if (w.act !== undefined) assign('actors', actorChain(w.act) ?? undefined);
   const cnf = w.cnf as { jkt?: unknown } | undefined;
   if (typeof cnf?.jkt === 'string') out.jkt = cnf.jkt;
   const aud = w.aud;
@@ -213,9 +222,11 @@ export const federatedCredentialBody = (p: FederatedCredentialCreateParams): Wir
   defined({ issuer: p.issuer, subject: p.subject, audience: p.audience, claims: p.claims, jwks: p.jwks });
 
 export const agentCreateBody = (p: AgentCreateParams): WireAgentCreate =>
-  defined({ name: p.name, scopes: p.scopes, metadata: p.metadata, public_key: p.publicKey, federated_credentials: p.federatedCredentials?.map(federatedCredentialBody) });
+  defined({
+    name: p.name, scopes: p.scopes, metadata: p.metadata, public_key: p.publicKey, federated_credentials: p.federatedCredentials?.map(federatedCredentialBody), may_act: p.mayAct,
+  });
 
-export const agentUpdateBody = (p: AgentUpdateParams): WireAgentUpdate => defined({ name: p.name, scopes: p.scopes, metadata: p.metadata });
+export const agentUpdateBody = (p: AgentUpdateParams): WireAgentUpdate => defined({ name: p.name, scopes: p.scopes, metadata: p.metadata, may_act: p.mayAct });
 
 export const agentListQuery = (p: AgentListParams): Record<string, QueryValue> => ({
   status: p.status,

@@ -5,11 +5,12 @@ import {
   agentListQuery,
   agentUpdateBody,
   toAgent,
+  toAgentDelegation,
   toCreatedAgent,
 } from '../internal/mappers';
-import type { WireAgent } from '../core/wire';
+import type { WireAgent, WireAgentDelegation } from '../core/wire';
 import { CursorPage, PagePromise } from '../pagination';
-import type { Agent, AgentCreateParams, AgentListParams, AgentUpdateParams, CreatedAgent } from '../types';
+import type { Agent, AgentCreateParams, AgentDelegation, AgentListParams, AgentUpdateParams, CreatedAgent } from '../types';
 import { APIResource } from './resource';
 import { AgentKeys } from './agent-keys';
 import { FederatedCredentials } from './federated-credentials';
@@ -91,6 +92,24 @@ export class Agents extends APIResource {
       options,
     });
     return toAgent(wire);
+  }
+
+  /**
+   * Lets `actorId` act for `agentId` (adds it to `mayAct`): the actor may then exchange the agent's
+   * access tokens for tokens that act for it (RFC 8693). Granting an existing pair changes nothing.
+   */
+  async grantDelegation(agentId: string, actorId: string, options?: RequestOptions): Promise<AgentDelegation> {
+    return toAgentDelegation(await this._transport.request<WireAgentDelegation>({ method: 'PUT', path: path`/v1/agents/${agentId}/delegations/${actorId}`, options }));
+  }
+
+  /** The grant "`actorId` may act for `agentId`"; `NotFoundError` when there is none. */
+  async getDelegation(agentId: string, actorId: string, options?: RequestOptions): Promise<AgentDelegation> {
+    return toAgentDelegation(await this._transport.request<WireAgentDelegation>({ method: 'GET', path: path`/v1/agents/${agentId}/delegations/${actorId}`, options }));
+  }
+
+  /** Removes `actorId` from `mayAct`: every token it holds for the agent stops working at once. `NotFoundError` when it was not listed. */
+  async removeDelegation(agentId: string, actorId: string, options?: RequestOptions): Promise<AgentDelegation> {
+    return toAgentDelegation(await this._transport.request<WireAgentDelegation>({ method: 'DELETE', path: path`/v1/agents/${agentId}/delegations/${actorId}`, options }));
   }
 
   #pageFetcher(params: AgentListParams, options: RequestOptions | undefined) {

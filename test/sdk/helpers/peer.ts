@@ -89,5 +89,6 @@ export const wireAgent = (over: Record<string, unknown> = {}) => ({
   created_at: '2026-11-25T21:00:00.000Z',
   updated_at: '2026-11-25T21:00:01.000Z',
   last_auth_at: null,
+  may_act: ['6f0d3c1e-8a53-4a55-9d69-0e9a3d3f1a02'],
   ...over,
 });

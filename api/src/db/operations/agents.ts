@@ -7,9 +7,11 @@ type Tx = Knex | Knex.Transaction;
 
 /** The newest active key of each agent, as a correlated subquery (indexed by agent_keys_pk). */
 const NEWEST_KEY_SQL = 'select k.public_key from agent_keys k where k.agent_id = a.id and k.revoked_at is null order by k.created_at desc, k.kid limit 1';
+/** The agent's `may_act` (actor ids in id order), as a correlated subquery (indexed by agent_delegations_pk). */
+const MAY_ACT_SQL = `select coalesce(json_agg(d.actor_agent_id order by d.actor_agent_id), '[]'::json) from agent_delegations d where d.subject_agent_id = a.id`;
 
 function withPublicKey(tx: Tx) {
-  return tx<DbAgentWithKeyRow>('agents as a').select('a.*', tx.raw(`(${NEWEST_KEY_SQL}) as public_key`));
+  return tx<DbAgentWithKeyRow>('agents as a').select('a.*', tx.raw(`(${NEWEST_KEY_SQL}) as public_key`), tx.raw(`(${MAY_ACT_SQL}) as may_act`));
 }
 
 /**
@@ -63,7 +65,7 @@ export async function insertAgent(tx: Tx, agent: DbAgentRow): Promise<{ inserted
  * (no query building per call) and runs as a named prepared statement, which PostgreSQL parses
  * and plans once per connection instead of on every call.
  */
-const GET_AGENT_SQL = `select a.*, (${NEWEST_KEY_SQL}) as public_key from agents a where a.organization_id = ? and a.id = ? limit 1`;
+const GET_AGENT_SQL = `select a.*, (${NEWEST_KEY_SQL}) as public_key, (${MAY_ACT_SQL}) as may_act from agents a where a.organization_id = ? and a.id = ? limit 1`;
 
 export async function getAgent(tx: Tx, orgId: string, id: string, opts: { forUpdate?: boolean } = {}): Promise<DbAgentWithKeyRow | undefined> {
   if (opts.forUpdate) {

@@ -122,6 +122,11 @@ export class Agent extends cdktf.TerraformResource {
     return this.getStringAttribute('last_auth_at');
   }
 
+  // may_act - computed: true, optional: false, required: false
+  public get mayAct() {
+    return cdktf.Fn.tolist(this.getListAttribute('may_act'));
+  }
+
   // metadata - computed: true, optional: true, required: false
   private _metadata?: { [key: string]: string }; 
   public get metadata() {

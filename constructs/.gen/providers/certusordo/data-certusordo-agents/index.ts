@@ -98,6 +98,11 @@ export class DataCertusordoAgentsAgentsOutputReference extends cdktf.ComplexObje
     return this.getStringAttribute('last_auth_at');
   }
 
+  // may_act - computed: true, optional: false, required: false
+  public get mayAct() {
+    return cdktf.Fn.tolist(this.getListAttribute('may_act'));
+  }
+
   // metadata - computed: true, optional: false, required: false
   private _metadata = new cdktf.StringMap(this, "metadata");
   public get metadata() {
