@@ -1,7 +1,9 @@
 """The Python resource-server kit (``ResourceServer``) against a real control plane, on PGlite and
 PostgreSQL: the same refusal cases as the TypeScript kit and the MCP verifier (another resource, no
-resource, a missing scope, another organization, garbage, a DPoP presentation), with RFC 6750
-statuses and a challenge naming the RFC 9728 metadata; with introspection, a suspension refuses the
+resource, a missing scope, another organization, garbage), with RFC 6750 statuses and a challenge
+naming the RFC 9728 metadata; DPoP: a bound token with a Python-made proof passes, and without a
+proof, as Bearer, with a proof for another URL, method or key, or a replayed proof, it is refused
+with 401 and the DPoP challenge; with introspection, a suspension refuses the
 next call once the cached answer (at most 1 s, driven by an injected clock) is gone, and an
 unreachable control plane refuses (503), never accepts."""
 from __future__ import annotations
@@ -40,7 +42,12 @@ def test_metadata_documents():
     assert protected_resource_metadata_url(RESOURCE) == METADATA
     assert protected_resource_metadata_url("https://h.example/") == "https://h.example/.well-known/oauth-protected-resource"
     doc = protected_resource_metadata(RESOURCE, issuer="https://id.example/orgs/o", scopes_supported=["reports:read"])
-    assert doc == {"resource": RESOURCE, "authorization_servers": ["https://id.example/orgs/o"], "bearer_methods_supported": ["header"], "scopes_supported": ["reports:read"]}
+    assert doc == {
+        "resource": RESOURCE, "authorization_servers": ["https://id.example/orgs/o"], "bearer_methods_supported": ["header"],
+        "scopes_supported": ["reports:read"], "dpop_signing_alg_values_supported": ["EdDSA", "Ed25519", "ES256"],
+    }
+    strict = protected_resource_metadata(RESOURCE, issuer="https://id.example/orgs/o", require_dpop=True)
+    assert strict["dpop_bound_access_tokens_required"] is True
     for bad in ("not a url", "ftp://h/x", "https://h/x#frag"):
         with pytest.raises(TypeError):
             protected_resource_metadata_url(bad)
@@ -89,10 +96,71 @@ def test_another_organization_garbage_no_token_and_other_schemes(server, unique)
         assert guard.check(bad).status == 401
     none = guard.check(None)
     assert (none.status, none.headers["WWW-Authenticate"]) == (401, f'Bearer resource_metadata="{METADATA}"')
-    for header in ("Basic dXNlcjpwYXNz", "Bearer", "Bearer a b", f"DPoP {token}"):
+    for header in ("Basic dXNlcjpwYXNz", "Bearer", "Bearer a b"):
         d = guard.check(header)
         assert (header, d.status, d.body["error"]) == (header, 400, "invalid_request")
-    assert "DPoP" in guard.check(f"DPoP {token}").body["error_description"]
+
+
+DPOP_ALGS = 'algs="EdDSA Ed25519 ES256"'
+
+
+def dpop_challenge(error: str, description: str) -> str:
+    return f'DPoP error="{error}", error_description="{description}", resource_metadata="{METADATA}", {DPOP_ALGS}'
+
+
+def test_a_dpop_bound_token_passes_with_its_proof_and_is_refused_otherwise(server, client, unique):
+    agent = client.agents.create(name=unique("rs-dpop"), scopes=["reports:read"])
+    creds = AgentCredentials.from_secret(agent.secret, base_url=server.url, dpop=True)
+    guard = rs(server)
+    h = creds.auth_headers("GET", RESOURCE + "?page=2", resource=RESOURCE)
+    token = h["Authorization"].split(" ", 1)[1]
+    ok = guard.check(h["Authorization"], method="GET", url=RESOURCE + "?page=2", dpop=h["DPoP"])
+    assert ok.ok and ok.token.agent_id == agent.id and ok.token.dpop_jkt == ok.token.claims["cnf"]["jkt"] and ok.token.dpop_jti
+    # a path is resolved against the resource's origin
+    p = creds.auth_headers("GET", RESOURCE, resource=RESOURCE)
+    assert guard.check(p["Authorization"], method="GET", url="/api", dpop=p["DPoP"]).ok
+
+    def refused(authorization, proof, method="GET", url=RESOURCE):  # type: ignore[no-untyped-def]
+        d = guard.check(authorization, method=method, url=url, dpop=proof)
+        assert d.status == 401 and token not in repr(d) and (not isinstance(proof, str) or proof not in repr(d))
+        return d.body["error"], d.headers["WWW-Authenticate"]
+
+    other_url = creds.auth_headers("GET", RESOURCE + "/elsewhere", resource=RESOURCE)["DPoP"]
+    other_method = creds.auth_headers("POST", RESOURCE, resource=RESOURCE)["DPoP"]
+    for proof in (None, other_url, other_method, "a.b.c", [h["DPoP"], h["DPoP"]]):
+        error, challenge = refused(f"DPoP {token}", proof)
+        assert error == "invalid_dpop_proof" and challenge.startswith('DPoP error="invalid_dpop_proof"') and challenge.endswith(DPOP_ALGS)
+    # the replay of an accepted proof
+    assert refused(h["Authorization"], h["DPoP"], url=RESOURCE + "?page=2") == (
+        "invalid_dpop_proof", dpop_challenge("invalid_dpop_proof", "The DPoP proof was already used (jti replay); make a new proof for each request"),
+    )
+    # as Bearer, and without the request to check a proof against
+    assert refused(f"Bearer {token}", None) == (
+        "invalid_token", dpop_challenge("invalid_token", "This access token is DPoP-bound: send it as Authorization: DPoP with a DPoP proof header"),
+    )
+    assert guard.check(f"Bearer {token}").headers["WWW-Authenticate"].startswith('DPoP error="invalid_token"')
+    # another agent's key, presenting the stolen token
+    thief = client.agents.create(name=unique("rs-thief"), scopes=["reports:read"])
+    stolen = AgentCredentials.from_secret(thief.secret, base_url=server.url, dpop=True).auth_headers("GET", RESOURCE, access_token=token)
+    d = guard.check(stolen["Authorization"], method="GET", url=RESOURCE, dpop=stolen["DPoP"])
+    assert (d.status, d.body["error_description"]) == (401, "The DPoP proof is not signed with the key this token is bound to")
+
+
+def test_require_dpop_refuses_bearer_tokens_and_a_bearer_token_sent_as_dpop(server, client, unique):
+    _, creds = agent_creds(server, client, unique, ["reports:read"])
+    bearer = creds.get_token(resource=RESOURCE)
+    strict = rs(server, require_dpop=True)
+    assert strict.metadata()["dpop_bound_access_tokens_required"] is True
+    d = strict.check(f"Bearer {bearer}", method="GET", url=RESOURCE)
+    assert (d.status, d.headers["WWW-Authenticate"]) == (
+        401, dpop_challenge("invalid_token", "This resource requires DPoP-bound tokens: request the token with a DPoP proof"),
+    )
+    none = strict.check(None, method="GET", url=RESOURCE)
+    assert (none.status, none.headers["WWW-Authenticate"]) == (401, f'DPoP resource_metadata="{METADATA}", {DPOP_ALGS}')
+    as_dpop = rs(server).check(f"DPoP {bearer}", method="GET", url=RESOURCE, dpop="a.b.c")
+    assert (as_dpop.status, as_dpop.body["error"], as_dpop.headers["WWW-Authenticate"].split(" ")[0]) == (401, "invalid_token", "Bearer")
+    with pytest.raises(TypeError):
+        rs(server, public_url="not a url")
 
 
 def test_introspection_refuses_a_suspended_agent_once_the_cache_has_passed(server, client, unique):

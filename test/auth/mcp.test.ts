@@ -5,6 +5,8 @@
  * control plane. Then what the server refuses, with the status and challenge RFC 6750 / RFC 9728
  * prescribe, and what `introspection` adds: a suspension or a revocation refuses the next call once
  * the verifier's cache (≤ 1 s, driven here by an injected clock) no longer holds the answer.
+ * DPoP: an MCP transport behind requireAgentToken takes a bound token with its proof (the client
+ * fetching through AgentCredentials), and refuses the token without one, as Bearer, or replayed.
  */
 import { InvalidTokenError, ServerError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
 import { OAuthMetadataSchema, OAuthProtectedResourceMetadataSchema } from '@modelcontextprotocol/sdk/shared/auth.js';
@@ -13,7 +15,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { requireAgentToken } from '@certusordo/sdk';
+import { AgentCredentials, requireAgentToken } from '@certusordo/sdk';
 import { mcpTokenVerifier } from '@certusordo/sdk/mcp';
 import { startTestServer, TestServer } from '../support/server';
 import { mcpHandler, startToolServer, ToolServer } from '../../examples/mcp/server';
@@ -170,7 +172,7 @@ describe('introspection', () => {
   });
 });
 
-test("an MCP transport behind the kit's own middleware (requireAgentToken, where DPoP will be checked): tools see the agent in authInfo", async () => {
+test("an MCP transport behind the kit's own middleware (requireAgentToken): tools see the agent in authInfo", async () => {
   const app = express();
   const http = await new Promise<Server>((resolve) => {
     const h = app.listen(0, '127.0.0.1', () => resolve(h));
@@ -188,6 +190,50 @@ test("an MCP transport behind the kit's own middleware (requireAgentToken, where
     expect(JSON.parse(text)).toEqual({ agentId: agent.id, organizationId: s.organizationId, scopes: ['tools:read'], resource: url });
     const refused = await mcpCall(url, `Bearer ${await tokenFor(agent, { resource: offline.url })}`);
     expect([refused.status, refused.challenge]).toEqual([401, expect.stringContaining('error="invalid_token"')]);
+  } finally {
+    http.closeAllConnections();
+    await new Promise((r) => http.close(r));
+  }
+});
+
+test('a DPoP-bound token through an MCP transport behind requireAgentToken: the official client, fetching with AgentCredentials (dpop: true), calls a tool; the same token without a proof, as Bearer, or replayed, is refused', async () => {
+  const app = express();
+  const http = await new Promise<Server>((resolve) => {
+    const h = app.listen(0, '127.0.0.1', () => resolve(h));
+  });
+  const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`;
+  app.post('/mcp', requireAgentToken({ issuer, resource: url, scopes: ['tools:read'], requireDpop: true }), express.json(), mcpHandler);
+  try {
+    const agent = await toolAgent(['tools:read']);
+    const creds = AgentCredentials.fromSecret(agent.secret, { baseUrl: s.url, dpop: true });
+    // Every request the transport sends gets a fresh proof for its own method and URL.
+    const viaCreds = async (input: string | URL, init?: RequestInit): Promise<Response> => {
+      const headers = Object.fromEntries(new Headers(init?.headers).entries());
+      const body = typeof init?.body === 'string' ? init.body : undefined;
+      return (await creds.fetch(input.toString(), { method: init?.method, headers, body, signal: init?.signal ?? undefined, resource: url })) as unknown as Response;
+    };
+    const client = new Client({ name: 'dpop-agent', version: '1' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(url), { fetch: viaCreds }));
+    const result = await client.callTool({ name: 'whoami', arguments: {} });
+    await client.close();
+    expect(JSON.parse((result.content as Array<{ text: string }>)[0]!.text)).toEqual({ agentId: agent.id, organizationId: s.organizationId, scopes: ['tools:read'], resource: url });
+
+    const headers = await creds.authHeaders('POST', url, { resource: url });
+    const token = headers.authorization!.replace(/^DPoP /, '');
+    const send = async (h: Record<string, string>) => {
+      const res = await fetch(url, {
+        method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...h },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'probe', version: '1' } } }),
+      });
+      await res.text();
+      return [res.status, res.headers.get('www-authenticate')?.match(/^DPoP error="([a-z_]+)"/)?.[1]];
+    };
+    expect(await send({ authorization: `DPoP ${token}` })).toEqual([401, 'invalid_dpop_proof']);
+    expect(await send({ authorization: `Bearer ${token}` })).toEqual([401, 'invalid_token']);
+    expect((await send(headers))[0]).toBe(200);
+    expect(await send(headers)).toEqual([401, 'invalid_dpop_proof']);
+    // the stock requireBearerAuth path (mcpTokenVerifier) sees no proof: a bound token is refused there
+    await expect(mcpTokenVerifier({ issuer, resource: url }).verifyAccessToken(token)).rejects.toBeInstanceOf(InvalidTokenError);
   } finally {
     http.closeAllConnections();
     await new Promise((r) => http.close(r));

@@ -2,15 +2,16 @@
  * The resource-server kit for any HTTP API: `requireAgentToken` in a real Express app and the RFC
  * 9728 document, against a real control plane. Accepted: this organization's agent, a token for
  * this resource, with the scope. Refused with RFC 6750 errors and a challenge pointing to the
- * metadata: another resource, no resource, a missing scope (named), another organization, garbage,
- * a DPoP-bound presentation. With introspection: a suspension refuses the next call past the cache,
+ * metadata: another resource, no resource, a missing scope (named), another organization, garbage.
+ * DPoP: a bound token from AgentCredentials passes with its proof; without one, as Bearer, with a
+ * proof for another URL, method or key, or a replayed proof, it is refused with the DPoP challenge. With introspection: a suspension refuses the next call past the cache,
  * an unreachable control plane refuses (503), and the cache stays bounded.
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import {
-  IntrospectionGate, protectedResourceMetadata, protectedResourceMetadataUrl, requireAgentToken,
+  AgentCredentials, dpopJwkThumbprint, dpopKeyFromSeed, IntrospectionGate, protectedResourceMetadata, protectedResourceMetadataUrl, requireAgentToken,
   type AgentAuthInfo, type AgentTokenRequest, type RequireAgentTokenOptions,
 } from '@certusordo/sdk';
 import { startTestServer, TestServer } from '../support/server';
@@ -47,7 +48,7 @@ async function reportsApi(extra: Partial<RequireAgentTokenOptions> = {}): Promis
   });
   app.get('/reports', requireAgentToken({ issuer, resource, scopes: ['reports:read'], ...extra } as RequireAgentTokenOptions), (req, res) => {
     const { agent, auth } = req as unknown as AgentTokenRequest & { auth: AgentAuthInfo };
-    res.json({ agent: agent!.agentId, org: agent!.organizationId, clientId: auth.clientId, resource: auth.resource.href });
+    res.json({ agent: agent!.agentId, org: agent!.organizationId, clientId: auth.clientId, resource: auth.resource.href, dpopKey: agent!.dpop?.jkt });
   });
   return resource;
 }
@@ -72,7 +73,10 @@ describe('offline', () => {
 
   test('the RFC 9728 document names the organization issuer; an agent token for this resource with the scope passes', async () => {
     const doc = await (await fetch(protectedResourceMetadataUrl(api))).json();
-    expect(doc).toEqual({ resource: api, authorization_servers: [issuer], bearer_methods_supported: ['header'], scopes_supported: ['reports:read'] });
+    expect(doc).toEqual({
+      resource: api, authorization_servers: [issuer], bearer_methods_supported: ['header'], scopes_supported: ['reports:read'],
+      dpop_signing_alg_values_supported: ['EdDSA', 'Ed25519', 'ES256'],
+    });
     const agent = await createAgent(s, { scopes: ['reports:read'] });
     const wildcard = await createAgent(s, { scopes: ['reports:*'] });
     expect((await get(api, `Bearer ${await tokenFor(wildcard, { resource: api })}`)).status).toBe(200);
@@ -115,11 +119,84 @@ describe('offline', () => {
     }
   });
 
-  test('a DPoP presentation is refused by name (this kit takes bearer tokens only, for now)', async () => {
-    const token = await tokenFor(await createAgent(s, { scopes: ['reports:read'] }), { resource: api });
-    const r = await get(api, `DPoP ${token}`);
-    expect([r.status, r.body.error]).toEqual([400, 'invalid_request']);
-    expect(r.body.error_description).toMatch(/DPoP/);
+});
+
+describe('DPoP (RFC 9449)', () => {
+  let api: string;
+  let strict: string;
+  let agent: TestAgent;
+  let creds: AgentCredentials;
+  beforeAll(async () => {
+    api = await reportsApi();
+    strict = await reportsApi({ requireDpop: true });
+    agent = await createAgent(s, { scopes: ['reports:read'] });
+    creds = AgentCredentials.fromSecret(agent.secret, { baseUrl: s.url, dpop: true });
+  });
+  const dpopChallenge = (error: string, description: string, url = api) =>
+    `DPoP error="${error}", error_description="${description}", resource_metadata="${protectedResourceMetadataUrl(url)}", algs="EdDSA Ed25519 ES256"`;
+
+  /** A request to `url` with these headers, answered as the client sees it. */
+  async function call(url: string, headers: Record<string, string>, method = 'GET') {
+    const res = await fetch(url, { method, headers });
+    return { status: res.status, challenge: res.headers.get('www-authenticate'), body: (await res.json()) as Record<string, unknown> };
+  }
+
+  test('a DPoP-bound token from AgentCredentials (dpop: true, creds.fetch) passes, query strings aside', async () => {
+    const jkt = await dpopJwkThumbprint(await dpopKeyFromSeed(agent.seed));
+    for (const url of [api, `${api}?from=2026`]) {
+      const res = await creds.fetch(url, { resource: api });
+      expect({ status: res.status, body: JSON.parse(await res.text()) }).toEqual({ status: 200, body: { agent: agent.id, org: s.organizationId, clientId: agent.id, resource: api, dpopKey: jkt } });
+    }
+    const strictRes = await creds.fetch(strict, { resource: strict });
+    await strictRes.text();
+    expect(strictRes.status).toBe(200);
+  });
+
+  test('the same token without a proof, as Bearer, with a proof for another URL or method, or a replayed proof: 401 with the DPoP challenge', async () => {
+    const headers = await creds.authHeaders('GET', api, { resource: api });
+    const token = headers.authorization!.replace(/^DPoP /, '');
+    const refusals: Array<[string, Record<string, string>, string]> = [
+      ['no proof', { authorization: `DPoP ${token}` }, 'GET'],
+      ['another URL', { authorization: `DPoP ${token}`, dpop: (await creds.authHeaders('GET', `${api}/elsewhere`, { resource: api })).dpop! }, 'GET'],
+      ['another method', { authorization: `DPoP ${token}`, dpop: (await creds.authHeaders('POST', api, { resource: api })).dpop! }, 'GET'],
+      ['garbage proof', { authorization: `DPoP ${token}`, dpop: 'a.b.c' }, 'GET'],
+    ];
+    for (const [what, h, method] of refusals) {
+      const r = await call(api, h, method);
+      expect([what, r.status, r.body.error, r.challenge]).toEqual([what, 401, 'invalid_dpop_proof', expect.stringMatching(/^DPoP error="invalid_dpop_proof", .*algs="EdDSA Ed25519 ES256"$/)]);
+      expect(JSON.stringify(r)).not.toContain(token);
+    }
+    const asBearer = await call(api, { authorization: `Bearer ${token}` });
+    expect(asBearer).toMatchObject({ status: 401, body: { error: 'invalid_token' } });
+    expect(asBearer.challenge).toBe(dpopChallenge('invalid_token', 'This access token is DPoP-bound: send it as Authorization: DPoP with a DPoP proof header'));
+    // the genuine proof passes once; its replay is refused
+    expect((await call(api, headers)).status).toBe(200);
+    const replayed = await call(api, headers);
+    expect([replayed.status, replayed.challenge]).toEqual([401, dpopChallenge('invalid_dpop_proof', 'The DPoP proof was already used (jti replay); make a new proof for each request')]);
+    // another agent's key cannot present it
+    const thief = AgentCredentials.fromSecret((await createAgent(s, { scopes: ['reports:read'] })).secret, { baseUrl: s.url, dpop: true });
+    const stolen = await call(api, await thief.authHeaders('GET', api, { accessToken: token }));
+    expect([stolen.status, stolen.body.error_description]).toEqual([401, 'The DPoP proof is not signed with the key this token is bound to']);
+  });
+
+  test('a bearer token sent as DPoP is refused; requireDpop refuses bearer tokens and the RFC 9728 document says so', async () => {
+    const bearer = await tokenFor(await createAgent(s, { scopes: ['reports:read'] }), { resource: strict });
+    const asDpop = await call(strict, { authorization: `DPoP ${bearer}`, dpop: 'a.b.c' });
+    expect([asDpop.status, asDpop.body.error]).toEqual([401, 'invalid_token']);
+    const r = await call(strict, { authorization: `Bearer ${bearer}` });
+    expect([r.status, r.challenge]).toEqual([401, dpopChallenge('invalid_token', 'This resource requires DPoP-bound tokens: request the token with a DPoP proof', strict)]);
+    const none = await call(strict, {});
+    expect([none.status, none.challenge]).toEqual([401, `DPoP resource_metadata="${protectedResourceMetadataUrl(strict)}", algs="EdDSA Ed25519 ES256"`]);
+    expect(protectedResourceMetadata({ issuer, resource: strict, requireDpop: true })).toMatchObject({ dpop_bound_access_tokens_required: true, dpop_signing_alg_values_supported: ['EdDSA', 'Ed25519', 'ES256'] });
+  });
+
+  test('behind a proxy: proofs name publicUrl, not the address the server listens on', async () => {
+    const inside = await reportsApi({ publicUrl: 'https://reports.example.com' });
+    const outside = `https://reports.example.com${new URL(inside).pathname}`;
+    const h = await creds.authHeaders('GET', outside, { resource: inside });
+    expect((await call(inside, h)).status).toBe(200);
+    const direct = await call(inside, await creds.authHeaders('GET', inside, { resource: inside }));
+    expect([direct.status, direct.body.error]).toEqual([401, 'invalid_dpop_proof']);
   });
 });
 

@@ -1,14 +1,16 @@
 """The resource-server kit: accept CertusOrdo agents in any HTTP API, framework-neutral.
 
 ``ResourceServer(issuer=…, resource=…, scopes=[…], introspection={"api_key": …})`` checks the
-``Authorization`` header of a request with ``check(header)`` and returns an ``AccessDecision``: the
+``Authorization`` header of a request with ``check(header, method=…, url=…, dpop=…)`` and returns an ``AccessDecision``: the
 verified token, or the RFC 6750 answer to send (status, ``WWW-Authenticate`` naming this resource's
 RFC 9728 metadata, JSON body). Any framework maps that in a few lines.
 
-The checks, in order: the header (``Bearer`` only; a ``DPoP`` presentation is refused by name),
+The checks, in order: the header (``Bearer <token>`` or ``DPoP <token>``),
 ``verify_access_token`` (signature, ``typ``, the pinned issuer, expiry, and the audience: this
-resource, one trailing slash aside, as the MCP SDKs compare it), the sender constraint (DPoP-bound
-tokens, with a ``cnf`` claim, are refused), then with ``introspection`` the control plane's word
+resource, one trailing slash aside, as the MCP SDKs compare it), the sender constraint (RFC 9449:
+a DPoP-bound token passes only as ``DPoP`` with a proof for this request's ``method`` and ``url``,
+signed by its key, never replayed; without ``method`` and ``url`` it is refused; ``require_dpop``
+refuses bearer tokens), then with ``introspection`` the control plane's word
 (a suspension or revocation refuses the next call once a cached answer, at most 1 s old, is gone;
 an unreachable control plane refuses with 503, never accepts), then the scopes.
 """
@@ -20,12 +22,13 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 from urllib.parse import urlsplit
 
 from .._datetime import UTCDateTime
 from ..client import CertusOrdoClient
 from ..errors import CertusOrdoError, TokenVerificationError
+from .dpop import DPOP_SIGNING_ALGS, DpopReplayCache, verify_dpop_presentation
 from .verify import JWKSCache, verify_access_token
 
 __all__ = [
@@ -40,7 +43,11 @@ __all__ = [
 # model/limits.ts INTROSPECTION_CACHE_*: an answer is reused at most 1 s (default 0.5 s), 1000 tokens.
 MAX_INTROSPECTION_CACHE_TTL = 1.0
 
-_STATUS = {"missing_token": 401, "invalid_request": 400, "invalid_token": 401, "insufficient_scope": 403, "temporarily_unavailable": 503}
+_STATUS = {
+    "missing_token": 401, "invalid_request": 400, "invalid_token": 401, "insufficient_scope": 403, "temporarily_unavailable": 503,
+    "invalid_dpop_proof": 401, "use_dpop_nonce": 401,
+}
+_DPOP_ERRORS = ("invalid_dpop_proof", "use_dpop_nonce")
 _TOKEN68 = re.compile(r"^([A-Za-z][A-Za-z0-9-]*) +([A-Za-z0-9\-._~+/]+=*) *$")
 _NOT_ACTIVE = "The access token is no longer active (revoked, agent suspended, or session ended)"
 
@@ -62,10 +69,15 @@ def _audiences(resource: str) -> List[str]:
 
 
 def protected_resource_metadata(
-    resource: str, *, issuer: str, scopes_supported: Optional[Sequence[str]] = None, resource_name: Optional[str] = None
+    resource: str, *, issuer: str, scopes_supported: Optional[Sequence[str]] = None, resource_name: Optional[str] = None, require_dpop: bool = False
 ) -> Dict[str, Any]:
     """The RFC 9728 document of ``resource``, naming the organization's issuer as its one authorization server."""
-    doc: Dict[str, Any] = {"resource": _check_resource(resource), "authorization_servers": [issuer], "bearer_methods_supported": ["header"]}
+    doc: Dict[str, Any] = {
+        "resource": _check_resource(resource), "authorization_servers": [issuer], "bearer_methods_supported": ["header"],
+        "dpop_signing_alg_values_supported": list(DPOP_SIGNING_ALGS),
+    }
+    if require_dpop:
+        doc["dpop_bound_access_tokens_required"] = True
     if scopes_supported is not None:
         doc["scopes_supported"] = list(scopes_supported)
     if resource_name is not None:
@@ -82,14 +94,17 @@ def protected_resource_metadata_url(resource: str) -> str:
 
 class AgentTokenRefusal(CertusOrdoError):
     """Why a request is refused, as RFC 6750 §3.1 names it. ``code``: ``missing_token``,
-    ``invalid_request``, ``invalid_token``, ``insufficient_scope`` (``scope`` names those missing) or
-    ``temporarily_unavailable``. Messages never contain the token."""
+    ``invalid_request``, ``invalid_token``, ``insufficient_scope`` (``scope`` names those missing),
+    ``temporarily_unavailable``, or RFC 9449's ``invalid_dpop_proof`` and ``use_dpop_nonce``.
+    ``scheme`` is the challenge's: ``dpop`` for proof failures and tokens that need DPoP. Messages
+    never contain the token."""
 
     default_code = "invalid_token"
 
-    def __init__(self, code: str, message: str, *, scope: Optional[str] = None) -> None:
+    def __init__(self, code: str, message: str, *, scope: Optional[str] = None, scheme: Optional[str] = None) -> None:
         super().__init__(message, status=_STATUS[code], code=code)
         self.scope = scope
+        self.scheme = scheme or ("dpop" if code in _DPOP_ERRORS else "bearer")
 
     def body(self) -> Dict[str, str]:
         return {"error": "invalid_token" if self.code == "missing_token" else self.code, "error_description": self.message}
@@ -111,23 +126,24 @@ def www_authenticate(refusal: AgentTokenRefusal, resource_metadata_url: str) -> 
     if refusal.scope:
         params.append(f"scope={_quoted(refusal.scope)}")
     params.append(f"resource_metadata={_quoted(resource_metadata_url)}")
+    if refusal.scheme == "dpop":
+        # RFC 9449 §7.1: a DPoP challenge names the proof algorithms this server verifies.
+        return "DPoP " + ", ".join(params + [f"algs={_quoted(' '.join(DPOP_SIGNING_ALGS))}"])
     return "Bearer " + ", ".join(params)
 
 
-def bearer_token_of(authorization: Optional[str]) -> str:
-    """The token of an Authorization header. ``Bearer`` is the one scheme taken today; ``DPoP`` is
-    refused by name (and is where a DPoP proof check will plug in)."""
+def credentials_of(authorization: Optional[str], missing_scheme: str = "bearer") -> Tuple[str, str]:
+    """The scheme (``bearer`` or ``dpop``) and token of an Authorization header; other forms are refused."""
+    usage = "The Authorization header must be: Bearer <token> or DPoP <token>"
     if authorization is None or not authorization.strip():
-        raise AgentTokenRefusal("missing_token", "Send an agent access token: Authorization: Bearer <token>")
+        raise AgentTokenRefusal("missing_token", "Send an agent access token: Authorization: Bearer <token> (or DPoP <token> with a DPoP proof)", scheme=missing_scheme)
     m = _TOKEN68.match(authorization)
     if not m:
-        raise AgentTokenRefusal("invalid_request", "The Authorization header must be: Bearer <token>")
+        raise AgentTokenRefusal("invalid_request", usage)
     scheme = m.group(1).lower()
-    if scheme == "dpop":
-        raise AgentTokenRefusal("invalid_request", "This resource server does not accept DPoP-bound tokens (Authorization: DPoP); send a bearer token")
-    if scheme != "bearer":
-        raise AgentTokenRefusal("invalid_request", "The Authorization header must be: Bearer <token>")
-    return m.group(2)
+    if scheme not in ("bearer", "dpop"):
+        raise AgentTokenRefusal("invalid_request", usage)
+    return scheme, m.group(2)
 
 
 @dataclass(frozen=True)
@@ -142,6 +158,10 @@ class VerifiedAgentToken:
     resource: str
     delegation: Optional[Dict[str, Any]]
     claims: Dict[str, Any]
+    #: For a DPoP-bound token: the thumbprint of the key its proof was checked against (``cnf.jkt``)
+    #: and the proof's ``jti``, which replicas sharing a jti store record (docs/auth.md, DPoP).
+    dpop_jkt: Optional[str] = None
+    dpop_jti: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -233,6 +253,11 @@ class ResourceServer:
     default 0.5, at most 1), ``max_cache_entries`` (default 1000), ``timeout`` (default 2) and
     ``base_url`` (default: the issuer's control plane). ``now`` (epoch seconds) drives token expiry
     and the introspection cache, for tests.
+
+    DPoP: ``check``/``verify`` take the request's ``method``, ``url`` (as the client addressed it; a
+    path is resolved against ``public_url``, default ``resource``'s origin) and ``dpop`` header.
+    ``require_dpop`` refuses bearer tokens. ``dpop_replay_cache`` (default one per instance, bounded)
+    remembers proofs' ``jti``s per process: replicas need a shared jti store besides (docs/auth.md).
     """
 
     def __init__(
@@ -247,6 +272,9 @@ class ResourceServer:
         timeout: float = 5.0,
         now: Optional[Callable[[], float]] = None,
         jwks_cache: Optional[JWKSCache] = None,
+        require_dpop: bool = False,
+        public_url: Optional[str] = None,
+        dpop_replay_cache: Optional[DpopReplayCache] = None,
     ) -> None:
         if not isinstance(issuer, str) or not issuer:
             raise TypeError("ResourceServer needs the issuer of your organization: organization_issuer(base_url, org_id)")
@@ -259,6 +287,12 @@ class ResourceServer:
         self._timeout = timeout
         self._now = now
         self._jwks_cache = jwks_cache
+        self.require_dpop = require_dpop
+        origin = urlsplit(public_url or resource)
+        if origin.scheme not in ("http", "https") or not origin.netloc:
+            raise TypeError("public_url must be an absolute http(s) URL (e.g. https://tools.example.com)")
+        self._origin = f"{origin.scheme}://{origin.netloc}"
+        self._replay = dpop_replay_cache or DpopReplayCache()
         self._introspection: Optional[_Introspection] = None
         if introspection is not None:
             i = dict(introspection)
@@ -273,11 +307,38 @@ class ResourceServer:
 
     def metadata(self, *, scopes_supported: Optional[Sequence[str]] = None, resource_name: Optional[str] = None) -> Dict[str, Any]:
         """This resource's RFC 9728 document (serve it at ``resource_metadata_url``)."""
-        return protected_resource_metadata(self.resource, issuer=self.issuer, scopes_supported=scopes_supported if scopes_supported is not None else self.scopes or None, resource_name=resource_name)
+        return protected_resource_metadata(
+            self.resource, issuer=self.issuer, scopes_supported=scopes_supported if scopes_supported is not None else self.scopes or None,
+            resource_name=resource_name, require_dpop=self.require_dpop,
+        )
 
-    def verify(self, authorization: Optional[str], scopes: Optional[Sequence[str]] = None) -> VerifiedAgentToken:
-        """The verified token of a request's Authorization header; raises ``AgentTokenRefusal``."""
-        token = bearer_token_of(authorization)
+    def _sender_constraint(self, scheme: str, token: str, jkt: Optional[str], method: Optional[str], url: Optional[str], dpop: Any) -> Optional[str]:
+        """Checks the sender constraint; the accepted proof's ``jti`` for a DPoP-bound token."""
+        if method is None or url is None:
+            # A key-bound token is worthless without its proof, which is checked against the request.
+            if jkt is not None or scheme == "dpop" or self.require_dpop:
+                raise AgentTokenRefusal("invalid_token", "This check was not given the request (method, url) a DPoP proof is checked against", scheme="dpop")
+            return None
+        if self.require_dpop and jkt is None:
+            raise AgentTokenRefusal("invalid_token", "This resource requires DPoP-bound tokens: request the token with a DPoP proof", scheme="dpop")
+        htu = url if urlsplit(url).scheme else self._origin + (url if url.startswith("/") else "/" + url)
+        r = verify_dpop_presentation(scheme, token, jkt=jkt, proof=dpop, htm=method.upper(), htu=htu, replay=self._replay, now=None if self._now is None else self._now())
+        if r.ok:
+            return r.jti
+        if r.error == "invalid_token":  # a bearer token sent as DPoP: no proof can bind it
+            raise AgentTokenRefusal("invalid_token", r.message or "")
+        if r.reason == "bearer_scheme":  # a bound token the Bearer scheme cannot carry (RFC 9449 §7.2)
+            raise AgentTokenRefusal("invalid_token", r.message or "", scheme="dpop")
+        raise AgentTokenRefusal(r.error or "invalid_dpop_proof", r.message or "")
+
+    def verify(
+        self, authorization: Optional[str], scopes: Optional[Sequence[str]] = None, *,
+        method: Optional[str] = None, url: Optional[str] = None, dpop: Union[str, Sequence[str], None] = None,
+    ) -> VerifiedAgentToken:
+        """The verified token of a request's Authorization header; raises ``AgentTokenRefusal``.
+        ``method``, ``url`` and ``dpop`` (the ``DPoP`` header's value, or values when repeated) are
+        what a DPoP proof is checked against."""
+        scheme, token = credentials_of(authorization, "dpop" if self.require_dpop else "bearer")
         try:
             v = verify_access_token(
                 token, issuer=self.issuer, audience=self._audiences, clock_tolerance=self._clock_tolerance, timeout=self._timeout,
@@ -287,10 +348,9 @@ class ResourceServer:
             raise AgentTokenRefusal("invalid_token", _describe(err)) from None
         except CertusOrdoError:
             raise AgentTokenRefusal("temporarily_unavailable", "The issuer's signing keys could not be fetched; retry later") from None
-        # Sender constraint: a key-bound token (RFC 9449 cnf.jkt) is worthless without its proof; the
-        # DPoP proof check belongs here, before introspection.
-        if "cnf" in v.payload:
-            raise AgentTokenRefusal("invalid_token", "This token is bound to a key (DPoP); this resource server accepts bearer tokens only")
+        if "cnf" in v.payload and v.jkt is None:
+            raise AgentTokenRefusal("invalid_token", "The token is bound to a key in a form this resource server does not verify")
+        dpop_jti = self._sender_constraint(scheme, token, v.jkt, method, url, dpop)
         delegation = _actor(v.payload.get("act"))
         if self._introspection is not None:
             jti = v.payload.get("jti")
@@ -306,13 +366,16 @@ class ResourceServer:
             raise AgentTokenRefusal("insufficient_scope", f"The token lacks the scope{plural} this request needs: {' '.join(missing)}", scope=" ".join(missing))
         return VerifiedAgentToken(
             agent_id=v.sub, organization_id=v.organization_id, session_id=v.sid, scopes=v.scopes, expires_at=v.expires_at,
-            resource=self.resource, delegation=delegation, claims=v.payload,
+            resource=self.resource, delegation=delegation, claims=v.payload, dpop_jkt=v.jkt, dpop_jti=dpop_jti,
         )
 
-    def check(self, authorization: Optional[str], scopes: Optional[Sequence[str]] = None) -> AccessDecision:
+    def check(
+        self, authorization: Optional[str], scopes: Optional[Sequence[str]] = None, *,
+        method: Optional[str] = None, url: Optional[str] = None, dpop: Union[str, Sequence[str], None] = None,
+    ) -> AccessDecision:
         """Like ``verify``, as a decision: the response to send when refused (status, headers, body)."""
         try:
-            token = self.verify(authorization, scopes)
+            token = self.verify(authorization, scopes, method=method, url=url, dpop=dpop)
         except AgentTokenRefusal as refusal:
             headers = {"Cache-Control": "no-store", "Content-Type": "application/json"}
             challenge = www_authenticate(refusal, self.resource_metadata_url)

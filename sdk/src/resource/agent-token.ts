@@ -2,7 +2,8 @@
  * The resource servers' check of an agent's access token, shared by the HTTP middleware
  * (`requireAgentToken`) and the MCP verifier (`@certusordo/sdk/mcp`): `verifyAccessToken` (signature,
  * `typ`, the pinned issuer, expiry, and the audience: this resource), then the sender constraint
- * (none yet: DPoP-bound tokens are refused), then, with `introspection`, the control plane's word.
+ * (RFC 9449 DPoP, when the caller hands in the request's proof; without one a DPoP-bound token is
+ * refused), then, with `introspection`, the control plane's word.
  * Every failure is an `AgentTokenRefusal` with its RFC 6750 code.
  */
 import { scopeCovers } from '../../../model/scope';
@@ -10,7 +11,9 @@ import { TokenVerificationError } from '../core/errors';
 import { issuerBaseUrl, resolveIssuer, verifyAccessToken, type IssuerOptions, type VerifiedAccessToken } from '../auth/verify';
 import { audiencesOf, checkResource } from './audience';
 import { IntrospectionGate, type IntrospectionOptions, type IntrospectionTuning } from './introspection';
-import { AgentTokenRefusal } from './refusal';
+import { AgentTokenRefusal, type ChallengeScheme } from './refusal';
+import { DpopReplayCache, verifyDpopPresentation } from '../auth/dpop';
+import { base64urlDecode } from '../internal/encoding';
 
 export type AgentTokenVerifierOptions = IssuerOptions & {
   /** This server's identifier (its URL). Tokens whose `aud` is not this resource (one trailing slash aside) are refused. */
@@ -21,7 +24,28 @@ export type AgentTokenVerifierOptions = IssuerOptions & {
   clockToleranceSeconds?: number | undefined;
   /** Timeout of the metadata and JWKS requests (default 5000 ms). */
   timeoutMs?: number | undefined;
+  /** Refuse bearer tokens: only DPoP-bound tokens with a proof pass (RFC 9728 `dpop_bound_access_tokens_required`). */
+  requireDpop?: boolean | undefined;
+  /**
+   * The replay cache of DPoP proofs' `jti`s (default: one per verifier, bounded). It is per
+   * process: replicas behind one name each need a shared jti store besides (docs/auth.md, DPoP).
+   */
+  dpopReplayCache?: DpopReplayCache | undefined;
+  /** Milliseconds clock for DPoP proofs' `iat` window (default `Date.now`). */
+  now?: (() => number) | undefined;
 };
+
+/** How a token arrived with its request: what the DPoP proof (RFC 9449 §4.3) is checked against. */
+export interface TokenPresentation {
+  /** The Authorization scheme. */
+  scheme: ChallengeScheme;
+  /** The request's `DPoP` header: undefined when absent, null when repeated. */
+  proof: string | undefined | null;
+  /** The request's method. */
+  method: string;
+  /** The request's URL as the client addressed it (the proof's `htu`). */
+  url: string;
+}
 
 /**
  * RFC 8693 §4.1 `act`: who acts for whom. The outermost member is the current actor; a nested `act`
@@ -31,6 +55,11 @@ export interface ActorClaim {
   sub: string;
   act?: ActorClaim | undefined;
   [claim: string]: unknown;
+}
+
+export interface DpopProofInfo {
+  jkt: string;
+  jti: string;
 }
 
 /** An agent's token, accepted for this resource. */
@@ -46,6 +75,11 @@ export interface VerifiedAgentToken {
   resource: string;
   /** The delegation chain (`act`), when the token carries one. */
   delegation: ActorClaim | undefined;
+  /**
+   * For a DPoP-bound token: the key its proof was checked against (`cnf.jkt`) and the proof's
+   * `jti`, which replicas sharing a jti store record (docs/auth.md, DPoP: replays).
+   */
+  dpop: DpopProofInfo | undefined;
   /** Every claim as sent. */
   claims: VerifiedAccessToken['payload'];
 }
@@ -54,8 +88,11 @@ export interface AgentTokenVerifier {
   /** The issuer whose tokens are accepted. */
   readonly issuer: string;
   readonly resource: string;
-  /** Verifies a token for this resource; throws `AgentTokenRefusal`. */
-  verify(token: string): Promise<VerifiedAgentToken>;
+  /**
+   * Verifies a token for this resource; throws `AgentTokenRefusal`. Without `presentation` only
+   * bearer tokens pass (a DPoP-bound token needs its request's proof); with it, the DPoP rules.
+   */
+  verify(token: string, presentation?: TokenPresentation): Promise<VerifiedAgentToken>;
 }
 
 const NOT_ACTIVE = 'The access token is no longer active (revoked, agent suspended, or session ended)';
@@ -69,6 +106,12 @@ function actorOf(value: unknown, depth = 0): ActorClaim | undefined {
   const actor = value as ActorClaim;
   actorOf(actor.act, depth + 1);
   return actor;
+}
+
+/** The `jti` of a proof the DPoP check has just accepted (so its payload is well-formed JSON with a string jti). */
+function proofJti(proof: string): string {
+  const payload = JSON.parse(new TextDecoder().decode(base64urlDecode(proof.split('.')[1]!))) as { jti: string };
+  return payload.jti;
 }
 
 /** Which check refused the token, in words a client can act on (jose's `claim` names the failed claim). */
@@ -85,6 +128,29 @@ export function createAgentTokenVerifier(options: AgentTokenVerifierOptions): Ag
   const resource = checkResource(options.resource);
   const audience = audiencesOf(resource);
   const gate = options.introspection ? new IntrospectionGate(issuerBaseUrl(issuer), options.introspection, options.introspection) : undefined;
+  const replay = options.dpopReplayCache ?? new DpopReplayCache();
+  const now = options.now ?? Date.now;
+
+  /** The sender constraint (model/dpop.ts rules), answered with the DPoP challenge on failure. */
+  async function senderConstraint(token: string, jkt: string | undefined, p: TokenPresentation | undefined): Promise<DpopProofInfo | undefined> {
+    if (p === undefined) {
+      // A key-bound token is worthless without its proof, which a token-only check never sees.
+      if (jkt !== undefined) throw new AgentTokenRefusal('invalid_token', 'This token is bound to a key (DPoP); this check accepts bearer tokens only', { scheme: 'dpop' });
+      return undefined;
+    }
+    if (options.requireDpop && jkt === undefined) {
+      throw new AgentTokenRefusal('invalid_token', 'This resource requires DPoP-bound tokens: request the token with a DPoP proof', { scheme: 'dpop' });
+    }
+    const r = await verifyDpopPresentation({
+      scheme: p.scheme, token, jkt, proof: p.proof, htm: p.method, htu: p.url, nowSeconds: Math.floor(now() / 1000), replay,
+    });
+    if (r.ok) return r.jkt === undefined || typeof p.proof !== 'string' ? undefined : { jkt: r.jkt, jti: proofJti(p.proof) };
+    // A bearer token sent as DPoP: no proof can bind it, answered with the Bearer challenge.
+    if (r.error === 'invalid_token') throw new AgentTokenRefusal('invalid_token', r.message);
+    // A bound token sent as Bearer is not a bad proof but a token the Bearer scheme cannot carry (RFC 9449 §7.2).
+    if (r.reason === 'bearer_scheme') throw new AgentTokenRefusal('invalid_token', r.message, { scheme: 'dpop' });
+    throw new AgentTokenRefusal(r.error, r.message);
+  }
 
   async function offline(token: string): Promise<VerifiedAccessToken> {
     try {
@@ -98,14 +164,12 @@ export function createAgentTokenVerifier(options: AgentTokenVerifierOptions): Ag
   return {
     issuer,
     resource,
-    async verify(token: string): Promise<VerifiedAgentToken> {
+    async verify(token: string, presentation?: TokenPresentation): Promise<VerifiedAgentToken> {
       if (typeof token !== 'string' || token === '') throw new AgentTokenRefusal('missing_token', 'Send an agent access token: Authorization: Bearer <token>');
       const verified = await offline(token);
-      // Sender constraint: a key-bound token (RFC 9449 cnf.jkt) is worthless without its proof, which
-      // this check does not see; the DPoP proof check belongs here, before introspection.
-      if (verified.payload.cnf !== undefined) {
-        throw new AgentTokenRefusal('invalid_token', 'This token is bound to a key (DPoP); this resource server accepts bearer tokens only');
-      }
+      // A cnf this check cannot read (no jkt) binds the token to something unknown: refused.
+      if (verified.payload.cnf !== undefined && verified.jkt === undefined) throw new AgentTokenRefusal('invalid_token', 'The token is bound to a key in a form this resource server does not verify');
+      const dpop = await senderConstraint(token, verified.jkt, presentation);
       const delegation = actorOf(verified.payload.act);
       if (gate) {
         const verdict = await gate.check(token, typeof verified.payload.jti === 'string' ? verified.payload.jti : token);
@@ -120,6 +184,7 @@ export function createAgentTokenVerifier(options: AgentTokenVerifierOptions): Ag
         expiresAt: verified.expiresAt,
         resource,
         delegation,
+        dpop,
         claims: verified.payload,
       };
     },

@@ -4,23 +4,37 @@
  * rest with RFC 6750 errors and a `WWW-Authenticate` challenge that points to this resource's RFC
  * 9728 metadata. Typed structurally: the SDK does not depend on Express.
  *
+ * `Authorization: DPoP <token>` with a `DPoP` proof header (RFC 9449) is verified here: the proof's
+ * `htm` is the request's method and its `htu` the request's URL as the client addressed it,
+ * `publicUrl`'s origin (default `resource`'s) followed by `req.originalUrl`'s path.
+ *
  * On success `req.agent` is the verified token and `req.auth` its MCP `AuthInfo`, which the MCP
  * SDK's transports hand to tool handlers (so an MCP server can sit behind this middleware).
  */
 import { agentAuthInfo, createAgentTokenVerifier, requireScopes, type AgentTokenVerifierOptions, type VerifiedAgentToken } from './agent-token';
 import { protectedResourceMetadataUrl } from './metadata';
-import { AgentTokenRefusal, bearerTokenOf, wwwAuthenticate } from './refusal';
+import { AgentTokenRefusal, credentialsOf, wwwAuthenticate } from './refusal';
 
 export type RequireAgentTokenOptions = AgentTokenVerifierOptions & {
   /** Every scope a request must hold (default none). */
   scopes?: readonly string[] | undefined;
   /** The metadata URL the challenge names (default: the RFC 9728 well-known URL of `resource`). */
   resourceMetadataUrl?: string | undefined;
+  /**
+   * The origin clients address this server by (e.g. `https://tools.example.com` behind a proxy),
+   * which DPoP proofs name in `htu` (default: `resource`'s origin).
+   */
+  publicUrl?: string | undefined;
 };
 
 /** The parts of a request the middleware reads and writes. */
 export interface AgentTokenRequest {
-  headers: { authorization?: string | undefined } & Record<string, string | string[] | undefined>;
+  headers: { authorization?: string | undefined; dpop?: string | string[] | undefined } & Record<string, string | string[] | undefined>;
+  /** The request's method: the DPoP proof's `htm`. */
+  method?: string | undefined;
+  /** The path and query as received (Express keeps it across mounted routers); `url` otherwise. */
+  originalUrl?: string | undefined;
+  url?: string | undefined;
   agent?: VerifiedAgentToken;
   /**
    * Set to an `AgentAuthInfo`. Typed loosely on purpose: the MCP SDK declares Express's `req.auth`
@@ -42,12 +56,19 @@ export function requireAgentToken(options: RequireAgentTokenOptions): (req: Agen
   const verifier = createAgentTokenVerifier(options);
   const scopes = [...(options.scopes ?? [])];
   const metadataUrl = options.resourceMetadataUrl ?? protectedResourceMetadataUrl(verifier.resource);
+  const origin = publicOrigin(options.publicUrl ?? verifier.resource);
   return async function requireAgentToken(req, res, next) {
     let token: string;
     let verified: VerifiedAgentToken;
     try {
-      token = bearerTokenOf(req.headers.authorization);
-      verified = await verifier.verify(token);
+      const credentials = credentialsOf(req.headers.authorization, options.requireDpop ? 'dpop' : 'bearer');
+      token = credentials.token;
+      verified = await verifier.verify(token, {
+        scheme: credentials.scheme,
+        proof: dpopHeaderOf(req.headers.dpop),
+        method: req.method ?? 'GET',
+        url: `${origin}${pathOf(req.originalUrl ?? req.url ?? '/')}`,
+      });
       requireScopes(verified, scopes);
     } catch (err) {
       if (!(err instanceof AgentTokenRefusal)) return next(err);
@@ -58,6 +79,24 @@ export function requireAgentToken(options: RequireAgentTokenOptions): (req: Agen
     req.auth = agentAuthInfo(token, verified);
     next();
   };
+}
+
+function publicOrigin(url: string): string {
+  if (!URL.canParse(url)) throw new TypeError('publicUrl must be an absolute URL (e.g. https://tools.example.com)');
+  return new URL(url).origin;
+}
+
+/** The path of a request target (the proof's `htu` carries no query). */
+function pathOf(target: string): string {
+  const q = target.search(/[?#]/);
+  const path = q === -1 ? target : target.slice(0, q);
+  return path.startsWith('/') ? path : `/${path}`;
+}
+
+/** The one `DPoP` header: undefined when absent, null when sent more than once (RFC 9449 §4.3). */
+function dpopHeaderOf(value: string | string[] | undefined): string | undefined | null {
+  if (Array.isArray(value)) return value.length === 1 ? value[0] : null;
+  return value;
 }
 
 function refuse(res: AgentTokenResponse, refusal: AgentTokenRefusal, metadataUrl: string): void {

@@ -5,6 +5,7 @@
  */
 import { resolveIssuer, type IssuerOptions } from '../auth/verify';
 import { checkResource } from './audience';
+import { DPOP_SIGNING_ALGS } from '../../../model/dpop';
 
 export type ProtectedResourceMetadataOptions = IssuerOptions & {
   /** This server's identifier (its URL): the `resource` agents request tokens for. */
@@ -15,6 +16,8 @@ export type ProtectedResourceMetadataOptions = IssuerOptions & {
   resourceName?: string | undefined;
   /** A page that documents this server (`resource_documentation`). */
   resourceDocumentation?: string | undefined;
+  /** This server refuses bearer tokens (`requireAgentToken`'s `requireDpop`): `dpop_bound_access_tokens_required`. */
+  requireDpop?: boolean | undefined;
 };
 
 /** The RFC 9728 document. */
@@ -25,6 +28,9 @@ export interface ProtectedResourceMetadata {
   scopes_supported?: string[];
   resource_name?: string;
   resource_documentation?: string;
+  /** The DPoP proof algorithms the kit verifies (RFC 9728 §2). */
+  dpop_signing_alg_values_supported: string[];
+  dpop_bound_access_tokens_required?: boolean;
 }
 
 /** The RFC 9728 document of `resource`, naming the organization's issuer as its one authorization server. */
@@ -34,7 +40,9 @@ export function protectedResourceMetadata(options: ProtectedResourceMetadataOpti
     authorization_servers: [resolveIssuer(options)],
     // Tokens are read from the Authorization header only, never from a query or a form body.
     bearer_methods_supported: ['header'],
+    dpop_signing_alg_values_supported: [...DPOP_SIGNING_ALGS],
   };
+  if (options.requireDpop) doc.dpop_bound_access_tokens_required = true;
   if (options.scopesSupported) doc.scopes_supported = [...options.scopesSupported];
   if (options.resourceName !== undefined) doc.resource_name = options.resourceName;
   if (options.resourceDocumentation !== undefined) doc.resource_documentation = options.resourceDocumentation;

@@ -5,6 +5,7 @@
  * of the failed check: never the token.
  */
 import { CertusOrdoError } from '../core/errors';
+import { DPOP_SIGNING_ALGS } from '../../../model/dpop';
 
 export type AgentTokenRefusalCode =
   /** No credentials at all (RFC 6750 §3.1: the challenge then carries no error code). */
@@ -16,7 +17,14 @@ export type AgentTokenRefusalCode =
   /** A valid token without a scope this request needs; `scope` names the ones missing. */
   | 'insufficient_scope'
   /** The control plane could not confirm the token (introspection unreachable): refused, never accepted. */
-  | 'temporarily_unavailable';
+  | 'temporarily_unavailable'
+  /** RFC 9449 §7.1: a DPoP-bound token without a valid proof for this request. */
+  | 'invalid_dpop_proof'
+  /** RFC 9449 §9: the proof must carry the server's nonce. */
+  | 'use_dpop_nonce';
+
+/** Which challenge a refusal answers with: RFC 6750 `Bearer`, or RFC 9449 `DPoP`. */
+export type ChallengeScheme = 'bearer' | 'dpop';
 
 const STATUS: Readonly<Record<AgentTokenRefusalCode, number>> = {
   missing_token: 401,
@@ -24,6 +32,8 @@ const STATUS: Readonly<Record<AgentTokenRefusalCode, number>> = {
   invalid_token: 401,
   insufficient_scope: 403,
   temporarily_unavailable: 503,
+  invalid_dpop_proof: 401,
+  use_dpop_nonce: 401,
 };
 
 export class AgentTokenRefusal extends CertusOrdoError {
@@ -32,10 +42,13 @@ export class AgentTokenRefusal extends CertusOrdoError {
   declare readonly status: number;
   /** For `insufficient_scope`: the scopes the token lacks, space-separated. */
   readonly scope: string | undefined;
+  /** The challenge scheme: `dpop` for proof failures and for tokens that must be presented with DPoP. */
+  readonly scheme: ChallengeScheme;
 
-  constructor(code: AgentTokenRefusalCode, message: string, init: { scope?: string; cause?: unknown } = {}) {
+  constructor(code: AgentTokenRefusalCode, message: string, init: { scope?: string; cause?: unknown; scheme?: ChallengeScheme } = {}) {
     super(message, { code, status: STATUS[code], cause: init.cause });
     this.scope = init.scope;
+    this.scheme = init.scheme ?? (code === 'invalid_dpop_proof' || code === 'use_dpop_nonce' ? 'dpop' : 'bearer');
   }
 
   /** The response body: RFC 6749 §5.2's shape, which the MCP SDK's errors use too. */
@@ -61,19 +74,31 @@ export function wwwAuthenticate(refusal: AgentTokenRefusal, resourceMetadataUrl:
   }
   if (refusal.scope) params.push(`scope=${quoted(refusal.scope)}`);
   params.push(`resource_metadata=${quoted(resourceMetadataUrl)}`);
+  // RFC 9449 §7.1: a DPoP challenge names the proof algorithms this server verifies.
+  if (refusal.scheme === 'dpop') return `DPoP ${[...params, `algs=${quoted(DPOP_SIGNING_ALGS.join(' '))}`].join(', ')}`;
   return `Bearer ${params.join(', ')}`;
 }
 
 /**
- * The token of an Authorization header. `Bearer` is the one scheme taken today; a `DPoP` header
- * (RFC 9449) is refused by name here, and is where a DPoP proof check will plug in.
+ * The scheme and token of an Authorization header: `Bearer <token>` (RFC 6750) or `DPoP <token>`
+ * (RFC 9449 §7.1); any other form is refused as `invalid_request`.
+ */
+export function credentialsOf(authorization: string | undefined, missingChallenge: ChallengeScheme = 'bearer'): { scheme: ChallengeScheme; token: string } {
+  const usage = 'The Authorization header must be: Bearer <token> or DPoP <token>';
+  if (authorization === undefined || authorization.trim() === '') throw new AgentTokenRefusal('missing_token', 'Send an agent access token: Authorization: Bearer <token> (or DPoP <token> with a DPoP proof)', { scheme: missingChallenge });
+  const m = /^([A-Za-z][A-Za-z0-9-]*) +([A-Za-z0-9\-._~+/]+=*) *$/.exec(authorization);
+  if (!m) throw new AgentTokenRefusal('invalid_request', usage);
+  const scheme = m[1]!.toLowerCase();
+  if (scheme !== 'bearer' && scheme !== 'dpop') throw new AgentTokenRefusal('invalid_request', usage);
+  return { scheme, token: m[2]! };
+}
+
+/**
+ * The token of an Authorization header where only `Bearer` can be checked (the MCP SDK's
+ * `requireBearerAuth` hands a verifier the token alone, never the proof): `DPoP` is refused by name.
  */
 export function bearerTokenOf(authorization: string | undefined): string {
-  if (authorization === undefined || authorization.trim() === '') throw new AgentTokenRefusal('missing_token', 'Send an agent access token: Authorization: Bearer <token>');
-  const m = /^([A-Za-z][A-Za-z0-9-]*) +([A-Za-z0-9\-._~+/]+=*) *$/.exec(authorization);
-  if (!m) throw new AgentTokenRefusal('invalid_request', 'The Authorization header must be: Bearer <token>');
-  const scheme = m[1]!.toLowerCase();
-  if (scheme === 'dpop') throw new AgentTokenRefusal('invalid_request', 'This resource server does not accept DPoP-bound tokens (Authorization: DPoP); send a bearer token');
-  if (scheme !== 'bearer') throw new AgentTokenRefusal('invalid_request', 'The Authorization header must be: Bearer <token>');
-  return m[2]!;
+  const { scheme, token } = credentialsOf(authorization);
+  if (scheme === 'dpop') throw new AgentTokenRefusal('invalid_request', 'This check does not accept DPoP-bound tokens (Authorization: DPoP): put requireAgentToken in front of the server to verify DPoP proofs');
+  return token;
 }
