@@ -48,7 +48,7 @@ async function reportsApi(extra: Partial<RequireAgentTokenOptions> = {}): Promis
   });
   app.get('/reports', requireAgentToken({ issuer, resource, scopes: ['reports:read'], ...extra } as RequireAgentTokenOptions), (req, res) => {
     const { agent, auth } = req as unknown as AgentTokenRequest & { auth: AgentAuthInfo };
-    res.json({ agent: agent!.agentId, org: agent!.organizationId, clientId: auth.clientId, resource: auth.resource.href, dpopKey: agent!.dpop?.jkt });
+    res.json({ agent: agent!.agentId, org: agent!.organizationId, clientId: auth.clientId, resource: auth.resource.href, dpopKey: agent!.dpop?.jkt, actors: agent!.actors, actor: agent!.actor });
   });
   return resource;
 }
@@ -145,7 +145,7 @@ describe('DPoP (RFC 9449)', () => {
     const jkt = await dpopJwkThumbprint(await dpopKeyFromSeed(agent.seed));
     for (const url of [api, `${api}?from=2026`]) {
       const res = await creds.fetch(url, { resource: api });
-      expect({ status: res.status, body: JSON.parse(await res.text()) }).toEqual({ status: 200, body: { agent: agent.id, org: s.organizationId, clientId: agent.id, resource: api, dpopKey: jkt } });
+      expect({ status: res.status, body: JSON.parse(await res.text()) }).toEqual({ status: 200, body: { agent: agent.id, org: s.organizationId, clientId: agent.id, resource: api, dpopKey: jkt, actors: [], actor: agent.id } });
     }
     const strictRes = await creds.fetch(strict, { resource: strict });
     await strictRes.text();
@@ -197,6 +197,29 @@ describe('DPoP (RFC 9449)', () => {
     expect((await call(inside, h)).status).toBe(200);
     const direct = await call(inside, await creds.authHeaders('GET', inside, { resource: inside }));
     expect([direct.status, direct.body.error]).toEqual([401, 'invalid_dpop_proof']);
+  });
+});
+
+describe('delegated tokens (RFC 8693)', () => {
+  test('the subject and its actors are typed fields; maxDelegationDepth 0 refuses delegated tokens, and the agent\'s own token still passes', async () => {
+    const anyDepth = await reportsApi();
+    const direct = await reportsApi({ maxDelegationDepth: 0 });
+    const subject = await createAgent(s, { scopes: ['reports:read'] });
+    const actor = await createAgent(s, { scopes: ['reports:read'] });
+    await admin(s).patch(`/v1/agents/${subject.id}`, { may_act: [actor.id] }).expect(200);
+    const own = await tokenFor(subject, { resource: anyDepth });
+    const exchanged = async (resource: string) => tokenFor(actor, {
+      grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token: await tokenFor(subject, {}),
+      subject_token_type: 'urn:ietf:params:oauth:token-type:access_token', resource,
+    });
+    const delegated = await get(`${anyDepth}`, `Bearer ${await exchanged(anyDepth)}`);
+    expect(delegated.status).toBe(200);
+    expect(delegated.body).toMatchObject({ agent: subject.id, clientId: subject.id, actors: [actor.id], actor: actor.id });
+    expect((await get(anyDepth, `Bearer ${own}`)).body).toMatchObject({ agent: subject.id, actors: [], actor: subject.id });
+    const refused = await get(direct, `Bearer ${await exchanged(direct)}`);
+    expect(refused.status).toBe(401);
+    expect(refused.challenge).toMatch(/error="invalid_token"/);
+    expect((await get(direct, `Bearer ${await tokenFor(subject, { resource: direct })}`)).status).toBe(200);
   });
 });
 

@@ -20,7 +20,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 from urllib.parse import urlsplit
@@ -158,6 +158,9 @@ class VerifiedAgentToken:
     resource: str
     delegation: Optional[Dict[str, Any]]
     claims: Dict[str, Any]
+    #: A delegated token's actors, first to current (the agent making this call last); [] for the
+    #: agent's own token. ``agent_id`` is the subject represented.
+    actors: List[str] = field(default_factory=list)
     #: For a DPoP-bound token: the thumbprint of the key its proof was checked against (``cnf.jkt``)
     #: and the proof's ``jti``, which replicas sharing a jti store record (docs/auth.md, DPoP).
     dpop_jkt: Optional[str] = None
@@ -220,15 +223,6 @@ def _covers(granted: Sequence[str], requested: str) -> bool:
     return requested in granted or f"{requested.split(':')[0]}:*" in granted
 
 
-def _actor(value: Any, depth: int = 0) -> Optional[Dict[str, Any]]:
-    if value is None:
-        return None
-    if depth > 16 or not isinstance(value, dict) or not isinstance(value.get("sub"), str):
-        raise AgentTokenRefusal("invalid_token", "The token's act (delegation) claim is malformed")
-    _actor(value.get("act"), depth + 1)
-    return value
-
-
 def _describe(err: TokenVerificationError) -> str:
     if "\"aud\"" in err.message:
         return "The token was not issued for this resource: request it with resource=<this server's URL>"
@@ -275,6 +269,7 @@ class ResourceServer:
         require_dpop: bool = False,
         public_url: Optional[str] = None,
         dpop_replay_cache: Optional[DpopReplayCache] = None,
+        max_delegation_depth: Optional[int] = None,
     ) -> None:
         if not isinstance(issuer, str) or not issuer:
             raise TypeError("ResourceServer needs the issuer of your organization: organization_issuer(base_url, org_id)")
@@ -288,6 +283,7 @@ class ResourceServer:
         self._now = now
         self._jwks_cache = jwks_cache
         self.require_dpop = require_dpop
+        self.max_delegation_depth = max_delegation_depth
         origin = urlsplit(public_url or resource)
         if origin.scheme not in ("http", "https") or not origin.netloc:
             raise TypeError("public_url must be an absolute http(s) URL (e.g. https://tools.example.com)")
@@ -343,6 +339,7 @@ class ResourceServer:
             v = verify_access_token(
                 token, issuer=self.issuer, audience=self._audiences, clock_tolerance=self._clock_tolerance, timeout=self._timeout,
                 now=None if self._now is None else self._now(), jwks_cache=self._jwks_cache,
+                max_delegation_depth=self.max_delegation_depth,
             )
         except TokenVerificationError as err:
             raise AgentTokenRefusal("invalid_token", _describe(err)) from None
@@ -351,7 +348,8 @@ class ResourceServer:
         if "cnf" in v.payload and v.jkt is None:
             raise AgentTokenRefusal("invalid_token", "The token is bound to a key in a form this resource server does not verify")
         dpop_jti = self._sender_constraint(scheme, token, v.jkt, method, url, dpop)
-        delegation = _actor(v.payload.get("act"))
+        # verify_access_token checked the act claim's shape and the depth.
+        delegation = v.payload.get("act")
         if self._introspection is not None:
             jti = v.payload.get("jti")
             active = self._introspection.active(token, jti if isinstance(jti, str) else token)
@@ -366,7 +364,7 @@ class ResourceServer:
             raise AgentTokenRefusal("insufficient_scope", f"The token lacks the scope{plural} this request needs: {' '.join(missing)}", scope=" ".join(missing))
         return VerifiedAgentToken(
             agent_id=v.sub, organization_id=v.organization_id, session_id=v.sid, scopes=v.scopes, expires_at=v.expires_at,
-            resource=self.resource, delegation=delegation, claims=v.payload, dpop_jkt=v.jkt, dpop_jti=dpop_jti,
+            resource=self.resource, delegation=delegation, claims=v.payload, actors=list(v.actors), dpop_jkt=v.jkt, dpop_jti=dpop_jti,
         )
 
     def check(

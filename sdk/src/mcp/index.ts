@@ -36,6 +36,8 @@ export type McpTokenVerifierOptions = IssuerOptions & {
    * the call is refused, never accepted.
    */
   introspection?: (IntrospectionOptions & IntrospectionTuning) | undefined;
+  /** Delegated tokens: `0` refuses them, N accepts chains of at most N actors (default: any). */
+  maxDelegationDepth?: number | undefined;
 };
 
 export interface McpTokenVerifier extends OAuthTokenVerifier {

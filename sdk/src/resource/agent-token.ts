@@ -24,6 +24,11 @@ export type AgentTokenVerifierOptions = IssuerOptions & {
   clockToleranceSeconds?: number | undefined;
   /** Timeout of the metadata and JWKS requests (default 5000 ms). */
   timeoutMs?: number | undefined;
+  /**
+   * Delegated tokens (RFC 8693): `0` refuses every one (this resource wants the agent itself), N
+   * accepts chains of at most N actors; default: any chain the control plane issued.
+   */
+  maxDelegationDepth?: number | undefined;
   /** Refuse bearer tokens: only DPoP-bound tokens with a proof pass (RFC 9728 `dpop_bound_access_tokens_required`). */
   requireDpop?: boolean | undefined;
   /**
@@ -76,6 +81,13 @@ export interface VerifiedAgentToken {
   /** The delegation chain (`act`), when the token carries one. */
   delegation: ActorClaim | undefined;
   /**
+   * A delegated token's actors, the first (to whom the subject delegated) first and the agent
+   * making this call last; [] for the agent's own token. `agentId` is the subject represented.
+   */
+  actors: string[];
+  /** The agent making the call: the current actor of a delegated token, else `agentId`. */
+  actor: string;
+  /**
    * For a DPoP-bound token: the key its proof was checked against (`cnf.jkt`) and the proof's
    * `jti`, which replicas sharing a jti store record (docs/auth.md, DPoP: replays).
    */
@@ -96,17 +108,6 @@ export interface AgentTokenVerifier {
 }
 
 const NOT_ACTIVE = 'The access token is no longer active (revoked, agent suspended, or session ended)';
-
-/** A checked `act` claim, or undefined when absent; a malformed one refuses the token. */
-function actorOf(value: unknown, depth = 0): ActorClaim | undefined {
-  if (value === undefined) return undefined;
-  if (depth > 16 || value === null || typeof value !== 'object' || Array.isArray(value) || typeof (value as { sub?: unknown }).sub !== 'string') {
-    throw new AgentTokenRefusal('invalid_token', 'The token\'s act (delegation) claim is malformed');
-  }
-  const actor = value as ActorClaim;
-  actorOf(actor.act, depth + 1);
-  return actor;
-}
 
 /** The `jti` of a proof the DPoP check has just accepted (so its payload is well-formed JSON with a string jti). */
 function proofJti(proof: string): string {
@@ -154,7 +155,7 @@ export function createAgentTokenVerifier(options: AgentTokenVerifierOptions): Ag
 
   async function offline(token: string): Promise<VerifiedAccessToken> {
     try {
-      return await verifyAccessToken(token, { issuer, audience, clockToleranceSeconds: options.clockToleranceSeconds, timeoutMs: options.timeoutMs });
+      return await verifyAccessToken(token, { issuer, audience, clockToleranceSeconds: options.clockToleranceSeconds, timeoutMs: options.timeoutMs, maxDelegationDepth: options.maxDelegationDepth });
     } catch (err) {
       if (err instanceof TokenVerificationError) throw new AgentTokenRefusal('invalid_token', describeFailedCheck(err), { cause: err });
       throw new AgentTokenRefusal('temporarily_unavailable', 'The issuer\'s signing keys could not be fetched; retry later', { cause: err });
@@ -170,7 +171,6 @@ export function createAgentTokenVerifier(options: AgentTokenVerifierOptions): Ag
       // A cnf this check cannot read (no jkt) binds the token to something unknown: refused.
       if (verified.payload.cnf !== undefined && verified.jkt === undefined) throw new AgentTokenRefusal('invalid_token', 'The token is bound to a key in a form this resource server does not verify');
       const dpop = await senderConstraint(token, verified.jkt, presentation);
-      const delegation = actorOf(verified.payload.act);
       if (gate) {
         const verdict = await gate.check(token, typeof verified.payload.jti === 'string' ? verified.payload.jti : token);
         if (!verdict.ok) throw new AgentTokenRefusal('temporarily_unavailable', 'The control plane could not confirm the token; retry later', { cause: verdict.cause });
@@ -183,7 +183,10 @@ export function createAgentTokenVerifier(options: AgentTokenVerifierOptions): Ag
         scopes: verified.scopes,
         expiresAt: verified.expiresAt,
         resource,
-        delegation,
+        // verifyAccessToken checked the act claim's shape (actorChain) and the depth.
+        delegation: verified.payload.act as ActorClaim | undefined,
+        actors: verified.actors,
+        actor: verified.actor,
         dpop,
         claims: verified.payload,
       };
@@ -220,6 +223,8 @@ export interface AgentAuthExtra extends Record<string, unknown> {
   sessionId: string | undefined;
   /** The delegation chain (`act`), when the token carries one. */
   delegation: ActorClaim | undefined;
+  /** The actors of a delegated token, first to current; [] for the agent's own token (`clientId` is the subject). */
+  actors: string[];
 }
 
 export function agentAuthInfo(token: string, verified: VerifiedAgentToken): AgentAuthInfo {
@@ -229,6 +234,6 @@ export function agentAuthInfo(token: string, verified: VerifiedAgentToken): Agen
     scopes: verified.scopes,
     expiresAt: Math.floor(verified.expiresAt.getTime() / 1000),
     resource: new URL(verified.resource),
-    extra: { organizationId: verified.organizationId, sessionId: verified.sessionId, delegation: verified.delegation },
+    extra: { organizationId: verified.organizationId, sessionId: verified.sessionId, delegation: verified.delegation, actors: verified.actors },
   };
 }
