@@ -51,7 +51,8 @@ async function main(): Promise<void> {
   await admin.raw('create database bench_mcp');
   await admin.destroy();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'certusordo-bench-mcp-'));
-  const config = loadConfig({ LOG_LEVEL: 'warn' }, { PORT: 0, HOST: '127.0.0.1', DATABASE_URL: pg.url('bench_mcp'), CERTUSORDO_DATA_DIR: dataDir, CERTUSORDO_MASTER_KEY: randomBytes(32).toString('base64url') });
+  // The uncached mode introspects once per request: the per-key request budget would throttle it.
+  const config = loadConfig({ LOG_LEVEL: 'warn' }, { PORT: 0, HOST: '127.0.0.1', DATABASE_URL: pg.url('bench_mcp'), CERTUSORDO_DATA_DIR: dataDir, CERTUSORDO_MASTER_KEY: randomBytes(32).toString('base64url'), CERTUSORDO_RATE_LIMIT: '1000000000' });
   const running = await startServer(config, { logger: createLogger(config.logLevel) });
   try {
     const { apiKey, organizationId } = running.bootstrap!;
