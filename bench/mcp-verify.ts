@@ -4,7 +4,9 @@
  *
  * - offline: signature, issuer, audience, expiry (keys fetched once);
  * - introspection, cached: as a busy server sees it, each token re-confirmed at most every 500 ms;
- * - introspection, uncached (cacheTtlMs 0): one control-plane round trip per request, the worst case.
+ * - introspection, uncached (cacheTtlMs 0): one control-plane round trip per request, the worst case;
+ * - DPoP: offline, plus the proof of a DPoP-bound token (RFC 9449), a fresh proof per request
+ *   (made before the clock starts, so the client's signing is not counted).
  *
  * Each figure is printed with its ratio to the offline mode measured in the same run (this machine
  * is shared). Usage: npm run build && node dist/bench/mcp-verify.js [requests=2000] [rounds=3]
@@ -65,11 +67,19 @@ async function main(): Promise<void> {
     const offline = createAgentTokenVerifier(base);
     const cached = createAgentTokenVerifier({ ...base, introspection: { apiKey: introspector } });
     const uncached = createAgentTokenVerifier({ ...base, introspection: { apiKey: introspector, cacheTtlMs: 0 } });
+    const bound = AgentCredentials.fromSecret(agent.secret!, { baseUrl: running.url, dpop: true });
+    const proofs: Record<string, string>[] = [];
+    const nextProof = () => proofs.pop() ?? (() => { throw new Error('out of pre-made proofs'); })();
     for (let round = 1; round <= rounds; round++) {
+      for (let i = 0; i < requests + 100; i++) proofs.push(await bound.authHeaders('GET', resource, { resource }));
       const figures = [
         await measure('offline', requests, () => offline.verify(token)),
         await measure('introspection, cached', requests, () => cached.verify(token)),
         await measure('introspection, uncached', requests, () => uncached.verify(token)),
+        await measure('DPoP', requests, () => {
+          const h = nextProof();
+          return offline.verify(h.authorization!.slice('DPoP '.length), { scheme: 'dpop', proof: h.dpop, method: 'GET', url: resource });
+        }),
       ];
       const ref = figures[0]!.perSecond;
       for (const f of figures) {
