@@ -118,6 +118,7 @@ describe('an agent with only a federated credential', () => {
       ['alg none', unsignedToken(claims({ iat: now, exp: now + 300 }), rsa.kid)],
       ['HS256 keyed with the public key', hmacWithPublicKey(rsa, claims({ iat: now, exp: now + 300 }))],
       ['an untrusted issuer', await signToken(rsa, claims({ iss: 'https://token.actions.githubusercontent.com' }))],
+      ['a jti with U+0000', await signToken(rsa, claims({ jti: 'a\u0000b' }))],
     ];
     for (const [what, token] of forgeries) {
       const res = await platformToken(agent.id, token);

@@ -21,6 +21,7 @@ import type { Knex } from 'knex';
 import { FEDERATED_ASSERTION_MAX_LIFETIME_SECONDS, isFederatedSigningAlg, jsonEqual } from '../../../model/federation';
 import { federatedCredentialSealMatches } from '../crypto/agent-key-seal';
 import { isUuid } from '../crypto/ids';
+import { claimTextViolation } from '../crypto/jws';
 import * as ops from '../db/operations/federated-credentials';
 import type { StoredJwks } from '../db/tables';
 import { DomainError, InvalidClientError, InvalidGrantError } from '../domain/errors';
@@ -52,7 +53,8 @@ export class FederationService {
       ({ ok: false, error, claimedAgentId: claimed, method: FEDERATED_METHOD, ...(agent ? { agent } : {}) });
     if (!claimed) return fail('client_id_required');
     const jwt = decodeJwt(assertion);
-    if (!jwt) return fail('malformed_assertion');
+    // A claim outside the text rule (U+0000, a lone surrogate) is never compared, stored or audited.
+    if (!jwt || claimTextViolation(jwt, 'client_assertion')) return fail('malformed_assertion');
     const { header: h, payload: p } = jwt;
     const alg = h.alg;
     if (!isFederatedSigningAlg(alg)) return fail('unsupported_alg');
