@@ -13,7 +13,7 @@
  *
  * Usage: node dist/bench/peer.js [seconds=4] [connections=32] [rounds=3]
  */
-import { fork, ChildProcess } from 'node:child_process';
+import { execFileSync, fork, ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, KeyObject, randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -23,7 +23,8 @@ import type { AddressInfo } from 'node:net';
 import knexFactory from 'knex';
 import { startReplica, stopReplicas } from './support/replica';
 import { startPostgres } from './support/postgres';
-import { interleavedRounds, LoadSpec } from './support/load';
+import { interleavedRounds, LoadResult, LoadSpec } from './support/load';
+import { postmasterPid, threadCpuSeconds, treeCpuSeconds } from './support/cpu';
 
 const SCOPES = 'payments:read payments:write';
 /** The audience both servers put in their JWT access tokens. */
@@ -114,6 +115,13 @@ function newClient(id: string): Client {
   return { id, seed: String((privateKey.export({ format: 'jwk' }) as { d: string }).d), jwk: (publicKey as KeyObject).export({ format: 'jwk' }) as Record<string, unknown> };
 }
 
+/** CertusOrdo's rate over the peer's for one path in one round. */
+function ratio(round: Record<string, LoadResult>, path: 'token' | 'introspect'): number {
+  const ours = round[path === 'token' ? 'certusordo token' : 'certusordo introspect']!;
+  const peer = round[path === 'token' ? 'peer token (JWT)' : 'peer introspect (opaque)']!;
+  return ours.rps / peer.rps;
+}
+
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
 const range = (xs: number[]) => `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}`;
 
@@ -172,30 +180,44 @@ async function main(): Promise<void> {
     ];
     if (!checks.every((c) => c.status === 200 && c.body.active === true)) throw new Error(`introspection check failed: ${JSON.stringify(checks)}`);
 
-    const specs: Record<string, Omit<LoadSpec, 'connections' | 'seconds'>> = {
+    const allSpecs: Record<string, Omit<LoadSpec, 'connections' | 'seconds'>> = {
       'certusordo token': { url: `${A}/v1/oauth/token`, method: 'POST', assertions: oursForm },
       'peer token (JWT)': { url: `${P}/token`, method: 'POST', assertions: peerJwtForm },
       'certusordo introspect': { url: `${A}/v1/oauth/introspect`, method: 'POST', headers: auth, form: new URLSearchParams({ token: String(ourToken.body.access_token) }).toString() },
       'peer introspect (opaque)': { url: `${P}/token/introspection`, method: 'POST', headers: peerBasic, form: new URLSearchParams({ token: String(peerOpaque.body.access_token) }).toString() },
     };
+    // BENCH_ONLY (a regular expression over the load names) runs some loads alone, e.g. under a profiler.
+    const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : null;
+    const specs = Object.fromEntries(Object.entries(allSpecs).filter(([name]) => !only || only.test(name)));
     process.stdout.write(
       `node=${process.version} cpus=${os.cpus().length} (${os.cpus()[0]?.model ?? '?'}) seconds=${seconds}x${rounds} rounds connections=${connections} ` +
         `postgres: ${settings.map((s) => `${s.name}=${s.setting}`).join(' ')} loadavg=${os.loadavg().map((x) => x.toFixed(1)).join('/')}\n`,
     );
+    const postmaster = postmasterPid(path.join(pg.dir, 'data'));
+    // Committed transactions of the bench database (PostgreSQL's statistics, which lag by up to a second).
+    const commits = () => Number(execFileSync('psql', ['-Atc', "select xact_commit from pg_stat_database where datname = 'bench'", pg.url('postgres')]).toString());
+    const cpu = { certusordo: () => treeCpuSeconds(ours.pid), 'certusordo main': () => threadCpuSeconds(ours.pid, ours.pid), postgres: () => treeCpuSeconds(postmaster), peer: () => treeCpuSeconds(peer.child.pid!), commits };
     const perRound = await interleavedRounds(specs, {
-      connections, seconds, rounds,
+      connections, seconds, rounds, cpu,
       onRound: (round, r) => {
-        const issuance = round['certusordo token']!.rps / round['peer token (JWT)']!.rps;
-        const introspection = round['certusordo introspect']!.rps / round['peer introspect (opaque)']!.rps;
-        process.stdout.write(`round ${r + 1}: ${Object.entries(round).map(([n, x]) => `${n} ${x.rps.toFixed(0)}${x.errors ? ` (${x.errors} errors)` : ''}`).join(' | ')} | issuance ${issuance.toFixed(2)}x introspection ${introspection.toFixed(2)}x\n`);
+        const ratios = only ? '' : ` | issuance ${ratio(round, 'token').toFixed(2)}x introspection ${ratio(round, 'introspect').toFixed(2)}x`;
+        process.stdout.write(`round ${r + 1}: ${Object.entries(round).map(([n, x]) => `${n} ${x.rps.toFixed(0)}${x.errors ? ` (${x.errors} errors)` : ''}`).join(' | ')}${ratios}\n`);
       },
     });
     for (const name of Object.keys(specs)) {
       const rs = perRound.map((r) => r[name]!);
       process.stdout.write(`${name.padEnd(26)} ${median(rs.map((x) => x.rps)).toFixed(0).padStart(7)} req/s   p50 ${median(rs.map((x) => x.p50ms)).toFixed(2).padStart(6)} ms   p99 ${median(rs.map((x) => x.p99ms)).toFixed(2).padStart(6)} ms   errors ${rs.reduce((n, x) => n + x.errors, 0)}\n`);
     }
-    const issuance = perRound.map((r) => r['certusordo token']!.rps / r['peer token (JWT)']!.rps);
-    const introspection = perRound.map((r) => r['certusordo introspect']!.rps / r['peer introspect (opaque)']!.rps);
+    process.stdout.write('CPU per request (µs, median over rounds; the load generator is its own process) and PostgreSQL commits per request:\n');
+    for (const name of Object.keys(specs)) {
+      const perRequest = (x: LoadResult, k: string) => ((k === 'load' ? x.loadCpuSeconds : x.cpuSeconds![k]!) * 1e6) / x.requests;
+      const rs = perRound.map((r) => r[name]!);
+      const commitsPerRequest = median(rs.map((x) => x.cpuSeconds!.commits! / x.requests));
+      process.stdout.write(`  ${name.padEnd(26)} ${['certusordo', 'certusordo main', 'postgres', 'peer', 'load'].map((k) => `${k} ${median(rs.map((x) => perRequest(x, k))).toFixed(0).padStart(5)}`).join('   ')}   commits/request ${commitsPerRequest.toFixed(3)}\n`);
+    }
+    if (only) return;
+    const issuance = perRound.map((r) => ratio(r, 'token'));
+    const introspection = perRound.map((r) => ratio(r, 'introspect'));
     process.stdout.write(`token issuance / peer = ${median(issuance).toFixed(2)}x (rounds ${range(issuance)}; target >= 1.2)\n`);
     process.stdout.write(`introspection  / peer = ${median(introspection).toFixed(2)}x (rounds ${range(introspection)}; target >= 1.2)\n`);
     process.stdout.write(JSON.stringify({ postgres: Object.fromEntries(settings.map((s) => [s.name, s.setting])), rounds: perRound, ratios: { issuance, introspection } }) + '\n');

@@ -34,6 +34,10 @@ export interface LoadResult {
   p99ms: number;
   /** Responses per status code. */
   statuses: Record<string, number>;
+  /** CPU seconds the load generator itself used during the load. */
+  loadCpuSeconds: number;
+  /** CPU seconds each sampled process group used during the load (see interleavedRounds' `cpu`). */
+  cpuSeconds?: Record<string, number>;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -80,15 +84,17 @@ async function runLoad(spec: LoadSpec): Promise<LoadResult> {
       req.end();
     });
   const started = Date.now();
+  const cpuBefore = process.cpuUsage();
   await Promise.all(
     Array.from({ length: spec.connections }, async () => {
       while (Date.now() < deadline) await one();
     }),
   );
   const elapsed = (Date.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
   agent.destroy();
   latencies.sort((a, b) => a - b);
-  return { requests: latencies.length, errors, rps: latencies.length / elapsed, p50ms: percentile(latencies, 50), p99ms: percentile(latencies, 99), statuses };
+  return { requests: latencies.length, errors, rps: latencies.length / elapsed, p50ms: percentile(latencies, 50), p99ms: percentile(latencies, 99), statuses, loadCpuSeconds: (cpu.user + cpu.system) / 1e6 };
 }
 
 /** Runs a load in a child process and resolves with its result. */
@@ -105,21 +111,38 @@ export function loadInChild(spec: LoadSpec): Promise<LoadResult> {
 /**
  * Runs `specs` one after another, each for `seconds`, `rounds` times over (after a one-second
  * warm-up of each), so that a noisy neighbour hits every load alike; `onRound` sees each round's
- * results as they come. Returns every round's results, in order.
+ * results as they come. `cpu` names CPU-seconds counters (see support/cpu) read just before and
+ * after each timed load, whose differences land in each result's `cpuSeconds`. Returns every
+ * round's results, in order.
  */
 export async function interleavedRounds(
   specs: Record<string, Omit<LoadSpec, 'connections' | 'seconds'>>,
-  o: { connections: number; seconds: number; rounds: number; onRound?: (round: Record<string, LoadResult>, index: number) => void },
+  o: {
+    connections: number;
+    seconds: number;
+    rounds: number;
+    onRound?: (round: Record<string, LoadResult>, index: number) => void;
+    cpu?: Record<string, () => number>;
+  },
 ): Promise<Record<string, LoadResult>[]> {
   for (const spec of Object.values(specs)) await loadInChild({ ...spec, connections: o.connections, seconds: 1 });
   const perRound: Record<string, LoadResult>[] = [];
   for (let r = 0; r < o.rounds; r++) {
     const round: Record<string, LoadResult> = {};
-    for (const [name, spec] of Object.entries(specs)) round[name] = await loadInChild({ ...spec, connections: o.connections, seconds: o.seconds });
+    for (const [name, spec] of Object.entries(specs)) {
+      const before = sample(o.cpu);
+      const result = await loadInChild({ ...spec, connections: o.connections, seconds: o.seconds });
+      const after = sample(o.cpu);
+      round[name] = o.cpu ? { ...result, cpuSeconds: Object.fromEntries(Object.keys(after).map((k) => [k, after[k]! - before[k]!])) } : result;
+    }
     perRound.push(round);
     o.onRound?.(round, r);
   }
   return perRound;
+}
+
+function sample(cpu: Record<string, () => number> | undefined): Record<string, number> {
+  return Object.fromEntries(Object.entries(cpu ?? {}).map(([k, read]) => [k, read()]));
 }
 
 if (require.main === module) {
