@@ -43,7 +43,7 @@ test('a signing key row written straight into the database (no master key) neith
   expect(listed).not.toContain(kid);
 
   const iat = Math.floor(Date.now() / 1000);
-  const token = signEd25519({ alg: 'EdDSA', typ: 'at+jwt', kid }, {
+  const token = await signEd25519({ alg: 'EdDSA', typ: 'at+jwt', kid }, {
     iss: issuer(s.organizationId), sub: agent.id, aud: issuer(s.organizationId), client_id: agent.id, scope: agent.scopes.join(' '),
     jti: randomUUID(), iat, iat_ms: Date.now(), exp: iat + 300, org_id: s.organizationId,
   }, privateKeyObject(forged.seed));

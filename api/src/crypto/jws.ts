@@ -2,6 +2,10 @@
  * Compact JWS (RFC 7515) with Ed25519 only, on node:crypto: the token endpoint verifies client
  * assertions and signs access tokens with these, and introspection verifies them, so they stay
  * small and allocation-light. Anything that is not a well-formed EdDSA JWS is rejected.
+ *
+ * Signing and verifying run on libuv's thread pool (node:crypto's callback form), not on the event
+ * loop: an Ed25519 check is most of a token request's CPU, and on the loop it would make every other
+ * request (and the group commit's database replies) wait behind it. The loop pays only the hand-off.
  */
 import { sign, verify, KeyObject } from 'node:crypto';
 import { printableText, textViolations } from '../../../model/text';
@@ -67,15 +71,19 @@ export function claimTextViolation(jws: DecodedJws, what: string): string | unde
   return undefined;
 }
 
-export function verifyEd25519(jws: DecodedJws, key: KeyObject): boolean {
-  try {
-    return verify(null, Buffer.from(jws.signingInput), key, jws.signature);
-  } catch {
-    return false;
-  }
+export function verifyEd25519(jws: DecodedJws, key: KeyObject): Promise<boolean> {
+  return new Promise((resolve) => {
+    try {
+      verify(null, Buffer.from(jws.signingInput), key, jws.signature, (err, ok) => resolve(!err && ok));
+    } catch {
+      resolve(false); // a key of another type: never valid
+    }
+  });
 }
 
-export function signEd25519(header: Record<string, unknown>, payload: Record<string, unknown>, key: KeyObject): string {
+export function signEd25519(header: Record<string, unknown>, payload: Record<string, unknown>, key: KeyObject): Promise<string> {
   const input = `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
-  return `${input}.${sign(null, Buffer.from(input), key).toString('base64url')}`;
+  return new Promise((resolve, reject) => {
+    sign(null, Buffer.from(input), key, (err, signature) => (err ? reject(err) : resolve(`${input}.${signature.toString('base64url')}`)));
+  });
 }

@@ -264,7 +264,7 @@ export class AuditLog {
       return { ok: false, reason: 'the checkpoint is malformed' };
     }
     const key = await signer.verificationKey(orgId, header.kid);
-    if (key && !verifyEd25519(decoded, key)) return { ok: false, reason: "the checkpoint's signature does not verify with the organization's keys" };
+    if (key && !(await verifyEd25519(decoded, key))) return { ok: false, reason: "the checkpoint's signature does not verify with the organization's keys" };
     if (!sameText(payload.seal as string, seal(this.keys, 'checkpoint', orgId, seq as number, hash, created_at, header.kid))) {
       return { ok: false, reason: key ? 'the checkpoint was not issued by this server' : "the checkpoint's signing key is not the organization's" };
     }

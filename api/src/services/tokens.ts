@@ -242,24 +242,25 @@ export class TokenService {
 
     let { row: agent, cached } = await this.credentials(claimed);
     if (!agent) {
-      verifyEd25519(jws, DUMMY_KEY); // same work as a wrong signature
+      await verifyEd25519(jws, DUMMY_KEY); // same work as a wrong signature
       return bad(CLIENT_AUTH_FAILED, 'unknown_agent');
     }
     const kid = header.kid as string | undefined;
-    const match = (a: ops.AgentCredentialsRow) => {
+    const match = async (a: ops.AgentCredentialsRow) => {
       const candidates = kid === undefined ? a.keys : a.keys.filter((k) => k.kid === kid);
-      return { candidates, matched: candidates.find((k) => verifyEd25519(jws, this.keyObject(k.kid, k.x))) };
+      for (const k of candidates) if (await verifyEd25519(jws, this.keyObject(k.kid, k.x))) return { candidates, matched: k };
+      return { candidates, matched: undefined };
     };
-    let { candidates, matched } = match(agent);
+    let { candidates, matched } = await match(agent);
     if ((!matched || agent.status !== 'active') && cached) {
       // The cache may lag a key addition or a reactivation by a few milliseconds: ask the database.
       ({ row: agent, cached } = await this.credentials(claimed, true));
       if (!agent) return bad(CLIENT_AUTH_FAILED, 'unknown_agent');
-      ({ candidates, matched } = match(agent));
+      ({ candidates, matched } = await match(agent));
     }
     const attributed = { agent: { id: agent.id, orgId: agent.organization_id }, claimedAgentId: claimed };
     if (!matched) {
-      if (candidates.length === 0) verifyEd25519(jws, DUMMY_KEY);
+      if (candidates.length === 0) await verifyEd25519(jws, DUMMY_KEY);
       return fail(new InvalidClientError(CLIENT_AUTH_FAILED, candidates.length === 0 ? 'unknown_key' : 'bad_signature'), attributed);
     }
     // After the signature check, and with the same message as any other failure: another
@@ -455,7 +456,7 @@ export class TokenService {
     const org = p.org_id;
     if (typeof org !== 'string' || !isCanonicalUuid(org)) return null;
     const key = this.signingKeys.knownVerificationKey(org, h.kid) ?? (await this.signingKeys.verificationKey(org, h.kid));
-    if (!key || !verifyEd25519(jws, key)) return null;
+    if (!key || !(await verifyEd25519(jws, key))) return null;
     if (p.iss !== this.issuerFor(org) || typeof p.sub !== 'string' || typeof p.jti !== 'string') return null;
     if (!(typeof p.aud === 'string' || (Array.isArray(p.aud) && p.aud.length > 0 && p.aud.every((a) => typeof a === 'string')))) return null;
     if (typeof p.exp !== 'number' || typeof p.iat !== 'number' || typeof p.iat_ms !== 'number' || typeof p.scope !== 'string') return null;
