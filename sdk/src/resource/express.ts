@@ -75,6 +75,8 @@ export function requireAgentToken(options: RequireAgentTokenOptions): (req: Agen
       refuse(res, err, metadataUrl);
       return;
     }
+    // The proof's nonce has aged into its last window: hand the client the current one (RFC 9449 §8.2).
+    if (verified.dpop?.nextNonce !== undefined) res.setHeader('DPoP-Nonce', verified.dpop.nextNonce);
     req.agent = verified;
     req.auth = agentAuthInfo(token, verified);
     next();
@@ -104,6 +106,7 @@ function refuse(res: AgentTokenResponse, refusal: AgentTokenRefusal, metadataUrl
   const challenge = wwwAuthenticate(refusal, metadataUrl);
   if (challenge) res.setHeader('WWW-Authenticate', challenge);
   if (refusal.code === 'temporarily_unavailable') res.setHeader('Retry-After', '1');
+  if (refusal.dpopNonce !== undefined) res.setHeader('DPoP-Nonce', refusal.dpopNonce);
   res.setHeader('Cache-Control', 'no-store');
   res.setHeader('Content-Type', 'application/json');
   res.end(JSON.stringify(refusal.body()));
