@@ -22,6 +22,8 @@ export interface DpopProofsOptions {
   nonceKey: Buffer;
   /** Milliseconds since the epoch (default Date.now); tests step it. */
   clock?: (() => number) | undefined;
+  /** Length of a nonce window (default DPOP_NONCE_WINDOW_SECONDS); tests shorten it. */
+  nonceWindowSeconds?: number | undefined;
   replayCapacity?: number | undefined;
 }
 
@@ -38,7 +40,7 @@ export class DpopProofs {
     this.requireNonce = o.requireNonce;
     const key = o.nonceKey;
     // The format (model/dpop-nonce.ts) is the resource-server kits' too; only the key differs.
-    this.#nonces = new WindowedDpopNonces((message) => createHmac('sha256', key).update(message).digest(), DPOP_NONCE_WINDOW_SECONDS);
+    this.#nonces = new WindowedDpopNonces((message) => createHmac('sha256', key).update(message).digest(), o.nonceWindowSeconds ?? DPOP_NONCE_WINDOW_SECONDS);
     this.#clock = o.clock ?? Date.now;
     this.#replay = new DpopReplayCache(o.replayCapacity);
   }
