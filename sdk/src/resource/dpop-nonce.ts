@@ -7,12 +7,12 @@
  * it, the control plane's own format): replicas given the same secret accept each other's nonces,
  * with nothing stored. Any other scheme is a `DpopNonceSource` of your own.
  */
-import { WindowedDpopNonces, DPOP_NONCE_WINDOW_SECONDS, isDpopNonceValue } from '../../../model/dpop-nonce';
+import { WindowedDpopNonces, DPOP_NONCE_MAX, DPOP_NONCE_WINDOW_SECONDS, isDpopNonceValue } from '../../../model/dpop-nonce';
 import { utf8 } from '../internal/encoding';
 
 /** Where a resource server's nonces come from. `nowMs`: the verifier's clock. */
 export interface DpopNonceSource {
-  /** The nonce to hand clients now (the `DPoP-Nonce` header): 1-256 printable ASCII characters without `"` and `\`. */
+  /** The nonce to hand clients now (the `DPoP-Nonce` header): printable ASCII without `"` and `\`, at most DPOP_NONCE_MAX characters. */
   current(nowMs: number): string | Promise<string>;
   /** Whether a proof's `nonce` is accepted now. */
   accepts(nonce: string, nowMs: number): boolean | Promise<boolean>;
@@ -57,6 +57,6 @@ export function dpopNonceSource(option: DpopNonceSource | HmacDpopNonceOptions):
 /** A source's current nonce, refused (a programming error) when it could not be a header value. */
 export async function currentDpopNonce(source: DpopNonceSource, nowMs: number): Promise<string> {
   const nonce = await source.current(nowMs);
-  if (!isDpopNonceValue(nonce)) throw new TypeError('A DpopNonceSource returned a nonce that is not 1-256 printable ASCII characters without " and \\');
+  if (!isDpopNonceValue(nonce)) throw new TypeError(`A DpopNonceSource returned a nonce that is not 1-${DPOP_NONCE_MAX} printable ASCII characters without " and \\`);
   return nonce;
 }
