@@ -6,7 +6,9 @@
  *
  * `Authorization: DPoP <token>` with a `DPoP` proof header (RFC 9449) is verified here: the proof's
  * `htm` is the request's method and its `htu` the request's URL as the client addressed it,
- * `publicUrl`'s origin (default `resource`'s) followed by `req.originalUrl`'s path.
+ * `publicUrl`'s origin (default `resource`'s) followed by `req.originalUrl`'s path. With
+ * `dpopNonce`, proofs must carry this server's nonce (RFC 9449 §9): a refusal says so with a
+ * `DPoP-Nonce` header, and an accepted request whose nonce has aged gets the new one the same way.
  *
  * On success `req.agent` is the verified token and `req.auth` its MCP `AuthInfo`, which the MCP
  * SDK's transports hand to tool handlers (so an MCP server can sit behind this middleware).
