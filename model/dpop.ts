@@ -6,6 +6,7 @@
  * accepts and the error each failure is reported as live here only.
  * Dependency-free (the browser SDK imports it).
  */
+import { constantTimeEqual, DPOP_NONCE_MAX, isDpopNonceValue } from './dpop-nonce';
 
 /** The JWS `typ` of a DPoP proof (RFC 9449 §4.2). */
 export const DPOP_PROOF_TYPE = 'dpop+jwt';
@@ -108,7 +109,7 @@ export interface DpopExpectations {
    * A server nonce the proof must carry: the exact value, or a test of it (a server that rotates
    * nonces accepts the current and the previous one). Absent: nonces are not required.
    */
-  nonce?: string | ((nonce: string) => boolean) | undefined;
+  nonce?: string | ((nonce: string) => boolean | Promise<boolean>) | undefined;
 }
 
 export type DpopCheckResult =
@@ -185,9 +186,11 @@ export async function checkDpopProof(crypto: DpopCrypto, x: DpopExpectations): P
   if (typeof p.iat !== 'number' || !Number.isFinite(p.iat)) return fail('bad_iat', 'The DPoP proof must carry a numeric iat');
   if (p.iat > x.nowSeconds + DPOP_CLOCK_SKEW_SECONDS) return fail('iat_future', 'The DPoP proof iat is in the future');
   if (p.iat < x.nowSeconds - maxAge) return fail('iat_stale', `The DPoP proof is too old (iat more than ${maxAge} seconds ago)`);
+  const nonce = p.nonce;
+  // A nonce is a server's NQCHAR string (RFC 9449 §8.1): anything else is no nonce of anyone's.
+  if (nonce !== undefined && !isDpopNonceValue(nonce)) return fail('bad_nonce', `The DPoP proof nonce must be a string of 1-${DPOP_NONCE_MAX} printable ASCII characters (RFC 9449 NQCHAR)`);
   if (x.nonce !== undefined) {
-    const nonce = p.nonce;
-    const accepted = typeof nonce === 'string' && (typeof x.nonce === 'string' ? nonce === x.nonce : x.nonce(nonce));
+    const accepted = nonce !== undefined && (typeof x.nonce === 'string' ? constantTimeEqual(nonce, x.nonce) : await x.nonce(nonce));
     if (!accepted) return fail(nonce === undefined ? 'nonce_missing' : 'nonce_invalid', 'The DPoP proof must carry the server\'s current nonce (DPoP-Nonce header)', 'use_dpop_nonce');
   }
   if (x.accessToken !== undefined) {

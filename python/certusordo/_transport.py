@@ -185,11 +185,13 @@ class Transport:
         bearer: Union[str, Callable[[], str], None] = None,
         authorize: Optional[Callable[[str, str], Dict[str, str]]] = None,
         options: Optional[RequestOptions] = None,
+        on_response: Optional[Callable[[Mapping[str, str]], None]] = None,
     ) -> Any:
         """Sends the request, retrying when that is safe and useful; returns the parsed JSON body.
 
         ``authorize(method, url)``, instead of ``bearer``, returns the headers that authorize one
         attempt (a DPoP proof is bound to the method and URL and single-use, so it is made per attempt).
+        ``on_response(headers)`` is told every answer's headers, errors and retried ones included.
         """
         opts: RequestOptions = options or {}
         max_retries = opts.get("max_retries", self.max_retries)
@@ -220,6 +222,8 @@ class Transport:
                 attempt += 1
                 continue
 
+            if on_response is not None:
+                on_response(response.headers)
             parsed = _parse_body(response.body, response.headers)
             if 200 <= response.status < 300:
                 if parsed is _INVALID_JSON:

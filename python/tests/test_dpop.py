@@ -69,11 +69,16 @@ def test_each_bad_proof_is_refused_with_its_reason() -> None:
         "ath_mismatch": create_dpop_proof(key, "GET", URL, access_token="another"),
         "jkt_mismatch": create_dpop_proof(other, "GET", URL, access_token=TOKEN),
     }
+    # A nonce claim that could be no server's nonce (RFC 9449 §8.1 NQCHARs, at most 256) is a bad proof.
+    bad_nonces = [_resign(good, key, claims={"nonce": v}) for v in (5, None, "", "x" * 257, 'say "hi"', "caf\u00e9")]
     replay = DpopReplayCache()
     for reason, proof in cases.items():
         r = verify_dpop_proof(proof, htm="GET", htu=URL, replay=replay, access_token=TOKEN, expected_jkt=key.thumbprint)
         assert (r.ok, r.error, r.reason) == (False, "invalid_dpop_proof", reason)
         assert proof not in (r.message or "")
+    for proof in bad_nonces:
+        r = verify_dpop_proof(proof, htm="GET", htu=URL, replay=replay, access_token=TOKEN, expected_jkt=key.thumbprint, nonce=lambda n: True)
+        assert (r.ok, r.error, r.reason) == (False, "invalid_dpop_proof", "bad_nonce")
     # None of the refusals filled the cache; the good proof still passes.
     assert len(replay) == 0
     assert verify_dpop_proof(good, htm="GET", htu=URL, replay=replay, access_token=TOKEN, expected_jkt=key.thumbprint).ok

@@ -138,6 +138,9 @@ test('the token endpoint refuses a bad proof with invalid_dpop_proof, issues not
     ['private jwk', await proof(key, { jwk: { ...key.jwk, d: 'AAAA' } })],
     ['jwk of another key than the signer', await proof(key, { jwk: pub })],
     ['two DPoP headers', [await proof(key), await proof(key)]],
+    // RFC 9449 §8.1: a nonce is 1*NQCHAR; this one could be no server's (whether nonces are required or not).
+    ['nonce of 300 characters', await proof(key, { nonce: 'x'.repeat(300) })],
+    ['nonce with a double quote', await proof(key, { nonce: 'say "hi"' })],
   ];
   for (const [what, dpop] of cases) {
     const a = await assertion(s, agent);

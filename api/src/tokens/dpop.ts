@@ -8,14 +8,12 @@
  * time window and carries an HMAC of it under a key derived from the master key. The current
  * and the previous window's nonces are accepted, so a nonce lives one to two windows.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import {
   checkDpopPresentation, checkDpopProof, DpopCheckResult, DpopExpectations, DpopPresentation, DpopPresentationResult, DpopReplayCache,
 } from '../../../model/dpop';
+import { DPOP_NONCE_WINDOW_SECONDS, WindowedDpopNonces } from '../../../model/dpop-nonce';
 import { nodeDpopCrypto } from '../crypto/dpop';
-
-/** How long one nonce window lasts. */
-export const DPOP_NONCE_WINDOW_SECONDS = 60;
 
 export interface DpopProofsOptions {
   /** Require a server nonce in every proof (CERTUSORDO_DPOP_NONCE=required). */
@@ -24,6 +22,8 @@ export interface DpopProofsOptions {
   nonceKey: Buffer;
   /** Milliseconds since the epoch (default Date.now); tests step it. */
   clock?: (() => number) | undefined;
+  /** Length of a nonce window (default DPOP_NONCE_WINDOW_SECONDS); tests shorten it. */
+  nonceWindowSeconds?: number | undefined;
   replayCapacity?: number | undefined;
 }
 
@@ -33,12 +33,14 @@ export type DpopRequest = Omit<DpopExpectations, keyof Context>;
 export class DpopProofs {
   readonly requireNonce: boolean;
   readonly #replay: DpopReplayCache;
-  readonly #nonceKey: Buffer;
+  readonly #nonces: WindowedDpopNonces;
   readonly #clock: () => number;
 
   constructor(o: DpopProofsOptions) {
     this.requireNonce = o.requireNonce;
-    this.#nonceKey = o.nonceKey;
+    const key = o.nonceKey;
+    // The format (model/dpop-nonce.ts) is the resource-server kits' too; only the key differs.
+    this.#nonces = new WindowedDpopNonces((message) => createHmac('sha256', key).update(message).digest(), o.nonceWindowSeconds ?? DPOP_NONCE_WINDOW_SECONDS);
     this.#clock = o.clock ?? Date.now;
     this.#replay = new DpopReplayCache(o.replayCapacity);
   }
@@ -56,28 +58,12 @@ export class DpopProofs {
   /** This place's clock, replay cache and nonce policy. */
   #context(): Context {
     const nowSeconds = Math.floor(this.#clock() / 1000);
-    return { nowSeconds, replay: this.#replay, nonce: this.requireNonce ? (n: string) => this.#acceptNonce(n, nowSeconds) : undefined };
+    const nonce = async (n: string): Promise<boolean> => (await this.#nonces.verdict(n, nowSeconds)) !== 'refused';
+    return { nowSeconds, replay: this.#replay, nonce: this.requireNonce ? nonce : undefined };
   }
 
   /** The nonce to hand clients now (the `DPoP-Nonce` response header); undefined when nonces are off. */
-  currentNonce(): string | undefined {
-    return this.requireNonce ? this.#nonce(this.#window(Math.floor(this.#clock() / 1000))) : undefined;
-  }
-
-  #window(nowSeconds: number): number {
-    return Math.floor(nowSeconds / DPOP_NONCE_WINDOW_SECONDS);
-  }
-
-  #nonce(window: number): string {
-    return `${window.toString(36)}.${createHmac('sha256', this.#nonceKey).update(`dpop-nonce ${window}`).digest().subarray(0, 18).toString('base64url')}`;
-  }
-
-  #acceptNonce(nonce: string, nowSeconds: number): boolean {
-    const current = this.#window(nowSeconds);
-    const presented = Buffer.from(nonce);
-    return [current, current - 1].some((w) => {
-      const expected = Buffer.from(this.#nonce(w));
-      return expected.length === presented.length && timingSafeEqual(expected, presented);
-    });
+  async currentNonce(): Promise<string | undefined> {
+    return this.requireNonce ? this.#nonces.current(Math.floor(this.#clock() / 1000)) : undefined;
   }
 }

@@ -11,6 +11,7 @@ from .dpop import (
     verify_dpop_presentation,
     verify_dpop_proof,
 )
+from .dpop_nonce import DpopNonceSource, HmacDpopNonces
 from .keys import (
     AgentKeyPair,
     ParsedAgentSecret,
@@ -43,6 +44,8 @@ __all__ = [
     "parse_authorization",
     "verify_dpop_presentation",
     "verify_dpop_proof",
+    "DpopNonceSource",
+    "HmacDpopNonces",
     "AgentKeyPair",
     "ParsedAgentSecret",
     "format_agent_secret",

@@ -19,7 +19,7 @@ import urllib.error
 import urllib.request
 import uuid
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 from urllib.parse import urlsplit
 
 from .._env import resolve_base_url
@@ -28,6 +28,7 @@ from .._transport import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, RequestOptions, T
 from ..types import AccessToken, OpenedSession, Session
 from ..errors import CertusOrdoError
 from .dpop import DpopKey, create_dpop_proof, dpop_key_from_seed
+from .dpop_nonce import is_dpop_nonce_value
 from .keys import jwk_thumbprint, parse_agent_secret, public_key_from_private_key, sign_jwt
 
 __all__ = ["AgentCredentials", "CLIENT_ASSERTION_TYPE", "ServiceResponse"]
@@ -240,7 +241,7 @@ class AgentCredentials:
             except urllib.error.HTTPError as err:
                 answer = ServiceResponse(err.code, {k.lower(): v for k, v in err.headers.items()}, err.read())
             nonce = answer.headers.get("dpop-nonce")
-            if nonce and self._dpop_key is not None:
+            if is_dpop_nonce_value(nonce) and self._dpop_key is not None:
                 origin = _origin(url)
                 if origin not in self._service_nonces and len(self._service_nonces) >= _MAX_SERVICE_NONCES:
                     self._service_nonces.clear()
@@ -353,15 +354,22 @@ class AgentCredentials:
         def proof(method: str, url: str) -> Dict[str, str]:
             return {} if key is None else {"DPoP": create_dpop_proof(key, method, url, nonce=self._token_endpoint_nonce)}
 
+        def remember(headers: Mapping[str, str]) -> None:
+            # Every answer may carry the server's newest nonce (RFC 9449 §8.2): the next proof uses it.
+            nonce = headers.get("dpop-nonce")
+            if key is not None and is_dpop_nonce_value(nonce):
+                self._token_endpoint_nonce = nonce
+
+        sent = self._token_endpoint_nonce
         try:
-            wire = self._transport.request("POST", "/v1/oauth/token", form=form, bearer="", authorize=proof)
+            wire = self._transport.request("POST", "/v1/oauth/token", form=form, bearer="", authorize=proof, on_response=remember)
         except CertusOrdoError as err:
-            # RFC 9449 §8: the server wants its nonce in the proof; it sent one, so try once more with it.
+            # RFC 9449 §8: the server wants its nonce in the proof; it sent a new one, so try once more with it.
             nonce = err.headers.get("dpop-nonce") if err.code == "use_dpop_nonce" else None
-            if not nonce or nonce == self._token_endpoint_nonce:
+            if not is_dpop_nonce_value(nonce) or nonce == sent:
                 raise
             self._token_endpoint_nonce = nonce
-            wire = self._transport.request("POST", "/v1/oauth/token", form=form, bearer="", authorize=proof)
+            wire = self._transport.request("POST", "/v1/oauth/token", form=form, bearer="", authorize=proof, on_response=remember)
         return to_access_token(wire, self._clock())
 
     def close(self) -> None:

@@ -14,6 +14,7 @@ python/tests/test_dpop.py holds this copy to the same cases.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import re
 import threading
@@ -30,6 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from .dpop_nonce import DPOP_NONCE_MAX, is_dpop_nonce_value
 from .keys import b64url, b64url_decode
 
 __all__ = [
@@ -188,6 +190,8 @@ class DpopResult:
     ok: bool
     jkt: Optional[str] = None
     jti: Optional[str] = None
+    #: The accepted proof's ``nonce`` claim, when it carries one.
+    nonce: Optional[str] = None
     error: Optional[str] = None
     reason: Optional[str] = None
     message: Optional[str] = None
@@ -328,9 +332,12 @@ def verify_dpop_proof(
         return _fail("iat_future", "The DPoP proof iat is in the future")
     if iat < now_s - max_age:
         return _fail("iat_stale", f"The DPoP proof is too old (iat more than {max_age} seconds ago)")
+    got = p.get("nonce")
+    # A nonce is a server's NQCHAR string (RFC 9449 §8.1): anything else is no nonce of anyone's.
+    if "nonce" in p and not is_dpop_nonce_value(got):
+        return _fail("bad_nonce", f"The DPoP proof nonce must be a string of 1-{DPOP_NONCE_MAX} printable ASCII characters (RFC 9449 NQCHAR)")
     if nonce is not None:
-        got = p.get("nonce")
-        accepted = isinstance(got, str) and (got == nonce if isinstance(nonce, str) else nonce(got))
+        accepted = got is not None and (hmac.compare_digest(got.encode(), nonce.encode()) if isinstance(nonce, str) else nonce(got))
         if not accepted:
             return _fail(
                 "nonce_missing" if got is None else "nonce_invalid",
@@ -350,7 +357,7 @@ def verify_dpop_proof(
         return _fail("replayed", "The DPoP proof was already used (jti replay); make a new proof for each request")
     if outcome == "full":
         return _fail("replay_cache_full", "Too many DPoP proofs within the window; retry with a new proof")
-    return DpopResult(ok=True, jkt=jkt, jti=jti)
+    return DpopResult(ok=True, jkt=jkt, jti=jti, nonce=got)
 
 
 def verify_dpop_presentation(

@@ -29,6 +29,7 @@ from .._datetime import UTCDateTime
 from ..client import CertusOrdoClient
 from ..errors import CertusOrdoError, TokenVerificationError
 from .dpop import DPOP_SIGNING_ALGS, DpopReplayCache, verify_dpop_presentation
+from .dpop_nonce import DpopNonceSource, dpop_nonce_source, is_dpop_nonce_value
 from .verify import JWKSCache, verify_access_token
 
 __all__ = [
@@ -101,9 +102,11 @@ class AgentTokenRefusal(CertusOrdoError):
 
     default_code = "invalid_token"
 
-    def __init__(self, code: str, message: str, *, scope: Optional[str] = None, scheme: Optional[str] = None) -> None:
+    def __init__(self, code: str, message: str, *, scope: Optional[str] = None, scheme: Optional[str] = None, dpop_nonce: Optional[str] = None) -> None:
         super().__init__(message, status=_STATUS[code], code=code)
         self.scope = scope
+        #: For ``use_dpop_nonce``: the nonce the client's next proof must carry (the ``DPoP-Nonce`` header).
+        self.dpop_nonce = dpop_nonce
         self.scheme = scheme or ("dpop" if code in _DPOP_ERRORS else "bearer")
 
     def body(self) -> Dict[str, str]:
@@ -165,11 +168,15 @@ class VerifiedAgentToken:
     #: and the proof's ``jti``, which replicas sharing a jti store record (docs/auth.md, DPoP).
     dpop_jkt: Optional[str] = None
     dpop_jti: Optional[str] = None
+    #: With ``dpop_nonce``: a newer nonce than the proof's (its window has passed), for the answer's
+    #: ``DPoP-Nonce`` header (``check`` puts it in ``headers``); None while the proof's is current.
+    dpop_next_nonce: Optional[str] = None
 
 
 @dataclass(frozen=True)
 class AccessDecision:
-    """What to do with a request: ``ok`` with ``token``, or answer ``status`` with ``headers`` and ``body``."""
+    """What to do with a request: ``ok`` with ``token``, or answer ``status`` with ``headers`` and ``body``.
+    ``headers`` also go on an accepted request's answer (a ``DPoP-Nonce`` when the nonce has moved on)."""
 
     ok: bool
     status: int
@@ -252,6 +259,11 @@ class ResourceServer:
     path is resolved against ``public_url``, default ``resource``'s origin) and ``dpop`` header.
     ``require_dpop`` refuses bearer tokens. ``dpop_replay_cache`` (default one per instance, bounded)
     remembers proofs' ``jti``s per process: replicas need a shared jti store besides (docs/auth.md).
+    ``dpop_nonce`` requires a server nonce in DPoP proofs (RFC 9449 §9): ``{"secret": …}`` (32+
+    bytes, the same on every replica; ``window_seconds`` default 60) for stateless HMAC nonces
+    (``HmacDpopNonces``), or an object with ``current(now)`` and ``accepts(nonce, now)``. A proof
+    without the current (or previous window's) nonce is refused ``use_dpop_nonce`` with a
+    ``DPoP-Nonce`` header; bearer tokens carry no proof and are not affected.
     """
 
     def __init__(
@@ -270,6 +282,7 @@ class ResourceServer:
         public_url: Optional[str] = None,
         dpop_replay_cache: Optional[DpopReplayCache] = None,
         max_delegation_depth: Optional[int] = None,
+        dpop_nonce: Union[DpopNonceSource, Mapping[str, Any], None] = None,
     ) -> None:
         if not isinstance(issuer, str) or not issuer:
             raise TypeError("ResourceServer needs the issuer of your organization: organization_issuer(base_url, org_id)")
@@ -289,6 +302,7 @@ class ResourceServer:
             raise TypeError("public_url must be an absolute http(s) URL (e.g. https://tools.example.com)")
         self._origin = f"{origin.scheme}://{origin.netloc}"
         self._replay = dpop_replay_cache or DpopReplayCache()
+        self._nonces = dpop_nonce_source(dpop_nonce)
         self._introspection: Optional[_Introspection] = None
         if introspection is not None:
             i = dict(introspection)
@@ -308,23 +322,40 @@ class ResourceServer:
             resource_name=resource_name, require_dpop=self.require_dpop,
         )
 
-    def _sender_constraint(self, scheme: str, token: str, jkt: Optional[str], method: Optional[str], url: Optional[str], dpop: Any) -> Optional[str]:
-        """Checks the sender constraint; the accepted proof's ``jti`` for a DPoP-bound token."""
+    def _current_nonce(self, now: float) -> str:
+        nonce = self._nonces.current(now)  # type: ignore[union-attr]
+        if not is_dpop_nonce_value(nonce):
+            raise TypeError('a dpop_nonce source returned a nonce that is not 1-256 printable ASCII characters without " and \\')
+        return nonce
+
+    def _sender_constraint(
+        self, scheme: str, token: str, jkt: Optional[str], method: Optional[str], url: Optional[str], dpop: Any
+    ) -> Tuple[Optional[str], Optional[str]]:
+        """Checks the sender constraint; the accepted proof's ``jti`` for a DPoP-bound token, and a
+        newer nonce than the proof's when nonces are required and the proof's has aged."""
         if method is None or url is None:
             # A key-bound token is worthless without its proof, which is checked against the request.
             if jkt is not None or scheme == "dpop" or self.require_dpop:
                 raise AgentTokenRefusal("invalid_token", "This check was not given the request (method, url) a DPoP proof is checked against", scheme="dpop")
-            return None
+            return None, None
         if self.require_dpop and jkt is None:
             raise AgentTokenRefusal("invalid_token", "This resource requires DPoP-bound tokens: request the token with a DPoP proof", scheme="dpop")
         htu = url if urlsplit(url).scheme else self._origin + (url if url.startswith("/") else "/" + url)
-        r = verify_dpop_presentation(scheme, token, jkt=jkt, proof=dpop, htm=method.upper(), htu=htu, replay=self._replay, now=None if self._now is None else self._now())
+        now = time.time() if self._now is None else self._now()
+        nonces = self._nonces
+        r = verify_dpop_presentation(
+            scheme, token, jkt=jkt, proof=dpop, htm=method.upper(), htu=htu, replay=self._replay, now=now,
+            nonce=None if nonces is None else (lambda n: nonces.accepts(n, now)),
+        )
         if r.ok:
-            return r.jti
+            current = self._current_nonce(now) if nonces is not None and r.jti is not None else None
+            return r.jti, current if current is not None and current != r.nonce else None
         if r.error == "invalid_token":  # a bearer token sent as DPoP: no proof can bind it
             raise AgentTokenRefusal("invalid_token", r.message or "")
         if r.reason == "bearer_scheme":  # a bound token the Bearer scheme cannot carry (RFC 9449 §7.2)
             raise AgentTokenRefusal("invalid_token", r.message or "", scheme="dpop")
+        if r.error == "use_dpop_nonce" and nonces is not None:  # RFC 9449 §9: with the nonce to retry with
+            raise AgentTokenRefusal("use_dpop_nonce", r.message or "", dpop_nonce=self._current_nonce(now))
         raise AgentTokenRefusal(r.error or "invalid_dpop_proof", r.message or "")
 
     def verify(
@@ -347,7 +378,7 @@ class ResourceServer:
             raise AgentTokenRefusal("temporarily_unavailable", "The issuer's signing keys could not be fetched; retry later") from None
         if "cnf" in v.payload and v.jkt is None:
             raise AgentTokenRefusal("invalid_token", "The token is bound to a key in a form this resource server does not verify")
-        dpop_jti = self._sender_constraint(scheme, token, v.jkt, method, url, dpop)
+        dpop_jti, next_nonce = self._sender_constraint(scheme, token, v.jkt, method, url, dpop)
         # verify_access_token checked the act claim's shape and the depth.
         delegation = v.payload.get("act")
         if self._introspection is not None:
@@ -365,6 +396,7 @@ class ResourceServer:
         return VerifiedAgentToken(
             agent_id=v.sub, organization_id=v.organization_id, session_id=v.sid, scopes=v.scopes, expires_at=v.expires_at,
             resource=self.resource, delegation=delegation, claims=v.payload, actors=list(v.actors), dpop_jkt=v.jkt, dpop_jti=dpop_jti,
+            dpop_next_nonce=next_nonce,
         )
 
     def check(
@@ -381,5 +413,8 @@ class ResourceServer:
                 headers["WWW-Authenticate"] = challenge
             if refusal.code == "temporarily_unavailable":
                 headers["Retry-After"] = "1"
+            if refusal.dpop_nonce is not None:
+                headers["DPoP-Nonce"] = refusal.dpop_nonce
             return AccessDecision(False, refusal.status or 401, headers, refusal.body(), None, refusal)
-        return AccessDecision(True, 200, {}, None, token, None)
+        # The proof's nonce has aged into its last window: hand the client the current one (RFC 9449 §8.2).
+        return AccessDecision(True, 200, {} if token.dpop_next_nonce is None else {"DPoP-Nonce": token.dpop_next_nonce}, None, token, None)

@@ -26,6 +26,7 @@ import type { AccessToken, OpenedSession, Session, SessionCreateParams } from '.
 import { jwkThumbprint, parseAgentSecret, publicKeyFromPrivateKey, signJwt } from './keys';
 import { ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT_TYPE } from '../../../model/delegation';
 import { createDpopProof, dpopKeyFromSeed, type DpopPrivateJwk } from './dpop';
+import { isDpopNonceValue } from '../../../model/dpop-nonce';
 import { APIError } from '../core/errors';
 
 export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -172,7 +173,7 @@ export class AgentCredentials {
       const all = { ...headers, ...(await this.authHeaders(method, url, auth)) };
       const response = await this.#fetch(url, { method, headers: all, ...(body === undefined ? {} : { body }), signal: signal ?? new AbortController().signal });
       const nonce = response.headers.get('dpop-nonce');
-      if (nonce && this.#dpopKey) this.#rememberNonce(originOf(url), nonce);
+      if (isDpopNonceValue(nonce) && this.#dpopKey) this.#rememberNonce(originOf(url), nonce);
       return response;
     };
     const first = await send();
@@ -350,12 +351,13 @@ export class AgentCredentials {
   }
 
   async #requestToken(scope: string, resources: string[], grant: Array<[string, string]> = [['grant_type', 'client_credentials']]): Promise<AccessToken> {
+    const sent = this.#tokenEndpointNonce;
     try {
       return await this.#tokenRequest(scope, resources, grant);
     } catch (err) {
-      // RFC 9449 §8: the server wants its nonce in the proof; it sent one, so try once more with it.
+      // RFC 9449 §8: the server wants its nonce in the proof; it sent a new one, so try once more with it.
       const nonce = err instanceof APIError && err.code === 'use_dpop_nonce' ? err.headers?.get('dpop-nonce') : null;
-      if (!nonce || nonce === this.#tokenEndpointNonce) throw err;
+      if (!isDpopNonceValue(nonce) || nonce === sent) throw err;
       this.#tokenEndpointNonce = nonce;
       return this.#tokenRequest(scope, resources, grant);
     }
@@ -377,6 +379,11 @@ export class AgentCredentials {
         ...resources.map((r): [string, string] => ['resource', r]),
       ],
       bearer: '',
+      // Every answer may carry the server's newest nonce (RFC 9449 §8.2): the next proof uses it.
+      onResponse: (headers) => {
+        const nonce = headers.get('dpop-nonce');
+        if (dpopKey && isDpopNonceValue(nonce)) this.#tokenEndpointNonce = nonce;
+      },
       ...(dpopKey && {
         authorize: async (method: string, url: string) => ({
           dpop: await createDpopProof({ key: await dpopKey, htm: method, htu: url, nonce: this.#tokenEndpointNonce, now: this.#now() }),

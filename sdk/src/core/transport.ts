@@ -62,6 +62,8 @@ export interface TransportRequest {
    * both and single-use, so it is made per attempt); instead of `bearer`.
    */
   authorize?: (method: string, url: string) => Promise<Record<string, string>>;
+  /** Told every answer's headers, errors and retried ones included (e.g. a server's `DPoP-Nonce`). */
+  onResponse?: (headers: FetchResponse['headers']) => void;
   options?: RequestOptions | undefined;
 }
 
@@ -163,6 +165,7 @@ export class Transport {
       try {
         const answer = await this.#fetchWithTimeout(url, init, timeoutMs, opts.signal);
         response = answer.response;
+        req.onResponse?.(response.headers);
         const body = parseBody(answer.text, response.headers.get('content-type'));
         const ok = response.status >= 200 && response.status < 300;
         if (ok && body === INVALID_JSON) {

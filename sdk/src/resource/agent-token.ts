@@ -14,6 +14,7 @@ import { IntrospectionGate, type IntrospectionOptions, type IntrospectionTuning 
 import { AgentTokenRefusal, type ChallengeScheme } from './refusal';
 import { DpopReplayCache, verifyDpopPresentation } from '../auth/dpop';
 import { base64urlDecode } from '../internal/encoding';
+import { currentDpopNonce, dpopNonceSource, type DpopNonceSource, type HmacDpopNonceOptions } from './dpop-nonce';
 
 export type AgentTokenVerifierOptions = IssuerOptions & {
   /** This server's identifier (its URL). Tokens whose `aud` is not this resource (one trailing slash aside) are refused. */
@@ -36,7 +37,14 @@ export type AgentTokenVerifierOptions = IssuerOptions & {
    * process: replicas behind one name each need a shared jti store besides (docs/auth.md, DPoP).
    */
   dpopReplayCache?: DpopReplayCache | undefined;
-  /** Milliseconds clock for DPoP proofs' `iat` window (default `Date.now`). */
+  /**
+   * Require a server nonce in DPoP proofs (RFC 9449 §9): `{ secret }` for stateless HMAC nonces
+   * that every replica with the same secret accepts (`hmacDpopNonces`), or a `DpopNonceSource` of
+   * your own. A proof without the current (or previous window's) nonce is refused
+   * `use_dpop_nonce` with the nonce to use. Bearer tokens carry no proof and are not affected.
+   */
+  dpopNonce?: DpopNonceSource | HmacDpopNonceOptions | undefined;
+  /** Milliseconds clock for DPoP proofs' `iat` window and nonces (default `Date.now`). */
   now?: (() => number) | undefined;
 };
 
@@ -65,6 +73,12 @@ export interface ActorClaim {
 export interface DpopProofInfo {
   jkt: string;
   jti: string;
+  /**
+   * With `dpopNonce`: a newer nonce than the proof's (its window has passed), for the answer's
+   * `DPoP-Nonce` header so the client moves on before the old one is refused; `requireAgentToken`
+   * sets it. Undefined when the proof's nonce is still the current one.
+   */
+  nextNonce: string | undefined;
 }
 
 /** An agent's token, accepted for this resource. */
@@ -109,10 +123,9 @@ export interface AgentTokenVerifier {
 
 const NOT_ACTIVE = 'The access token is no longer active (revoked, agent suspended, or session ended)';
 
-/** The `jti` of a proof the DPoP check has just accepted (so its payload is well-formed JSON with a string jti). */
-function proofJti(proof: string): string {
-  const payload = JSON.parse(new TextDecoder().decode(base64urlDecode(proof.split('.')[1]!))) as { jti: string };
-  return payload.jti;
+/** The `jti` and `nonce` of a proof the DPoP check has just accepted (so its payload is well-formed JSON with a string jti). */
+function proofClaims(proof: string): { jti: string; nonce?: string } {
+  return JSON.parse(new TextDecoder().decode(base64urlDecode(proof.split('.')[1]!))) as { jti: string; nonce?: string };
 }
 
 /** Which check refused the token, in words a client can act on (jose's `claim` names the failed claim). */
@@ -131,6 +144,14 @@ export function createAgentTokenVerifier(options: AgentTokenVerifierOptions): Ag
   const gate = options.introspection ? new IntrospectionGate(issuerBaseUrl(issuer), options.introspection, options.introspection) : undefined;
   const replay = options.dpopReplayCache ?? new DpopReplayCache();
   const now = options.now ?? Date.now;
+  const nonces = options.dpopNonce ? dpopNonceSource(options.dpopNonce) : undefined;
+
+  /** The accepted proof's key and jti, and a newer nonce when the proof's has aged (see DpopProofInfo). */
+  async function proofInfo(jkt: string, proof: string, nowMs: number): Promise<DpopProofInfo> {
+    const { jti, nonce } = proofClaims(proof);
+    const current = nonces ? await currentDpopNonce(nonces, nowMs) : undefined;
+    return { jkt, jti, nextNonce: current !== undefined && current !== nonce ? current : undefined };
+  }
 
   /** The sender constraint (model/dpop.ts rules), answered with the DPoP challenge on failure. */
   async function senderConstraint(token: string, jkt: string | undefined, p: TokenPresentation | undefined): Promise<DpopProofInfo | undefined> {
@@ -142,14 +163,18 @@ export function createAgentTokenVerifier(options: AgentTokenVerifierOptions): Ag
     if (options.requireDpop && jkt === undefined) {
       throw new AgentTokenRefusal('invalid_token', 'This resource requires DPoP-bound tokens: request the token with a DPoP proof', { scheme: 'dpop' });
     }
+    const nowMs = now();
     const r = await verifyDpopPresentation({
-      scheme: p.scheme, token, jkt, proof: p.proof, htm: p.method, htu: p.url, nowSeconds: Math.floor(now() / 1000), replay,
+      scheme: p.scheme, token, jkt, proof: p.proof, htm: p.method, htu: p.url, nowSeconds: Math.floor(nowMs / 1000), replay,
+      nonce: nonces && ((n: string) => nonces.accepts(n, nowMs)),
     });
-    if (r.ok) return r.jkt === undefined || typeof p.proof !== 'string' ? undefined : { jkt: r.jkt, jti: proofJti(p.proof) };
+    if (r.ok) return r.jkt === undefined || typeof p.proof !== 'string' ? undefined : proofInfo(r.jkt, p.proof, nowMs);
     // A bearer token sent as DPoP: no proof can bind it, answered with the Bearer challenge.
     if (r.error === 'invalid_token') throw new AgentTokenRefusal('invalid_token', r.message);
     // A bound token sent as Bearer is not a bad proof but a token the Bearer scheme cannot carry (RFC 9449 §7.2).
     if (r.reason === 'bearer_scheme') throw new AgentTokenRefusal('invalid_token', r.message, { scheme: 'dpop' });
+    // RFC 9449 §9: the refusal carries the nonce to retry with.
+    if (r.error === 'use_dpop_nonce' && nonces) throw new AgentTokenRefusal(r.error, r.message, { dpopNonce: await currentDpopNonce(nonces, nowMs) });
     throw new AgentTokenRefusal(r.error, r.message);
   }
 

@@ -6,7 +6,9 @@
  *
  * `Authorization: DPoP <token>` with a `DPoP` proof header (RFC 9449) is verified here: the proof's
  * `htm` is the request's method and its `htu` the request's URL as the client addressed it,
- * `publicUrl`'s origin (default `resource`'s) followed by `req.originalUrl`'s path.
+ * `publicUrl`'s origin (default `resource`'s) followed by `req.originalUrl`'s path. With
+ * `dpopNonce`, proofs must carry this server's nonce (RFC 9449 §9): a refusal says so with a
+ * `DPoP-Nonce` header, and an accepted request whose nonce has aged gets the new one the same way.
  *
  * On success `req.agent` is the verified token and `req.auth` its MCP `AuthInfo`, which the MCP
  * SDK's transports hand to tool handlers (so an MCP server can sit behind this middleware).
@@ -75,6 +77,8 @@ export function requireAgentToken(options: RequireAgentTokenOptions): (req: Agen
       refuse(res, err, metadataUrl);
       return;
     }
+    // The proof's nonce has aged into its last window: hand the client the current one (RFC 9449 §8.2).
+    if (verified.dpop?.nextNonce !== undefined) res.setHeader('DPoP-Nonce', verified.dpop.nextNonce);
     req.agent = verified;
     req.auth = agentAuthInfo(token, verified);
     next();
@@ -104,6 +108,7 @@ function refuse(res: AgentTokenResponse, refusal: AgentTokenRefusal, metadataUrl
   const challenge = wwwAuthenticate(refusal, metadataUrl);
   if (challenge) res.setHeader('WWW-Authenticate', challenge);
   if (refusal.code === 'temporarily_unavailable') res.setHeader('Retry-After', '1');
+  if (refusal.dpopNonce !== undefined) res.setHeader('DPoP-Nonce', refusal.dpopNonce);
   res.setHeader('Cache-Control', 'no-store');
   res.setHeader('Content-Type', 'application/json');
   res.end(JSON.stringify(refusal.body()));

@@ -5,3 +5,4 @@ export { protectedResourceMetadata, protectedResourceMetadataUrl, type Protected
 export { AgentTokenRefusal, wwwAuthenticate, bearerTokenOf, credentialsOf, type AgentTokenRefusalCode, type ChallengeScheme } from './refusal';
 export { requireAgentToken, type RequireAgentTokenOptions, type AgentTokenRequest, type AgentTokenResponse, type NextFunctionLike } from './express';
 export { comparableResource } from './audience';
+export { hmacDpopNonces, type DpopNonceSource, type HmacDpopNonceOptions } from './dpop-nonce';

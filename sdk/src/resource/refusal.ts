@@ -44,10 +44,13 @@ export class AgentTokenRefusal extends CertusOrdoError {
   readonly scope: string | undefined;
   /** The challenge scheme: `dpop` for proof failures and for tokens that must be presented with DPoP. */
   readonly scheme: ChallengeScheme;
+  /** For `use_dpop_nonce`: the nonce the client's next proof must carry (the `DPoP-Nonce` header). */
+  readonly dpopNonce: string | undefined;
 
-  constructor(code: AgentTokenRefusalCode, message: string, init: { scope?: string; cause?: unknown; scheme?: ChallengeScheme } = {}) {
+  constructor(code: AgentTokenRefusalCode, message: string, init: { scope?: string; cause?: unknown; scheme?: ChallengeScheme; dpopNonce?: string } = {}) {
     super(message, { code, status: STATUS[code], cause: init.cause });
     this.scope = init.scope;
+    this.dpopNonce = init.dpopNonce;
     this.scheme = init.scheme ?? (code === 'invalid_dpop_proof' || code === 'use_dpop_nonce' ? 'dpop' : 'bearer');
   }
 

@@ -27,8 +27,8 @@ export function dpopError(result: { error: string; reason: string; message: stri
 }
 
 /** Hands clients the current nonce on every answer (RFC 9449 §8.2), when the server requires nonces. */
-function offerNonce(dpop: DpopProofs, res: Response): void {
-  const nonce = dpop.currentNonce();
+async function offerNonce(dpop: DpopProofs, res: Response): Promise<void> {
+  const nonce = await dpop.currentNonce();
   if (nonce !== undefined) res.setHeader('DPoP-Nonce', nonce);
 }
 
@@ -36,7 +36,7 @@ export function dpopProof(deps: Pick<TokenEndpointDeps, 'dpop' | 'tokens'>) {
   return async function dpopProof(req: Request, res: Response, next: NextFunction): Promise<void> {
     const proof = dpopHeader(req);
     if (proof === undefined) return next();
-    offerNonce(deps.dpop, res);
+    await offerNonce(deps.dpop, res);
     if (proof === null) return next(new InvalidDpopProofError('Send one DPoP header', 'repeated_header'));
     const result = await deps.dpop.check({ proof, htm: 'POST', htu: deps.tokens.tokenEndpoint });
     if (!result.ok) return next(dpopError(result));
