@@ -98,7 +98,7 @@ describe('the auth writer', () => {
   const issue = (o: Partial<IssueRequest> = {}): Promise<IssueOutcome> => {
     const jti = o.jti ?? randomUUID();
     return writer.issue({
-      ctx: ctx(), method: 'private_key_jwt', agentId: agent.id, kid, scopes: null, jti, assertionExpiresAt: new Date(Date.now() + 60_000),
+      ctx: ctx(), method: 'private_key_jwt', agentId: agent.id, kid, scopes: null, agentScopes: agent.scopes, jti, assertionExpiresAt: new Date(Date.now() + 60_000),
       success: { action: 'agent.authenticated', targetType: 'agent', targetId: agent.id, data: { method: 'private_key_jwt', kid, token_jti: jti } },
       ...o,
     });

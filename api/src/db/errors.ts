@@ -2,6 +2,7 @@
  * What the database's error codes mean to the layers above. Only db/ reads SQLSTATE codes;
  * services see results (`{ inserted: false }`) or these named predicates.
  */
+import { SPECULATION_REFUSED } from '../../migrations/20261205000000_speculative_appends';
 
 function sqlState(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;
@@ -26,4 +27,9 @@ export function isRetryableTransactionError(err: unknown): boolean {
 export function isValueRefusal(err: unknown): boolean {
   const code = sqlState(err);
   return code !== undefined && (code.startsWith('22') || code.startsWith('23'));
+}
+
+/** A speculative statement found an assumption no longer true and wrote nothing (see the speculative_appends migration). */
+export function isSpeculationRefused(err: unknown): boolean {
+  return sqlState(err) === SPECULATION_REFUSED;
 }

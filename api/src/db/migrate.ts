@@ -22,6 +22,7 @@ import * as federatedCredentials from '../../migrations/20261204002200_federated
 import * as sessionRenewals from '../../migrations/20261204100000_session_renewals';
 import * as creationNotifications from '../../migrations/20261204120000_creation_notifications';
 import * as agentDelegations from '../../migrations/20261204130000_agent_delegations';
+import * as speculativeAppends from '../../migrations/20261205000000_speculative_appends';
 
 /**
  * What a migration may need besides the schema: the master key's derived keys, for a migration
@@ -56,6 +57,7 @@ export const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [
   ['20261204100000_session_renewals', sessionRenewals],
   ['20261204120000_creation_notifications', creationNotifications],
   ['20261204130000_agent_delegations', agentDelegations],
+  ['20261205000000_speculative_appends', speculativeAppends],
 ];
 
 class ListMigrationSource implements Knex.MigrationSource<string> {

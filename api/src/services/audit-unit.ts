@@ -75,11 +75,13 @@ export interface ChainLinker {
 /** Told how long each write of a unit's events took (chain-head lock waits included). */
 export type AppendObserver = (kind: 'single' | 'batch', seconds: number) => void;
 
-interface Head {
+/** An organization's chain head: its last event's seq and hash. */
+export interface ChainHead {
   organization_id: string;
   last_seq: number;
   last_hash: string;
 }
+type Head = ChainHead;
 
 function noChain(orgId: string): Error {
   return new Error(`organization ${orgId} has no audit chain`);
@@ -91,6 +93,8 @@ export class AuditedTransaction implements AuditUnit {
   private held: Head | null = null;
   private heldWait = 0;
   private written = false;
+  /** The heads this unit advanced, as they stand once it commits (empty until write()). */
+  headsAfter: readonly ChainHead[] = [];
 
   constructor(private readonly tx: Knex.Transaction, private readonly chain: ChainLinker, private readonly observe: AppendObserver | null) {}
 
@@ -130,18 +134,10 @@ export class AuditedTransaction implements AuditUnit {
     if (this.queue.length === 0) return;
     const start = performance.now();
     const heads = await this.heads();
-    const rows: DbAuditEventRow[] = [];
-    for (const { ctx, event } of this.queue) {
-      const head = heads.get(ctx.organizationId);
-      if (!head) throw noChain(ctx.organizationId);
-      const base = eventBase(ctx, event, head.last_seq + 1);
-      const hash = this.chain.link(head.last_hash, base);
-      rows.push({ ...base, id: uuidv7(), prev_hash: head.last_hash, hash });
-      head.last_seq = base.seq;
-      head.last_hash = hash;
-    }
+    const rows = linkEvents(this.chain, heads, this.queue);
     if (rows.length === 1) await ops.appendAuditEvent(this.tx, rows[0]!);
     else await ops.appendAuditEvents(this.tx, rows, [...heads.values()]);
+    this.headsAfter = [...heads.values()];
     this.observe?.(rows.length === 1 ? 'single' : 'batch', this.heldWait + (performance.now() - start) / 1000);
   }
 
@@ -153,6 +149,25 @@ export class AuditedTransaction implements AuditUnit {
     const rows = orgIds.length === 1 ? [await ops.lockChainHead(this.tx, orgIds[0]!)].filter((h) => h !== undefined) : await ops.lockChainHeads(this.tx, orgIds);
     return new Map(rows.map((h) => [h.organization_id, { organization_id: h.organization_id, last_seq: Number(h.last_seq), last_hash: h.last_hash }]));
   }
+}
+
+/**
+ * Links queued events onto their organizations' heads, in order: each gets the next seq and its
+ * HMAC link; `heads` is advanced in place. The caller holds the heads (locked, or, for a
+ * speculative append, compared and swapped by the statement that writes the rows).
+ */
+export function linkEvents(chain: ChainLinker, heads: Map<string, ChainHead>, queue: readonly QueuedAuditEvent[]): DbAuditEventRow[] {
+  const rows: DbAuditEventRow[] = [];
+  for (const { ctx, event } of queue) {
+    const head = heads.get(ctx.organizationId);
+    if (!head) throw noChain(ctx.organizationId);
+    const base = eventBase(ctx, event, head.last_seq + 1);
+    const hash = chain.link(head.last_hash, base);
+    rows.push({ ...base, id: uuidv7(), prev_hash: head.last_hash, hash });
+    head.last_seq = base.seq;
+    head.last_hash = hash;
+  }
+  return rows;
 }
 
 function eventBase(ctx: AuditContext, input: AuditEventInput, seq: number): ChainEventBody {

@@ -31,9 +31,9 @@ import type { AuditListQueryInput, AuditVerification } from '../schemas/audit';
 import { decodeSeqCursor, encodeCursor } from './cursor';
 import { iso } from './iso';
 import { checkpointIssuer } from './issuer';
-import { AppendObserver, AuditedTransaction, AuditUnit, ChainEventBody } from './audit-unit';
+import { AppendObserver, AuditedTransaction, AuditUnit, ChainEventBody, ChainHead, linkEvents, QueuedAuditEvent } from './audit-unit';
 
-export type { AuditContext, AuditEventInput, AuditUnit, ChainEventBody, QueuedAuditEvent } from './audit-unit';
+export type { AuditContext, AuditEventInput, AuditUnit, ChainEventBody, ChainHead, QueuedAuditEvent } from './audit-unit';
 
 /** The two keys derived from the chain key: one links events, one seals records about the chain. */
 export interface ChainKeys {
@@ -124,6 +124,16 @@ export interface VerifyOptions {
   checkpoint?: string;
 }
 
+/** Organizations whose last committed head one process remembers for speculative appends. */
+const MAX_REMEMBERED_HEADS = 10_000;
+
+/** Events linked onto remembered heads, and the heads before and after them (see AuditLog.speculate). */
+export interface SpeculativeAppend {
+  rows: DbAuditEventRow[];
+  before: ChainHead[];
+  after: ChainHead[];
+}
+
 /** Events read per query while walking the chain. */
 const WALK_BATCH = 2000;
 
@@ -141,6 +151,8 @@ export class AuditLog {
   readonly stats = { calls: 0, walks: 0 };
   /** Told how long each append took (chain-head lock wait included), for the metrics. */
   private appendObserver: AppendObserver | null = null;
+  /** Each organization's head as this process last committed it (see speculate), bounded. */
+  private readonly lastHeads = new Map<string, ChainHead>();
 
   constructor(chainKey: Buffer) {
     this.keys = chainKeys(chainKey);
@@ -170,13 +182,61 @@ export class AuditLog {
    * queued audit events are appended, under their chain heads and in the one lock order, when the
    * work has returned. The only way anything writes audit events.
    */
-  withAudit<T>(db: Knex, work: (tx: Knex.Transaction, audit: AuditUnit) => Promise<T>): Promise<T> {
-    return db.transaction(async (tx) => {
-      const unit = new AuditedTransaction(tx, this, this.appendObserver);
-      const result = await work(tx, unit);
+  async withAudit<T>(db: Knex, work: (tx: Knex.Transaction, audit: AuditUnit) => Promise<T>): Promise<T> {
+    let unit: AuditedTransaction | null = null;
+    const result = await db.transaction(async (tx) => {
+      unit = new AuditedTransaction(tx, this, this.appendObserver);
+      const r = await work(tx, unit);
       await unit.write();
-      return result;
+      return r;
     });
+    this.rememberHeads(unit!.headsAfter);
+    return result;
+  }
+
+  // ---- speculative appends ------------------------------------------------------------------
+
+  /**
+   * Rows for `events` linked onto the heads this process last committed, for a writer that appends
+   * them in one statement which swaps each head only if it is still the one remembered (see
+   * AuthWriter): no round trip to lock and read the heads first. Null when a head is not known
+   * (never written by this process, or forgotten after a failed swap): the caller takes the
+   * locking path, whose commit makes the head known again. The chain stays linear either way,
+   * since the statement refuses to write anything when a head moved.
+   */
+  speculate(events: readonly QueuedAuditEvent[]): SpeculativeAppend | null {
+    const heads = new Map<string, ChainHead>();
+    for (const { ctx } of events) {
+      const orgId = ctx.organizationId;
+      if (heads.has(orgId)) continue;
+      const known = this.lastHeads.get(orgId);
+      if (!known) return null;
+      heads.set(orgId, { ...known });
+    }
+    const before = [...heads.values()].map((h) => ({ ...h }));
+    const rows = linkEvents(this, heads, events);
+    return { rows, before, after: [...heads.values()] };
+  }
+
+  /** A speculative append committed: its heads are the organizations' heads now. */
+  confirmSpeculation(after: readonly ChainHead[], seconds: number): void {
+    this.rememberHeads(after);
+    this.appendObserver?.('batch', seconds);
+  }
+
+  /** A speculative append was refused (a head moved, or anything else): forget those heads. */
+  forgetHeads(orgIds: Iterable<string>): void {
+    for (const id of orgIds) this.lastHeads.delete(id);
+  }
+
+  private rememberHeads(heads: readonly ChainHead[]): void {
+    for (const h of heads) {
+      const known = this.lastHeads.get(h.organization_id);
+      // Commits of concurrent units may be seen out of order; an older head is never remembered over a newer one.
+      if (known && known.last_seq >= h.last_seq) continue;
+      if (!known && this.lastHeads.size >= MAX_REMEMBERED_HEADS) this.lastHeads.clear();
+      this.lastHeads.set(h.organization_id, { ...h });
+    }
   }
 
   /**

@@ -362,6 +362,7 @@ export class TokenService {
       kid: client.kid,
       federatedCredentialId: client.federated?.credentialId,
       scopes: requested,
+      agentScopes: client.scopes,
       jti: client.assertionJti,
       assertionExpiresAt: client.assertionExpiresAt,
       success: delegation

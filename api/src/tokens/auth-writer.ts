@@ -22,13 +22,23 @@
  *
  * Each batch is one audited unit of work (services/audit-unit.ts), in its one lock order: agent
  * rows (by id) → audit chain heads (by organization id) → session rows.
+ *
+ * Speculation: those five statements are five round trips, and while the event loop is busy each
+ * reply waits its turn, so a batch took several milliseconds and the endpoint's throughput was
+ * bounded by them, not by CPU. When every request of a batch is expected to pass (the agent's
+ * scopes as the request saw them, no jti twice, the organizations' chain heads as this process last
+ * committed them), the batch is written by one statement that checks all of it under the same
+ * locks and raises when anything differs (db/operations/tokens.ts authorizeAndAppend), writing
+ * nothing; the batch then takes the locking path, which decides each request. An organization
+ * whose speculation was refused is not speculated on for a second (another replica writing its
+ * chain would otherwise cost every batch a wasted statement).
  */
 import type { Knex } from 'knex';
 import { scopeCovers } from '../../../model/agent';
 import * as ops from '../db/operations/tokens';
 import type { Logger } from '../logger';
 import type { AuditContext, AuditEventInput, AuditLog, AuditUnit, QueuedAuditEvent } from '../services/audit';
-import { isRetryableTransactionError, isValueRefusal } from '../db/errors';
+import { isRetryableTransactionError, isSpeculationRefused, isValueRefusal } from '../db/errors';
 import { DEFAULT_FAILURE_AUDIT_WINDOW_MS, FailureAuditCoalescer } from './failure-audit';
 
 export interface IssueRequest {
@@ -45,6 +55,8 @@ export interface IssueRequest {
   federatedCredentialId?: string | undefined;
   /** The scopes requested: they must still be covered by the agent's scopes at commit; null: all of them. */
   scopes: string[] | null;
+  /** The agent's scopes as the request was checked against them (a speculative write assumes them unchanged). */
+  agentScopes: string[];
   jti: string;
   assertionExpiresAt: Date;
   /** The success event; on refusal the writer records (coalesced) `agent.authentication_failed` instead. */
@@ -71,11 +83,14 @@ interface Pending {
 }
 
 const MAX_BATCH = 500;
+/** After a refused speculation, how long an organization's batches take the locking path. */
+const SPECULATION_COOLDOWN_MS = 1000;
+const MAX_COOLDOWNS = 10_000;
 
 export interface AuthWriterOptions {
   /** Failure audit events per (agent, reason): at most one per window. */
   failureWindowMs?: number;
-  /** The clock of the failure windows (tests move it). */
+  /** The clock of the failure windows and of the speculation cool-downs (tests move it). */
   now?: () => number;
 }
 
@@ -86,6 +101,10 @@ export class AuthWriter {
   private readonly now: () => number;
   private timer: NodeJS.Timeout | null = null;
   private timerAt = Infinity;
+  /** Organization id → until when (ms) its batches are not speculated on. */
+  private readonly cooldowns = new Map<string, number>();
+  /** Batches written by one speculative statement, and speculations refused. */
+  readonly stats = { speculated: 0, refused: 0 };
 
   constructor(private readonly db: Knex, private readonly audit: AuditLog, private readonly logger: Logger, options: AuthWriterOptions = {}) {
     this.failures = new FailureAuditCoalescer(options.failureWindowMs ?? DEFAULT_FAILURE_AUDIT_WINDOW_MS);
@@ -155,11 +174,17 @@ export class AuthWriter {
 
   private enqueue(p: Pending): void {
     this.queue.push(p);
-    if (!this.running) this.running = this.loop().finally(() => (this.running = null));
+    if (!this.running) this.running = this.loop();
   }
 
   private async loop(): Promise<void> {
-    while (this.queue.length) await this.write(this.queue.splice(0, MAX_BATCH));
+    try {
+      while (this.queue.length) await this.write(this.queue.splice(0, MAX_BATCH));
+    } finally {
+      // In the same synchronous step as the empty-queue check: a request enqueued after it must find
+      // no loop running and start one (cleared a microtask later, it would wait in the queue forever).
+      this.running = null;
+    }
   }
 
   /**
@@ -171,7 +196,7 @@ export class AuthWriter {
   private async write(batch: Pending[]): Promise<void> {
     let outcomes: (IssueOutcome | null)[];
     try {
-      outcomes = await this.flushWithRetry(batch);
+      outcomes = (await this.speculate(batch)) ?? (await this.flushWithRetry(batch));
     } catch (err) {
       if (batch.length > 1 && isValueRefusal(err)) {
         const half = Math.ceil(batch.length / 2);
@@ -195,6 +220,68 @@ export class AuthWriter {
     });
   }
 
+  /**
+   * Writes the batch in one statement if every request is expected to pass (see the module
+   * comment); null when it is not, or the statement refused (nothing was written).
+   */
+  private async speculate(batch: Pending[]): Promise<(IssueOutcome | null)[] | null> {
+    const at = Date.now();
+    const expected = new Map<string, string[]>();
+    const jtis = new Set<string>();
+    const outcomes: (IssueOutcome | null)[] = [];
+    const events: QueuedAuditEvent[] = [];
+    const items: ops.AuthorizeItem[] = [];
+    for (const p of batch) {
+      const req = p.issue;
+      if (!req) {
+        outcomes.push(null);
+        continue;
+      }
+      const seen = expected.get(req.agentId);
+      if (seen && !sameList(seen, req.agentScopes)) return null;
+      expected.set(req.agentId, req.agentScopes);
+      if (req.scopes && !req.scopes.every((sc) => scopeCovers(req.agentScopes, sc))) return null;
+      if (req.federatedCredentialId === undefined) {
+        const key = `${req.agentId} ${req.jti}`;
+        if (jtis.has(key)) return null;
+        jtis.add(key);
+      }
+      const scopes = req.scopes ?? req.agentScopes;
+      outcomes.push({ ok: true, issuedAtMs: at, scopes });
+      events.push({ ctx: req.ctx, event: { ...req.success, data: { ...req.success.data, scopes } } });
+      items.push(authorizeItem(req));
+    }
+    if (items.length === 0) return null;
+    for (const p of batch) if (p.kind === 'audit') events.push({ ctx: p.ctx, event: p.event! });
+    const orgIds = new Set(events.map((e) => e.ctx.organizationId));
+    const now = this.now();
+    for (const id of orgIds) {
+      const until = this.cooldowns.get(id);
+      if (until === undefined) continue;
+      if (until > now) return null;
+      this.cooldowns.delete(id);
+    }
+    const append = this.audit.speculate(events);
+    if (!append) return null;
+    const before = new Map(append.before.map((h) => [h.organization_id, h]));
+    const swaps = append.after.map((h) => ({ organization_id: h.organization_id, before: before.get(h.organization_id)!, after: h }));
+    const start = performance.now();
+    try {
+      await ops.authorizeAndAppend(this.db, items, [...expected].map(([agent_id, scopes]) => ({ agent_id, scopes })), new Date(at), append.rows, swaps);
+    } catch (err) {
+      this.stats.refused++;
+      this.audit.forgetHeads(orgIds);
+      if (this.cooldowns.size >= MAX_COOLDOWNS) this.cooldowns.clear();
+      for (const id of orgIds) this.cooldowns.set(id, this.now() + SPECULATION_COOLDOWN_MS);
+      // The locking path runs the same batch next and meets (and reports) any real error itself.
+      if (!isSpeculationRefused(err)) this.logger.debug({ err }, 'a speculative token batch failed; writing it through the locking path');
+      return null;
+    }
+    this.stats.speculated++;
+    this.audit.confirmSpeculation(append.after, (performance.now() - start) / 1000);
+    return outcomes;
+  }
+
   private async flushWithRetry(batch: Pending[]): Promise<(IssueOutcome | null)[]> {
     for (let attempt = 1; ; attempt++) {
       try {
@@ -212,9 +299,7 @@ export class AuthWriter {
     const events: QueuedAuditEvent[] = [];
     const issues = batch.flatMap((p, i) => (p.issue ? [{ i, req: p.issue }] : []));
     if (issues.length) {
-      const r = await ops.authorizeBatch(tx, issues.map(({ req }) => ({
-        agent_id: req.agentId, kid: req.kid, jti: req.jti, expires_at: req.assertionExpiresAt, federated_credential_id: req.federatedCredentialId ?? null,
-      })), new Date());
+      const r = await ops.authorizeBatch(tx, issues.map(({ req }) => authorizeItem(req)), new Date());
       // Taken while holding the agents' row locks: a suspension of these agents commits after us,
       // with a later status_changed_at.
       const now = Date.now();
@@ -240,4 +325,12 @@ export class AuthWriter {
     audit.appendMany(events);
     return outcomes;
   }
+}
+
+function authorizeItem(req: IssueRequest): ops.AuthorizeItem {
+  return { agent_id: req.agentId, kid: req.kid, jti: req.jti, expires_at: req.assertionExpiresAt, federated_credential_id: req.federatedCredentialId ?? null };
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }

@@ -79,10 +79,16 @@ export async function lockChainHeads(tx: Knex.Transaction, orgIds: string[]): Pr
   return tx<DbAuditChainHeadRow>('audit_chain_heads').select('organization_id', 'last_seq', 'last_hash').whereIn('organization_id', orgIds).orderBy('organization_id').forUpdate();
 }
 
+/** The multi-row insert of audit events, as SQL and bindings to embed in a larger statement. */
+export function auditEventsInsert(db: Tx, rows: readonly DbAuditEventRow[]): { sql: string; bindings: readonly Knex.Value[] } {
+  const q = db('audit_events').insert(rows.map((row) => ({ ...row, data: JSON.stringify(row.data) }))).toSQL();
+  return { sql: q.sql, bindings: q.bindings };
+}
+
 /** Appends audit events (their links computed under the head locks) and advances the heads, in one statement. */
 export async function appendAuditEvents(tx: Knex.Transaction, rows: DbAuditEventRow[], heads: { organization_id: string; last_seq: number; last_hash: string }[]): Promise<void> {
   if (rows.length === 0) return;
-  const insert = tx('audit_events').insert(rows.map((row) => ({ ...row, data: JSON.stringify(row.data) }))).toSQL();
+  const insert = auditEventsInsert(tx, rows);
   await tx.raw(
     `with ins as (${insert.sql})
      update audit_chain_heads h set last_seq = u.last_seq, last_hash = u.last_hash

@@ -3,7 +3,8 @@
  * knex handle or transaction to run on.
  */
 import type { Knex } from 'knex';
-import type { DbRevokedTokenRow } from '../tables';
+import type { DbAuditEventRow, DbRevokedTokenRow } from '../tables';
+import { auditEventsInsert } from './audit';
 import type { AgentStatus } from '../../../../model/statuses';
 
 type Tx = Knex | Knex.Transaction;
@@ -69,9 +70,23 @@ export interface AuthorizeResult {
  * AgentService.removeKey/addKey.
  */
 export async function authorizeBatch(tx: Knex.Transaction, items: AuthorizeItem[], at: Date): Promise<AuthorizeResult> {
-  const agentIds = [...new Set(items.map((i) => i.agent_id))].sort();
+  const authorize = authorizeCtes(items, at);
   const r = await tx.raw(
-    `with req as (
+    `with ${authorize.sql}
+     select (select coalesce(json_agg(locked), '[]'::json) from locked) as agents,
+            (select coalesce(json_agg(keys), '[]'::json) from keys) as keys,
+            (select coalesce(json_agg(used), '[]'::json) from used) as jtis,
+            (select coalesce(json_agg(federated), '[]'::json) from federated) as federated`,
+    authorize.bindings,
+  );
+  return r.rows[0] as AuthorizeResult;
+}
+
+/** authorizeBatch's work as common table expressions (req, locked, keys, federated, used, stamped). */
+function authorizeCtes(items: readonly AuthorizeItem[], at: Date): { sql: string; bindings: Knex.Value[] } {
+  const agentIds = [...new Set(items.map((i) => i.agent_id))].sort();
+  return {
+    sql: `req as (
        select * from unnest(?::uuid[], ?::text[], ?::text[], ?::timestamptz[], ?::uuid[]) as r(agent_id, kid, jti, expires_at, fcid)
      ), locked as materialized (
        select id, organization_id, status_changed_at, scopes from agents
@@ -94,14 +109,78 @@ export async function authorizeBatch(tx: Knex.Transaction, items: AuthorizeItem[
         where a.id in (select r.agent_id from req r join used u on u.agent_id = r.agent_id and u.jti = r.jti
                                                join keys k on k.agent_id = r.agent_id and k.kid = r.kid
                        union select f.agent_id from federated f)
-     )
-     select (select coalesce(json_agg(locked), '[]'::json) from locked) as agents,
-            (select coalesce(json_agg(keys), '[]'::json) from keys) as keys,
-            (select coalesce(json_agg(used), '[]'::json) from used) as jtis,
-            (select coalesce(json_agg(federated), '[]'::json) from federated) as federated`,
-    [items.map((i) => i.agent_id), items.map((i) => i.kid), items.map((i) => i.jti), items.map((i) => i.expires_at), items.map((i) => i.federated_credential_id ?? null) as string[], agentIds, at, at],
+     )`,
+    bindings: [items.map((i) => i.agent_id), items.map((i) => i.kid), items.map((i) => i.jti), items.map((i) => i.expires_at), items.map((i) => i.federated_credential_id ?? null) as string[], agentIds, at, at],
+  };
+}
+
+/** What a speculative batch assumed of each agent (see authorizeAndAppend). */
+export interface AgentExpectation {
+  agent_id: string;
+  /** The agent's scopes exactly as the requests were checked against. */
+  scopes: string[];
+}
+
+/** A chain head swap: from the head the events were linked onto, to the head after them. */
+export interface HeadSwap {
+  organization_id: string;
+  before: { last_seq: number; last_hash: string };
+  after: { last_seq: number; last_hash: string };
+}
+
+/**
+ * authorizeBatch and the batch's audit append in one statement, when every request is expected to
+ * pass: it commits everything only if every agent is still active with the expected scopes and a
+ * status unchanged since `at`, every key or federated credential is still active, every assertion
+ * id is new, and every chain head is still the one the events were linked onto (each is swapped to
+ * its new value); otherwise certusordo_speculation_holds raises (isSpeculationRefused) and nothing
+ * is written. One round trip and one implicit transaction instead of five statements.
+ *
+ * The final select is what decides, and it reads `checked` (which reads `locked`: the agent row
+ * locks come first) and `heads` (the head swaps, which wait for `checked`); the unreferenced
+ * writes (the events, the stamps) run after it, so a refusal stops the statement before them.
+ */
+export async function authorizeAndAppend(
+  db: Knex,
+  items: readonly AuthorizeItem[],
+  expected: readonly AgentExpectation[],
+  at: Date,
+  rows: readonly DbAuditEventRow[],
+  heads: readonly HeadSwap[],
+): Promise<void> {
+  const events = auditEventsInsert(db, rows);
+  const keyPairs = new Set(items.filter((i) => !i.federated_credential_id).map((i) => `${i.agent_id} ${i.kid}`)).size;
+  const credentialPairs = new Set(items.filter((i) => i.federated_credential_id).map((i) => `${i.agent_id} ${i.federated_credential_id}`)).size;
+  const jtis = new Set(items.filter((i) => !i.federated_credential_id).map((i) => `${i.agent_id} ${i.jti}`)).size;
+  const authorize = authorizeCtes(items, at);
+  await db.raw(
+    `with ${authorize.sql}, expected as (
+       select * from unnest(?::uuid[], ?::jsonb[]) as e(agent_id, scopes)
+     ), checked as materialized (
+       select (select count(*) from locked) = (select count(*) from expected)
+          and not exists (select 1 from expected e left join locked l on l.id = e.agent_id
+                           where l.id is null or to_jsonb(l.scopes) <> e.scopes or l.status_changed_at > ?::timestamptz)
+          and (select count(*) from keys) = ?::int
+          and (select count(*) from federated) = ?::int
+          and (select count(*) from used) = ?::int as ok
+     ), heads as (
+       update audit_chain_heads h set last_seq = u.new_seq, last_hash = u.new_hash
+         from unnest(?::uuid[], ?::bigint[], ?::text[], ?::bigint[], ?::text[]) as u(organization_id, old_seq, old_hash, new_seq, new_hash)
+        where h.organization_id = u.organization_id and h.last_seq = u.old_seq and h.last_hash = u.old_hash
+          and (select ok from checked)
+        returning h.organization_id
+     ), events as (${events.sql})
+     select certusordo_speculation_holds((select ok from checked) and (select count(*) from heads) = ?::int) as ok`,
+    [
+      ...authorize.bindings,
+      expected.map((e) => e.agent_id), expected.map((e) => JSON.stringify(e.scopes)), at,
+      keyPairs, credentialPairs, jtis,
+      heads.map((h) => h.organization_id), heads.map((h) => h.before.last_seq), heads.map((h) => h.before.last_hash),
+      heads.map((h) => h.after.last_seq), heads.map((h) => h.after.last_hash),
+      ...events.bindings,
+      heads.length,
+    ],
   );
-  return r.rows[0] as AuthorizeResult;
 }
 
 export async function deleteExpiredAssertionJtis(tx: Tx, before: Date): Promise<number> {
