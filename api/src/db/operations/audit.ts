@@ -79,23 +79,37 @@ export async function lockChainHeads(tx: Knex.Transaction, orgIds: string[]): Pr
   return tx<DbAuditChainHeadRow>('audit_chain_heads').select('organization_id', 'last_seq', 'last_hash').whereIn('organization_id', orgIds).orderBy('organization_id').forUpdate();
 }
 
-/** The multi-row insert of audit events, as SQL and bindings to embed in a larger statement. */
-export function auditEventsInsert(db: Tx, rows: readonly DbAuditEventRow[]): { sql: string; bindings: readonly Knex.Value[] } {
-  const q = db('audit_events').insert(rows.map((row) => ({ ...row, data: JSON.stringify(row.data) }))).toSQL();
-  return { sql: q.sql, bindings: q.bindings };
+/**
+ * The insert of audit events as SQL and bindings to embed in a larger statement: one array per
+ * column, so the text is the same for any number of events (a named prepared statement plans it
+ * once per connection) and the driver binds sixteen values instead of sixteen per event.
+ */
+export function auditEventsInsert(rows: readonly DbAuditEventRow[]): { sql: string; bindings: Knex.Value[] } {
+  const col = <K extends keyof DbAuditEventRow>(k: K) => rows.map((r) => r[k]);
+  return {
+    sql: `insert into audit_events (id, organization_id, seq, action, actor_type, actor_id, target_type, target_id, outcome, reason,
+                                    request_id, client_ip, data, created_at, prev_hash, hash)
+          select * from unnest(?::uuid[], ?::uuid[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
+                               ?::text[], ?::text[], ?::jsonb[], ?::timestamptz[], ?::text[], ?::text[])`,
+    bindings: [
+      col('id'), col('organization_id'), col('seq'), col('action'), col('actor_type'), col('actor_id'), col('target_type'), col('target_id'),
+      col('outcome'), col('reason'), col('request_id'), col('client_ip'), rows.map((r) => JSON.stringify(r.data)), col('created_at'),
+      col('prev_hash'), col('hash'),
+    ] as Knex.Value[],
+  };
 }
 
 /** Appends audit events (their links computed under the head locks) and advances the heads, in one statement. */
 export async function appendAuditEvents(tx: Knex.Transaction, rows: DbAuditEventRow[], heads: { organization_id: string; last_seq: number; last_hash: string }[]): Promise<void> {
   if (rows.length === 0) return;
-  const insert = auditEventsInsert(tx, rows);
+  const insert = auditEventsInsert(rows);
   await tx.raw(
     `with ins as (${insert.sql})
      update audit_chain_heads h set last_seq = u.last_seq, last_hash = u.last_hash
        from unnest(?::uuid[], ?::bigint[], ?::text[]) as u(organization_id, last_seq, last_hash)
       where h.organization_id = u.organization_id`,
     [...insert.bindings, heads.map((h) => h.organization_id), heads.map((h) => h.last_seq), heads.map((h) => h.last_hash)],
-  );
+  ).options({ name: 'certusordo_append_audit_events' });
 }
 
 export interface AuditFilter {

@@ -78,7 +78,7 @@ export async function authorizeBatch(tx: Knex.Transaction, items: AuthorizeItem[
             (select coalesce(json_agg(used), '[]'::json) from used) as jtis,
             (select coalesce(json_agg(federated), '[]'::json) from federated) as federated`,
     authorize.bindings,
-  );
+  ).options({ name: 'certusordo_authorize_batch' });
   return r.rows[0] as AuthorizeResult;
 }
 
@@ -134,7 +134,8 @@ export interface HeadSwap {
  * status unchanged since `at`, every key or federated credential is still active, every assertion
  * id is new, and every chain head is still the one the events were linked onto (each is swapped to
  * its new value); otherwise certusordo_speculation_holds raises (isSpeculationRefused) and nothing
- * is written. One round trip and one implicit transaction instead of five statements.
+ * is written. One round trip and one implicit transaction instead of five statements; its text is
+ * the same for every batch, so it runs as a named prepared statement (planned once per connection).
  *
  * The final select is what decides, and it reads `checked` (which reads `locked`: the agent row
  * locks come first) and `heads` (the head swaps, which wait for `checked`); the unreferenced
@@ -148,7 +149,7 @@ export async function authorizeAndAppend(
   rows: readonly DbAuditEventRow[],
   heads: readonly HeadSwap[],
 ): Promise<void> {
-  const events = auditEventsInsert(db, rows);
+  const events = auditEventsInsert(rows);
   const keyPairs = new Set(items.filter((i) => !i.federated_credential_id).map((i) => `${i.agent_id} ${i.kid}`)).size;
   const credentialPairs = new Set(items.filter((i) => i.federated_credential_id).map((i) => `${i.agent_id} ${i.federated_credential_id}`)).size;
   const jtis = new Set(items.filter((i) => !i.federated_credential_id).map((i) => `${i.agent_id} ${i.jti}`)).size;
@@ -180,7 +181,7 @@ export async function authorizeAndAppend(
       ...events.bindings,
       heads.length,
     ],
-  );
+  ).options({ name: 'certusordo_authorize_and_append' });
 }
 
 export async function deleteExpiredAssertionJtis(tx: Tx, before: Date): Promise<number> {
