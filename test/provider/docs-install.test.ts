@@ -156,6 +156,7 @@ describeWithTerraform('HCL examples', () => {
         'ds_agents.tf': fs.readFileSync(path.join(ex, 'data-sources/certusordo_agents/data-source.tf'), 'utf8'),
         'agent_key.tf': fs.readFileSync(path.join(ex, 'resources/certusordo_agent_key/resource.tf'), 'utf8'),
         'agent_delegation.tf': fs.readFileSync(path.join(ex, 'resources/certusordo_agent_delegation/resource.tf'), 'utf8'),
+        'agent_federated_credential.tf': fs.readFileSync(path.join(ex, 'resources/certusordo_agent_federated_credential/resource.tf'), 'utf8'),
         'access_token.tf': fs.readFileSync(path.join(ex, 'ephemeral-resources/certusordo_access_token/ephemeral-resource.tf'), 'utf8'),
       });
       await ws.must(['init', '-no-color']);

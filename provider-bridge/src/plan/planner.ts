@@ -1,7 +1,8 @@
 /**
  * Generic PlanResourceChange logic (the framework's fwserver plan pipeline, reduced):
  *  1. planned = proposed new state (config values, prior values for unset computed attributes);
- *  2. defaults for attributes the configuration leaves null;
+ *  2. defaults for attributes the configuration leaves null, and nested blocks planned by their own
+ *     `plan` (which correlates configured objects with prior ones);
  *  3. if the resource is new or changes, computed attributes not set in config become unknown
  *     (otherwise Terraform reports "inconsistent result after apply" when the server fills them);
  *  4. attribute plan modifiers (use-state-for-unknown, requires-replace) in schema order.
@@ -24,6 +25,9 @@ export function planAttributes(schema: SchemaDef, prior: TfObject | null, propos
   for (const name of names) {
     const a = attrs[name]!;
     if (a.default !== undefined && (config[name] ?? null) === null) planned[name] = a.default;
+  }
+  for (const [name, b] of Object.entries(schema.block.blocks ?? {})) {
+    if (b.plan) planned[name] = b.plan(prior?.[name] ?? null, config[name] ?? null);
   }
 
   const changed = prior === null || !valuesEqual(impliedType(schema.block), planned, prior);
