@@ -12,6 +12,7 @@
 import { isUnknown, type TfObject, type TfValue } from '../codec/values';
 import type { WireFederatedCredential, WireFederatedCredentialCreate, WireJwks } from '../../../sdk/src/core/wire';
 import {
+  canonicalJson,
   claimsViolations,
   FEDERATED_AUDIENCE_RULE,
   FEDERATED_CLAIMS_RULE,
@@ -52,16 +53,6 @@ export function credentialFieldSchemas(change: string): Record<CredentialFieldNa
       description: `JSON text of ${FEDERATED_JWKS_RULE}. Compared as JSON. ${change}`,
     },
   };
-}
-
-/** Object keys sorted, no whitespace: what `jsonencode` writes, so imported values read as users write them. */
-export function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (v !== null && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    return `{${Object.keys(o).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(v);
 }
 
 type Parsed = { ok: true; value: Record<string, unknown> } | { ok: false; message: string };
