@@ -9,7 +9,7 @@
  * A resource can then adjust the result in its own `modifyPlan`.
  */
 import { UNKNOWN, valuesEqual, type TfObject, type TfValue } from '../codec/values';
-import { attributeNames, impliedType, type SchemaDef } from '../schema/types';
+import { attributeNames, impliedType, withEmptyBlocks, type SchemaDef } from '../schema/types';
 import type { PathStep } from '../diag';
 
 export interface PlanResult {
@@ -30,7 +30,8 @@ export function planAttributes(schema: SchemaDef, prior: TfObject | null, propos
     if (b.plan) planned[name] = b.plan(prior?.[name] ?? null, config[name] ?? null);
   }
 
-  const changed = prior === null || !valuesEqual(impliedType(schema.block), planned, prior);
+  // A prior without a block's value (state from before the block existed) has no blocks.
+  const changed = prior === null || !valuesEqual(impliedType(schema.block), planned, withEmptyBlocks(schema.block, prior));
   if (changed) {
     for (const name of names) {
       const a = attrs[name]!;
