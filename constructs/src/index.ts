@@ -3,7 +3,7 @@
  * bindings (`l1`, and the provider construct) for anything the L2s do not cover.
  */
 export { CertusOrdoAgent, MANAGED_AGENT_STATUSES } from './agent';
-export type { CertusOrdoAgentProps, IAgent, ManagedAgentStatus, SecretOutputOptions } from './agent';
+export type { CertusOrdoAgentProps, FederatedCredentialProps, IAgent, ManagedAgentStatus, SecretOutputOptions } from './agent';
 export { ServiceAgents, readOnlyScopes } from './service-agents';
 export type { EnvironmentAccess, EnvironmentDefinition, ServiceAgentsProps, ServiceDefinition } from './service-agents';
 export { AgentBestPractices, VAGUE_AGENT_NAMES, WARNING_IDS, isVagueAgentName } from './naming-aspect';

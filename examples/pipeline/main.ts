@@ -1,6 +1,7 @@
 /**
  * Example CDKTF app run by examples/pipeline/pipeline.sh: the agents of two services in three
- * environments, managed by CertusOrdo's constructs.
+ * environments, and one secretless agent (a federated credential, no key), managed by CertusOrdo's
+ * constructs.
  *
  * The provider reads CERTUSORDO_ENDPOINT and CERTUSORDO_API_KEY from the environment when
  * Terraform runs. The API key is deliberately NOT put into the provider block: the synthesized
@@ -8,12 +9,20 @@
  */
 import { App, Aspects, TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
-import { AgentBestPractices, CertusordoProvider, ServiceAgents } from '@certusordo/cdktf';
+import { AgentBestPractices, CertusOrdoAgent, CertusordoProvider, ServiceAgents } from '@certusordo/cdktf';
+
+/**
+ * The billing cluster's service-account token issuer. The control plane cannot reach it, so its
+ * public key is given inline (a public JWK: nothing secret).
+ */
+const CLUSTER_ISSUER = 'https://k8s.billing.example.test';
+const CLUSTER_JWKS = { keys: [{ kty: 'OKP', crv: 'Ed25519', x: 'C7xlxHAc-T0j8ktwKnGdfG1jfnF7e2ut9Lt9awbyTSY' }] };
 
 export const STACK_NAME = 'certusordo-agents';
 
 export class AgentsStack extends TerraformStack {
   public readonly agents: ServiceAgents;
+  public readonly reconciler: CertusOrdoAgent;
 
   constructor(scope: Construct, id: string, env: NodeJS.ProcessEnv = process.env) {
     super(scope, id);
@@ -36,6 +45,16 @@ export class AgentsStack extends TerraformStack {
     invoiceProd.secretOutput('invoice_processor_prod_secret', { staticId: true });
     new TerraformOutput(this, 'invoice_processor_prod_id', { value: invoiceProd.agentId, staticId: true });
     new TerraformOutput(this, 'payment_service_prod_id', { value: this.agents.agent('payment-service', 'prod').agentId, staticId: true });
+
+    // A secretless agent: the reconciler's pod authenticates with its service-account token, so
+    // there is no key, no secret and no secret output; only its id is an output.
+    this.reconciler = new CertusOrdoAgent(this, 'Reconciler', {
+      name: 'ledger-reconciler-prod',
+      scopes: ['invoices:read'],
+      metadata: { team: 'billing', environment: 'prod' },
+      federatedCredentials: [{ issuer: CLUSTER_ISSUER, subject: 'system:serviceaccount:billing:ledger-reconciler', jwks: CLUSTER_JWKS }],
+    });
+    new TerraformOutput(this, 'ledger_reconciler_prod_id', { value: this.reconciler.agentId, staticId: true });
 
     Aspects.of(this).add(new AgentBestPractices());
   }

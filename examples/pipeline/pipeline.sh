@@ -96,12 +96,24 @@ deployed=1
 step "read the new agent's secret from the sensitive outputs"
 invoice_id=$(jq -er --arg s "$STACK" '.[$s].invoice_processor_prod_id' "$OUTPUTS")
 payment_id=$(jq -er --arg s "$STACK" '.[$s].payment_service_prod_id' "$OUTPUTS")
+reconciler_id=$(jq -er --arg s "$STACK" '.[$s].ledger_reconciler_prod_id' "$OUTPUTS")
+# Only invoice-processor-prod has a secret: the secretless reconciler has none in the outputs.
+secrets=$(jq -r '[.. | strings | select(startswith("cos_"))] | length' "$OUTPUTS")
+[[ "$secrets" == 1 ]] || fail "the outputs hold $secrets secrets, expected 1"
 secret=$(jq -er --arg s "$STACK" '.[$s].Agents["invoice-processor-prod"].invoice_processor_prod_secret' "$OUTPUTS")
 rm -f "$OUTPUTS"
 [[ "$secret" =~ ^cos_${invoice_id}_[A-Za-z0-9_-]{43}$ ]] || fail "the secret output is not a secret of agent $invoice_id"
 # A real pipeline hands it to its secret store here; this example only keeps it in memory.
 echo "invoice-processor-prod ($invoice_id): secret received (${#secret} characters, not shown)"
 unset secret
+
+step "the secretless agent has no key and no secret, in the API and in state"
+[[ "$(api GET "/v1/agents/$reconciler_id" | jq -r .public_key)" == null ]] || fail "ledger-reconciler-prod has a key"
+[[ "$(api GET "/v1/agents/$reconciler_id/keys" | jq -r '.data | length')" == 0 ]] || fail "ledger-reconciler-prod has keys"
+[[ "$(api GET "/v1/agents/$reconciler_id/federated-credentials" | jq -r '[.data[] | select(.status == "active")] | length')" == 1 ]] || fail "ledger-reconciler-prod has no federated credential"
+(cd "$STACK_DIR" && terraform show -json) | jq -e '[.values.root_module.resources[] | select(.values.id == "'"$reconciler_id"'")][0].values.secret == null' >/dev/null \
+  || fail "ledger-reconciler-prod has a secret in state"
+echo "ledger-reconciler-prod ($reconciler_id): secretless (no key, no secret, one federated credential)"
 
 step "operator suspends payment-service-prod over REST"
 status=$(api POST "/v1/agents/$payment_id/suspend" '{"reason":"pipeline example: operator suspension"}' "$OPERATOR_KEY" | jq -er .status)
@@ -128,7 +140,7 @@ esac
 step "cdktf destroy (revokes the agents)"
 "$CDKTF" destroy "$STACK" --auto-approve --skip-synth --skip-provider-lock --output "$OUT"
 deployed=0
-for id in "$invoice_id" "$payment_id"; do
+for id in "$invoice_id" "$payment_id" "$reconciler_id"; do
   status=$(api GET "/v1/agents/$id" | jq -er .status)
   [[ "$status" == revoked ]] || fail "after destroy agent $id is $status, expected revoked"
 done

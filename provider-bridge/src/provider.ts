@@ -11,6 +11,7 @@ import { bool, str, type SchemaDef } from './schema/types';
 import { agentResource } from './resources/agent';
 import { agentKeyResource } from './resources/agent-key';
 import { agentDelegationResource } from './resources/agent-delegation';
+import { agentFederatedCredentialResource } from './resources/agent-federated-credential';
 import { accessTokenResource } from './resources/access-token';
 import { agentDataSource } from './data-sources/agent';
 import { agentsDataSource } from './data-sources/agents';
@@ -48,7 +49,7 @@ export const providerSchema = {
   },
 } satisfies SchemaDef;
 
-export const resources: readonly ResourceDefinition[] = [agentResource, agentKeyResource, agentDelegationResource];
+export const resources: readonly ResourceDefinition[] = [agentResource, agentKeyResource, agentDelegationResource, agentFederatedCredentialResource];
 export const dataSources: readonly DataSourceDefinition[] = [agentsDataSource, agentDataSource];
 /** Served to Terraform >= 1.10 only; older versions reject `ephemeral` blocks before starting the provider. */
 export const ephemeralResources: readonly EphemeralResourceDefinition[] = [accessTokenResource];

@@ -4,7 +4,7 @@
  * two). Feed it to @cdktf/provider-generator to produce CDKTF bindings without running terraform.
  */
 import { PROVIDER_ADDRESS, dataSources, ephemeralResources, providerSchema, resources } from './provider';
-import { attributeNames, typeToJson, type SchemaDef } from './schema/types';
+import { attributeNames, blockNames, typeToJson, type BlockSchema, type SchemaDef } from './schema/types';
 
 export interface AttributeJson {
   type: unknown;
@@ -16,9 +16,24 @@ export interface AttributeJson {
   sensitive?: true;
 }
 
+export interface BlockJson {
+  attributes: Record<string, AttributeJson>;
+  /** Absent when the block has no nested blocks, as Terraform prints it. */
+  block_types?: Record<string, NestedBlockJson>;
+  description: string;
+  description_kind: 'markdown';
+}
+
+/** Terraform prints min_items/max_items only when they are not 0. */
+export interface NestedBlockJson {
+  nesting_mode: 'set' | 'list';
+  block: BlockJson;
+  max_items?: number;
+}
+
 export interface SchemaJson {
   version: number;
-  block: { attributes: Record<string, AttributeJson>; description: string; description_kind: 'markdown' };
+  block: BlockJson;
 }
 
 export interface ProviderSchemasJson {
@@ -34,10 +49,10 @@ export interface ProviderSchemasJson {
   >;
 }
 
-export function schemaToJson(schema: SchemaDef): SchemaJson {
+function blockToJson(block: BlockSchema): BlockJson {
   const attributes: Record<string, AttributeJson> = {};
-  for (const name of attributeNames(schema.block)) {
-    const a = schema.block.attributes[name]!;
+  for (const name of attributeNames(block)) {
+    const a = block.attributes[name]!;
     // Terraform omits false flags; key order follows its output.
     attributes[name] = {
       type: typeToJson(a.type),
@@ -49,7 +64,17 @@ export function schemaToJson(schema: SchemaDef): SchemaJson {
       ...(a.sensitive ? { sensitive: true as const } : {}),
     };
   }
-  return { version: schema.version, block: { attributes, description: schema.block.description, description_kind: 'markdown' } };
+  const names = blockNames(block);
+  const blockTypes: Record<string, NestedBlockJson> = {};
+  for (const name of names) {
+    const b = block.blocks![name]!;
+    blockTypes[name] = { nesting_mode: b.nesting, block: blockToJson(b.block), ...(b.maxItems ? { max_items: b.maxItems } : {}) };
+  }
+  return { attributes, ...(names.length ? { block_types: blockTypes } : {}), description: block.description, description_kind: 'markdown' };
+}
+
+export function schemaToJson(schema: SchemaDef): SchemaJson {
+  return { version: schema.version, block: blockToJson(schema.block) };
 }
 
 export function providerSchemaJson(): ProviderSchemasJson {

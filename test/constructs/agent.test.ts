@@ -73,6 +73,50 @@ describe('CertusOrdoAgent', () => {
     expect(() => agent.secretOutput('secret')).toThrow(/brings its own publicKey/);
   });
 
+  test('a secretless agent: federatedCredentials render as blocks (JSON as jsonencode writes it), no secret output exists', () => {
+    const stack = stackWithProvider();
+    const agent = new CertusOrdoAgent(stack, 'Ci', {
+      name: 'ci-deployer',
+      federatedCredentials: [
+        { issuer: 'https://token.actions.githubusercontent.com', subject: 'repo:acme/api:ref:refs/heads/main', claims: { workflow: 'release', run_attempt: 1 } },
+        { issuer: 'https://k8s.example.test', subject: 'system:serviceaccount:ci:deployer', jwks: { keys: [{ x: PUBLIC_KEY, kty: 'OKP', crv: 'Ed25519' }] } },
+      ],
+    });
+    expect(agent.secretless).toBe(true);
+    expect(() => agent.secretOutput('ci_secret')).toThrow(/secretless \(federated credentials, no key\): no secret exists/);
+    const { json, text } = synth(stack);
+    expect(agentsByName(json)['ci-deployer'].federated_credential).toEqual([
+      { issuer: 'https://token.actions.githubusercontent.com', subject: 'repo:acme/api:ref:refs/heads/main', claims_json: '{"run_attempt":1,"workflow":"release"}' },
+      { issuer: 'https://k8s.example.test', subject: 'system:serviceaccount:ci:deployer', jwks: `{"keys":[{"crv":"Ed25519","kty":"OKP","x":"${PUBLIC_KEY}"}]}` },
+    ]);
+    expect(json.output ?? {}).toEqual({});
+    expect(text).not.toContain('.secret}');
+    // With a brought key as well the agent has a key, but still no secret.
+    const keyed = new CertusOrdoAgent(stackWithProvider(), 'K', { publicKey: PUBLIC_KEY, federatedCredentials: [{ issuer: 'https://k8s.example.test', subject: 's' }] });
+    expect(keyed.secretless).toBe(false);
+  });
+
+  test('federatedCredentials are checked with the API\'s rules, every violation listed', () => {
+    const stack = stackWithProvider();
+    let err: unknown;
+    try {
+      new CertusOrdoAgent(stack, 'Bad', {
+        federatedCredentials: [{ issuer: 'http://ci.example.test?x=1', subject: '', claims: { sub: 'x' }, jwks: { keys: [{ kty: 'OKP', crv: 'Ed25519', x: PUBLIC_KEY, d: 'secret' }] } }],
+      });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ValidationError);
+    const lines = (err as ValidationError).message.split('\n');
+    expect(lines).toEqual(expect.arrayContaining([
+      expect.stringContaining('federatedCredentials[0]: issuer must be an https URL'),
+      expect.stringContaining('federatedCredentials[0]: issuer must not contain a query'),
+      expect.stringContaining('federatedCredentials[0]: subject must be 1-512 characters'),
+      expect.stringContaining('federatedCredentials[0]: claim "sub" is decided by the credential\'s own fields'),
+      expect.stringContaining('federatedCredentials[0]: jwks must hold public keys only; a key has d'),
+    ]));
+  });
+
   test('lists ALL violations at once, with the construct path, as a ValidationError', () => {
     const stack = stackWithProvider();
     let error: unknown;

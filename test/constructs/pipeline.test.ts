@@ -1,8 +1,8 @@
 /**
  * End to end: examples/pipeline/pipeline.sh, the script a CI pipeline runs, against a real control
  * plane (test/support/server.ts) with the real `terraform` and the locally installed provider:
- * synth, deploy, the sensitive secret output, an operator's suspension over REST that survives a
- * second deploy, no drift, destroy.
+ * synth, deploy, the sensitive secret output, a secretless agent with no secret in the API, state or
+ * outputs, an operator's suspension over REST that survives a second deploy, no drift, destroy.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -83,8 +83,9 @@ describe('examples/pipeline/pipeline.sh', () => {
       };
       const agents = (await get('/v1/agents?limit=200')).data as Array<{ id: string; name: string; status: string }>;
       expect(agents.map((a) => a.name).sort()).toEqual(
-        ['invoice-processor', 'payment-service'].flatMap((s) => ['dev', 'prod', 'staging'].map((e) => `${s}-${e}`)).sort(),
+        [...['invoice-processor', 'payment-service'].flatMap((s) => ['dev', 'prod', 'staging'].map((e) => `${s}-${e}`)), 'ledger-reconciler-prod'].sort(),
       );
+      expect(clean).toMatch(/ledger-reconciler-prod \([0-9a-f-]{36}\): secretless \(no key, no secret, one federated credential\)/);
       expect(agents.every((a) => a.status === 'revoked')).toBe(true);
       const payment = agents.find((a) => a.name === 'payment-service-prod')!;
       const events = (await get(`/v1/audit-events?agent_id=${payment.id}&limit=200`)).data as Array<{ action: string; actor_type: string }>;

@@ -13,6 +13,11 @@ test('synthesized JSON of the example pipeline app', () => {
   expect(json).toMatchSnapshot();
   // The key never reaches the synthesized files; the provider reads CERTUSORDO_API_KEY at deploy time.
   expect(json.provider.certusordo).toEqual([{ endpoint: 'https://certusordo.example.com' }]);
+  // The secretless agent declares a federated credential and has no secret output; only the keyed agent has one.
+  expect(Object.values<{ federated_credential?: unknown }>(json.resource.certusordo_agent).filter((r) => r.federated_credential)).toHaveLength(1);
+  expect(Object.values<{ value: string }>(json.output).filter((o) => o.value.endsWith('.secret}')).map((o) => o.value)).toEqual([
+    '${certusordo_agent.Agents_invoice-processor-prod_9B11906B.secret}',
+  ]);
   // The example follows the best practices it demonstrates.
   expect(warnings(stack)).toEqual([]);
 });

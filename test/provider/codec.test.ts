@@ -1,9 +1,15 @@
-/** The msgpack DynamicValue codec against byte-level facts of go-cty's encoding. */
+/** The msgpack DynamicValue codec against byte-level facts of go-cty's encoding, and nested blocks through it, the wire schema and the JSON schema. */
 import { encode as rawEncode, ExtData } from '@msgpack/msgpack';
 import { decodeDynamicValue, decodeMsgpack, encodeMsgpack, CodecError } from '../../provider-bridge/src/codec/msgpack';
-import { UNKNOWN, isUnknown, isWhollyKnown, valuesEqual } from '../../provider-bridge/src/codec/values';
-import { impliedType, mapOf, objectOf, setOf, str, type TfType } from '../../provider-bridge/src/schema/types';
+import { UNKNOWN, isUnknown, isWhollyKnown, valuesEqual, type TfValue } from '../../provider-bridge/src/codec/values';
+import { impliedType, mapOf, objectOf, setOf, str, typeToJson, type TfType } from '../../provider-bridge/src/schema/types';
+import { schemaToWire } from '../../provider-bridge/src/schema/wire';
+import { schemaToJson } from '../../provider-bridge/src/schema-json';
+import { parseProtos } from '../../provider-bridge/src/server/protos';
+import { upgradeResourceState } from '../../provider-bridge/src/server/upgrade-resource-state';
 import { agentSchema } from '../../provider-bridge/src/resources/agent';
+import { agentKeySchema } from '../../provider-bridge/src/resources/agent-key';
+import { planCredentialBlocks } from '../../provider-bridge/src/resources/agent-federated-blocks';
 
 const obj = objectOf({ a: str, n: 'number', s: setOf(str), m: mapOf(str), b: 'bool' });
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -85,5 +91,73 @@ describe('msgpack codec', () => {
     expect(valuesEqual(setOf(str), ['a', 'b'], ['b', 'a'])).toBe(true);
     expect(valuesEqual(setOf(str), ['a'], ['a', 'b'])).toBe(false);
     expect(valuesEqual(str, UNKNOWN, UNKNOWN)).toBe(false);
+  });
+});
+
+describe('nested blocks', () => {
+  const agentType = impliedType(agentSchema.block);
+  const credential = { id: 'c1', issuer: 'https://ci.example.test', subject: 'repo:a/b', audience: 'https://cp/orgs/o', claims_json: '{"workflow":"release"}', jwks: null };
+  const state = {
+    id: 'u1', name: 'n', scopes: [], metadata: {}, public_key: null, secret: null, status: 'active', rotation_trigger: null,
+    created_at: 'now', last_auth_at: null, may_act: [], federated_credential: [credential],
+  };
+
+  it('are part of the implied type: a SET block is a set of objects', () => {
+    expect(typeToJson(agentType)).toMatchObject([
+      'object',
+      { federated_credential: ['set', ['object', { id: 'string', issuer: 'string', subject: 'string', audience: 'string', claims_json: 'string', jwks: 'string' }]] },
+    ]);
+  });
+
+  it('round-trip through msgpack, an unknown id inside an element included', () => {
+    expect(valuesEqual(agentType, decodeMsgpack(agentType, encodeMsgpack(agentType, state)), state)).toBe(true);
+    const planned = { ...state, federated_credential: [{ ...credential, id: UNKNOWN }] };
+    const decoded = decodeMsgpack(agentType, encodeMsgpack(agentType, planned)) as { federated_credential: Array<{ id: TfValue }> };
+    expect(isUnknown(decoded.federated_credential[0]!.id)).toBe(true);
+    // No blocks is an empty array on the wire (fixarray 0), never nil.
+    const none = encodeMsgpack(agentType, { ...state, federated_credential: [] });
+    expect(hex(none)).toContain(`${Buffer.from('federated_credential').toString('hex')}90`);
+  });
+
+  it('read as empty from state written before they existed (UpgradeResourceState)', () => {
+    const { federated_credential: _omitted, ...old } = state;
+    const upgraded = upgradeResourceState({ type_name: 'certusordo_agent', version: '0', raw_state: { json: Buffer.from(JSON.stringify(old)), flatmap: {} } });
+    expect(upgraded.diagnostics).toEqual([]);
+    const value = decodeDynamicValue(agentType, upgraded.upgraded_state as { msgpack: Buffer }) as { federated_credential: unknown };
+    expect(value.federated_credential).toEqual([]);
+  });
+
+  it('are served as tfplugin6 NestedBlocks and in the `providers schema -json` shape', () => {
+    const wire = schemaToWire(agentSchema);
+    expect(wire.block.block_types).toEqual([
+      expect.objectContaining({ type_name: 'federated_credential', nesting: 'SET', min_items: '0', max_items: '20' }),
+    ]);
+    expect(wire.block.block_types[0]!.block.attributes.map((a) => a.name)).toEqual(['audience', 'claims_json', 'id', 'issuer', 'jwks', 'subject']);
+    // The message encodes with the real tfplugin6 descriptor.
+    const type = parseProtos().lookupType('tfplugin6.Schema');
+    const back = type.toObject(type.decode(type.encode(type.fromObject(wire)).finish()), { enums: String }) as { block: { block_types: Array<{ nesting: string }> } };
+    expect(back.block.block_types[0]!.nesting).toBe('SET');
+    const json = schemaToJson(agentSchema).block.block_types!.federated_credential!;
+    expect(json).toMatchObject({ nesting_mode: 'set', max_items: 20, block: { attributes: { issuer: { type: 'string', required: true } } } });
+    expect(schemaToJson(agentKeySchema).block.block_types).toBeUndefined();
+  });
+});
+
+describe('federated_credential planning', () => {
+  const prior = [{ id: 'c1', issuer: 'https://ci.example.test', subject: 's', audience: 'https://cp/orgs/o', claims_json: '{"a":1,"b":"x"}', jwks: null }];
+  const configOf = (over: Record<string, unknown>) => [{ id: null, issuer: 'https://ci.example.test', subject: 's', audience: null, claims_json: '{"a":1,"b":"x"}', jwks: null, ...over }];
+
+  it('plans an unchanged block as its prior object: unset audience and reformatted JSON included', () => {
+    expect(planCredentialBlocks(prior, configOf({}))).toEqual(prior);
+    expect(planCredentialBlocks(prior, configOf({ claims_json: '{ "b": "x", "a": 1 }', audience: 'https://cp/orgs/o' }))).toEqual(prior);
+  });
+
+  it('plans a changed or new block with an unknown id (and audience when unset)', () => {
+    const [planned] = planCredentialBlocks(prior, configOf({ subject: 't' })) as Array<Record<string, TfValue>>;
+    expect(isUnknown(planned!.id)).toBe(true);
+    expect(isUnknown(planned!.audience)).toBe(true);
+    const [custom] = planCredentialBlocks(prior, configOf({ audience: 'https://cp/custom' })) as Array<Record<string, TfValue>>;
+    expect(custom!.audience).toBe('https://cp/custom');
+    expect(planCredentialBlocks(prior, [])).toEqual([]);
   });
 });

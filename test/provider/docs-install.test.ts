@@ -22,6 +22,7 @@ describe('provider docs', () => {
       'index.md',
       'resources/agent.md',
       'resources/agent_delegation.md',
+      'resources/agent_federated_credential.md',
       'resources/agent_key.md',
     ]);
     for (const [rel, content] of Object.entries(generated)) {
@@ -45,7 +46,7 @@ describe('provider docs', () => {
       expect.objectContaining({ type: 'string', computed: true, sensitive: true, description_kind: 'markdown' }),
     );
     expect(Object.keys(p.data_source_schemas)).toEqual(['certusordo_agent', 'certusordo_agents']);
-    expect(Object.keys(p.resource_schemas)).toEqual(['certusordo_agent', 'certusordo_agent_delegation', 'certusordo_agent_key']);
+    expect(Object.keys(p.resource_schemas)).toEqual(['certusordo_agent', 'certusordo_agent_delegation', 'certusordo_agent_federated_credential', 'certusordo_agent_key']);
     expect(p.ephemeral_resource_schemas.certusordo_access_token!.block.attributes.access_token).toEqual(
       expect.objectContaining({ type: 'string', computed: true, sensitive: true }),
     );
@@ -156,6 +157,7 @@ describeWithTerraform('HCL examples', () => {
         'ds_agents.tf': fs.readFileSync(path.join(ex, 'data-sources/certusordo_agents/data-source.tf'), 'utf8'),
         'agent_key.tf': fs.readFileSync(path.join(ex, 'resources/certusordo_agent_key/resource.tf'), 'utf8'),
         'agent_delegation.tf': fs.readFileSync(path.join(ex, 'resources/certusordo_agent_delegation/resource.tf'), 'utf8'),
+        'agent_federated_credential.tf': fs.readFileSync(path.join(ex, 'resources/certusordo_agent_federated_credential/resource.tf'), 'utf8'),
         'access_token.tf': fs.readFileSync(path.join(ex, 'ephemeral-resources/certusordo_access_token/ephemeral-resource.tf'), 'utf8'),
       });
       await ws.must(['init', '-no-color']);
@@ -222,10 +224,13 @@ describeWithTerraform('HCL examples of the agent resource and the agent data sou
     try {
       owner.write({ 'provider.tf': provider, 'resource.tf': fs.readFileSync(path.join(ex, 'resources/certusordo_agent/resource.tf'), 'utf8') });
       await owner.must(['init', '-no-color']);
-      expect((await owner.must(['apply', '-auto-approve', '-no-color'])).all).toContain('Apply complete! Resources: 2 added');
+      expect((await owner.must(['apply', '-auto-approve', '-no-color'])).all).toContain('Apply complete! Resources: 3 added');
       await owner.must(['plan', '-no-color', '-detailed-exitcode'], [0]);
-      const byName = Object.fromEntries(owner.state().resources.map((r) => [r.name, r.instances[0]!.attributes as { id: string; status: string }]));
+      const byName = Object.fromEntries(owner.state().resources.map((r) => [r.name, r.instances[0]!.attributes as { id: string; status: string; secret: string | null }]));
       expect((await sdk.agents.get(byName.reporting!.id)).status).toBe('suspended');
+      // The secretless example: no key, no secret.
+      expect(byName.release!.secret).toBeNull();
+      expect((await sdk.agents.get(byName.release!.id)).publicKey).toBeNull();
 
       // Another configuration reads the payments agent: by name as written, by id through the variable.
       reader = new TfWorkspace(cfg, creds, { TF_VAR_payments_agent_id: byName.payments!.id });

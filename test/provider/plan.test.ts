@@ -56,6 +56,7 @@ const prior: TfObject = {
   created_at: '2026-11-25T21:00:00.000Z',
   last_auth_at: null,
   may_act: [],
+  federated_credential: [],
 };
 
 describe('certusordo_agent plan', () => {

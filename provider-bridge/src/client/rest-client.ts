@@ -1,5 +1,5 @@
 /**
- * The provider's REST client: the control plane's agent, key and OAuth calls the resources need,
+ * The provider's REST client: the control plane's agent, key, federated credential and OAuth calls the resources need,
  * on the client core the SDK and the CLI use too (sdk/src/core: transport, retry policy, errors,
  * wire types). What is the provider's own: the node:http fetch with its body cap and loopback-only
  * resolution (./node-fetch.ts), the endpoint policy (./endpoint.ts), the stop signal (StopProvider)
@@ -18,6 +18,8 @@ import type {
   WireAgentKeyCreate as AgentKeyCreate,
   WireAgentListQuery as AgentListQuery,
   WireAgentUpdate as AgentPatch,
+  WireFederatedCredential as FederatedCredential,
+  WireFederatedCredentialCreate as FederatedCredentialCreate,
   WireList,
   WirePage as Page,
   WireTokenRequest as TokenRequest,
@@ -185,6 +187,23 @@ export class RestClient {
   /** 409 ConflictError when it is the agent's last active key; removing a removed key is a 200. */
   removeAgentKey(agentId: string, kid: string): Promise<AgentKey> {
     return this.request<AgentKey>({ method: 'DELETE', path: path`/v1/agents/${agentId}/keys/${kid}` });
+  }
+
+  // --- federated credentials ----------------------------------------------------------
+
+  /** Active and revoked ones; callers keep the active. */
+  listFederatedCredentials(agentId: string): Promise<FederatedCredential[]> {
+    return this.request<WireList<FederatedCredential>>({ method: 'GET', path: path`/v1/agents/${agentId}/federated-credentials` }).then((r) => r.data);
+  }
+
+  /** One idempotency key per logical create; 409 ConflictError for a duplicate or a 21st. */
+  createFederatedCredential(agentId: string, input: FederatedCredentialCreate, idempotencyKey: string = randomUUID()): Promise<FederatedCredential> {
+    return this.request<FederatedCredential>({ method: 'POST', path: path`/v1/agents/${agentId}/federated-credentials`, body: input, idempotent: true }, idempotencyKey);
+  }
+
+  /** 409 ConflictError when it is the agent's last active credential and it has no active key; a removed one is a 200. */
+  removeFederatedCredential(agentId: string, credentialId: string): Promise<FederatedCredential> {
+    return this.request<FederatedCredential>({ method: 'DELETE', path: path`/v1/agents/${agentId}/federated-credentials/${credentialId}` });
   }
 
   // --- delegations (one entry of an agent's may_act) --------------------------------------

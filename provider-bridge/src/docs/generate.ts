@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { dataSources, ephemeralResources, providerSchema, resources } from '../provider';
-import { attributeNames, typeToDocName, type AttributeSchema, type SchemaDef } from '../schema/types';
+import { attributeNames, blockNames, typeToDocName, type AttributeSchema, type BlockSchema, type NestedBlockSchema, type SchemaDef } from '../schema/types';
 import { dataSourceNotes, ephemeralResourceNotes, providerNotes, resourceNotes } from './notes';
 
 const PROVIDER = 'certusordo';
@@ -31,19 +31,35 @@ function attributeLine(name: string, a: AttributeSchema): string {
   return `- \`${name}\` (${flags}) ${a.description}`;
 }
 
-function schemaSection(schema: SchemaDef): string {
-  const groups: Array<[string, (a: AttributeSchema) => boolean]> = [
-    ['Required', (a) => a.required === true],
-    ['Optional', (a) => a.optional === true],
-    ['Read-Only', (a) => a.computed === true && !a.optional],
-  ];
-  const out = ['<!-- schema generated from the provider schema; do not edit -->', '## Schema', ''];
-  for (const [title, pick] of groups) {
-    const names = attributeNames(schema.block).filter((n) => pick(schema.block.attributes[n]!));
-    if (!names.length) continue;
-    out.push(`### ${title}`, '', ...names.map((n) => attributeLine(n, schema.block.attributes[n]!)), '');
+function blockLine(name: string, b: NestedBlockSchema): string {
+  const flags = [`Block ${b.nesting === 'set' ? 'Set' : 'List'}`, ...(b.maxItems ? [`Max: ${b.maxItems}`] : [])].join(', ');
+  return `- \`${name}\` (${flags}) ${b.block.description} (see [below for nested schema](#nestedblock--${name}))`;
+}
+
+const GROUPS: ReadonlyArray<[string, (a: AttributeSchema) => boolean]> = [
+  ['Required', (a) => a.required === true],
+  ['Optional', (a) => a.optional === true],
+  ['Read-Only', (a) => a.computed === true && !a.optional],
+];
+
+/** Attribute groups of one block; nested blocks are optional (none is required) and follow, as tfplugindocs lays them out. */
+function blockSection(block: BlockSchema, heading: (title: string) => string): string[] {
+  const out: string[] = [];
+  for (const [title, pick] of GROUPS) {
+    const names = attributeNames(block).filter((n) => pick(block.attributes[n]!));
+    const blocks = title === 'Optional' ? blockNames(block) : [];
+    if (!names.length && !blocks.length) continue;
+    const lines = [...names.map((n) => attributeLine(n, block.attributes[n]!)), ...blocks.map((n) => blockLine(n, block.blocks![n]!))];
+    out.push(heading(title), '', ...lines.sort(), '');
   }
-  return out.join('\n');
+  for (const name of blockNames(block)) {
+    out.push(`<a id="nestedblock--${name}"></a>`, `### Nested Schema for \`${name}\``, '', ...blockSection(block.blocks![name]!.block, (t) => `${t}:`));
+  }
+  return out;
+}
+
+function schemaSection(schema: SchemaDef): string {
+  return ['<!-- schema generated from the provider schema; do not edit -->', '## Schema', '', ...blockSection(schema.block, (t) => `### ${t}`)].join('\n');
 }
 
 function example(root: string, rel: string, lang: string): string | null {

@@ -9,17 +9,34 @@ export const resourceNotes: Record<string, string> = {
 - **Revoked outside Terraform → replaced.** If the agent was revoked over the API, the next plan replaces it with a new agent (new id, new key).
 - **Gone → removed from state.** If the control plane no longer knows the id (404), the agent is dropped from state and the next plan creates it.
 - **In place:** \`name\`, \`scopes\`, \`metadata\`, \`status\`. **Replacement:** \`public_key\`, and a change of a previously set \`rotation_trigger\`.
-- **Secret.** \`secret\` is returned once, by the create call, when the control plane generates the key. It is stored in state (sensitive); it is null for brought keys and after import. Expose it only through an output with \`sensitive = true\`.
+- **Secret.** \`secret\` is returned once, by the create call, when the control plane generates the key. It is stored in state (sensitive); it is null for brought keys, for secretless agents and after import. Expose it only through an output with \`sensitive = true\`.
 - **Suspended at runtime → warning.** When \`status\` is not set and the agent is suspended, the plan has no change for it but carries a warning \`Agent "<name>" is suspended\`, so a reviewer sees it.
 
 ## Keys: the initial key and certusordo_agent_key
 
-This resource creates every agent with a key (\`POST /v1/agents\`), and the control plane never lets an agent drop to zero active keys unless it has a federated credential (a secretless agent, created over the API, the SDKs or the CLI; not yet declarable here). This resource therefore owns the agent's **initial key**: \`public_key\` and \`secret\` are that key. Further keys are managed with [\`certusordo_agent_key\`](agent_key.md):
+Unless it declares \`federated_credential\` blocks, this resource creates the agent with a key (\`POST /v1/agents\`), and the control plane never lets an agent drop to zero active keys and federated credentials. This resource therefore owns the agent's **initial key**: \`public_key\` and \`secret\` are that key. Further keys are managed with [\`certusordo_agent_key\`](agent_key.md):
 
 - \`public_key\` stays the initial key while that key is active, although the API reports the agent's newest key; keys added by \`certusordo_agent_key\` therefore never show up as a change (or, for a brought key, a replacement) of the agent. Once the initial key is removed, \`public_key\` follows the agent's newest active key and \`secret\` becomes null.
 - To rotate in code, give the workload the secret of a \`certusordo_agent_key\` with \`lifecycle { create_before_destroy = true }\` and change its \`rotation_trigger\`: the agent keeps its id and always has a key.
 - The initial key stays valid until it is removed. To retire it, import it into a \`certusordo_agent_key\` (\`terraform import <address> <agent_id>/<kid>\`, kids from \`GET /v1/agents/{id}/keys\`) and rotate that resource once, or remove it over the API (\`DELETE /v1/agents/{id}/keys/{kid}\`). With a brought \`public_key\`, add \`lifecycle { ignore_changes = [public_key] }\` before retiring the initial key, or the agent is planned for replacement.
-- There is no \`generate_key = false\`: the API cannot create an agent without a key, and a placeholder key that nobody holds would still count as the agent's active key and defeat the control plane's last-key guard.
+- There is no \`generate_key = false\`: an agent without a key is one that declares federated credentials (below); a placeholder key that nobody holds would still count as the agent's active key and defeat the control plane's last-key guard.
+
+## Secretless agents: federated credentials
+
+An agent with at least one \`federated_credential\` block and no \`public_key\` is created **without any key** (\`POST /v1/agents\` with \`federated_credentials\`): its workload authenticates with its platform token (GitHub Actions OIDC, a Kubernetes service-account token, a SPIFFE JWT-SVID) and no secret exists anywhere. The plan shows \`secret\` and \`public_key\` as null, never as "(known after apply)", and the state holds no secret.
+
+- **Nesting: a set.** A credential has no order and no update, so the blocks are a set: a changed block is shown and applied as the old credential removed and the new one added (the new one first, so an agent whose only credential changes never drops to none), and the agent is never replaced for it. An unchanged block never plans a change: blocks are matched to the credentials in state by their fields, \`claims_json\` and \`jwks\` compared as JSON values, an unset \`audience\` matching the default the control plane chose.
+- **\`claims_json\`, not a map.** The API's \`claims\` are JSON values of any type (a Kubernetes token's \`kubernetes.io\` claim is an object); a \`map(string)\` could only say strings. Write it with \`jsonencode({ repository = "acme/api" })\`; formatting never shows as a change.
+- **Removed outside Terraform → added again.** A credential of the blocks that was removed over the API is dropped on refresh; the next plan adds it again.
+- **Removing the last one.** Removing every block of an agent with no key is refused by the control plane (409, the agent would have no way to authenticate); add a key (\`public_key\` replaces the agent; a \`certusordo_agent_key\` does not) or destroy the agent.
+
+## Inline blocks or certusordo_agent_federated_credential
+
+Like the AWS provider's inline and separate security group rules, use **either** the agent's \`federated_credential\` blocks **or** [\`certusordo_agent_federated_credential\`](agent_federated_credential.md) resources for a given credential, not both:
+
+- The blocks manage exactly the credentials they created (their ids are in the agent's state). Credentials added by \`certusordo_agent_federated_credential\` or over the API never appear in the agent's state: they cause no drift and the blocks never remove them. An agent that declares no block at all leaves every credential alone.
+- A secretless agent needs at least one block: an agent is created with a key or with credentials, and \`certusordo_agent_federated_credential\` can only add to an agent that exists. Use the separate resource for agents that also have keys, for agents managed in another configuration, or to give a module's consumers a way to add workloads.
+- **Import** reads **all** the agent's active credentials into its blocks (the state has no list to go by yet). If some of them are managed by \`certusordo_agent_federated_credential\`, the next plan would remove them from the agent: declare those as blocks instead, or import the agent before adding them.
 `,
   certusordo_agent_key: `## Lifecycle
 
@@ -29,6 +46,15 @@ This resource creates every agent with a key (\`POST /v1/agents\`), and the cont
 - **Removed outside Terraform → dropped.** A key removed over the API (status \`revoked\`), or whose agent no longer exists, is dropped from state; the next plan adds a new one.
 - **Destroying the agent too.** When the agent's \`certusordo_agent\` is destroyed in the same run, its keys are removed first (they depend on it). If they are all of the agent's keys, the last removal is refused: remove that key from state (\`terraform state rm\`) and destroy the agent, whose revocation ends all its keys.
 - **Import** by \`<agent_id>/<kid>\`; \`secret\` is null afterwards. A \`rotation_trigger\` set for the first time after an import is only recorded.
+`,
+  certusordo_agent_federated_credential: `## Lifecycle
+
+- **Create** adds a credential (\`POST /v1/agents/{id}/federated-credentials\`); the agent and its keys and other credentials are untouched. At most 20 active credentials per agent; the same issuer, subject, audience and claims twice is refused (409).
+- **Every field replaces.** The API has no update, so a change of any field removes the credential and adds a new one (with \`lifecycle { create_before_destroy = true }\` the new one first, which an agent whose only credential it is needs). \`claims_json\` and \`jwks\` are compared as JSON values: reformatting replaces nothing.
+- **The last credential of an agent without a key is never removed.** The control plane refuses (409); destroy the agent instead, which revokes it and everything it holds.
+- **Removed outside Terraform → dropped.** A credential removed over the API, or whose agent no longer exists, is dropped from state; the next plan adds it again.
+- **Not with the agent's blocks.** Manage a credential here or as a \`federated_credential\` block of its \`certusordo_agent\`, not both (see that resource's notes): credentials added here never show up in the agent's state.
+- **Import** by \`<agent_id>/<credential_id>\` (ids from \`GET /v1/agents/{id}/federated-credentials\`); \`claims_json\` and \`jwks\` then read as \`jsonencode\` would write them.
 `,
   certusordo_agent_delegation: `## Lifecycle
 

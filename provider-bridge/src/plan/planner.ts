@@ -1,14 +1,15 @@
 /**
  * Generic PlanResourceChange logic (the framework's fwserver plan pipeline, reduced):
  *  1. planned = proposed new state (config values, prior values for unset computed attributes);
- *  2. defaults for attributes the configuration leaves null;
+ *  2. defaults for attributes the configuration leaves null, and nested blocks planned by their own
+ *     `plan` (which correlates configured objects with prior ones);
  *  3. if the resource is new or changes, computed attributes not set in config become unknown
  *     (otherwise Terraform reports "inconsistent result after apply" when the server fills them);
  *  4. attribute plan modifiers (use-state-for-unknown, requires-replace) in schema order.
  * A resource can then adjust the result in its own `modifyPlan`.
  */
 import { UNKNOWN, valuesEqual, type TfObject, type TfValue } from '../codec/values';
-import { attributeNames, impliedType, type SchemaDef } from '../schema/types';
+import { attributeNames, impliedType, withEmptyBlocks, type SchemaDef } from '../schema/types';
 import type { PathStep } from '../diag';
 
 export interface PlanResult {
@@ -25,8 +26,12 @@ export function planAttributes(schema: SchemaDef, prior: TfObject | null, propos
     const a = attrs[name]!;
     if (a.default !== undefined && (config[name] ?? null) === null) planned[name] = a.default;
   }
+  for (const [name, b] of Object.entries(schema.block.blocks ?? {})) {
+    if (b.plan) planned[name] = b.plan(prior?.[name] ?? null, config[name] ?? null);
+  }
 
-  const changed = prior === null || !valuesEqual(impliedType(schema.block), planned, prior);
+  // A prior without a block's value (state from before the block existed) has no blocks.
+  const changed = prior === null || !valuesEqual(impliedType(schema.block), planned, withEmptyBlocks(schema.block, prior));
   if (changed) {
     for (const name of names) {
       const a = attrs[name]!;

@@ -2,6 +2,9 @@
  * certusordo_agent: one agent identity. Create = POST /v1/agents (+ suspend when planned),
  * update = PATCH + suspend/activate, destroy = revoke (permanent), import by id.
  *
+ * Federated credentials: inline `federated_credential` blocks (agent-federated-blocks.ts); with
+ * them and no `public_key` the agent is created with no key, so no secret is planned or stored.
+ *
  * Drift rules (see docs): an unset `status` keeps whatever the control plane has (a runtime
  * suspension survives apply); a set `status` is enforced. An agent revoked outside Terraform
  * is planned for replacement; one deleted outside (404) drops out of state.
@@ -17,6 +20,16 @@ import { METADATA_RULE, NAME_RULE, PUBLIC_KEY_RULE, SCOPE_RULE, SCOPES_RULE } fr
 import { AGENT_SECRET_RULE } from '../../../model/agent-secret';
 import { managedAgentStatusViolation, MANAGED_AGENT_STATUS_RULE } from '../../../model/statuses';
 import { agentAttributes, agentFieldDiagnostics, capitalize, MAY_ACT_DESCRIPTION } from './agent-model';
+import {
+  createdCredentials,
+  createInputs,
+  credentialBlockDiagnostics,
+  declaresCredentials,
+  FEDERATED_BLOCK,
+  federatedCredentialBlock,
+  readCredentials,
+  reconcileCredentials,
+} from './agent-federated-blocks';
 import type { PlanAdjustment, PlanRequest, ProviderData, ResourceDefinition, StateResult } from './types';
 
 export const agentSchema = {
@@ -54,14 +67,14 @@ export const agentSchema = {
         type: str,
         optional: true,
         computed: true,
-        description: `${capitalize(PUBLIC_KEY_RULE)}. Set it to bring your own key (then no \`secret\` is issued); leave it unset to let the control plane generate a key pair. Changing it replaces the agent.`,
+        description: `${capitalize(PUBLIC_KEY_RULE)}. Set it to bring your own key (then no \`secret\` is issued); leave it unset to let the control plane generate a key pair, unless the agent declares \`federated_credential\` blocks: then it has no key (null) and no secret. Changing it replaces the agent.`,
         planModifiers: [useStateForUnknown(), requiresReplace()],
       },
       secret: {
         type: str,
         computed: true,
         sensitive: true,
-        description: `Agent credential (\`${AGENT_SECRET_RULE}\`), only known when the control plane generated the key, and only in the state of the apply that created the agent. Null when \`public_key\` was brought and after \`terraform import\`. Treat the state as secret.`,
+        description: `Agent credential (\`${AGENT_SECRET_RULE}\`), only known when the control plane generated the key, and only in the state of the apply that created the agent. Null (planned as null, never as unknown) when \`public_key\` was brought or the agent declares \`federated_credential\` blocks (a secretless agent); null after \`terraform import\`. Treat the state as secret.`,
         planModifiers: [useStateForUnknown()],
       },
       status: {
@@ -101,22 +114,36 @@ export const agentSchema = {
         description: MAY_ACT_DESCRIPTION,
       },
     },
+    blocks: { [FEDERATED_BLOCK]: federatedCredentialBlock },
   },
 } satisfies SchemaDef;
 
 function validate(config: TfObject): Diagnostic[] {
-  const out = agentFieldDiagnostics(config);
+  const out = [...agentFieldDiagnostics(config), ...credentialBlockDiagnostics(config)];
   const status = config.status;
   const violation = typeof status === 'string' ? managedAgentStatusViolation(status) : null;
   if (violation) out.push(error('Invalid agent status', `${capitalize(violation)}.`, ['status']));
   return out;
 }
 
-/** Planned secret: unknown when the server will generate the key, null when the key is brought. */
+/**
+ * Planned secret: unknown only when the server will generate the key. Null when the key is brought,
+ * and null when federated credentials are declared: then the server generates no key whether or
+ * not a (still unknown) `public_key` turns out to be set, so a secretless agent's plan never shows
+ * a secret, not even "(known after apply)".
+ */
 function plannedSecret(config: TfObject): TfValue {
   const key = config.public_key ?? null;
+  if (declaresCredentials(config)) return null;
   if (key === null || isUnknown(key)) return UNKNOWN;
   return null;
+}
+
+/** Planned public key of a new agent: null for a secretless one (credentials, no key), else as configured or unknown. */
+function plannedPublicKey(config: TfObject): TfValue {
+  const key = config.public_key ?? null;
+  if (key !== null) return key;
+  return declaresCredentials(config) ? null : UNKNOWN;
 }
 
 /**
@@ -141,6 +168,7 @@ function modifyPlan(req: PlanRequest, res: PlanAdjustment): PlanAdjustment {
   if (req.prior === null) {
     if (configStatus === null) planned.status = 'active';
     planned.secret = plannedSecret(req.config);
+    planned.public_key = plannedPublicKey(req.config);
     return res;
   }
   // Revoked outside Terraform: revocation is permanent, so the only way back to the
@@ -156,14 +184,32 @@ function modifyPlan(req: PlanRequest, res: PlanAdjustment): PlanAdjustment {
     planned.last_auth_at = UNKNOWN;
     planned.may_act = UNKNOWN;
     planned.secret = plannedSecret(req.config);
-    if ((req.config.public_key ?? null) === null) planned.public_key = UNKNOWN;
+    planned.public_key = plannedPublicKey(req.config);
+    // A new agent gets new credentials: none of the old ids carries over.
+    planned[FEDERATED_BLOCK] = planCredentialsAnew(req.config);
     if (configStatus === null) planned.status = 'active';
   }
   return res;
 }
 
-function toState(agent: Agent, extra: { secret: TfValue; rotation_trigger: TfValue }): TfObject {
-  return { ...agentAttributes(agent), secret: extra.secret ?? null, rotation_trigger: extra.rotation_trigger ?? null };
+/** The blocks as a new agent gets them (a replacement): every credential created again. */
+function planCredentialsAnew(config: TfObject): TfValue {
+  return federatedCredentialBlock.plan!(null, config[FEDERATED_BLOCK] ?? null);
+}
+
+interface StateExtra {
+  secret: TfValue;
+  rotation_trigger: TfValue;
+  federated_credential: TfValue;
+}
+
+function toState(agent: Agent, extra: StateExtra): TfObject {
+  return {
+    ...agentAttributes(agent),
+    secret: extra.secret ?? null,
+    rotation_trigger: extra.rotation_trigger ?? null,
+    [FEDERATED_BLOCK]: extra.federated_credential === undefined ? [] : extra.federated_credential,
+  };
 }
 
 async function applyStatus(p: ProviderData, agent: Agent, want: TfValue): Promise<Agent> {
@@ -205,6 +251,7 @@ export const agentResource = {
     // One key per logical create, made before the client's retry loop: a retried POST is
     // replayed by the server instead of creating a second agent.
     const idempotencyKey = randomUUID();
+    const federated = createInputs(planned);
     let agent: Agent & { secret?: string };
     try {
       agent = await p.client.createAgent(
@@ -213,16 +260,19 @@ export const agentResource = {
           scopes: asStringList(planned.scopes) ?? [],
           metadata: asStringMap(planned.metadata) ?? {},
           ...(publicKey ? { public_key: publicKey } : {}),
+          ...(federated.length ? { federated_credentials: federated } : {}),
         },
         idempotencyKey,
       );
     } catch (err) {
       return { state: null, diagnostics: [diagFromError(err, `create agent "${name}"`)] };
     }
-    const extra = { secret: agent.secret ?? null, rotation_trigger: planned.rotation_trigger ?? null };
     p.logger.info('created agent', { agent_id: agent.id, name });
-    const diagnostics: Diagnostic[] = [];
-    if (!publicKey && !agent.secret) {
+    const credentials = await createdCredentials(p, agent.id, planned);
+    // A secretless agent (credentials, no key) never has a secret: null in state, as planned.
+    const extra = { secret: agent.secret ?? null, rotation_trigger: planned.rotation_trigger ?? null, federated_credential: credentials.value };
+    const diagnostics: Diagnostic[] = [...credentials.diagnostics];
+    if (!publicKey && federated.length === 0 && !agent.secret) {
       // Only an idempotent replay (our retry after a lost response) lacks the secret:
       // the control plane never stores or replays it.
       diagnostics.push(
@@ -251,8 +301,11 @@ export const agentResource = {
         return { state: null, diagnostics: [], private: priv };
       }
       const key = await keyOfState(p, agent, state);
+      // A revoked agent is replaced on the next apply; its credentials need no request.
+      const tracked = state[FEDERATED_BLOCK] ?? null;
+      const federated = agent.status === 'revoked' && tracked !== null ? tracked : await readCredentials(p, agent.id, tracked);
       return {
-        state: { ...toState(agent, { secret: key.secret, rotation_trigger: state.rotation_trigger ?? null }), public_key: key.public_key },
+        state: { ...toState(agent, { secret: key.secret, rotation_trigger: state.rotation_trigger ?? null, federated_credential: federated }), public_key: key.public_key },
         diagnostics: [],
         private: priv,
       };
@@ -268,12 +321,14 @@ export const agentResource = {
     if (!valuesEqual(t.name.type, planned.name, prior.name)) patch.name = asString(planned.name) ?? undefined;
     if (!valuesEqual(t.scopes.type, planned.scopes, prior.scopes)) patch.scopes = asStringList(planned.scopes) ?? [];
     if (!valuesEqual(t.metadata.type, planned.metadata, prior.metadata)) patch.metadata = asStringMap(planned.metadata) ?? {};
-    const extra = { secret: prior.secret ?? null, rotation_trigger: planned.rotation_trigger ?? null };
+    const extra: StateExtra = { secret: prior.secret ?? null, rotation_trigger: planned.rotation_trigger ?? null, federated_credential: prior[FEDERATED_BLOCK] ?? [] };
     let agent: Agent | null = null;
     try {
       agent = Object.keys(patch).length > 0 ? await p.client.updateAgent(id, patch) : await p.client.getAgent(id);
       agent = await applyStatus(p, agent, planned.status ?? null);
-      return { state: keepKey(toState(agent, extra), planned), diagnostics: [] };
+      const credentials = await reconcileCredentials(p, id, prior, planned);
+      extra.federated_credential = credentials.value;
+      return { state: keepKey(toState(agent, extra), planned), diagnostics: credentials.diagnostics };
     } catch (err) {
       const diag = diagFromError(err, `update agent ${id}`);
       return { state: agent ? keepKey(toState(agent, extra), planned) : prior, diagnostics: [diag] };
@@ -296,6 +351,8 @@ export const agentResource = {
   async importState(_p, id): Promise<StateResult> {
     const stub: Record<string, TfValue> = {};
     for (const name of Object.keys(agentSchema.block.attributes)) stub[name] = null;
+    // No list yet: the refresh that follows reads all the agent's active credentials in.
+    stub[FEDERATED_BLOCK] = null;
     stub.id = id.trim();
     return { state: stub, diagnostics: [] };
   },

@@ -4,7 +4,7 @@
  * are all derived from these objects, so they cannot disagree.
  */
 
-import type { TfValue } from '../codec/values';
+import { UnknownValue, type TfValue } from '../codec/values';
 import type { PlanModifier } from '../plan/modifiers';
 
 /** cty types in their JSON spelling (go-cty `Type.MarshalJSON`). */
@@ -41,6 +41,25 @@ export interface AttributeSchema {
 export interface BlockSchema {
   readonly description: string;
   readonly attributes: Readonly<Record<string, AttributeSchema>>;
+  /** Nested blocks (`name { … }` in HCL), by type name. */
+  readonly blocks?: Readonly<Record<string, NestedBlockSchema>>;
+}
+
+/**
+ * tfplugin6 `Schema.NestedBlock`, in the two nesting modes the provider uses. A block value is a
+ * collection of objects (never null once planned: no blocks is an empty collection).
+ */
+export interface NestedBlockSchema {
+  readonly nesting: 'set' | 'list';
+  readonly block: BlockSchema;
+  /** Terraform rejects a configuration with more (0: no limit). */
+  readonly maxItems?: number;
+  /**
+   * How the planner builds the planned collection from the configuration and the prior state,
+   * before it decides whether the resource changes. A block whose objects carry server-assigned
+   * values (ids) needs it: Terraform's proposed value for a set cannot correlate them.
+   */
+  readonly plan?: (prior: TfValue, config: TfValue) => TfValue;
 }
 
 export interface SchemaDef {
@@ -49,11 +68,32 @@ export interface SchemaDef {
   readonly block: BlockSchema;
 }
 
-/** The implied value type of a block: one object attribute per schema attribute. */
+/** The implied value type of a block: one object attribute per schema attribute and nested block. */
 export function impliedType(block: BlockSchema): TfType {
   const attrs: Record<string, TfType> = {};
   for (const [name, a] of Object.entries(block.attributes)) attrs[name] = a.type;
+  for (const [name, b] of Object.entries(block.blocks ?? {})) attrs[name] = [b.nesting, impliedType(b.block)] as const;
   return objectOf(attrs);
+}
+
+/** Sorted nested block type names (Terraform's order, as for attributes). */
+export function blockNames(block: BlockSchema): string[] {
+  return Object.keys(block.blocks ?? {}).sort();
+}
+
+/**
+ * The value with every null nested block collection made empty, at any depth: Terraform never
+ * holds a null block collection, and state written before a block existed lacks it.
+ */
+export function withEmptyBlocks(block: BlockSchema, value: TfValue): TfValue {
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || value instanceof UnknownValue) return value;
+  const out: Record<string, TfValue> = { ...(value as { readonly [k: string]: TfValue }) };
+  for (const [name, b] of Object.entries(block.blocks ?? {})) {
+    const v = out[name] ?? null;
+    if (v === null) out[name] = [];
+    else if (Array.isArray(v)) out[name] = v.map((e: TfValue) => withEmptyBlocks(b.block, e));
+  }
+  return out;
 }
 
 /** Sorted attribute names: Terraform itself sorts them, and stable order keeps docs/JSON diffs clean. */
@@ -95,6 +135,13 @@ export function schemaViolations(name: string, block: BlockSchema): string[] {
     if (!a.required && !a.optional && !a.computed) out.push(`${where}: needs required, optional or computed`);
     if (a.required && (a.optional || a.computed)) out.push(`${where}: required excludes optional and computed`);
     if (!a.description) out.push(`${where}: missing description`);
+  }
+  for (const [blockName, b] of Object.entries(block.blocks ?? {})) {
+    const where = `${name}.${blockName}`;
+    if (blockName in block.attributes) out.push(`${where}: a block and an attribute share the name`);
+    if (!/^[a-z0-9_]+$/.test(blockName)) out.push(`${where}: name must be lowercase letters, digits and _`);
+    if (!b.block.description) out.push(`${where}: missing description`);
+    out.push(...schemaViolations(where, b.block));
   }
   return out;
 }

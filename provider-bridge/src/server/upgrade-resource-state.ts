@@ -1,10 +1,11 @@
 /**
  * UpgradeResourceState: called for every stored object on every refresh/plan. Stored JSON is
- * read with the current type (removed attributes dropped, new ones null) and sent back as msgpack.
+ * read with the current type (removed attributes dropped, new ones null, new nested blocks empty)
+ * and sent back as msgpack.
  */
 import { encodeDynamicValue, fromRaw } from '../codec/msgpack';
 import { error, toWire } from '../diag';
-import { impliedType } from '../schema/types';
+import { impliedType, withEmptyBlocks } from '../schema/types';
 import { asBuffer, findResource, unknownType } from './context';
 import type { UpgradeResourceState_Request, UpgradeResourceState_ResponseInit } from './tfplugin6.gen';
 
@@ -24,6 +25,7 @@ export function upgradeResourceState(req: UpgradeResourceState_Request): Upgrade
     return { diagnostics: toWire([error('Unsupported state format', 'Legacy flatmap state is not supported by this provider.')]) };
   }
   const type = impliedType(r.schema.block);
-  const value = fromRaw(type, JSON.parse(asBuffer(json).toString('utf8')));
+  // State written before a nested block existed lacks it: no blocks, not "unknown to us".
+  const value = withEmptyBlocks(r.schema.block, fromRaw(type, JSON.parse(asBuffer(json).toString('utf8'))));
   return { upgraded_state: encodeDynamicValue(type, value), diagnostics: [] };
 }

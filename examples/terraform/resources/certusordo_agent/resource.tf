@@ -24,3 +24,16 @@ output "payments_agent_secret" {
   value     = certusordo_agent.payments.secret
   sensitive = true
 }
+
+# A secretless agent: its workload (the release workflow of acme/api) authenticates with its GitHub
+# Actions OIDC token. No key is generated: `secret` and `public_key` are null, in plan and state.
+resource "certusordo_agent" "release" {
+  name   = "api-release"
+  scopes = ["deployments:write"]
+
+  federated_credential {
+    issuer      = "https://token.actions.githubusercontent.com"
+    subject     = "repo:acme/api:environment:production"
+    claims_json = jsonencode({ workflow = "release" })
+  }
+}
