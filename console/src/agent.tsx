@@ -3,7 +3,8 @@ import { useState } from 'preact/hooks';
 import { Agent, AgentKey, api, can, Role } from './api';
 import { ActionButtons, ActionDialog } from './agents';
 import { AuditTable } from './audit';
-import { ErrorBanner, formatMetadata, inputValue, Modal, Notice, parseMetadata, parseScopes, SecretOnce, StatusBadge, Time, usePoll } from './ui';
+import { CredentialControls, FederatedCredentials, LastCredentialHelp } from './federated';
+import { ErrorBanner, formatMetadata, inputValue, Modal, Notice, parseMetadata, parseScopes, Polled, SecretOnce, StatusBadge, Time, usePoll } from './ui';
 
 function EditForm({ agent, onSaved }: { agent: Agent; onSaved: (a: Agent) => void }) {
   const [scopes, setScopes] = useState(agent.scopes.join(' '));
@@ -34,8 +35,9 @@ function EditForm({ agent, onSaved }: { agent: Agent; onSaved: (a: Agent) => voi
   );
 }
 
-function Keys({ agent, role, onNotice }: { agent: Agent; role: Role; onNotice: (s: string) => void }) {
-  const { data, error, reload } = usePoll(() => api.keys(agent.id), [agent.id]);
+function Keys({ agent, keys, controls }: { agent: Agent; keys: Polled<{ data: AgentKey[] }>; controls: CredentialControls }) {
+  const { data, error } = keys;
+  const { admin, activeTotal, onChanged, onNotice } = controls;
   const [adding, setAdding] = useState(false);
   const [publicKey, setPublicKey] = useState('');
   const [added, setAdded] = useState<AgentKey | null>(null);
@@ -43,7 +45,6 @@ function Keys({ agent, role, onNotice }: { agent: Agent; role: Role; onNotice: (
   const active = data?.data.filter((k) => k.status === 'active').length ?? 0;
   // A key is only as usable as its agent: a suspended or revoked agent obtains no token with any key.
   const unusable = agent.status !== 'active';
-  const admin = can(role, 'admin') && agent.status !== 'revoked';
   const add = async (e: Event) => {
     e.preventDefault();
     setActionError(null);
@@ -53,7 +54,7 @@ function Keys({ agent, role, onNotice }: { agent: Agent; role: Role; onNotice: (
       setAdding(false);
       setAdded(k);
       onNotice(`Key ${k.kid} added.`);
-      void reload();
+      onChanged();
     } catch (err) {
       setActionError(err);
     }
@@ -63,7 +64,7 @@ function Keys({ agent, role, onNotice }: { agent: Agent; role: Role; onNotice: (
     try {
       await api.removeKey(agent.id, k.kid);
       onNotice(`Key ${k.kid} removed: no token is issued with it any more.`);
-      void reload();
+      onChanged();
     } catch (err) {
       setActionError(err);
     }
@@ -94,13 +95,14 @@ function Keys({ agent, role, onNotice }: { agent: Agent; role: Role; onNotice: (
                 <td>{unusable && k.status === 'active' ? <span class="badge status-unusable" data-key-status="unusable">unusable: agent {agent.status}</span> : <StatusBadge status={k.status} />}</td>
                 <td><Time iso={k.created_at} /></td>
                 <td><Time iso={k.revoked_at} never="—" /></td>
-                {admin && <td>{k.status === 'active' && active > 1 && <button type="button" class="danger ghost" aria-label={`Remove key ${k.kid}`} onClick={() => void remove(k)}>Remove</button>}</td>}
+                {admin && <td>{k.status === 'active' && activeTotal > 1 && <button type="button" class="danger ghost" aria-label={`Remove key ${k.kid}`} onClick={() => void remove(k)}>Remove</button>}</td>}
               </tr>
             ))}
           </tbody>
         </table>
+        {data && data.data.length === 0 && <p class="empty">No keys: the agent authenticates with its federated credentials only.</p>}
       </div>
-      {admin && active === 1 && <p class="help">The last active key cannot be removed: add another first.</p>}
+      {admin && active === 1 && activeTotal === 1 && <LastCredentialHelp />}
       {added?.secret && (
         <Modal title="Key added" onClose={() => setAdded(null)}>
           <SecretOnce secret={added.secret} label={`Secret of key ${added.kid}`} />
@@ -154,11 +156,30 @@ function Sessions({ agent, role, onNotice }: { agent: Agent; role: Role; onNotic
   );
 }
 
+/** How the agent authenticates: "secretless" when it holds no key (federated credentials only). */
+function Authentication({ agent, federated }: { agent: Agent; federated: number }) {
+  if (agent.public_key === null) {
+    return <dd><span class="tag" data-secretless>secretless</span> no key and no secret: its workloads authenticate with their platform tokens (federated credentials below)</dd>;
+  }
+  return <dd>keys{federated > 0 ? ' and federated credentials' : ''} (below)</dd>;
+}
+
 export function AgentPage({ id, role }: { id: string; role: Role }) {
   const { data: agent, error, reload } = usePoll(() => api.agent(id), [id]);
+  // Keys and federated credentials are read here: each section's Remove depends on both counts.
+  const keys = usePoll(() => api.keys(id), [id]);
+  const credentials = usePoll(() => api.federatedCredentials(id), [id]);
   const [action, setAction] = useState<'suspend' | 'activate' | 'revoke' | null>(null);
   const [editing, setEditing] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
+  const activeKeys = keys.data?.data.filter((k) => k.status === 'active').length ?? 0;
+  const activeCredentials = credentials.data?.data.filter((f) => f.status === 'active').length ?? 0;
+  const controls: CredentialControls = {
+    admin: can(role, 'admin') && agent?.status !== 'revoked',
+    activeTotal: activeKeys + activeCredentials,
+    onChanged: () => void Promise.all([reload(), keys.reload(), credentials.reload()]),
+    onNotice: setNotice,
+  };
   return (
     <section aria-labelledby="agent-title">
       <p><a href="#/agents">← All agents</a></p>
@@ -176,6 +197,7 @@ export function AgentPage({ id, role }: { id: string; role: Role }) {
             <dt>Created</dt><dd><Time iso={agent.created_at} /></dd>
             <dt>Updated</dt><dd><Time iso={agent.updated_at} /></dd>
             <dt>Last authentication</dt><dd><Time iso={agent.last_auth_at} /></dd>
+            <dt>Authentication</dt><Authentication agent={agent} federated={activeCredentials} />
             <dt>Scopes</dt><dd class="scopes">{agent.scopes.join(' ') || <span class="muted">none</span>}</dd>
             <dt>May act for it</dt>
             <dd>
@@ -195,7 +217,8 @@ export function AgentPage({ id, role }: { id: string; role: Role }) {
               ? <EditForm agent={agent} onSaved={() => { setEditing(false); setNotice('Scopes and metadata saved.'); void reload(); }} />
               : <button type="button" onClick={() => setEditing(true)}>Edit scopes and metadata</button>
           )}
-          <Keys agent={agent} role={role} onNotice={setNotice} />
+          <Keys agent={agent} keys={keys} controls={controls} />
+          <FederatedCredentials agent={agent} credentials={credentials} controls={controls} />
           <Sessions agent={agent} role={role} onNotice={setNotice} />
           <section aria-labelledby="agent-audit-title">
             <h2 id="agent-audit-title">Audit events</h2>

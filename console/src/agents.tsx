@@ -4,7 +4,8 @@ import { NAME_MAX, NAME_PATTERN, NAME_RULE, PUBLIC_KEY_RULE } from '../../model/
 import { LIST_PAGE_DEFAULT, REASON_MAX } from '../../model/limits';
 import { AGENT_TRANSITION_ROLES, type AgentTransition } from '../../model/roles';
 import { AGENT_STATUSES } from '../../model/statuses';
-import { Agent, api, can, Role } from './api';
+import { Agent, AgentCreate, api, can, Role } from './api';
+import { EMPTY_DRAFT, FederatedDraft, FederatedFields, readDraft } from './federated-form';
 import { ErrorBanner, inputChecked, inputValue, Modal, Notice, parseMetadata, parseScopes, RuleText, SecretOnce, StatusBadge, Time, usePoll } from './ui';
 
 type Action = { kind: AgentTransition; agent: Agent };
@@ -70,26 +71,57 @@ export function ActionButtons({ agent, role, onAction }: { agent: Agent; role: R
   );
 }
 
+/** How a new agent authenticates: a key made here, a key brought, or a workload's platform token (no key at all). */
+type CredentialKind = 'generated' | 'own' | 'secretless';
+const KIND_LABEL: Record<CredentialKind, string> = { generated: 'Generated key', own: 'Bring your own public key', secretless: 'Secretless (workload identity)' };
+const KIND_HELP: Record<CredentialKind, string> = {
+  generated: 'A key pair is made for the agent: its secret is shown once, and only the public key is kept.',
+  own: 'The agent signs with the private key of the public key you paste: there is no secret to show.',
+  secretless: 'No key and no secret at all: the workload below authenticates with the token its platform gives it.',
+};
+
+/** The create request for the chosen kind; throws (before anything is sent) on a form mistake. */
+function createBody(base: Pick<AgentCreate, 'name' | 'scopes' | 'metadata'>, kind: CredentialKind, publicKey: string, federated: FederatedDraft): AgentCreate {
+  if (kind === 'own') return { ...base, public_key: publicKey.trim() };
+  if (kind === 'secretless') return { ...base, federated_credentials: [readDraft(federated)] };
+  return base;
+}
+
+function CreatedBody({ agent }: { agent: Agent }) {
+  if (agent.secret) return <SecretOnce secret={agent.secret} label={`Secret of ${agent.name}`} />;
+  if (agent.public_key === null) {
+    return (
+      <p data-secretless-created>
+        The agent is <strong>secretless</strong>: it has no key and no secret, so there is nothing to store. Its workload authenticates
+        with its platform token as the client assertion, and <code>client_id</code> {agent.id}.
+      </p>
+    );
+  }
+  return <p>The agent authenticates with the private key of the public key you brought; there is no secret to show.</p>;
+}
+
 function CreateDialog({ onClose, onCreated }: { onClose: () => void; onCreated: (a: Agent) => void }) {
   const [name, setName] = useState('');
   const [scopes, setScopes] = useState('');
   const [metadata, setMetadata] = useState('');
+  const [kind, setKind] = useState<CredentialKind>('generated');
   const [publicKey, setPublicKey] = useState('');
+  const [federated, setFederated] = useState<FederatedDraft>(EMPTY_DRAFT);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [created, setCreated] = useState<Agent | null>(null);
   const submit = async (e: Event) => {
     e.preventDefault();
     setError(null);
-    let meta: Record<string, string>;
+    let body: AgentCreate;
     try {
-      meta = parseMetadata(metadata);
+      body = createBody({ name: name.trim(), scopes: parseScopes(scopes), metadata: parseMetadata(metadata) }, kind, publicKey, federated);
     } catch (err) {
       return setError(err);
     }
     setBusy(true);
     try {
-      const a = await api.createAgent({ name: name.trim(), scopes: parseScopes(scopes), metadata: meta, public_key: publicKey.trim() || undefined });
+      const a = await api.createAgent(body);
       setCreated(a);
       onCreated(a);
     } catch (err) {
@@ -101,9 +133,7 @@ function CreateDialog({ onClose, onCreated }: { onClose: () => void; onCreated: 
   if (created) {
     return (
       <Modal title={`Agent ${created.name} created`} onClose={onClose}>
-        {created.secret
-          ? <SecretOnce secret={created.secret} label={`Secret of ${created.name}`} />
-          : <p>The agent authenticates with the private key of the public key you brought; there is no secret to show.</p>}
+        <CreatedBody agent={created} />
         <div class="buttons"><button type="button" class="primary" onClick={onClose}>Done</button></div>
       </Modal>
     );
@@ -118,9 +148,23 @@ function CreateDialog({ onClose, onCreated }: { onClose: () => void; onCreated: 
         <input id="create-scopes" autoComplete="off" spellcheck={false} placeholder="payments:read reports:*" value={scopes} onInput={(e) => setScopes(inputValue(e))} />
         <label for="create-metadata">Metadata (one <code>key=value</code> per line)</label>
         <textarea id="create-metadata" rows={3} spellcheck={false} value={metadata} onInput={(e) => setMetadata(inputValue(e))} />
-        <label for="create-public-key">Bring your own public key (optional: {PUBLIC_KEY_RULE})</label>
-        <input id="create-public-key" class="mono" autoComplete="off" spellcheck={false} value={publicKey} onInput={(e) => setPublicKey(inputValue(e))} aria-describedby="create-pk-help" />
-        <p id="create-pk-help" class="help">Leave empty to have a key generated: its secret is shown once.</p>
+        <fieldset class="kind" aria-describedby="create-kind-help">
+          <legend>Credential</legend>
+          {(Object.keys(KIND_LABEL) as CredentialKind[]).map((k) => (
+            <div class="choice" key={k}>
+              <input type="radio" id={`create-kind-${k}`} name="create-kind" value={k} checked={kind === k} onChange={() => setKind(k)} />
+              <label for={`create-kind-${k}`}>{KIND_LABEL[k]}</label>
+            </div>
+          ))}
+          <p id="create-kind-help" class="help">{KIND_HELP[kind]}</p>
+        </fieldset>
+        {kind === 'own' && (
+          <>
+            <label for="create-public-key">Public key ({PUBLIC_KEY_RULE})</label>
+            <input id="create-public-key" required class="mono" autoComplete="off" spellcheck={false} value={publicKey} onInput={(e) => setPublicKey(inputValue(e))} />
+          </>
+        )}
+        {kind === 'secretless' && <FederatedFields prefix="create-fed" draft={federated} onChange={setFederated} />}
         <ErrorBanner error={error} />
         <div class="buttons">
           <button type="submit" class="primary" disabled={busy}>Create agent</button>
@@ -255,7 +299,7 @@ export function AgentsPage({ role }: { role: Role }) {
           <tbody>
             {data && sorted(data.data, sort).map((a) => (
               <tr key={a.id} data-agent={a.name}>
-                <th scope="row"><a href={`#/agents/${a.id}`}>{a.name}</a></th>
+                <th scope="row"><a href={`#/agents/${a.id}`}>{a.name}</a>{a.public_key === null && <> <span class="tag">secretless</span></>}</th>
                 <td><StatusBadge status={a.status} /></td>
                 <td class="scopes col-scopes">{a.scopes.join(' ') || <span class="muted">none</span>}</td>
                 <td><Time iso={a.created_at} /></td>

@@ -17,6 +17,18 @@ export interface Agent {
   /** The agents that may act for this one (RFC 8693 token exchange). */
   may_act: string[]; secret?: string;
 }
+/** A workload whose platform token authenticates the agent instead of a key (workload identity federation). */
+export interface FederatedCredential {
+  id: string; issuer: string; subject: string; audience: string; claims: Record<string, unknown>;
+  jwks: { keys: Record<string, unknown>[] } | null; status: AgentKeyStatus; created_at: string; revoked_at: string | null;
+}
+/** What POST /v1/agents and POST /v1/agents/{id}/federated-credentials take (the server applies the defaults). */
+export interface FederatedCredentialInput {
+  issuer: string; subject: string; audience?: string; claims?: Record<string, unknown>; jwks?: { keys: Record<string, unknown>[] };
+}
+export interface AgentCreate {
+  name: string; scopes: string[]; metadata: Record<string, string>; public_key?: string; federated_credentials?: FederatedCredentialInput[];
+}
 export interface AgentKey { kid: string; public_key: string; status: AgentKeyStatus; created_at: string; revoked_at: string | null; secret?: string }
 export interface Session {
   id: string; agent_id: string; scopes: string[]; max_operations: number | null; operations_used: number;
@@ -103,13 +115,17 @@ export const api = {
   agents: (q: Record<string, string | number | boolean | readonly string[] | undefined>) => call<Page<Agent>>('GET', `/v1/agents${query(q)}`),
   apiKeyNames: (ids: readonly string[]) => call<{ data: ApiKeyName[] }>('GET', `/v1/api-keys/names${query({ id: ids })}`),
   agent: (id: string) => call<Agent>('GET', `/v1/agents/${enc(id)}`),
-  createAgent: (body: { name: string; scopes: string[]; metadata: Record<string, string>; public_key?: string }) => call<Agent>('POST', '/v1/agents', body),
+  createAgent: (body: AgentCreate) => call<Agent>('POST', '/v1/agents', body),
   updateAgent: (id: string, body: { scopes?: string[]; metadata?: Record<string, string> }) => call<Agent>('PATCH', `/v1/agents/${enc(id)}`, body),
   transition: (id: string, action: 'suspend' | 'activate' | 'revoke', reason?: string) =>
     call<Agent>('POST', `/v1/agents/${enc(id)}/${action}`, reason ? { reason } : {}),
   keys: (id: string) => call<{ data: AgentKey[] }>('GET', `/v1/agents/${enc(id)}/keys`),
   addKey: (id: string, publicKey?: string) => call<AgentKey>('POST', `/v1/agents/${enc(id)}/keys`, publicKey ? { public_key: publicKey } : {}),
   removeKey: (id: string, kid: string) => call<AgentKey>('DELETE', `/v1/agents/${enc(id)}/keys/${enc(kid)}`),
+  federatedCredentials: (id: string) => call<{ data: FederatedCredential[] }>('GET', `/v1/agents/${enc(id)}/federated-credentials`),
+  addFederatedCredential: (id: string, body: FederatedCredentialInput) => call<FederatedCredential>('POST', `/v1/agents/${enc(id)}/federated-credentials`, body),
+  removeFederatedCredential: (id: string, credentialId: string) =>
+    call<FederatedCredential>('DELETE', `/v1/agents/${enc(id)}/federated-credentials/${enc(credentialId)}`),
   sessions: (agentId: string) => call<Page<Session>>('GET', `/v1/sessions${query({ agent_id: agentId, limit: LIST_PAGE_DEFAULT })}`),
   endSession: (id: string) => call<Session>('DELETE', `/v1/sessions/${enc(id)}`),
   audit: (q: Record<string, string | number | undefined>) => call<Page<AuditEvent>>('GET', `/v1/audit-events${query(q)}`),

@@ -80,7 +80,9 @@ export function Modal({ title, onClose, children }: { title: string; onClose: ()
  * Loads now and every POLL_MS while the tab is visible (the live status): another operator's or
  * Terraform's change shows within a few seconds. `reload` refreshes at once (after a mutation).
  */
-export function usePoll<T>(load: () => Promise<T>, deps: unknown[], intervalMs = POLL_MS) {
+export interface Polled<T> { data: T | null; error: unknown; loading: boolean; reload: () => Promise<void> }
+
+export function usePoll<T>(load: () => Promise<T>, deps: unknown[], intervalMs = POLL_MS): Polled<T> {
   const [data, setData] = useState<T | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [loading, setLoading] = useState(true);

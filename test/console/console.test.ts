@@ -12,7 +12,8 @@ import { chromium, BrowserContext, Page } from 'playwright-core';
 import { startTestServer, TestServer } from '../support/server';
 import { ensureConsoleBuilt } from '../support/build';
 import { CHROMIUM, CHROMIUM_FLAGS, describeWithChromium } from '../support/chromium';
-import { createAgent, getToken, requestToken, seedFromSecret, TestAgent } from '../auth/helpers';
+import { admin, ASSERTION_TYPE, createAgent, getToken, requestToken, seedFromSecret, TestAgent, tokenRequest } from '../auth/helpers';
+import { makeKey, signToken } from '../support/oidc-issuer';
 import { uuidv7 } from '../../api/src/crypto/ids';
 
 const describeBrowser = describeWithChromium('the console browser tests');
@@ -225,7 +226,8 @@ describeBrowser('admin console (PGlite)', () => {
     expect(await dialog.locator('input[data-secret]').count()).toBe(0);
     const byo = `byo-${uuidv7().slice(-6)}`;
     await dialog.getByLabel('Name', { exact: true }).fill(byo);
-    await dialog.getByLabel(/Bring your own public key/).fill(pk);
+    await dialog.getByLabel('Bring your own public key').check();
+    await dialog.getByLabel(/^Public key/).fill(pk);
     await dialog.locator('button[type="submit"]').click();
     await dialog.getByText('there is no secret to show').waitFor();
     await dialog.getByRole('button', { name: 'Done' }).click();
@@ -476,7 +478,7 @@ describeBrowser('admin console (PGlite)', () => {
     await signIn(readerPage, s.url, await s.createApiKey('reader'));
     await readerPage.locator('[data-role="reader"]').waitFor();
     await row(readerPage, targetName).waitFor();
-    const mutating = /^(Create agent|Suspend|Activate|Revoke|Add key|Remove|End session|Edit scopes)/;
+    const mutating = /^(Create agent|Suspend|Activate|Revoke|Add key|Add federated|Remove|End session|Edit scopes)/;
     expect(await readerPage.getByRole('button', { name: mutating }).count()).toBe(0);
     await row(readerPage, targetName).getByRole('link').click();
     await readerPage.getByRole('heading', { level: 1, name: targetName }).waitFor();
@@ -536,6 +538,169 @@ describeBrowser('admin console (PGlite)', () => {
     await dialog.getByLabel('Name', { exact: true }).fill(`denied-${uuidv7().slice(-6)}`);
     await dialog.locator('button[type="submit"]').click();
     await dialog.getByRole('alert').filter({ hasText: /Forbidden \(403\).*admin role/ }).waitFor();
+    await opPage.close();
+  });
+
+  // Secretless agents (workload identity federation): a workload's platform token instead of a key.
+  const GITHUB = 'https://token.actions.githubusercontent.com';
+  const SUBJECT = 'repo:acme/payments:ref:refs/heads/main';
+  const platformKey = makeKey('ES256');
+  let secretless = { id: '', name: '' };
+  const platformToken = async (agentId: string, claims: Record<string, unknown>) =>
+    tokenRequest(s, { grant_type: 'client_credentials', client_id: agentId, client_assertion_type: ASSERTION_TYPE, client_assertion: await signToken(platformKey, claims) });
+  const agentNamed = async (name: string) => {
+    const res = await admin(s).get(`/v1/agents?name=${encodeURIComponent(name)}`);
+    expect(res.status).toBe(200);
+    expect(res.body.data).toHaveLength(1);
+    return res.body.data[0] as { id: string; public_key: string | null };
+  };
+  const credentialsOf = async (id: string) => (await admin(s).get(`/v1/agents/${id}/federated-credentials`)).body.data as { id: string; subject: string; status: string; issuer: string; audience: string; claims: unknown; jwks: { keys: unknown[] } | null }[];
+  const openAgent = async (name: string) => {
+    await page.getByRole('link', { name: 'Agents', exact: true }).click();
+    await search(page, name);
+    await row(page, name).getByRole('link', { name }).click();
+    await page.getByRole('heading', { level: 1, name }).waitFor();
+  };
+  const federatedSection = () => page.locator('section[aria-labelledby="federated-title"]');
+  const keysSection = () => page.locator('section[aria-labelledby="keys-title"]');
+
+  test('create a secretless agent: form mistakes named before sending, no secret shown, the API says public_key null, its workload token authenticates', async () => {
+    secretless = { id: '', name: `deployer-${uuidv7().slice(-6)}` };
+    await page.getByRole('link', { name: 'Agents', exact: true }).click();
+    await page.getByRole('button', { name: 'Create agent' }).click();
+    const dialog = page.locator('dialog[open]');
+    await dialog.getByLabel('Name', { exact: true }).fill(secretless.name);
+    await dialog.getByLabel(/^Scopes/).fill('deploy:write');
+    await dialog.getByLabel('Secretless (workload identity)').check();
+    // The GitHub Actions pattern fills the issuer and a subject whose placeholders must be replaced.
+    await dialog.getByRole('button', { name: 'GitHub Actions' }).click();
+    expect(await dialog.getByLabel('Issuer', { exact: true }).inputValue()).toBe(GITHUB);
+    expect(await dialog.getByLabel('Subject', { exact: true }).inputValue()).toBe('repo:OWNER/REPO:ref:refs/heads/BRANCH');
+    await dialog.locator('[data-preset-help="github"]').filter({ hasText: 'id-token: write' }).waitFor();
+    await dialog.getByLabel(/^Claims/).fill('["repository_owner", "acme"]');
+    await dialog.getByLabel(/^JWKS/).fill(JSON.stringify({ keys: [platformKey.privateKey.export({ format: 'jwk' })] }));
+    await dialog.locator('button[type="submit"]').click();
+    const mistakes = dialog.getByRole('alert');
+    await mistakes.filter({ hasText: 'replace OWNER, REPO and BRANCH in the subject' }).waitFor();
+    await mistakes.filter({ hasText: 'Claims must be a JSON object' }).waitFor();
+    await mistakes.filter({ hasText: 'JWKS key 0 has private members (d)' }).waitFor(); // a private key is never sent
+    await page.screenshot({ path: path.join(SHOTS, 'console-create-secretless.png') });
+    expect((await admin(s).get(`/v1/agents?name=${secretless.name}`)).body.data).toEqual([]);
+    // Corrected: the workload, one claim, the issuer's public key inline.
+    await dialog.getByLabel('Subject', { exact: true }).fill(SUBJECT);
+    await dialog.getByLabel(/^Claims/).fill('{"repository_owner": "acme"}');
+    await dialog.getByLabel(/^JWKS/).fill(JSON.stringify({ keys: [platformKey.jwk] }));
+    await dialog.locator('button[type="submit"]').click();
+    await dialog.locator('[data-secretless-created]').filter({ hasText: 'nothing to store' }).waitFor();
+    expect(await dialog.locator('input[data-secret]').count()).toBe(0);
+    expect(await dialog.getByText('you will not see it again').count()).toBe(0);
+    await dialog.getByRole('button', { name: 'Done' }).click();
+    await page.locator('dialog[open]').waitFor({ state: 'detached' });
+
+    const agent = await agentNamed(secretless.name);
+    secretless.id = agent.id;
+    expect(agent.public_key).toBeNull();
+    expect((await admin(s).get(`/v1/agents/${agent.id}/keys`)).body.data).toEqual([]);
+    const audience = `${s.config.publicUrl ?? s.url}/orgs/${s.organizationId}`;
+    expect(await credentialsOf(agent.id)).toEqual([expect.objectContaining({ issuer: GITHUB, subject: SUBJECT, audience, claims: { repository_owner: 'acme' }, jwks: { keys: [platformKey.jwk] }, status: 'active' })]);
+    const claims = { iss: GITHUB, sub: SUBJECT, aud: audience, repository_owner: 'acme' };
+    expect((await platformToken(agent.id, claims)).status).toBe(200);
+    expect((await platformToken(agent.id, { ...claims, repository_owner: 'mallory' })).status).toBe(401);
+    await search(page, secretless.name);
+    await row(page, secretless.name).locator('.tag', { hasText: 'secretless' }).waitFor(); // the list says so too
+  });
+
+  test('agent page of a secretless agent: the summary says so; add a credential (a server refusal shown as it says it), remove one after a confirmation', async () => {
+    await openAgent(secretless.name);
+    await page.locator('[data-secretless]').waitFor();
+    await keysSection().getByText('No keys: the agent authenticates with its federated credentials only.').waitFor();
+    const fed = federatedSection();
+    const first = fed.locator(`tr[data-credential="${SUBJECT}"]`);
+    await first.getByText(GITHUB).waitFor();
+    await first.getByText('{"repository_owner":"acme"}').waitFor();
+    await first.getByText('inline JWKS (1)').waitFor();
+    await expectText(first.locator('.badge'), 'active');
+    // Its only credential: no Remove, and the reason.
+    expect(await fed.getByRole('button', { name: /^Remove/ }).count()).toBe(0);
+    await fed.locator('[data-last-credential]').waitFor();
+
+    await fed.getByRole('button', { name: 'Add federated credential' }).click();
+    const form = fed.getByRole('form', { name: 'Add a federated credential' });
+    await form.getByRole('button', { name: 'Kubernetes' }).click();
+    expect(await form.getByLabel('Subject', { exact: true }).inputValue()).toBe('system:serviceaccount:NS:NAME');
+    await form.locator('[data-preset-help="kubernetes"]').filter({ hasText: 'kubectl get --raw /openid/v1/jwks' }).waitFor();
+    await form.getByLabel('Subject', { exact: true }).fill('system:serviceaccount:payments:deployer');
+    // A cloud metadata host: valid syntax, refused by the server, its message shown with status and code.
+    await form.getByLabel('Issuer', { exact: true }).fill('https://169.254.169.254');
+    await form.getByRole('button', { name: 'Add this federated credential' }).click();
+    await form.getByRole('alert').filter({ hasText: /issuer: issuer host is a cloud metadata address.*\(400 validation_error\)/ }).waitFor();
+    expect(await credentialsOf(secretless.id)).toHaveLength(1);
+    const k8s = 'https://oidc.cluster.example.com';
+    await form.getByLabel('Issuer', { exact: true }).fill(k8s);
+    await form.getByRole('button', { name: 'Add this federated credential' }).click();
+    await page.getByRole('status').filter({ hasText: 'Federated credential for system:serviceaccount:payments:deployer added.' }).waitFor();
+    const second = fed.locator('tr[data-credential="system:serviceaccount:payments:deployer"]');
+    await second.getByText('OpenID discovery').waitFor();
+    await second.getByText(k8s).waitFor();
+
+    // Two credentials: each may go, after a confirmation (Cancel changes nothing).
+    await fed.getByRole('button', { name: 'Remove federated credential system:serviceaccount:payments:deployer' }).click();
+    let dialog = page.locator('dialog[open]');
+    await dialog.getByText(`Tokens of ${k8s} for system:serviceaccount:payments:deployer stop authenticating`).waitFor();
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    expect((await credentialsOf(secretless.id)).filter((c) => c.status === 'active')).toHaveLength(2);
+    await fed.getByRole('button', { name: 'Remove federated credential system:serviceaccount:payments:deployer' }).click();
+    dialog = page.locator('dialog[open]');
+    await dialog.getByRole('button', { name: 'Remove', exact: true }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await expectText(second.locator('.badge'), 'revoked');
+    expect((await credentialsOf(secretless.id)).find((c) => c.subject === 'system:serviceaccount:payments:deployer')?.status).toBe('revoked');
+    expect(await fed.getByRole('button', { name: /^Remove/ }).count()).toBe(0);
+    await page.screenshot({ path: path.join(SHOTS, 'console-federated.png'), fullPage: true });
+  });
+
+  test("a key may be removed while a federated credential remains; removing the last credential is refused with the server's 409", async () => {
+    const keyedName = `keyed-${uuidv7().slice(-6)}`;
+    const keyed = await createAgent(s, { name: keyedName, scopes: ['deploy:write'] });
+    expect((await admin(s).post(`/v1/agents/${keyed.id}/federated-credentials`, { issuer: GITHUB, subject: SUBJECT, jwks: { keys: [platformKey.jwk] } })).status).toBe(201);
+    await openAgent(keyedName);
+    expect(await page.locator('[data-secretless]').count()).toBe(0);
+    await page.getByText('keys and federated credentials (below)').waitFor();
+    // One key, one credential: the key may go.
+    const kid = ((await admin(s).get(`/v1/agents/${keyed.id}/keys`)).body.data as { kid: string }[])[0]!.kid;
+    await keysSection().getByRole('button', { name: `Remove key ${kid}` }).click();
+    await page.getByRole('status').filter({ hasText: `Key ${kid} removed` }).waitFor();
+    await page.locator('[data-secretless]').waitFor(); // the summary follows: no key any more
+    expect((await agentNamed(keyedName)).public_key).toBeNull();
+    expect((await requestToken(s, keyed)).status).toBe(401); // the removed key authenticates no more
+    // The credential is now the last: no Remove offered.
+    await federatedSection().locator('[data-last-credential]').waitFor();
+    expect(await federatedSection().getByRole('button', { name: /^Remove/ }).count()).toBe(0);
+
+    // A key added elsewhere (Terraform) makes the credential removable; while the confirmation is
+    // open the key is removed elsewhere again, so the credential is the last when it is confirmed.
+    const added = await admin(s).post(`/v1/agents/${keyed.id}/keys`);
+    expect(added.status).toBe(201);
+    await federatedSection().getByRole('button', { name: `Remove federated credential ${SUBJECT}` }).click();
+    const dialog = page.locator('dialog[open]');
+    await dialog.waitFor();
+    expect((await admin(s).del(`/v1/agents/${keyed.id}/keys/${added.body.kid}`)).status).toBe(200);
+    await dialog.getByRole('button', { name: 'Remove', exact: true }).click();
+    await dialog.getByRole('alert').filter({ hasText: /last active key or federated credential.*\(409 conflict\)/ }).waitFor();
+    expect((await credentialsOf(keyed.id)).map((c) => c.status)).toEqual(['active']);
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'detached' });
+  });
+
+  test('an operator sees the federated credentials but no button to change them', async () => {
+    const opPage = await newPage(problems);
+    await signIn(opPage, s.url, await s.createApiKey('operator'));
+    await search(opPage, secretless.name);
+    await row(opPage, secretless.name).getByRole('link').click();
+    const fed = opPage.locator('section[aria-labelledby="federated-title"]');
+    await fed.locator(`tr[data-credential="${SUBJECT}"]`).waitFor();
+    expect(await opPage.getByRole('button', { name: /^(Add federated|Remove|Add key)/ }).count()).toBe(0);
     await opPage.close();
   });
 
