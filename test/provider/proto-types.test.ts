@@ -162,10 +162,7 @@ test('a failing StopProvider reports its error in Response.Error, the field Terr
     error: () => undefined,
   };
   const ctx = createContext(throwing, {});
-  const reply = await new Promise<object>((resolve, reject) => {
-    const call = { request: {} } as Parameters<ReturnType<typeof providerHandlers>['StopProvider']>[0];
-    providerHandlers(ctx).StopProvider(call, (err, res) => (err ? reject(err) : resolve(res ?? {})));
-  });
+  const reply: object = await providerHandlers(ctx).StopProvider({});
   const def = provider.StopProvider!;
   const onTheWire = def.responseDeserialize(def.responseSerialize(reply)) as { Error: string };
   expect(onTheWire.Error).toMatch(/StopProvider: log sink closed/);
