@@ -59,9 +59,16 @@ function frame(message: Buffer): Buffer {
   return out;
 }
 
-/** grpc-message is percent-encoded (gRPC over HTTP/2 spec) so any text survives a header. */
-function encodeGrpcMessage(text: string): string {
-  return encodeURIComponent(text);
+/**
+ * grpc-message as the gRPC over HTTP/2 spec has it: UTF-8, with every byte outside printable ASCII
+ * (0x20-0x7E), and '%' itself, percent-encoded; everything else as is (clients decode only that).
+ */
+export function encodeGrpcMessage(text: string): string {
+  let out = '';
+  for (const byte of Buffer.from(text, 'utf8')) {
+    out += byte >= 0x20 && byte <= 0x7e && byte !== 0x25 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
 }
 
 const RESPONSE_HEADERS: http2.OutgoingHttpHeaders = { ':status': 200, 'content-type': 'application/grpc+proto' };
