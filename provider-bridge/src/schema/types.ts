@@ -50,10 +50,18 @@ export interface SchemaDef {
 }
 
 /** The implied value type of a block: one object attribute per schema attribute. */
+/** Schemas are built once and never change, so each block's type is built once (it is asked for on every call). */
+const impliedTypes = new WeakMap<BlockSchema, TfType>();
+
 export function impliedType(block: BlockSchema): TfType {
-  const attrs: Record<string, TfType> = {};
-  for (const [name, a] of Object.entries(block.attributes)) attrs[name] = a.type;
-  return objectOf(attrs);
+  let type = impliedTypes.get(block);
+  if (!type) {
+    const attrs: Record<string, TfType> = {};
+    for (const [name, a] of Object.entries(block.attributes)) attrs[name] = a.type;
+    type = objectOf(attrs);
+    impliedTypes.set(block, type);
+  }
+  return type;
 }
 
 /** Sorted attribute names: Terraform itself sorts them, and stable order keeps docs/JSON diffs clean. */
