@@ -6,11 +6,15 @@
  * state-file size, which separates terraform's own cost of a larger state from what the provider
  * and the control plane add. The breakdown shows, per agents command, the provider processes Terraform
  * launched (count, CPU), terraform's own CPU, the control plane's CPU (in-process control plane only)
- * and its requests by route.
+ * and its requests by route. Target for the provider itself: its CPU in the no-change plan ≤ terraform's
+ * own CPU for the same agents (printed per round, as is the same ratio for apply and destroy).
  *
  *   npm run build && npm run bench:provider            # control plane from dist/api on a disposable PostgreSQL (BENCH_BACKEND=pglite: embedded)
  *   CERTUSORDO_ENDPOINT=… CERTUSORDO_API_KEY=… npm run bench:provider   # or use a running one
  *   BENCH_COUNT=200 BENCH_ROUNDS=1 npm run bench:provider
+ *   BENCH_BASELINE_MAIN=/other/build/dist/provider-bridge/src/main.js npm run bench:provider
+ *     # also plans the same agents with another build of the provider (e.g. the parent commit's),
+ *     # interleaved with this one's plan in every round, and prints both providers' CPU
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -198,6 +202,7 @@ async function main(): Promise<void> {
       `${TERRAFORM_BLOCK}\nvariable "round" {\n  type = string\n}\nresource "certusordo_agent" "a" {\n  count    = ${COUNT}\n  name     = "${run}-\${var.round}-\${count.index}"\n  scopes   = ["bench:read"]\n  metadata = { index = tostring(count.index) }\n}\n`,
     );
     for (const d of [dirs.data, dirs.agents]) await terraform(d, env, ['init', '-no-color']);
+    const baseline = process.env.BENCH_BASELINE_MAIN ? await baselineWorkspace(work, path.resolve(process.env.BENCH_BASELINE_MAIN), env, path.join(dirs.agents, 'main.tf')) : null;
     const client = new RestClient({ endpoint: cp.url, apiKey: cp.apiKey });
     const hook = path.join(work, 'accounting-hook.js');
     fs.writeFileSync(hook, ACCOUNTING_HOOK);
@@ -205,7 +210,7 @@ async function main(): Promise<void> {
 
     // Interleaved rounds, so that a noisy neighbour hits every workspace alike: per round a fresh
     // apply of each, a plan with nothing changed, and a destroy. Medians are the figures.
-    const steps = ['data_apply', 'agents_apply', 'sized_apply', 'data_plan', 'agents_plan', 'data_destroy', 'agents_destroy'] as const;
+    const steps = ['data_apply', 'agents_apply', 'sized_apply', 'data_plan', 'agents_plan', 'baseline_plan', 'data_destroy', 'agents_destroy'] as const;
     type Step = (typeof steps)[number];
     const rounds: Record<Step, number>[] = [];
     const costs: Partial<Record<Step, Cost[]>> = {};
@@ -232,6 +237,11 @@ async function main(): Promise<void> {
       if (r === 0) bytes.sized = stateBytesPerInstance(dirs.sized);
       note('data_plan', await terraform(dirs.data, env, ['plan', '-no-color', '-detailed-exitcode']));
       note('agents_plan', await terraform(dirs.agents, env, ['plan', '-no-color', '-detailed-exitcode', ...agentVars(r)]));
+      if (baseline) {
+        // The same state, planned by the other build: a plan writes no state, so a copy is enough.
+        fs.copyFileSync(path.join(dirs.agents, 'terraform.tfstate'), path.join(baseline.dir, 'terraform.tfstate'));
+        note('baseline_plan', await terraform(baseline.dir, baseline.env, ['plan', '-no-color', '-detailed-exitcode', ...agentVars(r)]));
+      }
       note('data_destroy', await terraform(dirs.data, env, ['destroy', '-auto-approve', '-no-color']));
       note('agents_destroy', await terraform(dirs.agents, env, ['destroy', '-auto-approve', '-no-color', ...agentVars(r)]));
       rounds.push(t);
@@ -264,6 +274,7 @@ async function main(): Promise<void> {
       `  ${name.padEnd(38)} ${r.median.toFixed(2)}x median, ${r.min.toFixed(2)}-${r.max.toFixed(2)}x per round (target <= ${target}x) ${r.median <= target ? 'OK' : 'OVER TARGET'}`;
     const breakdown = (step: Step): string => {
       const cs = costs[step] ?? [];
+      if (cs.length === 0) return `  ${step.padEnd(15)} not run`;
       const m = (f: (c: Cost) => number): string => median(cs.map(f)).toFixed(2);
       const tfCpu = cs.every((c) => c.childrenCpu !== null) ? `terraform's own CPU ${m((c) => c.childrenCpu! - c.providerCpu)} s, ` : '';
       const req = cs[cs.length - 1]?.requests ?? {};
@@ -281,8 +292,13 @@ async function main(): Promise<void> {
       verdict('destroy ratio agents/terraform_data', ratio('agents_destroy', 'data_destroy'), 1.5),
       `  apply ratio agents/terraform_data      ${ratio('agents_apply', 'data_apply').median.toFixed(2)}x median (for reference)`,
       `  state file bytes per instance          terraform_data ${bytes.data}, agents ${bytes.agents}, sized control ${bytes.sized}`,
+      'provider CPU / terraform\'s own CPU for the same agents (user+sys; per round, median):',
+      ...providerShare(costs.agents_plan, 'no-change plan', 1.0),
+      ...providerShare(costs.baseline_plan, 'no-change plan, baseline build'),
+      ...providerShare(costs.agents_apply, 'apply'),
+      ...providerShare(costs.agents_destroy, 'destroy'),
       'breakdown (medians; CPU of processes, so on 2 cores they overlap with wall time):',
-      ...(['data_plan', 'agents_plan', 'data_destroy', 'agents_destroy', 'sized_apply', 'agents_apply'] as const).map(breakdown),
+      ...(['data_plan', 'agents_plan', ...(baseline ? (['baseline_plan'] as const) : []), 'data_destroy', 'agents_destroy', 'sized_apply', 'agents_apply'] as const).map(breakdown),
     ];
     process.stdout.write(lines.join('\n') + '\n');
   } finally {
@@ -292,6 +308,37 @@ async function main(): Promise<void> {
 }
 
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
+
+/**
+ * The provider processes' CPU against terraform's own (all CPU under terraform minus the providers')
+ * for one command, per round: what the provider adds next to what terraform itself spends on the
+ * same agents. Empty without bash's `times` (or when the command did not run).
+ */
+function providerShare(cs: Cost[] | undefined, what: string, target?: number): string[] {
+  if (!cs || cs.length === 0 || cs.some((c) => c.childrenCpu === null)) return [];
+  const xs = cs.map((c) => c.providerCpu / (c.childrenCpu! - c.providerCpu));
+  const m = median(xs);
+  const verdict = target === undefined ? '' : ` (target <= ${target.toFixed(1)}x) ${m <= target ? 'OK' : 'OVER TARGET'}`;
+  const provider = median(cs.map((c) => c.providerCpu)).toFixed(2);
+  const own = median(cs.map((c) => c.childrenCpu! - c.providerCpu)).toFixed(2);
+  return [`  ${what.padEnd(38)} ${m.toFixed(2)}x median, ${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)}x per round: provider ${provider} s in ${median(cs.map((c) => c.launches))} launches, terraform ${own} s${verdict}`];
+}
+
+/**
+ * A second agents workspace whose provider is another build (BENCH_BASELINE_MAIN), installed into a
+ * mirror of its own: the same configuration, planned against a copy of the agents' state.
+ */
+async function baselineWorkspace(work: string, mainJs: string, env: NodeJS.ProcessEnv, mainTf: string): Promise<{ dir: string; env: NodeJS.ProcessEnv }> {
+  const install = installProvider({ mirrorDir: path.join(work, 'baseline-mirror'), version: '0.1.0', mainJs });
+  const rc = path.join(work, 'baseline-terraformrc');
+  fs.writeFileSync(rc, install.cliConfig);
+  const dir = path.join(work, 'baseline');
+  fs.mkdirSync(dir);
+  fs.copyFileSync(mainTf, path.join(dir, 'main.tf'));
+  const baselineEnv = { ...env, TF_CLI_CONFIG_FILE: rc };
+  await terraform(dir, baselineEnv, ['init', '-no-color']);
+  return { dir, env: baselineEnv };
+}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

@@ -8,9 +8,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as grpc from '@grpc/grpc-js';
 import { createLogger, levelFromEnv, type Logger } from './log';
 import { createContext } from './server/context';
+import type { GrpcServer, TlsOptions } from './server/grpc-server';
 import { createServer } from './server/service';
 import { PROVIDER_ADDRESS } from './provider';
 
@@ -19,20 +19,16 @@ export const MAGIC_COOKIE_VALUE = 'd602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a
 const CORE_PROTOCOL_VERSION = 1;
 const APP_PROTOCOL_VERSION = 6;
 
-async function credentialsFor(clientCertPem: string | undefined, logger: Logger): Promise<{ creds: grpc.ServerCredentials; der: Buffer | null }> {
+async function credentialsFor(clientCertPem: string | undefined, logger: Logger): Promise<{ tls: TlsOptions | null; der: Buffer | null }> {
   if (!clientCertPem) {
     logger.debug('no PLUGIN_CLIENT_CERT: serving plaintext (reattach or TF_DISABLE_PLUGIN_TLS)');
-    return { creds: grpc.ServerCredentials.createInsecure(), der: null };
+    return { tls: null, der: null };
   }
   // Loaded lazily: x509 generation is only needed under AutoMTLS.
   const { createServerCertificate } = await import('./tls');
   const cert = await createServerCertificate();
-  const creds = grpc.ServerCredentials.createSsl(
-    Buffer.from(clientCertPem),
-    [{ cert_chain: Buffer.from(cert.certPem), private_key: Buffer.from(cert.keyPem) }],
-    true, // require and verify Terraform's client certificate, as go-plugin servers do
-  );
-  return { creds, der: cert.der };
+  // Terraform's client certificate is the only one accepted, and it is required, as go-plugin servers do.
+  return { tls: { certPem: cert.certPem, keyPem: cert.keyPem, clientCaPem: clientCertPem }, der: cert.der };
 }
 
 /** How main.ts started this process (it sets the global before running us); for the debug log. */
@@ -65,7 +61,7 @@ export async function main(argv: string[] = process.argv.slice(2), env: NodeJS.P
   const sockDir = fs.mkdtempSync(path.join(env.PLUGIN_UNIX_SOCKET_DIR || os.tmpdir(), 'certusordo-plugin-'));
   const sockPath = path.join(sockDir, 'plugin.sock');
   const ctx = createContext(logger, env);
-  let server: grpc.Server | null = null;
+  let server: GrpcServer | null = null;
   const exit = (code: number): void => {
     server?.forceShutdown();
     fs.rmSync(sockDir, { recursive: true, force: true });
@@ -73,19 +69,16 @@ export async function main(argv: string[] = process.argv.slice(2), env: NodeJS.P
   };
   process.on('SIGTERM', () => exit(0));
 
-  const { creds, der } = await credentialsFor(debug ? undefined : env.PLUGIN_CLIENT_CERT, logger);
+  const { tls, der } = await credentialsFor(debug ? undefined : env.PLUGIN_CLIENT_CERT, logger);
   server = createServer({
     ctx,
-    credentials: creds,
-    address: sockPath,
+    tls,
     onShutdown: () => {
       logger.debug('shutdown requested by Terraform');
       exit(0);
     },
   });
-  await new Promise<void>((resolve, reject) =>
-    server!.bindAsync(`unix://${sockPath}`, creds, (err) => (err ? reject(err) : resolve())),
-  );
+  await server.listen(sockPath);
   const group = env.PLUGIN_UNIX_SOCKET_GROUP;
   if (group && /^\d+$/.test(group)) fs.chownSync(sockPath, -1, Number(group));
 

@@ -51,6 +51,26 @@ describe('msgpack codec', () => {
     expect(hex(encodeMsgpack('number', 0.5))).toBe('cb3fe0000000000000');
   });
 
+  it('names where a bad value sits, in decoding and in encoding', () => {
+    const nested = objectOf({ outer: objectOf({ tags: setOf('number'), labels: mapOf('bool') }) });
+    const failure = (f: () => unknown): { path: readonly string[]; message: string } => {
+      try {
+        f();
+      } catch (err) {
+        expect(err).toBeInstanceOf(CodecError);
+        return err as CodecError;
+      }
+      throw new Error('no CodecError');
+    };
+    expect(failure(() => decodeMsgpack(nested, rawEncode({ outer: { tags: [1, 'x'], labels: null } })))).toMatchObject({ path: ['outer', 'tags', '1'], message: 'outer.tags.1: "x" is not a number' });
+    expect(failure(() => decodeMsgpack(nested, rawEncode({ outer: { tags: null, labels: { on: 'yes' } } })))).toMatchObject({ path: ['outer', 'labels', 'on'] });
+    expect(failure(() => decodeMsgpack(nested, rawEncode({ outer: 5 })))).toMatchObject({ path: ['outer'] });
+    expect(failure(() => decodeMsgpack('bool', rawEncode('true')))).toMatchObject({ path: [], message: 'expected a bool, got string' });
+    expect(failure(() => encodeMsgpack(nested, { outer: { tags: [1, true as never], labels: null } }))).toMatchObject({ path: ['outer', 'tags', '1'] });
+    // The same decoder keeps working after a failure (no path state left behind).
+    expect(decodeMsgpack(nested, rawEncode({ outer: { tags: [1], labels: { on: true } } }))).toEqual({ outer: { tags: [1], labels: { on: true } } });
+  });
+
   it('writes the plain unknown as d4 00 00', () => {
     expect(hex(encodeMsgpack(str, UNKNOWN))).toBe('d40000');
   });

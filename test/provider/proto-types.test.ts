@@ -1,7 +1,7 @@
 /**
  * provider-bridge/src/server/tfplugin6.gen.ts must be exactly what `npm run generate:proto` makes
  * from the .proto files, and the generator's mapping must describe the objects the real codec
- * (server/protos.ts, the one grpc-js uses) actually produces.
+ * (server/protos.ts, the one the gRPC server uses) actually produces.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -142,7 +142,7 @@ describe.each(messages.map((t) => [t.fullName, t] as const))('%s decodes as its 
   });
 });
 
-test('requests through the service definitions grpc-js uses are the generated request types', () => {
+test('requests through the service definitions the gRPC server uses are the generated request types', () => {
   for (const [rpc, def] of Object.entries(provider)) {
     const type = root.lookupService('tfplugin6.Provider').methods[rpc]!.resolvedRequestType!;
     const decoded = def.requestDeserialize(def.requestSerialize(sample(type)));
@@ -162,10 +162,7 @@ test('a failing StopProvider reports its error in Response.Error, the field Terr
     error: () => undefined,
   };
   const ctx = createContext(throwing, {});
-  const reply = await new Promise<object>((resolve, reject) => {
-    const call = { request: {} } as Parameters<ReturnType<typeof providerHandlers>['StopProvider']>[0];
-    providerHandlers(ctx).StopProvider(call, (err, res) => (err ? reject(err) : resolve(res ?? {})));
-  });
+  const reply: object = await providerHandlers(ctx).StopProvider({});
   const def = provider.StopProvider!;
   const onTheWire = def.responseDeserialize(def.responseSerialize(reply)) as { Error: string };
   expect(onTheWire.Error).toMatch(/StopProvider: log sink closed/);

@@ -68,12 +68,20 @@ export interface SchemaDef {
   readonly block: BlockSchema;
 }
 
+/** Schemas are built once and never change, so each block's type is built once (it is asked for on every call). */
+const impliedTypes = new WeakMap<BlockSchema, TfType>();
+
 /** The implied value type of a block: one object attribute per schema attribute and nested block. */
 export function impliedType(block: BlockSchema): TfType {
-  const attrs: Record<string, TfType> = {};
-  for (const [name, a] of Object.entries(block.attributes)) attrs[name] = a.type;
-  for (const [name, b] of Object.entries(block.blocks ?? {})) attrs[name] = [b.nesting, impliedType(b.block)] as const;
-  return objectOf(attrs);
+  let type = impliedTypes.get(block);
+  if (!type) {
+    const attrs: Record<string, TfType> = {};
+    for (const [name, a] of Object.entries(block.attributes)) attrs[name] = a.type;
+    for (const [name, b] of Object.entries(block.blocks ?? {})) attrs[name] = [b.nesting, impliedType(b.block)] as const;
+    type = objectOf(attrs);
+    impliedTypes.set(block, type);
+  }
+  return type;
 }
 
 /** Sorted nested block type names (Terraform's order, as for attributes). */

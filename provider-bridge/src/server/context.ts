@@ -35,7 +35,7 @@ export function findEphemeralResource(typeName: string): EphemeralResourceDefini
  * A request as a handler takes it: the generated message, except that a DynamicValue may be
  * anything the codec reads (msgpack if present, else json). Handlers hand DynamicValues to the
  * codec untouched, and callers that build requests by hand (test/provider/plan.test.ts) send
- * msgpack alone; what grpc-js delivers always has both fields.
+ * msgpack alone; what the gRPC server decodes always has both fields.
  */
 export type Received<T> = { [K in keyof T]: T[K] extends DynamicValue | null ? DynamicValueMsg | null : T[K] };
 

@@ -1,5 +1,7 @@
 /**
- * grpc-js service definitions built with protobufjs from the project's .proto files.
+ * gRPC service definitions (path and codecs per method, in grpc-js's ServiceDefinition shape, which
+ * grpc-server.ts serves and grpc-js clients in tests can use) built with protobufjs from the project's
+ * .proto files.
  *
  * @grpc/proto-loader did the same, but it also encodes a descriptor of every file for reflection
  * (unused here): about 30 ms of the provider's start-up, which Terraform pays four times per

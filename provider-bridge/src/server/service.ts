@@ -1,9 +1,9 @@
 /**
- * Binds every RPC module to grpc-js, typed by the generated messages (tfplugin6.gen.ts). Each
- * handler runs inside `unary`, which turns an unexpected exception into the RPC's failure reply
- * (an error diagnostic; StopProvider's `Error` text): nothing throws across gRPC.
+ * Binds every RPC module to the gRPC server (grpc-server.ts), typed by the generated messages
+ * (tfplugin6.gen.ts). Each handler runs inside `unary`, which turns an unexpected exception into
+ * the RPC's failure reply (an error diagnostic; StopProvider's `Error` text): nothing throws
+ * across gRPC.
  */
-import * as grpc from '@grpc/grpc-js';
 import { diagFromError, toWire } from '../diag';
 import type { ServerContext } from './context';
 import { applyResourceChange } from './apply-resource-change';
@@ -12,8 +12,9 @@ import { closeEphemeralResource, openEphemeralResource, renewEphemeralResource, 
 import { getProviderSchema } from './get-provider-schema';
 import { getFunctions, getMetadata, getResourceIdentitySchemas } from './metadata';
 import { importResourceState } from './import-resource-state';
+import { EMPTY_STREAM, GrpcServer, type TlsOptions } from './grpc-server';
 import { loadServices } from './protos';
-import type { DiagnosticInit, plugin_GRPCController_Rpcs, plugin_GRPCStdio_Rpcs, Provider_Rpcs, StopProvider_ResponseInit } from './tfplugin6.gen';
+import type { DiagnosticInit, plugin_GRPCController_Rpcs, Provider_Rpcs, StopProvider_ResponseInit } from './tfplugin6.gen';
 import { planResourceChange } from './plan-resource-change';
 import { readDataSource } from './read-data-source';
 import { readResource } from './read-resource';
@@ -30,7 +31,7 @@ type Request<M extends ProviderRpc> = Provider_Rpcs[M]['request'];
 type Response<M extends ProviderRpc> = Provider_Rpcs[M]['responseInit'];
 
 /** Every RPC of tfplugin6.Provider in the .proto must have a handler, typed by the generated messages. */
-export type ProviderHandlers = { [M in ProviderRpc]: grpc.handleUnaryCall<Request<M>, Response<M>> };
+export type ProviderHandlers = { [M in ProviderRpc]: (request: Request<M>) => Promise<Response<M>> };
 
 /** The reply when a handler throws: its error as a diagnostic. */
 const diagnosed = (diagnostics: DiagnosticInit[]) => ({ diagnostics });
@@ -47,19 +48,19 @@ function unary<M extends ProviderRpc>(
   rpc: M,
   fn: (req: Request<M>) => Promise<Response<M>> | Response<M>,
   failed: (diagnostics: DiagnosticInit[]) => Response<M>,
-): grpc.handleUnaryCall<Request<M>, Response<M>> {
-  return (call, callback) => {
+): (request: Request<M>) => Promise<Response<M>> {
+  return (request) => {
     const started = Date.now();
-    Promise.resolve()
-      .then(() => fn(call.request))
+    return Promise.resolve()
+      .then(() => fn(request))
       .then(
         (res) => {
-          ctx.logger.log('trace', 'rpc done', { rpc, type_name: typeNameOf(call.request), ms: Date.now() - started });
-          callback(null, res);
+          ctx.logger.log('trace', 'rpc done', { rpc, type_name: typeNameOf(request), ms: Date.now() - started });
+          return res;
         },
         (err: unknown) => {
           ctx.logger.error('rpc failed', { rpc, error: err instanceof Error ? err.message : String(err) });
-          callback(null, failed(toWire([diagFromError(err, rpc)])));
+          return failed(toWire([diagFromError(err, rpc)]));
         },
       );
   };
@@ -90,34 +91,25 @@ export function providerHandlers(ctx: ServerContext): ProviderHandlers {
 }
 
 type Rpc<M extends keyof plugin_GRPCController_Rpcs> = plugin_GRPCController_Rpcs[M];
-type StdioRpc = plugin_GRPCStdio_Rpcs['StreamStdio'];
 
 export interface ServeOptions {
   ctx: ServerContext;
-  credentials: grpc.ServerCredentials;
-  address: string;
+  /** AutoMTLS material; null serves plaintext. */
+  tls: TlsOptions | null;
   /** Called when Terraform sends plugin.GRPCController/Shutdown, after the reply is sent. */
   onShutdown: () => void;
 }
 
-export function createServer(opts: ServeOptions): grpc.Server {
+export function createServer(opts: ServeOptions): GrpcServer {
   const services = loadServices();
-  const server = new grpc.Server({
-    'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
-    'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
-  });
+  const server = new GrpcServer({ tls: opts.tls, maxMessageBytes: MAX_MESSAGE_BYTES });
   server.addService(services.provider, providerHandlers(opts.ctx));
-  const controller: { Shutdown: grpc.handleUnaryCall<Rpc<'Shutdown'>['request'], Rpc<'Shutdown'>['responseInit']> } = {
-    Shutdown: (_call, cb) => {
-      cb(null, {});
-      setImmediate(opts.onShutdown);
-    },
+  const shutdown = async (): Promise<Rpc<'Shutdown'>['responseInit']> => {
+    setImmediate(opts.onShutdown);
+    return {};
   };
-  server.addService(services.controller, controller);
-  const stdio: { StreamStdio: grpc.handleServerStreamingCall<StdioRpc['request'], StdioRpc['responseInit']> } = {
-    // We do not forward stdio over gRPC; ending the stream at once makes go-plugin stop reading it.
-    StreamStdio: (call) => call.end(),
-  };
-  server.addService(services.stdio, stdio);
+  server.addService(services.controller, { Shutdown: shutdown });
+  // We do not forward stdio over gRPC; ending the stream at once makes go-plugin stop reading it.
+  server.addService(services.stdio, { StreamStdio: EMPTY_STREAM });
   return server;
 }
