@@ -102,12 +102,27 @@ export interface SessionFilter {
   limit: number;
 }
 
-/** Keyset page ordered by id (UUIDv7, creation order). */
+/**
+ * Keyset page ordered by id (UUIDv7, creation order).
+ *
+ * `status=active` (live) reads the live sessions through their partial index (sessions_live_idx)
+ * and sorts them, always: left to choose, PostgreSQL takes a small `limit` as the cue to walk the
+ * organization's sessions in id order instead, expecting an early match, but the live sessions are
+ * the newest, so that walk reads every not-yet-swept session first (96 ms against 2 ms at a
+ * million sessions with `limit=1`). The fenced read costs the number of live sessions, whatever
+ * the page size.
+ */
 export async function listSessions(tx: Tx, orgId: string, f: SessionFilter): Promise<DbSessionRow[]> {
+  if (f.status === 'active') {
+    const live = tx<DbSessionRow>('sessions').where({ organization_id: orgId, status: 'active' }).andWhere('expires_at', '>', f.now);
+    if (f.agentId) live.andWhere('agent_id', f.agentId);
+    if (f.sessionId) live.andWhere('id', f.sessionId);
+    if (f.afterId) live.andWhere('id', '>', f.afterId);
+    return tx.withMaterialized('live', live).select('*').from<DbSessionRow>('live').orderBy('id', 'asc').limit(f.limit);
+  }
   const q = tx<DbSessionRow>('sessions').where({ organization_id: orgId });
   if (f.agentId) q.andWhere('agent_id', f.agentId);
   if (f.sessionId) q.andWhere('id', f.sessionId);
-  if (f.status === 'active') q.andWhere('status', 'active').andWhere('expires_at', '>', f.now);
   if (f.status === 'expired') q.andWhere('status', 'active').andWhere('expires_at', '<=', f.now);
   if (f.status === 'exhausted' || f.status === 'ended') q.andWhere('status', f.status);
   if (f.afterId) q.andWhere('id', '>', f.afterId);
