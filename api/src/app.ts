@@ -11,7 +11,7 @@ import type { Logger } from './logger';
 import './http/express-augment';
 import { requestPath } from './http/request-path';
 import { assignRequestId } from './middleware/request-id';
-import { type HeaderList, securityHeaders } from './middleware/security-headers';
+import { apiSecurityHeaders, type HeaderList, securityHeaders } from './middleware/security-headers';
 import { errorHandler, notFoundHandler } from './middleware/error-handler';
 import type { Authenticator } from './middleware/auth';
 import type { Metrics } from './metrics/metrics';
@@ -44,7 +44,11 @@ export interface AppDeps<D> {
  * What every request gets before its route, in one middleware: an id, the access log line (only
  * when the level logs it), `Connection: close` while draining, the security headers.
  */
-function preamble(logger: Logger, lifecycle: Lifecycle, headers: HeaderList) {
+/** The paths that serve documents to browsers (the rest answer JSON). */
+const DOCUMENT_PATHS = /^\/(console|docs)(\/|$)/;
+
+function preamble(logger: Logger, lifecycle: Lifecycle, documentHeaders: HeaderList) {
+  const apiHeaders = apiSecurityHeaders(documentHeaders);
   const logs = logger.isLevelEnabled('info');
   return (req: Request, res: Response, next: NextFunction): void => {
     assignRequestId(req, res);
@@ -58,7 +62,7 @@ function preamble(logger: Logger, lifecycle: Lifecycle, headers: HeaderList) {
     // A load balancer reuses kept-alive connections: close each one after its response while
     // draining, so none is left open (and then cut) when the listener closes.
     if (lifecycle.draining) res.setHeader('Connection', 'close');
-    for (const [name, value] of headers) res.setHeader(name, value);
+    for (const [name, value] of DOCUMENT_PATHS.test(req.path) ? documentHeaders : apiHeaders) res.setHeader(name, value);
     next();
   };
 }

@@ -24,11 +24,19 @@ test('health, readiness, request ids and security headers', async () => {
   expect(h.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   expect((await request(s.url).get('/healthz').set('X-Request-Id', 'abc-123')).headers['x-request-id']).toBe('abc-123');
   expect((await request(s.url).get('/healthz').set('X-Request-Id', 'bad id\twith spaces')).headers['x-request-id']).not.toContain(' ');
+  // A JSON answer: the API set (nothing may load or frame it), not the document set.
   expect(h.headers['x-content-type-options']).toBe('nosniff');
   expect(h.headers['x-powered-by']).toBeUndefined();
   expect(h.headers['strict-transport-security']).toBeDefined();
-  expect(h.headers['content-security-policy']).toContain("default-src 'self'");
-  expect(h.headers['cross-origin-opener-policy']).toBe('same-origin');
+  expect(h.headers['content-security-policy']).toBe("default-src 'none'; frame-ancestors 'none'");
+  expect(h.headers['x-frame-options']).toBe('DENY');
+  expect(h.headers['referrer-policy']).toBe('no-referrer');
+  expect(h.headers['cross-origin-opener-policy']).toBeUndefined();
+  // Documents get helmet's full set.
+  const docs = await request(s.url).get('/docs');
+  expect(docs.headers['cross-origin-opener-policy']).toBe('same-origin');
+  expect(docs.headers['x-content-type-options']).toBe('nosniff');
+  expect(docs.headers['strict-transport-security']).toBe(h.headers['strict-transport-security']);
 });
 
 test('GET / points the way in: the console, the API reference, the OpenAPI document, each of them served', async () => {
