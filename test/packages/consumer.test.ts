@@ -131,10 +131,13 @@ it('installs nothing from the repository: every @certusordo package is a copy fr
   }
 });
 
-it('the SDK: its own files stay under 300 kB, and a browser bundler takes it with its dependencies', async () => {
+it('the SDK: its own files stay under 384 kB, and a browser bundler takes it with its dependencies', async () => {
   const size = (dir: string): number =>
     fs.readdirSync(dir, { withFileTypes: true }).reduce((n, e) => n + (e.isDirectory() ? size(path.join(dir, e.name)) : fs.statSync(path.join(dir, e.name)).size), 0);
-  expect(size(path.join(consumer, 'node_modules/@certusordo/sdk'))).toBeLessThanOrEqual(300 * 1024);
+  // Client, resource-server kit (DPoP with server nonces) and the MCP entry, each as ESM, CommonJS
+  // and declarations, unminified so that a stack trace reads as the source: about 310 kB. The bound
+  // catches a dependency or a duplicate bundle slipping in, not a feature.
+  expect(size(path.join(consumer, 'node_modules/@certusordo/sdk'))).toBeLessThanOrEqual(384 * 1024);
   // A node: import or a Node-only dependency anywhere on the public entry's graph fails this build.
   const { build } = await import('esbuild');
   writeFiles(consumer, { 'browser-entry.mjs': "export * from '@certusordo/sdk';\n" });
