@@ -245,14 +245,17 @@ async function main(): Promise<void> {
       const to = minutesOut[minutesOut.length - 1]!;
       const growth = (a: number, b: number) => (a > 0 ? b / a - 1 : 0);
       const checks: [string, number][] = [];
-      replicas.forEach((_r, i) => checks.push([`replica ${i + 1} RSS`, growth(from.rss[i]!, to.rss[i]!)]));
-      for (const [op] of MIX) {
-        // p99 per minute is noisy on a shared machine: compare the median p99 of the window's first and last thirds.
-        const window = minutesOut.slice(-span - 1).map((x) => x.ops[op]!.p99).filter((x) => Number.isFinite(x));
+      // A per-minute sample is noisy (p99 on a shared machine; RSS rises and falls with garbage
+      // collection): compare the median of the window's first third with that of its last third.
+      const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+      const thirds = (samples: number[]): number => {
+        const window = samples.filter((x) => Number.isFinite(x));
         const third = Math.max(1, Math.floor(window.length / 3));
-        const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-        if (window.length >= 2) checks.push([`${op} p99`, growth(med(window.slice(0, third)), med(window.slice(-third)))]);
-      }
+        return window.length >= 2 ? growth(med(window.slice(0, third)), med(window.slice(-third))) : 0;
+      };
+      const lastMinutes = minutesOut.slice(-span - 1);
+      replicas.forEach((_r, i) => checks.push([`replica ${i + 1} RSS`, thirds(lastMinutes.map((x) => x.rss[i]!))]));
+      for (const [op] of MIX) checks.push([`${op} p99`, thirds(lastMinutes.map((x) => x.ops[op]!.p99))]);
       for (const t of PURGED_TABLES) checks.push([`${t} size`, growth(from.sizes[t] ?? 0, to.sizes[t] ?? 0)]);
       process.stdout.write(`\nlast ${span} minutes (min ${from.minute} → ${to.minute}):\n`);
       for (const [name, g] of checks) process.stdout.write(`  ${name.padEnd(28)} ${(g * 100).toFixed(1).padStart(6)} %  ${g <= 0.1 ? 'ok' : 'GROWS'}\n`);

@@ -23,7 +23,7 @@ import { FatalStartError } from './fatal';
 import type { Services } from './services';
 import { purgeExpiredIdempotencyKeys } from './services/idempotency';
 import { bootstrapIfEmpty, BootstrapResult } from './bootstrap';
-import { composeControlPlane, ControlPlane } from './compose';
+import { AuthServices, composeControlPlane, ControlPlane } from './compose';
 import type { RequestLimiter } from './middleware/rate-limit';
 import { Metrics, PoolStats } from './metrics/metrics';
 import { startMetricsServer } from './metrics/http';
@@ -36,6 +36,8 @@ export interface RunningServer {
   readonly metricsUrl: string | undefined;
   readonly db: Database;
   readonly services: Services;
+  /** The auth module's services (token issuance and validation, sessions, signing keys). */
+  readonly auth: AuthServices;
   readonly bootstrap: BootstrapResult | null;
   readonly metrics: Metrics;
   /** The process's one per-caller request limiter. */
@@ -149,6 +151,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       metricsUrl: metricsServer?.url ?? (config.metrics ? `${url}/metrics` : undefined),
       db,
       services,
+      auth: plane.auth,
       bootstrap,
       metrics,
       limiter,

@@ -599,10 +599,21 @@ export class TokenService {
     for (const e of events) this.bus.publishLocal(e);
   }
 
-  /** Deletes expired jti and revocation rows and sessions past their retention (tokens/purge.ts). */
+  /** Forgets what expired in memory: verified tokens (a lookup would refuse them anyway), expired sessions' and revocations' states. */
+  sweepMemory(nowMs = Date.now()): void {
+    for (const [token, claims] of this.verified) if (claims.exp * 1000 <= nowMs) this.verified.delete(token);
+    this.state.sweep(nowMs);
+  }
+
+  /** Entries held in memory (the soak and the tests watch them). */
+  memorySizes(): { verifiedTokens: number; sessions: number } {
+    return { verifiedTokens: this.verified.size, sessions: this.state.sessionCount };
+  }
+
+  /** Deletes expired jti and revocation rows and sessions past their retention (tokens/purge.ts); forgets what expired in memory. */
   async purgeExpired(opts: PurgeOptions = {}): Promise<PurgeCounts> {
     const counts = await purgeAuthRows(this.db, opts);
-    this.state.sweep();
+    this.sweepMemory();
     return counts;
   }
 }

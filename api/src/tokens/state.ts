@@ -259,9 +259,20 @@ export class AuthState {
     return tokenOps.isTokenRevoked(this.db, jti);
   }
 
-  /** Drops revoked jtis whose tokens have expired anyway; a set that overflowed is loaded again once half of it is free. */
+  /** Session states held in memory. */
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  /**
+   * Drops revoked jtis whose tokens have expired anyway (a set that overflowed is loaded again once
+   * half of it is free) and the states of sessions that have expired: an expired session admits no
+   * token, so its entry would only hold memory until the bound emptied the map (the soak's resident
+   * memory followed the sessions opened, not the sessions live).
+   */
   sweep(now = Date.now()): void {
     for (const [jti, exp] of this.revoked) if (exp <= now) this.revoked.delete(jti);
+    for (const [id, s] of this.sessions) if (s.expiresAtMs <= now) this.sessions.delete(id);
     if (!this.revokedReady && !this.revokedLoading && this.revoked.size <= this.maxRevoked / 2) this.reloadRevoked();
   }
 }
