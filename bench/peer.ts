@@ -215,6 +215,10 @@ async function main(): Promise<void> {
       const commitsPerRequest = median(rs.map((x) => x.cpuSeconds!.commits! / x.requests));
       process.stdout.write(`  ${name.padEnd(26)} ${['certusordo', 'certusordo main', 'postgres', 'peer', 'load'].map((k) => `${k} ${median(rs.map((x) => perRequest(x, k))).toFixed(0).padStart(5)}`).join('   ')}   commits/request ${commitsPerRequest.toFixed(3)}\n`);
     }
+    // last_auth_at is stamped on every token: those updates must stay HOT (no index entry written),
+    // which the never_authenticated marker (first_auth_at, indexed where null) relies on.
+    const hot = execFileSync('psql', ['-Atc', "select n_tup_upd || ' ' || n_tup_hot_upd from pg_stat_user_tables where relname = 'agents'", pg.url('bench')]).toString().trim().split(' ').map(Number);
+    process.stdout.write(`agents row updates: ${hot[0]}, HOT (no index entry written): ${hot[1]} (${((100 * hot[1]!) / Math.max(1, hot[0]!)).toFixed(1)} %)\n`);
     if (only) return;
     const issuance = perRound.map((r) => ratio(r, 'token'));
     const introspection = perRound.map((r) => ratio(r, 'introspect'));
