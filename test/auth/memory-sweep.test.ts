@@ -1,8 +1,8 @@
 /**
  * What expired leaves memory at the next purge: verified tokens (a lookup refuses an expired token
- * anyway) and the states of expired sessions. Without the sweep the maps emptied only at their
- * bounds, so a replica's resident memory followed the tokens and sessions it had ever seen (the
- * soak's finding), not the live ones.
+ * anyway) and the states of expired sessions. Without the sweep the maps empty only at their
+ * bounds, so a replica's resident memory follows the tokens and sessions it has ever seen, not the
+ * live ones.
  */
 import request from 'supertest';
 import { startTestServer, TestServer } from '../support/server';

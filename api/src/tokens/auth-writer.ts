@@ -24,8 +24,8 @@
  * rows (by id) → audit chain heads (by organization id) → session rows.
  *
  * Speculation: those five statements are five round trips, and while the event loop is busy each
- * reply waits its turn, so a batch took several milliseconds and the endpoint's throughput was
- * bounded by them, not by CPU. When every request of a batch is expected to pass (the agent's
+ * reply waits its turn behind other requests' work, which makes round trips, not CPU, the bound on
+ * the endpoint's throughput. When every request of a batch is expected to pass (the agent's
  * scopes as the request saw them, no jti twice, the organizations' chain heads as this process last
  * committed them), the batch is written by one statement that checks all of it under the same
  * locks and raises when anything differs (db/operations/tokens.ts authorizeAndAppend), writing

@@ -267,8 +267,8 @@ export class AuthState {
   /**
    * Drops revoked jtis whose tokens have expired anyway (a set that overflowed is loaded again once
    * half of it is free) and the states of sessions that have expired: an expired session admits no
-   * token, so its entry would only hold memory until the bound emptied the map (the soak's resident
-   * memory followed the sessions opened, not the sessions live).
+   * token, so its entry would only hold memory until the bound emptied the map, and a replica's
+   * memory would follow the sessions it has seen rather than the live ones.
    */
   sweep(now = Date.now()): void {
     for (const [jti, exp] of this.revoked) if (exp <= now) this.revoked.delete(jti);

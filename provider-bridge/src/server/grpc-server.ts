@@ -3,11 +3,11 @@
  * Terraform's plugin client sends unary calls (and opens StreamStdio, which we end at once), never
  * compresses, and reads the status from the trailers.
  *
- * grpc-js did this job before. Terraform starts the provider three times per plan and makes ~1,500
- * calls in a 500-agent plan, so its cost counted twice: loading it (its client half, channelz,
- * resolvers and load balancers come along with the server) was ~15 % of each launch, and its
+ * Why not grpc-js: Terraform starts the provider several times per plan and makes a call per
+ * resource and step, so a general gRPC library costs twice: loading it (its client half,
+ * channelz, resolvers and load balancers come along with the server) on every launch, and its
  * per-call machinery (interceptor chain, metadata objects, channelz accounting, a promise per
- * message for decompression) a good part of each call. The messages and their codecs are the same
+ * message for decompression) on every call. The messages and their codecs are the same
  * (protos.ts); what a Go gRPC client sees on the wire is the same: `application/grpc` responses,
  * length-prefixed messages, `grpc-status`/`grpc-message` trailers.
  */

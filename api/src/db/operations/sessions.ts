@@ -108,9 +108,8 @@ export interface SessionFilter {
  * `status=active` (live) reads the live sessions through their partial index (sessions_live_idx)
  * and sorts them, always: left to choose, PostgreSQL takes a small `limit` as the cue to walk the
  * organization's sessions in id order instead, expecting an early match, but the live sessions are
- * the newest, so that walk reads every not-yet-swept session first (96 ms against 2 ms at a
- * million sessions with `limit=1`). The fenced read costs the number of live sessions, whatever
- * the page size.
+ * the newest, so that walk reads every not-yet-swept session first, a cost that grows with the
+ * organization. The fenced read costs the number of live sessions, whatever the page size.
  */
 export async function listSessions(tx: Tx, orgId: string, f: SessionFilter): Promise<DbSessionRow[]> {
   if (f.status === 'active') {
