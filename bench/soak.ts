@@ -206,7 +206,7 @@ async function main(): Promise<void> {
     process.stdout.write(`node=${process.version} cpus=${os.cpus().length} minutes=${minutes} rate=${rate} ops/s mix=${MIX.map(([o, w]) => `${o}:${w}`).join(',')}\n`);
 
     // Open loop: `rate` operations a second, in 10 ms slots; past MAX_IN_FLIGHT they are dropped (counted).
-    interface Minute { minute: number; ops: ReturnType<Stats['take']>; rss: number[]; sizes: Record<string, number>; connections: number; dropped: number; done: number }
+    interface Minute { minute: number; ops: ReturnType<Stats['take']>; rss: number[]; sizes: Record<string, number>; connections: number; dropped: number; done: number; vacuums: number }
     const minutesOut: Minute[] = [];
     const start = Date.now();
     let issued = 0;
@@ -218,20 +218,26 @@ async function main(): Promise<void> {
       }
     }, 10);
     let doneBefore = 0;
+    // Autovacuum and autoanalyze runs so far: a run on the audit log competes for the same two cores, so it explains a minute's p99.
+    const soakDb = db;
+    const vacuumRuns = async () => Number((await soakDb.raw(`select coalesce(sum(autovacuum_count + autoanalyze_count), 0) as n from pg_stat_user_tables`)).rows[0].n);
+    let vacuumsBefore = await vacuumRuns();
     try {
       for (let m = 1; m <= minutes; m++) {
         await new Promise((r) => setTimeout(r, start + m * 60_000 - Date.now()));
         const o = stats.take();
         const done = Object.values(o).reduce((s, x) => s + x.n, 0);
         const conns = Number((await admin.raw(`select count(*) from pg_stat_activity where datname = 'soak'`)).rows[0].count);
-        const row: Minute = { minute: m, ops: o, rss: replicas.map((r) => rssMb(r.pid)), sizes: await sizes(db), connections: conns, dropped: stats.dropped, done: doneBefore + done };
+        const vacuumsNow = await vacuumRuns();
+        const row: Minute = { minute: m, ops: o, rss: replicas.map((r) => rssMb(r.pid)), sizes: await sizes(db), connections: conns, dropped: stats.dropped, done: doneBefore + done, vacuums: vacuumsNow - vacuumsBefore };
+        vacuumsBefore = vacuumsNow;
         doneBefore += done;
         stats.dropped = 0;
         minutesOut.push(row);
         const kb = (b: number | undefined) => ((b ?? 0) / 1024).toFixed(0);
         process.stdout.write(
           `min ${String(m).padStart(2)} | ${Object.entries(o).map(([op, x]) => `${op} ${x.n}${x.errors ? `(${x.errors}e)` : ''} p50 ${x.p50.toFixed(1)} p99 ${x.p99.toFixed(1)}`).join(' | ')}` +
-            ` | rss ${row.rss.map((x) => x.toFixed(0)).join('/')} MB | kB ${Object.entries(row.sizes).map(([t, b]) => `${t} ${kb(b)}`).join(' ')} | conns ${conns}${row.dropped ? ` | dropped ${row.dropped}` : ''}\n`,
+            ` | rss ${row.rss.map((x) => x.toFixed(0)).join('/')} MB | kB ${Object.entries(row.sizes).map(([t, b]) => `${t} ${kb(b)}`).join(' ')} | conns ${conns} | autovacuum runs ${row.vacuums}${row.dropped ? ` | dropped ${row.dropped}` : ''}\n`,
         );
       }
     } finally {

@@ -9,7 +9,7 @@ import http from 'node:http';
 import request from 'supertest';
 import { loadConfig, parseTrustProxy } from '../../api/src/config';
 import { createLogger } from '../../api/src/logger';
-import { addressKey } from '../../api/src/oauth/token-limits';
+import { addressKey, SpentAssertions } from '../../api/src/oauth/token-limits';
 import type { AuditContext } from '../../api/src/services/audit';
 import { AuthWriter } from '../../api/src/tokens/auth-writer';
 import { purgeAuthRows } from '../../api/src/tokens/purge';
@@ -299,6 +299,16 @@ describe('trusted proxies (CERTUSORDO_TRUST_PROXY)', () => {
     expect(addressKey('2001:db8:1:2::9')).not.toBe(addressKey('2001:db8:1:3::9'));
     expect(addressKey(undefined)).toBe('unknown');
   });
+});
+
+test('spent assertions are held while they live, not until the set is full', () => {
+  const spent = new SpentAssertions();
+  let now = 1_000_000;
+  // A steady stream of one-minute assertions, one a second for ten minutes.
+  for (let i = 0; i < 600; i++, now += 1000) spent.add('agent', `jti-${i}`, now + 60_000, now);
+  expect(spent.size).toBeLessThanOrEqual(61);
+  expect(spent.has('agent', 'jti-599', now)).toBe(true);
+  expect(spent.has('agent', 'jti-0', now)).toBe(false);
 });
 
 describe('bounded growth', () => {

@@ -89,6 +89,13 @@ export class SpentAssertions {
   }
 
   add(agentId: string, jti: string, untilMs: number, now = Date.now()): void {
+    // Assertions arrive in about the order they expire (their lifetimes are short and alike), so
+    // the oldest entries go as new ones come: the map holds the assertions still alive, not the
+    // last MAX_SPENT ever seen. An entry that outlives those behind it only delays their turn.
+    for (const [k, t] of this.spent) {
+      if (t > now) break;
+      this.spent.delete(k);
+    }
     if (this.spent.size >= MAX_SPENT) {
       for (const [k, t] of this.spent) if (t <= now) this.spent.delete(k);
       // Still full: forget the oldest (insertion order); their replays then meet the database's check.
@@ -102,6 +109,10 @@ export class SpentAssertions {
 
   delete(agentId: string, jti: string): void {
     this.spent.delete(`${agentId} ${jti}`);
+  }
+
+  get size(): number {
+    return this.spent.size;
   }
 }
 
