@@ -183,14 +183,14 @@ export class AuditLog {
    * work has returned. The only way anything writes audit events.
    */
   async withAudit<T>(db: Knex, work: (tx: Knex.Transaction, audit: AuditUnit) => Promise<T>): Promise<T> {
-    let unit: AuditedTransaction | null = null;
-    const result = await db.transaction(async (tx) => {
-      unit = new AuditedTransaction(tx, this, this.appendObserver);
+    const { result, heads } = await db.transaction(async (tx) => {
+      const unit = new AuditedTransaction(tx, this, this.appendObserver);
       const r = await work(tx, unit);
       await unit.write();
-      return r;
+      return { result: r, heads: unit.headsAfter };
     });
-    this.rememberHeads(unit!.headsAfter);
+    // Committed: these are the organizations' heads now (what a speculative append links onto).
+    this.rememberHeads(heads);
     return result;
   }
 
