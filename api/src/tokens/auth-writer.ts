@@ -29,9 +29,10 @@
  * scopes as the request saw them, no jti twice, the organizations' chain heads as this process last
  * committed them), the batch is written by one statement that checks all of it under the same
  * locks and raises when anything differs (db/operations/tokens.ts authorizeAndAppend), writing
- * nothing; the batch then takes the locking path, which decides each request. An organization
- * whose speculation was refused is not speculated on for a second (another replica writing its
- * chain would otherwise cost every batch a wasted statement).
+ * nothing; the batch then takes the locking path, which decides each request. Every organization
+ * of a refused batch is not speculated on for a second (another replica writing its chain would
+ * otherwise cost every batch a wasted statement); the statement cannot say whose request broke it,
+ * and the locking path costs speed, not a guarantee.
  */
 import type { Knex } from 'knex';
 import { scopeCovers } from '../../../model/agent';
