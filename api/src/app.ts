@@ -5,6 +5,7 @@
  * by the composition root (compose.ts) from what it hands in; no globals, so tests build as many
  * independent apps as they need.
  */
+import type { RequestListener } from 'node:http';
 import express, { Express, NextFunction, Request, Response } from 'express';
 import type { Config } from './config';
 import type { Logger } from './logger';
@@ -15,13 +16,15 @@ import { apiSecurityHeaders, type HeaderList, securityHeaders } from './middlewa
 import { errorHandler, notFoundHandler } from './middleware/error-handler';
 import type { Authenticator } from './middleware/auth';
 import type { Metrics } from './metrics/metrics';
-import { metricsHandler, requestMetrics, trackRouteTemplates } from './metrics/http';
+import { metricsHandler, requestMetrics, routeTemplateStep, trackRouteTemplates } from './metrics/http';
+import { DirectLane } from './http/direct-lane';
+import type { Step } from './http/chain';
 import { consoleRouter } from './routes/console';
 import type { OpenApiDocument } from './openapi';
 import { apiReferenceRouter } from './routes/api-reference';
 import type { Lifecycle } from './routes/health';
 import type { RouteManifest } from './routes/manifest';
-import { mountManifest } from './routes/mount';
+import { expressPath, mountManifest } from './routes/mount';
 
 export type { Lifecycle } from './routes/health';
 
@@ -67,7 +70,14 @@ function preamble(logger: Logger, lifecycle: Lifecycle, documentHeaders: HeaderL
   };
 }
 
-export function createApp<D>(deps: AppDeps<D>): Express {
+export interface HttpApp {
+  /** Every route, through Express. */
+  app: Express;
+  /** The server's request listener: the direct lane's routes (http/direct-lane.ts), then Express. */
+  listener: RequestListener;
+}
+
+export function createApp<D>(deps: AppDeps<D>): HttpApp {
   const { config, logger, metrics, lifecycle } = deps;
   const app = express();
   app.disable('x-powered-by');
@@ -75,11 +85,12 @@ export function createApp<D>(deps: AppDeps<D>): Express {
   // req.ip (per-address limits, audit client_ip) is the socket address unless proxies are configured.
   app.set('trust proxy', typeof config.trustProxy === 'object' ? [...config.trustProxy] : config.trustProxy);
 
-  app.use(preamble(logger, lifecycle, securityHeaders({ contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], styleSrc: ["'unsafe-inline'"] } } })));
+  const everyRequest: Step[] = [preamble(logger, lifecycle, securityHeaders({ contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], styleSrc: ["'unsafe-inline'"] } } }))];
   if (config.metrics) {
     trackRouteTemplates(app);
-    app.use(requestMetrics(metrics));
+    everyRequest.push(requestMetrics(metrics));
   }
+  app.use(...everyRequest);
 
   if (config.metrics && config.metricsPort === undefined) app.get('/metrics', metricsHandler(metrics));
   const openApiJson = JSON.stringify(deps.openApi);
@@ -87,10 +98,21 @@ export function createApp<D>(deps: AppDeps<D>): Express {
   app.use('/docs', apiReferenceRouter(deps.openApi));
   app.use('/console', consoleRouter());
 
-  const mount = { authenticator: deps.authenticator, bodyLimitBytes: config.bodyLimitBytes, logger };
+  // The lane runs what Express would for its routes: the same first steps, the route's chain, the
+  // same last error handler.
+  const lane = new DirectLane(app.get('trust proxy fn') as (address: string, hop: number) => boolean);
+  const lastResort = errorHandler(logger);
+  const direct = (method: 'post', path: string, chain: readonly Step[]) =>
+    lane.add(method, path, [...everyRequest, ...(config.metrics ? [routeTemplateStep(expressPath(path))] : []), ...chain, lastResort]);
+  const mount = { authenticator: deps.authenticator, bodyLimitBytes: config.bodyLimitBytes, logger, direct };
   for (const manifest of deps.routes) mountManifest(app, manifest, deps.routeDeps, mount);
 
   app.use(notFoundHandler);
-  app.use(errorHandler(logger));
-  return app;
+  app.use(lastResort);
+  return {
+    app,
+    listener: (req, res) => {
+      if (!lane.handle(req, res)) app(req, res);
+    },
+  };
 }

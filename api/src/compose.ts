@@ -16,6 +16,7 @@ import type { Database } from './db/connect';
 import type { Logger } from './logger';
 import type { MasterKey } from './crypto/master-key';
 import type { Metrics } from './metrics/metrics';
+import type { RequestListener } from 'node:http';
 import { createApp } from './app';
 import { DatabaseProbe } from './db/readiness';
 import { ClusterRequestLimiter, LimiterObserver, LocalRequestLimiter, RequestLimiter } from './middleware/rate-limit';
@@ -63,6 +64,8 @@ export interface AuthServices {
 
 export interface ControlPlane {
   readonly app: Express;
+  /** The HTTP server's request listener: the direct lane, then `app`. */
+  readonly listener: RequestListener;
   readonly services: Services;
   readonly auth: AuthServices;
   /** The process's one per-caller request limiter. */
@@ -197,7 +200,7 @@ export async function composeControlPlane(deps: ComposeDeps): Promise<ControlPla
       readiness: new DatabaseProbe(db.knex),
     };
     const openApi = openApiDocument(controlPlaneRoutes, config.publicUrl);
-    const app = createApp({ config, logger, metrics, lifecycle, authenticator, routes: controlPlaneRoutes, routeDeps, openApi });
+    const { app, listener } = createApp({ config, logger, metrics, lifecycle, authenticator, routes: controlPlaneRoutes, routeDeps, openApi });
 
     const maintenance = startMaintenance(config, logger, async () => {
       await signingKeys.rotateDue();
@@ -206,6 +209,7 @@ export async function composeControlPlane(deps: ComposeDeps): Promise<ControlPla
 
     return {
       app,
+      listener,
       services,
       auth: { tokens, sessions, signingKeys },
       limiter,

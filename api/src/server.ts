@@ -125,7 +125,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     }
     // Last step that can fail: a first-start key is created only when it will be printed.
     const bootstrap = opts.skipBootstrap ? null : await bootstrapIfEmpty(services);
-    server.on('request', plane.app);
+    server.on('request', plane.listener);
     server.keepAliveTimeout = 5_000;
     const purge = startIdempotencyPurge(db, config.idempotencyTtlSeconds * 1000, logger);
 

@@ -43,6 +43,14 @@ export function routeTemplate(req: Request): string {
   return (req as unknown as TrackedRequest)[TEMPLATE] ?? UNMATCHED_ROUTE;
 }
 
+/** A step that gives the request its route template where Express's route matching does not run (the direct lane). */
+export function routeTemplateStep(template: string): RequestHandler {
+  return (req: Request, _res: Response, next: NextFunction): void => {
+    (req as unknown as TrackedRequest)[TEMPLATE] = template;
+    next();
+  };
+}
+
 /** Observes every request's latency when its response finishes (or its connection closes). */
 export function requestMetrics(metrics: Metrics): RequestHandler {
   return (req: Request, res: Response, next: NextFunction): void => {

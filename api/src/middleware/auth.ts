@@ -23,7 +23,7 @@ import { dpopError, dpopHeader } from '../oauth/proofs/dpop';
 
 /** The credential of `Authorization: Bearer …` or `Authorization: DPoP …` (RFC 9449 §7.1). */
 export function presentedCredential(req: Request): { scheme: 'bearer' | 'dpop'; token: string } | undefined {
-  return parseAuthorization(req.get('authorization'));
+  return parseAuthorization(req.headers.authorization);
 }
 
 /** Anything that resolves a presented API key: the organization service, or a cache in front of it. */
@@ -61,7 +61,7 @@ export class Authenticator {
     const credential = presentedCredential(req);
     const token = credential?.token;
     if (!token) {
-      if (auth.kind === 'api_key_or_agent' && auth.anonymous && !req.get('authorization')) return ANONYMOUS;
+      if (auth.kind === 'api_key_or_agent' && auth.anonymous && !req.headers.authorization) return ANONYMOUS;
       throw new UnauthenticatedError(auth.kind === 'api_key' ? 'Send an API key: Authorization: Bearer aa_…' : 'Send an agent access token or an API key: Authorization: Bearer …');
     }
     if (token.startsWith(API_KEY_PREFIX)) {

@@ -8,6 +8,8 @@ import type { NextFunction, Request, Response } from 'express';
 import { DomainError, DomainErrorCode, RateLimitedError } from '../domain/errors';
 import { toDomainError } from '../middleware/error-handler';
 import type { Logger } from '../logger';
+import { requestPath } from '../http/request-path';
+import { sendJson } from './middleware';
 
 export type OAuthErrorCode =
   | 'invalid_request'
@@ -68,11 +70,11 @@ export function oauthErrorHandler(logger: Logger) {
     if (res.headersSent) return next(err);
     const e: DomainError | undefined = toDomainError(err);
     const { status, error } = e ? OAUTH_ERRORS[e.code] : SERVER_ERROR;
-    if (status >= 500) logger.error({ err, request_id: req.id, path: req.path }, 'oauth request failed');
+    if (status >= 500) logger.error({ err, request_id: req.id, path: requestPath(req) }, 'oauth request failed');
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('Pragma', 'no-cache');
     if (status === 401) res.setHeader('WWW-Authenticate', `Bearer realm="certusordo", error="${error}"`);
     if (e instanceof RateLimitedError && e.retryAfterSeconds) res.setHeader('Retry-After', String(e.retryAfterSeconds));
-    res.status(status).json({ error, error_description: status >= 500 ? 'An internal error occurred' : e!.message });
+    sendJson(res, status, { error, error_description: status >= 500 ? 'An internal error occurred' : e!.message });
   };
 }

@@ -5,6 +5,7 @@
  * domain errors, rendered as RFC 6749 bodies by the router's error handler (oauth/errors.ts).
  */
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
+import { runChain } from '../http/chain';
 import { DomainError, UnsupportedGrantTypeError, ValidationError } from '../domain/errors';
 import { oauthErrorFor } from './errors';
 import { bodyParam, noStore, parseBody, rejectDupes } from './middleware';
@@ -15,23 +16,6 @@ import { GRANTS } from './grants';
 import type { TokenEndpointDeps } from './token-steps';
 
 export type { TokenEndpointDeps } from './token-steps';
-
-/** Runs `chain` as Express would: each step calls next() to go on, next(err) to stop with an error. */
-function runChain(chain: readonly RequestHandler[], req: Request, res: Response, done: NextFunction): void {
-  let i = 0;
-  const step = (err?: unknown): void => {
-    if (err) return done(err);
-    const handler = chain[i++];
-    if (!handler) return done();
-    try {
-      const r: unknown = handler(req, res, step);
-      if (r instanceof Promise) r.catch(done);
-    } catch (e) {
-      done(e);
-    }
-  };
-  step();
-}
 
 /** Hands the request to the steps of its grant_type. */
 function dispatchGrant(deps: TokenEndpointDeps): RequestHandler {

@@ -60,7 +60,7 @@ export function refuse(deps: TokenEndpointDeps, req: Request, result: Extract<Cl
  */
 export function authenticateClient(deps: TokenEndpointDeps) {
   return async function authenticateClient(req: Request, res: Response, next: NextFunction): Promise<void> {
-    if (req.get('authorization')) return next(new ValidationError('Authenticate with client_assertion (private_key_jwt), not an Authorization header'));
+    if (req.headers.authorization) return next(new ValidationError('Authenticate with client_assertion (private_key_jwt), not an Authorization header'));
     const assertionType = bodyParam(req, 'client_assertion_type');
     const assertion = bodyParam(req, 'client_assertion');
     if (assertionType === undefined || assertion === undefined) {

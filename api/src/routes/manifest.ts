@@ -132,6 +132,12 @@ interface RouteCommon<D, A extends RouteAuth, B extends Schema, Q extends Schema
    */
   readonly errors?: readonly number[];
   readonly errorShape: ErrorShape;
+  /**
+   * `direct`: also served on the direct lane (http/direct-lane.ts), without Express, for the
+   * requests every agent and relying service makes. Only POST routes without path parameters, whose
+   * steps read headers from `req.headers` and answer through node's own response methods.
+   */
+  readonly lane?: 'direct';
   /** Named steps that run first, before the request is read (e.g. no-store headers, a per-address limit). */
   before?(deps: D): RequestHandler[];
 }

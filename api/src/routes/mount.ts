@@ -5,7 +5,7 @@
  * schemas) and the Idempotency-Key → the handler → render the reply. Errors are rendered in the
  * route's error shape: the app-wide API error handler, or RFC 6749 bodies for `oauth` routes.
  */
-import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response, Router } from 'express';
+import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import { ZodError } from 'zod';
 import { ValidationError } from '../errors';
 import type { Logger } from '../logger';
@@ -13,6 +13,7 @@ import type { Authenticator } from '../middleware/auth';
 import { jsonBody } from '../middleware/body';
 import { oauthErrorHandler } from '../oauth/errors';
 import { parseBody, rejectDupes } from '../oauth/middleware';
+import type { Step } from '../http/chain';
 import { idempotencyKey } from './idempotency';
 import type { HandledRoute, Reply, Route, RouteContext, RouteManifest } from './manifest';
 
@@ -20,6 +21,8 @@ export interface MountOptions {
   authenticator: Authenticator;
   bodyLimitBytes: number;
   logger: Logger;
+  /** Receives the chain of every `lane: 'direct'` route, as mounted on Express. */
+  direct?(method: 'post', path: string, chain: readonly Step[]): void;
 }
 
 /** `/v1/agents/{id}` → `/v1/agents/:id`. */
@@ -36,12 +39,16 @@ export function mountManifest<D>(router: Router, manifest: RouteManifest<D>, dep
   } satisfies Record<Route<D>['reads'], RequestHandler[]>;
   const oauthErrors = oauthErrorHandler(o.logger);
   for (const route of manifest.routes) {
-    const chain: Array<RequestHandler | ErrorRequestHandler> = [...(route.before?.(deps) ?? [])];
+    const chain: Step[] = [...(route.before?.(deps) ?? [])];
     if (route.steps) chain.push(...route.steps(deps));
     else chain.push(...readers[route.reads], handlerStep(route, deps, o.authenticator));
     // API-shaped errors fall through to the app's error handler.
     if (route.errorShape === 'oauth') chain.push(oauthErrors);
     router[route.method](expressPath(route.path), ...chain);
+    if (route.lane === 'direct') {
+      if (route.method !== 'post' || route.path.includes('{')) throw new Error(`${route.method} ${route.path}: only POST routes without path parameters can take the direct lane`);
+      o.direct?.('post', route.path, chain);
+    }
   }
 }
 
@@ -80,7 +87,7 @@ function oauthValidationError(err: unknown): unknown {
  * answers are written without hashing the body.
  */
 function render(req: Request, res: Response, route: Route<unknown>, reply: Reply): void {
-  res.status(reply.status ?? 200);
+  res.statusCode = reply.status ?? 200;
   if (reply.headers) for (const [name, value] of Object.entries(reply.headers)) res.setHeader(name, value);
   if (reply.body === undefined) return void res.end();
   const type = route.contentType ?? 'application/json';

@@ -34,14 +34,15 @@ export interface OAuthRouteDeps {
  */
 function limitAnonymous(limits: EndpointLimits) {
   return function limitAnonymous(req: Request, _res: Response, next: NextFunction): void {
-    if (req.get('authorization')) return next();
+    if (req.headers.authorization) return next();
     const wait = limits.anonymousRevocations.take(`ip:${addressKey(req.ip)}`);
     if (wait > 0) return next(new RateLimitedError('Too many revocation requests from this address; retry later', wait, 'revoke_rate_limited'));
     next();
   };
 }
 
-const oauth = { reads: 'oauth_params', errorShape: 'oauth' } as const;
+/** The endpoints every agent and relying service calls: on the direct lane (http/direct-lane.ts). */
+const oauth = { reads: 'oauth_params', errorShape: 'oauth', lane: 'direct' } as const;
 
 /** The authorization endpoint the organization issuers' metadata advertises. */
 export const AUTHORIZATION_ENDPOINT_PATH = '/v1/oauth/authorize';
