@@ -1,5 +1,5 @@
 /** Identifier helpers. */
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 
 import { isUuid } from '../../../model/ids';
 
@@ -22,6 +22,23 @@ let lastMs = 0;
 let counter = 0;
 
 /**
+ * Random bytes drawn from the CSPRNG a few kilobytes at a time and each handed out once: one fill
+ * per 256 ids instead of one per id (every token writes one).
+ */
+const POOL = Buffer.alloc(4096);
+let poolOffset = POOL.length;
+const scratch = Buffer.alloc(16);
+
+function randomInto(target: Buffer): void {
+  if (poolOffset + target.length > POOL.length) {
+    randomFillSync(POOL);
+    poolOffset = 0;
+  }
+  POOL.copy(target, 0, poolOffset, poolOffset + target.length);
+  poolOffset += target.length;
+}
+
+/**
  * RFC 9562 UUIDv7: 48-bit milliseconds, then a 12-bit per-millisecond counter (monotonic within
  * this process), then random bits. Time-ordered ids make `ORDER BY id` a stable creation order,
  * which is what keyset pagination walks.
@@ -38,7 +55,8 @@ export function uuidv7(now: number = Date.now()): string {
     lastMs = now;
     counter = 0;
   }
-  const b = randomBytes(16);
+  const b = scratch;
+  randomInto(b);
   b.writeUIntBE(now, 0, 6);
   b[6] = 0x70 | ((counter >> 8) & 0x0f);
   b[7] = counter & 0xff;
