@@ -3,9 +3,11 @@
  * assertions and signs access tokens with these, and introspection verifies them, so they stay
  * small and allocation-light. Anything that is not a well-formed EdDSA JWS is rejected.
  *
- * Signing and verifying run on libuv's thread pool (node:crypto's callback form), not on the event
- * loop: an Ed25519 check is most of a token request's CPU, and on the loop it would make every other
- * request (and the group commit's database replies) wait behind it. The loop pays only the hand-off.
+ * Verifying runs on libuv's thread pool (node:crypto's callback form), not on the event loop: an
+ * Ed25519 check is most of a token request's CPU, and on the loop it would make every other request
+ * (and the group commit's database replies) wait behind it. The loop pays only the hand-off.
+ * Signing costs about a third of a check, less than the hand-off costs the process in thread
+ * wake-ups (docs/performance.md), so it runs on the loop; it keeps the promise-returning form.
  */
 import { sign, verify, KeyObject } from 'node:crypto';
 import { printableText, textViolations } from '../../../model/text';
@@ -83,7 +85,9 @@ export function verifyEd25519(jws: DecodedJws, key: KeyObject): Promise<boolean>
 
 export function signEd25519(header: Record<string, unknown>, payload: Record<string, unknown>, key: KeyObject): Promise<string> {
   const input = `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
-  return new Promise((resolve, reject) => {
-    sign(null, Buffer.from(input), key, (err, signature) => (err ? reject(err) : resolve(`${input}.${signature.toString('base64url')}`)));
-  });
+  try {
+    return Promise.resolve(`${input}.${sign(null, Buffer.from(input), key).toString('base64url')}`);
+  } catch (err) {
+    return Promise.reject(err as Error);
+  }
 }
