@@ -303,7 +303,8 @@ function renderCredential(c: FederatedCredentialProps): AgentFederatedCredential
   };
 }
 
-function credentialViolations(creds: readonly FederatedCredentialProps[]): string[] {
+/** The API's rules for federated credentials, each violation named by its index. */
+export function credentialViolations(creds: readonly FederatedCredentialProps[]): string[] {
   if (Token.isUnresolved(creds)) return [];
   const out: string[] = [];
   if (creds.length > FEDERATED_CREDENTIALS_MAX) out.push(`federatedCredentials may have at most ${FEDERATED_CREDENTIALS_MAX} entries`);

@@ -13,7 +13,7 @@
 import { Construct } from 'constructs';
 import { Token } from 'cdktf';
 import { metadataViolations, nameViolations, normalizeScopes, scopesViolations } from '../../model/agent';
-import { CertusOrdoAgent, type ManagedAgentStatus } from './agent';
+import { CertusOrdoAgent, credentialViolations, type FederatedCredentialProps, type ManagedAgentStatus } from './agent';
 import { ValidationError } from './errors';
 
 /** `full`: the service's scopes. `read-only`: only its `read` scopes (`x:*` becomes `x:read`). */
@@ -41,6 +41,15 @@ export interface ServiceDefinition {
   readonly metadata?: Readonly<Record<string, string>>;
   /** Status enforced for this service's agents. @default - not managed (runtime suspensions survive deploys) */
   readonly status?: ManagedAgentStatus;
+  /**
+   * The workloads that run this service, per environment: the agent of an environment listed here
+   * is secretless (its workloads authenticate with their platform tokens; no key or secret exists),
+   * for example `{ prod: [{ issuer: 'https://token.actions.githubusercontent.com', subject:
+   * 'repo:acme/billing:environment:prod' }] }`. Each environment has its own workloads, so nothing
+   * is shared between environments.
+   * @default - none: every agent of the service has a generated key
+   */
+  readonly federatedCredentialsByEnvironment?: Readonly<Record<string, readonly FederatedCredentialProps[]>>;
 }
 
 export interface ServiceAgentsProps {
@@ -101,6 +110,7 @@ export class ServiceAgents extends Construct {
         if (!Token.isUnresolved(name)) violations.push(...nameViolations(name).map((v) => `${where}: ${v}`));
         violations.push(...scopesViolations(scopes.filter((s) => !Token.isUnresolved(s))).map((v) => `${where}: ${v}`));
         violations.push(...metadataViolations(metadata).map((v) => `${where}: ${v}`));
+        violations.push(...credentialViolations(service.federatedCredentialsByEnvironment?.[env.name] ?? []).map((v) => `${where}: ${v}`));
         plan.push({ service, env, name, scopes, metadata });
       }
     }
@@ -113,6 +123,7 @@ export class ServiceAgents extends Construct {
         metadata,
         status: service.status,
         rotationTrigger: props.rotationTrigger,
+        federatedCredentials: service.federatedCredentialsByEnvironment?.[env.name],
       });
       this.byKey.set(key(service.name, env.name), agent);
       return agent;
@@ -155,6 +166,9 @@ function shapeViolations(props: ServiceAgentsProps, environments: readonly Envir
   for (const s of props.services) {
     for (const env of Object.keys(s.scopesByEnvironment ?? {})) {
       if (!envNames.has(env)) out.push(`service "${s.name}": scopesByEnvironment names unknown environment "${env}"`);
+    }
+    for (const env of Object.keys(s.federatedCredentialsByEnvironment ?? {})) {
+      if (!envNames.has(env)) out.push(`service "${s.name}": federatedCredentialsByEnvironment names unknown environment "${env}"`);
     }
   }
   return out;

@@ -100,3 +100,44 @@ describe('ServiceAgents', () => {
     expect(r.status).toBe('suspended');
   });
 });
+
+describe('ServiceAgents with federated credentials per environment', () => {
+  const github = (environment: string) => ({ issuer: 'https://token.actions.githubusercontent.com', subject: `repo:acme/billing:environment:${environment}` });
+
+  test("an environment's listed workloads make its agent secretless; the others keep generated keys", () => {
+    const stack = stackWithProvider();
+    const agents = new ServiceAgents(stack, 'Agents', {
+      team: 'billing',
+      environments: ['staging', 'prod'],
+      services: [{ name: 'invoice-processor', scopes: ['invoices:read'], federatedCredentialsByEnvironment: { prod: [github('prod')] } }],
+    });
+    expect(agents.agent('invoice-processor', 'prod').secretless).toBe(true);
+    expect(agents.agent('invoice-processor', 'staging').secretless).toBe(false);
+    expect(() => agents.agent('invoice-processor', 'prod').secretOutput('prod_secret')).toThrow(/secretless/);
+    const byName = agentsByName(synth(stack).json);
+    expect(byName['invoice-processor-prod'].federated_credential).toEqual([{ issuer: github('prod').issuer, subject: github('prod').subject }]);
+    expect(byName['invoice-processor-staging'].federated_credential).toBeUndefined();
+  });
+
+  test('credentials are checked with the API rules and unknown environments named, before any agent is made', () => {
+    const stack = stackWithProvider();
+    let error: ValidationError | undefined;
+    try {
+      new ServiceAgents(stack, 'Agents', {
+        team: 'billing',
+        environments: ['prod'],
+        services: [{ name: 'svc', scopes: [], federatedCredentialsByEnvironment: { prod: [{ issuer: 'http://ci.example.test', subject: 's' }], qa: [github('qa')] } }],
+      });
+    } catch (e) {
+      error = e as ValidationError;
+    }
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error!.violations).toEqual(
+      expect.arrayContaining([
+        'service "svc": federatedCredentialsByEnvironment names unknown environment "qa"',
+        expect.stringMatching(/^agent "svc-prod": federatedCredentials\[0\]: issuer must be an https URL/),
+      ]),
+    );
+    expect(stack.node.tryFindChild('Agents')?.node.children ?? []).toHaveLength(0);
+  });
+});
