@@ -51,13 +51,19 @@ export class DirectLane {
     const chain = this.routes.get(`${incoming.method} ${path}`);
     if (!chain) return false;
     const req = incoming as LaneRequest;
-    req.id = '';
-    req.ip = proxyAddr(incoming, this.trust);
-    req.originalUrl = url;
-    req.path = path;
-    req.body = undefined;
     const res = response as ServerResponse & { locals: Record<string, unknown> };
-    res.locals = Object.create(null) as Record<string, unknown>;
+    try {
+      req.id = '';
+      req.ip = proxyAddr(incoming, this.trust);
+      req.originalUrl = url;
+      req.path = path;
+      req.body = undefined;
+      res.locals = Object.create(null) as Record<string, unknown>;
+    } catch (err) {
+      // A listener that throws would take the process down; Express's router answers 500 instead.
+      finish(res, err);
+      return true;
+    }
     runChain(chain, req as unknown as Request, res as unknown as Response, (err?: unknown) => finish(res, err));
     return true;
   }
