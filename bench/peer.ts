@@ -129,12 +129,19 @@ async function main(): Promise<void> {
   const seconds = Number(process.argv[2] ?? 4);
   const connections = Number(process.argv[3] ?? 32);
   const rounds = Number(process.argv[4] ?? 3);
-  const pg = await startPostgres({ durable: true });
+  // BENCH_PG_STATEMENTS=1: also print what each statement cost PostgreSQL (pg_stat_statements).
+  const statementStats = process.env.BENCH_PG_STATEMENTS === '1';
+  const pg = await startPostgres({ durable: true, statementStats });
   const children: ChildProcess[] = [];
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'certusordo-peer-bench-'));
   try {
     const admin = knexFactory({ client: 'pg', connection: pg.url('postgres'), pool: { min: 0, max: 1 } });
     await admin.raw('create database bench');
+    if (statementStats) {
+      const bench = knexFactory({ client: 'pg', connection: pg.url('bench'), pool: { min: 0, max: 1 } });
+      await bench.raw('create extension pg_stat_statements');
+      await bench.destroy();
+    }
     const settings = (await admin.raw(`select name, setting from pg_settings where name in ('fsync', 'synchronous_commit', 'full_page_writes') order by name`)).rows as { name: string; setting: string }[];
     await admin.destroy();
 
@@ -219,6 +226,11 @@ async function main(): Promise<void> {
     // which the never_authenticated marker (first_auth_at, indexed where null) relies on.
     const hot = execFileSync('psql', ['-Atc', "select n_tup_upd || ' ' || n_tup_hot_upd from pg_stat_user_tables where relname = 'agents'", pg.url('bench')]).toString().trim().split(' ').map(Number);
     process.stdout.write(`agents row updates: ${hot[0]}, HOT (no index entry written): ${hot[1]} (${((100 * hot[1]!) / Math.max(1, hot[0]!)).toFixed(1)} %)\n`);
+    if (statementStats) {
+      const top = execFileSync('psql', ['-Atc', `select calls, round(mean_exec_time::numeric, 3), round((rows::numeric / greatest(calls, 1)), 1), round(total_exec_time::numeric), left(regexp_replace(query, '\\s+', ' ', 'g'), 90)
+        from pg_stat_statements where dbid = (select oid from pg_database where datname = 'bench') order by total_exec_time desc limit 10`, pg.url('bench')]).toString();
+      process.stdout.write(`PostgreSQL statements by total time (calls | mean ms | rows per call | total ms | text):\n${top}`);
+    }
     if (only) return;
     const issuance = perRound.map((r) => ratio(r, 'token'));
     const introspection = perRound.map((r) => ratio(r, 'introspect'));
