@@ -17,7 +17,7 @@ import { errorHandler, notFoundHandler } from './middleware/error-handler';
 import type { Authenticator } from './middleware/auth';
 import type { Metrics } from './metrics/metrics';
 import { metricsHandler, requestMetrics, routeTemplateStep, trackRouteTemplates } from './metrics/http';
-import { DirectLane } from './http/direct-lane';
+import { DirectLane, type TrustFunction } from './http/direct-lane';
 import type { Step } from './http/chain';
 import { consoleRouter } from './routes/console';
 import type { OpenApiDocument } from './openapi';
@@ -100,7 +100,7 @@ export function createApp<D>(deps: AppDeps<D>): HttpApp {
 
   // The lane runs what Express would for its routes: the same first steps, the route's chain, the
   // same last error handler.
-  const lane = new DirectLane(app.get('trust proxy fn') as (address: string, hop: number) => boolean);
+  const lane = new DirectLane(app.get('trust proxy fn') as TrustFunction);
   const lastResort = errorHandler(logger);
   const direct = (method: 'post', path: string, chain: readonly Step[]) =>
     lane.add(method, path, [...everyRequest, ...(config.metrics ? [routeTemplateStep(expressPath(path))] : []), ...chain, lastResort]);

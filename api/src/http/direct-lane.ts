@@ -17,7 +17,8 @@ import type { Request, Response } from 'express';
 import proxyAddr from 'proxy-addr';
 import { runChain, Step } from './chain';
 
-type TrustFunction = (address: string, hop: number) => boolean;
+/** Express's compiled `trust proxy` setting (`app.get('trust proxy fn')`). */
+export type TrustFunction = (address: string, hop: number) => boolean;
 
 /** The members the lane's steps read, set on node's own request. */
 interface LaneRequest extends IncomingMessage {
@@ -37,10 +38,6 @@ export class DirectLane {
   /** Serves `POST path` (exactly this spelling) with `chain`. */
   add(method: 'post', path: string, chain: readonly Step[]): void {
     this.routes.set(`${method.toUpperCase()} ${path}`, chain);
-  }
-
-  get size(): number {
-    return this.routes.size;
   }
 
   /** Answers the request if it is on the lane; false hands it to Express. */
