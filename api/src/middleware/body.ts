@@ -39,6 +39,8 @@ export function assertBodyText(body: unknown): void {
 
 /** A value decoded from percent-encoding, refusing sequences that are not UTF-8. */
 function decodeStrict(raw: string, field: () => string): string {
+  // Nothing to decode (a JWT assertion, an id): the text is its own value.
+  if (raw.indexOf('%') < 0 && raw.indexOf('+') < 0) return raw;
   try {
     return decodeURIComponent(raw.replace(/\+/g, ' '));
   } catch {
