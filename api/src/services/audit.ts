@@ -46,14 +46,36 @@ export function chainKeys(chainKey: Buffer): ChainKeys {
   return { link: derive('link'), seal: derive('seal') };
 }
 
-/** JSON with object keys sorted at every level, so jsonb's reordering cannot change a hash. */
+/**
+ * JSON with object keys sorted at every level, so jsonb's reordering cannot change a hash. Written
+ * into one string in a single pass (every token links an event through this).
+ */
 function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object' && !(value instanceof Date)) {
-    const obj = value as Record<string, unknown>;
-    return `{${Object.keys(obj).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(value instanceof Date ? value.toISOString() : value ?? null);
+  let out = '';
+  const write = (v: unknown): void => {
+    if (Array.isArray(v)) {
+      out += '[';
+      for (let i = 0; i < v.length; i++) {
+        if (i > 0) out += ',';
+        write(v[i]);
+      }
+      out += ']';
+    } else if (v && typeof v === 'object' && !(v instanceof Date)) {
+      const obj = v as Record<string, unknown>;
+      const keys = Object.keys(obj).sort();
+      out += '{';
+      for (let i = 0; i < keys.length; i++) {
+        if (i > 0) out += ',';
+        out += `${JSON.stringify(keys[i])}:`;
+        write(obj[keys[i]!]);
+      }
+      out += '}';
+    } else {
+      out += JSON.stringify(v instanceof Date ? v.toISOString() : v ?? null);
+    }
+  };
+  write(value);
+  return out;
 }
 
 function canonicalEvent(e: ChainEventBody): string {
