@@ -6,7 +6,7 @@
  * Verifying runs on libuv's thread pool (node:crypto's callback form), not on the event loop: an
  * Ed25519 check is most of a token request's CPU, and on the loop it would make every other request
  * (and the group commit's database replies) wait behind it. The loop pays only the hand-off.
- * Signing costs about a third of a check, less than the hand-off costs the process in thread
+ * Signing is much cheaper than a check, cheaper than what the hand-off costs the process in thread
  * wake-ups (docs/performance.md), so it runs on the loop; it keeps the promise-returning form.
  */
 import { sign, verify, KeyObject } from 'node:crypto';
