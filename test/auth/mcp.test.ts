@@ -10,13 +10,12 @@
  */
 import { InvalidTokenError, ServerError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
 import { OAuthMetadataSchema, OAuthProtectedResourceMetadataSchema } from '@modelcontextprotocol/sdk/shared/auth.js';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { AgentCredentials, requireAgentToken } from '@certusordo/sdk';
 import { mcpTokenVerifier } from '@certusordo/sdk/mcp';
+import { listenLocal } from '../support/local-app';
 import { startTestServer, TestServer } from '../support/server';
 import { mcpHandler, startToolServer, ToolServer } from '../../examples/mcp/server';
 import { runAgent } from '../../examples/mcp/agent';
@@ -174,10 +173,8 @@ describe('introspection', () => {
 
 test("an MCP transport behind the kit's own middleware (requireAgentToken): tools see the agent in authInfo", async () => {
   const app = express();
-  const http = await new Promise<Server>((resolve) => {
-    const h = app.listen(0, '127.0.0.1', () => resolve(h));
-  });
-  const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`;
+  const local = await listenLocal(app);
+  const url = `${local.origin}/mcp`;
   app.post('/mcp', requireAgentToken({ issuer, resource: url, scopes: ['tools:read'] }), express.json(), mcpHandler);
   try {
     const agent = await toolAgent(['tools:*']);
@@ -191,17 +188,14 @@ test("an MCP transport behind the kit's own middleware (requireAgentToken): tool
     const refused = await mcpCall(url, `Bearer ${await tokenFor(agent, { resource: offline.url })}`);
     expect([refused.status, refused.challenge]).toEqual([401, expect.stringContaining('error="invalid_token"')]);
   } finally {
-    http.closeAllConnections();
-    await new Promise((r) => http.close(r));
+    await local.close();
   }
 });
 
 test('a DPoP-bound token through an MCP transport behind requireAgentToken: the official client, fetching with AgentCredentials (dpop: true), calls a tool; the same token without a proof, as Bearer, or replayed, is refused', async () => {
   const app = express();
-  const http = await new Promise<Server>((resolve) => {
-    const h = app.listen(0, '127.0.0.1', () => resolve(h));
-  });
-  const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`;
+  const local = await listenLocal(app);
+  const url = `${local.origin}/mcp`;
   app.post('/mcp', requireAgentToken({ issuer, resource: url, scopes: ['tools:read'], requireDpop: true }), express.json(), mcpHandler);
   try {
     const agent = await toolAgent(['tools:read']);
@@ -235,7 +229,6 @@ test('a DPoP-bound token through an MCP transport behind requireAgentToken: the 
     // the stock requireBearerAuth path (mcpTokenVerifier) sees no proof: a bound token is refused there
     await expect(mcpTokenVerifier({ issuer, resource: url }).verifyAccessToken(token)).rejects.toBeInstanceOf(InvalidTokenError);
   } finally {
-    http.closeAllConnections();
-    await new Promise((r) => http.close(r));
+    await local.close();
   }
 });

@@ -7,20 +7,19 @@
  * proof for another URL, method or key, or a replayed proof, it is refused with the DPoP challenge. With introspection: a suspension refuses the next call past the cache,
  * an unreachable control plane refuses (503), and the cache stays bounded.
  */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import express from 'express';
 import {
   AgentCredentials, dpopJwkThumbprint, dpopKeyFromSeed, IntrospectionGate, protectedResourceMetadata, protectedResourceMetadataUrl, requireAgentToken,
   type AgentAuthInfo, type AgentTokenRequest, type RequireAgentTokenOptions,
 } from '@certusordo/sdk';
+import { listenLocal, LocalApp } from '../support/local-app';
 import { startTestServer, TestServer } from '../support/server';
 import { admin, createAgent, requestToken, TestAgent } from './helpers';
 
 let s: TestServer;
 let issuer: string;
 let clock = 0;
-const servers: Server[] = [];
+const apps: LocalApp[] = [];
 
 beforeAll(async () => {
   s = await startTestServer();
@@ -28,21 +27,16 @@ beforeAll(async () => {
   clock = Date.now();
 });
 afterAll(async () => {
-  for (const h of servers) {
-    h.closeAllConnections();
-    await new Promise((r) => h.close(r));
-  }
+  for (const a of apps) await a.close();
   await s?.close();
 });
 
 /** A reports API on a free port: GET /reports needs `reports:read`; its RFC 9728 document is served. */
 async function reportsApi(extra: Partial<RequireAgentTokenOptions> = {}): Promise<string> {
   const app = express();
-  const http = await new Promise<Server>((resolve) => {
-    const h = app.listen(0, '127.0.0.1', () => resolve(h));
-  });
-  servers.push(http);
-  const resource = `http://127.0.0.1:${(http.address() as AddressInfo).port}/reports`;
+  const local = await listenLocal(app);
+  apps.push(local);
+  const resource = `${local.origin}/reports`;
   app.get(new URL(protectedResourceMetadataUrl(resource)).pathname, (_req, res) => {
     res.json(protectedResourceMetadata({ issuer, resource, scopesSupported: ['reports:read'] }));
   });

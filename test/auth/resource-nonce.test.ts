@@ -5,13 +5,12 @@
  * 401 `use_dpop_nonce` with a fresh `DPoP-Nonce`; with it the call passes; a replica given the same
  * secret accepts it; `AgentCredentials.fetch` retries once and remembers the nonce per origin.
  */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import express from 'express';
 import {
   AgentCredentials, createDpopProof, dpopKeyFromSeed, hmacDpopNonces, protectedResourceMetadataUrl, requireAgentToken,
   type AgentTokenRequest, type DpopNonceSource, type RequireAgentTokenOptions,
 } from '@certusordo/sdk';
+import { listenLocal, LocalApp } from '../support/local-app';
 import { startTestServer, TestServer } from '../support/server';
 import { createAgent, TestAgent } from './helpers';
 
@@ -22,7 +21,7 @@ let s: TestServer;
 let issuer: string;
 /** The resource servers' clock (ms): steps between calls; proofs are made at the same time. */
 let clock = 0;
-const servers: Server[] = [];
+const apps: LocalApp[] = [];
 
 beforeAll(async () => {
   s = await startTestServer();
@@ -32,21 +31,16 @@ beforeAll(async () => {
   clock = Date.now();
 });
 afterAll(async () => {
-  for (const h of servers) {
-    h.closeAllConnections();
-    await new Promise((r) => h.close(r));
-  }
+  for (const a of apps) await a.close();
   await s?.close();
 });
 
 /** GET /reports behind requireAgentToken with these options, on a free port; its URL. */
 async function reportsApi(extra: Partial<RequireAgentTokenOptions>): Promise<string> {
   const app = express();
-  const http = await new Promise<Server>((resolve) => {
-    const h = app.listen(0, '127.0.0.1', () => resolve(h));
-  });
-  servers.push(http);
-  const resource = `http://127.0.0.1:${(http.address() as AddressInfo).port}/reports`;
+  const local = await listenLocal(app);
+  apps.push(local);
+  const resource = `${local.origin}/reports`;
   app.get('/reports', requireAgentToken({ issuer, resource, now: () => clock, ...extra } as RequireAgentTokenOptions), (req, res) => {
     res.json({ agent: (req as unknown as AgentTokenRequest).agent!.agentId });
   });

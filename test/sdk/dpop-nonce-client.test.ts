@@ -8,12 +8,11 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import express from 'express';
 import { AgentCredentials, formatAgentSecret } from '@certusordo/sdk';
 import { DpopProofs } from '../../api/src/tokens/dpop';
+import { listenLocal, LocalApp } from '../support/local-app';
 
 const WINDOW_S = 10;
 
@@ -21,7 +20,7 @@ const WINDOW_S = 10;
 let offsetS = 0;
 /** The `nonce` claim of every proof the endpoint received, in order (undefined: none). */
 let seen: Array<string | undefined> = [];
-let http: Server;
+let local: LocalApp;
 let baseUrl: string;
 
 beforeAll(async () => {
@@ -43,14 +42,11 @@ beforeAll(async () => {
     offsetS += Number(req.query.seconds);
     res.json({});
   });
-  http = await new Promise<Server>((resolve) => {
-    const h = app.listen(0, '127.0.0.1', () => resolve(h));
-  });
-  baseUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  local = await listenLocal(app);
+  baseUrl = local.origin;
 });
 afterAll(async () => {
-  http.closeAllConnections();
-  await new Promise((r) => http.close(r));
+  await local?.close();
 });
 beforeEach(() => {
   seen = [];
