@@ -32,8 +32,7 @@ ${grants
     expect(res.all).not.toMatch(PROTOCOL_VIOLATIONS);
     return res;
   };
-  const managed = (type: string, name: string): Record<string, unknown> | undefined =>
-    ws.state().resources.find((r) => r.mode === 'managed' && r.type === type && r.name === name)?.instances[0]?.attributes;
+  const managed = (type: string, name: string) => ws.managed(type, name);
   const agent = (name: string) => managed('certusordo_agent', name) as { id: string; secret: string; may_act: string[] };
   const creds = (name: string) => AgentCredentials.fromSecret(agent(name).secret, { baseUrl: server.url });
 

@@ -64,8 +64,7 @@ resource "certusordo_agent_key" "initial" {
     expect(res.all).not.toMatch(PROTOCOL_VIOLATIONS);
     return res;
   };
-  const managed = (type: string, name: string): Record<string, unknown> | undefined =>
-    ws.state().resources.find((r) => r.mode === 'managed' && r.type === type && r.name === name)?.instances[0]?.attributes;
+  const managed = (type: string, name: string) => ws.managed(type, name);
   const key = (name: string): KeyAttrs => managed('certusordo_agent_key', name) as unknown as KeyAttrs;
   const tokenWith = (secret: string): Promise<string> => AgentCredentials.fromSecret(secret, { baseUrl: server.url }).getToken();
 

@@ -74,8 +74,7 @@ resource "certusordo_agent_federated_credential" "extra" {
     expect(res.all).not.toMatch(PROTOCOL_VIOLATIONS);
     return res;
   };
-  const managed = (type: string, name: string): Record<string, unknown> | undefined =>
-    ws.state().resources.find((r) => r.mode === 'managed' && r.type === type && r.name === name)?.instances[0]?.attributes;
+  const managed = (type: string, name: string) => ws.managed(type, name);
   const agentState = () => managed('certusordo_agent', 'ci') as { id: string; secret: string | null; public_key: string | null; federated_credential: CredentialAttrs[] };
   const active = async (agentId: string) => (await api.listFederatedCredentials(agentId)).filter((c) => c.status === 'active');
   const settled = () => tf(['plan', '-no-color', '-detailed-exitcode'], [0]);

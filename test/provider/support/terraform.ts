@@ -123,6 +123,11 @@ export class TfWorkspace {
     return JSON.parse(fs.readFileSync(path.join(this.dir, 'terraform.tfstate'), 'utf8'));
   }
 
+  /** The attributes of the managed resource `type.name` in the state (its first instance), if any. */
+  managed(type: string, name: string): Record<string, unknown> | undefined {
+    return this.state().resources.find((r) => r.mode === 'managed' && r.type === type && r.name === name)?.instances[0]?.attributes;
+  }
+
   cleanup(): void {
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
