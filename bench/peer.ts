@@ -24,7 +24,7 @@ import knexFactory from 'knex';
 import { startReplica, stopReplicas } from './support/replica';
 import { startPostgres } from './support/postgres';
 import { interleavedRounds, LoadResult, LoadSpec } from './support/load';
-import { postmasterPid, threadCpuSeconds, treeCpuSeconds } from './support/cpu';
+import { machineScheduling, postmasterPid, threadCpuSeconds, treeCpuSeconds } from './support/cpu';
 
 const SCOPES = 'payments:read payments:write';
 /** The audience both servers put in their JWT access tokens. */
@@ -203,7 +203,8 @@ async function main(): Promise<void> {
     const postmaster = postmasterPid(path.join(pg.dir, 'data'));
     // Committed transactions of the bench database (PostgreSQL's statistics, which lag by up to a second).
     const commits = () => Number(execFileSync('psql', ['-Atc', "select xact_commit from pg_stat_database where datname = 'bench'", pg.url('postgres')]).toString());
-    const cpu = { certusordo: () => treeCpuSeconds(ours.pid), 'certusordo main': () => threadCpuSeconds(ours.pid, ours.pid), postgres: () => treeCpuSeconds(postmaster), peer: () => treeCpuSeconds(peer.child.pid!), commits };
+    const cpu = { certusordo: () => treeCpuSeconds(ours.pid), 'certusordo main': () => threadCpuSeconds(ours.pid, ours.pid), postgres: () => treeCpuSeconds(postmaster), peer: () => treeCpuSeconds(peer.child.pid!), commits,
+      'machine running': () => machineScheduling().running, 'machine waiting': () => machineScheduling().waiting };
     const perRound = await interleavedRounds(specs, {
       connections, seconds, rounds, cpu,
       onRound: (round, r) => {
@@ -221,15 +222,19 @@ async function main(): Promise<void> {
       const rs = perRound.map((r) => r[name]!);
       const commitsPerRequest = median(rs.map((x) => x.cpuSeconds!.commits! / x.requests));
       process.stdout.write(`  ${name.padEnd(26)} ${['certusordo', 'certusordo main', 'postgres', 'peer', 'load'].map((k) => `${k} ${median(rs.map((x) => perRequest(x, k))).toFixed(0).padStart(5)}`).join('   ')}   commits/request ${commitsPerRequest.toFixed(3)}\n`);
+      // Cores busy, and how long runnable threads waited for a core per request: when waiting is of the
+      // order of the CPU per request, the machine's cores, not either server, bound the rate.
+      const busy = median(rs.map((x) => x.cpuSeconds!['machine running']! / (x.requests / x.rps)));
+      process.stdout.write(`  ${''.padEnd(26)} machine: ${busy.toFixed(2)} of ${os.cpus().length} cores busy, runnable threads waited ${median(rs.map((x) => perRequest(x, 'machine waiting'))).toFixed(0)} µs per request for a core\n`);
     }
     // last_auth_at is stamped on every token: those updates must stay HOT (no index entry written),
     // which the never_authenticated marker (first_auth_at, indexed where null) relies on.
     const hot = execFileSync('psql', ['-Atc', "select n_tup_upd || ' ' || n_tup_hot_upd from pg_stat_user_tables where relname = 'agents'", pg.url('bench')]).toString().trim().split(' ').map(Number);
     process.stdout.write(`agents row updates: ${hot[0]}, HOT (no index entry written): ${hot[1]} (${((100 * hot[1]!) / Math.max(1, hot[0]!)).toFixed(1)} %)\n`);
     if (statementStats) {
-      const top = execFileSync('psql', ['-Atc', `select calls, round(mean_exec_time::numeric, 3), round((rows::numeric / greatest(calls, 1)), 1), round(total_exec_time::numeric), left(regexp_replace(query, '\\s+', ' ', 'g'), 90)
+      const top = execFileSync('psql', ['-Atc', `select calls, round(mean_exec_time::numeric, 3), plans, round(mean_plan_time::numeric, 3), round((rows::numeric / greatest(calls, 1)), 1), round(total_exec_time::numeric), left(regexp_replace(query, '\\s+', ' ', 'g'), 90)
         from pg_stat_statements where dbid = (select oid from pg_database where datname = 'bench') order by total_exec_time desc limit 10`, pg.url('bench')]).toString();
-      process.stdout.write(`PostgreSQL statements by total time (calls | mean ms | rows per call | total ms | text):\n${top}`);
+      process.stdout.write(`PostgreSQL statements by total time (calls | mean ms | plans | mean plan ms | rows per call | total ms | text):\n${top}`);
     }
     if (only) return;
     const issuance = perRound.map((r) => ratio(r, 'token'));

@@ -65,3 +65,36 @@ export function threadCpuSeconds(pid: number, tid: number): number {
 export function postmasterPid(dataDir: string): number {
   return Number(fs.readFileSync(`${dataDir}/postmaster.pid`, 'utf8').split('\n')[0]);
 }
+
+/**
+ * Seconds every thread on the machine has spent running and spent runnable but waiting for a core
+ * (/proc/<pid>/task/<tid>/schedstat), summed. Waiting time says whether a rate is bounded by the
+ * machine's cores rather than by either server: when the cores are the bound, the ratio of two
+ * servers' rates follows the ratio of the CPU each spends per request. Threads that exit between two
+ * samples are not counted; the bench's processes all live through a load.
+ */
+export function machineScheduling(): { running: number; waiting: number } {
+  let running = 0;
+  let waiting = 0;
+  for (const pid of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    let tids: string[];
+    try {
+      tids = fs.readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue; // exited
+    }
+    for (const tid of tids) {
+      let text: string;
+      try {
+        text = fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8');
+      } catch {
+        continue;
+      }
+      const [run, wait] = text.split(' ');
+      running += Number(run) / 1e9;
+      waiting += Number(wait) / 1e9;
+    }
+  }
+  return { running, waiting };
+}
