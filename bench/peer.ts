@@ -203,8 +203,10 @@ async function main(): Promise<void> {
     const postmaster = postmasterPid(path.join(pg.dir, 'data'));
     // Committed transactions of the bench database (PostgreSQL's statistics, which lag by up to a second).
     const commits = () => Number(execFileSync('psql', ['-Atc', "select xact_commit from pg_stat_database where datname = 'bench'", pg.url('postgres')]).toString());
+    // One walk of /proc per sample gives both scheduling counters (the counters are read in this order).
+    let scheduling = { running: 0, waiting: 0 };
     const cpu = { certusordo: () => treeCpuSeconds(ours.pid), 'certusordo main': () => threadCpuSeconds(ours.pid, ours.pid), postgres: () => treeCpuSeconds(postmaster), peer: () => treeCpuSeconds(peer.child.pid!), commits,
-      'machine running': () => machineScheduling().running, 'machine waiting': () => machineScheduling().waiting };
+      'machine running': () => (scheduling = machineScheduling()).running, 'machine waiting': () => scheduling.waiting };
     const perRound = await interleavedRounds(specs, {
       connections, seconds, rounds, cpu,
       onRound: (round, r) => {
