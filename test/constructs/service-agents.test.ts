@@ -14,6 +14,17 @@ const base = {
   ],
 };
 
+/** The violations of the ValidationError `make` throws (it must throw one). */
+function violationsOf(make: () => unknown): readonly string[] {
+  try {
+    make();
+  } catch (e) {
+    expect(e).toBeInstanceOf(ValidationError);
+    return (e as ValidationError).violations;
+  }
+  throw new Error('expected a ValidationError');
+}
+
 describe('ServiceAgents', () => {
   test('one agent per service per environment, named <service>-<env>, with the shared metadata', () => {
     const stack = stackWithProvider();
@@ -60,22 +71,15 @@ describe('ServiceAgents', () => {
 
   test('lists all violations at once: duplicates, unknown environments, invalid names and scopes', () => {
     const stack = stackWithProvider();
-    let error: ValidationError | undefined;
-    try {
-      new ServiceAgents(stack, 'Agents', {
-        team: 'billing',
-        environments: ['dev', 'dev', 'Prod!'],
-        services: [
-          { name: 'svc', scopes: ['A:B'] },
-          { name: 'svc', scopes: [] },
-          { name: 'other', scopes: [], scopesByEnvironment: { qa: ['x:read'] } },
-        ],
-      });
-    } catch (e) {
-      error = e as ValidationError;
-    }
-    expect(error).toBeInstanceOf(ValidationError);
-    expect(error!.violations).toEqual(
+    expect(violationsOf(() => new ServiceAgents(stack, 'Agents', {
+      team: 'billing',
+      environments: ['dev', 'dev', 'Prod!'],
+      services: [
+        { name: 'svc', scopes: ['A:B'] },
+        { name: 'svc', scopes: [] },
+        { name: 'other', scopes: [], scopesByEnvironment: { qa: ['x:read'] } },
+      ],
+    }))).toEqual(
       expect.arrayContaining([
         'service "svc" is listed more than once (one agent per service per environment)',
         'environment "dev" is listed more than once',
@@ -121,18 +125,11 @@ describe('ServiceAgents with federated credentials per environment', () => {
 
   test('credentials are checked with the API rules and unknown environments named, before any agent is made', () => {
     const stack = stackWithProvider();
-    let error: ValidationError | undefined;
-    try {
-      new ServiceAgents(stack, 'Agents', {
-        team: 'billing',
-        environments: ['prod'],
-        services: [{ name: 'svc', scopes: [], federatedCredentialsByEnvironment: { prod: [{ issuer: 'http://ci.example.test', subject: 's' }], qa: [github('qa')] } }],
-      });
-    } catch (e) {
-      error = e as ValidationError;
-    }
-    expect(error).toBeInstanceOf(ValidationError);
-    expect(error!.violations).toEqual(
+    expect(violationsOf(() => new ServiceAgents(stack, 'Agents', {
+      team: 'billing',
+      environments: ['prod'],
+      services: [{ name: 'svc', scopes: [], federatedCredentialsByEnvironment: { prod: [{ issuer: 'http://ci.example.test', subject: 's' }], qa: [github('qa')] } }],
+    }))).toEqual(
       expect.arrayContaining([
         'service "svc": federatedCredentialsByEnvironment names unknown environment "qa"',
         expect.stringMatching(/^agent "svc-prod": federatedCredentials\[0\]: issuer must be an https URL/),
