@@ -10,20 +10,9 @@ import knexFactory, { Knex } from 'knex';
 import { startTestServer, TestServer } from '../support/server';
 import { client } from '../support/http';
 import { testBackend } from '../support/databases';
+import { untilLockWaiters } from '../support/pg-locks';
 
 const onPostgres = testBackend() === 'postgres' ? describe : describe.skip;
-
-/** Polls pg_stat_activity until `until` holds for the number of sessions waiting on an audit_events lock. */
-async function blockedOnAuditEvents(trx: Knex.Transaction, until: (n: number) => boolean): Promise<number> {
-  for (let attempt = 0; attempt < 5000; attempt++) {
-    const waiting = await trx.raw(
-      `select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query ilike '%audit_events%'`,
-    );
-    const n = waiting.rows[0].n as number;
-    if (until(n)) return n;
-  }
-  return 0;
-}
 
 onPostgres('concurrent verification (PostgreSQL: needs a second connection to hold the lock)', () => {
   let s: TestServer;
@@ -65,7 +54,7 @@ onPostgres('concurrent verification (PostgreSQL: needs a second connection to ho
       expect(audit.stats.calls - calls).toBe(10);
       // The tenth arrival can precede the walk's query reaching PostgreSQL: wait until the walk is
       // blocked on the lock, then count every session blocked on it.
-      expect(await blockedOnAuditEvents(trx, (n) => n > 0)).toBe(1);
+      expect(await untilLockWaiters(trx, (n) => n > 0, 'audit_events')).toBe(1);
       await trx.commit();
       responses = await Promise.all(pending);
     } finally {

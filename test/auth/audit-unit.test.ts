@@ -5,6 +5,7 @@
  */
 import request from 'supertest';
 import { startTestServer, TestServer } from '../support/server';
+import { untilLockWaiters } from '../support/pg-locks';
 import { admin, createAgent, getToken, requestToken, TestAgent } from './helpers';
 import { systemContext } from '../../api/src/services/organizations';
 
@@ -89,22 +90,15 @@ test('a session end and a suspension of its agent, queued on the chain head in t
   const knex = s.running.db.knex;
   const agent = await createAgent(s, { scopes: ['payments:read'] });
   const session = await openSession(agent);
-  const waiting = () => knex.raw(`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`).then((r) => r.rows[0].n as number);
-  /** Resolves once `n` backends wait for a lock (observed, not slept on); bounded so a hang fails. */
-  const untilWaiting = async (n: number) => {
-    for (let i = 0; i < 5000; i++) if ((await waiting()) >= n) return;
-    throw new Error(`fewer than ${n} transactions ever waited for a lock`);
-  };
-
   const blocker = await knex.transaction();
   let end: Promise<request.Response>;
   let suspend: Promise<request.Response>;
   try {
     await blocker.raw('select 1 from audit_chain_heads where organization_id = ? for update', [s.organizationId]);
     end = bearer(operator).del(`/v1/sessions/${session.id}`).then((r) => r);
-    await untilWaiting(1);
+    await untilLockWaiters(knex, (n) => n >= 1);
     suspend = admin(s).post(`/v1/agents/${agent.id}/suspend`, { reason: 'lock order' }).then((r) => r);
-    await untilWaiting(2);
+    await untilLockWaiters(knex, (n) => n >= 2);
   } finally {
     await blocker.commit();
   }

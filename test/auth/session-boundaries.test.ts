@@ -10,6 +10,7 @@ import knexFactory, { type Knex } from 'knex';
 import request from 'supertest';
 import { startTestServer, TestServer } from '../support/server';
 import { testBackend } from '../support/databases';
+import { untilLockWaiters } from '../support/pg-locks';
 import { admin, createAgent, decodePayload, getToken, introspect, nextInvalidation, TestAgent } from './helpers';
 
 let s: TestServer;
@@ -378,16 +379,6 @@ describePg('opening and revoking the parent, pinned in both orders (PostgreSQL: 
   beforeAll(() => { db = knexFactory({ client: 'pg', connection: s.store.databaseUrl, pool: { min: 0, max: 2 } }); });
   afterAll(async () => db?.destroy());
 
-  /** Waits until `n` statements of the server wait for a lock (the event, polled). */
-  async function untilWaiting(n: number): Promise<void> {
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const r = await db.raw(`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
-      if (r.rows[0].n >= n) return;
-      if (Date.now() > deadline) throw new Error(`fewer than ${n} lock waiters`);
-    }
-  }
-
   /** Holds the organization's audit chain head while `queue` puts requests behind it, in order. */
   async function whileChainHeadHeld(queue: (() => Promise<request.Response>)[]): Promise<request.Response[]> {
     const tx = await db.transaction();
@@ -396,7 +387,7 @@ describePg('opening and revoking the parent, pinned in both orders (PostgreSQL: 
       await tx.raw('select 1 from audit_chain_heads where organization_id = ? for update', [s.organizationId]);
       for (const [i, send] of queue.entries()) {
         pending.push(send().then((res) => res)); // then() sends the request
-        await untilWaiting(i + 1);
+        await untilLockWaiters(db, (n) => n >= i + 1);
       }
     } finally {
       await tx.commit();
