@@ -4,7 +4,7 @@
  * this resource, with the scope. Refused with RFC 6750 errors and a challenge pointing to the
  * metadata: another resource, no resource, a missing scope (named), another organization, garbage.
  * DPoP: a bound token from AgentCredentials passes with its proof; without one, as Bearer, with a
- * proof for another URL, method or key, or a replayed proof, it is refused with the DPoP challenge. With introspection: a suspension refuses the next call past the cache,
+ * proof for another URL, method or key, or a replayed proof, it is refused with the DPoP challenge. With introspection: a suspension, or a scope taken from the agent, refuses the next call past the cache,
  * an unreachable control plane refuses (503), and the cache stays bounded.
  */
 import express from 'express';
@@ -230,6 +230,27 @@ describe('with introspection', () => {
     expect(r.body.error_description).toMatch(/no longer active/);
   });
 
+  test('a scope removed from the agent, or narrowed from its wildcard, is gone from its live token at the next call past the cache', async () => {
+    const api = await reportsApi({ introspection: { apiKey: await s.createApiKey('introspector'), now: () => clock } });
+    const agent = await createAgent(s, { scopes: ['reports:read', 'ledger:read'] });
+    const token = await tokenFor(agent, { resource: api });
+    expect((await get(api, `Bearer ${token}`)).status).toBe(200);
+    await admin(s).patch(`/v1/agents/${agent.id}`, { scopes: ['ledger:read'] }).expect(200);
+    expect((await get(api, `Bearer ${token}`)).status).toBe(200); // the cached answer, for its TTL
+    clock += 1000;
+    const r = await get(api, `Bearer ${token}`);
+    expect([r.status, r.body.error, r.challenge]).toEqual([403, 'insufficient_scope', expect.stringMatching(/scope="reports:read"/)]);
+
+    const wide = await createAgent(s, { scopes: ['reports:*'] });
+    const wideToken = await tokenFor(wide, { resource: api });
+    await admin(s).patch(`/v1/agents/${wide.id}`, { scopes: ['reports:list'] }).expect(200);
+    clock += 1000;
+    expect((await get(api, `Bearer ${wideToken}`)).status).toBe(403);
+    await admin(s).patch(`/v1/agents/${wide.id}`, { scopes: ['reports:*'] }).expect(200);
+    clock += 1000;
+    expect((await get(api, `Bearer ${wideToken}`)).status).toBe(200); // granted again: never more than the token was signed with
+  });
+
   test('an unreachable control plane refuses with 503 and Retry-After, and the answer is not remembered', async () => {
     let reachable = false;
     const api = await reportsApi({
@@ -256,7 +277,7 @@ describe('with introspection', () => {
     });
     const agent = await createAgent(s, { scopes: ['reports:read'] });
     const tokens = [await tokenFor(agent, {}), await tokenFor(agent, {}), await tokenFor(agent, {})];
-    for (const [i, t] of tokens.entries()) expect(await gate.check(t, `k${i}`)).toEqual({ ok: true, active: true });
+    for (const [i, t] of tokens.entries()) expect(await gate.check(t, `k${i}`)).toEqual({ ok: true, active: true, scopes: ['reports:read'] });
     expect(gate.size).toBe(2);
     expect(asked).toBe(3);
     await gate.check(tokens[2]!, 'k2');

@@ -2,7 +2,8 @@
  * The resource-server kit's handling of claims the control plane does not issue yet, against a
  * scripted issuer (metadata + JWKS): a sender-constrained token (`cnf`, RFC 9449) is refused by the
  * kit and by the MCP verifier, since neither sees a DPoP proof; a delegation chain (`act`, RFC
- * 8693) reaches `AuthInfo.extra.delegation`; a malformed `act` refuses the token.
+ * 8693) reaches `AuthInfo.extra.delegation`; a malformed `act` refuses the token; with
+ * `requireDpop`, a token checked without its request is refused.
  */
 import { exportJWK, generateKeyPair, SignJWT, type KeyLike } from 'jose';
 import { InvalidTokenError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
@@ -42,6 +43,12 @@ test('a DPoP-bound token (cnf) is refused: invalid_token from the kit, InvalidTo
   const bound = await mint({ cnf: { jkt: 'thumbprint' } });
   await expect(createAgentTokenVerifier({ issuer, resource }).verify(bound)).rejects.toMatchObject({ code: 'invalid_token', status: 401, message: expect.stringMatching(/DPoP/) });
   await expect(mcpTokenVerifier({ issuer, resource }).verifyAccessToken(bound)).rejects.toBeInstanceOf(InvalidTokenError);
+});
+
+test('requireDpop: a bearer token checked without its request (no presentation) is refused, not waved through', async () => {
+  const bearer = await mint({});
+  await expect(createAgentTokenVerifier({ issuer, resource }).verify(bearer)).resolves.toMatchObject({ agentId: 'agent-1' });
+  await expect(createAgentTokenVerifier({ issuer, resource, requireDpop: true }).verify(bearer)).rejects.toMatchObject({ code: 'invalid_token', status: 401, message: expect.stringMatching(/requires DPoP/) });
 });
 
 test('the delegation chain (act) is exposed, typed; a malformed one refuses the token', async () => {

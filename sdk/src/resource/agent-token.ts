@@ -88,6 +88,10 @@ export interface VerifiedAgentToken {
   organizationId: string | undefined;
   /** Set for a session token. */
   sessionId: string | undefined;
+  /**
+   * The scopes the token holds: those it was signed with or, with `introspection`, those the
+   * control plane says it holds now (narrower when a scope was removed from the agent or an actor).
+   */
   scopes: string[];
   expiresAt: Date;
   /** This server's identifier, which the token's audience names. */
@@ -156,8 +160,10 @@ export function createAgentTokenVerifier(options: AgentTokenVerifierOptions): Ag
   /** The sender constraint (model/dpop.ts rules), answered with the DPoP challenge on failure. */
   async function senderConstraint(token: string, jkt: string | undefined, p: TokenPresentation | undefined): Promise<DpopProofInfo | undefined> {
     if (p === undefined) {
-      // A key-bound token is worthless without its proof, which a token-only check never sees.
+      // A key-bound token is worthless without its proof, which a token-only check never sees; a
+      // resource that requires DPoP accepts no token without the request its proof is checked against.
       if (jkt !== undefined) throw new AgentTokenRefusal('invalid_token', 'This token is bound to a key (DPoP); this check accepts bearer tokens only', { scheme: 'dpop' });
+      if (options.requireDpop) throw new AgentTokenRefusal('invalid_token', 'This resource requires DPoP-bound tokens: verify them with the request (method, url and DPoP proof)', { scheme: 'dpop' });
       return undefined;
     }
     if (options.requireDpop && jkt === undefined) {
@@ -196,16 +202,19 @@ export function createAgentTokenVerifier(options: AgentTokenVerifierOptions): Ag
       // A cnf this check cannot read (no jkt) binds the token to something unknown: refused.
       if (verified.payload.cnf !== undefined && verified.jkt === undefined) throw new AgentTokenRefusal('invalid_token', 'The token is bound to a key in a form this resource server does not verify');
       const dpop = await senderConstraint(token, verified.jkt, presentation);
+      let scopes = verified.scopes;
       if (gate) {
         const verdict = await gate.check(token, typeof verified.payload.jti === 'string' ? verified.payload.jti : token);
         if (!verdict.ok) throw new AgentTokenRefusal('temporarily_unavailable', 'The control plane could not confirm the token; retry later', { cause: verdict.cause });
         if (!verdict.active) throw new AgentTokenRefusal('invalid_token', NOT_ACTIVE);
+        // What the token holds now: the control plane's answer, never more than the token was signed with.
+        if (verdict.scopes !== undefined) scopes = verdict.scopes.filter((s) => scopeCovers(verified.scopes, s));
       }
       return {
         agentId: verified.sub,
         organizationId: verified.organizationId,
         sessionId: verified.sid,
-        scopes: verified.scopes,
+        scopes,
         expiresAt: verified.expiresAt,
         resource,
         // verifyAccessToken checked the act claim's shape (actorChain) and the depth.

@@ -34,11 +34,18 @@ export interface IntrospectionTuning {
 
 const DEFAULT_TIMEOUT_MS = 2000;
 
-/** Ok: the control plane answered; `active` is its verdict. Unavailable: no usable answer. */
-export type IntrospectionVerdict = { readonly ok: true; readonly active: boolean } | { readonly ok: false; readonly cause: unknown };
+/**
+ * Ok: the control plane answered; `active` is its verdict and `scopes` what the token holds now
+ * (a scope removed from the agent, or from an actor of its chain, is gone from its live tokens at
+ * once; undefined when the answer named none). Unavailable: no usable answer.
+ */
+export type IntrospectionVerdict =
+  | { readonly ok: true; readonly active: boolean; readonly scopes: readonly string[] | undefined }
+  | { readonly ok: false; readonly cause: unknown };
 
 interface Remembered {
   readonly active: boolean;
+  readonly scopes: readonly string[] | undefined;
   readonly until: number;
 }
 
@@ -65,7 +72,7 @@ export class IntrospectionGate {
   check(token: string, key: string): Promise<IntrospectionVerdict> {
     const now = this.#now();
     const known = this.#answers.get(key);
-    if (known && known.until > now) return Promise.resolve({ ok: true, active: known.active });
+    if (known && known.until > now) return Promise.resolve({ ok: true, active: known.active, scopes: known.scopes });
     if (known) this.#answers.delete(key);
     let pending = this.#pending.get(key);
     if (!pending) {
@@ -79,18 +86,20 @@ export class IntrospectionGate {
   async #ask(token: string, key: string): Promise<IntrospectionVerdict> {
     try {
       const answer = await this.#client.introspect(token);
-      this.#remember(key, answer.active === true);
-      return { ok: true, active: answer.active === true };
+      const active = answer.active === true;
+      const scopes = active && typeof answer.scope === 'string' ? answer.scope.split(' ').filter(Boolean) : undefined;
+      this.#remember(key, active, scopes);
+      return { ok: true, active, scopes };
     } catch (cause) {
       return { ok: false, cause };
     }
   }
 
-  #remember(key: string, active: boolean): void {
+  #remember(key: string, active: boolean, scopes: readonly string[] | undefined): void {
     if (this.#ttlMs === 0) return;
     this.#answers.delete(key);
     while (this.#answers.size >= this.#maxEntries) this.#answers.delete(this.#answers.keys().next().value!);
-    this.#answers.set(key, { active, until: this.#now() + this.#ttlMs });
+    this.#answers.set(key, { active, scopes, until: this.#now() + this.#ttlMs });
   }
 
   /** Entries held (for tests of the bound). */
