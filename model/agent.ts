@@ -13,9 +13,11 @@ import { printableText, textViolations } from './text';
 export { AGENT_STATUSES, type AgentStatus } from './statuses';
 export {
   intersectScopes,
+  isScope,
   isWildcardScope,
   normalizeScopes,
   scopeCovers,
+  SCOPE_MAX_LENGTH,
   SCOPE_PATTERN,
   SCOPE_RULE,
   scopeViolations,

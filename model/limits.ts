@@ -5,6 +5,7 @@
  * restating them. The agent's own field limits live with their rules in agent.ts and scope.ts.
  * Dependency-free (the browser SDK and the console import it).
  */
+import { SCOPE_MAX_LENGTH, SCOPES_MAX } from './scope';
 
 /** Agent and session lists: `limit` is 1-200, 50 when omitted. */
 export const LIST_PAGE_MAX = 200;
@@ -36,7 +37,14 @@ export const SESSION_TTL_RULE = `1-${SESSION_TTL_MAX_SECONDS} seconds (default $
 /** Largest operation budget (`max_operations`) a session may have. */
 export const SESSION_MAX_OPERATIONS = 1_000_000;
 /** Longest `scope` one recorded operation may name. */
-export const OPERATION_SCOPE_MAX = 200;
+export const OPERATION_SCOPE_MAX = SCOPE_MAX_LENGTH;
+/**
+ * A token request's `scope`: at most this many characters and SCOPES_MAX scopes. A wildcard
+ * covers scopes nobody granted by name, so without a bound one request could make a token too
+ * long for any verifier (and its audit event as large as the body).
+ */
+export const TOKEN_SCOPE_PARAM_MAX = 4096;
+export const TOKEN_SCOPE_PARAM_RULE = `at most ${SCOPES_MAX} scopes and ${TOKEN_SCOPE_PARAM_MAX} characters`;
 
 /**
  * Access tokens: `CERTUSORDO_TOKEN_TTL` seconds (30-3600, default 300). No token outlives the

@@ -6,15 +6,24 @@
 import { printableText } from './text';
 
 export const SCOPE_PATTERN = /^[a-z0-9_.-]+(:([a-z0-9_.-]+|\*))?$/;
+/** Longest scope: a name, not a payload (a wildcard would otherwise cover scopes of any length). */
+export const SCOPE_MAX_LENGTH = 200;
 export const SCOPES_MAX = 100;
 
 /** The grammar in words (Markdown), for descriptions, help texts and the fixes diagnostics suggest. */
 export const SCOPE_RULE =
-  '`resource:action` in lowercase letters, digits, `_`, `-` and `.` (for example `payments:read`), a single segment (`read`), or `resource:*`';
+  '`resource:action` in lowercase letters, digits, `_`, `-` and `.` (for example `payments:read`), a single segment (`read`), or `resource:*`; ' +
+  `at most ${SCOPE_MAX_LENGTH} characters`;
 /** How many scopes one agent or session may hold, in words. */
 export const SCOPES_RULE = `at most ${SCOPES_MAX} scopes; duplicates are removed`;
 
+/** The grammar and the length rule. */
+export function isScope(scope: string): boolean {
+  return scope.length <= SCOPE_MAX_LENGTH && SCOPE_PATTERN.test(scope);
+}
+
 export function scopeViolations(scope: string): string[] {
+  if (scope.length > SCOPE_MAX_LENGTH) return [`scope "${printableText(scope.slice(0, 40))}…" is longer than ${SCOPE_MAX_LENGTH} characters`];
   return SCOPE_PATTERN.test(scope)
     ? []
     : [`scope "${printableText(scope)}" must look like "resource:action" (lowercase letters, digits, "_", "-", "."; "*" allowed as the action)`];

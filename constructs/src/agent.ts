@@ -34,7 +34,7 @@ export interface CertusOrdoAgentProps {
   readonly name?: string;
   /**
    * Permitted operations, each `resource:action` in lowercase letters, digits, `_`, `-` and `.`
-   * (for example `payments:read`), a single segment (`read`), or `resource:*`; at most 100 scopes;
+   * (for example `payments:read`), a single segment (`read`), or `resource:*`; at most 200 characters; at most 100 scopes;
    * duplicates are removed. Grant the least that works; more can be added with
    * `grantRead`/`grantWrite`/`grantAllActions`.
    * @default [] - no permissions

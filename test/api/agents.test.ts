@@ -228,6 +228,7 @@ describe('update', () => {
   test('validates, refuses unknown fields and status changes, and changes nothing on error', async () => {
     const a = await create({ scopes: ['a:read'] });
     expectError(await api.patch(`/v1/agents/${a.id}`, { scopes: ['BAD'] }), 400, 'validation_error');
+    expectError(await api.patch(`/v1/agents/${a.id}`, { scopes: [`a:${'b'.repeat(199)}`] }), 400, 'validation_error'); // a scope is a name: at most 200 characters
     expectError(await api.patch(`/v1/agents/${a.id}`, { status: 'revoked' }), 400, 'validation_error');
     expectError(await api.patch(`/v1/agents/${a.id}`, { name: '' }), 400, 'validation_error');
     expect((await api.get(`/v1/agents/${a.id}`)).body).toMatchObject({ name: a.name, scopes: ['a:read'], status: 'active' });

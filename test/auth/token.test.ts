@@ -214,6 +214,23 @@ describe('refusals', () => {
     expectOAuthError(await requestToken(s, agent, { scope: 'NOT A SCOPE' }), 400, 'invalid_scope');
   });
 
+  test('a wildcard covers no more than the scope rules allow: a 201-character scope, 101 scopes or a 4 KB list is invalid_scope and issues nothing', async () => {
+    const wild = await createAgent(s, { scopes: ['payments:*'] });
+    const many = (n: number, width: number) => Array.from({ length: n }, (_, i) => `payments:${String(i).padStart(width - 9, 'a')}`).join(' ');
+    expect((await requestToken(s, wild, { scope: `payments:${'a'.repeat(191)}` })).status).toBe(200); // 200 characters: the longest
+    expect((await requestToken(s, wild, { scope: many(100, 20) })).status).toBe(200);
+    await s.running.settleAuthAudit();
+    const issued = (await auditEvents(wild.id, 'agent.authenticated')).length;
+    expect(issued).toBe(2);
+    for (const scope of [`payments:${'a'.repeat(192)}`, many(101, 12), many(30, 200)]) {
+      const r = await requestToken(s, wild, { scope });
+      expectOAuthError(r, 400, 'invalid_scope');
+      expect(r.body.error_description.length).toBeLessThan(200);
+    }
+    await s.running.settleAuthAudit();
+    expect(await auditEvents(wild.id, 'agent.authenticated')).toHaveLength(issued);
+  });
+
   test('scope changes apply to the very next token request (credentials are never served stale)', async () => {
     const a = await createAgent(s, { scopes: ['payments:read'] });
     expect((await requestToken(s, a, { scope: 'payments:read' })).status).toBe(200); // warms any cache

@@ -22,8 +22,8 @@ import { KeyObject, randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { z } from 'zod';
 import type { Introspection } from '../schemas/responses';
-import { intersectScopes, scopeCovers, SCOPE_PATTERN } from '../../../model/agent';
-import { CLIENT_ASSERTION_MAX_LIFETIME_SECONDS } from '../../../model/limits';
+import { intersectScopes, isScope, scopeCovers, SCOPES_MAX } from '../../../model/agent';
+import { CLIENT_ASSERTION_MAX_LIFETIME_SECONDS, TOKEN_SCOPE_PARAM_MAX, TOKEN_SCOPE_PARAM_RULE } from '../../../model/limits';
 import { ACCESS_TOKEN_TYPE, actorChain, DELEGATION_MAX_DEPTH_DEFAULT, PARENT_JTIS_CLAIM } from '../../../model/delegation';
 import { generateEd25519, publicKeyObject } from '../crypto/ed25519';
 import { canonicalUuid, isCanonicalUuid } from '../crypto/ids';
@@ -338,7 +338,8 @@ export class TokenService {
   async grantedScopes(client: AuthenticatedClient, scopeParam: string | undefined): Promise<string[] | null> {
     if (scopeParam === undefined || scopeParam.trim() === '') return null;
     const requested = [...new Set(scopeParam.split(' ').filter(Boolean))];
-    for (const s of requested) if (!SCOPE_PATTERN.test(s)) throw new InvalidScopeError(`"${s.slice(0, 100)}" is not a valid scope`);
+    if (scopeParam.length > TOKEN_SCOPE_PARAM_MAX || requested.length > SCOPES_MAX) throw new InvalidScopeError(`scope: ${TOKEN_SCOPE_PARAM_RULE}`);
+    for (const s of requested) if (!isScope(s)) throw new InvalidScopeError(`"${s.slice(0, 100)}" is not a valid scope`);
     let granted = client.scopes;
     if (client.fromCache && !requested.every((s) => scopeCovers(granted, s))) granted = (await this.credentials(client.agentId, true)).row?.scopes ?? [];
     const missing = requested.find((s) => !scopeCovers(granted, s));

@@ -16,6 +16,7 @@ import { CLIENT_ASSERTION_TYPE } from '../../services/tokens';
 import { DomainError, InvalidGrantError, InvalidScopeError } from '../../domain/errors';
 import { ACCESS_TOKEN_TYPE, actClaim, actorChain, DELEGATION_MAX_DEPTH_RULE, PARENT_JTIS_CLAIM, TOKEN_EXCHANGE_GRANT_TYPE } from '../../../../model/delegation';
 import { intersectScopes, scopeCovers } from '../../../../model/scope';
+import { TOKEN_SCOPE_PARAM_MAX, TOKEN_SCOPE_PARAM_RULE } from '../../../../model/limits';
 import { bodyParam, requestInfo } from '../middleware';
 import { authenticateClient, claimAssertion, issueToken, tokenLocals, validateScope } from '../token-steps';
 import { dpopProof } from '../proofs/dpop';
@@ -88,7 +89,7 @@ export const tokenExchange: Grant = {
       client_assertion_type: z.literal(CLIENT_ASSERTION_TYPE),
       client_assertion: z.string().describe('The actor authenticates as for client_credentials; it must be in the may_act of the subject (or, for a delegated subject token, of its last actor)'),
       client_id: z.string().optional().describe('The actor agent id'),
-      scope: z.string().optional().describe('Space-separated scopes within both the subject token\'s and the actor\'s; omitted: all they share'),
+      scope: z.string().max(TOKEN_SCOPE_PARAM_MAX).optional().describe('Space-separated scopes within both the subject token\'s and the actor\'s; omitted: all they share' + `; ${TOKEN_SCOPE_PARAM_RULE}`),
       resource: z.union([z.string(), z.array(z.string())]).optional().describe('RFC 8707: the service(s) the token is for (its aud); repeatable'),
       actor_token: z.string().optional().describe('Not needed and not read: the actor is the authenticated client'),
       actor_token_type: z.string().optional(),

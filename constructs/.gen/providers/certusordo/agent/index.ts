@@ -32,7 +32,7 @@ export interface AgentConfig extends cdktf.TerraformMetaArguments {
   */
   readonly rotationTrigger?: { [key: string]: string };
   /**
-  * Permitted operations, each `resource:action` in lowercase letters, digits, `_`, `-` and `.` (for example `payments:read`), a single segment (`read`), or `resource:*`; at most 100 scopes; duplicates are removed. Defaults to an empty set. Updated in place.
+  * Permitted operations, each `resource:action` in lowercase letters, digits, `_`, `-` and `.` (for example `payments:read`), a single segment (`read`), or `resource:*`; at most 200 characters; at most 100 scopes; duplicates are removed. Defaults to an empty set. Updated in place.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/certusordo/certusordo/latest/docs/resources/agent#scopes Agent#scopes}
   */
