@@ -1,5 +1,7 @@
-"""Agent keys (RFC 8032 vectors, RFC 7638 kid, the cos_ secret), client assertions, and local token
-verification against a scripted issuer (discovery, JWKS caching and refetch, every refusal)."""
+"""Agent keys (RFC 8032 vectors, RFC 7638 kid, the cos_ secret, reprs that never show a seed), client
+assertions, ``AgentCredentials.request`` handing redirects back instead of following them with the
+token, and local token verification against a scripted issuer (discovery, JWKS caching and
+refetch, every refusal)."""
 from __future__ import annotations
 
 import json
@@ -296,6 +298,39 @@ def test_token_errors_are_typed():
         assert body.count("resource=") == 2
     finally:
         peer.close()
+
+
+@pytest.mark.parametrize("dpop", [False, True], ids=["bearer", "dpop"])
+def test_request_never_follows_a_redirect_so_the_token_stays_with_its_url(dpop):
+    # Two real servers: the service answers every call with a 3xx naming the other origin (or its
+    # own), and the other one records whatever reaches it.
+    pair = generate_agent_key_pair()
+    elsewhere = Peer([Scripted(200, {"stolen": True})])
+
+    def service_script(rec, i):  # type: ignore[no-untyped-def]
+        if rec.path == "/v1/oauth/token":
+            return Scripted(200, {"access_token": "tok-secret", "token_type": "DPoP" if dpop else "Bearer", "expires_in": 300, "scope": "a:read"})
+        code = int(rec.path.rsplit("/", 1)[1])
+        target = "/landing" if rec.path.startswith("/same/") else f"{elsewhere.url}/landing"
+        return Scripted(code, headers={"Location": target})
+
+    service = Peer(service_script)
+    try:
+        creds = AgentCredentials.from_key(str(uuid.uuid4()), pair.private_key, base_url=service.url, dpop=dpop)
+        calls = [("GET", f"/other/{c}") for c in (301, 302, 303, 307, 308)] + [("POST", "/other/302"), ("POST", "/other/307"), ("GET", "/same/302")]
+        for method, path in calls:
+            answer = creds.request(method, service.url + path, body=b"{}" if method == "POST" else None)
+            target = "/landing" if path.startswith("/same/") else f"{elsewhere.url}/landing"
+            assert (answer.status, answer.headers["location"]) == (int(path.rsplit("/", 1)[1]), target), path
+        assert elsewhere.received == []  # no request at all, so no Authorization or DPoP header either
+        sent = [r for r in service.received if r.path != "/v1/oauth/token"]
+        assert [(r.method, r.path) for r in sent] == calls  # a same-origin Location is not followed either
+        for r in sent:
+            assert r.headers["authorization"] == ("DPoP tok-secret" if dpop else "Bearer tok-secret")
+            assert ("dpop" in r.headers) is dpop
+    finally:
+        service.close()
+        elsewhere.close()
 
 
 def test_the_alias_module_is_the_same_package():
