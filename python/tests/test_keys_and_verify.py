@@ -4,6 +4,7 @@ token, and local token verification against a scripted issuer (discovery, JWKS c
 refetch, every refusal)."""
 from __future__ import annotations
 
+import base64
 import json
 import threading
 import time
@@ -71,6 +72,26 @@ def test_secret_format_and_thumbprint():
         with pytest.raises(CertusOrdoError) as info:
             parse_agent_secret(bad)
         assert info.value.code == "invalid_secret" and bad not in str(info.value)
+
+
+def test_key_pairs_and_parsed_secrets_never_show_the_seed():
+    pair = generate_agent_key_pair()
+    agent_id = str(uuid.uuid4())
+    secret = format_agent_secret(agent_id, pair.private_key)
+    parsed = parse_agent_secret(secret)
+    seed = pair.private_key
+    forms = [repr(seed), repr(seed)[2:-1], seed.hex(), seed.hex().upper(), b64url(seed), base64.b64encode(seed).decode(), str(list(seed)), secret]
+    # Any run long enough to identify the seed, not only the whole encoding.
+    runs = {f[i:i + 12] for f in (seed.hex(), b64url(seed), base64.b64encode(seed).decode()) for i in range(len(f) - 11)}
+    for obj in (pair, parsed):
+        for text in (repr(obj), str(obj), f"{obj}", repr([obj]), repr({"k": obj})):
+            assert not [f for f in forms if f in text], text
+            assert not [r for r in runs if r in text], text
+    assert repr(pair) == f"AgentKeyPair(public_key={pair.public_key!r}, kid={pair.kid!r})"
+    assert repr(parsed) == f"ParsedAgentSecret(agent_id={agent_id!r}, kid={pair.kid!r})"
+    # Still the tuples they were: fields, unpacking, equality.
+    private_key, public_key, kid = pair
+    assert (private_key, public_key, kid) == (seed, pair.public_key, pair.kid) and tuple(parsed) == (agent_id, seed)
 
 
 def test_client_assertion_claims():
