@@ -1,7 +1,10 @@
-"""Agent keys (RFC 8032 vectors, RFC 7638 kid, the cos_ secret), client assertions, and local token
-verification against a scripted issuer (discovery, JWKS caching and refetch, every refusal)."""
+"""Agent keys (RFC 8032 vectors, RFC 7638 kid, the cos_ secret, reprs that never show a seed), client
+assertions, ``AgentCredentials.request`` handing redirects back instead of following them with the
+token, and local token verification against a scripted issuer (discovery, JWKS caching and
+refetch, every refusal)."""
 from __future__ import annotations
 
+import base64
 import json
 import threading
 import time
@@ -69,6 +72,26 @@ def test_secret_format_and_thumbprint():
         with pytest.raises(CertusOrdoError) as info:
             parse_agent_secret(bad)
         assert info.value.code == "invalid_secret" and bad not in str(info.value)
+
+
+def test_key_pairs_and_parsed_secrets_never_show_the_seed():
+    pair = generate_agent_key_pair()
+    agent_id = str(uuid.uuid4())
+    secret = format_agent_secret(agent_id, pair.private_key)
+    parsed = parse_agent_secret(secret)
+    seed = pair.private_key
+    forms = [repr(seed), repr(seed)[2:-1], seed.hex(), seed.hex().upper(), b64url(seed), base64.b64encode(seed).decode(), str(list(seed)), secret]
+    # Any run long enough to identify the seed, not only the whole encoding.
+    runs = {f[i:i + 12] for f in (seed.hex(), b64url(seed), base64.b64encode(seed).decode()) for i in range(len(f) - 11)}
+    for obj in (pair, parsed):
+        for text in (repr(obj), str(obj), f"{obj}", repr([obj]), repr({"k": obj})):
+            assert not [f for f in forms if f in text], text
+            assert not [r for r in runs if r in text], text
+    assert repr(pair) == f"AgentKeyPair(public_key={pair.public_key!r}, kid={pair.kid!r})"
+    assert repr(parsed) == f"ParsedAgentSecret(agent_id={agent_id!r}, kid={pair.kid!r})"
+    # Still the tuples they were: fields, unpacking, equality.
+    private_key, public_key, kid = pair
+    assert (private_key, public_key, kid) == (seed, pair.public_key, pair.kid) and tuple(parsed) == (agent_id, seed)
 
 
 def test_client_assertion_claims():
@@ -296,6 +319,39 @@ def test_token_errors_are_typed():
         assert body.count("resource=") == 2
     finally:
         peer.close()
+
+
+@pytest.mark.parametrize("dpop", [False, True], ids=["bearer", "dpop"])
+def test_request_never_follows_a_redirect_so_the_token_stays_with_its_url(dpop):
+    # Two real servers: the service answers every call with a 3xx naming the other origin (or its
+    # own), and the other one records whatever reaches it.
+    pair = generate_agent_key_pair()
+    elsewhere = Peer([Scripted(200, {"stolen": True})])
+
+    def service_script(rec, i):  # type: ignore[no-untyped-def]
+        if rec.path == "/v1/oauth/token":
+            return Scripted(200, {"access_token": "tok-secret", "token_type": "DPoP" if dpop else "Bearer", "expires_in": 300, "scope": "a:read"})
+        code = int(rec.path.rsplit("/", 1)[1])
+        target = "/landing" if rec.path.startswith("/same/") else f"{elsewhere.url}/landing"
+        return Scripted(code, headers={"Location": target})
+
+    service = Peer(service_script)
+    try:
+        creds = AgentCredentials.from_key(str(uuid.uuid4()), pair.private_key, base_url=service.url, dpop=dpop)
+        calls = [("GET", f"/other/{c}") for c in (301, 302, 303, 307, 308)] + [("POST", "/other/302"), ("POST", "/other/307"), ("GET", "/same/302")]
+        for method, path in calls:
+            answer = creds.request(method, service.url + path, body=b"{}" if method == "POST" else None)
+            target = "/landing" if path.startswith("/same/") else f"{elsewhere.url}/landing"
+            assert (answer.status, answer.headers["location"]) == (int(path.rsplit("/", 1)[1]), target), path
+        assert elsewhere.received == []  # no request at all, so no Authorization or DPoP header either
+        sent = [r for r in service.received if r.path != "/v1/oauth/token"]
+        assert [(r.method, r.path) for r in sent] == calls  # a same-origin Location is not followed either
+        for r in sent:
+            assert r.headers["authorization"] == ("DPoP tok-secret" if dpop else "Bearer tok-secret")
+            assert ("dpop" in r.headers) is dpop
+    finally:
+        service.close()
+        elsewhere.close()
 
 
 def test_the_alias_module_is_the_same_package():

@@ -4,8 +4,9 @@ resource, a missing scope, another organization, garbage), with RFC 6750 statuse
 naming the RFC 9728 metadata; DPoP: a bound token with a Python-made proof passes, and without a
 proof, as Bearer, with a proof for another URL, method or key, or a replayed proof, it is refused
 with 401 and the DPoP challenge; with introspection, a suspension refuses the
-next call once the cached answer (at most 1 s, driven by an injected clock) is gone, and an
-unreachable control plane refuses (503), never accepts."""
+next call once the cached answer (at most 1 s, driven by an injected clock) is gone, a scope taken
+from the agent (or narrowed from its wildcard) is refused 403 from then on and the token's scopes
+are the control plane's, and an unreachable control plane refuses (503), never accepts."""
 from __future__ import annotations
 
 import json
@@ -175,6 +176,39 @@ def test_introspection_refuses_a_suspended_agent_once_the_cache_has_passed(serve
     d = guard.check(f"Bearer {token}")
     assert (d.status, d.body["error"]) == (401, "invalid_token")
     assert "no longer active" in d.body["error_description"]
+
+
+def test_introspection_narrows_a_live_tokens_scopes_once_the_cache_has_passed(server, client, unique):
+    # The control plane takes a removed scope from live tokens at once (introspection answers
+    # active with the narrowed scope); the JWT still carries it until it expires.
+    key = client.api_keys.create(name=unique("introspector"), role="introspector").key
+    clock = [time.time()]
+    guard = rs(server, introspection={"api_key": key}, now=lambda: clock[0])
+    agent, creds = agent_creds(server, client, unique, ["reports:read", "ledger:read"])
+    token = creds.get_token(resource=RESOURCE)
+    first = guard.check(f"Bearer {token}")
+    assert first.ok and sorted(first.token.scopes) == ["ledger:read", "reports:read"]
+    client.agents.update(agent.id, scopes=["ledger:read"])
+    assert guard.check(f"Bearer {token}").ok  # the cached answer, for its TTL
+    clock[0] += 1.0
+    d = guard.check(f"Bearer {token}")
+    assert (d.ok, d.status) == (False, 403) and d.body["error"] == "insufficient_scope"
+    assert 'scope="reports:read"' in d.headers["WWW-Authenticate"]
+    kept = guard.check(f"Bearer {token}", ["ledger:read"])
+    assert kept.ok and kept.token.scopes == ["ledger:read"]
+
+    wide, wide_creds = agent_creds(server, client, unique, ["reports:*"])
+    wide_token = wide_creds.get_token(resource=RESOURCE)
+    assert guard.check(f"Bearer {wide_token}").ok
+    client.agents.update(wide.id, scopes=["reports:list"])
+    clock[0] += 1.0
+    d = guard.check(f"Bearer {wide_token}")
+    assert (d.ok, d.status) == (False, 403) and d.body["error"] == "insufficient_scope"
+    assert guard.check(f"Bearer {wide_token}", ["reports:list"]).token.scopes == ["reports:list"]
+    client.agents.update(wide.id, scopes=["reports:*"])
+    clock[0] += 1.0
+    again = guard.check(f"Bearer {wide_token}")  # granted again: never more than the token was signed with
+    assert again.ok and again.token.scopes == ["reports:*"]
 
 
 def test_introspection_unreachable_refuses_with_503(server, client, unique):

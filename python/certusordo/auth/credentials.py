@@ -70,6 +70,15 @@ def _origin(url: str) -> str:
     return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """Hands a 3xx back instead of following it. urllib's default handler re-sends every header,
+    ``Authorization`` and ``DPoP`` included, to whatever host the ``Location`` names (https to http
+    too); and a proof names the method and URL it was made for, so no hop could reuse it anyway."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+        return None  # the 3xx then reaches the caller as an HTTPError: an answer like any other
+
+
 class AgentCredentials:
     """An agent's identity: gets access tokens, opens and ends sessions, gives up tokens.
 
@@ -230,13 +239,20 @@ class AgentCredentials:
     ) -> ServiceResponse:
         """Calls a service with this agent's token (``auth_headers`` per attempt). A service that asks
         for its DPoP nonce (401 ``use_dpop_nonce`` with a ``DPoP-Nonce`` header) gets the call once
-        more with it, and later calls use it. Returns the answer whatever its status."""
+        more with it, and later calls use it. Returns the answer whatever its status.
+
+        Redirects are never followed: a 3xx is returned as it is (its ``location`` header says
+        where), so the token and proof go to ``url`` and nowhere else. To follow one, check the
+        target is a service this agent should present its token to, then call ``request`` with it
+        (a fresh proof for that URL, and a token for its ``resource``)."""
+        # Not urlopen: its redirect handler would send the token on to any host a 3xx names.
+        opener = urllib.request.build_opener(_NoRedirects)
 
         def send() -> ServiceResponse:
             all_headers = {**(headers or {}), **self.auth_headers(method, url, scopes=scopes, resource=resource)}
             req = urllib.request.Request(url, data=body, headers=all_headers, method=method.upper())
             try:
-                with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 (the caller's URL)
+                with opener.open(req, timeout=timeout) as resp:  # noqa: S310 (the caller's URL)
                     answer = ServiceResponse(resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read())
             except urllib.error.HTTPError as err:
                 answer = ServiceResponse(err.code, {k.lower(): v for k, v in err.headers.items()}, err.read())

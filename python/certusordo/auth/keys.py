@@ -45,12 +45,22 @@ class ParsedAgentSecret(NamedTuple):
     #: The 32-byte Ed25519 private key (seed).
     private_key: bytes
 
+    def __repr__(self) -> str:  # never the private key: the kid says which of the agent's keys it is
+        try:
+            kid = jwk_thumbprint(public_key_from_private_key(self.private_key))
+        except (TypeError, ValueError):  # not a seed: nothing to name
+            return f"ParsedAgentSecret(agent_id={self.agent_id!r})"
+        return f"ParsedAgentSecret(agent_id={self.agent_id!r}, kid={kid!r})"
+
 
 class AgentKeyPair(NamedTuple):
     private_key: bytes
     #: base64url of the 32 raw public-key bytes: pass it as ``public_key`` when creating the agent.
     public_key: str
     kid: str
+
+    def __repr__(self) -> str:  # never the private key
+        return f"AgentKeyPair(public_key={self.public_key!r}, kid={self.kid!r})"
 
 
 def parse_agent_secret(secret: str) -> ParsedAgentSecret:

@@ -11,8 +11,9 @@ resource, one trailing slash aside, as the MCP SDKs compare it), the sender cons
 a DPoP-bound token passes only as ``DPoP`` with a proof for this request's ``method`` and ``url``,
 signed by its key, never replayed; without ``method`` and ``url`` it is refused; ``require_dpop``
 refuses bearer tokens), then with ``introspection`` the control plane's word
-(a suspension or revocation refuses the next call once a cached answer, at most 1 s old, is gone;
-an unreachable control plane refuses with 503, never accepts), then the scopes.
+(a suspension or revocation refuses the next call once a cached answer, at most 1 s old, is gone,
+and so does a scope taken from the agent or an actor of its chain; an unreachable control plane
+refuses with 503, never accepts), then the scopes.
 """
 from __future__ import annotations
 
@@ -156,6 +157,8 @@ class VerifiedAgentToken:
     agent_id: str
     organization_id: Optional[str]
     session_id: Optional[str]
+    #: The scopes the token holds: those it was signed with or, with ``introspection``, those the
+    #: control plane says it holds now (narrower when a scope was removed from the agent or an actor).
     scopes: List[str]
     expires_at: UTCDateTime
     resource: str
@@ -186,6 +189,10 @@ class AccessDecision:
     refusal: Optional[AgentTokenRefusal]
 
 
+#: The control plane's answer: active, and the scopes the token holds now (None: the answer named none).
+_Verdict = Tuple[bool, Optional[Tuple[str, ...]]]
+
+
 class _Introspection:
     """The control plane's verdict per token, remembered for ``ttl`` seconds in a bounded LRU."""
 
@@ -200,26 +207,31 @@ class _Introspection:
         self._max = max(1, max_entries)
         self._now = now
         self._lock = threading.Lock()
-        self._answers: "OrderedDict[str, Tuple[bool, float]]" = OrderedDict()
+        self._answers: "OrderedDict[str, Tuple[_Verdict, float]]" = OrderedDict()
 
-    def active(self, token: str, key: str) -> Optional[bool]:
-        """True/False: the control plane's answer; None: no usable answer (never remembered)."""
+    def verdict(self, token: str, key: str) -> Optional[_Verdict]:
+        """(active, scopes): the control plane's answer, ``scopes`` what the token holds now (a scope
+        removed from the agent, or from an actor of its chain, is gone from its live tokens at once);
+        None: no usable answer (never remembered)."""
         now = self._now()
         with self._lock:
             known = self._answers.get(key)
             if known and known[1] > now:
                 return known[0]
         try:
-            active = self._client.introspect(token).active is True
+            answer = self._client.introspect(token)
         except CertusOrdoError:
             return None
+        active = answer.active is True
+        scopes = tuple(s for s in answer.scope.split(" ") if s) if active and answer.scope is not None else None
+        verdict: _Verdict = (active, scopes)
         if self._ttl > 0:
             with self._lock:
                 self._answers.pop(key, None)
                 while len(self._answers) >= self._max:
                     self._answers.popitem(last=False)
-                self._answers[key] = (active, self._now() + self._ttl)
-        return active
+                self._answers[key] = (verdict, self._now() + self._ttl)
+        return verdict
 
     def __len__(self) -> int:
         return len(self._answers)
@@ -381,20 +393,25 @@ class ResourceServer:
         dpop_jti, next_nonce = self._sender_constraint(scheme, token, v.jkt, method, url, dpop)
         # verify_access_token checked the act claim's shape and the depth.
         delegation = v.payload.get("act")
+        held = v.scopes
         if self._introspection is not None:
             jti = v.payload.get("jti")
-            active = self._introspection.active(token, jti if isinstance(jti, str) else token)
-            if active is None:
+            verdict = self._introspection.verdict(token, jti if isinstance(jti, str) else token)
+            if verdict is None:
                 raise AgentTokenRefusal("temporarily_unavailable", "The control plane could not confirm the token; retry later")
+            active, live = verdict
             if not active:
                 raise AgentTokenRefusal("invalid_token", _NOT_ACTIVE)
+            # What the token holds now: the control plane's answer, never more than the token was signed with.
+            if live is not None:
+                held = [s for s in live if _covers(v.scopes, s)]
         needed = self.scopes if scopes is None else list(scopes)
-        missing = [s for s in needed if not _covers(v.scopes, s)]
+        missing = [s for s in needed if not _covers(held, s)]
         if missing:
             plural = "s" if len(missing) > 1 else ""
             raise AgentTokenRefusal("insufficient_scope", f"The token lacks the scope{plural} this request needs: {' '.join(missing)}", scope=" ".join(missing))
         return VerifiedAgentToken(
-            agent_id=v.sub, organization_id=v.organization_id, session_id=v.sid, scopes=v.scopes, expires_at=v.expires_at,
+            agent_id=v.sub, organization_id=v.organization_id, session_id=v.sid, scopes=held, expires_at=v.expires_at,
             resource=self.resource, delegation=delegation, claims=v.payload, actors=list(v.actors), dpop_jkt=v.jkt, dpop_jti=dpop_jti,
             dpop_next_nonce=next_nonce,
         )
