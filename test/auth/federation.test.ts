@@ -174,6 +174,24 @@ describe('an agent with only a federated credential', () => {
     // One refresh: the discovery document and the JWKS.
     expect(issuer.requests.slice(before)).toEqual(['/.well-known/openid-configuration', '/keys']);
   });
+
+  test('while the issuer is down its known keys keep working for an hour since they were fetched, then none is trusted until it answers again', async () => {
+    const agent = await createSecretless();
+    afterRefreshInterval();
+    const token = await signToken(rsa, claims());
+    expect((await platformToken(agent.id, token)).status).toBe(200);
+    issuer.failing = true;
+    try {
+      clock += 11 * 60_000; // past the 10-minute maximum age: each use tries a refresh, which fails
+      expect((await platformToken(agent.id, await signToken(rsa, claims()))).status).toBe(200);
+      clock += 50 * 60_000; // over an hour since the keys were last fetched
+      expectInvalidClient(await platformToken(agent.id, await signToken(rsa, claims())));
+    } finally {
+      issuer.failing = false;
+    }
+    afterRefreshInterval();
+    expect((await platformToken(agent.id, await signToken(rsa, claims()))).status).toBe(200);
+  });
 });
 
 (testBackend() === 'postgres' ? describe : describe.skip)('two replicas on one PostgreSQL', () => {

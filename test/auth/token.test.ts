@@ -352,6 +352,19 @@ describe('resource indicators (RFC 8707)', () => {
     expect(audit.find((e) => (e.data as { token_jti: string }).token_jti === payload.jti)?.data).toMatchObject({ resource: [resource] });
   });
 
+  test('a token signed with the organization\'s key but living longer than any token it signs, or issued in the future, is not active', async () => {
+    const res = await requestToken(s, agent);
+    expect(res.status).toBe(200);
+    const claims = decodePayload(res.body.access_token) as Record<string, unknown> & { iat: number; exp: number };
+    const tokens = s.running.auth.tokens;
+    const introspect = async (token: string) =>
+      (await request(s.url).post('/v1/oauth/introspect').set('Authorization', `Bearer ${s.apiKey}`).type('form').send({ token })).body.active;
+    const resign = (extra: Record<string, unknown>) => tokens.sign({ ...claims, jti: randomUUID(), ...extra } as unknown as Parameters<typeof tokens.sign>[0]);
+    expect(await introspect(await resign({}))).toBe(true); // re-signing itself changes nothing
+    expect(await introspect(await resign({ exp: claims.iat + 3601 }))).toBe(false);
+    expect(await introspect(await resign({ iat: claims.iat + 600, iat_ms: (claims.iat + 600) * 1000, exp: claims.iat + 900 }))).toBe(false);
+  });
+
   test('repeated resources (form repeats or a JSON array) become an array aud, duplicates dropped; introspection returns it', async () => {
     const [r1, r2] = ['https://payments.example.com/api', 'urn:example:ledger'];
     const res = await form([['resource', r1], ['resource', r2], ['resource', r1], ['scope', 'payments:read']]);

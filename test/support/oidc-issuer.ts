@@ -93,6 +93,8 @@ export class TestIssuer {
   /** Every request path answered, in order. */
   readonly requests: string[] = [];
   keys: IssuerKey[] = [];
+  /** While true, the discovery document answers 503: an issuer whose endpoints are down. */
+  failing = false;
 
   private constructor(private readonly server: https.Server, readonly url: string) {}
 
@@ -105,6 +107,7 @@ export class TestIssuer {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify(body));
       };
+      if (i.failing) return res.writeHead(503).end();
       if (req.url === '/.well-known/openid-configuration') return send({ issuer: i.url, jwks_uri: `${i.url}/keys`, id_token_signing_alg_values_supported: ['RS256'] });
       if (req.url === '/keys') return send({ keys: i.keys.map((k) => k.jwk) });
       // Test routes of the fetcher's rules: a redirect anywhere, and a document over any size limit.

@@ -6,7 +6,8 @@
  * discovery and one JWKS fetch per interval. Concurrent requests for one issuer share its refresh;
  * each issuer's state is its own, so an issuer that is down (each fetch bounded by the fetcher's
  * timeout) holds up only the requests of agents that trust it. A failed refresh keeps the keys
- * already known.
+ * already known, for at most an hour since they were fetched: past that, a set nobody could confirm
+ * is dropped, so a key the issuer withdrew is not trusted for as long as its endpoints stay down.
  */
 import type { JsonFetcher } from './fetch';
 import { IssuerFetchError } from './fetch';
@@ -19,6 +20,8 @@ export interface IssuerKeysOptions {
   refreshIntervalMs?: number;
   /** Keys older than this are refreshed on their next use (so a key the issuer withdrew stops working). */
   maxAgeMs?: number;
+  /** Keys not confirmed by a fetch for this long are no longer trusted, even when refreshes keep failing. */
+  staleLimitMs?: number;
   /** Issuers remembered at most (the least recently refreshed are forgotten first). */
   maxIssuers?: number;
   /** Told of every failed refresh (logging); never given a document's content. */
@@ -27,6 +30,7 @@ export interface IssuerKeysOptions {
 
 export const REFRESH_INTERVAL_MS = 30_000;
 const MAX_AGE_MS = 10 * 60_000;
+const STALE_LIMIT_MS = 60 * 60_000;
 const MAX_ISSUERS = 1_000;
 
 interface Entry {
@@ -43,6 +47,7 @@ export class IssuerKeys {
   private readonly now: () => number;
   private readonly refreshIntervalMs: number;
   private readonly maxAgeMs: number;
+  private readonly staleLimitMs: number;
   private readonly maxIssuers: number;
   /** Fetches started, by issuer (diagnostics and tests). */
   readonly fetches = new Map<string, number>();
@@ -51,6 +56,7 @@ export class IssuerKeys {
     this.now = options.now ?? Date.now;
     this.refreshIntervalMs = options.refreshIntervalMs ?? REFRESH_INTERVAL_MS;
     this.maxAgeMs = options.maxAgeMs ?? MAX_AGE_MS;
+    this.staleLimitMs = Math.max(this.maxAgeMs, options.staleLimitMs ?? STALE_LIMIT_MS);
     this.maxIssuers = options.maxIssuers ?? MAX_ISSUERS;
   }
 
@@ -63,7 +69,8 @@ export class IssuerKeys {
     if (e?.refreshing) await e.refreshing;
     else if ((old || unknownKid) && (e === undefined || now - e.attemptedAtMs >= this.refreshIntervalMs)) await this.refresh(issuer, now);
     e = this.entries.get(issuer);
-    return e?.keys ?? [];
+    if (!e || this.now() - e.fetchedAtMs > this.staleLimitMs) return [];
+    return e.keys;
   }
 
   private refresh(issuer: string, now: number): Promise<void> {

@@ -45,6 +45,8 @@ import { MAX_TOKEN_LIFETIME_SECONDS, SigningKeyService } from './signing-keys';
 export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 /** Clock tolerance for client assertions (their iat/exp/nbf come from the agent's clock). */
 export const ASSERTION_LEEWAY_SECONDS = 10;
+/** How far another replica's clock may run ahead of this one's when it stamps a token's iat. */
+const REPLICA_CLOCK_SKEW_SECONDS = 60;
 export const MAX_ASSERTION_LIFETIME_SECONDS = CLIENT_ASSERTION_MAX_LIFETIME_SECONDS;
 /** The one message for every failure that could reveal whether an agent exists. */
 export const CLIENT_AUTH_FAILED = 'Client authentication failed';
@@ -463,6 +465,11 @@ export class TokenService {
     if (!(typeof p.aud === 'string' || (Array.isArray(p.aud) && p.aud.length > 0 && p.aud.every((a) => typeof a === 'string')))) return null;
     if (typeof p.exp !== 'number' || typeof p.iat !== 'number' || typeof p.iat_ms !== 'number' || typeof p.scope !== 'string') return null;
     if (nowMs !== null && p.exp * 1000 <= nowMs) return null;
+    // Every token this service signs lives at most MAX_TOKEN_LIFETIME_SECONDS from an iat that is not
+    // ahead of the clock (beyond the replicas' skew): a token claiming otherwise was not signed here,
+    // and refusing it bounds how long a leaked signing key's forgeries outlive the key's retirement.
+    if (p.exp - p.iat > MAX_TOKEN_LIFETIME_SECONDS) return null;
+    if (nowMs !== null && p.iat * 1000 > nowMs + REPLICA_CLOCK_SKEW_SECONDS * 1000) return null;
     if (p.sid !== undefined && typeof p.sid !== 'string') return null;
     if (p.act !== undefined && actorChain(p.act) === null) return null;
     const parents = p[PARENT_JTIS_CLAIM];
