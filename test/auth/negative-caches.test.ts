@@ -21,7 +21,7 @@ import { DatabaseProbe } from '../../api/src/db/readiness';
 import * as agentOps from '../../api/src/db/operations/agents';
 import * as orgOps from '../../api/src/db/operations/organizations';
 import type { InvalidationEvent } from '../../api/src/tokens/invalidation';
-import { admin, createAgent, getToken, nextInvalidation, requestToken, TestAgent } from './helpers';
+import { admin, assertion, createAgent, getToken, nextInvalidation, requestToken, TestAgent } from './helpers';
 
 const masterKey = randomBytes(32).toString('base64url');
 let s: TestServer;
@@ -191,6 +191,26 @@ describe('agents at the token endpoint', () => {
       const upper = ghost.id.toUpperCase();
       expect((await requestToken(s, ghost, {}, { iss: upper, sub: upper })).status).toBe(401);
     })).toEqual([]);
+  });
+
+  test('forged assertions naming a real agent: none re-reads its credentials when naming a cached key, one a second when naming none (PostgreSQL: credentials are cached)', async () => {
+    if (!postgres()) return;
+    const agent = await createAgent(s, { scopes: ['payments:read'] });
+    expect((await requestToken(s, agent)).status).toBe(200); // its credentials are cached now
+    const forger = generateEd25519();
+    const tokens = s.running.auth.tokens;
+    const forged = (kid?: string) => assertion(s, agent, { seed: forger.seed, publicKey: forger.publicKey.toString('base64url'), ...(kid ? { kid } : {}) });
+    const realKid = jwkThumbprint(Buffer.from(agent.publicKey, 'base64url'));
+    const now = Date.now();
+    const credentialReads = async (kid: string | undefined, at: number, n: number) =>
+      (await reads(async () => {
+        for (let i = 0; i < n; i++) expect(await tokens.authenticateClient(await forged(kid), agent.id, at)).toMatchObject({ ok: false });
+      })).filter((sql) => /from agents a where a\.id/.test(sql)).length;
+    expect(await credentialReads(realKid, now, 5)).toBe(0);
+    expect(await credentialReads(undefined, now, 5)).toBe(1);
+    expect(await credentialReads(randomUUID(), now + 999, 5)).toBe(0);
+    expect(await credentialReads(undefined, now + 1000, 5)).toBe(1);
+    expect((await requestToken(s, agent)).status).toBe(200); // the agent itself is unaffected
   });
 
   test('an agent created after its id was refused gets a token at once', async () => {

@@ -157,6 +157,8 @@ function isConfirmation(v: unknown): v is { jkt: string } {
 /** A throwaway key so that an unknown agent costs the same signature check as a known one. */
 const DUMMY_KEY: KeyObject = publicKeyObject(generateEd25519().publicKey);
 const MAX_KEY_OBJECTS = 10_000;
+/** Least time between two re-reads of one agent's credentials after its cached ones failed a check. */
+const REREAD_INTERVAL_MS = 1000;
 const MAX_VERIFIED_TOKENS = 20_000;
 
 export class TokenService {
@@ -166,6 +168,8 @@ export class TokenService {
   /** Agent credentials for the token endpoint (agent id → keys, scopes, status); see credentials(). */
   private readonly credentialCache = new Map<string, ops.AgentCredentialsRow>();
   private credentialGeneration = 0;
+  /** When each agent's credentials were last re-read after cached ones failed a check (bounded). */
+  private readonly rereads = new Map<string, number>();
   /** Agent ids that name no agent (a made-up `sub` is refused without a read after the first). */
   readonly unknownAgents: NegativeCache;
   /** Access tokens whose signature was verified (token → claims), bounded. */
@@ -254,7 +258,7 @@ export class TokenService {
       return { candidates, matched: undefined };
     };
     let { candidates, matched } = await match(agent);
-    if ((!matched || agent.status !== 'active') && cached) {
+    if (cached && (matched ? agent.status !== 'active' : this.mayLagKey(agent, kid, nowMs))) {
       // The cache may lag a key addition or a reactivation by a few milliseconds: ask the database.
       ({ row: agent, cached } = await this.credentials(claimed, true));
       if (!agent) return bad(CLIENT_AUTH_FAILED, 'unknown_agent');
@@ -278,6 +282,21 @@ export class TokenService {
         assertionExpiresAt: new Date(p.exp * 1000), fromCache: cached,
       },
     };
+  }
+
+  /**
+   * Whether a failed signature check against cached keys could pass against the database's: not when
+   * the assertion names a cached key (a kid is its key's thumbprint, so the database holds the same
+   * key), and then at most once a second per agent, so forged assertions naming a real agent cannot
+   * turn every request into a database read.
+   */
+  private mayLagKey(agent: ops.AgentCredentialsRow, kid: string | undefined, nowMs: number): boolean {
+    if (kid !== undefined && agent.keys.some((k) => k.kid === kid)) return false;
+    const last = this.rereads.get(agent.id);
+    if (last !== undefined && nowMs >= last && nowMs - last < REREAD_INTERVAL_MS) return false;
+    if (this.rereads.size >= MAX_KEY_OBJECTS) this.rereads.clear();
+    this.rereads.set(agent.id, nowMs);
+    return true;
   }
 
   /**
