@@ -1,4 +1,7 @@
-/** API keys: the role is explicit, and the organization's last active admin key cannot be revoked (even by racing revocations). */
+/**
+ * API keys: the role is explicit, the organization's last active admin key cannot be revoked (even
+ * by racing revocations), and a key's prefix stays behind the admin-only list (not in the audit log).
+ */
 import { startTestServer, TestServer } from '../support/server';
 import { client, Client, expectError } from '../support/http';
 import { systemContext } from '../../api/src/services/organizations';
@@ -63,4 +66,15 @@ test('two concurrent revocations of the last two admin keys: exactly one succeed
     const active = (await orgs.listApiKeys(org.organizationId)).filter((k) => k.role === 'admin' && k.revoked_at === null);
     expect(active).toHaveLength(1);
   }
+});
+
+test("a reader key sees the api_key.created event (name, role) but never the new key's prefix", async () => {
+  const created = await admin.post('/v1/api-keys', { name: 'audited', role: 'operator' });
+  expect(created.status).toBe(201);
+  expect(created.body.prefix).toMatch(/^aa_.{8}$/);
+  const reader = client(s.url, await s.createApiKey('reader'));
+  const events = (await reader.get('/v1/audit-events?action=api_key.created&order=desc&limit=10')).body.data as Array<{ target_id: string; data: Record<string, unknown> }>;
+  const event = events.find((e) => e.target_id === created.body.id)!;
+  expect(event.data).toEqual({ name: 'audited', role: 'operator' });
+  expect(JSON.stringify(events)).not.toContain(created.body.prefix);
 });

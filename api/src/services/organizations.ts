@@ -136,7 +136,7 @@ export class OrganizationService {
         if (attempt < 3) continue;
         throw new Error('could not draw an unused API key prefix');
       }
-      audit.append(ctx, { action: 'api_key.created', targetType: 'api_key', targetId: row.id, data: { name: row.name, role: row.role, prefix } });
+      audit.append(ctx, { action: 'api_key.created', targetType: 'api_key', targetId: row.id, data: { name: row.name, role: row.role } }); // no prefix: readers see the audit log, prefixes are for admins
       return { ...toApiKeyView(row), key };
     }
   }
