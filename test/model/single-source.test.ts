@@ -42,9 +42,8 @@ const KNOWN: ReadonlyArray<{ file: string; fragment: string; why: string }> = [
 const HARDENING = [
   'cursor: z.string().max(200)',
   'cursor: z.string().max(100)',
-  'agent_id: z.string().max(64)',
+  'RequestIdFilter = z.string().max(64)',
   'action: z.string().max(100)',
-  'z.array(z.string().max(64))',
 ];
 
 function sourceFiles(dir: string): string[] {

@@ -1,9 +1,9 @@
 /** Identifier helpers. */
 import { randomFillSync } from 'node:crypto';
 
-import { isUuid } from '../../../model/ids';
+import { canonicalUuid, isUuid } from '../../../model/ids';
 
-export { isUuid };
+export { canonicalUuid, isUuid };
 
 /**
  * Ids are issued in lowercase: this spelling only names the id in issuers, tokens and caches, so
@@ -11,11 +11,6 @@ export { isUuid };
  */
 export function isCanonicalUuid(value: string): boolean {
   return isUuid(value) && value === value.toLowerCase();
-}
-
-/** The canonical (lowercase) spelling of a UUID a client sent, or null when it is none. */
-export function canonicalUuid(value: unknown): string | null {
-  return typeof value === 'string' && isUuid(value) ? value.toLowerCase() : null;
 }
 
 let lastMs = 0;

@@ -9,6 +9,7 @@ import {
   FEDERATED_AUDIENCE_RULE, FEDERATED_CLAIMS_RULE, FEDERATED_CREDENTIALS_MAX, FEDERATED_CREDENTIALS_RULE, FEDERATED_ISSUER_RULE,
   FEDERATED_JWKS_RULE, FEDERATED_SUBJECT_RULE,
 } from '../../../model/federation';
+import { RequestId, RequestIdFilter } from './ids';
 
 const PublicKey = z.string().meta({ description: `Bring your own key: ${PUBLIC_KEY_RULE}`, example: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' });
 const Reason = Text(REASON_MAX).meta({ description: 'Why; recorded in the audit log' });
@@ -51,7 +52,7 @@ export const MAX_LIST_IDS = LIST_IDS_MAX;
 /** `?id=…` once or repeated; a malformed id simply matches nothing, as GET /v1/agents/{id} answers 404. */
 export function idFilter(what: string) {
   return z
-    .preprocess((v) => (typeof v === 'string' ? [v] : v), z.array(z.string().max(64)).max(MAX_LIST_IDS, LIST_IDS_RULE))
+    .preprocess((v) => (typeof v === 'string' ? [v] : v), z.array(RequestIdFilter).max(MAX_LIST_IDS, LIST_IDS_RULE))
     .meta({ description: `Only these ${what} (repeat \`id\`, at most ${MAX_LIST_IDS}); ids of other organizations, unknown or malformed ids match nothing` });
 }
 const IdFilter = idFilter('agents');
@@ -120,8 +121,8 @@ export type FederatedCredentialView = z.infer<typeof FederatedCredentialView>;
 export const AgentPage = z.object({ data: z.array(AgentView), next_cursor: z.string().nullable() }).meta({ id: 'AgentPage' });
 
 export const AgentDelegationParams = z.object({
-  id: z.string().meta({ description: 'The subject agent id (the agent acted for)' }),
-  actor_id: z.string().meta({ description: 'The actor agent id (the agent that may act for it)' }),
+  id: RequestId.meta({ description: 'The subject agent id (the agent acted for)' }),
+  actor_id: RequestId.meta({ description: 'The actor agent id (the agent that may act for it)' }),
 });
 
 export const AgentDelegationView = z

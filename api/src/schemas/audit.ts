@@ -1,10 +1,11 @@
 /** HTTP contract for the audit log. */
 import { z } from 'zod';
 import { AUDIT_PAGE_DEFAULT, AUDIT_PAGE_MAX } from '../../../model/limits';
+import { RequestIdFilter } from './ids';
 
 export const AuditListQuery = z
   .strictObject({
-    agent_id: z.string().max(64).optional(),
+    agent_id: RequestIdFilter.optional(),
     action: z.string().max(100).optional(),
     since: z.iso.datetime({ offset: true }).transform((s) => new Date(s)).optional(),
     until: z.iso.datetime({ offset: true }).transform((s) => new Date(s)).optional(),

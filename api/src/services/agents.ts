@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
-import { isUuid, uuidv7 } from '../crypto/ids';
+import { canonicalUuid, isUuid, uuidv7 } from '../crypto/ids';
 import { formatAgentSecret, generateEd25519, jwkThumbprint } from '../crypto/ed25519';
 import * as ops from '../db/operations/agents';
 import * as delegationOps from '../db/operations/delegations';
@@ -80,6 +80,17 @@ const lastCredential = () =>
 
 function notFound(): NotFoundError {
   return new NotFoundError('Agent not found');
+}
+
+/**
+ * The canonical spelling of an agent id a caller named; a malformed id is simply an id that does not
+ * exist. The routes canonicalize already (schemas/ids.ts); a mutation still names the agent by its
+ * row's id once it has read it (listeners, audit events, seals), so no caller's spelling reaches them.
+ */
+function requestedAgentId(id: string): string {
+  const canonical = canonicalUuid(id);
+  if (canonical === null) throw notFound();
+  return canonical;
 }
 
 function nameTaken(name: string): ConflictError {
@@ -264,13 +275,13 @@ export class AgentService {
   }
 
   async update(ctx: AuditContext, id: string, patch: AgentUpdateInput): Promise<AgentView> {
-    if (!isUuid(id)) throw notFound();
+    const requested = requestedAgentId(id);
     const delegationChanges: string[] = [];
     let scopesChanged = false;
     const view = await this.audit.withAudit(this.db, async (tx, audit) => {
       // The agent and the actors it names, locked together in id order (see lockAgentsInOrder).
-      const locked = patch.may_act !== undefined ? await delegationOps.lockAgentsInOrder(tx, [id, ...patch.may_act]) : [];
-      const before = await ops.getAgent(tx, ctx.organizationId, id, { forUpdate: true });
+      const locked = patch.may_act !== undefined ? await delegationOps.lockAgentsInOrder(tx, [requested, ...patch.may_act]) : [];
+      const before = await ops.getAgent(tx, ctx.organizationId, requested, { forUpdate: true });
       if (!before) throw notFound();
       if (before.status === 'revoked') throw new ConflictError('The agent is revoked and can no longer be changed');
       const delegation = patch.may_act === undefined ? null : await this.replaceMayAct(tx, ctx.organizationId, before, patch.may_act, locked);
@@ -285,16 +296,17 @@ export class AgentService {
       if (Object.keys(changes).length === 0) return toAgentView(before);
       const { may_act: _mayAct, ...fields } = changes;
       void _mayAct;
-      const { updated } = await ops.updateAgentFields(tx, ctx.organizationId, id, { ...fields, updated_at: new Date() });
+      const { updated } = await ops.updateAgentFields(tx, ctx.organizationId, before.id, { ...fields, updated_at: new Date() });
       if (!updated) throw nameTaken(String(changes.name));
-      const after = toAgentView((await ops.getAgent(tx, ctx.organizationId, id))!);
+      const after = toAgentView((await ops.getAgent(tx, ctx.organizationId, before.id))!);
       const delegationData = delegation ? { may_act: after.may_act, may_act_added: delegation.added, may_act_removed: delegation.removed } : {};
-      audit.append(ctx, { action: 'agent.updated', targetType: 'agent', targetId: id, data: { changed: Object.keys(changes), ...fields, ...delegationData } });
+      audit.append(ctx, { action: 'agent.updated', targetType: 'agent', targetId: before.id, data: { changed: Object.keys(changes), ...fields, ...delegationData } });
       scopesChanged = changes.scopes !== undefined;
       return after;
     });
-    this.announceDelegations(id, delegationChanges);
-    if (scopesChanged) for (const l of this.scopesListeners) l(ctx.organizationId, id);
+    // The row's id, as the caches hold it (they are keyed by the id tokens carry).
+    this.announceDelegations(view.id, delegationChanges);
+    if (scopesChanged) for (const l of this.scopesListeners) l(ctx.organizationId, view.id);
     return view;
   }
 
@@ -370,10 +382,10 @@ export class AgentService {
   }
 
   async transition(ctx: AuditContext, id: string, action: Transition, reason: string | undefined): Promise<AgentView> {
-    if (!isUuid(id)) throw notFound();
+    const requested = requestedAgentId(id);
     let changedTo: AgentView['status'] | null = null;
     const view = await this.audit.withAudit(this.db, async (tx, audit) => {
-      const before = await ops.getAgent(tx, ctx.organizationId, id, { forUpdate: true });
+      const before = await ops.getAgent(tx, ctx.organizationId, requested, { forUpdate: true });
       if (!before) throw notFound();
       const target = action === 'suspend' ? 'suspended' : action === 'activate' ? 'active' : 'revoked';
       if (before.status === 'revoked') {
@@ -382,16 +394,17 @@ export class AgentService {
       }
       if (before.status === target) return toAgentView(before);
       const now = new Date();
-      await ops.updateAgent(tx, ctx.organizationId, id, { status: target, updated_at: now, status_changed_at: now });
+      await ops.updateAgent(tx, ctx.organizationId, before.id, { status: target, updated_at: now, status_changed_at: now });
       audit.append(ctx, {
-        action: `agent.${target === 'active' ? 'activated' : target}`, targetType: 'agent', targetId: id,
+        action: `agent.${target === 'active' ? 'activated' : target}`, targetType: 'agent', targetId: before.id,
         reason: reason ?? null, data: { from: before.status, to: target },
       });
-      for (const hook of this.transitionHooks) await hook(tx, audit, ctx, id, target);
+      for (const hook of this.transitionHooks) await hook(tx, audit, ctx, before.id, target);
       changedTo = target;
       return toAgentView({ ...before, status: target, updated_at: now, status_changed_at: now });
     });
-    if (changedTo) for (const l of this.statusListeners) l(ctx.organizationId, id, changedTo);
+    // The row's id, as the caches hold it: the agent's live tokens are refused before this answers.
+    if (changedTo) for (const l of this.statusListeners) l(ctx.organizationId, view.id, changedTo);
     return view;
   }
 
@@ -401,41 +414,42 @@ export class AgentService {
   }
 
   async addKey(ctx: AuditContext, id: string, publicKey: string | undefined, idempotencyKey?: string): Promise<IdempotentResult<AgentKeyView>> {
-    if (!isUuid(id)) throw notFound();
-    const requestHash = createHash('sha256').update(JSON.stringify({ id, publicKey })).digest('hex');
+    const requested = requestedAgentId(id);
+    const requestHash = createHash('sha256').update(JSON.stringify({ id: requested, publicKey })).digest('hex');
     return withIdempotency(this.db, this.audit, { orgId: ctx.organizationId, scope: 'agent_keys.create', key: idempotencyKey, requestHash, ttlMs: this.idempotencyTtlMs }, async (tx, audit) => {
-      const agent = await ops.getAgent(tx, ctx.organizationId, id, { forUpdate: true });
+      const agent = await ops.getAgent(tx, ctx.organizationId, requested, { forUpdate: true });
       if (!agent) throw notFound();
       if (agent.status === 'revoked') throw new ConflictError('The agent is revoked; it can no longer hold keys');
-      const key = keyMaterial(id, publicKey);
+      // The seal and the secret name the row's id: the token endpoint checks the seal against it.
+      const key = keyMaterial(agent.id, publicKey);
       const kid = jwkThumbprint(key.publicKey);
-      const existing = (await ops.listAgentKeys(tx, id)).find((k) => k.kid === kid);
+      const existing = (await ops.listAgentKeys(tx, agent.id)).find((k) => k.kid === kid);
       if (existing) throw new ConflictError('This public key is already registered for the agent', [{ path: 'public_key', message: 'duplicate key' }]);
-      const row = this.keyRow(ctx.organizationId, id, kid, key.publicKey, new Date());
+      const row = this.keyRow(ctx.organizationId, agent.id, kid, key.publicKey, new Date());
       await ops.insertAgentKey(tx, row);
-      await ops.updateAgent(tx, ctx.organizationId, id, { updated_at: row.created_at });
+      await ops.updateAgent(tx, ctx.organizationId, agent.id, { updated_at: row.created_at });
       const view = toKeyView(row);
-      audit.append(ctx, { action: 'agent_key.created', targetType: 'agent', targetId: id, data: { kid, key_source: key.secret ? 'generated' : 'brought' } });
+      audit.append(ctx, { action: 'agent_key.created', targetType: 'agent', targetId: agent.id, data: { kid, key_source: key.secret ? 'generated' : 'brought' } });
       return { stored: view, response: key.secret ? { ...view, secret: key.secret } : view };
     });
   }
 
   async removeKey(ctx: AuditContext, id: string, kid: string): Promise<AgentKeyView> {
-    if (!isUuid(id)) throw notFound();
+    const requested = requestedAgentId(id);
     return this.audit.withAudit(this.db, async (tx, audit) => {
-      const agent = await ops.getAgent(tx, ctx.organizationId, id, { forUpdate: true });
+      const agent = await ops.getAgent(tx, ctx.organizationId, requested, { forUpdate: true });
       if (!agent) throw notFound();
-      const keys = await ops.listAgentKeys(tx, id);
+      const keys = await ops.listAgentKeys(tx, agent.id);
       const key = keys.find((k) => k.kid === kid);
       if (!key) throw new NotFoundError('Key not found');
       if (key.revoked_at) return toKeyView(key);
-      if (agent.status !== 'revoked' && keys.filter((k) => !k.revoked_at).length === 1 && (await fedOps.countActiveFederatedCredentials(tx, id)) === 0) {
+      if (agent.status !== 'revoked' && keys.filter((k) => !k.revoked_at).length === 1 && (await fedOps.countActiveFederatedCredentials(tx, agent.id)) === 0) {
         throw lastCredential();
       }
       const now = new Date();
-      await ops.revokeAgentKey(tx, id, kid, now);
-      await ops.updateAgent(tx, ctx.organizationId, id, { updated_at: now });
-      audit.append(ctx, { action: 'agent_key.revoked', targetType: 'agent', targetId: id, data: { kid } });
+      await ops.revokeAgentKey(tx, agent.id, kid, now);
+      await ops.updateAgent(tx, ctx.organizationId, agent.id, { updated_at: now });
+      audit.append(ctx, { action: 'agent_key.revoked', targetType: 'agent', targetId: agent.id, data: { kid } });
       return toKeyView({ ...key, revoked_at: now });
     });
   }
@@ -446,45 +460,46 @@ export class AgentService {
   }
 
   async addFederatedCredential(ctx: AuditContext, id: string, input: FederatedCredentialCreateInput, idempotencyKey?: string): Promise<IdempotentResult<FederatedCredentialView>> {
-    if (!isUuid(id)) throw notFound();
+    const requested = requestedAgentId(id);
     const [checked] = this.checkFederated(ctx.organizationId, [input], () => '');
-    const requestHash = createHash('sha256').update(JSON.stringify({ id, input })).digest('hex');
+    const requestHash = createHash('sha256').update(JSON.stringify({ id: requested, input })).digest('hex');
     return withIdempotency(this.db, this.audit, { orgId: ctx.organizationId, scope: 'agent_federated_credentials.create', key: idempotencyKey, requestHash, ttlMs: this.idempotencyTtlMs }, async (tx, audit) => {
-      const agent = await ops.getAgent(tx, ctx.organizationId, id, { forUpdate: true });
+      const agent = await ops.getAgent(tx, ctx.organizationId, requested, { forUpdate: true });
       if (!agent) throw notFound();
       if (agent.status === 'revoked') throw new ConflictError('The agent is revoked; it can no longer hold credentials');
-      const active = (await fedOps.listFederatedCredentials(tx, id)).filter((f) => !f.revoked_at);
+      const active = (await fedOps.listFederatedCredentials(tx, agent.id)).filter((f) => !f.revoked_at);
       if (active.some((f) => trustKey(f) === trustKey(checked!))) {
         throw new ConflictError('This federated credential is already registered for the agent', [{ path: 'issuer', message: 'duplicate federated credential (same issuer, subject, audience and claims)' }]);
       }
       if (active.length >= FEDERATED_CREDENTIALS_MAX) {
         throw new ConflictError(`The agent already has ${FEDERATED_CREDENTIALS_MAX} active federated credentials; remove one first`, [{ path: 'federated_credentials', message: `at most ${FEDERATED_CREDENTIALS_MAX} per agent` }]);
       }
-      const row = this.federatedRow(ctx.organizationId, id, checked!, new Date());
+      // The seal names the row's id: the token endpoint checks it against that.
+      const row = this.federatedRow(ctx.organizationId, agent.id, checked!, new Date());
       await fedOps.insertFederatedCredentials(tx, [row]);
-      await ops.updateAgent(tx, ctx.organizationId, id, { updated_at: row.created_at });
-      audit.append(ctx, { action: 'agent_federated_credential.created', targetType: 'agent', targetId: id, data: { credential_id: row.id, issuer: row.issuer, subject: row.subject, audience: row.audience } });
+      await ops.updateAgent(tx, ctx.organizationId, agent.id, { updated_at: row.created_at });
+      audit.append(ctx, { action: 'agent_federated_credential.created', targetType: 'agent', targetId: agent.id, data: { credential_id: row.id, issuer: row.issuer, subject: row.subject, audience: row.audience } });
       const view = toFederatedView(row);
       return { stored: view, response: view };
     });
   }
 
   async removeFederatedCredential(ctx: AuditContext, id: string, credentialId: string): Promise<FederatedCredentialView> {
-    if (!isUuid(id)) throw notFound();
+    const requested = requestedAgentId(id);
     const credentialNotFound = () => new NotFoundError('Federated credential not found');
     if (!isUuid(credentialId)) throw credentialNotFound();
     return this.audit.withAudit(this.db, async (tx, audit) => {
-      const agent = await ops.getAgent(tx, ctx.organizationId, id, { forUpdate: true });
+      const agent = await ops.getAgent(tx, ctx.organizationId, requested, { forUpdate: true });
       if (!agent) throw notFound();
-      const all = await fedOps.listFederatedCredentials(tx, id);
+      const all = await fedOps.listFederatedCredentials(tx, agent.id);
       const credential = all.find((f) => f.id === credentialId.toLowerCase());
       if (!credential) throw credentialNotFound();
       if (credential.revoked_at) return toFederatedView(credential);
       if (agent.status !== 'revoked' && agent.public_key === null && all.filter((f) => !f.revoked_at).length === 1) throw lastCredential();
       const now = new Date();
-      await fedOps.revokeFederatedCredential(tx, id, credential.id, now);
-      await ops.updateAgent(tx, ctx.organizationId, id, { updated_at: now });
-      audit.append(ctx, { action: 'agent_federated_credential.revoked', targetType: 'agent', targetId: id, data: { credential_id: credential.id, issuer: credential.issuer, subject: credential.subject } });
+      await fedOps.revokeFederatedCredential(tx, agent.id, credential.id, now);
+      await ops.updateAgent(tx, ctx.organizationId, agent.id, { updated_at: now });
+      audit.append(ctx, { action: 'agent_federated_credential.revoked', targetType: 'agent', targetId: agent.id, data: { credential_id: credential.id, issuer: credential.issuer, subject: credential.subject } });
       return toFederatedView({ ...credential, revoked_at: now });
     });
   }

@@ -190,10 +190,11 @@ export class OrganizationService {
       const changed = await ops.revokeApiKey(tx, ctx.organizationId, id, new Date());
       const row = await ops.getApiKey(tx, ctx.organizationId, id);
       if (!row) throw new NotFoundError('API key not found');
-      if (changed) audit.append(ctx, { action: 'api_key.revoked', targetType: 'api_key', targetId: id });
+      if (changed) audit.append(ctx, { action: 'api_key.revoked', targetType: 'api_key', targetId: row.id });
       return toApiKeyView(row);
     });
-    for (const l of this.revokedListeners) l(id);
+    // The row's id, never the caller's spelling of it.
+    for (const l of this.revokedListeners) l(view.id);
     return view;
   }
 

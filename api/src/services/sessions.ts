@@ -24,7 +24,7 @@
 import type { Knex } from 'knex';
 import { createHash, randomUUID } from 'node:crypto';
 import { intersectScopes, scopeCovers } from '../../../model/agent';
-import { isUuid, uuidv7 } from '../crypto/ids';
+import { canonicalUuid, isUuid, uuidv7 } from '../crypto/ids';
 import * as ops from '../db/operations/sessions';
 import { isTokenRevoked } from '../db/operations/tokens';
 import type { DbSessionRow } from '../db/tables';
@@ -76,6 +76,16 @@ export function toSessionView(r: DbSessionRow): SessionView {
 
 function notFound(): NotFoundError {
   return new NotFoundError('Session not found');
+}
+
+/**
+ * The canonical spelling of a session id a caller named (tokens carry it as `sid`, the caches are
+ * keyed by it); a malformed id is simply an id that does not exist.
+ */
+function requestedSessionId(id: string): string {
+  const canonical = canonicalUuid(id);
+  if (canonical === null) throw notFound();
+  return canonical;
 }
 
 const DENIAL_MESSAGES: Record<OperationDenial, string> = {
@@ -179,12 +189,12 @@ export class SessionService {
    */
   async renewToken(claims: AccessTokenClaims, id: string, r: { requestId: string | null; clientIp: string | null }): Promise<SessionView & { access_token: string }> {
     refuseSessionToken(claims, 'renew a session\'s token');
-    if (!isUuid(id)) throw notFound();
+    const requested = requestedSessionId(id);
     const ctx = this.tokens.agentContext(claims.org_id, claims.sub, r);
     const { view, scopes } = await this.audit.withAudit(this.db, async (tx, audit) => {
       const agentScopes = await admitCaller(tx, audit, claims);
       // Under the chain head, which every session mutation takes first: the state read is current.
-      const row = await ops.getSession(tx, claims.org_id, id);
+      const row = await ops.getSession(tx, claims.org_id, requested);
       if (!row || row.agent_id !== claims.sub) throw notFound();
       const view = toSessionView(row);
       const over = OVER[view.status];
@@ -193,8 +203,8 @@ export class SessionService {
       if (scopes.length === 0) {
         throw new ForbiddenError('The access token holds none of the session\'s scopes', row.scopes.map((sc) => ({ path: 'scopes', message: `"${sc}" is not granted to this token` })));
       }
-      await ops.insertSessionRenewal(tx, { session_id: id, jti: claims.jti, organization_id: claims.org_id, created_at: new Date() });
-      audit.append(ctx, { action: 'session.token_renewed', targetType: 'session', targetId: id, data: { agent_id: row.agent_id, scopes, parent_jti: claims.jti } });
+      await ops.insertSessionRenewal(tx, { session_id: row.id, jti: claims.jti, organization_id: claims.org_id, created_at: new Date() });
+      audit.append(ctx, { action: 'session.token_renewed', targetType: 'session', targetId: row.id, data: { agent_id: row.agent_id, scopes, parent_jti: claims.jti } });
       return { view, scopes };
     });
     return { ...view, access_token: await this.signSessionToken(claims, view, scopes) };
@@ -228,9 +238,10 @@ export class SessionService {
   /** With `caller`, only that agent's sessions (a session token: its own session), whatever the query asks. */
   async list(orgId: string, q: SessionListQueryInput, caller?: SessionCaller): Promise<{ data: SessionView[]; next_cursor: string | null }> {
     const afterId = q.cursor !== undefined ? decodeIdCursor('s1', q.cursor) : undefined;
-    if (q.agent_id !== undefined && !isUuid(q.agent_id)) return { data: [], next_cursor: null };
-    if (caller && q.agent_id !== undefined && q.agent_id !== caller.agentId) return { data: [], next_cursor: null };
-    const agentId = caller?.agentId ?? q.agent_id;
+    const wanted = q.agent_id === undefined ? undefined : canonicalUuid(q.agent_id);
+    if (wanted === null) return { data: [], next_cursor: null };
+    if (caller && wanted !== undefined && wanted !== caller.agentId) return { data: [], next_cursor: null };
+    const agentId = caller?.agentId ?? wanted;
     const rows = await ops.listSessions(this.db, orgId, { agentId, sessionId: caller?.sessionId, status: q.status, afterId, now: new Date(), limit: q.limit + 1 });
     const page = rows.slice(0, q.limit);
     return { data: page.map(toSessionView), next_cursor: rows.length > q.limit ? encodeCursor('s1', page[page.length - 1]!.id) : null };
@@ -243,9 +254,9 @@ export class SessionService {
    * audited too (`session.operation_denied`) and committed before the 403 is raised.
    */
   async recordOperation(ctx: AuditContext, id: string, input: SessionOperationInput): Promise<SessionView> {
-    if (!isUuid(id)) throw notFound();
+    const requested = requestedSessionId(id);
     const result = await this.audit.withAudit(this.db, async (tx, audit) => {
-      const before = await ops.getSession(tx, ctx.organizationId, id);
+      const before = await ops.getSession(tx, ctx.organizationId, requested);
       if (!before) throw notFound();
       // Lock order: agent row, then chain head (the session's agent and scopes never change).
       const agent = await ops.getAgentForShare(tx, ctx.organizationId, before.agent_id);
@@ -256,9 +267,9 @@ export class SessionService {
       else if (!agent || agent.status !== 'active') denial = 'agent_inactive';
       else if (!scopeCovers(agent.scopes, input.scope)) denial = 'scope_revoked';
       else {
-        row = await ops.consumeOperation(tx, ctx.organizationId, id, new Date());
+        row = await ops.consumeOperation(tx, ctx.organizationId, before.id, new Date());
         if (!row) {
-          const current = (await ops.getSession(tx, ctx.organizationId, id))!;
+          const current = (await ops.getSession(tx, ctx.organizationId, before.id))!;
           denial = current.status === 'ended'
             ? (current.end_reason === 'agent_suspended' || current.end_reason === 'agent_revoked' ? 'agent_inactive' : 'session_ended')
             : current.status === 'exhausted' || (current.max_operations !== null && current.operations_used >= current.max_operations)
@@ -266,7 +277,7 @@ export class SessionService {
               : 'session_expired';
         }
       }
-      const base = { targetType: 'session', targetId: id, data: { agent_id: before.agent_id, scope: input.scope, ...(input.description ? { description: input.description } : {}) } };
+      const base = { targetType: 'session', targetId: before.id, data: { agent_id: before.agent_id, scope: input.scope, ...(input.description ? { description: input.description } : {}) } };
       if (denial) {
         audit.append(ctx, { ...base, action: 'session.operation_denied', outcome: 'failure', reason: denial });
         return { denial, row: undefined };
@@ -275,27 +286,29 @@ export class SessionService {
       return { denial: null, row: row! };
     });
     if (result.denial) throw new ForbiddenError(DENIAL_MESSAGES[result.denial], [{ path: 'reason', message: result.denial }]);
-    if (result.row!.status !== 'active') this.bus.publishLocal({ kind: 'session', id });
+    // The row's id, as the session cache holds it (keyed by the tokens' `sid`).
+    if (result.row!.status !== 'active') this.bus.publishLocal({ kind: 'session', id: result.row!.id });
     return toSessionView(result.row!);
   }
 
   /** Ends a session (idempotent). With `caller`, only what that agent (or session token) may see. */
   async end(ctx: AuditContext, id: string, caller?: SessionCaller): Promise<SessionView> {
-    if (!isUuid(id)) throw notFound();
-    if (caller?.sessionId !== undefined && caller.sessionId !== id) throw notFound();
+    const requested = requestedSessionId(id);
+    if (caller?.sessionId !== undefined && caller.sessionId !== requested) throw notFound();
     const reason: SessionEndReason = caller ? 'ended_by_agent' : 'ended_by_api_key';
     const row = await this.audit.withAudit(this.db, async (tx, audit) => {
       await audit.lockHead(ctx.organizationId);
-      const ended = await ops.endSession(tx, ctx.organizationId, id, new Date(), reason, caller?.agentId);
+      const ended = await ops.endSession(tx, ctx.organizationId, requested, new Date(), reason, caller?.agentId);
       if (!ended) {
-        const existing = await ops.getSession(tx, ctx.organizationId, id);
+        const existing = await ops.getSession(tx, ctx.organizationId, requested);
         if (!existing || !visibleTo(existing, caller)) throw notFound();
         return existing; // already ended
       }
-      audit.append(ctx, { action: 'session.ended', targetType: 'session', targetId: id, reason, data: { agent_id: ended.agent_id, operations_used: ended.operations_used } });
+      audit.append(ctx, { action: 'session.ended', targetType: 'session', targetId: ended.id, reason, data: { agent_id: ended.agent_id, operations_used: ended.operations_used } });
       return ended;
     });
-    this.bus.publishLocal({ kind: 'session', id });
+    // The row's id, as the session cache holds it (keyed by the tokens' `sid`): the session's token is refused before this answers.
+    this.bus.publishLocal({ kind: 'session', id: row.id });
     return toSessionView(row);
   }
 

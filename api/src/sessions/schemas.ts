@@ -5,6 +5,7 @@ import {
   LIST_PAGE_DEFAULT, LIST_PAGE_MAX, OPERATION_SCOPE_MAX, REASON_MAX, SESSION_MAX_OPERATIONS, SESSION_TTL_DEFAULT_SECONDS, SESSION_TTL_MAX_SECONDS, SESSION_TTL_RULE,
 } from '../../../model/limits';
 import { SESSION_END_REASON_RULE, SESSION_STATUSES } from '../../../model/statuses';
+import { RequestIdFilter } from '../schemas/ids';
 
 export const SessionCreate = z
   .strictObject({
@@ -28,7 +29,7 @@ export type SessionOperationInput = z.output<typeof SessionOperation>;
 
 export const SessionListQuery = z
   .strictObject({
-    agent_id: z.string().max(64).optional(),
+    agent_id: RequestIdFilter.optional(),
     status: z.enum(SESSION_STATUSES).optional(),
     limit: z.coerce.number().int().min(1).max(LIST_PAGE_MAX).default(LIST_PAGE_DEFAULT),
     cursor: z.string().max(200).optional().meta({ description: 'Opaque cursor from `next_cursor`' }),
