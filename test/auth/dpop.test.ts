@@ -325,7 +325,7 @@ describe('the TypeScript SDK', () => {
       const r = await verifyDpopPresentation({ ...presented, jkt: claims.jkt, proof: h.dpop, htm: method, htu: url, nowSeconds: Math.floor(Date.now() / 1000), replay });
       return r.ok ? 'ok' : r.reason;
     };
-    const headers = await creds.authHeaders('POST', url);
+    const headers = await creds.authHeaders('POST', url, { resource: url });
     expect(await accept(headers, 'GET')).toBe('htm_mismatch');
     expect(await accept(headers)).toBe('ok');
     expect(await accept(headers)).toBe('replayed');
@@ -336,7 +336,7 @@ describe('the TypeScript SDK', () => {
     expect(await accept({ authorization: `DPoP ${token}`, dpop: thief })).toBe('jkt_mismatch');
     const bearer = await AgentCredentials.fromSecret(agent.secret, { baseUrl: s.url }).getToken();
     expect(await accept({ authorization: `Bearer ${bearer}` })).toBe('ok');
-    expect(await accept({ authorization: `DPoP ${bearer}`, dpop: (await creds.authHeaders('POST', url)).dpop })).toBe('not_bound');
+    expect(await accept({ authorization: `DPoP ${bearer}`, dpop: (await creds.authHeaders('POST', url, { resource: url })).dpop })).toBe('not_bound');
   });
 
   test('fetch presents the token with a proof per call and retries once when the service asks for its nonce', async () => {
@@ -360,11 +360,12 @@ describe('the TypeScript SDK', () => {
     try {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/tool?q=1`;
       const creds = AgentCredentials.fromSecret(agent.secret, { baseUrl: s.url, dpop: true });
-      const first = await creds.fetch(url);
+      const tool = url.split('?')[0]!;
+      const first = await creds.fetch(url, { resource: tool });
       expect({ status: first.status, body: JSON.parse(await first.text()) }).toEqual({ status: 200, body: { agent: agent.id } });
       expect(seen).toEqual(['nonce_missing', 'ok']);
       const status = async () => {
-        const r = await creds.fetch(url);
+        const r = await creds.fetch(url, { resource: tool });
         await r.text(); // a response's body holds its connection until it is read
         return r.status;
       };
@@ -395,7 +396,7 @@ print(a.status, b.status, a.body.decode())
     const url = 'https://tools.example.com/v1/run?x=1';
     const token = await creds.getToken();
     const jkt = (decodePayload(token).cnf as { jkt: string }).jkt;
-    const headers = await creds.authHeaders('POST', url);
+    const headers = await creds.authHeaders('POST', url, { accessToken: token });
     const replay = new DpopReplayCache(10);
     const check = (o: Partial<Parameters<typeof verifyDpopProof>[0]> = {}) => verifyDpopProof({
       proof: headers.dpop!, htm: 'POST', htu: 'https://tools.example.com/v1/run', accessToken: token, expectedJkt: jkt, nowSeconds: Math.floor(Date.now() / 1000), replay, ...o,
@@ -446,7 +447,7 @@ out["kit"] = [check().ok, check().reason, claims.jkt, seen.token_type, seen.jkt]
 print(json.dumps(out))
 `;
   const tsCreds = AgentCredentials.fromSecret(agent.secret, { baseUrl: s.url, dpop: await generateDpopKey('ES256') });
-  const tsHeaders = await tsCreds.authHeaders('POST', 'https://tools.example.com/mcp');
+  const tsHeaders = await tsCreds.authHeaders('POST', 'https://tools.example.com/mcp', { resource: 'https://tools.example.com/mcp' });
   const tsJkt = (decodePayload(tsHeaders.authorization!.slice('DPoP '.length)).cnf as { jkt: string }).jkt;
   const stdout = await python(script, [agent.secret, s.url, `${s.url}/orgs/${s.organizationId}`, tsHeaders.authorization!, tsHeaders.dpop!, s.apiKey]);
   const { kit, bearer, ...out } = JSON.parse(stdout) as Record<string, { token_type: string; token: string; session: string; got: string; session_token: string; headers: Record<string, string> }> & { kit: unknown; bearer: unknown };

@@ -165,6 +165,32 @@ describe('AgentCredentials against a token endpoint', () => {
     await expect(jwtVerify(f.client_assertion!, key, { audience: `${peer!.url}/v1/oauth/token` })).resolves.toBeDefined();
   });
 
+  it('a call off the control plane needs a resource (or a token of the caller\'s choosing): a control-plane token never leaves for another service', async () => {
+    const { creds } = await setup((_r, i) => tokenResponse(i));
+    await expect(creds.authHeaders('GET', 'https://tools.example.com/mcp')).rejects.toThrow(/resource/);
+    await expect(creds.fetch('https://tools.example.com/mcp')).rejects.toThrow(/to call https:\/\/tools\.example\.com, pass resource/);
+    expect(peer!.received).toHaveLength(0); // refused before any token was requested
+    expect(await creds.authHeaders('GET', 'https://tools.example.com/mcp', { resource: 'https://tools.example.com/mcp' })).toEqual({ authorization: 'Bearer tok-0' });
+    expect(form(peer!.received[0]!).resource).toBe('https://tools.example.com/mcp');
+    expect(await creds.authHeaders('GET', 'https://tools.example.com/mcp', { accessToken: 'chosen' })).toEqual({ authorization: 'Bearer chosen' });
+    expect(await creds.authHeaders('GET', `${peer!.url}/v1/sessions`)).toEqual({ authorization: 'Bearer tok-1' }); // the control plane's own origin
+  });
+
+  it('fetch follows no redirect: the agent\'s token stays with the service it was issued for', async () => {
+    const { creds } = await setup((_r, i) => tokenResponse(i));
+    const elsewhere = await startPeer(() => ({ status: 200, body: {} }));
+    const service = await startPeer(() => ({ status: 302, headers: { location: `${elsewhere.url}/collect` }, body: {} }));
+    try {
+      const res = await creds.fetch(`${service.url}/tool`, { resource: service.url });
+      expect([res.status, res.headers.get('location')]).toEqual([302, `${elsewhere.url}/collect`]);
+      expect(service.received[0]!.headers.authorization).toBe('Bearer tok-0');
+      expect(elsewhere.received).toHaveLength(0);
+    } finally {
+      await service.close();
+      await elsewhere.close();
+    }
+  });
+
   it('caches per scope set, shares one in-flight request, and refreshes 30 s before expiry', async () => {
     let clock = Date.now();
     const { creds } = await setup((_r, i) => ({ ...tokenResponse(i, i === 0 ? 31 : 300), delayMs: 50 }), { now: () => clock });

@@ -146,10 +146,19 @@ export class AgentCredentials {
   /**
    * The headers that authorize one request to `url` with `method`: `Authorization: Bearer …`, or
    * with DPoP `Authorization: DPoP …` and a `DPoP` proof made for this request (call it again
-   * for every request, retries included: a proof is single-use).
+   * for every request, retries included: a proof is single-use). A `url` off the control plane
+   * needs `resource` (the token is then issued for that service alone) or an `accessToken` of your
+   * choosing: a token without a resource is the control plane's, and the service it was sent to
+   * could use it there as the agent (token passthrough, which MCP authorization forbids).
    */
   async authHeaders(method: string, url: string, params: AuthHeadersParams = {}): Promise<Record<string, string>> {
     const { accessToken, nonce, ...tokenParams } = params;
+    if (accessToken === undefined && normalizeResources(tokenParams.resource).length === 0 && originOf(url) !== originOf(this.baseUrl)) {
+      throw new TypeError(
+        `Tokens without a resource are for the control plane (aud = the organization's issuer); to call ${originOf(url)}, ` +
+          'pass resource: <its resource URL> so the token is issued for it alone, or accessToken: for a token you chose',
+      );
+    }
     // A token of ours is DPoP-bound if the server says so (a server without DPoP issues bearer tokens).
     const token = accessToken ?? (await this.getAccessToken(tokenParams));
     const value = typeof token === 'string' ? token : token.accessToken;
@@ -164,14 +173,16 @@ export class AgentCredentials {
    * Calls a service with this agent's token (`authHeaders` per attempt), through the `fetch` of
    * the options (default the global one). A service that asks for its DPoP nonce (401
    * `use_dpop_nonce` with a `DPoP-Nonce` header) gets the call once more with it, and later
-   * calls use it; resolves with the response, whatever its status.
+   * calls use it; resolves with the response, whatever its status. Redirects are not followed: a
+   * 3xx comes back as it is (in a browser, as an opaque-redirect response), since the agent's
+   * token and proof must not go wherever a `Location` points; call its target yourself if you trust it.
    */
   async fetch(url: string, init: AgentFetchInit = {}): Promise<FetchResponse> {
     const { method: m, headers, body, signal, ...auth } = init;
     const method = (m ?? 'GET').toUpperCase();
     const send = async (): Promise<FetchResponse> => {
       const all = { ...headers, ...(await this.authHeaders(method, url, auth)) };
-      const response = await this.#fetch(url, { method, headers: all, ...(body === undefined ? {} : { body }), signal: signal ?? new AbortController().signal });
+      const response = await this.#fetch(url, { method, headers: all, ...(body === undefined ? {} : { body }), signal: signal ?? new AbortController().signal, redirect: 'manual' });
       const nonce = response.headers.get('dpop-nonce');
       if (isDpopNonceValue(nonce) && this.#dpopKey) this.#rememberNonce(originOf(url), nonce);
       return response;

@@ -15,6 +15,11 @@ export interface FetchInit {
   body?: string;
   /** Aborted on timeout or by the caller: the adapter must stop and reject. */
   signal: AbortSignal;
+  /**
+   * `manual`: resolve with the answer to this request itself, a 3xx included, and follow nothing
+   * (the request carries an agent's credentials, which must not travel to wherever a redirect points).
+   */
+  redirect?: 'manual' | undefined;
 }
 
 export interface FetchResponse {
