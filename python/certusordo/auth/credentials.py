@@ -9,7 +9,12 @@ workload's platform token — token caching, and bounded sessions.
 
 Sender-constrained (DPoP, RFC 9449) with one option: ``dpop=True`` binds every token to the
 agent's own key (or ``dpop=generate_dpop_key()`` to a separate one); each request then carries a
-fresh proof, and ``auth_headers(method, url)`` returns both headers for a call you make yourself.
+fresh proof, and ``auth_headers(method, url, resource=...)`` returns both headers for a call you
+make yourself.
+
+A token without ``resource`` is the control plane's (``aud`` = the organization's issuer), so
+``auth_headers`` and ``request`` use one only for URLs on the control plane's own origin; any other
+service needs ``resource=`` (a token issued for it alone) or an ``access_token=`` you chose.
 """
 from __future__ import annotations
 
@@ -65,9 +70,23 @@ class ServiceResponse:
 _MAX_SERVICE_NONCES = 1000
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
 def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+    """``scheme://host[:port]`` compared the way origins are (RFC 6454): scheme and host in any
+    case, a default port written or not, user info and path ignored. A URL whose port does not
+    parse keeps its raw authority, which then matches no well-formed origin."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        return f"{scheme}://{parts.netloc.lower()}"
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"  # IPv6, bracketed as in a URL
+    return f"{scheme}://{host}" if port is None or port == _DEFAULT_PORTS.get(scheme) else f"{scheme}://{host}:{port}"
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
@@ -110,6 +129,7 @@ class AgentCredentials:
         self._platform_token = platform_token
         self._transport = Transport(resolve_base_url(base_url), api_key=None, timeout=timeout, max_retries=max_retries, sleep=sleep)
         self.base_url = self._transport.base_url
+        self._base_origin = _origin(self.base_url)
         self._refresh_margin = refresh_margin
         self._clock = clock
         self._kid: Optional[str] = None
@@ -215,8 +235,13 @@ class AgentCredentials:
         ``Authorization: DPoP …`` plus a ``DPoP`` proof for this method and URL (call it again for
         every request, retries included: a proof is single-use). ``access_token``: present this
         token (e.g. a session's) instead of one from ``get_token``; ``nonce``: the resource
-        server's ``DPoP-Nonce`` (default: the last one that origin sent to ``request``)."""
+        server's ``DPoP-Nonce`` (default: the last one that origin sent to ``request``).
+
+        A ``url`` off the control plane's origin needs ``resource`` (the service's resource
+        identifier: the token is issued for it alone) or ``access_token``; without either it is
+        refused with ``TypeError`` before any token is requested."""
         if access_token is None:
+            self._check_audience(url, resource)
             token = self.get_access_token(scopes, resource=resource)
             value, bound = token.access_token, token.token_type.lower() == "dpop"
         else:
@@ -235,11 +260,13 @@ class AgentCredentials:
         body: Optional[bytes] = None,
         scopes: StrOrList = None,
         resource: StrOrList = None,
+        access_token: Optional[str] = None,
         timeout: float = DEFAULT_TIMEOUT,
     ) -> ServiceResponse:
         """Calls a service with this agent's token (``auth_headers`` per attempt). A service that asks
         for its DPoP nonce (401 ``use_dpop_nonce`` with a ``DPoP-Nonce`` header) gets the call once
-        more with it, and later calls use it. Returns the answer whatever its status.
+        more with it, and later calls use it. Returns the answer whatever its status. Off the control
+        plane's origin, give ``resource`` (or ``access_token``), as for ``auth_headers``.
 
         Redirects are never followed: a 3xx is returned as it is (its ``location`` header says
         where), so the token and proof go to ``url`` and nowhere else. To follow one, check the
@@ -249,7 +276,7 @@ class AgentCredentials:
         opener = urllib.request.build_opener(_NoRedirects)
 
         def send() -> ServiceResponse:
-            all_headers = {**(headers or {}), **self.auth_headers(method, url, scopes=scopes, resource=resource)}
+            all_headers = {**(headers or {}), **self.auth_headers(method, url, scopes=scopes, resource=resource, access_token=access_token)}
             req = urllib.request.Request(url, data=body, headers=all_headers, method=method.upper())
             try:
                 with opener.open(req, timeout=timeout) as resp:  # noqa: S310 (the caller's URL)
@@ -267,6 +294,22 @@ class AgentCredentials:
         first = send()
         asked = first.status == 401 and 'error="use_dpop_nonce"' in first.headers.get("www-authenticate", "")
         return send() if asked and first.headers.get("dpop-nonce") else first
+
+    def _check_audience(self, url: str, resource: StrOrList) -> None:
+        """Refuses to present a control-plane token anywhere else. Its ``aud`` is the organization's
+        issuer, so a service that received it could replay it at the control plane as this agent
+        (open sessions, revoke its tokens) and at any service that checks no audience: the token
+        passthrough that MCP authorization forbids. A token for the service's ``resource``
+        (RFC 8707) is accepted by that service alone."""
+        if any(_normalize_resources(resource)):
+            return
+        origin = _origin(url)
+        if origin != self._base_origin:
+            raise TypeError(
+                "Tokens without a resource are for the control plane (aud = the organization's issuer); "
+                f"to call {origin}, pass resource=<its resource URL> so the token is issued for it alone, "
+                "or access_token= for a token you chose"
+            )
 
     def _authorize(self, method: str, url: str) -> Dict[str, str]:
         return self.auth_headers(method, url)

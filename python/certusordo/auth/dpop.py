@@ -4,7 +4,7 @@
     proof = create_dpop_proof(key, "GET", url, access_token=token)
     # headers: Authorization: DPoP <token>, DPoP: <proof>
 
-``AgentCredentials(..., dpop=True)`` does this for you (``auth_headers(method, url)``).
+``AgentCredentials(..., dpop=True)`` does this for you (``auth_headers(method, url, resource=...)``).
 
 A resource server checks what it receives with ``verify_dpop_presentation`` (or
 ``verify_dpop_proof``) and one ``DpopReplayCache`` per process. The checks, their order and their
