@@ -379,8 +379,9 @@ describe('the TypeScript SDK', () => {
 import sys
 from certusordo import AgentCredentials
 creds = AgentCredentials.from_secret(sys.argv[1], base_url=sys.argv[2], dpop=True)
-a = creds.request("GET", sys.argv[3])
-b = creds.request("GET", sys.argv[3])
+tool = sys.argv[3].split("?")[0]
+a = creds.request("GET", sys.argv[3], resource=tool)
+b = creds.request("GET", sys.argv[3], resource=tool)
 print(a.status, b.status, a.body.decode())
 `, [agent.secret, s.url, url]);
       expect(py.trim()).toBe(`200 200 {"agent":"${agent.id}"}`);

@@ -153,7 +153,7 @@ export class AgentCredentials {
    */
   async authHeaders(method: string, url: string, params: AuthHeadersParams = {}): Promise<Record<string, string>> {
     const { accessToken, nonce, ...tokenParams } = params;
-    if (accessToken === undefined && normalizeResources(tokenParams.resource).length === 0 && originOf(url) !== originOf(this.baseUrl)) {
+    if (accessToken === undefined && !normalizeResources(tokenParams.resource).some(Boolean) && originOf(url) !== originOf(this.baseUrl)) {
       throw new TypeError(
         `Tokens without a resource are for the control plane (aud = the organization's issuer); to call ${originOf(url)}, ` +
           'pass resource: <its resource URL> so the token is issued for it alone, or accessToken: for a token you chose',
