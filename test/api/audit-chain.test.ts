@@ -242,6 +242,22 @@ describe('checkpoints', () => {
   });
 });
 
+test('a walk reads the stored verified point before the chain head, so a newer point saved meanwhile by another replica never reads as a cut-off', async () => {
+  const { orgId } = await newOrg(2);
+  const tables: string[] = [];
+  const onQuery = (q: { sql: string }) => {
+    const t = /from "(audit_verified_points|audit_events|audit_chain_heads)"/.exec(q.sql)?.[1];
+    if (t && !tables.includes(t)) tables.push(t);
+  };
+  knex().on('query', onQuery);
+  try {
+    expect(await s.running.services.audit.verify(knex(), orgId)).toMatchObject({ valid: true });
+  } finally {
+    knex().off('query', onQuery);
+  }
+  expect(tables.slice(0, 3)).toEqual(['audit_verified_points', 'audit_events', 'audit_chain_heads']);
+});
+
 test('concurrent verifications of one organization share one walk', async () => {
   const { orgId } = await newOrg(3);
   const audit = s.running.services.audit;

@@ -390,6 +390,10 @@ export class AuditLog {
 
   private async walk(db: Knex, orgId: string, full: boolean): Promise<VerifyResult> {
     this.stats.walks++;
+    // The stored point first: a point is saved only by a walk that read a head at least as far, and
+    // heads only grow, so a head read after it is never behind it unless the log was cut off (read
+    // later, another walk's fresh point could look like a cut-off).
+    let point = full ? undefined : await ops.getVerifiedPoint(db, orgId);
     // Read before the head: appends commit event and head together, so a head read later covers every event seen here.
     const maxSeq = await ops.maxEventSeq(db, orgId);
     const head = await ops.getChainHead(db, orgId);
@@ -402,7 +406,6 @@ export class AuditLog {
     let from = 0;
     let startHash = legacy !== null ? legacyGenesis(orgId) : this.genesis(orgId);
     let suspect: { seq: number; reason: string } | null = null;
-    let point = full ? undefined : await ops.getVerifiedPoint(db, orgId);
     if (point && !sameText(point.mac, seal(this.keys, 'verified', orgId, point.seq, point.hash))) point = undefined;
     if (point && point.seq > head.last_seq) {
       suspect = { seq: head.last_seq + 1, reason: `events after seq ${head.last_seq} were verified before and are gone: the log was cut off (verified up to seq ${point.seq})` };
