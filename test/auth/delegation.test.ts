@@ -7,6 +7,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { startTestServer, TestServer } from '../support/server';
 import { testBackend } from '../support/databases';
+import { untilLockWaiters } from '../support/pg-locks';
 import { admin, ASSERTION_TYPE, assertion, createAgent, decodePayload, getToken, introspect, nextInvalidation, TestAgent, tokenRequest } from './helpers';
 
 const EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -79,6 +80,27 @@ describe('may_act on an agent', () => {
     expect((await admin(s).get(`/v1/agents?name=${name}`)).body.data).toEqual([]);
     expect(await agentView(a.id)).toMatchObject({ may_act: [], name: expect.not.stringMatching('never-applied') });
     expect((await admin(s).patch(`/v1/agents/${a.id}`, { may_act: ['not-a-uuid'] })).status).toBe(400);
+  });
+
+  test('naming another organization\'s agent takes no lock on its row: the refusal comes while that organization holds it (PostgreSQL)', async () => {
+    if (testBackend() !== 'postgres') return;
+    const a = await createAgent(s);
+    const other = await s.createOrganization();
+    const foreign = await createAgent(s, {}, other.apiKey);
+    const db = s.running.db.knex;
+    const holder = await db.transaction();
+    try {
+      await holder.raw('select 1 from agents where id = ? for update', [foreign.id]);
+      const answered = Promise.all([
+        admin(s).patch(`/v1/agents/${a.id}`, { may_act: [foreign.id] }),
+        request(s.url).put(`/v1/agents/${a.id}/delegations/${foreign.id}`).set('Authorization', `Bearer ${s.apiKey}`).then((r) => r),
+      ]).then((r) => r.map((x) => x.status));
+      // Either every request answers while the row stays locked, or one of them queues behind it.
+      const first = await Promise.race([answered, untilLockWaiters(db, (n) => n >= 1).then(() => 'waited for the row' as const)]);
+      expect(first).toEqual([400, 400]);
+    } finally {
+      await holder.rollback();
+    }
   });
 
   test('one grant at a time: PUT adds, GET reads, DELETE removes (404 when absent), each audited', async () => {

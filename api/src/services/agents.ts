@@ -223,7 +223,7 @@ export class AgentService {
         : await ops.insertAgent(tx, row);
       if (!inserted) throw nameTaken(input.name);
       if (input.may_act.length > 0) {
-        checkActors(ctx.organizationId, id, input.may_act, await delegationOps.lockAgentsInOrder(tx, input.may_act), 'may_act');
+        checkActors(ctx.organizationId, id, input.may_act, await delegationOps.lockAgentsInOrder(tx, ctx.organizationId, input.may_act), 'may_act');
         await delegationOps.insertDelegations(tx, ctx.organizationId, id, input.may_act, now);
       }
       const mayAct = [...input.may_act].sort();
@@ -280,7 +280,7 @@ export class AgentService {
     let scopesChanged = false;
     const view = await this.audit.withAudit(this.db, async (tx, audit) => {
       // The agent and the actors it names, locked together in id order (see lockAgentsInOrder).
-      const locked = patch.may_act !== undefined ? await delegationOps.lockAgentsInOrder(tx, [requested, ...patch.may_act]) : [];
+      const locked = patch.may_act !== undefined ? await delegationOps.lockAgentsInOrder(tx, ctx.organizationId, [requested, ...patch.may_act]) : [];
       const before = await ops.getAgent(tx, ctx.organizationId, requested, { forUpdate: true });
       if (!before) throw notFound();
       if (before.status === 'revoked') throw new ConflictError('The agent is revoked and can no longer be changed');
@@ -345,7 +345,7 @@ export class AgentService {
     if (!isUuid(actor)) throw new ValidationError('actor_id is not an agent id', [{ path: 'actor_id', message: 'must be an agent id (a UUID)' }]);
     let added = false;
     const view = await this.audit.withAudit(this.db, async (tx, audit) => {
-      const locked = await delegationOps.lockAgentsInOrder(tx, [subjectId, actor]);
+      const locked = await delegationOps.lockAgentsInOrder(tx, ctx.organizationId, [subjectId, actor]);
       const subject = locked.find((r) => r.id === subjectId.toLowerCase() && r.organization_id === ctx.organizationId);
       if (!subject) throw notFound();
       if (subject.status === 'revoked') throw new ConflictError('The agent is revoked and can no longer be changed');

@@ -11,14 +11,15 @@ export interface LockedAgentRow {
 }
 
 /**
- * Locks the given agents' rows in id order (a fixed order, so two concurrent grants A→B and B→A
- * cannot deadlock), whatever their organization: the caller tells unknown ids from other
- * organizations' ones only by what it answers, never by what it shows.
+ * Locks the organization's rows among the given agents in id order (a fixed order, so two
+ * concurrent grants A→B and B→A cannot deadlock). Another organization's ids lock and return
+ * nothing, like unknown ones: naming them neither holds up that organization's writes nor tells
+ * them apart.
  */
-export async function lockAgentsInOrder(tx: Knex.Transaction, ids: readonly string[]): Promise<LockedAgentRow[]> {
+export async function lockAgentsInOrder(tx: Knex.Transaction, orgId: string, ids: readonly string[]): Promise<LockedAgentRow[]> {
   const r = await tx.raw<{ rows: LockedAgentRow[] }>(
-    'select id, organization_id, status from agents where id = any(?::uuid[]) order by id for update',
-    [[...new Set(ids)]],
+    'select id, organization_id, status from agents where id = any(?::uuid[]) and organization_id = ? order by id for update',
+    [[...new Set(ids)], orgId],
   );
   return r.rows;
 }
