@@ -185,6 +185,11 @@ describe('signing keys (per organization)', () => {
     expect(dueKeys).toHaveLength(2);
     expect(dueKeys[1]).toBe(dueKid); // still published for the tokens it signed
     expect(kids(await replica.jwks(fresh.organizationId))).toEqual([freshKid]);
+    // Audited in the rotated organization's chain as the system's, and the chain still verifies.
+    const rotations = async (apiKey: string) => (await request(s.url).get('/v1/audit-events?action=signing_key.rotated').set('Authorization', `Bearer ${apiKey}`)).body.data;
+    expect(await rotations(due.apiKey)).toEqual([expect.objectContaining({ actor_type: 'system', target_id: dueKeys[0], reason: 'scheduled', data: { previous_kid: dueKid } })]);
+    expect(await rotations(fresh.apiKey)).toEqual([]);
+    expect((await request(s.url).get('/v1/audit-events/verify').set('Authorization', `Bearer ${due.apiKey}`)).body).toMatchObject({ valid: true });
     if (!heard) return; // PGlite: one process, no other replica to notify
     await heard;
     // The server heard of it: its tokens and JWKS use the new key.

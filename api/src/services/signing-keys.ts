@@ -108,7 +108,7 @@ type RotationMode =
   /** Only when the organization has no current key (first use). */
   | { kind: 'first' }
   /** Only when the current key is at least this old (the schedule); never creates a first key. */
-  | { kind: 'due'; olderThanMs: number }
+  | { kind: 'due'; olderThanMs: number; audit: { unit: AuditUnit; ctx: AuditContext } }
   | { kind: 'now'; audit?: { unit: AuditUnit; ctx: AuditContext }; reason?: string; maxPublished?: number };
 
 /**
@@ -138,9 +138,11 @@ async function rotateInTx(tx: Knex.Transaction, encKey: Buffer, orgId: string, m
     kid, organization_id: orgId, public_key: pair.publicKey, private_key_enc: encryptSeed(encKey, kid, pair.seed), created_at: now, rotated_at: null, expires_at: null,
   });
   await ops.deleteExpiredSigningKeys(tx, now, orgId);
-  if (mode.kind === 'now' && mode.audit) {
-    mode.audit.unit.append(mode.audit.ctx, {
-      action: 'signing_key.rotated', targetType: 'signing_key', targetId: kid, reason: mode.reason ?? null, data: { previous_kid: current?.kid ?? null },
+  // A change of the key that signs every token of the organization: audited, on demand or on schedule.
+  const audited = mode.kind === 'due' ? { ...mode.audit, reason: 'scheduled' } : mode.kind === 'now' && mode.audit ? { ...mode.audit, reason: mode.reason ?? null } : null;
+  if (audited) {
+    audited.unit.append(audited.ctx, {
+      action: 'signing_key.rotated', targetType: 'signing_key', targetId: kid, reason: audited.reason, data: { previous_kid: current?.kid ?? null },
     });
   }
   return { kid, previous_kid: current?.kid ?? null, created_at: now.toISOString() };
@@ -211,7 +213,8 @@ export class SigningKeyService {
     const due = await ops.listOrganizationsWithKeysDue(this.db, new Date(now.getTime() - olderThanMs), ROTATIONS_PER_TICK);
     const rotated: string[] = [];
     for (const orgId of due) {
-      if (await this.db.transaction((tx) => rotateInTx(tx, this.encKey, orgId, { kind: 'due', olderThanMs }, now))) {
+      const ctx: AuditContext = { organizationId: orgId, actorType: 'system', actorId: null, requestId: null, clientIp: null };
+      if (await this.audit.withAudit(this.db, (tx, unit) => rotateInTx(tx, this.encKey, orgId, { kind: 'due', olderThanMs, audit: { unit, ctx } }, now))) {
         rotated.push(orgId);
         this.invalidate(orgId);
       }
@@ -327,6 +330,8 @@ export class SigningKeyService {
   private load(orgId: string, create: boolean): Promise<OrgKeys | null> {
     const running = this.loads.get(orgId);
     if (running && (running.create || !create)) return running.promise;
+    // Replaced, a running load is out of invalidate()'s reach: it must not store what it read.
+    if (running) running.superseded = true;
     const load: Load = { create, superseded: false, promise: Promise.resolve(null) };
     const mark = this.absent.mark();
     load.promise = this.read(orgId, create)
