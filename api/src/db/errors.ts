@@ -29,6 +29,17 @@ export function isValueRefusal(err: unknown): boolean {
   return code !== undefined && (code.startsWith('22') || code.startsWith('23'));
 }
 
+/**
+ * The server answered the statement with an error (a SQLSTATE), so a statement run on its own
+ * (auto-commit) is known to have rolled back; or the pool never handed out a connection, so it never
+ * ran. Anything else (a connection lost mid-statement) leaves unknown whether it committed.
+ */
+export function statementDidNotCommit(err: unknown): boolean {
+  const code = sqlState(err);
+  if (code !== undefined && /^[0-9A-Z]{5}$/.test(code)) return true;
+  return err instanceof Error && err.name === 'KnexTimeoutError' && /acquiring a connection/.test(err.message);
+}
+
 /** A speculative statement found an assumption no longer true and wrote nothing (see the speculative_appends migration). */
 export function isSpeculationRefused(err: unknown): boolean {
   return sqlState(err) === SPECULATION_REFUSED;

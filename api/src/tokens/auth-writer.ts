@@ -39,7 +39,7 @@ import { scopeCovers } from '../../../model/agent';
 import * as ops from '../db/operations/tokens';
 import type { Logger } from '../logger';
 import type { AuditContext, AuditEventInput, AuditLog, AuditUnit, QueuedAuditEvent } from '../services/audit';
-import { isRetryableTransactionError, isSpeculationRefused, isValueRefusal } from '../db/errors';
+import { isRetryableTransactionError, isSpeculationRefused, isValueRefusal, statementDidNotCommit } from '../db/errors';
 import { DEFAULT_FAILURE_AUDIT_WINDOW_MS, FailureAuditCoalescer } from './failure-audit';
 
 export interface IssueRequest {
@@ -274,6 +274,9 @@ export class AuthWriter {
       this.audit.forgetHeads(orgIds);
       if (this.cooldowns.size >= MAX_COOLDOWNS) this.cooldowns.clear();
       for (const id of orgIds) this.cooldowns.set(id, this.now() + SPECULATION_COOLDOWN_MS);
+      // Whether a statement whose answer was lost committed is unknown: writing the batch again would
+      // report issued tokens as replayed and audit them twice, so its requests fail instead.
+      if (!statementDidNotCommit(err)) throw err;
       // The locking path runs the same batch next and meets (and reports) any real error itself.
       if (!isSpeculationRefused(err)) this.logger.debug({ err }, 'a speculative token batch failed; writing it through the locking path');
       return null;
