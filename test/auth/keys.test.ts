@@ -7,7 +7,7 @@ import { generateEd25519, jwkThumbprint } from '../../api/src/crypto/ed25519';
 import { loadMasterKey } from '../../api/src/crypto/master-key';
 import { parseNotification } from '../../api/src/tokens/invalidation';
 import { rotateSigningKey, SigningKeyService } from '../../api/src/services/signing-keys';
-import { admin, createAgent, decodeHeader, getToken, introspect, nextInvalidation, requestToken, seedFromSecret, TestAgent } from './helpers';
+import { admin, ASSERTION_TYPE, assertion, createAgent, decodeHeader, getToken, introspect, nextInvalidation, requestToken, seedFromSecret, TestAgent, tokenRequest } from './helpers';
 
 let s: TestServer;
 const masterKey = Buffer.alloc(32, 3).toString('base64url');
@@ -165,6 +165,27 @@ describe('signing keys (per organization)', () => {
     const rows = await s.running.db.knex('signing_keys').where({ organization_id: other.organizationId });
     expect(rows.map((r: { kid: string; rotated_at: Date | null }) => [r.kid, r.rotated_at])).toEqual([[[...used][0], null]]);
     expect(kids(await jwksOf(other.organizationId))).toEqual([...used]);
+  });
+
+  test('when the first signing key cannot be created, the token request fails and commits nothing: the same assertion works once it can', async () => {
+    const org = await s.createOrganization('admin');
+    const agent = await createAgent(s, {}, org.apiKey);
+    const db = s.running.db.knex;
+    await db.raw(`create function refuse_signing_keys() returns trigger language plpgsql as $$ begin raise exception 'no signing keys in this test'; end $$`);
+    await db.raw('create trigger refuse_signing_keys before insert on signing_keys for each row execute function refuse_signing_keys()');
+    const form = { grant_type: 'client_credentials', client_assertion_type: ASSERTION_TYPE, client_assertion: await assertion(s, agent) };
+    try {
+      expect((await tokenRequest(s, form)).status).toBe(500);
+    } finally {
+      await db.raw('drop trigger refuse_signing_keys on signing_keys');
+      await db.raw('drop function refuse_signing_keys()');
+    }
+    await s.running.settleAuthAudit();
+    const events = await request(s.url).get(`/v1/audit-events?agent_id=${agent.id}&action=agent.authenticated`).set('Authorization', `Bearer ${org.apiKey}`);
+    expect(events.body.data).toEqual([]);
+    const retried = await tokenRequest(s, form); // the assertion was never consumed
+    expect(retried.status).toBe(200);
+    expect(decodeHeader(retried.body.access_token).kid).toBe(kids(await jwksOf(org.organizationId))[0]);
   });
 
   test('the scheduled rotation rotates only organizations whose current key is older than the period', async () => {

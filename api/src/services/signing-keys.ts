@@ -261,12 +261,24 @@ export class SigningKeyService {
 
   /** Signs a compact JWS with the organization's current key (created on first use): alg EdDSA, kid set. */
   async sign(orgId: string, header: Record<string, unknown>, payload: Record<string, unknown>): Promise<string> {
+    return (await this.signer(orgId))(header, payload);
+  }
+
+  /**
+   * Signing with the organization's current key (created on first use), resolved now: whatever can
+   * fail (a load, the first key) fails here, so a caller can resolve it before it commits what the
+   * signature stands for. A key rotated meanwhile stays published for longer than any token lives.
+   */
+  async signer(orgId: string): Promise<(header: Record<string, unknown>, payload: Record<string, unknown>) => Promise<string>> {
     const keys = await this.current(orgId);
     if (!keys?.current) throw new Error(`organization ${orgId} does not exist; nothing to sign for it`);
-    const { alg: _alg, kid: _kid, ...rest } = header;
-    void _alg;
-    void _kid;
-    return signEd25519({ alg: 'EdDSA', ...rest, kid: keys.current.kid }, payload, keys.current.privateKey);
+    const { kid, privateKey } = keys.current;
+    return (header, payload) => {
+      const { alg: _alg, kid: _kid, ...rest } = header;
+      void _alg;
+      void _kid;
+      return signEd25519({ alg: 'EdDSA', ...rest, kid }, payload, privateKey);
+    };
   }
 
   /** The organization's published keys (an existing organization gets its first key); empty for an unknown organization. */

@@ -377,6 +377,8 @@ export class TokenService {
     const jti = randomUUID();
     const delegation = opts.delegation;
     const data = { method: client.method, ...credentialAudit(client), token_jti: jti, ...(resources.length ? { resource: resources } : {}), ...dpopAuditData(opts.claims) };
+    // The key first: a failure after the commit would leave an audited issuance behind an error.
+    const sign = await this.signingKeys.signer(client.orgId);
     const outcome = await this.writer.issue({
       ctx: this.agentContext(client.orgId, client.agentId, ctx),
       method: client.method,
@@ -416,7 +418,7 @@ export class TokenService {
       jti, iat, iat_ms: issuedAtMs, exp, org_id: client.orgId,
     };
     return {
-      access_token: await this.sign(claims), token_type: tokenType(claims), expires_in: exp - iat, scope: scopes.join(' '),
+      access_token: await sign({ typ: 'at+jwt' }, claims as unknown as Record<string, unknown>), token_type: tokenType(claims), expires_in: exp - iat, scope: scopes.join(' '),
       ...(delegation ? { issued_token_type: ACCESS_TOKEN_TYPE } : {}),
     };
   }
