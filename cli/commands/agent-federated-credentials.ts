@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { FederatedCredential, FederatedCredentialCreateParams } from '../../sdk/src';
-import { FEDERATED_AUDIENCE_RULE, FEDERATED_ISSUER_RULE } from '../../model/federation';
+import { FEDERATED_AUDIENCE_RULE, FEDERATED_ISSUER_RULE, privateJwkMembers } from '../../model/federation';
 import { DESCRIPTION as AGENTS_DESCRIPTION } from './agents';
 import { clientFor, confirm, formatDate, globals, group, printFields, printJson, printTable, UsageError } from './common';
 
@@ -53,6 +53,12 @@ export function credentialFromOptions(o: AddOptions): FederatedCredentialCreateP
       jwks = JSON.parse(fs.readFileSync(o.jwksFile, 'utf8')) as FederatedCredentialCreateParams['jwks'];
     } catch (err) {
       throw new UsageError(`--jwks-file: cannot read a JSON JWK Set from ${o.jwksFile} (${(err as Error).message})`);
+    }
+    // Refused here, before a private key crosses the network (the server would refuse it too).
+    const keys: unknown = (jwks as { keys?: unknown } | null)?.keys;
+    for (const [i, k] of (Array.isArray(keys) ? keys : []).entries()) {
+      const members = k !== null && typeof k === 'object' ? privateJwkMembers(k as Record<string, unknown>) : [];
+      if (members.length > 0) throw new UsageError(`--jwks-file: keys[${i}] holds private key members (${members.join(', ')}); give the issuer's public keys only`);
     }
   }
   return {

@@ -96,7 +96,7 @@ export function reportError(err: unknown, json: boolean): number {
       },
       exit_code: code,
     };
-    process.stderr.write(JSON.stringify(body) + '\n');
+    process.stderr.write(jsonSafe(body) + '\n');
     return code;
   }
   const message = err instanceof Error ? err.message : String(err);
@@ -106,7 +106,7 @@ export function reportError(err: unknown, json: boolean): number {
     if (err instanceof NotFoundError) lines.push('  (`certusordo agents list` shows the ids and names)');
     if (err instanceof AuthenticationError) lines.push('  (check CERTUSORDO_API_KEY / --api-key)');
     if (err instanceof APIConnectionError) lines.push('  (check CERTUSORDO_ENDPOINT / --endpoint and that the server is running)');
-    if (err.requestId) lines.push(`  request id: ${err.requestId}`);
+    if (err.requestId) lines.push(`  request id: ${terminalSafe(err.requestId)}`);
   }
   process.stderr.write(lines.join('\n') + '\n');
   return code;
@@ -120,15 +120,26 @@ export function reportError(err: unknown, json: boolean): number {
  * starts the ANSI sequences that move the cursor, recolour or retitle the terminal, rewrite
  * earlier lines), DEL, and the bidirectional overrides that make text display in another order
  * than it reads, each shown as a visible `\uXXXX` escape. Every human-readable output goes
- * through it; `--json` output is exact JSON, whose encoder escapes control characters itself.
+ * through it; `--json` output goes through jsonSafe.
  */
 const UNSAFE_FOR_TERMINAL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const escaped = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
 export function terminalSafe(text: string): string {
-  return text.replace(UNSAFE_FOR_TERMINAL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return text.replace(UNSAFE_FOR_TERMINAL, escaped);
+}
+
+/**
+ * JSON whose value is exactly the input's and which a terminal shows inertly: the encoder escapes
+ * C0 controls itself but leaves DEL, the C1 controls (U+009B is a one-character CSI) and the
+ * bidirectional overrides raw; those only occur inside strings, where `\uXXXX` means the same.
+ */
+const UNSAFE_IN_JSON = /[\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/g;
+export function jsonSafe(value: unknown, indent?: number): string {
+  return JSON.stringify(value, null, indent).replace(UNSAFE_IN_JSON, escaped);
 }
 
 export function printJson(value: unknown): void {
-  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+  process.stdout.write(jsonSafe(value, 2) + '\n');
 }
 
 export function formatDate(d: Date | null | undefined): string {

@@ -346,7 +346,7 @@ describe('audit', () => {
 });
 
 describe('server text on a terminal', () => {
-  it('control characters, ANSI escapes and bidi overrides an agent chose are shown escaped; --json keeps them exact', async () => {
+  it('control characters, ANSI escapes and bidi overrides an agent chose are shown escaped; --json keeps them exact and inert', async () => {
     const ESC = '\u001b';
     const hostile = `${ESC}]0;pwned${ESC}\\${ESC}[2J${ESC}[31mred\r\u202eevil\u0085`;
     const admin = { Authorization: `Bearer ${server.apiKey}` };
@@ -369,8 +369,11 @@ describe('server text on a terminal', () => {
     }
     expect(shown[0]!.stdout).toContain('note=\\u001b]0;pwned\\u001b\\\\u001b[2J\\u001b[31mred\\u000d\\u202eevil\\u0085');
     expect(shown[1]!.stdout).toContain('\\u001b[31mred');
-    expect(json(await cli(['sessions', 'get', session.body.id, '--json'])).purpose).toBe(hostile);
-    expect(json(await cli(['agents', 'get', agent.id, '--json'])).metadata.note).toBe(hostile);
+    const asJson = [await cli(['sessions', 'get', session.body.id, '--json']), await cli(['agents', 'get', agent.id, '--json'])];
+    expect(json(asJson[0]!).purpose).toBe(hostile);
+    expect(json(asJson[1]!).metadata.note).toBe(hostile);
+    // Exact values, inert text: JSON escapes C0 itself; C1 (U+0085 here) and bidi overrides are escaped too.
+    for (const r of asJson) expect(r.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/);
   });
 });
 

@@ -82,6 +82,15 @@ describe('agents federated-credentials', () => {
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/https/);
     expect((await cli(['agents', 'create', 'cli-half', '--issuer', issuer])).code).toBe(2);
+    // A JWK Set holding a private key is refused before anything is sent.
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cli-jwks-')), 'jwks.json');
+    const priv = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
+    fs.writeFileSync(file, JSON.stringify({ keys: [{ ...priv, kid: 'k1' }] }));
+    const before = await client.agents.federatedCredentials.list(agent.id);
+    const leaked = await cli(['agents', 'federated-credentials', 'add', agent.id, '--issuer', 'https://ci.internal.example', '--subject', 'x', '--jwks-file', file]);
+    expect(leaked.code).toBe(2);
+    expect(leaked.stderr).toMatch(/keys\[0\] holds private key members \(d\)/);
+    expect(await client.agents.federatedCredentials.list(agent.id)).toEqual(before);
   });
 });
 
