@@ -1,7 +1,8 @@
 /**
  * Hands the first-start admin key to the person starting the server, exactly once, never through
  * the JSON log stream (stdout, which log collectors ship and keep): to a new file of mode 0600
- * when CERTUSORDO_BOOTSTRAP_KEY_FILE names one, else on stderr, on a line of its own.
+ * when CERTUSORDO_BOOTSTRAP_KEY_FILE names one, else on stderr, on a line of its own. A file that
+ * cannot be written never sends the key to stderr instead: whoever set one collects stderr too.
  */
 import fs from 'node:fs';
 import type { BootstrapResult } from '../../../api/src/bootstrap';
@@ -19,8 +20,12 @@ export function announceBootstrapKey(bootstrap: BootstrapResult, file: string | 
       logger.info({ organization_id: bootstrap.organizationId, file }, 'first start: the admin API key was written to the bootstrap key file (read it, then delete the file)');
       return;
     } catch (err) {
-      // The organization's only admin key would be lost: fall back to stderr rather than fail.
-      logger.warn({ organization_id: bootstrap.organizationId, file, cause: (err as Error).message }, 'could not write the bootstrap key file; the admin API key goes to stderr');
+      // The key is gone with this process, and recoverable: an operator with the database and the
+      // master key mints another admin key.
+      const recover = `certusordo api-keys create-local --org ${bootstrap.organizationId} --role admin`;
+      logger.error({ organization_id: bootstrap.organizationId, file, cause: (err as Error).message }, `could not write the bootstrap key file, so the first admin API key is shown nowhere; create one with: ${recover} (with the server's CERTUSORDO_MASTER_KEY)`);
+      stderr.write(`\nFirst start: created organization ${bootstrap.organizationId}, but ${file} could not be written (${(err as Error).message}); the admin API key is shown nowhere. Create one with:\n  ${recover}\n\n`);
+      return;
     }
   }
   stderr.write(`\nFirst start: created organization ${bootstrap.organizationId} and an admin API key (shown only now):\n${keyLine(bootstrap.apiKey)}\n`);
