@@ -6,9 +6,22 @@ import { AuditTable } from './audit';
 import { CredentialControls, FederatedCredentials, LastCredentialHelp } from './federated';
 import { ErrorBanner, formatMetadata, inputValue, Modal, Notice, parseMetadata, parseScopes, Polled, SecretOnce, StatusBadge, Time, usePoll } from './ui';
 
+/** Whether the key=value lines give back exactly this map (no line breaks, `=` in keys or edge spaces). */
+function editableAsLines(m: Record<string, string>): boolean {
+  try {
+    const back = parseMetadata(formatMetadata(m));
+    return Object.keys(back).length === Object.keys(m).length && Object.entries(m).every(([k, v]) => back[k] === v);
+  } catch {
+    return false;
+  }
+}
+
 function EditForm({ agent, onSaved }: { agent: Agent; onSaved: (a: Agent) => void }) {
+  const original = formatMetadata(agent.metadata);
+  // Metadata that the lines cannot show exactly stays as it is: saving the scopes must not rewrite it.
+  const metadataEditable = editableAsLines(agent.metadata);
   const [scopes, setScopes] = useState(agent.scopes.join(' '));
-  const [metadata, setMetadata] = useState(formatMetadata(agent.metadata));
+  const [metadata, setMetadata] = useState(original);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const save = async (e: Event) => {
@@ -16,7 +29,8 @@ function EditForm({ agent, onSaved }: { agent: Agent; onSaved: (a: Agent) => voi
     setError(null);
     setBusy(true);
     try {
-      onSaved(await api.updateAgent(agent.id, { scopes: parseScopes(scopes), metadata: parseMetadata(metadata) }));
+      const changed = metadataEditable && metadata !== original;
+      onSaved(await api.updateAgent(agent.id, { scopes: parseScopes(scopes), ...(changed ? { metadata: parseMetadata(metadata) } : {}) }));
     } catch (err) {
       setError(err);
     } finally {
@@ -28,7 +42,10 @@ function EditForm({ agent, onSaved }: { agent: Agent; onSaved: (a: Agent) => voi
       <label for="edit-scopes">Scopes (space or comma separated)</label>
       <input id="edit-scopes" spellcheck={false} autoComplete="off" value={scopes} onInput={(e) => setScopes(inputValue(e))} />
       <label for="edit-metadata">Metadata (one <code>key=value</code> per line; replaces the whole map)</label>
-      <textarea id="edit-metadata" rows={4} spellcheck={false} value={metadata} onInput={(e) => setMetadata(inputValue(e))} />
+      <textarea id="edit-metadata" rows={4} spellcheck={false} value={metadata} readOnly={!metadataEditable} aria-describedby={metadataEditable ? undefined : 'edit-metadata-note'} onInput={(e) => setMetadata(inputValue(e))} />
+      {!metadataEditable && (
+        <p id="edit-metadata-note" class="help">This metadata has line breaks, <code>=</code> in a key or spaces at an edge, which <code>key=value</code> lines cannot show exactly: it is kept as it is here; change it with the API, the CLI or Terraform.</p>
+      )}
       <ErrorBanner error={error} />
       <div class="buttons"><button type="submit" class="primary" disabled={busy}>Save scopes and metadata</button></div>
     </form>

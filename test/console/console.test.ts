@@ -251,6 +251,25 @@ describeBrowser('admin console (PGlite)', () => {
     expect(await row(page, createdName).getByRole('button').count()).toBe(0);
   });
 
+  test('metadata the key=value lines cannot show exactly is kept as it is when the scopes are saved', async () => {
+    const name = `multiline-${uuidv7().slice(-6)}`;
+    const metadata = { notes: 'line1\nrole=admin', ' padded ': 'x' };
+    const agent = (await request(s.url).post('/v1/agents').set('Authorization', `Bearer ${s.apiKey}`).send({ name, scopes: ['a:read'], metadata }).expect(201)).body;
+    await search(page, name);
+    await row(page, name).getByRole('link', { name }).click();
+    await page.getByRole('heading', { level: 1, name }).waitFor();
+    await page.getByRole('button', { name: 'Edit scopes and metadata' }).click();
+    expect(await page.getByLabel(/^Metadata/).getAttribute('readonly')).not.toBeNull();
+    await page.getByText(/cannot show exactly/).waitFor();
+    await page.getByLabel(/^Scopes/).fill('a:read b:write');
+    await page.getByRole('button', { name: 'Save scopes and metadata' }).click();
+    await page.getByRole('status').filter({ hasText: 'saved' }).waitFor();
+    const saved = (await request(s.url).get(`/v1/agents/${agent.id}`).set('Authorization', `Bearer ${s.apiKey}`).expect(200)).body;
+    expect({ scopes: saved.scopes, metadata: saved.metadata }).toEqual({ scopes: ['a:read', 'b:write'], metadata });
+    await page.getByRole('link', { name: 'Agents', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: 'Agents' }).waitFor();
+  });
+
   test('agent page: details, metadata edit (XSS renders as text), keys, sessions, audit events', async () => {
     const payload = '<img src=x onerror="window.__xss=1">';
     const actor = await createAgent(s, { name: `helper-bot-${uuidv7().slice(-6)}` });
