@@ -18,8 +18,21 @@ export function withStoreOptions(cmd: Command): Command {
     .option('--data-dir <dir>', 'embedded store directory (env CERTUSORDO_DATA_DIR, default ./.certusordo)');
 }
 
-export function storeOverrides(o: StoreFlags): ConfigOverrides {
+export function storeOverrides(o: StoreFlags, stderr: NodeJS.WritableStream = process.stderr): ConfigOverrides {
+  if (o.databaseUrl !== undefined && hasPassword(o.databaseUrl)) {
+    // A process's arguments are readable by every local user (ps, /proc) for as long as it runs.
+    stderr.write('warning: the password in --database-url is visible to other users of this machine (ps); set DATABASE_URL or use a PGPASSFILE instead\n');
+  }
   return { DATABASE_URL: o.databaseUrl, CERTUSORDO_DATA_DIR: o.dataDir };
+}
+
+function hasPassword(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return u.password !== '' || u.searchParams.has('password');
+  } catch {
+    return /password=/i.test(url);
+  }
 }
 
 export function register(program: Command): void {
