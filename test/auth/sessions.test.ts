@@ -100,6 +100,25 @@ test('Idempotency-Key: a retried open returns the same session with a fresh toke
   expect((await open(ta, { scopes: ['payments:read'] }, 'bad key with spaces')).status).toBe(400);
 });
 
+test('when the signing key cannot be loaded, opening a session fails and commits nothing (no session, no audit event)', async () => {
+  const agent = await createAgent(s, { scopes: ['payments:read'] });
+  const token = await getToken(s, agent);
+  const db = s.running.db.knex;
+  const sessionsOf = async () => (await db('sessions').where({ agent_id: agent.id })).length;
+  // The table gone and the cached keys marked stale: the next signature must load them, and cannot.
+  await db.raw('alter table signing_keys rename to signing_keys_away');
+  try {
+    s.running.auth.signingKeys.invalidate(s.organizationId);
+    expect((await openSession(agent, { scopes: ['payments:read'], ttl_seconds: 60 }, token)).status).toBe(500);
+  } finally {
+    await db.raw('alter table signing_keys_away rename to signing_keys');
+  }
+  expect(await sessionsOf()).toBe(0);
+  const created = (await admin(s).get(`/v1/audit-events?agent_id=${agent.id}&action=session.created`)).body.data;
+  expect(created).toEqual([]);
+  expect((await openSession(agent, { scopes: ['payments:read'], ttl_seconds: 60 }, token)).status).toBe(201);
+});
+
 test('operations: counted, audited, refused outside scope and past the budget; the budget ends the session token', async () => {
   const a = await createAgent(s, { scopes: ['payments:read', 'reports:*'] });
   const session = (await openSession(a, { scopes: ['payments:read', 'reports:*'], max_operations: 2 })).body;

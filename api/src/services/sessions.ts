@@ -150,6 +150,8 @@ export class SessionService {
       throw new ForbiddenError('The session may only narrow the token\'s scopes', outside.map((s) => ({ path: 'scopes', message: `"${s}" is not granted to this token` })));
     }
     const ctx = this.tokens.agentContext(claims.org_id, claims.sub, r);
+    // The key first: a failure after the commit would leave an audited session behind an error.
+    const sign = await this.tokens.signer(claims.org_id);
     const requestHash = createHash('sha256').update(JSON.stringify(input)).digest('hex');
     const result = await withIdempotency<SessionView>(this.db, this.audit, { orgId: claims.org_id, scope: `sessions.create:${claims.sub}`, key: idempotencyKey, requestHash, ttlMs: this.idempotencyTtlMs }, async (tx, audit) => {
       const agentScopes = await admitCaller(tx, audit, claims);
@@ -172,12 +174,12 @@ export class SessionService {
       const view = toSessionView(row);
       return { stored: view, response: view };
     });
-    if (!result.replayed) return { session: { ...result.response, access_token: await this.signSessionToken(claims, result.response, result.response.scopes) }, replayed: false };
+    if (!result.replayed) return { session: { ...result.response, access_token: await this.signSessionToken(sign, claims, result.response, result.response.scopes) }, replayed: false };
     const row = await ops.getSession(this.db, claims.org_id, result.response.id);
     const view = row ? toSessionView(row) : result.response;
     // A retry with another of the agent's tokens: the token it gets lives inside that token too.
     if (row && row.parent_jti !== claims.jti && view.status === 'active') return { session: await this.renewToken(claims, view.id, r), replayed: true };
-    return { session: { ...view, access_token: await this.signSessionToken(claims, view, view.scopes) }, replayed: true };
+    return { session: { ...view, access_token: await this.signSessionToken(sign, claims, view, view.scopes) }, replayed: true };
   }
 
   /**
@@ -191,6 +193,7 @@ export class SessionService {
     refuseSessionToken(claims, 'renew a session\'s token');
     const requested = requestedSessionId(id);
     const ctx = this.tokens.agentContext(claims.org_id, claims.sub, r);
+    const sign = await this.tokens.signer(claims.org_id);
     const { view, scopes } = await this.audit.withAudit(this.db, async (tx, audit) => {
       const agentScopes = await admitCaller(tx, audit, claims);
       // Under the chain head, which every session mutation takes first: the state read is current.
@@ -207,7 +210,7 @@ export class SessionService {
       audit.append(ctx, { action: 'session.token_renewed', targetType: 'session', targetId: row.id, data: { agent_id: row.agent_id, scopes, parent_jti: claims.jti } });
       return { view, scopes };
     });
-    return { ...view, access_token: await this.signSessionToken(claims, view, scopes) };
+    return { ...view, access_token: await this.signSessionToken(sign, claims, view, scopes) };
   }
 
   /**
@@ -216,12 +219,12 @@ export class SessionService {
    * of a sender-constrained token is constrained to the same key), and an expiry at the earliest
    * of the session's end, the parent token's expiry and the longest token lifetime.
    */
-  private signSessionToken(parent: AccessTokenClaims, view: SessionView, scopes: string[]): Promise<string> {
+  private signSessionToken(sign: (claims: AccessTokenClaims) => Promise<string>, parent: AccessTokenClaims, view: SessionView, scopes: string[]): Promise<string> {
     // The parent was issued at or after the agent's last status change, and now is later.
     const issuedAtMs = Math.max(Date.now(), parent.iat_ms);
     const iat = Math.floor(issuedAtMs / 1000);
     const exp = Math.min(Math.floor(new Date(view.expires_at).getTime() / 1000), parent.exp, iat + MAX_TOKEN_LIFETIME_SECONDS);
-    return this.tokens.sign({
+    return sign({
       iss: this.tokens.issuerFor(parent.org_id), sub: parent.sub, aud: parent.aud, client_id: parent.sub, scope: scopes.join(' '),
       jti: randomUUID(), iat, iat_ms: issuedAtMs, exp, org_id: parent.org_id, sid: view.id, ...(parent.cnf ? { cnf: parent.cnf } : {}),
     });

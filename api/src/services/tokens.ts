@@ -378,7 +378,7 @@ export class TokenService {
     const delegation = opts.delegation;
     const data = { method: client.method, ...credentialAudit(client), token_jti: jti, ...(resources.length ? { resource: resources } : {}), ...dpopAuditData(opts.claims) };
     // The key first: a failure after the commit would leave an audited issuance behind an error.
-    const sign = await this.signingKeys.signer(client.orgId);
+    const sign = await this.signer(client.orgId);
     const outcome = await this.writer.issue({
       ctx: this.agentContext(client.orgId, client.agentId, ctx),
       method: client.method,
@@ -418,7 +418,7 @@ export class TokenService {
       jti, iat, iat_ms: issuedAtMs, exp, org_id: client.orgId,
     };
     return {
-      access_token: await sign({ typ: 'at+jwt' }, claims as unknown as Record<string, unknown>), token_type: tokenType(claims), expires_in: exp - iat, scope: scopes.join(' '),
+      access_token: await sign(claims), token_type: tokenType(claims), expires_in: exp - iat, scope: scopes.join(' '),
       ...(delegation ? { issued_token_type: ACCESS_TOKEN_TYPE } : {}),
     };
   }
@@ -447,8 +447,18 @@ export class TokenService {
   // ---- access tokens ---------------------------------------------------------------------
 
   /** Signs with the current key of the token's organization (`org_id`). */
-  sign(claims: AccessTokenClaims): Promise<string> {
-    return this.signingKeys.sign(claims.org_id, { typ: 'at+jwt' }, claims as unknown as Record<string, unknown>);
+  async sign(claims: AccessTokenClaims): Promise<string> {
+    return (await this.signer(claims.org_id))(claims);
+  }
+
+  /**
+   * Signing the organization's access tokens with its current key, resolved now: a caller resolves
+   * it before it commits what a token stands for, so that whatever can fail (loading the key,
+   * creating the first one) fails before anything is written.
+   */
+  async signer(orgId: string): Promise<(claims: AccessTokenClaims) => Promise<string>> {
+    const sign = await this.signingKeys.signer(orgId);
+    return (claims) => sign({ typ: 'at+jwt' }, claims as unknown as Record<string, unknown>);
   }
 
   /** Signature, type, issuer and expiry only (no revocation/status checks); null when not ours or expired. */
