@@ -55,7 +55,7 @@ onPostgres('concurrent verification (PostgreSQL: needs a second connection to ho
       expect(audit.stats.calls - calls).toBe(10);
       // The tenth arrival can precede the walk's query reaching PostgreSQL: wait until the walk is
       // blocked on the lock, then count every session blocked on it.
-      expect(await untilLockWaiters(holder, (n) => n > 0, 'audit_events')).toBe(1);
+      expect(await untilLockWaiters(holder, (n) => n > 0, { table: 'audit_events' })).toBe(1);
       await trx.commit();
       responses = await Promise.all(pending);
     } finally {

@@ -91,12 +91,14 @@ describe('may_act on an agent', () => {
     const holder = await db.transaction();
     try {
       await holder.raw('select 1 from agents where id = ? for update', [foreign.id]);
+      const holderPid = (await holder.raw('select pg_backend_pid() as pid')).rows[0].pid as number;
       const answered = Promise.all([
         admin(s).patch(`/v1/agents/${a.id}`, { may_act: [foreign.id] }),
         request(s.url).put(`/v1/agents/${a.id}/delegations/${foreign.id}`).set('Authorization', `Bearer ${s.apiKey}`).then((r) => r),
       ]).then((r) => r.map((x) => x.status));
-      // Either every request answers while the row stays locked, or one of them queues behind it.
-      const first = await Promise.race([answered, untilLockWaiters(db, (n) => n >= 1).then(() => 'waited for the row' as const)]);
+      // Either every request answers while the row stays locked, or one of them queues behind it
+      // (the two requests may queue behind each other on agent a: that is not this holder's lock).
+      const first = await Promise.race([answered, untilLockWaiters(db, (n) => n >= 1, { blockedBy: holderPid }).then(() => 'waited for the row' as const)]);
       expect(first).toEqual([400, 400]);
     } finally {
       await holder.rollback();
