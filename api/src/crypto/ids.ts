@@ -6,6 +6,17 @@ import { canonicalUuid, isUuid } from '../../../model/ids';
 export { canonicalUuid, isUuid };
 
 /**
+ * The canonical spelling of an id a caller named, or `missing()` thrown: a malformed id is simply an
+ * id that does not exist. The routes canonicalize already (schemas/ids.ts); a service still names a
+ * thing by its row's id once it has read it (listeners, audit events, seals).
+ */
+export function requestedId(id: string, missing: () => Error): string {
+  const canonical = canonicalUuid(id);
+  if (canonical === null) throw missing();
+  return canonical;
+}
+
+/**
  * Ids are issued in lowercase: this spelling only names the id in issuers, tokens and caches, so
  * an upper- or mixed-case variant is a different string that no cache entry or lookup may take.
  */

@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
-import { canonicalUuid, isUuid, uuidv7 } from '../crypto/ids';
+import { isUuid, requestedId, uuidv7 } from '../crypto/ids';
 import { formatAgentSecret, generateEd25519, jwkThumbprint } from '../crypto/ed25519';
 import * as ops from '../db/operations/agents';
 import * as delegationOps from '../db/operations/delegations';
@@ -80,17 +80,6 @@ const lastCredential = () =>
 
 function notFound(): NotFoundError {
   return new NotFoundError('Agent not found');
-}
-
-/**
- * The canonical spelling of an agent id a caller named; a malformed id is simply an id that does not
- * exist. The routes canonicalize already (schemas/ids.ts); a mutation still names the agent by its
- * row's id once it has read it (listeners, audit events, seals), so no caller's spelling reaches them.
- */
-function requestedAgentId(id: string): string {
-  const canonical = canonicalUuid(id);
-  if (canonical === null) throw notFound();
-  return canonical;
 }
 
 function nameTaken(name: string): ConflictError {
@@ -275,7 +264,7 @@ export class AgentService {
   }
 
   async update(ctx: AuditContext, id: string, patch: AgentUpdateInput): Promise<AgentView> {
-    const requested = requestedAgentId(id);
+    const requested = requestedId(id, notFound);
     const delegationChanges: string[] = [];
     let scopesChanged = false;
     const view = await this.audit.withAudit(this.db, async (tx, audit) => {
@@ -382,7 +371,7 @@ export class AgentService {
   }
 
   async transition(ctx: AuditContext, id: string, action: Transition, reason: string | undefined): Promise<AgentView> {
-    const requested = requestedAgentId(id);
+    const requested = requestedId(id, notFound);
     let changedTo: AgentView['status'] | null = null;
     const view = await this.audit.withAudit(this.db, async (tx, audit) => {
       const before = await ops.getAgent(tx, ctx.organizationId, requested, { forUpdate: true });
@@ -414,7 +403,7 @@ export class AgentService {
   }
 
   async addKey(ctx: AuditContext, id: string, publicKey: string | undefined, idempotencyKey?: string): Promise<IdempotentResult<AgentKeyView>> {
-    const requested = requestedAgentId(id);
+    const requested = requestedId(id, notFound);
     const requestHash = createHash('sha256').update(JSON.stringify({ id: requested, publicKey })).digest('hex');
     return withIdempotency(this.db, this.audit, { orgId: ctx.organizationId, scope: 'agent_keys.create', key: idempotencyKey, requestHash, ttlMs: this.idempotencyTtlMs }, async (tx, audit) => {
       const agent = await ops.getAgent(tx, ctx.organizationId, requested, { forUpdate: true });
@@ -435,7 +424,7 @@ export class AgentService {
   }
 
   async removeKey(ctx: AuditContext, id: string, kid: string): Promise<AgentKeyView> {
-    const requested = requestedAgentId(id);
+    const requested = requestedId(id, notFound);
     return this.audit.withAudit(this.db, async (tx, audit) => {
       const agent = await ops.getAgent(tx, ctx.organizationId, requested, { forUpdate: true });
       if (!agent) throw notFound();
@@ -460,7 +449,7 @@ export class AgentService {
   }
 
   async addFederatedCredential(ctx: AuditContext, id: string, input: FederatedCredentialCreateInput, idempotencyKey?: string): Promise<IdempotentResult<FederatedCredentialView>> {
-    const requested = requestedAgentId(id);
+    const requested = requestedId(id, notFound);
     const [checked] = this.checkFederated(ctx.organizationId, [input], () => '');
     const requestHash = createHash('sha256').update(JSON.stringify({ id: requested, input })).digest('hex');
     return withIdempotency(this.db, this.audit, { orgId: ctx.organizationId, scope: 'agent_federated_credentials.create', key: idempotencyKey, requestHash, ttlMs: this.idempotencyTtlMs }, async (tx, audit) => {
@@ -485,7 +474,7 @@ export class AgentService {
   }
 
   async removeFederatedCredential(ctx: AuditContext, id: string, credentialId: string): Promise<FederatedCredentialView> {
-    const requested = requestedAgentId(id);
+    const requested = requestedId(id, notFound);
     const credentialNotFound = () => new NotFoundError('Federated credential not found');
     if (!isUuid(credentialId)) throw credentialNotFound();
     return this.audit.withAudit(this.db, async (tx, audit) => {

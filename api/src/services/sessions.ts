@@ -24,7 +24,7 @@
 import type { Knex } from 'knex';
 import { createHash, randomUUID } from 'node:crypto';
 import { intersectScopes, scopeCovers } from '../../../model/agent';
-import { canonicalUuid, isUuid, uuidv7 } from '../crypto/ids';
+import { canonicalUuid, isUuid, requestedId, uuidv7 } from '../crypto/ids';
 import * as ops from '../db/operations/sessions';
 import { isTokenRevoked } from '../db/operations/tokens';
 import type { DbSessionRow } from '../db/tables';
@@ -76,16 +76,6 @@ export function toSessionView(r: DbSessionRow): SessionView {
 
 function notFound(): NotFoundError {
   return new NotFoundError('Session not found');
-}
-
-/**
- * The canonical spelling of a session id a caller named (tokens carry it as `sid`, the caches are
- * keyed by it); a malformed id is simply an id that does not exist.
- */
-function requestedSessionId(id: string): string {
-  const canonical = canonicalUuid(id);
-  if (canonical === null) throw notFound();
-  return canonical;
 }
 
 const DENIAL_MESSAGES: Record<OperationDenial, string> = {
@@ -191,7 +181,7 @@ export class SessionService {
    */
   async renewToken(claims: AccessTokenClaims, id: string, r: { requestId: string | null; clientIp: string | null }): Promise<SessionView & { access_token: string }> {
     refuseSessionToken(claims, 'renew a session\'s token');
-    const requested = requestedSessionId(id);
+    const requested = requestedId(id, notFound);
     const ctx = this.tokens.agentContext(claims.org_id, claims.sub, r);
     const sign = await this.tokens.signer(claims.org_id);
     const { view, scopes } = await this.audit.withAudit(this.db, async (tx, audit) => {
@@ -257,7 +247,7 @@ export class SessionService {
    * audited too (`session.operation_denied`) and committed before the 403 is raised.
    */
   async recordOperation(ctx: AuditContext, id: string, input: SessionOperationInput): Promise<SessionView> {
-    const requested = requestedSessionId(id);
+    const requested = requestedId(id, notFound);
     const result = await this.audit.withAudit(this.db, async (tx, audit) => {
       const before = await ops.getSession(tx, ctx.organizationId, requested);
       if (!before) throw notFound();
@@ -296,7 +286,7 @@ export class SessionService {
 
   /** Ends a session (idempotent). With `caller`, only what that agent (or session token) may see. */
   async end(ctx: AuditContext, id: string, caller?: SessionCaller): Promise<SessionView> {
-    const requested = requestedSessionId(id);
+    const requested = requestedId(id, notFound);
     if (caller?.sessionId !== undefined && caller.sessionId !== requested) throw notFound();
     const reason: SessionEndReason = caller ? 'ended_by_agent' : 'ended_by_api_key';
     const row = await this.audit.withAudit(this.db, async (tx, audit) => {

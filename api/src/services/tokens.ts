@@ -358,8 +358,9 @@ export class TokenService {
    */
   async grantedScopes(client: AuthenticatedClient, scopeParam: string | undefined): Promise<string[] | null> {
     if (scopeParam === undefined || scopeParam.trim() === '') return null;
+    if (scopeParam.length > TOKEN_SCOPE_PARAM_MAX) throw new InvalidScopeError(`scope: ${TOKEN_SCOPE_PARAM_RULE}`);
     const requested = [...new Set(scopeParam.split(' ').filter(Boolean))];
-    if (scopeParam.length > TOKEN_SCOPE_PARAM_MAX || requested.length > SCOPES_MAX) throw new InvalidScopeError(`scope: ${TOKEN_SCOPE_PARAM_RULE}`);
+    if (requested.length > SCOPES_MAX) throw new InvalidScopeError(`scope: ${TOKEN_SCOPE_PARAM_RULE}`);
     for (const s of requested) if (!isScope(s)) throw new InvalidScopeError(`"${s.slice(0, 100)}" is not a valid scope`);
     let granted = client.scopes;
     if (client.fromCache && !requested.every((s) => scopeCovers(granted, s))) granted = (await this.credentials(client.agentId, true)).row?.scopes ?? [];
